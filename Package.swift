@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Baton uses no Swift package dependencies: only the toolchain and three Debian C libraries
+// (libsqlite3, libsodium, libcurl) reached through system-library targets.
+let package = Package(
+    name: "Baton",
+    products: [
+        .executable(name: "baton", targets: ["baton"])
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Header-only: epoll, eventfd, accept4 and socket options that Glibc imports awkwardly.
+        .systemLibrary(name: "CLinux"),
+
+        // Turns Migrations/*.sql and openapi/openapi.json into Swift source at build time, so the
+        // binary carries them and needs no source tree at run time.
+        .executableTarget(name: "BatonEmbed"),
+        .plugin(
+            name: "EmbedResources", capability: .buildTool(),
+            dependencies: ["BatonEmbed"]),
+
+        .target(name: "BatonHTTP", dependencies: ["CLinux", "CCurl"]),
+        .target(name: "BatonStore", dependencies: ["CSQLite"]),
+        .target(
+            name: "BatonCore", dependencies: ["BatonStore"],
+            plugins: ["EmbedResources"]),
+        .target(
+            name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonStore"],
+            plugins: ["EmbedResources"]),
+        .executableTarget(
+            name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+
+        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore", "BatonStore"]),
+        .testTarget(
+            name: "BatonAPITests",
+            dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

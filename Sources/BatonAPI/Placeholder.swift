@@ -1,0 +1,1 @@
+public enum BatonAPIModule { public static var openapiJSON: String { EmbeddedResources.openapiJSON } }

@@ -1,0 +1,1 @@
+public enum BatonCoreModule { public static var migrationCount: Int { EmbeddedResources.migrations.count } }
