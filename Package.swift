@@ -28,20 +28,25 @@ let package = Package(
             name: "EmbedResources", capability: .buildTool(),
             dependencies: ["BatonEmbed"]),
 
-        .target(name: "BatonHTTP", dependencies: ["CLinux", "CCurl"]),
+        // Strict JSON values, parser and canonical serialiser: used by every layer above.
+        .target(name: "BatonJSON"),
+        .target(name: "BatonHTTP", dependencies: ["BatonJSON", "CLinux", "CCurl"]),
         .target(name: "BatonStore", dependencies: ["CSQLite"]),
         .target(
-            name: "BatonCore", dependencies: ["BatonStore"],
+            name: "BatonCore", dependencies: ["BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .target(
-            name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonStore"],
+            name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
 
+        .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore", "BatonStore"]),
+        // Runs the built `baton` binary as a child process, as a user would.
+        .testTarget(name: "BatonCLITests"),
         .testTarget(
             name: "BatonAPITests",
             dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),

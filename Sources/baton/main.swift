@@ -1,3 +1,68 @@
-import BatonAPI
-import BatonCore
-print("baton: \(BatonCoreModule.migrationCount) migrations, spec \(BatonAPIModule.openapiJSON.utf8.count) bytes")
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The subcommands `baton` has today; `baton --help` lists exactly these.
+let commands: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, VersionCommand.self]
+
+func topLevelHelp() -> String {
+    var text = """
+        baton — a Linear-integrated issue-agent orchestrator.
+
+        Usage: baton <command> [options]
+
+        Commands:
+
+        """
+    for command in commands {
+        text += "  " + command.name.padding(toLength: 10, withPad: " ", startingAt: 0) + command.summary + "\n"
+    }
+    text += """
+
+        Run `baton <command> --help` for a command's options.
+        Exit status: 0 ok, 1 runtime failure, 2 usage error.
+        """
+    return text
+}
+
+func writeError(_ line: String) {
+    var text = "baton: " + line + "\n"
+    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let first = arguments.first else {
+    print(topLevelHelp())
+    exit(2)
+}
+if first == "--help" || first == "-h" || first == "help" {
+    print(topLevelHelp())
+    exit(0)
+}
+if first == "--version" {
+    print(BatonVersion.current)
+    exit(0)
+}
+guard let command = commands.first(where: { $0.name == first }) else {
+    writeError("unknown command '\(first)'; run `baton --help` to list the commands")
+    exit(2)
+}
+let rest = arguments.dropFirst()
+if rest.contains("--help") || rest.contains("-h") {
+    print(command.help)
+    exit(0)
+}
+do {
+    let options = try CommandLineOptions(rest, spec: command.options)
+    try await command.run(options)
+    exit(0)
+} catch let error as UsageError {
+    writeError(error.message + " (see `baton \(command.name) --help`)")
+    exit(2)
+} catch let error as RuntimeError {
+    writeError(error.message)
+    exit(1)
+} catch {
+    writeError("\(error)")
+    exit(1)
+}

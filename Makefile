@@ -1,0 +1,33 @@
+# The two set-up commands are `make run` and `make test`; both install what is missing first.
+SWIFT ?= swift
+CONFIG ?= release
+ARGS ?=
+
+.PHONY: run test build deps test-deps bench format clean
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product baton
+
+# Starts the coordinator on its embedded defaults (127.0.0.1:4000, data in ./.baton).
+run: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/baton serve $(ARGS)
+
+# Builds and runs every test.
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	bench/http.sh
+
+format:
+	$(SWIFT) format -i -r Sources Tests Plugins Package.swift
+
+clean:
+	rm -rf .build

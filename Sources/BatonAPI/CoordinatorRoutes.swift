@@ -1,0 +1,19 @@
+import BatonCore
+import BatonHTTP
+
+/// The coordinator's routes and middleware, composed once.
+public enum CoordinatorRoutes {
+    public static func makeRouter(_ services: CoordinatorServices) -> Router {
+        let builder = RouterBuilder(log: services.log)
+        builder.use(RequestIDMiddleware())
+        builder.use(HTTPMetricsMiddleware(registry: services.metrics))
+        if services.accessLog {
+            builder.use(AccessLogMiddleware(sink: services.log))
+        }
+        HealthRoutes.register(on: builder, node: services.node)
+        OpenAPIRoutes.register(on: builder)
+        MetricsRoutes.register(on: builder, services: services)
+        EventRoutes.register(on: builder, services: services)
+        return builder.build()
+    }
+}

@@ -1,0 +1,29 @@
+import BatonCore
+import BatonStore
+
+/// Everything the coordinator's HTTP handlers need, built once by `baton serve` (or a test).
+public struct CoordinatorServices: Sendable {
+    public var database: Database
+    public var events: EventBus
+    public var metrics: MetricsRegistry
+    public var node: NodeIdentity
+    /// Whether to write one line per request to `log`.
+    public var accessLog: Bool
+    /// How often an idle event stream gets a comment line, so proxies and clients see it is alive.
+    public var sseHeartbeat: Duration
+    public var log: @Sendable (String) -> Void
+
+    public init(
+        database: Database, events: EventBus, metrics: MetricsRegistry, node: NodeIdentity,
+        accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.database = database
+        self.events = events
+        self.metrics = metrics
+        self.node = node
+        self.accessLog = accessLog
+        self.sseHeartbeat = sseHeartbeat
+        self.log = log
+    }
+}

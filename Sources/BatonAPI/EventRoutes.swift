@@ -1,0 +1,61 @@
+import BatonCore
+import BatonHTTP
+
+/// `GET /api/v1/events`: Server-Sent Events with an `id:` on every message, resumption after
+/// `Last-Event-ID` (header, or `last_event_id` for clients that cannot set headers), filters by
+/// type and issue, and a comment heartbeat.
+enum EventRoutes {
+    static func register(on router: RouterBuilder, services: CoordinatorServices) {
+        let bus = services.events
+        let heartbeat = services.sseHeartbeat
+        router.get("/api/v1/events") { request, _ in
+            let filter = EventFilter(
+                types: (request.queryValue("types") ?? "").split(separator: ",").map {
+                    String($0.trimmingSpaces())
+                }.filter { !$0.isEmpty },
+                issue: request.queryValue("issue").flatMap { $0.isEmpty ? nil : $0 })
+            let lastID = try resumePoint(request)
+            let stream = try await bus.subscribe(after: lastID, filter: filter)
+            return HTTPResponse.eventStream { writer in
+                // An opening comment sends the headers at once, so clients know they are subscribed.
+                try await writer.write(Array(": subscribed\n\n".utf8))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await event in stream {
+                            let message = ServerSentEvent(id: String(event.id), event: event.type, data: event.json)
+                            try await writer.write(message.encoded())
+                        }
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: heartbeat)
+                            try await writer.write(ServerSentEvent.comment("heartbeat"))
+                        }
+                    }
+                    // Whichever ends first (the subscription, or a write to a gone client) ends both.
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// The id to resume after: `Last-Event-ID` wins over `last_event_id`; nil means live events only.
+    static func resumePoint(_ request: HTTPRequest) throws -> Int64? {
+        let text = request.headers["Last-Event-ID"] ?? request.queryValue("last_event_id")
+        guard let text, !text.isEmpty else { return nil }
+        guard let id = Int64(text.trimmingSpaces()), id >= 0 else {
+            throw HTTPError.badRequest("Last-Event-ID must be a non-negative event id, not '\(text.prefix(40))'")
+        }
+        return id
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> Substring {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,45 @@
+import BatonCore
+import BatonHTTP
+import Synchronization
+
+/// Counts every request and times it, labelled by method, matched route pattern (never the raw
+/// path, which would make label cardinality unbounded) and status.
+struct HTTPMetricsMiddleware: HTTPMiddleware {
+    private let requests: CounterFamily
+    private let duration: HistogramFamily
+
+    init(registry: MetricsRegistry) {
+        // Fixed, valid names: registration cannot fail unless a programmer registers them twice
+        // with different shapes, which the tests would catch.
+        requests = try! registry.counter(
+            name: "baton_http_requests_total", help: "HTTP requests answered.",
+            labelNames: ["method", "route", "status"])
+        duration = try! registry.histogram(
+            name: "baton_http_request_duration_seconds", help: "Time to produce a response, in seconds.",
+            labelNames: ["method", "route"])
+    }
+
+    func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
+        let start = ContinuousClock.now
+        let status: Int
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            record(request, context, status: status, since: start)
+            return response
+        } catch let error as any HTTPResponseError {
+            record(request, context, status: error.status.code, since: start)
+            throw error
+        } catch {
+            record(request, context, status: 500, since: start)
+            throw error
+        }
+    }
+
+    private func record(_ request: HTTPRequest, _ context: RequestContext, status: Int, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        requests.labels(request.method.rawValue, context.route, String(status)).inc()
+        duration.labels(request.method.rawValue, context.route).observe(seconds)
+    }
+}

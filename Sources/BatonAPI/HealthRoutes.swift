@@ -1,0 +1,17 @@
+import BatonJSON
+import BatonCore
+import BatonHTTP
+
+/// `GET /health`: liveness, no authentication. The body never changes, so it is encoded once.
+enum HealthRoutes {
+    static func register(on router: RouterBuilder, node: NodeIdentity) {
+        let body = Array(healthJSON(node: node).utf8)
+        let headers: HTTPHeaders = ["Content-Type": "application/json"]
+        router.get("/health") { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) }
+    }
+
+    static func healthJSON(node: NodeIdentity) -> String {
+        "{\"status\":\"ok\",\"node\":{\"name\":" + JSONText.quote(node.name) + ",\"os\":"
+            + JSONText.quote(node.os) + "},\"version\":" + JSONText.quote(BatonVersion.current) + "}"
+    }
+}

@@ -1,1 +1,0 @@
-public enum BatonAPIModule { public static var openapiJSON: String { EmbeddedResources.openapiJSON } }

@@ -1,0 +1,148 @@
+import BatonStore
+import Synchronization
+
+/// Publishes events durably and fans them out to live subscribers.
+///
+/// The database assigns ids (so they only grow, across restarts too) and an event is delivered only
+/// after its row has committed. Commits can finish out of order relative to id assignment, so
+/// delivery waits for gaps to fill: subscribers always see ids in increasing order with none
+/// skipped, which is what makes `Last-Event-ID` resumption lossless.
+public final class EventBus: Sendable {
+    public let database: Database
+    private let state: Mutex<State>
+    private let replayCapacity: Int
+
+    struct State {
+        /// The most recent delivered events, oldest first.
+        var recent: [Event] = []
+        /// Id of the last event delivered to subscribers.
+        var lastDelivered: Int64
+        /// Committed events waiting for a smaller id to commit first.
+        var waiting: [Int64: Event] = [:]
+        var subscribers: [Int: Subscriber] = [:]
+        var nextSubscriberID = 0
+    }
+
+    struct Subscriber {
+        var filter: EventFilter
+        var continuation: AsyncStream<Event>.Continuation
+    }
+
+    /// Loads the newest `replayCapacity` events so recent history replays without a database read.
+    public init(database: Database, replayCapacity: Int = 1024) throws {
+        self.database = database
+        self.replayCapacity = max(1, replayCapacity)
+        let capacity = self.replayCapacity
+        let rows = try database.readBlocking { conn in
+            try conn.query(
+                "SELECT id, type, tenant, issue, at, data FROM events ORDER BY id DESC LIMIT ?1",
+                [.integer(Int64(capacity))])
+        }
+        let recent = rows.reversed().map(EventBus.event(from:))
+        state = Mutex(State(recent: recent, lastDelivered: recent.last?.id ?? 0))
+    }
+
+    /// Id of the newest event delivered so far (0 when there is none).
+    public var lastEventID: Int64 { state.withLock { $0.lastDelivered } }
+
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Stores the event in its own transaction, then delivers it.
+    @discardableResult
+    public func publish(_ draft: EventDraft) async throws -> Event {
+        let event = try await database.write { conn in try EventBus.insert(draft, into: conn) }
+        didCommit([event])
+        return event
+    }
+
+    /// Inserts an event inside a caller's transaction; the caller passes the result to `didCommit`
+    /// once that transaction has committed (and drops it if it rolled back).
+    public static func insert(_ draft: EventDraft, into conn: Connection, at time: String = Timestamp.now()) throws -> Event {
+        try conn.execute(
+            "INSERT INTO events (type, tenant, issue, at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            [
+                .text(draft.type), draft.tenant.map(SQLValue.text) ?? .null,
+                draft.issue.map(SQLValue.text) ?? .null, .text(time), .text(draft.data),
+            ])
+        return Event(
+            id: conn.lastInsertRowID, type: draft.type, tenant: draft.tenant, issue: draft.issue, at: time,
+            data: draft.data)
+    }
+
+    /// Delivers committed events, in id order, once every smaller id has been delivered.
+    public func didCommit(_ events: [Event]) {
+        state.withLock { state in
+            for event in events where event.id > state.lastDelivered {
+                state.waiting[event.id] = event
+            }
+            while let next = state.waiting.removeValue(forKey: state.lastDelivered + 1) {
+                deliver(next, in: &state)
+            }
+        }
+    }
+
+    private func deliver(_ event: Event, in state: inout State) {
+        state.lastDelivered = event.id
+        state.recent.append(event)
+        if state.recent.count > replayCapacity * 2 {
+            state.recent.removeFirst(state.recent.count - replayCapacity)
+        }
+        var overflowed: [Int] = []
+        for (id, subscriber) in state.subscribers where subscriber.filter.matches(event) {
+            if case .dropped = subscriber.continuation.yield(event) { overflowed.append(id) }
+        }
+        // A subscriber too slow to keep up is ended rather than silently skipping events; it can
+        // reconnect with Last-Event-ID and replay what it missed.
+        for id in overflowed {
+            state.subscribers.removeValue(forKey: id)?.continuation.finish()
+        }
+    }
+
+    /// Events after `lastID` (all history when nil is not wanted: nil means live events only),
+    /// then live events, in id order without gaps. The stream ends if the subscriber falls more
+    /// than `bufferLimit` events behind.
+    public func subscribe(after lastID: Int64?, filter: EventFilter, bufferLimit: Int = 1024) async throws
+        -> AsyncStream<Event>
+    {
+        var history: [Event] = []
+        var cursor = lastID ?? Int64.max
+        while true {
+            // Take the registration if the in-memory window reaches back to `cursor`; otherwise read
+            // the missing stretch from the database and try again (the window may have moved on).
+            let outcome: AsyncStream<Event>? = state.withLock { state in
+                let oldest = state.recent.first?.id ?? (state.lastDelivered + 1)
+                guard cursor >= state.lastDelivered || cursor + 1 >= oldest else { return nil }
+                let replay = state.recent.filter { $0.id > cursor && filter.matches($0) }
+                let (stream, continuation) = AsyncStream<Event>.makeStream(
+                    bufferingPolicy: .bufferingOldest(bufferLimit + history.count + replay.count))
+                for event in history + replay { continuation.yield(event) }
+                let id = state.nextSubscriberID
+                state.nextSubscriberID += 1
+                state.subscribers[id] = Subscriber(filter: filter, continuation: continuation)
+                continuation.onTermination = { [weak self] _ in
+                    self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
+                }
+                return stream
+            }
+            if let outcome { return outcome }
+            // Only ids already delivered are read: larger ones may be committed but still waiting
+            // for a gap to fill, and will arrive live.
+            let from = cursor
+            let upTo = state.withLock { $0.lastDelivered }
+            let rows = try await database.read { conn in
+                try conn.query(
+                    "SELECT id, type, tenant, issue, at, data FROM events WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT 1000",
+                    [.integer(from), .integer(upTo)])
+            }
+            let events = rows.map(EventBus.event(from:))
+            history += events.filter(filter.matches)
+            cursor = events.last?.id ?? upTo
+        }
+    }
+
+    static func event(from row: Row) -> Event {
+        Event(
+            id: Int64(row.int("id") ?? 0), type: row.string("type") ?? "", tenant: row.string("tenant"),
+            issue: row.string("issue"), at: row.string("at") ?? "", data: row.string("data") ?? "{}")
+    }
+}

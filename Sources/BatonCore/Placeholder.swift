@@ -1,1 +1,0 @@
-public enum BatonCoreModule { public static var migrationCount: Int { EmbeddedResources.migrations.count } }

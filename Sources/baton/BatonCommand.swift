@@ -1,0 +1,8 @@
+/// One `baton` subcommand: its name, a one-line summary, its `--help` text, its options and its work.
+protocol BatonCommand {
+    static var name: String { get }
+    static var summary: String { get }
+    static var help: String { get }
+    static var options: CommandLineOptions.Spec { get }
+    static func run(_ options: CommandLineOptions) async throws
+}

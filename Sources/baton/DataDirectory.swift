@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import BatonStore
+
+/// The data directory (`--data-dir`, default `.baton`): the SQLite database and, later, keys.
+enum DataDirectory {
+    static func databasePath(_ dir: String) -> String { dir + "/baton.db" }
+
+    /// Creates the directory (owner-only: it will hold keys) and opens the database in it.
+    static func openDatabase(at dir: String) throws -> Database {
+        try create(dir)
+        do {
+            return try Database(path: databasePath(dir))
+        } catch {
+            throw RuntimeError("cannot open database \(databasePath(dir)): \(error)")
+        }
+    }
+
+    static func create(_ dir: String) throws {
+        var path = dir.hasPrefix("/") ? "" : "."
+        for part in dir.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o700) != 0 && errno != EEXIST {
+                throw RuntimeError("cannot create data directory \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+        var info = stat()
+        guard stat(dir, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw RuntimeError("data directory \(dir) is not a directory")
+        }
+    }
+}

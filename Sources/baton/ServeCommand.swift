@@ -1,0 +1,77 @@
+import BatonJSON
+import BatonAPI
+import BatonCore
+import BatonHTTP
+import BatonStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum ServeCommand: BatonCommand {
+    static let name = "serve"
+    static let summary = "Run the coordinator: the HTTP API and the orchestrator."
+    static let help = """
+        Usage: baton serve [--host HOST] [--port PORT] [--data-dir DIR] [--no-access-log]
+
+        Starts the Baton coordinator: opens (and migrates) the database in the data directory and
+        serves the HTTP API until SIGTERM or SIGINT, then stops accepting, finishes requests in
+        flight, closes event streams and checkpoints the database. A second signal exits at once.
+
+        Options:
+          --host HOST        Address to listen on (default: 127.0.0.1).
+          --port PORT        TCP port, 0 for any free port; the bound address is printed (default: 4000).
+          --data-dir DIR     Where Baton keeps its database (default: .baton). Created if missing.
+          --no-access-log    Do not write a line per request to stderr.
+          --help             Show this help.
+
+        Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json.
+        """
+    static let options = CommandLineOptions.Spec(
+        valued: ["host", "port", "data-dir"], flags: ["no-access-log"])
+
+    static func run(_ options: CommandLineOptions) async throws {
+        guard options.positionals.isEmpty else {
+            throw UsageError("serve takes no arguments, got '\(options.positionals[0])'")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.host = options.value("host") ?? "127.0.0.1"
+        configuration.port = try options.integer("port", in: 0...65535) ?? 4000
+        let dataDir = options.value("data-dir") ?? ".baton"
+
+        let database = try DataDirectory.openDatabase(at: dataDir)
+        do {
+            _ = try database.migrate(BatonMigrations.all())
+        } catch {
+            database.close()
+            throw RuntimeError("migration failed: \(error)")
+        }
+        let events = try EventBus(database: database)
+        let services = CoordinatorServices(
+            database: database, events: events, metrics: MetricsRegistry(),
+            node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
+        let router = CoordinatorRoutes.makeRouter(services)
+        let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)
+        let bound: (host: String, port: Int)
+        do {
+            bound = try server.start()
+        } catch {
+            database.close()
+            throw RuntimeError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        print("baton: listening on http://\(bound.host):\(bound.port) (data in \(dataDir))")
+        fflush(stdout)
+        try await events.publish(
+            EventDraft(
+                type: "service.started",
+                data: "{\"version\":" + JSONText.quote(BatonVersion.current) + ",\"address\":"
+                    + JSONText.quote("\(bound.host):\(bound.port)") + "}"))
+
+        let sig = await ShutdownSignal.wait()
+        Log.write("received signal \(sig), shutting down")
+        _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
+        await server.shutdown()
+        database.close()
+        Log.write("stopped")
+    }
+}

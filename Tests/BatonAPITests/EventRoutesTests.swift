@@ -1,0 +1,122 @@
+import BatonCore
+import BatonHTTP
+import Testing
+
+@testable import BatonAPI
+
+@Suite struct EventRoutesTests {
+    static func subscribe(_ port: Int, query: String = "", lastEventID: String? = nil) throws -> RawConnection {
+        let connection = try RawConnection(port: port)
+        var request = "GET /api/v1/events\(query) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n"
+        if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
+        try connection.send(request + "\r\n")
+        #expect(connection.read { $0.contains(": subscribed") })
+        return connection
+    }
+
+    /// The ids of the SSE messages received so far, in order.
+    static func ids(_ text: String) -> [Int64] {
+        text.split(separator: "\n").compactMap { line in
+            line.hasPrefix("id: ") ? Int64(line.dropFirst(4)) : nil
+        }
+    }
+
+    @Test func streamsEventsWithIdsAndTheEventStreamHeaders() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let connection = try Self.subscribe(port)
+        #expect(connection.text.hasPrefix("HTTP/1.1 200"))
+        #expect(connection.text.lowercased().contains("content-type: text/event-stream"))
+        let event = try await c.events.publish(EventDraft(type: "test.hello", issue: "ENG-1", data: #"{"n":1}"#))
+        #expect(connection.read { $0.contains("id: \(event.id)\n") })
+        #expect(connection.text.contains("event: test.hello\n"))
+        #expect(connection.text.contains("data: " + event.json + "\n"))
+        await server.shutdown()
+    }
+
+    @Test func resumesAfterLastEventIDWithoutMissingEvents() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        var first: RawConnection? = try Self.subscribe(port)
+        for i in 1...3 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
+        #expect(first!.read { Self.ids($0) == [1, 2, 3] })
+        // The client goes away; events keep happening while it is disconnected.
+        first = nil
+        for i in 4...6 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
+        let resumed = try Self.subscribe(port, lastEventID: "3")
+        try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":7}"))
+        #expect(resumed.read { Self.ids($0) == [4, 5, 6, 7] })
+        await server.shutdown()
+        _ = first
+    }
+
+    @Test func filtersByTypeAndIssue() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let connection = try Self.subscribe(port, query: "?types=job.*,worker.online&issue=ENG-2")
+        try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-1"))
+        try await c.events.publish(EventDraft(type: "audit.appended", issue: "ENG-2"))
+        let wanted = try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-2"))
+        #expect(connection.read { Self.ids($0) == [wanted.id] })
+        await server.shutdown()
+    }
+
+    @Test func sendsHeartbeatComments() async throws {
+        let c = try TestCoordinator(sseHeartbeat: .milliseconds(100))
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let connection = try Self.subscribe(port)
+        #expect(connection.read({ $0.contains(": heartbeat\n\n") }, timeoutMs: 3000))
+        await server.shutdown()
+    }
+
+    @Test func aDisconnectedSubscriberIsReleased() async throws {
+        let c = try TestCoordinator(sseHeartbeat: .milliseconds(50))
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        var connection: RawConnection? = try Self.subscribe(port)
+        #expect(c.events.subscriberCount == 1)
+        connection = nil
+        var waited = 0
+        while c.events.subscriberCount > 0 && waited < 5000 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 20
+        }
+        #expect(c.events.subscriberCount == 0)
+        // The server keeps serving others.
+        #expect(await c.request(.get, "/health").status == .ok)
+        let other = try RawConnection(port: port)
+        try other.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(other.read { $0.contains("\"status\":\"ok\"") })
+        await server.shutdown()
+        _ = connection
+    }
+
+    @Test func shutdownEndsOpenStreams() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let connection = try Self.subscribe(port)
+        await server.shutdown()
+        #expect(connection.readsEOF())
+        #expect(connection.text.hasSuffix("0\r\n\r\n"))
+    }
+
+    @Test func malformedLastEventIDIsRefusedAndChangesNothing() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        try await c.events.publish(EventDraft(type: "before"))
+        for bad in ["abc", "-1", "1e3", String(repeating: "9", count: 40)] {
+            let response = await c.request(.get, "/api/v1/events", headers: ["Last-Event-ID": bad])
+            #expect(response.status == .badRequest, "\(bad)")
+            #expect(response.bodyText.contains(#""code":"bad_request""#))
+        }
+        let viaQuery = await c.request(.get, "/api/v1/events?last_event_id=x")
+        #expect(viaQuery.status == .badRequest)
+        #expect(try c.eventCount() == 1)
+        #expect(c.events.subscriberCount == 0)
+    }
+}

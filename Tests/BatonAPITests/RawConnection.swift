@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A blocking loopback TCP client for tests that must read a response as it streams (SSE).
+final class RawConnection {
+    let fd: Int32
+    private(set) var received: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawConnectionError.failed("socket") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw RawConnectionError.failed("connect")
+        }
+    }
+
+    func send(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw RawConnectionError.failed("send") }
+            offset += n
+        }
+    }
+
+    var text: String { String(decoding: received, as: UTF8.self) }
+
+    /// Reads until `done(text)` holds or `timeoutMs` passes; returns whether it held.
+    @discardableResult
+    func read(until done: (String) -> Bool, timeoutMs: Int = 5000) -> Bool {
+        var waited = 0
+        while !done(text) {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 50)
+            if ready == 0 {
+                waited += 50
+                if waited >= timeoutMs { return false }
+                continue
+            }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { return done(text) }
+            received += buffer[0..<n]
+        }
+        return true
+    }
+
+    /// Whether the peer has closed the connection (reads EOF within `timeoutMs`).
+    func readsEOF(timeoutMs: Int = 5000) -> Bool {
+        var waited = 0
+        while waited < timeoutMs {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, 50) > 0 {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n <= 0 { return true }
+                received += buffer[0..<n]
+            } else {
+                waited += 50
+            }
+        }
+        return false
+    }
+
+    deinit { close(fd) }
+}
+
+enum RawConnectionError: Error {
+    case failed(String)
+}

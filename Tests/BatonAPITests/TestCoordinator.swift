@@ -1,0 +1,74 @@
+import BatonCore
+import BatonHTTP
+import BatonStore
+
+@testable import BatonAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A coordinator over a real, migrated SQLite file in a fresh directory, with its router, and on
+/// request a real server on a free loopback port.
+final class TestCoordinator: Sendable {
+    let directory: String
+    let database: Database
+    let events: EventBus
+    let metrics: MetricsRegistry
+    let router: Router
+    let logLines = LogLines()
+
+    init(sseHeartbeat: Duration = .seconds(15)) throws {
+        var template = Array("/tmp/baton-api-test-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        directory = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+        database = try Database(path: directory + "/baton.db")
+        _ = try database.migrate(BatonMigrations.all())
+        events = try EventBus(database: database)
+        metrics = MetricsRegistry()
+        let lines = logLines
+        router = CoordinatorRoutes.makeRouter(
+            CoordinatorServices(
+                database: database, events: events, metrics: metrics,
+                node: NodeIdentity(name: "test-node", os: "linux"), accessLog: true, sseHeartbeat: sseHeartbeat,
+                log: { lines.append($0) }))
+    }
+
+    func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: String = "") async -> HTTPResponse {
+        await router.respond(to: HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8)))
+    }
+
+    /// Starts a real server for this coordinator on 127.0.0.1 and a free port.
+    func startServer() throws -> (server: HTTPServer, port: Int) {
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, responder: router)
+        let bound = try server.start()
+        return (server, bound.port)
+    }
+
+    func eventCount() throws -> Int {
+        try database.readBlocking { conn in try conn.queryOne("SELECT count(*) AS n FROM events")?.int("n") ?? -1 }
+    }
+
+    func close() {
+        database.close()
+        _ = system("rm -rf '\(directory)'")
+    }
+}
+
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+extension HTTPResponse {
+    var bodyText: String {
+        if case .bytes(let bytes) = body { return String(decoding: bytes, as: UTF8.self) }
+        return ""
+    }
+}
+
+import Synchronization

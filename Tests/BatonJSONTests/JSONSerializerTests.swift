@@ -1,0 +1,34 @@
+import Testing
+
+@testable import BatonJSON
+
+@Suite struct JSONSerializerTests {
+    @Test func writesCompactTextWithSortedKeys() {
+        let value: JSONValue = ["b": 1, "a": [true, nil, "x"], "c": ["z": 1.5, "y": -2]]
+        #expect(value.text == #"{"a":[true,null,"x"],"b":1,"c":{"y":-2,"z":1.5}}"#)
+    }
+
+    @Test func writesPrettyText() {
+        let value: JSONValue = ["b": [1, 2], "a": [:], "c": []]
+        #expect(value.prettyText == "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2\n  ],\n  \"c\": []\n}")
+    }
+
+    @Test func roundTripsThroughTheParser() throws {
+        let value: JSONValue = ["s": "quote \" backslash \\ newline \n tab \t é 🚀 \u{01}", "n": 9_007_199_254_740_993, "d": 0.1]
+        #expect(try JSONParser.parse(value.text) == value)
+    }
+
+    @Test func doublesStayNumbersAndNonFiniteBecomesNull() {
+        #expect(JSONValue.double(3).text == "3.0")
+        #expect(JSONValue.double(0.25).text == "0.25")
+        #expect(JSONValue.double(.infinity).text == "null")
+        #expect(JSONValue.double(.nan).text == "null")
+    }
+
+    @Test func quotesStringsForJSONAndJavaScript() {
+        #expect(JSONText.quote("a\"b\\c") == #""a\"b\\c""#)
+        #expect(JSONText.quote("\u{01}\u{1F}\u{08}\u{0C}") == #""\u0001\u001f\b\f""#)
+        #expect(JSONText.quote("\u{2028}") == #""\u2028""#)
+        #expect(JSONText.quote("naïve ✓") == "\"naïve ✓\"")
+    }
+}
