@@ -109,5 +109,6 @@ import Testing
     ]
     for (value, text) in cases { #expect(PrometheusText.format(value) == text) }
     #expect(PrometheusText.contentType == "text/plain; version=0.0.4; charset=utf-8")
+    #expect(MetricsRegistry.contentType == PrometheusText.contentType)
   }
 }

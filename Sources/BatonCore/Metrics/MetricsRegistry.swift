@@ -5,6 +5,9 @@ import Synchronization
 /// Register families once at start-up, keep the returned family (or the children you get from
 /// `labels(...)`), and update them from anywhere: updates are lock-free.
 public final class MetricsRegistry: Sendable {
+  /// The `Content-Type` to serve `exposition()` with.
+  public static let contentType = PrometheusText.contentType
+
   private let families = Mutex<[String: any RenderableFamily]>([:])
 
   public init() {}
