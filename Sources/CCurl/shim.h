@@ -13,4 +13,7 @@ static inline CURLcode baton_curl_easy_setopt_data_cb(CURL *h, CURLoption o, bat
 static inline CURLcode baton_curl_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode baton_curl_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode baton_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+// CURL_GLOBAL_ALL is a macro expression, and CURLMsg's result sits in an anonymous union.
+static inline CURLcode baton_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }
+static inline CURLcode baton_curl_msg_result(const CURLMsg *m) { return m->data.result; }
 #endif
