@@ -31,14 +31,21 @@ public final class Database: Sendable {
         }
     }
 
-    deinit { close() }
+    /// Without `close()`, the threads still finish queued work and close their connections, but
+    /// nobody waits for them: deinit may run on the cooperative pool and must not block.
+    deinit {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        readers.shutdown(wait: false)
+        writer.shutdown(wait: false)
+    }
 
     // MARK: Writing
 
     /// Runs `body` on the writer thread inside a savepoint of a group-commit transaction, and
     /// returns its result once that transaction has committed. If `body` throws, only its own
     /// changes are rolled back and the error is rethrown here. Write closures must not BEGIN,
-    /// COMMIT or ROLLBACK themselves (savepoints of their own are fine).
+    /// COMMIT or ROLLBACK themselves (savepoints of their own are fine). Once queued, a write
+    /// runs even if the calling task is cancelled, and the caller still gets its outcome.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws
         -> T
     {

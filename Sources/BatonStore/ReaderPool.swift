@@ -32,9 +32,9 @@ final class ReaderPool: Sendable {
     var isCurrentThread: Bool { threads.contains { $0.isCurrent } }
 
     /// Finishes queued reads and closes every read connection.
-    func shutdown() {
+    func shutdown(wait: Bool = true) {
         queue.close()
-        for thread in threads where !thread.isCurrent { thread.join() }
+        for thread in threads where wait && !thread.isCurrent { thread.join() }
     }
 
     private static func serve(_ connection: Connection, queue: WorkQueue<any Job>) {

@@ -41,9 +41,10 @@ final class Writer: Sendable {
     var isCurrentThread: Bool { thread.isCurrent }
 
     /// Finishes queued writes, checkpoints the WAL into the database file, and closes.
-    func shutdown() {
+    /// With `wait` false the thread still drains, checkpoints and closes, just unobserved.
+    func shutdown(wait: Bool = true) {
         queue.close()
-        if !thread.isCurrent { thread.join() }
+        if wait && !thread.isCurrent { thread.join() }
     }
 
     private static func serve(

@@ -216,6 +216,22 @@ import Testing
         }
     }
 
+    @Test func droppingAnUnclosedDatabaseKeepsItsData() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/db.sqlite"
+            do {
+                let db = try Database(path: path)
+                try await db.write { c in
+                    try c.execute("CREATE TABLE t (i INTEGER)")
+                    try c.execute("INSERT INTO t VALUES (1)")
+                }
+            }  // deinit: threads finish and close on their own
+            let reopened = try Database(path: path)
+            #expect(try await reopened.ints("SELECT i FROM t") == [1])
+            await reopened.close()
+        }
+    }
+
     @Test func closeFinishesQueuedWritesThenRefusesWork() async throws {
         try await withDatabase { db, path in
             try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
