@@ -128,7 +128,8 @@ public final class Database: Sendable {
         to enqueue: (any Job) throws -> Void, transactional: Bool,
         _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        guard !isClosed else { throw DatabaseError.closed }
+        return try await withCheckedThrowingContinuation { continuation in
             let request = Request(transactional: transactional, body: body) {
                 continuation.resume(with: $0)
             }
@@ -144,6 +145,7 @@ public final class Database: Sendable {
         to enqueue: (any Job) throws -> Void, transactional: Bool,
         _ body: (Connection) throws -> T
     ) throws -> T {
+        guard !isClosed else { throw DatabaseError.closed }
         guard !isOwnThread else { throw DatabaseError.reentrantCall }
         // The caller waits until the closure has run, so it never really escapes; the request
         // drops it before signalling, which `withoutActuallyEscaping` verifies.

@@ -30,8 +30,8 @@ final class Writer: Sendable {
     private static func configure(_ connection: Connection) throws {
         let mode = try connection.scalar("PRAGMA journal_mode = WAL")?.stringValue ?? "unknown"
         guard mode.lowercased() == "wal" else { throw DatabaseError.walUnavailable(journalMode: mode) }
-        // NORMAL in WAL mode: commits are durable against crashes of Baton, and survive power loss
-        // up to the last checkpoint; it saves an fsync per commit.
+        // NORMAL in WAL mode saves an fsync per commit: a crash of Baton loses nothing, a power
+        // loss may lose the last commits before a checkpoint, and neither corrupts the database.
         try connection.execute("PRAGMA synchronous = NORMAL")
     }
 
@@ -59,7 +59,7 @@ final class Writer: Sendable {
                 commit(batch, on: connection, counters: counters)
             }
         }
-        // Leaves a small -wal file behind for the next start; TRUNCATE also empties it.
+        // Copy the WAL into the main file and empty it, so a closed database is one complete file.
         _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
