@@ -1,0 +1,130 @@
+import CSQLite
+
+/// One SQLite connection. Only ever used on the thread that owns it: the database hands it to
+/// `read`/`write` closures, and it is deliberately not Sendable so it cannot leave them.
+public final class Connection {
+    private var handle: OpaquePointer?
+    private let cache: StatementCache
+    /// Statements compiled so far (cache misses); lets tests and metrics see the cache working.
+    public private(set) var statementsPrepared = 0
+
+    struct Options {
+        var readOnly: Bool
+        var create: Bool
+        var busyTimeoutMs: Int
+        var statementCacheSize: Int
+    }
+
+    init(path: String, options: Options) throws {
+        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        if options.create { flags |= SQLITE_OPEN_CREATE }
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let error = SQLiteError(code: rc, handle: db, sql: nil)
+            sqlite3_close_v2(db)
+            throw SQLiteError(
+                code: error.code, extendedCode: error.extendedCode,
+                message: "cannot open \(path): \(error.message)")
+        }
+        handle = db
+        cache = StatementCache(capacity: options.statementCacheSize)
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, Int32(clamping: options.busyTimeoutMs))
+        // Per-connection settings; journal_mode and synchronous are set by the writer.
+        try execute("PRAGMA foreign_keys = ON")
+        if options.readOnly { try execute("PRAGMA query_only = ON") }
+    }
+
+    deinit { close() }
+
+    /// Finalizes cached statements and closes the handle; later calls throw `DatabaseError.closed`.
+    func close() {
+        cache.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    private func openHandle() throws -> OpaquePointer {
+        guard let handle else { throw DatabaseError.closed }
+        return handle
+    }
+
+    private func cachedStatement(_ sql: String) throws -> Statement? {
+        let db = try openHandle()
+        return try cache.statement(for: sql) {
+            statementsPrepared += 1
+            return try Statement.prepare(sql, db: db, persistent: true)
+        }
+    }
+
+    /// Runs one statement; any rows it returns are ignored.
+    public func execute(_ sql: String, _ bindings: [SQLValue] = []) throws {
+        _ = try cachedStatement(sql)?.run(bindings, collect: .none)
+    }
+
+    /// Runs every statement in `sql` in order (migrations, schema scripts). Not cached; no bindings.
+    public func executeScript(_ sql: String) throws {
+        let db = try openHandle()
+        try sql.withCString { start in
+            var cursor: UnsafePointer<CChar>? = start
+            while let current = cursor, current.pointee != 0 {
+                var raw: OpaquePointer?
+                var tail: UnsafePointer<CChar>?
+                let rc = sqlite3_prepare_v2(db, current, -1, &raw, &tail)
+                guard rc == SQLITE_OK else {
+                    throw SQLiteError(code: rc, handle: db, sql: String(cString: current))
+                }
+                defer { sqlite3_finalize(raw) }
+                cursor = tail
+                guard let raw else { continue }  // only whitespace or comments
+                var step = sqlite3_step(raw)
+                while step == SQLITE_ROW { step = sqlite3_step(raw) }
+                guard step == SQLITE_DONE else {
+                    throw SQLiteError(code: step, handle: db, sql: String(cString: sqlite3_sql(raw)))
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with BEGIN, COMMIT and ROLLBACK refused at prepare time (`SQLiteError` with
+    /// code `SQLITE_AUTH`), so a script cannot end the transaction it runs in. Savepoints stay
+    /// allowed. Setting an authorizer expires cached statements, so use it around rare work only.
+    func withoutTransactionControl<T>(_ body: () throws -> T) throws -> T {
+        let db = try openHandle()
+        sqlite3_set_authorizer(
+            db,
+            { _, action, _, _, _, _ in action == SQLITE_TRANSACTION ? SQLITE_DENY : SQLITE_OK },
+            nil)
+        defer { sqlite3_set_authorizer(db, nil, nil) }
+        return try body()
+    }
+
+    public func query(_ sql: String, _ bindings: [SQLValue] = []) throws -> [Row] {
+        try cachedStatement(sql)?.run(bindings, collect: .all) ?? []
+    }
+
+    /// The first row, or nil; later rows are not computed.
+    public func queryOne(_ sql: String, _ bindings: [SQLValue] = []) throws -> Row? {
+        try cachedStatement(sql)?.run(bindings, collect: .first).first
+    }
+
+    /// The first column of the first row, or nil when there is no row.
+    public func scalar(_ sql: String, _ bindings: [SQLValue] = []) throws -> SQLValue? {
+        try queryOne(sql, bindings)?[0]
+    }
+
+    public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    public var changes: Int { handle.map { Int(sqlite3_changes($0)) } ?? 0 }
+
+    /// True while a transaction is open on this connection.
+    public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
+    var cachedStatementCount: Int { cache.count }
+}
+
+// Explicitly not Sendable: a connection belongs to the thread that opened it.
+@available(*, unavailable)
+extension Connection: Sendable {}

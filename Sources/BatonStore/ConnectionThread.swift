@@ -1,0 +1,48 @@
+import Foundation
+
+/// A dedicated OS thread that opens one connection, serves work with it, and closes it. Blocking
+/// SQLite calls thus never run on Swift's cooperative pool, and a connection never changes thread.
+final class ConnectionThread: Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let threadID = Locked<pthread_t?>(nil)
+
+    /// Starts the thread and waits until `open` has succeeded or failed (rethrowing its error).
+    /// `serve` runs until it returns (its queue closed); then the connection is closed.
+    init(
+        name: String, open: @escaping @Sendable () throws -> Connection,
+        serve: @escaping @Sendable (Connection) -> Void
+    ) throws {
+        let opened = DispatchSemaphore(value: 0)
+        let openError = Locked<(any Error)?>(nil)
+        let thread = Thread { [finished, threadID] in
+            threadID.withLock { $0 = pthread_self() }
+            defer { finished.signal() }
+            let connection: Connection
+            do {
+                connection = try open()
+            } catch {
+                openError.withLock { $0 = error }
+                opened.signal()
+                return
+            }
+            opened.signal()
+            serve(connection)
+            connection.close()
+        }
+        thread.name = name
+        thread.start()
+        opened.wait()
+        if let error = openError.value {
+            finished.wait()
+            throw error
+        }
+    }
+
+    /// True when called on this thread (a blocking wait here would deadlock).
+    var isCurrent: Bool {
+        threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+    }
+
+    /// Waits for the thread to finish. Call once, after closing its queue.
+    func join() { finished.wait() }
+}

@@ -1,0 +1,21 @@
+/// Tuning for a `Database`. The defaults suit Baton's coordinator on a small machine.
+public struct DatabaseConfiguration: Sendable, Hashable {
+    /// Read connections, each on its own thread (at least 1).
+    public var readerCount: Int
+    /// How long a connection waits for a lock before failing with `SQLiteError.busy`.
+    public var busyTimeoutMs: Int
+    /// Prepared statements kept per connection (0 disables the cache).
+    public var statementCacheSize: Int
+    /// Most write closures committed together in one transaction (group commit; at least 1).
+    public var maxBatch: Int
+
+    public init(
+        readerCount: Int = 2, busyTimeoutMs: Int = 5000, statementCacheSize: Int = 64,
+        maxBatch: Int = 64
+    ) {
+        self.readerCount = readerCount
+        self.busyTimeoutMs = busyTimeoutMs
+        self.statementCacheSize = statementCacheSize
+        self.maxBatch = maxBatch
+    }
+}

@@ -1,0 +1,21 @@
+import Synchronization
+
+/// Counters of the writer, for metrics and for tests that check group commit.
+public struct DatabaseStatistics: Sendable, Hashable {
+    /// Transactions the writer committed.
+    public var commits: Int
+    /// Write closures run (committed, rolled back alone, or lost with a failed commit).
+    public var writes: Int
+    /// Batches whose transaction failed to begin or commit (every caller got the error).
+    public var failedBatches: Int
+    /// Write closures waiting for the writer right now.
+    public var queuedWrites: Int
+}
+
+/// The writer thread's counters; atomics so readers of statistics never wait on the writer.
+final class WriterCounters: Sendable {
+    let commits = Atomic<Int>(0)
+    let writes = Atomic<Int>(0)
+    let failedBatches = Atomic<Int>(0)
+
+}

@@ -1,0 +1,69 @@
+/// Column names of a result, shared by all of its rows.
+final class RowLayout: Sendable {
+    let columns: [String]
+    let indexByName: [String: Int]
+
+    init(columns: [String]) {
+        self.columns = columns
+        var index: [String: Int] = [:]
+        // The first column wins when a result has duplicate names, as in most SQLite wrappers.
+        for (i, name) in columns.enumerated() where index[name] == nil { index[name] = i }
+        indexByName = index
+    }
+}
+
+/// One result row, fully copied out of SQLite (no pointers into a statement).
+public struct Row: Sendable, Hashable {
+    let layout: RowLayout
+    public let values: [SQLValue]
+
+    init(layout: RowLayout, values: [SQLValue]) {
+        self.layout = layout
+        self.values = values
+    }
+
+    public var columns: [String] { layout.columns }
+    public var count: Int { values.count }
+
+    public func contains(_ column: String) -> Bool { layout.indexByName[column] != nil }
+
+    /// The value of the named column; `.null` when the result has no such column.
+    public subscript(column: String) -> SQLValue {
+        guard let i = layout.indexByName[column] else { return .null }
+        return values[i]
+    }
+
+    /// The value at a column index; `.null` when out of range.
+    public subscript(index: Int) -> SQLValue {
+        values.indices.contains(index) ? values[index] : .null
+    }
+
+    public func int(_ column: String) -> Int? { self[column].intValue }
+    public func int(_ index: Int) -> Int? { self[index].intValue }
+    public func int64(_ column: String) -> Int64? { self[column].int64Value }
+    public func int64(_ index: Int) -> Int64? { self[index].int64Value }
+    public func double(_ column: String) -> Double? { self[column].doubleValue }
+    public func double(_ index: Int) -> Double? { self[index].doubleValue }
+    public func string(_ column: String) -> String? { self[column].stringValue }
+    public func string(_ index: Int) -> String? { self[index].stringValue }
+    public func blob(_ column: String) -> [UInt8]? { self[column].blobValue }
+    public func blob(_ index: Int) -> [UInt8]? { self[index].blobValue }
+    public func bool(_ column: String) -> Bool? { self[column].boolValue }
+    public func bool(_ index: Int) -> Bool? { self[index].boolValue }
+    public func isNull(_ column: String) -> Bool { self[column].isNull }
+
+    public static func == (a: Row, b: Row) -> Bool {
+        a.layout.columns == b.layout.columns && a.values == b.values
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(layout.columns)
+        hasher.combine(values)
+    }
+}
+
+extension Row: CustomStringConvertible {
+    public var description: String {
+        "[" + zip(columns, values).map { "\($0): \($1)" }.joined(separator: ", ") + "]"
+    }
+}

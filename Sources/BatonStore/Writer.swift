@@ -1,0 +1,108 @@
+/// The single writer: one thread owning the write connection, committing queued write closures
+/// in groups (one transaction per batch, one savepoint per closure).
+final class Writer: Sendable {
+    private let queue: WorkQueue<any Job>
+    private let thread: ConnectionThread
+    let counters: WriterCounters
+
+    init(path: String, configuration: DatabaseConfiguration) throws {
+        let options = Connection.Options(
+            readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs,
+            statementCacheSize: configuration.statementCacheSize)
+        let maxBatch = max(1, configuration.maxBatch)
+        let queue = WorkQueue<any Job>()
+        let counters = WriterCounters()
+        self.queue = queue
+        self.counters = counters
+        thread = try ConnectionThread(
+            name: "baton.store.writer",
+            open: {
+                let connection = try Connection(path: path, options: options)
+                try Writer.configure(connection)
+                return connection
+            },
+            serve: { [queue, counters] connection in
+                Writer.serve(connection, queue: queue, maxBatch: maxBatch, counters: counters)
+            })
+    }
+
+    /// Database-wide settings, made once on the connection that writes.
+    private static func configure(_ connection: Connection) throws {
+        let mode = try connection.scalar("PRAGMA journal_mode = WAL")?.stringValue ?? "unknown"
+        guard mode.lowercased() == "wal" else { throw DatabaseError.walUnavailable(journalMode: mode) }
+        // NORMAL in WAL mode saves an fsync per commit: a crash of Baton loses nothing, a power
+        // loss may lose the last commits before a checkpoint, and neither corrupts the database.
+        try connection.execute("PRAGMA synchronous = NORMAL")
+    }
+
+    func submit(_ job: any Job) throws { try queue.push(job) }
+
+    var queuedCount: Int { queue.count }
+    var isCurrentThread: Bool { thread.isCurrent }
+
+    /// Finishes queued writes, checkpoints the WAL into the database file, and closes.
+    /// With `wait` false the thread still drains, checkpoints and closes, just unobserved.
+    func shutdown(wait: Bool = true) {
+        queue.close()
+        if wait && !thread.isCurrent { thread.join() }
+    }
+
+    private static func serve(
+        _ connection: Connection, queue: WorkQueue<any Job>, maxBatch: Int, counters: WriterCounters
+    ) {
+        while let batch = queue.take(max: maxBatch, joins: { $0.isTransactional }) {
+            if let only = batch.first, !only.isTransactional {
+                _ = only.run(connection)
+                if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+                only.finish(failure: nil)
+            } else {
+                commit(batch, on: connection, counters: counters)
+            }
+        }
+        // Copy the WAL into the main file and empty it, so a closed database is one complete file.
+        _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Runs `batch` in one transaction, each closure in its own savepoint, and only after COMMIT
+    /// succeeds resumes the callers; if the transaction fails, every caller gets the error.
+    private static func commit(
+        _ batch: [any Job], on connection: Connection, counters: WriterCounters
+    ) {
+        func fail(_ error: any Error) {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            counters.failedBatches.add(1, ordering: .relaxed)
+            for job in batch { job.finish(failure: error) }
+        }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            return fail(error)
+        }
+        for job in batch {
+            do {
+                try connection.execute("SAVEPOINT baton_write")
+                let succeeded = job.run(connection)
+                counters.writes.add(1, ordering: .relaxed)
+                // Some errors (disk full, RAISE(ROLLBACK)) make SQLite abandon the whole
+                // transaction, taking earlier closures' work with it.
+                guard connection.isInTransaction else { return fail(transactionLost) }
+                if !succeeded { try connection.execute("ROLLBACK TO baton_write") }
+                try connection.execute("RELEASE baton_write")
+            } catch {
+                return fail(error)
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            return fail(error)
+        }
+        counters.commits.add(1, ordering: .relaxed)
+        for job in batch { job.finish(failure: nil) }
+    }
+
+    private static let transactionLost = SQLiteError(
+        code: SQLiteError.error,
+        message: "the write transaction was rolled back by SQLite or ended inside a write closure; "
+            + "nothing in this batch was committed")
+}

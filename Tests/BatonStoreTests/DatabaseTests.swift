@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+
+@testable import BatonStore
+
+@Suite struct DatabaseTests {
+    @Test func pragmasAreSet() async throws {
+        try await withDatabase { db, _ in
+            let pragmas =
+                "SELECT * FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys, pragma_busy_timeout, pragma_query_only"
+            let writer = try #require(try await db.write { try $0.queryOne(pragmas) })
+            #expect(writer.values == ["wal", 1, 1, 5000, 0])
+            let reader = try #require(try await db.read { try $0.queryOne(pragmas) })
+            // synchronous is per connection and irrelevant to readers, so only the writer sets it.
+            #expect(reader.string(0) == "wal" && reader.int(2) == 1 && reader.int(3) == 5000 && reader.int(4) == 1)
+        }
+    }
+
+    @Test func openingAnImpossiblePathThrows() async throws {
+        #expect {
+            _ = try Database(path: "/nonexistent-baton-dir/x.sqlite")
+        } throws: { ($0 as? SQLiteError)?.code == SQLiteError.cantOpen }
+    }
+
+    @Test func concurrentWritersAreCommittedInGroups() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            let gate = try await WriterGate(db)
+            let before = db.statistics
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
+                }
+                try await waitUntil { db.statistics.queuedWrites == 200 }
+                try await gate.release()
+                try await group.waitForAll()
+            }
+            let after = db.statistics
+            #expect(try await db.ints("SELECT count(DISTINCT i) FROM t") == [200])
+            // The gate's own commit, then 200 writes in batches of 64, 64, 64 and 8.
+            #expect(after.commits - before.commits == 5)
+            #expect(after.writes - before.writes == 201)
+            #expect(after.failedBatches == before.failedBatches)
+        }
+    }
+
+    @Test func aThrowingClosureRollsBackOnlyItself() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            let gate = try await WriterGate(db)
+            let before = db.statistics
+            let a = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (1)") } }
+            try await waitUntil { db.statistics.queuedWrites == 1 }
+            let b = Task {
+                try await db.write { c in
+                    try c.execute("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                }
+            }
+            try await waitUntil { db.statistics.queuedWrites == 2 }
+            let c = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (3)") } }
+            try await waitUntil { db.statistics.queuedWrites == 3 }
+            try await gate.release()
+            try await a.value
+            await #expect(throws: Boom.self) { try await b.value }
+            try await c.value
+            #expect(try await db.ints("SELECT i FROM t ORDER BY i") == [1, 3])
+            #expect(db.statistics.commits - before.commits == 2)  // the gate's, then one for a, b, c
+        }
+    }
+
+    @Test func aFailedCommitFailsEveryCallerInTheBatch() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { c in
+                try c.executeScript(
+                    """
+                    CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                    CREATE TABLE child (parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
+                    """)
+            }
+            let gate = try await WriterGate(db)
+            let before = db.statistics
+            let good = Task { try await db.write { try $0.execute("INSERT INTO parent VALUES (1)") } }
+            try await waitUntil { db.statistics.queuedWrites == 1 }
+            // A deferred foreign key is only checked at COMMIT, so this fails the whole batch.
+            let bad = Task { try await db.write { try $0.execute("INSERT INTO child VALUES (99)") } }
+            try await waitUntil { db.statistics.queuedWrites == 2 }
+            try await gate.release()
+            for task in [good, bad] {
+                await #expect {
+                    try await task.value
+                } throws: { ($0 as? SQLiteError)?.extendedCode == SQLiteError.constraintForeignKey }
+            }
+            #expect(try await db.ints("SELECT count(*) FROM parent") == [0])
+            #expect(db.statistics.failedBatches - before.failedBatches == 1)
+            // The writer carries on.
+            try await db.write { try $0.execute("INSERT INTO parent VALUES (2)") }
+            #expect(try await db.ints("SELECT id FROM parent") == [2])
+        }
+    }
+
+    @Test func readersSeeCommittedDataWhileAWriteIsInProgress() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { c in
+                try c.execute("CREATE TABLE t (i INTEGER)")
+                try c.execute("INSERT INTO t VALUES (1)")
+            }
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let release = DispatchSemaphore(value: 0)
+            let longWrite = Task {
+                try await db.write { c in
+                    try c.execute("INSERT INTO t VALUES (2)")
+                    startedContinuation.yield()
+                    _ = release.wait(timeout: .now() + 10)
+                }
+            }
+            for await _ in started { break }
+            // The writer is blocked mid-transaction; the read still completes, without its row.
+            #expect(try await db.ints("SELECT i FROM t ORDER BY i") == [1])
+            release.signal()
+            try await longWrite.value
+            #expect(try await db.ints("SELECT i FROM t ORDER BY i") == [1, 2])
+        }
+    }
+
+    @Test func aReadSeesOneSnapshotWhileWritesCommit() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+            let written = DispatchSemaphore(value: 0)
+            let reading = Task {
+                try await db.read { c in
+                    let first = try c.scalar("SELECT count(*) FROM t")
+                    startedContinuation.yield()
+                    let committed = written.wait(timeout: .now() + 5) == .success
+                    return (first, committed, try c.scalar("SELECT count(*) FROM t"))
+                }
+            }
+            for await _ in started { break }
+            // The writer is not held back by the open read.
+            try await db.write { try $0.execute("INSERT INTO t VALUES (1)") }
+            written.signal()
+            let (first, committed, second) = try await reading.value
+            #expect(committed && first == .integer(0) && second == .integer(0))
+            #expect(try await db.ints("SELECT count(*) FROM t") == [1])
+        }
+    }
+
+    @Test func readsRunInParallel() async throws {
+        try await withDatabase { db, _ in
+            let a = DispatchSemaphore(value: 0)
+            let b = DispatchSemaphore(value: 0)
+            // Each read waits for the other to start: they only both succeed if they overlap.
+            async let first = db.read { _ in
+                a.signal()
+                return b.wait(timeout: .now() + 5) == .success
+            }
+            async let second = db.read { _ in
+                b.signal()
+                return a.wait(timeout: .now() + 5) == .success
+            }
+            let (x, y) = try await (first, second)
+            #expect(x && y)
+        }
+    }
+
+    @Test func readersCannotWrite() async throws {
+        try await withDatabase { db, _ in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            await #expect {
+                try await db.read { try $0.execute("INSERT INTO t VALUES (1)") }
+            } throws: { ($0 as? SQLiteError)?.code == SQLiteError.readOnly }
+        }
+    }
+
+    @Test func blockingCallsWorkFromOtherThreads() async throws {
+        try await withDatabase { db, _ in
+            let count = try await onDedicatedThread {
+                try db.writeBlocking { c in
+                    try c.execute("CREATE TABLE t (i INTEGER)")
+                    try c.execute("INSERT INTO t VALUES (1)")
+                }
+                return try db.readBlocking { try $0.scalar("SELECT count(*) FROM t") }
+            }
+            #expect(count == .integer(1))
+        }
+    }
+
+    @Test func blockingCallsInsideClosuresAreRefused() async throws {
+        try await withDatabase { db, _ in
+            await #expect(throws: DatabaseError.reentrantCall) {
+                try await db.write { _ in try db.readBlocking { _ in 1 } }
+            }
+            await #expect(throws: DatabaseError.reentrantCall) {
+                try await db.read { _ in try db.writeBlocking { _ in 1 } }
+            }
+        }
+    }
+
+    @Test func dataSurvivesCloseAndReopen() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/db.sqlite"
+            let db = try Database(path: path)
+            try await db.write { c in
+                try c.execute("CREATE TABLE t (s TEXT)")
+                try c.execute("INSERT INTO t VALUES (?1)", ["kept"])
+            }
+            await db.close()
+            // The TRUNCATE checkpoint left the WAL empty: everything is in the main file.
+            let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            #expect(walSize == 0)
+            let reopened = try Database(path: path)
+            let value = try await reopened.read { try $0.scalar("SELECT s FROM t") }
+            await reopened.close()
+            #expect(value == .text("kept"))
+        }
+    }
+
+    @Test func droppingAnUnclosedDatabaseKeepsItsData() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory + "/db.sqlite"
+            do {
+                let db = try Database(path: path)
+                try await db.write { c in
+                    try c.execute("CREATE TABLE t (i INTEGER)")
+                    try c.execute("INSERT INTO t VALUES (1)")
+                }
+            }  // deinit: threads finish and close on their own
+            let reopened = try Database(path: path)
+            #expect(try await reopened.ints("SELECT i FROM t") == [1])
+            await reopened.close()
+        }
+    }
+
+    @Test func closeFinishesQueuedWritesThenRefusesWork() async throws {
+        try await withDatabase { db, path in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            let gate = try await WriterGate(db)
+            let writes = (0..<5).map { i in
+                Task { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
+            }
+            try await waitUntil { db.statistics.queuedWrites == 5 }
+            let closing = Task { await db.close() }
+            try await waitUntil { db.isClosed }
+            try await gate.release()
+            await closing.value
+            for write in writes { try await write.value }
+
+            await #expect(throws: DatabaseError.closed) { try await db.write { _ in 1 } }
+            await #expect(throws: DatabaseError.closed) { try await db.read { _ in 1 } }
+            await #expect(throws: DatabaseError.closed) { try await db.migrate([]) }
+            let blocking = try await onDedicatedThread { () -> [Bool] in
+                let w = Result { try db.writeBlocking { _ in 1 } }
+                let r = Result { try db.readBlocking { _ in 1 } }
+                return [w, r].map { if case .failure(DatabaseError.closed) = $0 { true } else { false } }
+            }
+            #expect(blocking == [true, true])
+            await db.close()  // idempotent
+
+            let reopened = try Database(path: path)
+            #expect(try await reopened.ints("SELECT count(*) FROM t") == [5])
+            await reopened.close()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+@testable import BatonStore
+
+/// A fresh directory per test, removed afterwards.
+@discardableResult
+func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("baton-store-tests-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    do {
+        let result = try await body(path)
+        try? FileManager.default.removeItem(atPath: path)
+        return result
+    } catch {
+        try? FileManager.default.removeItem(atPath: path)
+        throw error
+    }
+}
+
+/// A database in a fresh directory, closed and removed afterwards.
+@discardableResult
+func withDatabase<T>(
+    configuration: DatabaseConfiguration = .init(),
+    _ body: (Database, String) async throws -> T
+) async throws -> T {
+    try await withTemporaryDirectory { directory in
+        let path = directory + "/test.sqlite"
+        let db = try Database(path: path, configuration: configuration)
+        do {
+            let result = try await body(db, path)
+            await db.close()
+            return result
+        } catch {
+            await db.close()
+            throw error
+        }
+    }
+}
+
+/// Runs blocking code on a thread of its own, never on the cooperative pool.
+func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+struct TimedOut: Error {}
+
+/// Polls `condition` until it holds (or fails after `seconds`).
+func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else { throw TimedOut() }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+/// Holds the writer thread inside a write closure until `release()`, so later writes queue up.
+final class WriterGate: Sendable {
+    private let gate = DispatchSemaphore(value: 0)
+    private let task: Task<Void, any Error>
+
+    init(_ db: Database) async throws {
+        let (started, continuation) = AsyncStream<Void>.makeStream()
+        task = Task { [gate] in
+            try await db.write { _ in
+                continuation.yield()
+                _ = gate.wait(timeout: .now() + 10)  // never hang the suite if a test fails early
+            }
+        }
+        for await _ in started { break }
+    }
+
+    func release() async throws {
+        gate.signal()
+        try await task.value
+    }
+}
+
+struct Boom: Error, Equatable {}
+
+extension Database {
+    func ints(_ sql: String) async throws -> [Int] {
+        try await read { try $0.query(sql).compactMap { $0.int(0) } }
+    }
+}
