@@ -42,11 +42,13 @@ let package = Package(
             name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
 
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
-        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"]),
+        .testTarget(
+            name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore", "BatonStore"]),
         // Runs the built `baton` binary as a child process, as a user would.
-        .testTarget(name: "BatonCLITests"),
+        .testTarget(name: "BatonCLITests", dependencies: ["BatonHTTP"]),
         .testTarget(
             name: "BatonAPITests",
             dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),

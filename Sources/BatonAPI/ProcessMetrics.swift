@@ -18,21 +18,14 @@ enum ProcessMetrics {
 
     /// Resident set size from /proc/self/statm (second field, in pages).
     static func residentBytes() -> Int? {
-        guard let file = fopen("/proc/self/statm", "r") else { return nil }
-        defer { fclose(file) }
-        var size = 0
-        var resident = 0
-        guard readStatm(file, &size, &resident) else { return nil }
-        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    private static func readStatm(_ file: UnsafeMutablePointer<FILE>, _ size: inout Int, _ resident: inout Int) -> Bool {
-        var buffer = [CChar](repeating: 0, count: 128)
-        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
-        let fields = String(cString: buffer).split(separator: " ")
-        guard fields.count >= 2, let s = Int(fields[0]), let r = Int(fields[1]) else { return false }
-        size = s
-        resident = r
-        return true
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        let fields = String(decoding: buffer[..<n], as: UTF8.self).split(separator: " ")
+        guard fields.count >= 2, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

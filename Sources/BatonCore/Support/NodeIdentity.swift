@@ -14,7 +14,9 @@ public struct NodeIdentity: Sendable, Equatable {
 
     public static func current() -> NodeIdentity {
         var buffer = [CChar](repeating: 0, count: 256)
-        let name = gethostname(&buffer, buffer.count) == 0 ? String(cString: buffer) : "localhost"
+        let ok = gethostname(&buffer, buffer.count - 1) == 0
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let name = ok ? String(decoding: bytes, as: UTF8.self) : "localhost"
         return NodeIdentity(name: name.isEmpty ? "localhost" : name, os: "linux")
     }
 }

@@ -1,0 +1,120 @@
+/// The built router: an immutable trie of composed handler chains. It is the server's responder.
+public struct Router: HTTPResponder {
+    struct Route: Sendable {
+        var pattern: String
+        var chain: HTTPHandler
+    }
+
+    private let trie: RouteTrie<Route>
+    /// Global middleware around a terminal that throws the routing error kept in the context.
+    private let fallback: HTTPHandler
+    private let log: @Sendable (String) -> Void
+
+    /// Every registered operation in OpenAPI path form (`/api/v1/{id}`), in registration order.
+    public let operations: [(method: HTTPMethod, path: String)]
+
+    init(builder: RouterBuilder) {
+        let log = builder.log
+        let global = builder.globalMiddleware
+        var trie = RouteTrie<Route>()
+        var operations: [(HTTPMethod, String)] = []
+        for registration in builder.registrations {
+            let chain = Router.compose(global + registration.middleware, around: registration.handler, log: log)
+            let inserted = trie.insert(
+                pattern: registration.pattern, key: registration.method.rawValue,
+                value: Route(pattern: registration.pattern, chain: chain))
+            precondition(inserted, "route registered twice: \(registration.method) \(registration.pattern)")
+            operations.append((registration.method, Router.openAPIPath(registration.pattern)))
+        }
+        self.trie = trie
+        self.operations = operations
+        self.log = log
+        self.fallback = Router.compose(
+            global,
+            around: { _, context in throw context.storage[RoutingErrorKey.self] ?? HTTPError.internalError },
+            log: log)
+    }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        var context = RequestContext(remoteAddress: request.remoteAddress)
+        guard let match = trie.match(path: request.path) else {
+            context.storage[RoutingErrorKey.self] = .notFound("no route for \(request.method.rawValue) \(request.path)")
+            return await run(fallback, request, context)
+        }
+        let route = match.values[request.method.rawValue] ?? (request.method == .head ? match.values["GET"] : nil)
+        guard let route else {
+            var allow = Set(match.values.keys)
+            if allow.contains("GET") { allow.insert("HEAD") }
+            allow.insert("OPTIONS")
+            let sorted = allow.sorted()
+            if request.method == .options {
+                context.storage[RoutingErrorKey.self] = nil
+                return await run(
+                    { _, _ in HTTPResponse(status: .noContent, headers: ["Allow": sorted.joined(separator: ", ")]) },
+                    request, context)
+            }
+            context.storage[RoutingErrorKey.self] = .methodNotAllowed(request.method, path: request.path, allow: sorted)
+            return await run(fallback, request, context)
+        }
+        context.route = route.pattern
+        context.parameters = match.parameters
+        return await run(route.chain, request, context)
+    }
+
+    private func run(_ handler: HTTPHandler, _ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+        do {
+            return try await handler(request, context)
+        } catch {
+            return Router.render(error, request: request, context: context, log: log)
+        }
+    }
+
+    /// Wraps `handler` in `middleware` (first = outermost). Every layer is an error boundary, so
+    /// a middleware's `next` returns the rendered answer instead of throwing.
+    static func compose(
+        _ middleware: [any HTTPMiddleware], around handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void
+    ) -> HTTPHandler {
+        var chain = boundary(handler, log: log)
+        for m in middleware.reversed() {
+            let next = chain
+            chain = boundary({ request, context in try await m.handle(request, context: context, next: next) }, log: log)
+        }
+        return chain
+    }
+
+    private static func boundary(_ handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void) -> HTTPHandler {
+        { request, context in
+            do {
+                return try await handler(request, context)
+            } catch {
+                return render(error, request: request, context: context, log: log)
+            }
+        }
+    }
+
+    static func render(_ error: any Error, request: HTTPRequest, context: RequestContext, log: @Sendable (String) -> Void)
+        -> HTTPResponse
+    {
+        if let error = error as? any HTTPResponseError { return error.response }
+        // The client learns only that something failed; the details go to the operator's log.
+        log(
+            "error: \(request.method.rawValue) \(request.path) request_id=\(context.requestID) failed: "
+                + String(describing: error))
+        return HTTPError.internalError.response
+    }
+
+    static func openAPIPath(_ pattern: String) -> String {
+        "/"
+            + RouteTrie<Route>.segments(of: pattern).map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .param(let name): "{\(name)}"
+                case .wildcard(let name): "{\(name == "*" ? "path" : name)}"
+                }
+            }.joined(separator: "/")
+    }
+}
+
+enum RoutingErrorKey: ContextKey {
+    typealias Value = HTTPError
+}

@@ -1,0 +1,65 @@
+/// One Server-Sent Events message, encoded per the WHATWG HTML event-stream format.
+public struct ServerSentEvent: Sendable, Equatable {
+    public var id: String?
+    public var event: String?
+    public var data: String
+    public var retry: Int?
+
+    public init(id: String? = nil, event: String? = nil, data: String, retry: Int? = nil) {
+        self.id = id
+        self.event = event
+        self.data = data
+        self.retry = retry
+    }
+
+    /// Every line of `data` (split at CR, LF or CRLF) gets its own `data:` line, so a client
+    /// reassembles it exactly. Line breaks in `id` and `event` would start new fields, so they are
+    /// replaced by spaces; NUL in an id makes browsers ignore it, so it is dropped.
+    public func encoded() -> [UInt8] {
+        var out = ""
+        if let id { out += "id: " + String(Self.singleLine(id).filter { $0 != "\0" }) + "\n" }
+        if let event { out += "event: " + Self.singleLine(event) + "\n" }
+        if let retry { out += "retry: \(max(0, retry))\n" }
+        for line in Self.lines(data) { out += "data: " + line + "\n" }
+        out += "\n"
+        return Array(out.utf8)
+    }
+
+    /// A comment line (ignored by clients), used as a heartbeat.
+    public static func comment(_ text: String) -> [UInt8] {
+        Array((": " + singleLine(text) + "\n\n").utf8)
+    }
+
+    static func lines(_ text: String) -> [Substring] {
+        var lines: [Substring] = []
+        var start = text.startIndex
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            // Swift treats "\r\n" as one Character, so a single check covers all three breaks.
+            if c == "\n" || c == "\r" || c == "\r\n" {
+                lines.append(text[start..<i])
+                i = text.index(after: i)
+                start = i
+            } else {
+                i = text.index(after: i)
+            }
+        }
+        lines.append(text[start...])
+        return lines
+    }
+
+    static func singleLine(_ text: String) -> String {
+        String(text.map { ($0 == "\n" || $0 == "\r" || $0 == "\r\n") ? " " : $0 })
+    }
+}
+
+extension HTTPResponse {
+    /// A `text/event-stream` response whose body `produce` writes over time.
+    public static func eventStream(_ produce: @escaping @Sendable (any ResponseBodyWriter) async throws -> Void) -> HTTPResponse {
+        HTTPResponse(
+            status: .ok,
+            headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"],
+            body: .stream(produce))
+    }
+}

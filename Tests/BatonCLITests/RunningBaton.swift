@@ -1,0 +1,59 @@
+import Foundation
+
+/// A `baton` process left running (for `serve`), with its output collected as it arrives.
+final class RunningBaton: @unchecked Sendable {
+    let process = Process()
+    private let stdout = Mutexed<String>("")
+    private let stderr = Mutexed<String>("")
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: BatonBinary.path)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        for (pipe, sink) in [(out, stdout), (err, stderr)] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                } else {
+                    sink.set(sink.get() + String(decoding: data, as: UTF8.self))
+                }
+            }
+        }
+        try process.run()
+    }
+
+    var output: String { stdout.get() }
+    var errors: String { stderr.get() }
+
+    /// Waits for `baton serve` to print its bound address and returns the port.
+    func waitForPort(timeout: TimeInterval = 20) -> Int? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = output
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return port }
+            }
+            if !process.isRunning { return nil }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    /// Sends `signal` and waits for the exit status (nil if it did not exit in time).
+    func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32? {
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+}
