@@ -1,0 +1,37 @@
+import Testing
+
+@testable import BatonHTTP
+
+@Suite struct RequestIDMiddlewareTests {
+    static let router: Router = {
+        let b = RouterBuilder()
+        b.use(RequestIDMiddleware())
+        b.get("/id") { _, context in .text(.ok, context.requestID) }
+        b.get("/fail") { _, _ in throw HTTPError.badRequest("no") }
+        return b.build()
+    }()
+
+    @Test func echoesAnAcceptableClientID() async {
+        let r = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": "abc-123"]))
+        #expect(r.headers["X-Request-Id"] == "abc-123")
+        #expect(RouterTests.text(r) == "abc-123")
+    }
+
+    @Test func replacesUnacceptableIDs() async {
+        for bad in ["", String(repeating: "a", count: 129), "has space", "tab\there", "é"] {
+            let r = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": bad]))
+            let id = r.headers["X-Request-Id"] ?? ""
+            #expect(id != bad && !id.isEmpty)
+        }
+    }
+
+    @Test func generatesUniqueIDsAndTagsErrorsAndMissingRoutes() async {
+        let a = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id"))
+        let b = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id"))
+        #expect(a.headers["X-Request-Id"] != b.headers["X-Request-Id"])
+        let failed = await Self.router.respond(to: HTTPRequest(method: .get, target: "/fail"))
+        #expect(failed.status == .badRequest && failed.headers["X-Request-Id"] != nil)
+        let missing = await Self.router.respond(to: HTTPRequest(method: .get, target: "/nope"))
+        #expect(missing.status == .notFound && missing.headers["X-Request-Id"] != nil)
+    }
+}

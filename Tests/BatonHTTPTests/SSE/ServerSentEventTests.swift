@@ -1,0 +1,38 @@
+import Testing
+
+@testable import BatonHTTP
+
+@Suite struct ServerSentEventTests {
+    static func text(_ e: ServerSentEvent) -> String { String(decoding: e.encoded(), as: UTF8.self) }
+
+    @Test func encodesAllFields() {
+        #expect(Self.text(ServerSentEvent(id: "7", event: "job.done", data: "{}", retry: 3000)) == "id: 7\nevent: job.done\nretry: 3000\ndata: {}\n\n")
+    }
+
+    @Test func splitsDataOnEveryKindOfLineBreak() {
+        #expect(Self.text(ServerSentEvent(data: "a\nb\r\nc\rd")) == "data: a\ndata: b\ndata: c\ndata: d\n\n")
+        #expect(Self.text(ServerSentEvent(data: "")) == "data: \n\n")
+        #expect(Self.text(ServerSentEvent(data: "end\n")) == "data: end\ndata: \n\n")
+        #expect(Self.text(ServerSentEvent(data: "é 🚀")) == "data: é 🚀\n\n")
+    }
+
+    @Test func idAndEventCannotInjectFields() {
+        let e = ServerSentEvent(id: "1\ndata: x\0", event: "a\r\nretry: 1", data: "d")
+        #expect(Self.text(e) == "id: 1 data: x\nevent: a retry: 1\ndata: d\n\n")
+    }
+
+    @Test func commentsAreSingleLines() {
+        #expect(String(decoding: ServerSentEvent.comment("heartbeat"), as: UTF8.self) == ": heartbeat\n\n")
+        #expect(String(decoding: ServerSentEvent.comment("a\nb"), as: UTF8.self) == ": a b\n\n")
+    }
+
+    @Test func eventStreamResponseHasTheRightHeaders() {
+        let r = HTTPResponse.eventStream { _ in }
+        #expect(r.headers["Content-Type"] == "text/event-stream")
+        #expect(r.headers["Cache-Control"] == "no-cache")
+        guard case .stream = r.body else {
+            Issue.record("expected a streaming body")
+            return
+        }
+    }
+}
