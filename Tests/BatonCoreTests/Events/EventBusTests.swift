@@ -30,7 +30,7 @@ import Testing
         #expect(a.id == 1)
         #expect(b.id == 2)
         #expect(bus.lastEventID == 2)
-        db.close()
+        await db.close()
 
         // A new bus over the reopened database continues the sequence and replays history.
         let reopened = try Database(path: dir.path + "/baton.db")

@@ -78,45 +78,45 @@ import Testing
     }
 
     @Test func unexpectedErrorsBecome500WithoutLeakingAndAreLogged() async {
-        let lines = Mutex<[String]>([])
-        let b = RouterBuilder(log: { line in lines.withLock { $0.append(line) } })
+        let lines = Lines()
+        let b = RouterBuilder(log: { lines.append($0) })
         b.get("/boom") { _, _ in throw Secret() }
         let response = await b.build().respond(to: HTTPRequest(method: .get, target: "/boom"))
         #expect(response.status == .internalServerError)
         #expect(Self.text(response) == #"{"error":"internal server error","code":"internal_error"}"#)
         #expect(!Self.text(response).contains("hunter2"))
-        #expect(lines.withLock { $0.count == 1 && $0[0].contains("hunter2") && $0[0].contains("/boom") })
+        #expect(lines.all.count == 1 && lines.all[0].contains("hunter2") && lines.all[0].contains("/boom"))
     }
 
     struct Tag: HTTPMiddleware {
         let name: String
-        let order: Mutex<[String]>
+        let order: Lines
         func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-            order.withLock { $0.append(name + ">") }
+            order.append(name + ">")
             var response = try await next(request, context)
-            order.withLock { $0.append("<" + name) }
+            order.append("<" + name)
             response.headers.add("X-Tag", name)
             return response
         }
     }
 
     @Test func middlewareRunsGlobalThenGroupThenRoute() async {
-        let order = Mutex<[String]>([])
+        let order = Lines()
         let b = RouterBuilder()
         let api = b.group("/api", middleware: [Tag(name: "group", order: order)])
         api.get("/x", middleware: [Tag(name: "route", order: order)]) { _, _ in
-            order.withLock { $0.append("handler") }
+            order.append("handler")
             return .text(.ok, "x")
         }
         // Global middleware applies to routes registered before it too.
         b.use(Tag(name: "global", order: order))
         let response = await b.build().respond(to: HTTPRequest(method: .get, target: "/api/x"))
-        #expect(order.withLock { $0 } == ["global>", "group>", "route>", "handler", "<route", "<group", "<global"])
+        #expect(order.all == ["global>", "group>", "route>", "handler", "<route", "<group", "<global"])
         #expect(response.headers.values(for: "X-Tag") == ["route", "group", "global"])
     }
 
     @Test func globalMiddlewareWrapsRoutingErrors() async {
-        let order = Mutex<[String]>([])
+        let order = Lines()
         let b = RouterBuilder()
         b.use(Tag(name: "global", order: order))
         b.get("/a", handler: Self.ok("a"))
@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func outerMiddlewareSeesTheStatusOfAnErrorThrownInside() async {
-        let order = Mutex<[String]>([])
+        let order = Lines()
         let b = RouterBuilder()
         b.use(Tag(name: "outer", order: order))
         b.use(Refuse())
