@@ -42,6 +42,9 @@ final class HTTPConnection: @unchecked Sendable {
     private var pendingStart = 0
     /// Edge-triggered epoll: true until a read comes back short or with EAGAIN.
     private var readable = true
+    /// EPOLLRDHUP seen: the peer sent FIN. A short read then does not mean "drained" (the end of
+    /// input is still to be read, and no new edge will announce it).
+    private var inputEnded = false
     private var out: [UInt8] = []
     private var outStart = 0
     private var task: Task<Void, Never>?
@@ -95,6 +98,7 @@ final class HTTPConnection: @unchecked Sendable {
         }
         if events & BATON_EPOLLIN != 0 { readable = true }
         let peerClosed = events & BATON_EPOLLRDHUP != 0
+        if peerClosed { inputEnded = true }
         switch state {
         case .reading:
             // A read will see the end of input if the peer closed.
@@ -135,7 +139,7 @@ final class HTTPConnection: @unchecked Sendable {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
                 // A short read means the socket is drained; the next arrival raises a new edge.
-                if n < buffer.count { readable = false }
+                if n < buffer.count && !inputEnded { readable = false }
                 let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
                 let consumed = feed(bytes)
                 if consumed < n && (state == .responding || state == .reading) {
@@ -404,7 +408,13 @@ final class HTTPConnection: @unchecked Sendable {
             } else {
                 let code = baton_errno()
                 if code == EINTR { continue }
-                if code != EAGAIN && code != EWOULDBLOCK { close() }
+                if code != EAGAIN && code != EWOULDBLOCK {
+                    close()
+                } else if shutdownSent && loop.shuttingDown {
+                    // Shutting down: everything is sent and no input is pending, so closing now
+                    // cannot reset the connection under the client's feet; do not wait for its FIN.
+                    close()
+                }
                 return
             }
         }

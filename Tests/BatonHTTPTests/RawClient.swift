@@ -28,18 +28,24 @@ final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Double = 5) throws {
+    init(port: Int, timeout: Double = 5, smallReceiveBuffer: Bool = false) throws {
         var address = sockaddr_storage()
         var length = socklen_t(0)
         guard baton_make_sockaddr("127.0.0.1", Int32(port), &address, &length) == 0 else {
             throw Failure(description: "address")
         }
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // The descriptor is stored only once connected: a throwing class init still runs deinit,
+        // and closing twice could close another test's socket that reused the number.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         _ = baton_set_tcp_nodelay(fd)
+        if smallReceiveBuffer {
+            // Set before connecting so the window stays small: lets tests fill the path quickly.
+            _ = baton_set_int_option(fd, SOL_SOCKET, SO_RCVBUF, 64 * 1024)
+        }
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
@@ -48,6 +54,7 @@ final class RawClient: @unchecked Sendable {
             Glibc.close(fd)
             throw Failure(description: "connect: errno \(e)")
         }
+        self.fd = fd
     }
 
     deinit { Glibc.close(fd) }
