@@ -34,6 +34,21 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
     }
 
+    /// For the server's parser, which has already split the target.
+    init(
+        method: HTTPMethod, target: String, path: String, query: String, version: (major: Int, minor: Int),
+        headers: HTTPHeaders, body: [UInt8], remoteAddress: String
+    ) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.remoteAddress = remoteAddress
+    }
+
     /// Query parameters in order, `+` and percent-escapes decoded. Repeated keys are all kept.
     public var queryItems: [(name: String, value: String)] {
         guard !query.isEmpty else { return [] }

@@ -1,6 +1,7 @@
 #ifndef BATON_CLINUX_SHIM_H
 #define BATON_CLINUX_SHIM_H
-#define _GNU_SOURCE 1
+// No _GNU_SOURCE: it changes struct definitions (fd_set) and then clashes with SwiftGlibc when a
+// file imports both modules. The one GNU function used, accept4, is declared below.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -32,4 +33,67 @@ static inline int baton_set_cloexec(int fd) {
     return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 static inline int baton_errno(void) { return errno; }
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+// accept4 flags are an enum in Glibc's headers; keep them in C. The new socket is non-blocking and
+// close-on-exec, and the peer address is written to *addr.
+static inline int baton_accept(int fd, struct sockaddr_storage *addr, socklen_t *len) {
+    *len = sizeof(*addr);
+    return accept4(fd, (struct sockaddr *)addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+static inline int baton_stream_socket(int family) {
+    return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+// Fills *out from a numeric IPv4 or IPv6 address. Returns 0, or -1 when host is not numeric.
+static inline int baton_make_sockaddr(const char *host, int port, struct sockaddr_storage *out, socklen_t *len) {
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+    __builtin_memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET; v4->sin_port = htons((uint16_t)port); *len = sizeof(*v4); return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6; v6->sin6_port = htons((uint16_t)port); *len = sizeof(*v6); return 0;
+    }
+    return -1;
+}
+
+// Writes the numeric address of *addr into buf and returns its port, or -1 for other families.
+static inline int baton_format_sockaddr(const struct sockaddr_storage *addr, char *buf, socklen_t buflen) {
+    if (addr->ss_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)addr;
+        if (!inet_ntop(AF_INET, &v4->sin_addr, buf, buflen)) return -1;
+        return ntohs(v4->sin_port);
+    }
+    if (addr->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)addr;
+        if (!inet_ntop(AF_INET6, &v6->sin6_addr, buf, buflen)) return -1;
+        return ntohs(v6->sin6_port);
+    }
+    return -1;
+}
+
+static inline int baton_set_int_option(int fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof(value));
+}
+static inline int baton_set_tcp_nodelay(int fd) { return baton_set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1); }
+static inline int baton_set_reuseaddr(int fd) { return baton_set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1); }
+
+// send() that never raises SIGPIPE when the peer has gone.
+static inline ssize_t baton_send(int fd, const void *buf, size_t len) {
+    return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+static inline void baton_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+// epoll flag values as plain integers (the Glibc enum imports with awkward types).
+static const uint32_t BATON_EPOLLIN = EPOLLIN;
+static const uint32_t BATON_EPOLLOUT = EPOLLOUT;
+static const uint32_t BATON_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t BATON_EPOLLHUP = EPOLLHUP;
+static const uint32_t BATON_EPOLLERR = EPOLLERR;
+static const uint32_t BATON_EPOLLET = EPOLLET;
+static inline int baton_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+static inline int baton_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 #endif

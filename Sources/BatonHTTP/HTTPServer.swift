@@ -1,0 +1,123 @@
+import CLinux
+import Glibc
+import Synchronization
+
+/// Baton's HTTP/1.1 server: epoll event loops on dedicated threads, requests handed to an
+/// `HTTPResponder` in tasks that prefer the loop as their executor.
+///
+/// ```swift
+/// let server = HTTPServer(configuration: config, responder: router, log: { print($0) })
+/// let (host, port) = try server.start()
+/// ...
+/// await server.shutdown()   // on SIGTERM/SIGINT
+/// ```
+public final class HTTPServer: Sendable {
+    private enum Phase {
+        case idle
+        case running
+        case stopping
+        case stopped
+    }
+
+    private struct State {
+        var phase = Phase.idle
+        var loops: [EventLoop] = []
+        var runningLoops = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let context: ServerContext
+    private let state = Mutex(State())
+
+    public init(
+        configuration: HTTPServerConfiguration, responder: any HTTPResponder,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        context = ServerContext(configuration: configuration, responder: responder, log: log)
+    }
+
+    /// Connections currently open (refused ones excluded).
+    public var activeConnections: Int { context.activeConnections.load(ordering: .relaxed) }
+
+    /// Binds, listens and starts the loop threads; returns the bound address (the real port when
+    /// the configuration asked for port 0). Throws if already started or if binding fails.
+    @discardableResult
+    public func start() throws -> (host: String, port: Int) {
+        try state.withLock { state in
+            guard state.phase == .idle else { throw SocketError("start: the server was already started", code: EINVAL) }
+            state.phase = .running
+        }
+        let configuration = context.configuration
+        do {
+            Socket.raiseFileLimit()
+            // Writes use MSG_NOSIGNAL; this also covers any other write to a closed socket.
+            baton_ignore_sigpipe()
+            let bound = try Socket.listen(host: configuration.host, port: configuration.port)
+            var loops: [EventLoop] = []
+            do {
+                for index in 0..<max(1, configuration.eventLoopCount) {
+                    loops.append(try EventLoop(index: index, context: context))
+                }
+            } catch {
+                Glibc.close(bound.fd)
+                throw error
+            }
+            loops[0].attach(Listener(fd: bound.fd, loop: loops[0], loops: loops))
+            state.withLock { state in
+                state.loops = loops
+                state.runningLoops = loops.count
+            }
+            for loop in loops {
+                loop.start { [weak self] in self?.loopExited() }
+            }
+            return (bound.host, bound.port)
+        } catch {
+            state.withLock { $0.phase = .idle }
+            throw error
+        }
+    }
+
+    /// Graceful stop: close the listener and idle connections, let requests in flight finish and
+    /// be written (up to `shutdownGracePeriod`), cancel streaming bodies (they end with their last
+    /// chunk), close everything, stop the loop threads. Returns once they have stopped; calling it
+    /// again (or concurrently) just waits for the same end.
+    public func shutdown() async {
+        let loops: [EventLoop] = state.withLock { state in
+            switch state.phase {
+            case .idle:
+                state.phase = .stopped
+                return []
+            case .running:
+                state.phase = .stopping
+                return state.loops
+            case .stopping, .stopped:
+                return []
+            }
+        }
+        let deadline = Socket.monotonicNow() + context.configuration.shutdownGracePeriod.nanoseconds
+        for loop in loops {
+            loop.execute { loop.beginShutdown(deadline: deadline) }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.phase == .stopped { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func loopExited() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.runningLoops -= 1
+            guard state.runningLoops == 0 else { return [] }
+            state.phase = .stopped
+            state.loops = []
+            let waiters = state.waiters
+            state.waiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
