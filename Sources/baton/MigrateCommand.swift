@@ -21,13 +21,14 @@ enum MigrateCommand: BatonCommand {
         guard options.positionals.isEmpty else { throw UsageError("migrate takes no arguments") }
         let dataDir = options.value("data-dir") ?? ".baton"
         let database = try DataDirectory.openDatabase(at: dataDir)
-        defer { database.close() }
         let report: MigrationReport
         do {
-            report = try database.migrate(BatonMigrations.all())
+            report = try await database.migrate(BatonMigrations.all())
         } catch {
+            await database.close()
             throw RuntimeError("migration failed: \(error)")
         }
+        await database.close()
         for m in report.alreadyApplied {
             print("\(m.version.padded(4)) \(m.name)  already applied at \(m.appliedAt)")
         }

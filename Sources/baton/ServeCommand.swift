@@ -41,9 +41,9 @@ enum ServeCommand: BatonCommand {
 
         let database = try DataDirectory.openDatabase(at: dataDir)
         do {
-            _ = try database.migrate(BatonMigrations.all())
+            _ = try await database.migrate(BatonMigrations.all())
         } catch {
-            database.close()
+            await database.close()
             throw RuntimeError("migration failed: \(error)")
         }
         let events = try EventBus(database: database)
@@ -56,11 +56,11 @@ enum ServeCommand: BatonCommand {
         do {
             bound = try server.start()
         } catch {
-            database.close()
+            await database.close()
             throw RuntimeError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         print("baton: listening on http://\(bound.host):\(bound.port) (data in \(dataDir))")
-        fflush(stdout)
+        fflush(nil)
         try await events.publish(
             EventDraft(
                 type: "service.started",
@@ -71,7 +71,7 @@ enum ServeCommand: BatonCommand {
         Log.write("received signal \(sig), shutting down")
         _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
         await server.shutdown()
-        database.close()
+        await database.close()
         Log.write("stopped")
     }
 }

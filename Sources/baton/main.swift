@@ -1,9 +1,13 @@
+import BatonCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// The subcommands `baton` has today; `baton --help` lists exactly these.
-let commands: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, VersionCommand.self]
+enum Commands {
+    static let all: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, VersionCommand.self]
+}
 
 func topLevelHelp() -> String {
     var text = """
@@ -14,7 +18,7 @@ func topLevelHelp() -> String {
         Commands:
 
         """
-    for command in commands {
+    for command in Commands.all {
         text += "  " + command.name.padding(toLength: 10, withPad: " ", startingAt: 0) + command.summary + "\n"
     }
     text += """
@@ -27,7 +31,7 @@ func topLevelHelp() -> String {
 
 func writeError(_ line: String) {
     var text = "baton: " + line + "\n"
-    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -43,7 +47,7 @@ if first == "--version" {
     print(BatonVersion.current)
     exit(0)
 }
-guard let command = commands.first(where: { $0.name == first }) else {
+guard let command = Commands.all.first(where: { $0.name == first }) else {
     writeError("unknown command '\(first)'; run `baton --help` to list the commands")
     exit(2)
 }

@@ -16,7 +16,7 @@ import Testing
 
     /// The ids of the SSE messages received so far, in order.
     static func ids(_ text: String) -> [Int64] {
-        text.split(separator: "\n").compactMap { line in
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             line.hasPrefix("id: ") ? Int64(line.dropFirst(4)) : nil
         }
     }
@@ -60,7 +60,7 @@ import Testing
         try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-1"))
         try await c.events.publish(EventDraft(type: "audit.appended", issue: "ENG-2"))
         let wanted = try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-2"))
-        #expect(connection.read { Self.ids($0) == [wanted.id] })
+        #expect(connection.read { Self.ids($0) == [wanted.id] }, "\(connection.text)")
         await server.shutdown()
     }
 
@@ -69,7 +69,7 @@ import Testing
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try Self.subscribe(port)
-        #expect(connection.read({ $0.contains(": heartbeat\n\n") }, timeoutMs: 3000))
+        #expect(connection.read(until: { $0.contains(": heartbeat\n\n") }, timeoutMs: 3000))
         await server.shutdown()
     }
 

@@ -71,17 +71,21 @@ public final class EventBus: Sendable {
 
     /// Delivers committed events, in id order, once every smaller id has been delivered.
     public func didCommit(_ events: [Event]) {
-        state.withLock { state in
+        let ended = state.withLock { state in
             for event in events where event.id > state.lastDelivered {
                 state.waiting[event.id] = event
             }
+            var ended: [AsyncStream<Event>.Continuation] = []
             while let next = state.waiting.removeValue(forKey: state.lastDelivered + 1) {
-                deliver(next, in: &state)
+                deliver(next, in: &state, ended: &ended)
             }
+            return ended
         }
+        // Finishing runs the stream's termination handler, which takes the lock: do it outside.
+        for continuation in ended { continuation.finish() }
     }
 
-    private func deliver(_ event: Event, in state: inout State) {
+    private func deliver(_ event: Event, in state: inout State, ended: inout [AsyncStream<Event>.Continuation]) {
         state.lastDelivered = event.id
         state.recent.append(event)
         if state.recent.count > replayCapacity * 2 {
@@ -94,7 +98,7 @@ public final class EventBus: Sendable {
         // A subscriber too slow to keep up is ended rather than silently skipping events; it can
         // reconnect with Last-Event-ID and replay what it missed.
         for id in overflowed {
-            state.subscribers.removeValue(forKey: id)?.continuation.finish()
+            if let subscriber = state.subscribers.removeValue(forKey: id) { ended.append(subscriber.continuation) }
         }
     }
 
