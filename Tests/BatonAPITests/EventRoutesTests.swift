@@ -5,12 +5,12 @@ import Testing
 @testable import BatonAPI
 
 @Suite struct EventRoutesTests {
-    static func subscribe(_ port: Int, query: String = "", lastEventID: String? = nil) throws -> RawConnection {
+    static func subscribe(_ port: Int, query: String = "", lastEventID: String? = nil) async throws -> RawConnection {
         let connection = try RawConnection(port: port)
         var request = "GET /api/v1/events\(query) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n"
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         try connection.send(request + "\r\n")
-        #expect(connection.read { $0.contains(": subscribed") })
+        #expect(await connection.awaitText { $0.contains(": subscribed") })
         return connection
     }
 
@@ -25,11 +25,11 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try Self.subscribe(port)
+        let connection = try await Self.subscribe(port)
         #expect(connection.text.hasPrefix("HTTP/1.1 200"))
         #expect(connection.text.lowercased().contains("content-type: text/event-stream"))
         let event = try await c.events.publish(EventDraft(type: "test.hello", issue: "ENG-1", data: #"{"n":1}"#))
-        #expect(connection.read { $0.contains("id: \(event.id)\n") })
+        #expect(await connection.awaitText { $0.contains("id: \(event.id)\n") })
         #expect(connection.text.contains("event: test.hello\n"))
         #expect(connection.text.contains("data: " + event.json + "\n"))
         await server.shutdown()
@@ -39,15 +39,15 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        var first: RawConnection? = try Self.subscribe(port)
+        var first: RawConnection? = try await Self.subscribe(port)
         for i in 1...3 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
-        #expect(first!.read { Self.ids($0) == [1, 2, 3] })
+        #expect(await first!.awaitText { Self.ids($0) == [1, 2, 3] })
         // The client goes away; events keep happening while it is disconnected.
         first = nil
         for i in 4...6 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
-        let resumed = try Self.subscribe(port, lastEventID: "3")
+        let resumed = try await Self.subscribe(port, lastEventID: "3")
         try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":7}"))
-        #expect(resumed.read { Self.ids($0) == [4, 5, 6, 7] })
+        #expect(await resumed.awaitText { Self.ids($0) == [4, 5, 6, 7] })
         await server.shutdown()
         _ = first
     }
@@ -56,11 +56,11 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try Self.subscribe(port, query: "?types=job.*,worker.online&issue=ENG-2")
+        let connection = try await Self.subscribe(port, query: "?types=job.*,worker.online&issue=ENG-2")
         try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-1"))
         try await c.events.publish(EventDraft(type: "audit.appended", issue: "ENG-2"))
         let wanted = try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-2"))
-        #expect(connection.read { Self.ids($0) == [wanted.id] }, "\(connection.text)")
+        #expect(await connection.awaitText { Self.ids($0) == [wanted.id] }, "\(connection.text)")
         await server.shutdown()
     }
 
@@ -68,8 +68,8 @@ import Testing
         let c = try TestCoordinator(sseHeartbeat: .milliseconds(100))
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try Self.subscribe(port)
-        #expect(connection.read(until: { $0.contains(": heartbeat\n\n") }, timeoutMs: 3000))
+        let connection = try await Self.subscribe(port)
+        #expect(await connection.awaitText(timeoutMs: 3000) { $0.contains(": heartbeat\n\n") })
         await server.shutdown()
     }
 
@@ -77,7 +77,7 @@ import Testing
         let c = try TestCoordinator(sseHeartbeat: .milliseconds(50))
         defer { c.close() }
         let (server, port) = try c.startServer()
-        var connection: RawConnection? = try Self.subscribe(port)
+        var connection: RawConnection? = try await Self.subscribe(port)
         #expect(c.events.subscriberCount == 1)
         connection = nil
         var waited = 0
@@ -90,7 +90,7 @@ import Testing
         #expect(await c.request(.get, "/health").status == .ok)
         let other = try RawConnection(port: port)
         try other.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(other.read { $0.contains("\"status\":\"ok\"") })
+        #expect(await other.awaitText { $0.contains("\"status\":\"ok\"") })
         await server.shutdown()
         _ = connection
     }
@@ -99,9 +99,9 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try Self.subscribe(port)
+        let connection = try await Self.subscribe(port)
         await server.shutdown()
-        #expect(connection.readsEOF())
+        #expect(await connection.awaitEOF())
         #expect(connection.text.hasSuffix("0\r\n\r\n"))
     }
 

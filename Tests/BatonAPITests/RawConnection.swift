@@ -3,7 +3,7 @@
 #endif
 
 /// A blocking loopback TCP client for tests that must read a response as it streams (SSE).
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
     private(set) var received: [UInt8] = []
 
@@ -53,6 +53,15 @@ final class RawConnection {
             received += buffer[0..<n]
         }
         return true
+    }
+
+    /// `read(until:)` on its own thread.
+    func awaitText(timeoutMs: Int = 5000, until done: @escaping @Sendable (String) -> Bool) async -> Bool {
+        (try? await offPool { self.read(until: done, timeoutMs: timeoutMs) }) ?? false
+    }
+
+    func awaitEOF(timeoutMs: Int = 5000) async -> Bool {
+        (try? await offPool { self.readsEOF(timeoutMs: timeoutMs) }) ?? false
     }
 
     /// Whether the peer has closed the connection (reads EOF within `timeoutMs`).

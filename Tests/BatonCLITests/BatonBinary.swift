@@ -12,14 +12,18 @@ enum BatonBinary {
         return FileManager.default.currentDirectoryPath + "/.build/debug/baton"
     }
 
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
-    /// Runs baton to completion (it must finish within `timeout`).
-    static func run(_ arguments: [String], timeout: TimeInterval = 30) throws -> Result {
+    /// Runs baton to completion (it must finish within `timeout`), waiting off the cooperative pool.
+    static func run(_ arguments: [String], timeout: TimeInterval = 30) async throws -> Result {
+        try await offPool { try runBlocking(arguments, timeout: timeout) }
+    }
+
+    static func runBlocking(_ arguments: [String], timeout: TimeInterval) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments

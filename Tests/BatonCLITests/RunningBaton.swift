@@ -30,7 +30,11 @@ final class RunningBaton: @unchecked Sendable {
     var errors: String { stderr.get() }
 
     /// Waits for `baton serve` to print its bound address and returns the port.
-    func waitForPort(timeout: TimeInterval = 20) -> Int? {
+    func waitForPort(timeout: TimeInterval = 20) async -> Int? {
+        (try? await offPool { self.waitForPortBlocking(timeout: timeout) }) ?? nil
+    }
+
+    private func waitForPortBlocking(timeout: TimeInterval) -> Int? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let text = output
@@ -45,7 +49,11 @@ final class RunningBaton: @unchecked Sendable {
     }
 
     /// Sends `signal` and waits for the exit status (nil if it did not exit in time).
-    func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) -> Int32? {
+    func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) async -> Int32? {
+        (try? await offPool { self.stopBlocking(signal: signal, timeout: timeout) }) ?? nil
+    }
+
+    private func stopBlocking(signal: Int32, timeout: TimeInterval) -> Int32? {
         kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }

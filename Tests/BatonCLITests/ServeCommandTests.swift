@@ -12,7 +12,7 @@ import Testing
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
-        let port = try #require(baton.waitForPort(), "serve did not report a port: \(baton.errors)")
+        let port = try #require(await baton.waitForPort(), "serve did not report a port: \(baton.errors)")
 
         let client = HTTPClient()
         let health = try await client.execute(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/health"))
@@ -23,31 +23,32 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))
         #expect(baton.errors.contains("GET /health 200"))
 
-        #expect(baton.stop(signal: SIGTERM) == 0)
+        #expect(await baton.stop(signal: SIGTERM) == 0)
         #expect(baton.errors.contains("shutting down"))
         #expect(baton.errors.contains("stopped"))
         #expect(FileManager.default.fileExists(atPath: dir + "/baton.db"))
         client.shutdown()
     }
 
-    @Test func sigintAlsoStopsGracefully() throws {
+    @Test func sigintAlsoStopsGracefully() async throws {
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
-        #expect(baton.waitForPort() != nil)
-        #expect(baton.stop(signal: SIGINT) == 0)
+        #expect(await baton.waitForPort() != nil)
+        #expect(await baton.stop(signal: SIGINT) == 0)
     }
 
-    @Test func aPortInUseFailsWithOneLineAndStatus1() throws {
+    @Test func aPortInUseFailsWithOneLineAndStatus1() async throws {
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir + "-a", "--no-access-log"])
-        defer { _ = first.stop() }
-        let port = try #require(first.waitForPort())
-        let second = try BatonBinary.run(["serve", "--port", String(port), "--data-dir", dir])
+        
+        let port = try #require(await first.waitForPort())
+        let second = try await BatonBinary.run(["serve", "--port", String(port), "--data-dir", dir])
         #expect(second.status == 1)
         #expect(second.stderr.hasPrefix("baton: cannot listen on 127.0.0.1:\(port)"))
         #expect(second.stderr.split(separator: "\n").count == 1)
+        #expect(await first.stop() == 0)
         try? FileManager.default.removeItem(atPath: dir + "-a")
     }
 }
