@@ -312,6 +312,13 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
+    /// The stream's task was cancelled: writers waiting for the backlog to drain give up now.
+    func releaseWriters() {
+        let waiters = writeWaiters
+        writeWaiters = []
+        for waiter in waiters { waiter.resume(throwing: ResponseBodyWriterError.closed) }
+    }
+
     private func endStream(failed: Bool) {
         guard state == .streaming else { return }
         task = nil
