@@ -146,8 +146,10 @@ final class HTTPConnection: @unchecked Sendable {
                     pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 }
             } else if n == 0 {
-                // End of input, between requests or in the middle of one: either way, done.
-                close()
+                // End of input, between requests or in the middle of one: either way, done, once
+                // any answer still queued (to a client that half-closed) has gone out.
+                keepAlive = false
+                if unsent > 0 { beginClose() } else { close() }
                 return
             } else {
                 let code = baton_errno()
