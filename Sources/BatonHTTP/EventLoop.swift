@@ -122,6 +122,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         return push(.closure(body))
     }
 
+    /// Like `execute`, but always queued, never run inline.
+    @discardableResult
+    func enqueue(_ body: @escaping @Sendable () -> Void) -> Bool {
+        push(.closure(body))
+    }
+
     @discardableResult
     private func push(_ work: Work) -> Bool {
         let (accepted, wake) = inbox.withLock { inbox -> (Bool, Bool) in

@@ -146,8 +146,10 @@ final class HTTPConnection: @unchecked Sendable {
                     pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 }
             } else if n == 0 {
-                // End of input, between requests or in the middle of one: either way, done.
-                close()
+                // End of input, between requests or in the middle of one: either way, done, once
+                // any answer still queued (to a client that half-closed) has gone out.
+                keepAlive = false
+                if unsent > 0 { beginClose() } else { close() }
                 return
             } else {
                 let code = baton_errno()
@@ -310,6 +312,13 @@ final class HTTPConnection: @unchecked Sendable {
         } else {
             writeWaiters.append(continuation)
         }
+    }
+
+    /// The stream's task was cancelled: writers waiting for the backlog to drain give up now.
+    func releaseWriters() {
+        let waiters = writeWaiters
+        writeWaiters = []
+        for waiter in waiters { waiter.resume(throwing: ResponseBodyWriterError.closed) }
     }
 
     private func endStream(failed: Bool) {

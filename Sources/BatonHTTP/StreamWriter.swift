@@ -13,9 +13,15 @@ final class StreamWriter: ResponseBodyWriter {
         if Task.isCancelled { throw ResponseBodyWriterError.closed }
         guard !bytes.isEmpty else { return }
         let connection = self.connection
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let accepted = connection.loop.execute { connection.streamWrite(bytes, continuation) }
-            if !accepted { continuation.resume(throwing: ResponseBodyWriterError.closed) }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let accepted = connection.loop.execute { connection.streamWrite(bytes, continuation) }
+                if !accepted { continuation.resume(throwing: ResponseBodyWriterError.closed) }
+            }
+        } onCancel: {
+            // A writer waiting for a slow client must not hold up shutdown. Queued, not inline:
+            // the canceller may be the connection itself, in the middle of closing.
+            connection.loop.enqueue { connection.releaseWriters() }
         }
     }
 }

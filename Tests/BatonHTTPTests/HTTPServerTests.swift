@@ -220,6 +220,21 @@ import Testing
         }
     }
 
+    @Test func halfClosedClientStillGetsItsAnswer() async throws {
+        try await withServer { server, port in
+            let (response, closed) = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /half HTTP/1.1\r\nHost: t\r\n\r\n")
+                client.shutdownWrite()
+                let response = try client.readResponse()
+                return (response, try client.waitForClose())
+            }
+            #expect(response.text == "GET /half 0")
+            #expect(closed)
+            #expect(await eventually { server.activeConnections == 0 })
+        }
+    }
+
     @Test func severalEventLoopsServeConnections() async throws {
         try await withServer({ $0.eventLoopCount = 3 }) { server, port in
             let texts = try await onThread {
