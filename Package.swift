@@ -28,10 +28,12 @@ let package = Package(
             name: "EmbedResources", capability: .buildTool(),
             dependencies: ["BatonEmbed"]),
 
+        // Dedicated OS threads and condition variables without Foundation.
+        .target(name: "BatonPlatform", dependencies: ["CLinux"]),
         // Strict JSON values, parser and canonical serialiser: used by every layer above.
         .target(name: "BatonJSON"),
-        .target(name: "BatonHTTP", dependencies: ["BatonJSON", "CLinux", "CCurl"]),
-        .target(name: "BatonStore", dependencies: ["CSQLite"]),
+        .target(name: "BatonHTTP", dependencies: ["BatonJSON", "BatonPlatform", "CLinux", "CCurl"]),
+        .target(name: "BatonStore", dependencies: ["BatonPlatform", "CSQLite"]),
         .target(
             name: "BatonCore", dependencies: ["BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
@@ -42,6 +44,7 @@ let package = Package(
             name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
 
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
+        .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),

@@ -1,6 +1,7 @@
 import CLinux
 import Dispatch
-import Foundation
+import BatonPlatform
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -95,9 +96,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Starts the loop thread; `onExit` runs on it once the loop has stopped.
     func start(onExit: @escaping @Sendable () -> Void) {
         self.onExit = onExit
-        let thread = Thread { [self] in run() }
-        thread.name = "baton-http-\(index)"
-        thread.start()
+        OSThread.detach(name: "baton-http-\(index)") { [self] in run() }
     }
 
     // MARK: Cross-thread entry points

@@ -1,4 +1,9 @@
-import Foundation
+import BatonPlatform
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A dedicated OS thread that opens one connection, serves work with it, and closes it. Blocking
 /// SQLite calls thus never run on Swift's cooperative pool, and a connection never changes thread.
@@ -14,7 +19,7 @@ final class ConnectionThread: Sendable {
     ) throws {
         let opened = DispatchSemaphore(value: 0)
         let openError = Locked<(any Error)?>(nil)
-        let thread = Thread { [finished, threadID] in
+        OSThread.detach(name: name) { [finished, threadID] in
             threadID.withLock { $0 = pthread_self() }
             defer { finished.signal() }
             let connection: Connection
@@ -29,8 +34,6 @@ final class ConnectionThread: Sendable {
             serve(connection)
             connection.close()
         }
-        thread.name = name
-        thread.start()
         opened.wait()
         if let error = openError.value {
             finished.wait()

@@ -1,4 +1,5 @@
-import Foundation
+import BatonPlatform
+import Dispatch
 import Synchronization
 
 /// Baton's SQLite database: one writer thread with group commit, and reader threads in parallel.
@@ -113,7 +114,7 @@ public final class Database: Sendable {
     /// `close()` without blocking a cooperative thread.
     public func close() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
+            OSThread.detach(name: "baton-db-close") {
                 self.close()
                 done.resume()
             }

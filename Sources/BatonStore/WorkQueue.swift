@@ -1,10 +1,10 @@
-import Foundation
+import BatonPlatform
 
 /// A blocking FIFO between async callers and a connection thread. Only connection threads ever
 /// wait on it; callers just push.
 final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     // @unchecked: every field is guarded by `condition`.
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var items: [Item] = []
     private var isClosed = false
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <signal.h>
+#include <pthread.h>
 
 // Glibc's epoll_event is packed on x86_64, which Swift imports poorly; these keep field access in C.
 static inline struct epoll_event baton_epoll_event(uint32_t events, uint64_t data) {
@@ -34,6 +35,9 @@ static inline int baton_set_cloexec(int fd) {
 }
 static inline int baton_errno(void) { return errno; }
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+// Thread names show in top/gdb; a GNU extension, declared by hand for the same reason as accept4.
+int pthread_setname_np(pthread_t thread, const char *name);
+int pthread_getname_np(pthread_t thread, char *name, size_t len);
 
 // accept4 flags are an enum in Glibc's headers; keep them in C. The new socket is non-blocking and
 // close-on-exec, and the peer address is written to *addr.

@@ -19,7 +19,7 @@ func topLevelHelp() -> String {
 
         """
     for command in Commands.all {
-        text += "  " + command.name.padding(toLength: 10, withPad: " ", startingAt: 0) + command.summary + "\n"
+        text += "  " + command.name + String(repeating: " ", count: max(1, 10 - command.name.count)) + command.summary + "\n"
     }
     text += """
 
