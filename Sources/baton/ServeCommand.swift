@@ -47,11 +47,15 @@ enum ServeCommand: BatonCommand {
             throw RuntimeError("migration failed: \(error)")
         }
         let events = try EventBus(database: database)
+        let metrics = MetricsRegistry()
         let services = CoordinatorServices(
-            database: database, events: events, metrics: MetricsRegistry(),
+            database: database, events: events, metrics: metrics,
             node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)
+        try? metrics.callbackGauge(name: "baton_http_connections", help: "Open HTTP connections.") {
+            Double(server.activeConnections)
+        }
         let bound: (host: String, port: Int)
         do {
             bound = try server.start()

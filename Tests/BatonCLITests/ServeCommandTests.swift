@@ -19,6 +19,10 @@ import Testing
         #expect(health.status == 200)
         #expect(health.text.contains(#""status":"ok""#))
         #expect(health.headers["Content-Type"] == "application/json")
+        let metrics = try await client.execute(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/metrics"))
+        #expect(metrics.status == 200)
+        #expect(metrics.text.contains("baton_http_connections "))
+        #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/health",status="200"} 1"#))
         // The access log names the request.
         try await Task.sleep(for: .milliseconds(100))
         #expect(baton.errors.contains("GET /health 200"))
