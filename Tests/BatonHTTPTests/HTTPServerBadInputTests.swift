@@ -139,11 +139,12 @@ import Testing
                     return (elapsed, rest)
                 }
             }
-            // Meanwhile other clients are served promptly.
+            // Meanwhile other clients are served, each well inside the slow client's header timeout
+            // (a server blocked by the slowloris would make them wait for it).
             for _ in 0..<5 {
                 let start = ContinuousClock.now
                 #expect(try await getOK(port: port).status == 200)
-                #expect(ContinuousClock.now - start < .milliseconds(500))
+                #expect(ContinuousClock.now - start < .milliseconds(900))
                 try await Task.sleep(for: .milliseconds(100))
             }
             let (elapsed, rest) = try await slow.value
