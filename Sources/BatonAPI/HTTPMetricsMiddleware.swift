@@ -21,22 +21,15 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         let start = ContinuousClock.now
-        let status: Int
-        do {
-            let response = try await next(request, context)
-            status = response.status.code
-            record(request, context, status: status, since: start)
-            return response
-        } catch let error as any HTTPResponseError {
-            record(request, context, status: error.status.code, since: start)
-            throw error
-        } catch {
-            record(request, context, status: 500, since: start)
-            throw error
-        }
+        // `next` renders errors into responses, so the status here is the one the client gets.
+        let response = try await next(request, context)
+        record(request, context, status: response.status.code, since: start)
+        return response
     }
 
-    private func record(_ request: HTTPRequest, _ context: RequestContext, status: Int, since start: ContinuousClock.Instant) {
+    private func record(
+        _ request: HTTPRequest, _ context: RequestContext, status: Int, since start: ContinuousClock.Instant
+    ) {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         requests.labels(request.method.rawValue, context.route, String(status)).inc()

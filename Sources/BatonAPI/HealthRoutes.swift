@@ -1,6 +1,6 @@
-import BatonJSON
 import BatonCore
 import BatonHTTP
+import BatonJSON
 
 /// `GET /health`: liveness, no authentication. The body never changes, so it is encoded once.
 enum HealthRoutes {

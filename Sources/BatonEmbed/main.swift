@@ -41,7 +41,8 @@ for item in args.dropFirst(3) {
     case "migration":
         let name = (path as NSString).lastPathComponent
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }) else {
-            FileHandle.standardError.write(Data("BatonEmbed: migration file name \(name) has unusual characters\n".utf8))
+            FileHandle.standardError.write(
+                Data("BatonEmbed: migration file name \(name) has unusual characters\n".utf8))
             exit(1)
         }
         migrations.append((name, text))

@@ -1,6 +1,5 @@
-import CLinux
-import Dispatch
 import BatonPlatform
+import CLinux
 import Dispatch
 import Glibc
 import Synchronization

@@ -48,7 +48,7 @@ extension String {
         while true {
             switch (a.next(), b.next()) {
             case (nil, nil): return true
-            case let (x?, y?):
+            case (let x?, let y?):
                 if x == y { continue }
                 let lx = (x >= 65 && x <= 90) ? x + 32 : x
                 let ly = (y >= 65 && y <= 90) ? y + 32 : y

@@ -16,13 +16,17 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A JSON response from already-encoded JSON text.
-    public static func json(_ status: HTTPStatus = .ok, _ json: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    public static func json(_ status: HTTPStatus = .ok, _ json: String, headers: HTTPHeaders = HTTPHeaders())
+        -> HTTPResponse
+    {
         var h = headers
         h.replace("Content-Type", "application/json")
         return HTTPResponse(status: status, headers: h, body: .bytes(Array(json.utf8)))
     }
 
-    public static func text(_ status: HTTPStatus = .ok, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPResponse {
+    public static func text(
+        _ status: HTTPStatus = .ok, _ text: String, contentType: String = "text/plain; charset=utf-8"
+    ) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": contentType], body: .bytes(Array(text.utf8)))
     }
 }

@@ -1,7 +1,8 @@
+import BatonStore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import BatonStore
 
 /// The data directory (`--data-dir`, default `.baton`): the SQLite database and, later, keys.
 enum DataDirectory {

@@ -1,7 +1,7 @@
-import BatonJSON
 import BatonAPI
 import BatonCore
 import BatonHTTP
+import BatonJSON
 import BatonStore
 
 #if canImport(Glibc)

@@ -19,7 +19,9 @@ func topLevelHelp() -> String {
 
         """
     for command in Commands.all {
-        text += "  " + command.name + String(repeating: " ", count: max(1, 10 - command.name.count)) + command.summary + "\n"
+        text +=
+            "  " + command.name + String(repeating: " ", count: max(1, 10 - command.name.count)) + command.summary
+            + "\n"
     }
     text += """
 

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonStore
+import Synchronization
 
 @testable import BatonAPI
 
@@ -35,7 +36,9 @@ final class TestCoordinator: Sendable {
                 log: { lines.append($0) }))
     }
 
-    func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: String = "") async -> HTTPResponse {
+    func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: String = "") async
+        -> HTTPResponse
+    {
         await router.respond(to: HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8)))
     }
 
@@ -70,5 +73,3 @@ extension HTTPResponse {
         return ""
     }
 }
-
-import Synchronization

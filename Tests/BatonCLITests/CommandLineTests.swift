@@ -36,7 +36,10 @@ import Testing
     }
 
     @Test func badOptionsAreUsageErrorsWithOneLine() async throws {
-        for args in [["serve", "--port", "http"], ["serve", "--port", "70000"], ["serve", "--bogus"], ["serve", "--port"], ["migrate", "extra"]] {
+        for args in [
+            ["serve", "--port", "http"], ["serve", "--port", "70000"], ["serve", "--bogus"], ["serve", "--port"],
+            ["migrate", "extra"],
+        ] {
             let result = try await BatonBinary.run(args)
             #expect(result.status == 2, "\(args)")
             #expect(result.stderr.hasPrefix("baton: "), "\(args)")

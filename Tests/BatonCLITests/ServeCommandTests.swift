@@ -46,7 +46,7 @@ import Testing
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir + "-a", "--no-access-log"])
-        
+
         let port = try #require(await first.waitForPort())
         let second = try await BatonBinary.run(["serve", "--port", String(port), "--data-dir", dir])
         #expect(second.status == 1)

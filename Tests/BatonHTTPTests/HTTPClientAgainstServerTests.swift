@@ -74,7 +74,8 @@ import Testing
                 HTTPClientRequest(method: .post, url: base + "/echo", body: [UInt8](repeating: 65, count: 4096)))
             #expect(big.status == 413)
             #expect(big.text.contains("\"code\""))
-            let small = try await client.execute(HTTPClientRequest(method: .post, url: base + "/echo", body: [1, 2, 3]))
+            let small = try await client.execute(
+                HTTPClientRequest(method: .post, url: base + "/echo", body: [1, 2, 3]))
             #expect(small.status == 201)
             #expect(small.body == [1, 2, 3])
         }

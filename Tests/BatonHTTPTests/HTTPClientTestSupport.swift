@@ -4,103 +4,102 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #endif
 
 /// The Python fixture server (Fixtures/http_fixture.py), started once per test process and shared
 /// by every client test. It exits by itself when this process ends (its stdin closes).
 enum HTTPFixture {
-  /// `http://127.0.0.1:<port>`
-  static func baseURL() async throws -> String { try await server.value }
+    /// `http://127.0.0.1:<port>`
+    static func baseURL() async throws -> String { try await server.value }
 
-  private static let server = Task<String, any Error> {
-    try await withCheckedThrowingContinuation { continuation in
-      // Starting a process and reading its first line block: keep that off the cooperative pool.
-      DispatchQueue.global().async {
-        continuation.resume(with: Result { try launch() })
-      }
+    private static let server = Task<String, any Error> {
+        try await withCheckedThrowingContinuation { continuation in
+            // Starting a process and reading its first line block: keep that off the cooperative pool.
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try launch() })
+            }
+        }
     }
-  }
 
-  /// Kept for the life of the test process: dropping the stdin pipe would stop the server.
-  nonisolated(unsafe) private static var running: (Process, Pipe)?
+    /// Kept for the life of the test process: dropping the stdin pipe would stop the server.
+    nonisolated(unsafe) private static var running: (Process, Pipe)?
 
-  private static func launch() throws -> String {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .appendingPathComponent("Fixtures/http_fixture.py").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script]
-    let stdin = Pipe()
-    let stdout = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    try process.run()
-    running = (process, stdin)
-    var line = Data()
-    while !line.contains(UInt8(ascii: "\n")) {
-      let chunk = stdout.fileHandleForReading.availableData
-      guard !chunk.isEmpty else { throw FixtureError.noPort }
-      line.append(chunk)
+    private static func launch() throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/http_fixture.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        running = (process, stdin)
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = stdout.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw FixtureError.noPort }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let port = Int(text) else { throw FixtureError.noPort }
+        return "http://127.0.0.1:\(port)"
     }
-    let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard let port = Int(text) else { throw FixtureError.noPort }
-    return "http://127.0.0.1:\(port)"
-  }
 
-  enum FixtureError: Error { case noPort }
+    enum FixtureError: Error { case noPort }
 
-  /// A loopback port with nothing listening: bound once to get a free number, then closed.
-  static func closedPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-      }
+    /// A loopback port with nothing listening: bound once to get a free number, then closed.
+    static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
     }
-    try #require(bound)
-    return Int(UInt16(bigEndian: address.sin_port))
-  }
 }
 
 /// What /echo answers.
 struct Echo: Decodable {
-  let method: String
-  let path: String
-  let headers: [[String]]
-  let body_base64: String
+    let method: String
+    let path: String
+    let headers: [[String]]
+    let body_base64: String
 
-  var body: [UInt8] { Array(Data(base64Encoded: body_base64) ?? Data()) }
+    var body: [UInt8] { Array(Data(base64Encoded: body_base64) ?? Data()) }
 
-  func header(_ name: String) -> String? {
-    headers.first { $0[0].lowercased() == name.lowercased() }?[1]
-  }
+    func header(_ name: String) -> String? {
+        headers.first { $0[0].lowercased() == name.lowercased() }?[1]
+    }
 
-  init(_ response: HTTPClientResponse) throws {
-    self = try JSONDecoder().decode(Echo.self, from: Data(response.body))
-  }
+    init(_ response: HTTPClientResponse) throws {
+        self = try JSONDecoder().decode(Echo.self, from: Data(response.body))
+    }
 }
 
 /// Runs `body` and returns how long it took with its result.
 func timed<T>(_ body: () async throws -> T) async rethrows -> (T, Duration) {
-  let start = ContinuousClock.now
-  let value = try await body()
-  return (value, ContinuousClock.now - start)
+    let start = ContinuousClock.now
+    let value = try await body()
+    return (value, ContinuousClock.now - start)
 }
 
 /// The typed error a request failed with, or nil if it succeeded.
-func failure(of request: HTTPClientRequest, client: HTTPClient = .shared) async -> HTTPClientError?
-{
-  do {
-    _ = try await client.execute(request)
-    return nil
-  } catch {
-    return error
-  }
+func failure(of request: HTTPClientRequest, client: HTTPClient = .shared) async -> HTTPClientError? {
+    do {
+        _ = try await client.execute(request)
+        return nil
+    } catch {
+        return error
+    }
 }

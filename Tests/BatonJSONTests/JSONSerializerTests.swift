@@ -14,7 +14,9 @@ import Testing
     }
 
     @Test func roundTripsThroughTheParser() throws {
-        let value: JSONValue = ["s": "quote \" backslash \\ newline \n tab \t é 🚀 \u{01}", "n": 9_007_199_254_740_993, "d": 0.1]
+        let value: JSONValue = [
+            "s": "quote \" backslash \\ newline \n tab \t é 🚀 \u{01}", "n": 9_007_199_254_740_993, "d": 0.1,
+        ]
         #expect(try JSONParser.parse(value.text) == value)
     }
 

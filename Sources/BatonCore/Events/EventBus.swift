@@ -57,7 +57,9 @@ public final class EventBus: Sendable {
 
     /// Inserts an event inside a caller's transaction; the caller passes the result to `didCommit`
     /// once that transaction has committed (and drops it if it rolled back).
-    public static func insert(_ draft: EventDraft, into conn: Connection, at time: String = Timestamp.now()) throws -> Event {
+    public static func insert(_ draft: EventDraft, into conn: Connection, at time: String = Timestamp.now()) throws
+        -> Event
+    {
         try conn.execute(
             "INSERT INTO events (type, tenant, issue, at, data) VALUES (?1, ?2, ?3, ?4, ?5)",
             [

@@ -1,14 +1,14 @@
 /// A gauge whose value is computed when scraped (resident memory, queue depth read from elsewhere).
 final class CallbackGaugeFamily: Sendable, RenderableFamily {
-  let definition: FamilyDefinition
-  private let read: @Sendable () -> Double
+    let definition: FamilyDefinition
+    private let read: @Sendable () -> Double
 
-  init(_ definition: FamilyDefinition, read: @escaping @Sendable () -> Double) {
-    self.definition = definition
-    self.read = read
-  }
+    init(_ definition: FamilyDefinition, read: @escaping @Sendable () -> Double) {
+        self.definition = definition
+        self.read = read
+    }
 
-  func renderSamples(into out: inout String) {
-    out += definition.name + " " + PrometheusText.format(read()) + "\n"
-  }
+    func renderSamples(into out: inout String) {
+        out += definition.name + " " + PrometheusText.format(read()) + "\n"
+    }
 }

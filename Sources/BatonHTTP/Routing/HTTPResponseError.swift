@@ -73,7 +73,9 @@ public struct HTTPError: HTTPResponseError, Sendable, Equatable {
     public static func conflict(_ message: String) -> HTTPError {
         HTTPError(.conflict, code: "conflict", message: message)
     }
-    public static func unsupportedMediaType(_ message: String = "the body must be JSON (Content-Type: application/json)") -> HTTPError {
+    public static func unsupportedMediaType(
+        _ message: String = "the body must be JSON (Content-Type: application/json)"
+    ) -> HTTPError {
         HTTPError(.unsupportedMediaType, code: "unsupported_media_type", message: message)
     }
     public static func unprocessable(_ message: String, details: [String: String]? = nil) -> HTTPError {

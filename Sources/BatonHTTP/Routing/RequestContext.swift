@@ -18,7 +18,8 @@ public struct RequestContext: Sendable {
 
     public init(
         requestID: String = "", parameters: [String: String] = [:], route: String = RequestContext.unmatchedRoute,
-        remoteAddress: String = "", startedAt: ContinuousClock.Instant = .now, storage: ContextStorage = ContextStorage()
+        remoteAddress: String = "", startedAt: ContinuousClock.Instant = .now,
+        storage: ContextStorage = ContextStorage()
     ) {
         self.requestID = requestID
         self.parameters = parameters

@@ -14,7 +14,8 @@ public struct RequestIDMiddleware: HTTPMiddleware {
 
     public init() {}
 
-    public func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
+    public func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse
+    {
         var context = context
         let id: String
         if let given = request.headers["X-Request-Id"], Self.isAcceptable(given) {

@@ -60,7 +60,9 @@ struct RouteTrie<Value: Sendable>: Sendable {
             return ok
         case .param(let name):
             if node.param.isEmpty { node.param = [ParamEdge(name: name, node: Node())] }
-            precondition(node.param[0].name == name, "route \(pattern): parameter :\(name) conflicts with :\(node.param[0].name)")
+            precondition(
+                node.param[0].name == name, "route \(pattern): parameter :\(name) conflicts with :\(node.param[0].name)"
+            )
             return insert(into: &node.param[0].node, tail, pattern: pattern, key: key, value: value)
         case .wildcard(let name):
             precondition(tail.isEmpty, "route \(pattern): * must be the last segment")

@@ -72,17 +72,21 @@ public struct Router: HTTPResponder {
     /// Wraps `handler` in `middleware` (first = outermost). Every layer is an error boundary, so
     /// a middleware's `next` returns the rendered answer instead of throwing.
     static func compose(
-        _ middleware: [any HTTPMiddleware], around handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void
+        _ middleware: [any HTTPMiddleware], around handler: @escaping HTTPHandler,
+        log: @escaping @Sendable (String) -> Void
     ) -> HTTPHandler {
         var chain = boundary(handler, log: log)
         for m in middleware.reversed() {
             let next = chain
-            chain = boundary({ request, context in try await m.handle(request, context: context, next: next) }, log: log)
+            chain = boundary(
+                { request, context in try await m.handle(request, context: context, next: next) }, log: log)
         }
         return chain
     }
 
-    private static func boundary(_ handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void) -> HTTPHandler {
+    private static func boundary(_ handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void)
+        -> HTTPHandler
+    {
         { request, context in
             do {
                 return try await handler(request, context)
@@ -92,7 +96,9 @@ public struct Router: HTTPResponder {
         }
     }
 
-    static func render(_ error: any Error, request: HTTPRequest, context: RequestContext, log: @Sendable (String) -> Void)
+    static func render(
+        _ error: any Error, request: HTTPRequest, context: RequestContext, log: @Sendable (String) -> Void
+    )
         -> HTTPResponse
     {
         if let error = error as? any HTTPResponseError { return error.response }

@@ -56,7 +56,9 @@ public struct ServerSentEvent: Sendable, Equatable {
 
 extension HTTPResponse {
     /// A `text/event-stream` response whose body `produce` writes over time.
-    public static func eventStream(_ produce: @escaping @Sendable (any ResponseBodyWriter) async throws -> Void) -> HTTPResponse {
+    public static func eventStream(_ produce: @escaping @Sendable (any ResponseBodyWriter) async throws -> Void)
+        -> HTTPResponse
+    {
         HTTPResponse(
             status: .ok,
             headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"],

@@ -3,7 +3,9 @@ import Testing
 @testable import BatonCore
 
 @Suite struct EventTests {
-    let event = Event(id: 7, type: "job.completed", tenant: "acme", issue: "ENG-1", at: "2026-11-22T10:00:00.000Z", data: #"{"job":3}"#)
+    let event = Event(
+        id: 7, type: "job.completed", tenant: "acme", issue: "ENG-1", at: "2026-11-22T10:00:00.000Z",
+        data: #"{"job":3}"#)
 
     @Test func rendersAsOneJSONObject() {
         #expect(

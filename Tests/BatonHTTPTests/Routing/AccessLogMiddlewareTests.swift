@@ -13,7 +13,8 @@ import Testing
         let r = b.build()
         _ = await r.respond(
             to: HTTPRequest(
-                method: .get, target: "/a?token=secret", headers: ["X-Request-Id": "rid-1"], remoteAddress: "127.0.0.1:5000"))
+                method: .get, target: "/a?token=secret", headers: ["X-Request-Id": "rid-1"],
+                remoteAddress: "127.0.0.1:5000"))
         _ = await r.respond(to: HTTPRequest(method: .post, target: "/a"))
         let got = lines.all
         #expect(got.count == 2)

@@ -6,12 +6,15 @@ import Testing
     static func text(_ e: any HTTPResponseError) -> String { RouterTests.text(e.response) }
 
     @Test func rendersErrorAndCode() {
-        #expect(Self.text(HTTPError.badRequest("bad \"quote\"\n")) == #"{"error":"bad \"quote\"\n","code":"bad_request"}"#)
+        #expect(
+            Self.text(HTTPError.badRequest("bad \"quote\"\n")) == #"{"error":"bad \"quote\"\n","code":"bad_request"}"#)
     }
 
     @Test func rendersDetailsWithSortedKeys() {
         let e = HTTPError.badRequest("invalid overlay", details: ["z": "last", "a": "first \\ slash"])
-        #expect(Self.text(e) == #"{"error":"invalid overlay","code":"bad_request","details":{"a":"first \\ slash","z":"last"}}"#)
+        #expect(
+            Self.text(e)
+                == #"{"error":"invalid overlay","code":"bad_request","details":{"a":"first \\ slash","z":"last"}}"#)
     }
 
     @Test func carriesStatusAndHeaders() {

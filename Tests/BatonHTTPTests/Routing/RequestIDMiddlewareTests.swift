@@ -12,14 +12,16 @@ import Testing
     }()
 
     @Test func echoesAnAcceptableClientID() async {
-        let r = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": "abc-123"]))
+        let r = await Self.router.respond(
+            to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": "abc-123"]))
         #expect(r.headers["X-Request-Id"] == "abc-123")
         #expect(RouterTests.text(r) == "abc-123")
     }
 
     @Test func replacesUnacceptableIDs() async {
         for bad in ["", String(repeating: "a", count: 129), "has space", "tab\there", "é"] {
-            let r = await Self.router.respond(to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": bad]))
+            let r = await Self.router.respond(
+                to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": bad]))
             let id = r.headers["X-Request-Id"] ?? ""
             #expect(id != bad && !id.isEmpty)
         }

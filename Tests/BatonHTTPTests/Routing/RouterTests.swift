@@ -11,7 +11,14 @@ import Testing
 
     static func ok(_ label: String) -> HTTPHandler {
         { _, context in
-            .text(.ok, label + (context.parameters.isEmpty ? "" : " " + context.parameters.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ",")))
+            .text(
+                .ok,
+                label
+                    + (context.parameters.isEmpty
+                        ? ""
+                        : " "
+                            + context.parameters.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: ","))
+            )
         }
     }
 
@@ -28,8 +35,11 @@ import Testing
     @Test func dispatchesByMethodAndPath() async {
         let r = Self.makeRouter()
         #expect(Self.text(await r.respond(to: HTTPRequest(method: .get, target: "/api/v1/state"))) == "state")
-        #expect(Self.text(await r.respond(to: HTTPRequest(method: .get, target: "/api/v1/ENG-1?x=1"))) == "issue id=ENG-1")
-        #expect(Self.text(await r.respond(to: HTTPRequest(method: .post, target: "/api/v1/ENG-1/steer"))) == "steer id=ENG-1")
+        #expect(
+            Self.text(await r.respond(to: HTTPRequest(method: .get, target: "/api/v1/ENG-1?x=1"))) == "issue id=ENG-1")
+        #expect(
+            Self.text(await r.respond(to: HTTPRequest(method: .post, target: "/api/v1/ENG-1/steer")))
+                == "steer id=ENG-1")
     }
 
     @Test func unknownPathIs404InTheErrorShape() async {

@@ -6,7 +6,9 @@ import Testing
     static func text(_ e: ServerSentEvent) -> String { String(decoding: e.encoded(), as: UTF8.self) }
 
     @Test func encodesAllFields() {
-        #expect(Self.text(ServerSentEvent(id: "7", event: "job.done", data: "{}", retry: 3000)) == "id: 7\nevent: job.done\nretry: 3000\ndata: {}\n\n")
+        #expect(
+            Self.text(ServerSentEvent(id: "7", event: "job.done", data: "{}", retry: 3000))
+                == "id: 7\nevent: job.done\nretry: 3000\ndata: {}\n\n")
     }
 
     @Test func splitsDataOnEveryKindOfLineBreak() {
