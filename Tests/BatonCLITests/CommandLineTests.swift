@@ -70,7 +70,7 @@ import Testing
 
     @Test func migrateIntoAPathThatIsAFileFailsAtRuntime() async throws {
         let file = NSTemporaryDirectory() + "baton-cli-file-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         defer { try? FileManager.default.removeItem(atPath: file) }
         let result = try await BatonBinary.run(["migrate", "--data-dir", file])
         #expect(result.status == 1)

@@ -1,6 +1,6 @@
 /// Collects routes and middleware; `build()` turns them into an immutable `Router` with every
 /// middleware chain composed once. Not thread-safe: build at start-up, then share the Router.
-public final class RouterBuilder {
+public final class RouterBuilder: RouteRegistrar {
     struct Registration {
         var method: HTTPMethod
         var pattern: String
@@ -30,6 +30,41 @@ public final class RouterBuilder {
         registrations.append(Registration(method: method, pattern: pattern, middleware: middleware, handler: handler))
     }
 
+
+    /// Routes under `prefix` that share `middleware` (inside the global middleware).
+    public func group(_ prefix: String, middleware: [any HTTPMiddleware] = []) -> RouteGroup {
+        RouteGroup(builder: self, prefix: prefix, middleware: middleware)
+    }
+
+    public func build() -> Router {
+        Router(builder: self)
+    }
+}
+
+/// Routes sharing a path prefix and middleware.
+public struct RouteGroup: RouteRegistrar {
+    let builder: RouterBuilder
+    let prefix: String
+    let middleware: [any HTTPMiddleware]
+
+    public func on(
+        _ method: HTTPMethod, _ pattern: String, middleware extra: [any HTTPMiddleware] = [],
+        handler: @escaping HTTPHandler
+    ) {
+        let path = pattern == "/" ? prefix : prefix + pattern
+        builder.on(method, path, middleware: middleware + extra, handler: handler)
+    }
+    public func group(_ sub: String, middleware extra: [any HTTPMiddleware] = []) -> RouteGroup {
+        RouteGroup(builder: builder, prefix: prefix + sub, middleware: middleware + extra)
+    }
+}
+
+/// Anything routes can be registered on; the verb shorthands come with it.
+public protocol RouteRegistrar {
+    func on(_ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware], handler: @escaping HTTPHandler)
+}
+
+extension RouteRegistrar {
     public func get(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
         on(.get, pattern, middleware: middleware, handler: handler)
     }
@@ -44,44 +79,5 @@ public final class RouterBuilder {
     }
     public func delete(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
         on(.delete, pattern, middleware: middleware, handler: handler)
-    }
-
-    /// Routes under `prefix` that share `middleware` (inside the global middleware).
-    public func group(_ prefix: String, middleware: [any HTTPMiddleware] = []) -> RouteGroup {
-        RouteGroup(builder: self, prefix: prefix, middleware: middleware)
-    }
-
-    public func build() -> Router {
-        Router(builder: self)
-    }
-}
-
-/// Routes sharing a path prefix and middleware.
-public struct RouteGroup {
-    let builder: RouterBuilder
-    let prefix: String
-    let middleware: [any HTTPMiddleware]
-
-    public func on(
-        _ method: HTTPMethod, _ pattern: String, middleware extra: [any HTTPMiddleware] = [],
-        handler: @escaping HTTPHandler
-    ) {
-        let path = pattern == "/" ? prefix : prefix + pattern
-        builder.on(method, path, middleware: middleware + extra, handler: handler)
-    }
-    public func get(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
-        on(.get, pattern, middleware: middleware, handler: handler)
-    }
-    public func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
-        on(.post, pattern, middleware: middleware, handler: handler)
-    }
-    public func put(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
-        on(.put, pattern, middleware: middleware, handler: handler)
-    }
-    public func delete(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
-        on(.delete, pattern, middleware: middleware, handler: handler)
-    }
-    public func group(_ sub: String, middleware extra: [any HTTPMiddleware] = []) -> RouteGroup {
-        RouteGroup(builder: builder, prefix: prefix + sub, middleware: middleware + extra)
     }
 }

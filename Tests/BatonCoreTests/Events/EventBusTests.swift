@@ -11,6 +11,22 @@ import Testing
         return db
     }
 
+    /// An event bus over a migrated database in a fresh directory, closed and removed afterwards.
+    static func withBus(
+        replayCapacity: Int = 1024, _ body: (Database, EventBus) async throws -> Void
+    ) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try openDatabase(dir)
+        do {
+            try await body(db, try EventBus(database: db, replayCapacity: replayCapacity))
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+    }
+
     static func take(_ n: Int, from stream: AsyncStream<Event>) async -> [Event] {
         var out: [Event] = []
         for await event in stream {
@@ -34,103 +50,85 @@ import Testing
 
         // A new bus over the reopened database continues the sequence and replays history.
         let reopened = try Database(path: dir.path + "/baton.db")
-        defer { reopened.close() }
         let again = try EventBus(database: reopened)
         #expect(again.lastEventID == 2)
         let history = await Self.take(2, from: try await again.subscribe(after: 0, filter: EventFilter()))
         #expect(history == [a, b])
         let c = try await again.publish(EventDraft(type: "test.c"))
         #expect(c.id == 3)
+        await reopened.close()
     }
 
     @Test func liveOnlySubscriptionSkipsHistory() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db)
-        try await bus.publish(EventDraft(type: "old"))
-        let stream = try await bus.subscribe(after: nil, filter: EventFilter())
-        let new = try await bus.publish(EventDraft(type: "new"))
-        #expect(await Self.take(1, from: stream) == [new])
+        try await Self.withBus { db, bus in
+            try await bus.publish(EventDraft(type: "old"))
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter())
+            let new = try await bus.publish(EventDraft(type: "new"))
+            #expect(await Self.take(1, from: stream) == [new])
+        }
     }
 
     @Test func resumesFromTheDatabaseBeyondTheMemoryWindow() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db, replayCapacity: 3)
-        var published: [Event] = []
-        for i in 1...20 { published.append(try await bus.publish(EventDraft(type: "n.\(i)"))) }
-        let stream = try await bus.subscribe(after: 4, filter: EventFilter())
-        let live = try await bus.publish(EventDraft(type: "n.21"))
-        let got = await Self.take(17, from: stream)
-        #expect(got.map(\.id) == Array(5...21))
-        #expect(got.last == live)
-        #expect(Array(got.prefix(16)) == Array(published.dropFirst(4)))
+        try await Self.withBus(replayCapacity: 3) { db, bus in
+            var published: [Event] = []
+            for i in 1...20 { published.append(try await bus.publish(EventDraft(type: "n.\(i)"))) }
+            let stream = try await bus.subscribe(after: 4, filter: EventFilter())
+            let live = try await bus.publish(EventDraft(type: "n.21"))
+            let got = await Self.take(17, from: stream)
+            #expect(got.map(\.id) == Array(5...21))
+            #expect(got.last == live)
+            #expect(Array(got.prefix(16)) == Array(published.dropFirst(4)))
+        }
     }
 
     @Test func filtersApplyToReplayAndLiveEvents() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db)
-        try await bus.publish(EventDraft(type: "job.created", issue: "ENG-1"))
-        try await bus.publish(EventDraft(type: "worker.online"))
-        try await bus.publish(EventDraft(type: "job.completed", issue: "ENG-2"))
-        let stream = try await bus.subscribe(after: 0, filter: EventFilter(types: ["job.*"], issue: "ENG-2"))
-        try await bus.publish(EventDraft(type: "job.failed", issue: "ENG-1"))
-        try await bus.publish(EventDraft(type: "job.started", issue: "ENG-2"))
-        let got = await Self.take(2, from: stream)
-        #expect(got.map(\.type) == ["job.completed", "job.started"])
+        try await Self.withBus { db, bus in
+            try await bus.publish(EventDraft(type: "job.created", issue: "ENG-1"))
+            try await bus.publish(EventDraft(type: "worker.online"))
+            try await bus.publish(EventDraft(type: "job.completed", issue: "ENG-2"))
+            let stream = try await bus.subscribe(after: 0, filter: EventFilter(types: ["job.*"], issue: "ENG-2"))
+            try await bus.publish(EventDraft(type: "job.failed", issue: "ENG-1"))
+            try await bus.publish(EventDraft(type: "job.started", issue: "ENG-2"))
+            let got = await Self.take(2, from: stream)
+            #expect(got.map(\.type) == ["job.completed", "job.started"])
+        }
     }
 
     @Test func deliversInIdOrderEvenWhenCommitsArriveOutOfOrder() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db)
-        let stream = try await bus.subscribe(after: nil, filter: EventFilter())
-        let first = try await db.write { try EventBus.insert(EventDraft(type: "first"), into: $0) }
-        let second = try await db.write { try EventBus.insert(EventDraft(type: "second"), into: $0) }
-        // The later commit is reported first: nothing may be delivered until the gap is filled.
-        bus.didCommit([second])
-        #expect(bus.lastEventID == 0)
-        bus.didCommit([first])
-        #expect(bus.lastEventID == 2)
-        #expect(await Self.take(2, from: stream) == [first, second])
+        try await Self.withBus { db, bus in
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter())
+            let first = try await db.write { try EventBus.insert(EventDraft(type: "first"), into: $0) }
+            let second = try await db.write { try EventBus.insert(EventDraft(type: "second"), into: $0) }
+            // The later commit is reported first: nothing may be delivered until the gap is filled.
+            bus.didCommit([second])
+            #expect(bus.lastEventID == 0)
+            bus.didCommit([first])
+            #expect(bus.lastEventID == 2)
+            #expect(await Self.take(2, from: stream) == [first, second])
+        }
     }
 
     @Test func aSubscriberThatFallsTooFarBehindIsEnded() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db)
-        let stream = try await bus.subscribe(after: nil, filter: EventFilter(), bufferLimit: 2)
-        #expect(bus.subscriberCount == 1)
-        for i in 1...5 { try await bus.publish(EventDraft(type: "e\(i)")) }
-        #expect(bus.subscriberCount == 0)
-        // It still gets what fit in its buffer, then the stream ends so the client can resume.
-        var got: [Int64] = []
-        for await event in stream { got.append(event.id) }
-        #expect(got == [1, 2])
+        try await Self.withBus { db, bus in
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter(), bufferLimit: 2)
+            #expect(bus.subscriberCount == 1)
+            for i in 1...5 { try await bus.publish(EventDraft(type: "e\(i)")) }
+            #expect(bus.subscriberCount == 0)
+            // It still gets what fit in its buffer, then the stream ends so the client can resume.
+            var got: [Int64] = []
+            for await event in stream { got.append(event.id) }
+            #expect(got == [1, 2])
+        }
     }
 
     @Test func cancellingASubscriberUnregistersIt() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let db = try Self.openDatabase(dir)
-        defer { db.close() }
-        let bus = try EventBus(database: db)
-        let stream = try await bus.subscribe(after: nil, filter: EventFilter())
-        let task = Task { for await _ in stream {} }
-        #expect(bus.subscriberCount == 1)
-        task.cancel()
-        await task.value
-        #expect(bus.subscriberCount == 0)
+        try await Self.withBus { db, bus in
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter())
+            let task = Task { for await _ in stream {} }
+            #expect(bus.subscriberCount == 1)
+            task.cancel()
+            await task.value
+            #expect(bus.subscriberCount == 0)
+        }
     }
 }
