@@ -30,12 +30,14 @@ let package = Package(
 
         // Dedicated OS threads and condition variables without Foundation.
         .target(name: "BatonPlatform", dependencies: ["CLinux"]),
+        // The one wrapper around libsodium: random bytes, BLAKE2b, HMAC, SHA-256, XChaCha20-Poly1305.
+        .target(name: "BatonCrypto", dependencies: ["CSodium"]),
         // Strict JSON values, parser and canonical serialiser: used by every layer above.
         .target(name: "BatonJSON"),
         .target(name: "BatonHTTP", dependencies: ["BatonJSON", "BatonPlatform", "CLinux", "CCurl"]),
         .target(name: "BatonStore", dependencies: ["BatonPlatform", "CSQLite"]),
         .target(
-            name: "BatonCore", dependencies: ["BatonJSON", "BatonStore"],
+            name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .target(
             name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"],
@@ -45,6 +47,7 @@ let package = Package(
 
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
+        .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
