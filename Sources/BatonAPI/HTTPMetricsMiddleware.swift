@@ -16,7 +16,7 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
             labelNames: ["method", "route", "status"])
         duration = try! registry.histogram(
             name: "baton_http_request_duration_seconds", help: "Time to produce a response, in seconds.",
-            labelNames: ["method", "route"])
+            labelNames: ["method", "route", "status"])
     }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
@@ -33,6 +33,6 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         requests.labels(request.method.rawValue, context.route, String(status)).inc()
-        duration.labels(request.method.rawValue, context.route).observe(seconds)
+        duration.labels(request.method.rawValue, context.route, String(status)).observe(seconds)
     }
 }
