@@ -61,6 +61,8 @@ public struct HTTPError: HTTPResponseError, Sendable, Equatable {
     public static func forbidden(_ message: String = "this key's role may not do that") -> HTTPError {
         HTTPError(.forbidden, code: "forbidden", message: message)
     }
+    /// For handlers with nothing more specific to say; prefer `notFound(_:)` naming the resource.
+    public static let notFound = HTTPError(.notFound, code: "not_found", message: "no such resource")
     public static func notFound(_ message: String) -> HTTPError {
         HTTPError(.notFound, code: "not_found", message: message)
     }

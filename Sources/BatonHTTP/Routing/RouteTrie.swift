@@ -6,14 +6,22 @@ struct RouteTrie<Value: Sendable>: Sendable {
         var statics: [String: Node] = [:]
         /// At most one parameter edge per node (its name fixed by the first registration).
         var param: [ParamEdge] = []
-        var wildcard: (name: String, values: [String: Value])?
+        var wildcard: Wildcard?
         /// Values by key (the HTTP method) for routes that end here.
         var values: [String: Value] = [:]
+        /// The pattern that ends here, kept at insertion so matching never rebuilds it.
+        var pattern = "/"
     }
 
     struct ParamEdge: Sendable {
         var name: String
         var node: Node
+    }
+
+    struct Wildcard: Sendable {
+        var name: String
+        var pattern: String
+        var values: [String: Value]
     }
 
     struct Match {
@@ -38,9 +46,22 @@ struct RouteTrie<Value: Sendable>: Sendable {
         }
     }
 
+    static func canonical(_ segments: some Collection<Segment>) -> String {
+        "/"
+            + segments.map { segment in
+                switch segment {
+                case .literal(let text): text
+                case .param(let name): ":" + name
+                case .wildcard(let name): name == "*" ? "*" : "*" + name
+                }
+            }.joined(separator: "/")
+    }
+
     /// Adds `value` for `key` at `pattern`; returns false when that key is already there.
     mutating func insert(pattern: String, key: String, value: Value) -> Bool {
-        Self.insert(into: &root, Self.segments(of: pattern)[...], pattern: pattern, key: key, value: value)
+        let segments = Self.segments(of: pattern)
+        return Self.insert(
+            into: &root, segments[...], pattern: Self.canonical(segments), key: key, value: value)
     }
 
     private static func insert(
@@ -49,6 +70,7 @@ struct RouteTrie<Value: Sendable>: Sendable {
         guard let first = rest.first else {
             if node.values[key] != nil { return false }
             node.values[key] = value
+            node.pattern = pattern
             return true
         }
         let tail = rest.dropFirst()
@@ -59,6 +81,7 @@ struct RouteTrie<Value: Sendable>: Sendable {
             node.statics[text] = child
             return ok
         case .param(let name):
+            precondition(!name.isEmpty, "route \(pattern): a parameter needs a name")
             if node.param.isEmpty { node.param = [ParamEdge(name: name, node: Node())] }
             precondition(
                 node.param[0].name == name, "route \(pattern): parameter :\(name) conflicts with :\(node.param[0].name)"
@@ -66,7 +89,8 @@ struct RouteTrie<Value: Sendable>: Sendable {
             return insert(into: &node.param[0].node, tail, pattern: pattern, key: key, value: value)
         case .wildcard(let name):
             precondition(tail.isEmpty, "route \(pattern): * must be the last segment")
-            var wildcard = node.wildcard ?? (name, [:])
+            var wildcard = node.wildcard ?? Wildcard(name: name, pattern: pattern, values: [:])
+            precondition(wildcard.name == name, "route \(pattern): *\(name) conflicts with *\(wildcard.name)")
             if wildcard.values[key] != nil { return false }
             wildcard.values[key] = value
             node.wildcard = wildcard
@@ -74,40 +98,53 @@ struct RouteTrie<Value: Sendable>: Sendable {
         }
     }
 
+    /// Matches an origin-form path (`/a/b`). Anything else (`*`, an empty path) matches nothing.
+    /// A trailing slash leaves an empty last segment, and nothing matches an empty segment.
     func match(path: String) -> Match? {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        // "/" is the root; a trailing slash leaves an empty last segment that nothing matches.
-        let parts = (segments.count == 1 && segments.first == "") ? [] : Array(segments)
+        guard path.utf8.first == UInt8(ascii: "/") else { return nil }
+        let rest = path.dropFirst()
         var parameters: [String: String] = [:]
-        var pattern: [String] = []
-        guard let values = Self.match(root, parts[...], &parameters, &pattern) else { return nil }
-        return Match(values: values, pattern: "/" + pattern.joined(separator: "/"), parameters: parameters)
+        // "/" is the root: no segments at all.
+        guard let (values, pattern) = Self.match(root, rest.isEmpty ? nil : rest, &parameters) else { return nil }
+        return Match(values: values, pattern: pattern, parameters: parameters)
     }
 
+    /// `rest` is the unmatched remainder of the path after a "/", nil once every segment is used.
+    /// Recursion depth is bounded by the deepest registered pattern, not by the request's path.
     private static func match(
-        _ node: Node, _ rest: ArraySlice<Substring>, _ parameters: inout [String: String], _ pattern: inout [String]
-    ) -> [String: Value]? {
-        guard let first = rest.first else { return node.values.isEmpty ? nil : node.values }
-        if first.isEmpty { return nil }
-        let tail = rest.dropFirst()
-        if let child = node.statics[String(first)] {
-            pattern.append(String(first))
-            if let found = match(child, tail, &parameters, &pattern) { return found }
-            pattern.removeLast()
-        }
+        _ node: Node, _ rest: Substring?, _ parameters: inout [String: String]
+    ) -> (values: [String: Value], pattern: String)? {
+        guard let rest else { return node.values.isEmpty ? nil : (node.values, node.pattern) }
+        let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/"))
+        let segment = slash.map { rest[..<$0] } ?? rest
+        if segment.isEmpty { return nil }
+        let tail = slash.map { rest[rest.index(after: $0)...] }
+        // Statics compare decoded too, so `/api/v1/st%61te` is the state route, not issue "state".
+        let escaped = segment.utf8.contains(UInt8(ascii: "%"))
+        let text = escaped ? PercentDecoding.decode(segment) : String(segment)
+        if let child = node.statics[text], let found = match(child, tail, &parameters) { return found }
         if let edge = node.param.first {
-            pattern.append(":" + edge.name)
             let saved = parameters[edge.name]
-            parameters[edge.name] = PercentDecoding.decode(first)
-            if let found = match(edge.node, tail, &parameters, &pattern) { return found }
+            parameters[edge.name] = text
+            if let found = match(edge.node, tail, &parameters) { return found }
             parameters[edge.name] = saved
-            pattern.removeLast()
         }
-        if let wildcard = node.wildcard, !rest.contains(where: { $0.isEmpty }) {
-            pattern.append(wildcard.name == "*" ? "*" : "*" + wildcard.name)
-            parameters[wildcard.name] = rest.map { PercentDecoding.decode($0) }.joined(separator: "/")
-            return wildcard.values
+        if let wildcard = node.wildcard, !wildcard.values.isEmpty, !hasEmptySegment(rest) {
+            parameters[wildcard.name] =
+                rest.utf8.contains(UInt8(ascii: "%")) ? PercentDecoding.decode(rest) : String(rest)
+            return (wildcard.values, wildcard.pattern)
         }
         return nil
+    }
+
+    /// `rest` starts with a non-empty segment here, so an empty one shows as "//" or a final "/".
+    private static func hasEmptySegment(_ rest: Substring) -> Bool {
+        var previousWasSlash = false
+        for byte in rest.utf8 {
+            let isSlash = byte == UInt8(ascii: "/")
+            if isSlash && previousWasSlash { return true }
+            previousWasSlash = isSlash
+        }
+        return previousWasSlash
     }
 }

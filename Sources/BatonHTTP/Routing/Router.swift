@@ -6,8 +6,11 @@ public struct Router: HTTPResponder {
     }
 
     private let trie: RouteTrie<Route>
-    /// Global middleware around a terminal that throws the routing error kept in the context.
+    /// Global middleware around a terminal that answers the routing outcome kept in the context
+    /// (404, 405 or an OPTIONS 204), so those answers get request ids, access logs and metrics too.
     private let fallback: HTTPHandler
+    /// `Allow` for `OPTIONS *`: every method some route accepts.
+    private let allowAny: String
     private let log: @Sendable (String) -> Void
 
     /// Every registered operation in OpenAPI path form (`/api/v1/{id}`), in registration order.
@@ -16,10 +19,12 @@ public struct Router: HTTPResponder {
     init(builder: RouterBuilder) {
         let log = builder.log
         let global = builder.globalMiddleware
+        let composed = builder.chainComposed
         var trie = RouteTrie<Route>()
         var operations: [(HTTPMethod, String)] = []
         for registration in builder.registrations {
-            let chain = Router.compose(global + registration.middleware, around: registration.handler, log: log)
+            let chain = Router.compose(
+                global + registration.middleware, around: registration.handler, log: log, observer: composed)
             let inserted = trie.insert(
                 pattern: registration.pattern, key: registration.method.rawValue,
                 value: Route(pattern: registration.pattern, chain: chain))
@@ -29,31 +34,40 @@ public struct Router: HTTPResponder {
         self.trie = trie
         self.operations = operations
         self.log = log
+        self.allowAny = Router.allowed(builder.registrations.map(\.method.rawValue)).joined(separator: ", ")
         self.fallback = Router.compose(
             global,
-            around: { _, context in throw context.storage[RoutingErrorKey.self] ?? HTTPError.internalError },
-            log: log)
+            around: { _, context in
+                switch context.storage[RoutingOutcomeKey.self] {
+                case .options(let allow): HTTPResponse(status: .noContent, headers: ["Allow": allow])
+                case .error(let error): throw error
+                case nil: throw HTTPError.internalError
+                }
+            },
+            log: log, observer: composed)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         var context = RequestContext(remoteAddress: request.remoteAddress)
+        if request.method == .options && request.path == "*" {
+            // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
+            context.storage[RoutingOutcomeKey.self] = .options(allow: allowAny)
+            return await run(fallback, request, context)
+        }
         guard let match = trie.match(path: request.path) else {
-            context.storage[RoutingErrorKey.self] = .notFound("no route for \(request.method.rawValue) \(request.path)")
+            context.storage[RoutingOutcomeKey.self] = .error(
+                .notFound("no route for \(request.method.rawValue) \(request.path)"))
             return await run(fallback, request, context)
         }
         let route = match.values[request.method.rawValue] ?? (request.method == .head ? match.values["GET"] : nil)
         guard let route else {
-            var allow = Set(match.values.keys)
-            if allow.contains("GET") { allow.insert("HEAD") }
-            allow.insert("OPTIONS")
-            let sorted = allow.sorted()
+            let allow = Router.allowed(match.values.keys)
             if request.method == .options {
-                context.storage[RoutingErrorKey.self] = nil
-                return await run(
-                    { _, _ in HTTPResponse(status: .noContent, headers: ["Allow": sorted.joined(separator: ", ")]) },
-                    request, context)
+                context.storage[RoutingOutcomeKey.self] = .options(allow: allow.joined(separator: ", "))
+            } else {
+                context.storage[RoutingOutcomeKey.self] = .error(
+                    .methodNotAllowed(request.method, path: request.path, allow: allow))
             }
-            context.storage[RoutingErrorKey.self] = .methodNotAllowed(request.method, path: request.path, allow: sorted)
             return await run(fallback, request, context)
         }
         context.route = route.pattern
@@ -69,12 +83,21 @@ public struct Router: HTTPResponder {
         }
     }
 
+    /// Sorted, with HEAD wherever GET is and OPTIONS always (the router answers it itself).
+    static func allowed(_ methods: some Sequence<String>) -> [String] {
+        var allow = Set(methods)
+        if allow.contains("GET") { allow.insert("HEAD") }
+        allow.insert("OPTIONS")
+        return allow.sorted()
+    }
+
     /// Wraps `handler` in `middleware` (first = outermost). Every layer is an error boundary, so
     /// a middleware's `next` returns the rendered answer instead of throwing.
     static func compose(
         _ middleware: [any HTTPMiddleware], around handler: @escaping HTTPHandler,
-        log: @escaping @Sendable (String) -> Void
+        log: @escaping @Sendable (String) -> Void, observer: (@Sendable () -> Void)? = nil
     ) -> HTTPHandler {
+        observer?()
         var chain = boundary(handler, log: log)
         for m in middleware.reversed() {
             let next = chain
@@ -121,6 +144,12 @@ public struct Router: HTTPResponder {
     }
 }
 
-enum RoutingErrorKey: ContextKey {
-    typealias Value = HTTPError
+/// What the router decided when no route handler runs; read by the fallback chain's terminal.
+enum RoutingOutcome: Sendable {
+    case error(HTTPError)
+    case options(allow: String)
+}
+
+enum RoutingOutcomeKey: ContextKey {
+    typealias Value = RoutingOutcome
 }

@@ -12,6 +12,9 @@ public final class RouterBuilder: RouteRegistrar {
     private(set) var registrations: [Registration] = []
     private(set) var globalMiddleware: [any HTTPMiddleware] = []
     let log: @Sendable (String) -> Void
+    /// Called each time a middleware chain is composed; tests use it to show that happens at build
+    /// time only, never per request.
+    var chainComposed: (@Sendable () -> Void)?
 
     /// `log` receives a line for every unexpected (non-HTTP) error a handler throws.
     public init(log: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -29,7 +32,6 @@ public final class RouterBuilder: RouteRegistrar {
         precondition(pattern.hasPrefix("/"), "route pattern must start with /: \(pattern)")
         registrations.append(Registration(method: method, pattern: pattern, middleware: middleware, handler: handler))
     }
-
 
     /// Routes under `prefix` that share `middleware` (inside the global middleware).
     public func group(_ prefix: String, middleware: [any HTTPMiddleware] = []) -> RouteGroup {

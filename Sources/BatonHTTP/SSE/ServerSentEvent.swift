@@ -65,3 +65,34 @@ extension HTTPResponse {
             body: .stream(produce))
     }
 }
+
+extension HTTPRequest {
+    /// The id a reconnecting EventSource last saw (`Last-Event-ID`), nil when absent or empty:
+    /// browsers send an empty value after an event that reset the id, which means "none".
+    public var lastEventID: String? {
+        guard let value = headers["Last-Event-ID"]?.trimmingASCIISpaces(), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
+extension String {
+    fileprivate func trimmingASCIISpaces() -> String {
+        let utf8 = self.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+            let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+        else { return "" }
+        return String(self[first...last])
+    }
+}
+
+extension ResponseBodyWriter {
+    /// Writes one encoded event; throws `ResponseBodyWriterError.closed` once the client has gone.
+    public func write(_ event: ServerSentEvent) async throws {
+        try await write(event.encoded())
+    }
+
+    /// Writes a comment line, e.g. the heartbeat that keeps proxies from closing an idle stream.
+    public func writeComment(_ text: String) async throws {
+        try await write(ServerSentEvent.comment(text))
+    }
+}

@@ -36,4 +36,24 @@ import Testing
         let missing = await Self.router.respond(to: HTTPRequest(method: .get, target: "/nope"))
         #expect(missing.status == .notFound && missing.headers["X-Request-Id"] != nil)
     }
+
+    @Test func acceptsExactlyVisibleASCIIUpTo128() async {
+        let longest = String(repeating: "z", count: 128)
+        for good in [longest, "!", "~a~", "0123456789abcdef"] {
+            let r = await Self.router.respond(
+                to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": good]))
+            #expect(r.headers["X-Request-Id"] == good)
+        }
+        for bad in ["a\u{7F}", "a\u{01}", "line\nbreak", "nul\u{0}"] {
+            let r = await Self.router.respond(
+                to: HTTPRequest(method: .get, target: "/id", headers: ["X-Request-Id": bad]))
+            #expect(r.headers["X-Request-Id"] != bad)
+        }
+    }
+
+    @Test func optionsAnswersCarryTheID() async {
+        let r = await Self.router.respond(
+            to: HTTPRequest(method: .options, target: "/id", headers: ["X-Request-Id": "opt-1"]))
+        #expect(r.status == .noContent && r.headers["X-Request-Id"] == "opt-1")
+    }
 }

@@ -185,4 +185,91 @@ import Testing
         let ops = b.build().operations.map { "\($0.method.rawValue) \($0.path)" }
         #expect(ops == ["GET /api/v1/{id}", "POST /api/v1/{id}/steer", "GET /files/{path}"])
     }
+
+    @Test func optionsAnswersGoThroughGlobalMiddleware() async {
+        let order = Lines()
+        let b = RouterBuilder()
+        b.use(Tag(name: "global", order: order))
+        b.use(RequestIDMiddleware())
+        b.get("/a", handler: Self.ok("a"))
+        let response = await b.build().respond(to: HTTPRequest(method: .options, target: "/a"))
+        #expect(response.status == .noContent)
+        #expect(response.headers["Allow"] == "GET, HEAD, OPTIONS")
+        #expect(response.headers["X-Tag"] == "global")
+        #expect(response.headers["X-Request-Id"] != nil)
+    }
+
+    @Test func optionsAsteriskListsEveryMethod() async {
+        let response = await Self.makeRouter().respond(to: HTTPRequest(method: .options, target: "*"))
+        #expect(response.status == .noContent)
+        #expect(response.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, POST, PUT")
+        let get = await Self.makeRouter().respond(to: HTTPRequest(method: .get, target: "*"))
+        #expect(get.status == .notFound)
+    }
+
+    @Test func registeredHeadAndOptionsHandlersWin() async {
+        let b = RouterBuilder()
+        b.get("/a", handler: Self.ok("get"))
+        b.on(.head, "/a", handler: Self.ok("head"))
+        b.on(.options, "/a") { _, _ in HTTPResponse(status: .ok, headers: ["Allow": "custom"]) }
+        let r = b.build()
+        #expect(Self.text(await r.respond(to: HTTPRequest(method: .head, target: "/a"))) == "head")
+        #expect(await r.respond(to: HTTPRequest(method: .options, target: "/a")).headers["Allow"] == "custom")
+    }
+
+    struct SeeRoute: HTTPMiddleware {
+        let seen: Lines
+        func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
+            seen.append(context.route)
+            return try await next(request, context)
+        }
+    }
+
+    @Test func middlewareSeesTheMatchedPatternOrTheUnmatchedLabel() async {
+        let seen = Lines()
+        let b = RouterBuilder()
+        b.use(SeeRoute(seen: seen))
+        b.get("/api/v1/:id", handler: Self.ok(""))
+        let r = b.build()
+        _ = await r.respond(to: HTTPRequest(method: .get, target: "/api/v1/ENG-1"))
+        _ = await r.respond(to: HTTPRequest(method: .head, target: "/api/v1/ENG-2"))
+        _ = await r.respond(to: HTTPRequest(method: .post, target: "/api/v1/ENG-3"))
+        _ = await r.respond(to: HTTPRequest(method: .get, target: "/elsewhere/\(UInt64.random(in: 0...UInt64.max))"))
+        #expect(seen.all == ["/api/v1/:id", "/api/v1/:id", "<unmatched>", "<unmatched>"])
+    }
+
+    @Test func contextCarriesThePeerAndPercentDecodedParameters() async {
+        let b = RouterBuilder()
+        b.get("/api/v1/:id") { _, context in .text(.ok, context.remoteAddress + " " + (context.parameter("id") ?? "")) }
+        let response = await b.build().respond(
+            to: HTTPRequest(method: .get, target: "/api/v1/ENG%2D7%20x", remoteAddress: "10.0.0.1:4"))
+        #expect(Self.text(response) == "10.0.0.1:4 ENG-7 x")
+    }
+
+    @Test func chainsAreComposedAtBuildTimeOnly() async {
+        let composed = Lines()
+        let b = RouterBuilder()
+        b.chainComposed = { composed.append("chain") }
+        b.use(Tag(name: "global", order: Lines()))
+        b.get("/a", handler: Self.ok("a"))
+        b.group("/g", middleware: [Tag(name: "group", order: Lines())]).post("/b", handler: Self.ok("b"))
+        let r = b.build()
+        // One chain per route plus the shared 404/405/OPTIONS chain.
+        #expect(composed.all.count == 3)
+        for _ in 0..<20 {
+            _ = await r.respond(to: HTTPRequest(method: .get, target: "/a"))
+            _ = await r.respond(to: HTTPRequest(method: .post, target: "/g/b"))
+            _ = await r.respond(to: HTTPRequest(method: .get, target: "/missing"))
+            _ = await r.respond(to: HTTPRequest(method: .options, target: "/a"))
+        }
+        #expect(composed.all.count == 3)
+    }
+
+    @Test func notFoundWithoutAMessageRenders() async {
+        let b = RouterBuilder()
+        b.get("/x") { _, _ in throw HTTPError.notFound }
+        let response = await b.build().respond(to: HTTPRequest(method: .get, target: "/x"))
+        #expect(response.status == .notFound)
+        #expect(Self.text(response) == #"{"error":"no such resource","code":"not_found"}"#)
+    }
 }
