@@ -1,7 +1,6 @@
 /// The built router: an immutable trie of composed handler chains. It is the server's responder.
 public struct Router: HTTPResponder {
     struct Route: Sendable {
-        var pattern: String
         var chain: HTTPHandler
     }
 
@@ -27,7 +26,7 @@ public struct Router: HTTPResponder {
                 global + registration.middleware, around: registration.handler, log: log, observer: composed)
             let inserted = trie.insert(
                 pattern: registration.pattern, key: registration.method.rawValue,
-                value: Route(pattern: registration.pattern, chain: chain))
+                value: Route(chain: chain))
             precondition(inserted, "route registered twice: \(registration.method) \(registration.pattern)")
             operations.append((registration.method, Router.openAPIPath(registration.pattern)))
         }
@@ -70,7 +69,8 @@ public struct Router: HTTPResponder {
             }
             return await run(fallback, request, context)
         }
-        context.route = route.pattern
+        // The trie's canonical spelling, so "/api//x" and "/api/x" are one metrics label.
+        context.route = match.pattern
         context.parameters = match.parameters
         return await run(route.chain, request, context)
     }

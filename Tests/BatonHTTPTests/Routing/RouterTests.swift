@@ -272,4 +272,11 @@ import Testing
         #expect(response.status == .notFound)
         #expect(Self.text(response) == #"{"error":"no such resource","code":"not_found"}"#)
     }
+
+    @Test func routeLabelIsCanonicalWhateverTheGroupSpelling() async {
+        let b = RouterBuilder()
+        b.group("/api/").get("/x/:id/") { _, context in .text(.ok, context.route) }
+        let response = await b.build().respond(to: HTTPRequest(method: .get, target: "/api/x/1"))
+        #expect(Self.text(response) == "/api/x/:id")
+    }
 }
