@@ -1,5 +1,5 @@
 /// One `baton` subcommand: its name, a one-line summary, its `--help` text, its options and its work.
-protocol BatonCommand {
+protocol BatonCommand: Sendable {
     static var name: String { get }
     static var summary: String { get }
     static var help: String { get }
