@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "BatonCLITests", dependencies: ["BatonHTTP"]),
         .testTarget(
             name: "BatonAPITests",
-            dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+            dependencies: ["BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON", "BatonStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

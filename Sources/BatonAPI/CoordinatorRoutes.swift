@@ -10,10 +10,12 @@ public enum CoordinatorRoutes {
         if services.accessLog {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
+        builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: services.publicMetrics)))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
         MetricsRoutes.register(on: builder, services: services)
         EventRoutes.register(on: builder, services: services)
+        KeyRoutes.register(on: builder, keys: services.keys)
         return builder.build()
     }
 }

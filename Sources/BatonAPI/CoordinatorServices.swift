@@ -5,6 +5,9 @@ import BatonStore
 public struct CoordinatorServices: Sendable {
     public var database: Database
     public var events: EventBus
+    public var keys: KeyStore
+    /// Serve `/metrics` without a key (`server.public_metrics`).
+    public var publicMetrics: Bool
     public var metrics: MetricsRegistry
     public var node: NodeIdentity
     /// Whether to write one line per request to `log`.
@@ -14,12 +17,15 @@ public struct CoordinatorServices: Sendable {
     public var log: @Sendable (String) -> Void
 
     public init(
-        database: Database, events: EventBus, metrics: MetricsRegistry, node: NodeIdentity,
+        database: Database, events: EventBus, keys: KeyStore, metrics: MetricsRegistry, node: NodeIdentity,
+        publicMetrics: Bool = false,
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void
     ) {
         self.database = database
         self.events = events
+        self.keys = keys
+        self.publicMetrics = publicMetrics
         self.metrics = metrics
         self.node = node
         self.accessLog = accessLog

@@ -1,3 +1,4 @@
+import BatonCore
 import BatonStore
 
 #if canImport(Glibc)
@@ -16,6 +17,11 @@ enum DataDirectory {
         } catch {
             throw RuntimeError("cannot open database \(databasePath(dir)): \(error)")
         }
+    }
+
+    /// The API key store, with its hashing key from `<dir>/keyhash.key`.
+    static func openKeyStore(_ dir: String, database: Database) throws -> KeyStore {
+        try KeyStore(database: database, hashingKey: KeyStore.loadHashingKey(dataDir: dir, database: database))
     }
 
     static func create(_ dir: String) throws {

@@ -25,7 +25,12 @@ enum ServeCommand: BatonCommand {
           --no-access-log    Do not write a line per request to stderr.
           --help             Show this help.
 
-        Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json.
+        On first start with no API keys, an admin key is created, printed once and saved to
+        <data-dir>/admin.key (mode 0600). Every endpoint except /health and /api/v1/openapi.json needs
+        `Authorization: Bearer <key>`.
+
+        Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json,
+        /api/v1/keys (admin).
         """
     static let options = CommandLineOptions.Spec(
         valued: ["host", "port", "data-dir"], flags: ["no-access-log"])
@@ -47,9 +52,22 @@ enum ServeCommand: BatonCommand {
             throw RuntimeError("migration failed: \(error)")
         }
         let events = try EventBus(database: database)
+        let keys: KeyStore
+        do {
+            keys = try DataDirectory.openKeyStore(dataDir, database: database)
+            if let token = try keys.bootstrapAdminIfEmpty() {
+                try KeyFile.write(dataDir + "/admin.key", Array((token.text + "\n").utf8))
+                print("baton: created the first admin key (also saved to \(dataDir)/admin.key, mode 0600):")
+                print("  \(token.text)")
+                print("baton: it is shown only this once; `baton keys create` makes more.")
+            }
+        } catch {
+            await database.close()
+            throw RuntimeError("API keys: \(error)")
+        }
         let metrics = MetricsRegistry()
         let services = CoordinatorServices(
-            database: database, events: events, metrics: metrics,
+            database: database, events: events, keys: keys, metrics: metrics,
             node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)
@@ -71,10 +89,20 @@ enum ServeCommand: BatonCommand {
                 data: "{\"version\":" + JSONText.quote(BatonVersion.current) + ",\"address\":"
                     + JSONText.quote("\(bound.host):\(bound.port)") + "}"))
 
+        // last_used_at is remembered in memory and written in batches, never once per request.
+        let flusher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(30))
+                try? await keys.flushLastUsed()
+            }
+        }
+
         let sig = await ShutdownSignal.wait()
         Log.write("received signal \(sig), shutting down")
         _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
         await server.shutdown()
+        flusher.cancel()
+        try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")
     }

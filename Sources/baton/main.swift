@@ -6,7 +6,7 @@ import BatonCore
 
 /// The subcommands `baton` has today; `baton --help` lists exactly these.
 enum Commands {
-    static let all: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, VersionCommand.self]
+    static let all: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, KeysCommand.self, VersionCommand.self]
 }
 
 func topLevelHelp() -> String {

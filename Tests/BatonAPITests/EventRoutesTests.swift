@@ -5,9 +5,10 @@ import Testing
 @testable import BatonAPI
 
 @Suite struct EventRoutesTests {
-    static func subscribe(_ port: Int, query: String = "", lastEventID: String? = nil) async throws -> RawConnection {
+    static func subscribe(_ c: TestCoordinator, _ port: Int, query: String = "", lastEventID: String? = nil) async throws -> RawConnection {
         let connection = try RawConnection(port: port)
-        var request = "GET /api/v1/events\(query) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n"
+        var request =
+            "GET /api/v1/events\(query) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(c.adminKey)\r\n"
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         try connection.send(request + "\r\n")
         #expect(await connection.awaitText { $0.contains(": subscribed") })
@@ -25,7 +26,7 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try await Self.subscribe(port)
+        let connection = try await Self.subscribe(c, port)
         #expect(connection.text.hasPrefix("HTTP/1.1 200"))
         #expect(connection.text.lowercased().contains("content-type: text/event-stream"))
         let event = try await c.events.publish(EventDraft(type: "test.hello", issue: "ENG-1", data: #"{"n":1}"#))
@@ -39,13 +40,13 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        var first: RawConnection? = try await Self.subscribe(port)
+        var first: RawConnection? = try await Self.subscribe(c, port)
         for i in 1...3 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
         #expect(await first!.awaitText { Self.ids($0) == [1, 2, 3] })
         // The client goes away; events keep happening while it is disconnected.
         first = nil
         for i in 4...6 { try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":\(i)}")) }
-        let resumed = try await Self.subscribe(port, lastEventID: "3")
+        let resumed = try await Self.subscribe(c, port, lastEventID: "3")
         try await c.events.publish(EventDraft(type: "test.n", data: "{\"i\":7}"))
         #expect(await resumed.awaitText { Self.ids($0) == [4, 5, 6, 7] })
         await server.shutdown()
@@ -56,7 +57,7 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try await Self.subscribe(port, query: "?types=job.*,worker.online&issue=ENG-2")
+        let connection = try await Self.subscribe(c, port, query: "?types=job.*,worker.online&issue=ENG-2")
         try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-1"))
         try await c.events.publish(EventDraft(type: "audit.appended", issue: "ENG-2"))
         let wanted = try await c.events.publish(EventDraft(type: "job.created", issue: "ENG-2"))
@@ -68,7 +69,7 @@ import Testing
         let c = try TestCoordinator(sseHeartbeat: .milliseconds(100))
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try await Self.subscribe(port)
+        let connection = try await Self.subscribe(c, port)
         #expect(await connection.awaitText(timeoutMs: 3000) { $0.contains(": heartbeat\n\n") })
         await server.shutdown()
     }
@@ -77,7 +78,7 @@ import Testing
         let c = try TestCoordinator(sseHeartbeat: .milliseconds(50))
         defer { c.close() }
         let (server, port) = try c.startServer()
-        var connection: RawConnection? = try await Self.subscribe(port)
+        var connection: RawConnection? = try await Self.subscribe(c, port)
         #expect(c.events.subscriberCount == 1)
         connection = nil
         var waited = 0
@@ -99,7 +100,7 @@ import Testing
         let c = try TestCoordinator()
         defer { c.close() }
         let (server, port) = try c.startServer()
-        let connection = try await Self.subscribe(port)
+        let connection = try await Self.subscribe(c, port)
         await server.shutdown()
         #expect(await connection.awaitEOF())
         #expect(connection.text.hasSuffix("0\r\n\r\n"))

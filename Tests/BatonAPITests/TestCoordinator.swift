@@ -1,4 +1,5 @@
 import BatonCore
+import BatonCrypto
 import BatonHTTP
 import BatonStore
 import Synchronization
@@ -15,11 +16,14 @@ final class TestCoordinator: Sendable {
     let directory: String
     let database: Database
     let events: EventBus
+    let keys: KeyStore
+    /// An admin key of tenant `default`, sent by `request` unless told otherwise.
+    let adminKey: String
     let metrics: MetricsRegistry
     let router: Router
     let logLines = LogLines()
 
-    init(sseHeartbeat: Duration = .seconds(15)) throws {
+    init(sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false) throws {
         var template = Array("/tmp/baton-api-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
@@ -27,19 +31,32 @@ final class TestCoordinator: Sendable {
         database = try Database(path: directory + "/baton.db")
         _ = try database.migrate(BatonMigrations.all())
         events = try EventBus(database: database)
+        keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
+        adminKey = try keys.bootstrapAdminIfEmpty()!.text
         metrics = MetricsRegistry()
         let lines = logLines
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
-                database: database, events: events, metrics: metrics,
-                node: NodeIdentity(name: "test-node", os: "linux"), accessLog: true, sseHeartbeat: sseHeartbeat,
-                log: { lines.append($0) }))
+                database: database, events: events, keys: keys, metrics: metrics,
+                node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics, accessLog: true,
+                sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
     }
 
-    func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: String = "") async
-        -> HTTPResponse
-    {
-        await router.respond(to: HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8)))
+    /// Sends a request through the router with `key` (the admin key unless given), or with no
+    /// Authorization header at all when `anonymous`.
+    func request(
+        _ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: String = "",
+        key: String? = nil, anonymous: Bool = false
+    ) async -> HTTPResponse {
+        var headers = headers
+        if !anonymous, !headers.contains("Authorization") { headers.add("Authorization", "Bearer \(key ?? adminKey)") }
+        return await router.respond(
+            to: HTTPRequest(method: method, target: target, headers: headers, body: Array(body.utf8)))
+    }
+
+    /// A new key with `role` in `tenant`.
+    func makeKey(_ role: Role, tenant: String = "default", name: String = "test") throws -> String {
+        try keys.createBlocking(name: name, role: role, tenant: tenant).token.text
     }
 
     /// Starts a real server for this coordinator on 127.0.0.1 and a free port.
@@ -53,6 +70,15 @@ final class TestCoordinator: Sendable {
 
     func eventCount() throws -> Int {
         try database.readBlocking { conn in try conn.queryOne("SELECT count(*) AS n FROM events")?.int("n") ?? -1 }
+    }
+
+    /// Every api_keys row as text, to show a refused request changed nothing.
+    func keyRows() throws -> [String] {
+        try database.readBlocking { conn in
+            try conn.query("SELECT * FROM api_keys ORDER BY id").map { row in
+                row.columns.map { "\($0)=\(row[$0])" }.joined(separator: ",")
+            }
+        }
     }
 
     func close() {

@@ -19,10 +19,21 @@ import Testing
         #expect(health.status == 200)
         #expect(health.text.contains(#""status":"ok""#))
         #expect(health.headers["Content-Type"] == "application/json")
-        let metrics = try await client.execute(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/metrics"))
+        // The first start made an admin key, printed it once and saved it for the operator.
+        let adminKey = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(baton.output.contains(adminKey))
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/admin.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let anonymous = try await client.execute(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/metrics"))
+        #expect(anonymous.status == 401)
+        let metrics = try await client.execute(
+            HTTPClientRequest(
+                method: .get, url: "http://127.0.0.1:\(port)/metrics", headers: ["Authorization": "Bearer \(adminKey)"]))
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("baton_http_connections "))
         #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/health",status="200"} 1"#))
+        #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/metrics",status="401"} 1"#))
         // The access log names the request.
         try await Task.sleep(for: .milliseconds(100))
         #expect(baton.errors.contains("GET /health 200"))

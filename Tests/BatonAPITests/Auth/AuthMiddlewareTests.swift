@@ -1,0 +1,112 @@
+import BatonCore
+import BatonHTTP
+import Testing
+
+@testable import BatonAPI
+
+@Suite struct AuthMiddlewareTests {
+    @Test func missingKeyIs401WithAChallenge() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let response = await c.request(.get, "/metrics", anonymous: true)
+        #expect(response.status == .unauthorized)
+        #expect(response.headers["WWW-Authenticate"] == "Bearer")
+        #expect(response.bodyText.contains(#""code":"unauthorized""#))
+    }
+
+    @Test(arguments: [
+        "Bearer", "Basic dXNlcjpwYXNz", "Bearer bt_bad", "bearer  ", "Bearer a b",
+        "Bearer bt_abcdefgh_" + String(repeating: "A", count: 39),
+        "Bearer " + String(repeating: "x", count: 10_000),
+    ])
+    func malformedAuthorizationIs401(header: String) async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let before = try c.keyRows()
+        let response = await c.request(.get, "/api/v1/keys", headers: ["Authorization": header])
+        #expect(response.status == .unauthorized)
+        #expect(try c.keyRows() == before)
+    }
+
+    @Test func unknownAndRevokedKeysAre401() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let forged = APIKeyToken.generate().text
+        #expect(await c.request(.get, "/metrics", key: forged).status == .unauthorized)
+        // Right id, wrong secret.
+        let real = try #require(APIKeyToken(parsing: c.adminKey))
+        let wrongSecret = "bt_\(real.id)_" + String(repeating: "Z", count: APIKeyToken.secretLength)
+        #expect(await c.request(.get, "/metrics", key: wrongSecret).status == .unauthorized)
+        let viewer = try c.makeKey(.viewer)
+        #expect(await c.request(.get, "/metrics", key: viewer).status == .ok)
+        try await c.keys.revoke(id: APIKeyToken(parsing: viewer)!.id, tenant: nil)
+        #expect(await c.request(.get, "/metrics", key: viewer).status == .unauthorized)
+    }
+
+    @Test func schemeIsCaseInsensitive() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let response = await c.request(.get, "/metrics", headers: ["Authorization": "bearer \(c.adminKey)"])
+        #expect(response.status == .ok)
+    }
+
+    @Test func publicRoutesNeedNoKeyAndUnknownPathsDoNotLeak() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        #expect(await c.request(.get, "/health", anonymous: true).status == .ok)
+        #expect(await c.request(.get, "/api/v1/openapi.json", anonymous: true).status == .ok)
+        // Without a key an unknown path looks like any protected one.
+        #expect(await c.request(.get, "/api/v1/nothing-here", anonymous: true).status == .unauthorized)
+        #expect(await c.request(.get, "/api/v1/nothing-here").status == .notFound)
+    }
+
+    @Test func publicMetricsOpensOnlyMetrics() async throws {
+        let c = try TestCoordinator(publicMetrics: true)
+        defer { c.close() }
+        #expect(await c.request(.get, "/metrics", anonymous: true).status == .ok)
+        #expect(await c.request(.get, "/api/v1/keys", anonymous: true).status == .unauthorized)
+    }
+
+    /// Every route × every role: public routes answer without a key; the others answer 401 without
+    /// one and 403 to a role below the policy's, and never 401/403 to a sufficient role.
+    @Test func roleMatrixRouteByRoute() async throws {
+        let c = try TestCoordinator()
+        defer { c.close() }
+        let policy = AccessPolicy()
+        var keys: [Role: String] = [:]
+        for role in Role.allCases { keys[role] = try c.makeKey(role, name: "matrix-\(role.rawValue)") }
+        let before = try c.keyRows()
+        for op in c.router.operations {
+            let target = op.path.replacingBraces(with: "zzzzzzzz")
+            let pattern = op.path.replacingBraces(with: nil)
+            let requirement = policy.requirement(method: op.method, route: pattern)
+            let anonymous = await c.request(op.method, target, anonymous: true)
+            switch requirement {
+            case .none:
+                #expect(anonymous.status.code != 401 && anonymous.status.code != 403, "\(op.method) \(op.path)")
+            case .role(let needed):
+                #expect(anonymous.status == .unauthorized, "\(op.method) \(op.path) without a key")
+                for role in Role.allCases {
+                    let status = await c.request(op.method, target, key: keys[role]).status.code
+                    if role.satisfies(needed) {
+                        #expect(status != 401 && status != 403, "\(op.method) \(op.path) as \(role): \(status)")
+                    } else {
+                        #expect(status == 403, "\(op.method) \(op.path) as \(role): \(status)")
+                    }
+                }
+            }
+        }
+        // The probes were refused or were reads: no key was made or revoked.
+        #expect(try c.keyRows() == before)
+    }
+}
+
+extension String {
+    /// `/a/{id}` → `/a/zzzzzzzz` (a concrete path), or → `/a/:id` (the router's pattern) when nil.
+    fileprivate func replacingBraces(with value: String?) -> String {
+        split(separator: "/", omittingEmptySubsequences: false).map { part in
+            guard part.hasPrefix("{"), part.hasSuffix("}") else { return String(part) }
+            return value ?? ":" + part.dropFirst().dropLast()
+        }.joined(separator: "/")
+    }
+}
