@@ -46,7 +46,8 @@ struct Pagination {
         offset = try Self.number(request, "offset", default: 0, range: 0...Int(Int32.max))
     }
 
-    private static func number(_ request: HTTPRequest, _ name: String, default value: Int, range: ClosedRange<Int>) throws
+    private static func number(_ request: HTTPRequest, _ name: String, default value: Int, range: ClosedRange<Int>)
+        throws
         -> Int
     {
         guard let text = request.queryValue(name) else { return value }

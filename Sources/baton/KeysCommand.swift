@@ -42,7 +42,9 @@ enum KeysCommand: BatonCommand {
             try await withKeys(dataDir) { keys in
                 let (record, token) = try await keys.create(name: name, role: role, tenant: tenant)
                 print(token.text)
-                writeError("created \(record.role.rawValue) key \(record.id) '\(record.name)' in tenant \(record.tenant); the key above is shown only once")
+                writeError(
+                    "created \(record.role.rawValue) key \(record.id) '\(record.name)' in tenant \(record.tenant); the key above is shown only once"
+                )
             }
         case "list":
             guard options.positionals.count == 1 else { throw UsageError("keys list takes no arguments") }
@@ -51,8 +53,10 @@ enum KeysCommand: BatonCommand {
                 print("ID        ROLE      TENANT            CREATED                   REVOKED                   NAME")
                 for k in list {
                     print(
-                        [pad(k.id, 9), pad(k.role.rawValue, 9), pad(k.tenant, 17), pad(k.createdAt, 25),
-                         pad(k.revokedAt ?? "-", 25), k.name].joined(separator: " "))
+                        [
+                            pad(k.id, 9), pad(k.role.rawValue, 9), pad(k.tenant, 17), pad(k.createdAt, 25),
+                            pad(k.revokedAt ?? "-", 25), k.name,
+                        ].joined(separator: " "))
                 }
             }
         case "revoke":
@@ -62,7 +66,8 @@ enum KeysCommand: BatonCommand {
                 do {
                     // The operator at the console may revoke even the last admin key (say, a leaked one).
                     let record = try await keys.revoke(id: id, tenant: nil, protectLastAdmin: false)
-                    print("revoked key \(record.id) '\(record.name)' (\(record.role.rawValue), tenant \(record.tenant))")
+                    print(
+                        "revoked key \(record.id) '\(record.name)' (\(record.role.rawValue), tenant \(record.tenant))")
                 } catch KeyStore.Failure.notFound {
                     throw RuntimeError("no active key with id '\(id)'")
                 }

@@ -6,7 +6,9 @@ import BatonCore
 
 /// The subcommands `baton` has today; `baton --help` lists exactly these.
 enum Commands {
-    static let all: [any BatonCommand.Type] = [ServeCommand.self, MigrateCommand.self, KeysCommand.self, VersionCommand.self]
+    static let all: [any BatonCommand.Type] = [
+        ServeCommand.self, MigrateCommand.self, KeysCommand.self, VersionCommand.self,
+    ]
 }
 
 func topLevelHelp() -> String {

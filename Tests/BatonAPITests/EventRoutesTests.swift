@@ -5,7 +5,9 @@ import Testing
 @testable import BatonAPI
 
 @Suite struct EventRoutesTests {
-    static func subscribe(_ c: TestCoordinator, _ port: Int, query: String = "", lastEventID: String? = nil) async throws -> RawConnection {
+    static func subscribe(_ c: TestCoordinator, _ port: Int, query: String = "", lastEventID: String? = nil)
+        async throws -> RawConnection
+    {
         let connection = try RawConnection(port: port)
         var request =
             "GET /api/v1/events\(query) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(c.adminKey)\r\n"

@@ -15,7 +15,8 @@ import Testing
     @Test func createShowsTheKeyOnceAndItWorks() async throws {
         let c = try TestCoordinator()
         defer { c.close() }
-        let response = await c.request(.post, "/api/v1/keys", headers: Self.json, body: #"{"name":"ci bot","role":"operator"}"#)
+        let response = await c.request(
+            .post, "/api/v1/keys", headers: Self.json, body: #"{"name":"ci bot","role":"operator"}"#)
         #expect(response.status == .created)
         let body = try Self.object(response)
         let key = try #require(body["key"]?.stringValue)
@@ -68,7 +69,8 @@ import Testing
         defer { c.close() }
         let op = try c.makeKey(.operator)
         let before = try c.keyRows()
-        let response = await c.request(.post, "/api/v1/keys", headers: Self.json, body: #"{"name":"x","role":"admin"}"#, key: op)
+        let response = await c.request(
+            .post, "/api/v1/keys", headers: Self.json, body: #"{"name":"x","role":"admin"}"#, key: op)
         #expect(response.status == .forbidden)
         #expect(try c.keyRows() == before)
     }

@@ -19,7 +19,8 @@ import Testing
         // Unmatched paths share one label value, so scanning random paths cannot grow the series.
         #expect(!text.contains("/no/such/path"))
         #expect(text.contains(#"status="404"} 1"#))
-        #expect(text.contains(#"baton_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 2"#))
+        #expect(
+            text.contains(#"baton_http_request_duration_seconds_count{method="GET",route="/health",status="200"} 2"#))
         #expect(text.contains("baton_process_resident_memory_bytes "))
         #expect(text.contains("baton_process_start_time_seconds "))
         #expect(text.contains("baton_sse_subscribers 0"))

@@ -25,11 +25,13 @@ import Testing
         #expect(baton.output.contains(adminKey))
         let attributes = try FileManager.default.attributesOfItem(atPath: dir + "/admin.key")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        let anonymous = try await client.execute(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/metrics"))
+        let anonymous = try await client.execute(
+            HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(port)/metrics"))
         #expect(anonymous.status == 401)
         let metrics = try await client.execute(
             HTTPClientRequest(
-                method: .get, url: "http://127.0.0.1:\(port)/metrics", headers: ["Authorization": "Bearer \(adminKey)"]))
+                method: .get, url: "http://127.0.0.1:\(port)/metrics", headers: ["Authorization": "Bearer \(adminKey)"])
+        )
         #expect(metrics.status == 200)
         #expect(metrics.text.contains("baton_http_connections "))
         #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/health",status="200"} 1"#))

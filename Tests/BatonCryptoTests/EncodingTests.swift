@@ -4,7 +4,10 @@ import Testing
 
 @Suite struct EncodingTests {
     @Test func base64RFC4648Vectors() {
-        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]
+        let vectors = [
+            "": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
+            "foobar": "Zm9vYmFy",
+        ]
         for (plain, encoded) in vectors {
             #expect(Base64.encode(Array(plain.utf8)) == encoded)
             #expect(Base64.decode(encoded) == Array(plain.utf8))
@@ -15,7 +18,9 @@ import Testing
     }
 
     @Test func base64RefusesMalformedText() {
-        for bad in ["Zg=", "Z===", "Zm9v!", "Zg==Zg==", "=Zg=", "Zm9vY"] { #expect(Base64.decode(bad) == nil, "\(bad)") }
+        for bad in ["Zg=", "Z===", "Zm9v!", "Zg==Zg==", "=Zg=", "Zm9vY"] {
+            #expect(Base64.decode(bad) == nil, "\(bad)")
+        }
     }
 
     @Test func hexRoundTripsAndRefusesMalformedText() {

@@ -21,7 +21,8 @@ struct AuthMiddleware: HTTPMiddleware {
             throw HTTPError.unauthorized("the API key is unknown or revoked")
         }
         guard principal.role.satisfies(needed) else {
-            throw HTTPError.forbidden("this needs a key with the \(needed.rawValue) role; this key is \(principal.role.rawValue)")
+            throw HTTPError.forbidden(
+                "this needs a key with the \(needed.rawValue) role; this key is \(principal.role.rawValue)")
         }
         var context = context
         context.storage[PrincipalKey.self] = principal

@@ -91,7 +91,8 @@ public final class KeyStore: Sendable {
         guard ConstantTime.equals(hash(token.secret), entry.hash) else { return nil }
         let now = Timestamp.now()
         state.withLock { $0.used[token.id] = now }
-        return Principal(keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
+        return Principal(
+            keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
     }
 
     private func hash(_ secret: String) -> [UInt8] {
@@ -101,7 +102,9 @@ public final class KeyStore: Sendable {
     // MARK: Management
 
     /// Makes a key; the returned token is the only time its secret exists outside the caller.
-    public func create(name: String, role: Role, tenant: String) async throws -> (record: APIKeyRecord, token: APIKeyToken) {
+    public func create(name: String, role: Role, tenant: String) async throws -> (
+        record: APIKeyRecord, token: APIKeyToken
+    ) {
         try Self.validate(name: name, tenant: tenant)
         let token = APIKeyToken.generate()
         let record = APIKeyRecord(
@@ -114,7 +117,9 @@ public final class KeyStore: Sendable {
     }
 
     /// Synchronous creation for the CLI and first start (not for async contexts).
-    public func createBlocking(name: String, role: Role, tenant: String) throws -> (record: APIKeyRecord, token: APIKeyToken) {
+    public func createBlocking(name: String, role: Role, tenant: String) throws -> (
+        record: APIKeyRecord, token: APIKeyToken
+    ) {
         try Self.validate(name: name, tenant: tenant)
         let token = APIKeyToken.generate()
         let record = APIKeyRecord(
@@ -129,8 +134,10 @@ public final class KeyStore: Sendable {
     private static func insert(_ record: APIKeyRecord, hash: [UInt8], _ conn: Connection) throws {
         try conn.execute(
             "INSERT INTO api_keys (id, name, role, tenant, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            [.text(record.id), .text(record.name), .text(record.role.rawValue), .text(record.tenant), .blob(hash),
-             .text(record.createdAt)])
+            [
+                .text(record.id), .text(record.name), .text(record.role.rawValue), .text(record.tenant), .blob(hash),
+                .text(record.createdAt),
+            ])
     }
 
     /// Creates the first admin key when no key exists at all; returns its token (to print once).
@@ -159,13 +166,15 @@ public final class KeyStore: Sendable {
     public func revoke(id: String, tenant: String?, protectLastAdmin: Bool = true) async throws -> APIKeyRecord {
         let now = Timestamp.now()
         let record = try await database.write { conn -> APIKeyRecord in
-            guard let row = try conn.queryOne("SELECT * FROM api_keys WHERE id = ?1 AND revoked_at IS NULL", [.text(id)]),
+            guard
+                let row = try conn.queryOne("SELECT * FROM api_keys WHERE id = ?1 AND revoked_at IS NULL", [.text(id)]),
                 let record = Self.record(row), tenant == nil || record.tenant == tenant
             else { throw Failure.notFound }
             if protectLastAdmin && record.role == .admin {
-                let admins = try conn.scalar(
-                    "SELECT count(*) FROM api_keys WHERE tenant = ?1 AND role = 'admin' AND revoked_at IS NULL",
-                    [.text(record.tenant)])?.intValue ?? 0
+                let admins =
+                    try conn.scalar(
+                        "SELECT count(*) FROM api_keys WHERE tenant = ?1 AND role = 'admin' AND revoked_at IS NULL",
+                        [.text(record.tenant)])?.intValue ?? 0
                 guard admins > 1 else { throw Failure.lastAdmin }
             }
             try conn.execute("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2", [.text(now), .text(id)])
@@ -216,7 +225,8 @@ public final class KeyStore: Sendable {
 
     static func record(_ row: Row) -> APIKeyRecord? {
         guard let id = row.string("id"), let name = row.string("name"), let roleText = row.string("role"),
-            let role = Role(rawValue: roleText), let tenant = row.string("tenant"), let created = row.string("created_at")
+            let role = Role(rawValue: roleText), let tenant = row.string("tenant"),
+            let created = row.string("created_at")
         else { return nil }
         return APIKeyRecord(
             id: id, name: name, role: role, tenant: tenant, createdAt: created, revokedAt: row.string("revoked_at"),

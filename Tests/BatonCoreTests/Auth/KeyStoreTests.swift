@@ -1,0 +1,108 @@
+import BatonCrypto
+import BatonStore
+import Testing
+
+@testable import BatonCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct KeyStoreTests {
+    static func withStore(_ body: (Database, KeyStore, TemporaryDirectory) async throws -> Void) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try EventBusTests.openDatabase(dir)
+        do {
+            let key = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
+            try await body(db, try KeyStore(database: db, hashingKey: key), dir)
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+    }
+
+    @Test func authenticatesOnlyTheRightSecret() async throws {
+        try await Self.withStore { _, keys, _ in
+            let (record, token) = try await keys.create(name: "ci", role: .operator, tenant: "acme")
+            let principal = await keys.authenticate(token.text)
+            #expect(principal == Principal(keyID: record.id, name: "ci", role: .operator, tenant: "acme"))
+            let other = "bt_\(token.id)_" + String(repeating: "x", count: APIKeyToken.secretLength)
+            #expect(await keys.authenticate(other) == nil)
+            #expect(await keys.authenticate("garbage") == nil)
+        }
+    }
+
+    @Test func storesAHashNotTheSecret() async throws {
+        try await Self.withStore { db, keys, _ in
+            let (_, token) = try await keys.create(name: "ci", role: .viewer, tenant: "default")
+            let row = try await db.read {
+                try $0.queryOne("SELECT hash FROM api_keys WHERE id = ?1", [.text(token.id)])
+            }
+            let hash = try #require(row?.blob("hash"))
+            #expect(hash.count == 32)
+            #expect(hash != Array(token.secret.utf8))
+            #expect(!String(decoding: hash, as: UTF8.self).contains(token.secret))
+        }
+    }
+
+    @Test func keysMadeByAnotherProcessAreFoundAndRevocationsReloaded() async throws {
+        try await Self.withStore { db, keys, dir in
+            let hashingKey = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
+            let other = try KeyStore(database: db, hashingKey: hashingKey)
+            let (_, token) = try await other.create(name: "cli", role: .viewer, tenant: "default")
+            // Not in `keys`' memory yet: found on the cache miss.
+            #expect(await keys.authenticate(token.text) != nil)
+            try await other.revoke(id: token.id, tenant: nil)
+            try await keys.reload()
+            #expect(await keys.authenticate(token.text) == nil)
+        }
+    }
+
+    @Test func lastUsedIsWrittenInBatchesNotPerRequest() async throws {
+        try await Self.withStore { db, keys, _ in
+            let (_, token) = try await keys.create(name: "ci", role: .viewer, tenant: "default")
+            let writesBefore = db.statistics.writes
+            for _ in 0..<50 { _ = await keys.authenticate(token.text) }
+            #expect(db.statistics.writes == writesBefore)
+            try await keys.flushLastUsed()
+            #expect(db.statistics.writes == writesBefore + 1)
+            let row = try await db.read {
+                try $0.queryOne("SELECT last_used_at FROM api_keys WHERE id = ?1", [.text(token.id)])
+            }
+            #expect(row?.string("last_used_at")?.hasPrefix("20") == true)
+        }
+    }
+
+    @Test func bootstrapsOneAdminOnlyWhenEmpty() async throws {
+        try await Self.withStore { _, keys, _ in
+            let token = try #require(try keys.bootstrapAdminIfEmpty())
+            #expect(await keys.authenticate(token.text)?.role == .admin)
+            #expect(try keys.bootstrapAdminIfEmpty() == nil)
+        }
+    }
+
+    @Test func theHashingKeyFileIsPrivateAndRequiredOnceKeysExist() async throws {
+        try await Self.withStore { db, keys, dir in
+            var info = stat()
+            #expect(stat(dir.path + "/keyhash.key", &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o600)
+            _ = try await keys.create(name: "x", role: .viewer, tenant: "default")
+            unlink(dir.path + "/keyhash.key")
+            #expect(throws: KeyFile.Failure.self) { try KeyStore.loadHashingKey(dataDir: dir.path, database: db) }
+            try KeyFile.write(dir.path + "/keyhash.key", Array("not base64!".utf8))
+            #expect(throws: KeyFile.Failure.self) { try KeyStore.loadHashingKey(dataDir: dir.path, database: db) }
+        }
+    }
+
+    @Test func validatesNamesAndTenants() {
+        #expect(throws: KeyStore.Failure.self) { try KeyStore.validate(name: "", tenant: "t") }
+        #expect(throws: KeyStore.Failure.self) { try KeyStore.validate(name: "a\nb", tenant: "t") }
+        #expect(throws: KeyStore.Failure.self) { try KeyStore.validate(name: "ok", tenant: "../x") }
+        #expect(throws: KeyStore.Failure.self) {
+            try KeyStore.validate(name: "ok", tenant: String(repeating: "t", count: 65))
+        }
+        #expect(throws: Never.self) { try KeyStore.validate(name: "ok", tenant: "acme-1.prod_2") }
+    }
+}
