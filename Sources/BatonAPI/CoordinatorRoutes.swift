@@ -11,6 +11,7 @@ public enum CoordinatorRoutes {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
         builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: services.publicMetrics)))
+        builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
         MetricsRoutes.register(on: builder, services: services)

@@ -6,6 +6,7 @@ public struct CoordinatorServices: Sendable {
     public var database: Database
     public var events: EventBus
     public var keys: KeyStore
+    public var rateLimiter: RateLimiter
     /// Serve `/metrics` without a key (`server.public_metrics`).
     public var publicMetrics: Bool
     public var metrics: MetricsRegistry
@@ -18,7 +19,7 @@ public struct CoordinatorServices: Sendable {
 
     public init(
         database: Database, events: EventBus, keys: KeyStore, metrics: MetricsRegistry, node: NodeIdentity,
-        publicMetrics: Bool = false,
+        publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void
     ) {
@@ -26,6 +27,7 @@ public struct CoordinatorServices: Sendable {
         self.events = events
         self.keys = keys
         self.publicMetrics = publicMetrics
+        self.rateLimiter = rateLimiter
         self.metrics = metrics
         self.node = node
         self.accessLog = accessLog

@@ -23,7 +23,10 @@ final class TestCoordinator: Sendable {
     let router: Router
     let logLines = LogLines()
 
-    init(sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false) throws {
+    init(
+        sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:]))
+    ) throws {
         var template = Array("/tmp/baton-api-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed")
@@ -38,7 +41,8 @@ final class TestCoordinator: Sendable {
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
                 database: database, events: events, keys: keys, metrics: metrics,
-                node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics, accessLog: true,
+                node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics,
+                rateLimiter: rateLimiter, accessLog: true,
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
     }
 

@@ -1,0 +1,60 @@
+import Synchronization
+
+/// Token buckets by (who, route class). Who is a key id, or the source address for requests
+/// without a key (webhooks). Buckets that have refilled completely are forgotten, so memory stays
+/// bounded by the clients active within the last window.
+public final class RateLimiter: Sendable {
+    public struct Limits: Sendable, Equatable {
+        /// Requests per minute by route class, e.g. "read", "write", "webhook".
+        public var perMinute: [String: Int]
+        public init(perMinute: [String: Int]) { self.perMinute = perMinute }
+
+        public static let defaults = Limits(perMinute: ["read": 1200, "write": 300, "webhook": 600])
+    }
+
+    private struct State {
+        var buckets: [String: TokenBucket] = [:]
+        var takesSincePrune = 0
+    }
+
+    private let limits: Limits
+    private let clock: @Sendable () -> Double
+    private let state = Mutex(State())
+
+    /// `clock` returns seconds on a monotonic scale; tests inject their own.
+    public init(limits: Limits = .defaults, clock: @escaping @Sendable () -> Double = RateLimiter.monotonicSeconds) {
+        self.limits = limits
+        self.clock = clock
+    }
+
+    /// nil when allowed; otherwise the seconds to wait (for `Retry-After`). Classes without a
+    /// configured limit are not limited.
+    public func take(who: String, routeClass: String) -> Int? {
+        guard let perMinute = limits.perMinute[routeClass] else { return nil }
+        let now = clock()
+        let key = routeClass + "\u{0}" + who
+        return state.withLock { state in
+            state.takesSincePrune += 1
+            if state.takesSincePrune >= 4096 {
+                state.takesSincePrune = 0
+                state.buckets = state.buckets.filter { _, bucket in
+                    var copy = bucket
+                    return !copy.isFull(now: now)
+                }
+            }
+            var bucket = state.buckets[key] ?? TokenBucket(perMinute: perMinute, now: now)
+            let wait = bucket.take(now: now)
+            state.buckets[key] = bucket
+            return wait
+        }
+    }
+
+    public var trackedBuckets: Int { state.withLock { $0.buckets.count } }
+
+    @Sendable public static func monotonicSeconds() -> Double {
+        let elapsed = anchor.duration(to: .now)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    private static let anchor = ContinuousClock.now
+}
