@@ -10,6 +10,7 @@ public enum CoordinatorRoutes {
         if services.accessLog {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
+        builder.use(AuditMiddleware(audit: services.audit, keys: services.keys, log: services.log))
         builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: services.publicMetrics)))
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
         HealthRoutes.register(on: builder, node: services.node)
@@ -17,6 +18,7 @@ public enum CoordinatorRoutes {
         MetricsRoutes.register(on: builder, services: services)
         EventRoutes.register(on: builder, services: services)
         KeyRoutes.register(on: builder, keys: services.keys)
+        AuditRoutes.register(on: builder, audit: services.audit)
         return builder.build()
     }
 }

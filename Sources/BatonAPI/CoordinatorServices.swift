@@ -6,6 +6,7 @@ public struct CoordinatorServices: Sendable {
     public var database: Database
     public var events: EventBus
     public var keys: KeyStore
+    public var audit: AuditLog
     public var rateLimiter: RateLimiter
     /// Serve `/metrics` without a key (`server.public_metrics`).
     public var publicMetrics: Bool
@@ -18,7 +19,7 @@ public struct CoordinatorServices: Sendable {
     public var log: @Sendable (String) -> Void
 
     public init(
-        database: Database, events: EventBus, keys: KeyStore, metrics: MetricsRegistry, node: NodeIdentity,
+        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, metrics: MetricsRegistry, node: NodeIdentity,
         publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void
@@ -26,6 +27,7 @@ public struct CoordinatorServices: Sendable {
         self.database = database
         self.events = events
         self.keys = keys
+        self.audit = audit
         self.publicMetrics = publicMetrics
         self.rateLimiter = rateLimiter
         self.metrics = metrics

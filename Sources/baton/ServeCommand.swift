@@ -67,7 +67,8 @@ enum ServeCommand: BatonCommand {
         }
         let metrics = MetricsRegistry()
         let services = CoordinatorServices(
-            database: database, events: events, keys: keys, metrics: metrics,
+            database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
+            metrics: metrics,
             node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)

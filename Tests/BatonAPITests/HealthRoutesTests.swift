@@ -28,7 +28,9 @@ import Testing
         #expect(response.status == .methodNotAllowed)
         #expect(response.headers["Allow"]?.contains("GET") == true)
         #expect(response.bodyText.contains(#""code":"method_not_allowed""#))
-        #expect(try c.eventCount() == 0)
+        // The refused attempt is audited (one audit.appended event) and changes nothing else.
+        #expect(try c.eventCount() == 1)
+        #expect(try c.auditActions() == ["POST <unmatched>"])
     }
 
     @Test func unknownPathsAre404InTheErrorShape() async throws {

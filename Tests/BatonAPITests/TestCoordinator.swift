@@ -40,7 +40,8 @@ final class TestCoordinator: Sendable {
         let lines = logLines
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
-                database: database, events: events, keys: keys, metrics: metrics,
+                database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
+                metrics: metrics,
                 node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics,
                 rateLimiter: rateLimiter, accessLog: true,
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
@@ -83,6 +84,11 @@ final class TestCoordinator: Sendable {
                 row.columns.map { "\($0)=\(row[$0])" }.joined(separator: ",")
             }
         }
+    }
+
+    /// The actions of every audit entry, oldest first.
+    func auditActions() throws -> [String] {
+        try database.readBlocking { conn in try conn.query("SELECT action FROM audit ORDER BY id").compactMap { $0.string("action") } }
     }
 
     func close() {

@@ -120,7 +120,9 @@ import Testing
     }
 
     @Test func slowHeaderSenderIsClosedAtTheHeaderTimeoutWhileOthersAreServed() async throws {
-        try await withServer({ $0.headerTimeout = .seconds(1) }) { _, port in
+        // A 3 s timeout leaves room to tell "served promptly" from "waited for the slow client"
+        // even on a loaded two-core machine.
+        try await withServer({ $0.headerTimeout = .seconds(3) }) { _, port in
             // The slowloris: one byte every 200 ms, never finishing its header block.
             let slow = Task {
                 try await onThread { () -> (Double, String) in
@@ -144,11 +146,11 @@ import Testing
             for _ in 0..<5 {
                 let start = ContinuousClock.now
                 #expect(try await getOK(port: port).status == 200)
-                #expect(ContinuousClock.now - start < .milliseconds(900))
+                #expect(ContinuousClock.now - start < .seconds(2))
                 try await Task.sleep(for: .milliseconds(100))
             }
             let (elapsed, rest) = try await slow.value
-            #expect(elapsed > 0.9 && elapsed < 2.5, "closed after \(elapsed) s")
+            #expect(elapsed > 2.9 && elapsed < 5, "closed after \(elapsed) s")
             #expect(rest.hasPrefix("HTTP/1.1 408 "))
         }
     }

@@ -39,12 +39,15 @@ public enum Actor: Sendable, Equatable {
     case key(Principal)
     case system
     case linear
+    /// A request that presented no valid key (refused, but still recorded).
+    case anonymous
 
     public var label: String {
         switch self {
         case .key(let p): "key:\(p.keyID)"
         case .system: "system"
         case .linear: "linear"
+        case .anonymous: "anonymous"
         }
     }
 }

@@ -1,0 +1,42 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+
+/// `GET /api/v1/audit`: the calling key's tenant's entries, newest first. Nothing deletes or edits them.
+enum AuditRoutes {
+    static func register(on router: RouterBuilder, audit: AuditLog) {
+        router.get("/api/v1/audit") { request, context in
+            let principal = try KeyRoutes.principal(context)
+            let page = try Pagination(request)
+            let filter = AuditLog.Filter(
+                tenant: principal.tenant, action: request.queryValue("action"), actor: request.queryValue("actor"),
+                target: request.queryValue("target"), since: try timestamp(request, "since"),
+                until: try timestamp(request, "until"))
+            let (entries, total) = try await audit.list(filter, limit: page.limit, offset: page.offset)
+            let body: JSONValue = [
+                "entries": .array(entries.map(\.json)), "total": .int(Int64(total)), "limit": .int(Int64(page.limit)),
+                "offset": .int(Int64(page.offset)),
+            ]
+            return .json(.ok, body.text)
+        }
+    }
+
+    /// An RFC 3339 UTC time as Baton writes them (`2026-11-22T10:00:00.000Z`, or without
+    /// milliseconds), so string comparison in SQL orders it correctly.
+    static func timestamp(_ request: HTTPRequest, _ name: String) throws -> String? {
+        guard let text = request.queryValue(name) else { return nil }
+        let bytes = Array(text.utf8)
+        let shape = bytes.count == 20 || bytes.count == 24
+        let ok =
+            shape && bytes.last == UInt8(ascii: "Z") && bytes[4] == 45 && bytes[7] == 45 && bytes[10] == 84
+            && bytes[13] == 58 && bytes[16] == 58
+            && bytes.enumerated().allSatisfy { i, b in
+                [4, 7, 10, 13, 16, bytes.count - 1].contains(i) || (i == 19 && bytes.count == 24 && b == 46)
+                    || (b >= 48 && b <= 57)
+            }
+        guard ok else {
+            throw HTTPError.badRequest("\(name) must be an RFC 3339 UTC time such as 2026-11-22T10:00:00.000Z")
+        }
+        return bytes.count == 20 ? String(text.dropLast()) + ".000Z" : text
+    }
+}
