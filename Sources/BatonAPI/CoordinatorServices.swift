@@ -19,7 +19,8 @@ public struct CoordinatorServices: Sendable {
     public var log: @Sendable (String) -> Void
 
     public init(
-        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, metrics: MetricsRegistry, node: NodeIdentity,
+        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, metrics: MetricsRegistry,
+        node: NodeIdentity,
         publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void

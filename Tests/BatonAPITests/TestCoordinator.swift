@@ -88,7 +88,9 @@ final class TestCoordinator: Sendable {
 
     /// The actions of every audit entry, oldest first.
     func auditActions() throws -> [String] {
-        try database.readBlocking { conn in try conn.query("SELECT action FROM audit ORDER BY id").compactMap { $0.string("action") } }
+        try database.readBlocking { conn in
+            try conn.query("SELECT action FROM audit ORDER BY id").compactMap { $0.string("action") }
+        }
     }
 
     func close() {

@@ -1,0 +1,108 @@
+import BatonJSON
+import BatonStore
+import Testing
+
+@testable import BatonCore
+
+@Suite struct AuditLogTests {
+    static func withAudit(_ body: (Database, AuditLog, EventBus) async throws -> Void) async throws {
+        try await EventBusTests.withBus { db, bus in try await body(db, AuditLog(database: db, events: bus), bus) }
+    }
+
+    static let alice = Principal(keyID: "aaaaaaaa", name: "alice", role: .admin, tenant: "acme")
+
+    @Test func entriesChainAndVerify() async throws {
+        try await Self.withAudit { _, audit, _ in
+            let a = try await audit.append(
+                AuditDraft(tenant: "acme", actor: .key(Self.alice), action: "POST /x", target: "/x", status: 201))
+            let b = try await audit.append(
+                AuditDraft(tenant: nil, actor: .system, action: "job.requeued", target: "jobs/7"))
+            #expect(a.id == 1 && b.id == 2)
+            #expect(a.prevHash == AuditLog.genesisHash)
+            #expect(b.prevHash == a.hash)
+            #expect(a.actor == "key:aaaaaaaa" && a.actorName == "alice")
+            #expect(try audit.verify() == .intact(entries: 2))
+        }
+    }
+
+    @Test func concurrentAppendsFormOneChain() async throws {
+        try await Self.withAudit { _, audit, _ in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<100 {
+                    group.addTask {
+                        _ = try await audit.append(
+                            AuditDraft(tenant: "t", actor: .system, action: "a\(i)", target: "x"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try audit.verify() == .intact(entries: 100))
+        }
+    }
+
+    @Test func theDatabaseRefusesEditsAndDeletes() async throws {
+        try await Self.withAudit { db, audit, _ in
+            try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "a", target: "x"))
+            await #expect(throws: SQLiteError.self) {
+                try await db.write { try $0.execute("UPDATE audit SET actor = 'mallory'") }
+            }
+            await #expect(throws: SQLiteError.self) { try await db.write { try $0.execute("DELETE FROM audit") } }
+            #expect(try audit.verify() == .intact(entries: 1))
+        }
+    }
+
+    @Test func anEditAroundTheTriggersIsFound() async throws {
+        try await Self.withAudit { db, audit, _ in
+            for i in 0..<3 {
+                try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "a\(i)", target: "x"))
+            }
+            try await db.write { conn in
+                try conn.execute("DROP TRIGGER audit_no_update")
+                try conn.execute("UPDATE audit SET diff = '{\"body\":\"forged\"}' WHERE id = 2")
+            }
+            #expect(try audit.verify() == .broken(entryID: 2, reason: "its content does not match its hash"))
+        }
+    }
+
+    @Test func aRemovedEntryIsFound() async throws {
+        try await Self.withAudit { db, audit, _ in
+            for i in 0..<3 {
+                try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "a\(i)", target: "x"))
+            }
+            try await db.write { conn in
+                try conn.execute("DROP TRIGGER audit_no_delete")
+                try conn.execute("DELETE FROM audit WHERE id = 2")
+            }
+            #expect(try audit.verify() == .broken(entryID: 3, reason: "entries 2…2 are missing"))
+        }
+    }
+
+    @Test func eachEntryIsAnnouncedAsAnEvent() async throws {
+        try await Self.withAudit { _, audit, bus in
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter(types: ["audit.*"]))
+            let entry = try await audit.append(
+                AuditDraft(tenant: "acme", actor: .linear, action: "issue.update", target: "ENG-1"))
+            let event = await EventBusTests.take(1, from: stream).first
+            #expect(event?.type == "audit.appended")
+            #expect(event?.tenant == "acme")
+            #expect(try JSONParser.parse(event?.data ?? "")["audit_id"] == .int(entry.id))
+        }
+    }
+
+    @Test func listFiltersAndPaginatesNewestFirst() async throws {
+        try await Self.withAudit { _, audit, _ in
+            for i in 0..<5 {
+                try await audit.append(
+                    AuditDraft(tenant: i % 2 == 0 ? "a" : "b", actor: .system, action: "act\(i % 2)", target: "t\(i)"))
+            }
+            let (entries, total) = try await audit.list(.init(tenant: "a"), limit: 2, offset: 0)
+            #expect(total == 3)
+            #expect(entries.map(\.target) == ["t4", "t2"])
+            let (byTarget, n) = try await audit.list(.init(tenant: "a", target: "t0"), limit: 50, offset: 0)
+            #expect(n == 1 && byTarget.first?.target == "t0")
+            let (none, zero) = try await audit.list(
+                .init(tenant: "a", since: "2999-01-01T00:00:00.000Z"), limit: 50, offset: 0)
+            #expect(none.isEmpty && zero == 0)
+        }
+    }
+}
