@@ -19,6 +19,7 @@ public enum CoordinatorRoutes {
         EventRoutes.register(on: builder, services: services)
         KeyRoutes.register(on: builder, keys: services.keys)
         AuditRoutes.register(on: builder, audit: services.audit)
+        SecretRoutes.register(on: builder, vault: services.vault)
         return builder.build()
     }
 }

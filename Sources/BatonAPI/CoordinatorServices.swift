@@ -7,6 +7,7 @@ public struct CoordinatorServices: Sendable {
     public var events: EventBus
     public var keys: KeyStore
     public var audit: AuditLog
+    public var vault: SecretVault
     public var rateLimiter: RateLimiter
     /// Serve `/metrics` without a key (`server.public_metrics`).
     public var publicMetrics: Bool
@@ -19,7 +20,7 @@ public struct CoordinatorServices: Sendable {
     public var log: @Sendable (String) -> Void
 
     public init(
-        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, metrics: MetricsRegistry,
+        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault, metrics: MetricsRegistry,
         node: NodeIdentity,
         publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
@@ -29,6 +30,7 @@ public struct CoordinatorServices: Sendable {
         self.events = events
         self.keys = keys
         self.audit = audit
+        self.vault = vault
         self.publicMetrics = publicMetrics
         self.rateLimiter = rateLimiter
         self.metrics = metrics

@@ -65,10 +65,17 @@ enum ServeCommand: BatonCommand {
             await database.close()
             throw RuntimeError("API keys: \(error)")
         }
+        let vault: SecretVault
+        do {
+            vault = try SecretVault.open(dataDir: dataDir, database: database, events: events)
+        } catch {
+            await database.close()
+            throw RuntimeError("secrets: \(error)")
+        }
         let metrics = MetricsRegistry()
         let services = CoordinatorServices(
             database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
-            metrics: metrics,
+            vault: vault, metrics: metrics,
             node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)

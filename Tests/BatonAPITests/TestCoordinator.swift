@@ -17,6 +17,7 @@ final class TestCoordinator: Sendable {
     let database: Database
     let events: EventBus
     let keys: KeyStore
+    let vault: SecretVault
     /// An admin key of tenant `default`, sent by `request` unless told otherwise.
     let adminKey: String
     let metrics: MetricsRegistry
@@ -36,12 +37,13 @@ final class TestCoordinator: Sendable {
         events = try EventBus(database: database)
         keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
         adminKey = try keys.bootstrapAdminIfEmpty()!.text
+        vault = try SecretVault.open(dataDir: directory, database: database, events: events)
         metrics = MetricsRegistry()
         let lines = logLines
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
                 database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
-                metrics: metrics,
+                vault: vault, metrics: metrics,
                 node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics,
                 rateLimiter: rateLimiter, accessLog: true,
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
