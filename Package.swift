@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore", "BatonStore"]),
         // Runs the built `baton` binary as a child process, as a user would.
-        .testTarget(name: "BatonCLITests", dependencies: ["BatonHTTP"]),
+        .testTarget(name: "BatonCLITests", dependencies: ["BatonCrypto", "BatonHTTP"]),
         .testTarget(
             name: "BatonAPITests",
             dependencies: ["BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON", "BatonStore"]),

@@ -20,7 +20,8 @@ public struct CoordinatorServices: Sendable {
     public var log: @Sendable (String) -> Void
 
     public init(
-        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault, metrics: MetricsRegistry,
+        database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault,
+        metrics: MetricsRegistry,
         node: NodeIdentity,
         publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),

@@ -19,11 +19,15 @@ enum BatonBinary {
     }
 
     /// Runs baton to completion (it must finish within `timeout`), waiting off the cooperative pool.
-    static func run(_ arguments: [String], timeout: TimeInterval = 30) async throws -> Result {
-        try await offPool { try runBlocking(arguments, timeout: timeout) }
+    static func run(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:], timeout: TimeInterval = 30
+    ) async throws -> Result {
+        try await offPool { try runBlocking(arguments, input: input, environment: environment, timeout: timeout) }
     }
 
-    static func runBlocking(_ arguments: [String], timeout: TimeInterval) throws -> Result {
+    static func runBlocking(
+        _ arguments: [String], input: String?, environment: [String: String], timeout: TimeInterval
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -31,7 +35,14 @@ enum BatonBinary {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        process.standardInput = stdin
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
         // Drain both pipes while it runs so a chatty child cannot block on a full pipe.
         let outData = Mutexed<Data>(Data())
         let errData = Mutexed<Data>(Data())

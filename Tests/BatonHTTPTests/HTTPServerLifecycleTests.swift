@@ -38,12 +38,19 @@ import Testing
         #expect(throws: RawClient.Failure.self) { try RawClient(port: port) }
     }
 
+    final class Flag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
     @Test func shutdownFinishesAnInFlightRequest() async throws {
         let started = Atomic<Bool>(false)
+        let shutdownBegun = Flag()
         let responder = TestResponder { request in
             if request.path == "/slow" {
                 started.store(true, ordering: .relaxed)
-                try? await Task.sleep(for: .milliseconds(300))
+                // Answer only once shutdown is under way, however slowly a loaded machine schedules it.
+                while !shutdownBegun.value.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(10)) }
+                try? await Task.sleep(for: .milliseconds(200))
                 return .text(.ok, "finished")
             }
             return .text(.ok, "quick")
@@ -70,7 +77,10 @@ import Testing
         }
         #expect(await eventually { started.load(ordering: .relaxed) })
         let shutdownStart = ContinuousClock.now
-        let stopping = Task { await server.shutdown() }
+        let stopping = Task {
+            shutdownBegun.value.store(true, ordering: .relaxed)
+            await server.shutdown()
+        }
         #expect(try await onThread { try idle.waitForClose() })
         let (response, closed) = try await slow.value
         #expect(response.status == 200)

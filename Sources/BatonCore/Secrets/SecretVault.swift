@@ -17,7 +17,8 @@ public final class SecretVault: Sendable {
 
         public var description: String {
             switch self {
-            case .invalidName(let name): "invalid secret name \(JSONText.quote(name)): use [A-Za-z0-9_.-], 1 to 128 characters"
+            case .invalidName(let name):
+                "invalid secret name \(JSONText.quote(name)): use [A-Za-z0-9_.-], 1 to 128 characters"
             case .valueTooLarge(let limit): "the secret value is larger than \(limit) bytes"
             case .notFound(let name): "no secret named \(JSONText.quote(name))"
             case .undecryptable(let name):
@@ -50,8 +51,10 @@ public final class SecretVault: Sendable {
         let key = masterKey.bytes
         try database.writeBlocking { conn in
             if let row = try conn.queryOne("SELECT nonce, ciphertext FROM vault_check WHERE id = 1") {
-                let sealed = XChaCha20Poly1305.Sealed(nonce: row.blob("nonce") ?? [], ciphertext: row.blob("ciphertext") ?? [])
-                guard (try? XChaCha20Poly1305.open(sealed, additionalData: Self.checkAD, key: key)) == Self.checkValue else {
+                let sealed = XChaCha20Poly1305.Sealed(
+                    nonce: row.blob("nonce") ?? [], ciphertext: row.blob("ciphertext") ?? [])
+                guard (try? XChaCha20Poly1305.open(sealed, additionalData: Self.checkAD, key: key)) == Self.checkValue
+                else {
                     throw Failure.badMasterKey("it does not open this vault (wrong BATON_MASTER_KEY or master.key)")
                 }
             } else {
@@ -70,7 +73,8 @@ public final class SecretVault: Sendable {
     /// Whether any secret or check value is stored (then a missing master key is an error).
     public static func isInUse(_ database: Database) throws -> Bool {
         try database.readBlocking { conn in
-            (try conn.scalar("SELECT (SELECT count(*) FROM secrets) + (SELECT count(*) FROM vault_check)")?.intValue ?? 0) > 0
+            (try conn.scalar("SELECT (SELECT count(*) FROM secrets) + (SELECT count(*) FROM vault_check)")?.intValue
+                ?? 0) > 0
         }
     }
 
@@ -92,7 +96,8 @@ public final class SecretVault: Sendable {
         guard Self.isValidName(name) else { throw Failure.invalidName(name) }
         guard value.utf8.count <= Self.maxValueBytes else { throw Failure.valueTooLarge(limit: Self.maxValueBytes) }
         var plaintext = Array(value.utf8)
-        let sealed = try XChaCha20Poly1305.seal(plaintext, additionalData: Self.additionalData(tenant: tenant, name: name), key: key)
+        let sealed = try XChaCha20Poly1305.seal(
+            plaintext, additionalData: Self.additionalData(tenant: tenant, name: name), key: key)
         zeroize(&plaintext)
         let now = Timestamp.now()
         let event = try await database.write { conn in
@@ -119,7 +124,8 @@ public final class SecretVault: Sendable {
 
     public func list(tenant: String) async throws -> [Listing] {
         try await database.read { conn in
-            try conn.query("SELECT name, updated_at FROM secrets WHERE tenant = ?1 ORDER BY name", [.text(tenant)]).map {
+            try conn.query("SELECT name, updated_at FROM secrets WHERE tenant = ?1 ORDER BY name", [.text(tenant)]).map
+            {
                 Listing(name: $0.string("name") ?? "", updatedAt: $0.string("updated_at") ?? "")
             }
         }
@@ -131,7 +137,8 @@ public final class SecretVault: Sendable {
         return try await database.read { conn in
             guard
                 let row = try conn.queryOne(
-                    "SELECT nonce, ciphertext FROM secrets WHERE tenant = ?1 AND name = ?2", [.text(tenant), .text(name)])
+                    "SELECT nonce, ciphertext FROM secrets WHERE tenant = ?1 AND name = ?2",
+                    [.text(tenant), .text(name)])
             else { throw Failure.notFound(name) }
             return try Self.open(row, tenant: tenant, name: name, key: key)
         }
@@ -145,7 +152,9 @@ public final class SecretVault: Sendable {
 
     static func open(_ row: Row, tenant: String, name: String, key: [UInt8]) throws -> String {
         let sealed = XChaCha20Poly1305.Sealed(nonce: row.blob("nonce") ?? [], ciphertext: row.blob("ciphertext") ?? [])
-        guard var bytes = try? XChaCha20Poly1305.open(sealed, additionalData: additionalData(tenant: tenant, name: name), key: key),
+        guard
+            var bytes = try? XChaCha20Poly1305.open(
+                sealed, additionalData: additionalData(tenant: tenant, name: name), key: key),
             let text = String(validating: bytes, as: UTF8.self)
         else { throw Failure.undecryptable(tenant == "default" ? name : "\(tenant)/\(name)") }
         zeroize(&bytes)
@@ -153,7 +162,9 @@ public final class SecretVault: Sendable {
     }
 
     static func event(tenant: String, name: String, change: String) -> EventDraft {
-        EventDraft(type: "secret.changed", tenant: tenant, data: JSONValue.object(["name": .string(name), "change": .string(change)]).text)
+        EventDraft(
+            type: "secret.changed", tenant: tenant,
+            data: JSONValue.object(["name": .string(name), "change": .string(change)]).text)
     }
 
     // MARK: Rotation

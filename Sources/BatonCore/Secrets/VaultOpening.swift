@@ -36,7 +36,9 @@ extension SecretVault {
     /// Rotates to a fresh master key. With a key file: the new key is written beside it first,
     /// the values are re-encrypted in one transaction, then the new file replaces the old. Returns
     /// the number of values and, when the key came from the environment, the new key to set there.
-    public static func rotateMaster(dataDir: String, database: Database) throws -> (count: Int, newEnvironmentKey: String?) {
+    public static func rotateMaster(dataDir: String, database: Database) throws -> (
+        count: Int, newEnvironmentKey: String?
+    ) {
         let vault = try open(dataDir: dataDir, database: database)
         let current = try MasterKey.load(dataDir: dataDir)
         let next = MasterKey.generate(dataDir: dataDir)

@@ -50,12 +50,18 @@ import Testing
             try await vault.set(tenant: "acme", name: "a", value: "secret-a")
             try await db.write { conn in
                 try conn.execute(
-                    "INSERT INTO secrets SELECT 'evil', 'a', nonce, ciphertext, created_at, updated_at FROM secrets WHERE name = 'a'")
+                    "INSERT INTO secrets SELECT 'evil', 'a', nonce, ciphertext, created_at, updated_at FROM secrets WHERE name = 'a'"
+                )
                 try conn.execute(
-                    "INSERT INTO secrets SELECT tenant, 'b', nonce, ciphertext, created_at, updated_at FROM secrets WHERE tenant = 'acme'")
+                    "INSERT INTO secrets SELECT tenant, 'b', nonce, ciphertext, created_at, updated_at FROM secrets WHERE tenant = 'acme'"
+                )
             }
-            await #expect(throws: SecretVault.Failure.undecryptable("evil/a")) { try await vault.value(tenant: "evil", name: "a") }
-            await #expect(throws: SecretVault.Failure.undecryptable("acme/b")) { try await vault.value(tenant: "acme", name: "b") }
+            await #expect(throws: SecretVault.Failure.undecryptable("evil/a")) {
+                try await vault.value(tenant: "evil", name: "a")
+            }
+            await #expect(throws: SecretVault.Failure.undecryptable("acme/b")) {
+                try await vault.value(tenant: "acme", name: "b")
+            }
         }
     }
 
@@ -77,7 +83,9 @@ import Testing
     func badNamesAreRefused(name: String) async throws {
         try await Self.withVault { db, vault, _ in
             let before = try Self.rows(db)
-            await #expect(throws: SecretVault.Failure.self) { try await vault.set(tenant: "default", name: name, value: "x") }
+            await #expect(throws: SecretVault.Failure.self) {
+                try await vault.set(tenant: "default", name: name, value: "x")
+            }
             #expect(try Self.rows(db) == before)
         }
     }
@@ -90,7 +98,8 @@ import Testing
                 try await vault.set(tenant: "default", name: "big", value: tooBig)
             }
             #expect(try Self.rows(db) == before)
-            try await vault.set(tenant: "default", name: "max", value: String(repeating: "x", count: SecretVault.maxValueBytes))
+            try await vault.set(
+                tenant: "default", name: "max", value: String(repeating: "x", count: SecretVault.maxValueBytes))
         }
     }
 
@@ -133,7 +142,9 @@ import Testing
     @Test func aFailedRotationChangesNothing() async throws {
         try await Self.withVault { db, vault, dir in
             for i in 0..<3 { try await vault.set(tenant: "default", name: "s\(i)", value: "v\(i)") }
-            try await db.write { try $0.execute("UPDATE secrets SET ciphertext = zeroblob(length(ciphertext)) WHERE name = 's1'") }
+            try await db.write {
+                try $0.execute("UPDATE secrets SET ciphertext = zeroblob(length(ciphertext)) WHERE name = 's1'")
+            }
             let rowsBefore = try Self.rows(db)
             let keyBefore = try KeyFile.read(dir.path + "/master.key")
             do {
@@ -158,7 +169,9 @@ import Testing
             let reopened = try SecretVault.open(dataDir: dir.path, database: db)
             #expect(try await reopened.value(tenant: "default", name: "s") == "v")
             #expect(try KeyFile.read(dir.path + "/master.key.new") == nil)
-            #expect(try KeyFile.read(dir.path + "/master.key").map { String(decoding: $0, as: UTF8.self) } == Base64.encode(next))
+            #expect(
+                try KeyFile.read(dir.path + "/master.key").map { String(decoding: $0, as: UTF8.self) }
+                    == Base64.encode(next))
         }
     }
 }
