@@ -11,7 +11,7 @@ public enum CoordinatorRoutes {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
         builder.use(AuditMiddleware(audit: services.audit, keys: services.keys, log: services.log))
-        builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: services.publicMetrics)))
+        builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: { [config = services.config] in config.value("server.public_metrics") == .bool(true) })))
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
@@ -20,6 +20,7 @@ public enum CoordinatorRoutes {
         KeyRoutes.register(on: builder, keys: services.keys)
         AuditRoutes.register(on: builder, audit: services.audit)
         SecretRoutes.register(on: builder, vault: services.vault)
+        ConfigRoutes.register(on: builder, services: services)
         return builder.build()
     }
 }

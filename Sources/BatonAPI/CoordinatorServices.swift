@@ -9,8 +9,8 @@ public struct CoordinatorServices: Sendable {
     public var audit: AuditLog
     public var vault: SecretVault
     public var rateLimiter: RateLimiter
-    /// Serve `/metrics` without a key (`server.public_metrics`).
-    public var publicMetrics: Bool
+    public var config: ConfigStore
+    public var dataDir: String
     public var metrics: MetricsRegistry
     public var node: NodeIdentity
     /// Whether to write one line per request to `log`.
@@ -23,7 +23,7 @@ public struct CoordinatorServices: Sendable {
         database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault,
         metrics: MetricsRegistry,
         node: NodeIdentity,
-        publicMetrics: Bool = false, rateLimiter: RateLimiter = RateLimiter(),
+        config: ConfigStore, dataDir: String, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void
     ) {
@@ -32,7 +32,8 @@ public struct CoordinatorServices: Sendable {
         self.keys = keys
         self.audit = audit
         self.vault = vault
-        self.publicMetrics = publicMetrics
+        self.config = config
+        self.dataDir = dataDir
         self.rateLimiter = rateLimiter
         self.metrics = metrics
         self.node = node

@@ -6,6 +6,22 @@ import BatonJSON
 struct JSONBody {
     let fields: [String: JSONValue]
 
+    /// The whole body as a JSON object, strictly parsed (bounded depth, no duplicate keys).
+    static func document(_ request: HTTPRequest) throws -> JSONValue {
+        let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
+            $0.trimmingSpaces().lowercased()
+        }
+        guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(request.body)
+        } catch {
+            throw HTTPError.badRequest("the body is not valid JSON: \(error)")
+        }
+        guard case .object = value else { throw HTTPError.badRequest("the body must be a JSON object") }
+        return value
+    }
+
     init(_ request: HTTPRequest, allowed: Set<String>) throws {
         let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
             $0.trimmingSpaces().lowercased()

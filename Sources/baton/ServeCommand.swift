@@ -12,15 +12,17 @@ enum ServeCommand: BatonCommand {
     static let name = "serve"
     static let summary = "Run the coordinator: the HTTP API and the orchestrator."
     static let help = """
-        Usage: baton serve [--host HOST] [--port PORT] [--data-dir DIR] [--no-access-log]
+        Usage: baton serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--no-access-log]
 
         Starts the Baton coordinator: opens (and migrates) the database in the data directory and
         serves the HTTP API until SIGTERM or SIGINT, then stops accepting, finishes requests in
         flight, closes event streams and checkpoints the database. A second signal exits at once.
 
         Options:
-          --host HOST        Address to listen on (default: 127.0.0.1).
-          --port PORT        TCP port, 0 for any free port; the bound address is printed (default: 4000).
+          --config FILE      JSON configuration file (default: ./baton.json when it exists). Layers:
+                             defaults < file < BATON_SECTION__KEY environment < runtime overlay.
+          --host HOST        Address to listen on (default: server.host, 127.0.0.1).
+          --port PORT        TCP port, 0 for any free port; the bound address is printed (default: server.port, 4000).
           --data-dir DIR     Where Baton keeps its database (default: .baton). Created if missing.
           --no-access-log    Do not write a line per request to stderr.
           --help             Show this help.
@@ -33,16 +35,18 @@ enum ServeCommand: BatonCommand {
         /api/v1/keys (admin).
         """
     static let options = CommandLineOptions.Spec(
-        valued: ["host", "port", "data-dir"], flags: ["no-access-log"])
+        valued: ["host", "port", "data-dir", "config"], flags: ["no-access-log"])
 
     static func run(_ options: CommandLineOptions) async throws {
         guard options.positionals.isEmpty else {
             throw UsageError("serve takes no arguments, got '\(options.positionals[0])'")
         }
-        var configuration = HTTPServerConfiguration()
-        configuration.host = options.value("host") ?? "127.0.0.1"
-        configuration.port = try options.integer("port", in: 0...65535) ?? 4000
-        let dataDir = options.value("data-dir") ?? ".baton"
+        let port = try options.integer("port", in: 0...65535)
+        let (file, environment) = try ConfigLoading.layers(path: options.value("config"))
+        let dataDir =
+            options.value("data-dir")
+            ?? ConfigSchema.defaults.merged(with: file).merged(with: environment).value(at: ["storage", "data_dir"])?
+            .stringValue ?? ".baton"
 
         let database = try DataDirectory.openDatabase(at: dataDir)
         do {
@@ -51,6 +55,21 @@ enum ServeCommand: BatonCommand {
             await database.close()
             throw RuntimeError("migration failed: \(error)")
         }
+        let config: ConfigStore
+        do {
+            try DataDirectory.create(dataDir)
+            config = try ConfigStore(file: file, environment: environment, overlayPath: dataDir + "/overlay.json")
+        } catch {
+            await database.close()
+            throw RuntimeError("configuration: \(error)")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.host = options.value("host") ?? config.value("server.host")?.stringValue ?? "127.0.0.1"
+        configuration.port = port ?? config.value("server.port")?.intValue.map(Int.init) ?? 4000
+        configuration.maxBodyBytes = Int(config.value("server.max_body_bytes")?.intValue ?? 1_048_576)
+        configuration.maxHeaderBytes = Int(config.value("server.max_header_bytes")?.intValue ?? 16384)
+        configuration.headerTimeout = .seconds(config.value("server.header_timeout_s")?.intValue ?? 10)
+        configuration.idleTimeout = .seconds(config.value("server.idle_timeout_s")?.intValue ?? 60)
         let events = try EventBus(database: database)
         let keys: KeyStore
         do {
@@ -75,8 +94,8 @@ enum ServeCommand: BatonCommand {
         let metrics = MetricsRegistry()
         let services = CoordinatorServices(
             database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
-            vault: vault, metrics: metrics,
-            node: NodeIdentity.current(), accessLog: !options.has("no-access-log"), log: Log.write)
+            vault: vault, metrics: metrics, node: NodeIdentity.current(), config: config, dataDir: dataDir,
+            accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)
         try? metrics.callbackGauge(name: "baton_http_connections", help: "Open HTTP connections.") {

@@ -18,6 +18,7 @@ final class TestCoordinator: Sendable {
     let events: EventBus
     let keys: KeyStore
     let vault: SecretVault
+    let config: ConfigStore
     /// An admin key of tenant `default`, sent by `request` unless told otherwise.
     let adminKey: String
     let metrics: MetricsRegistry
@@ -38,13 +39,15 @@ final class TestCoordinator: Sendable {
         keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
         adminKey = try keys.bootstrapAdminIfEmpty()!.text
         vault = try SecretVault.open(dataDir: directory, database: database, events: events)
+        config = try ConfigStore(
+            file: publicMetrics ? ["server": ["public_metrics": true]] : [:], overlayPath: directory + "/overlay.json")
         metrics = MetricsRegistry()
         let lines = logLines
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
                 database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
                 vault: vault, metrics: metrics,
-                node: NodeIdentity(name: "test-node", os: "linux"), publicMetrics: publicMetrics,
+                node: NodeIdentity(name: "test-node", os: "linux"), config: config, dataDir: directory,
                 rateLimiter: rateLimiter, accessLog: true,
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
     }

@@ -13,23 +13,28 @@ public struct AccessPolicy: Sendable {
     public static let publicRoutes: Set<String> = ["/health", "/api/v1/openapi.json", "/api/docs", "/webhooks/linear"]
 
     /// Stricter (or looser) requirements by "METHOD /pattern".
-    private var overrides: [String: Role]
-    private var publicPatterns: Set<String>
+    private let overrides: [String: Role]
+    /// Read per request, so `server.public_metrics` changes through the overlay apply at once.
+    private let publicMetrics: @Sendable () -> Bool
 
-    public init(overrides: [String: Role] = AccessPolicy.defaultOverrides, publicMetrics: Bool = false) {
+    public init(
+        overrides: [String: Role] = AccessPolicy.defaultOverrides, publicMetrics: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.overrides = overrides
-        publicPatterns = AccessPolicy.publicRoutes
-        if publicMetrics { publicPatterns.insert("/metrics") }
+        self.publicMetrics = publicMetrics
     }
 
     public static let defaultOverrides: [String: Role] = [
         "GET /api/v1/keys": .admin,
         "POST /api/v1/keys": .admin,
         "DELETE /api/v1/keys/:id": .admin,
+        "PUT /api/v1/config/overlay": .admin,
+        "DELETE /api/v1/config/overlay/:path": .admin,
     ]
 
     public func requirement(method: HTTPMethod, route: String) -> Requirement {
-        if publicPatterns.contains(route) { return .none }
+        if AccessPolicy.publicRoutes.contains(route) { return .none }
+        if route == "/metrics" && publicMetrics() { return .none }
         if let role = overrides["\(method.rawValue) \(route)"] { return .role(role) }
         switch method {
         case .get, .head, .options: return .role(.viewer)

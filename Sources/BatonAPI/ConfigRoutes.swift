@@ -1,0 +1,83 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+
+/// `/api/v1/config*` and `/api/v1/runtime`. `$secret:` references are shown as written — this API
+/// never resolves a secret.
+enum ConfigRoutes {
+    static func register(on router: RouterBuilder, services: CoordinatorServices) {
+        let config = services.config
+        let events = services.events
+        router.get("/api/v1/config") { _, _ in .json(.ok, config.effective.prettyText) }
+        router.get("/api/v1/config/schema") { _, _ in
+            let body: JSONValue = [
+                "schema": ConfigSchema.schema,
+                "examples": [
+                    ["server": ["public_metrics": true]],
+                    ["agent": ["max_concurrent": 4, "model": "o4-mini"], "tracker": ["kind": "linear", "team_key": "ENG"]],
+                    ["providers": ["openai": ["kind": "openai", "base_url": "https://api.openai.com", "api_key": "$secret:openai_api_key"]]],
+                ],
+            ]
+            return .json(.ok, body.text)
+        }
+        router.get("/api/v1/config/overlay") { _, _ in .json(.ok, config.overlay.prettyText) }
+        router.put("/api/v1/config/overlay") { request, context in
+            let body = try JSONBody.document(request)
+            let changed: [String]
+            do {
+                changed = try config.replaceOverlay(body)
+            } catch let invalid as ConfigStore.Invalid {
+                throw invalidError(invalid)
+            }
+            try await announce(changed, events: events, context: context)
+            return .json(.ok, config.overlay.prettyText)
+        }
+        router.delete("/api/v1/config/overlay/:path") { _, context in
+            let path = context.parameter("path") ?? ""
+            let changed: [String]
+            do {
+                changed = try config.deleteOverlay(path: path)
+            } catch ConfigStore.PathError.malformed {
+                throw HTTPError.badRequest(
+                    "\(JSONText.quote(String(path.prefix(100)))) is not a dotted config path such as agent.max_turns")
+            } catch ConfigStore.PathError.absent {
+                throw HTTPError.notFound("the overlay has no \(JSONText.quote(path))")
+            } catch let invalid as ConfigStore.Invalid {
+                throw invalidError(invalid)
+            }
+            try await announce(changed, events: events, context: context)
+            return HTTPResponse(status: .noContent)
+        }
+        let started = Timestamp.nowMilliseconds()
+        router.get("/api/v1/runtime") { _, _ in
+            let body: JSONValue = [
+                "version": .string(BatonVersion.current), "data_dir": .string(services.dataDir),
+                "started_at": .string(Timestamp.format(milliseconds: started)),
+                "uptime_s": .int((Timestamp.nowMilliseconds() - started) / 1000),
+                "features": [
+                    "tracker_kind": config.value("tracker.kind") ?? .null,
+                    "local_workers": config.value("local_workers.count") ?? .null,
+                    "public_metrics": config.value("server.public_metrics") ?? .null,
+                    "api_keys": true, "audit_log": true, "secrets_vault": true,
+                ],
+            ]
+            return .json(.ok, body.text)
+        }
+    }
+
+    static func invalidError(_ invalid: ConfigStore.Invalid) -> HTTPError {
+        var details: [String: String] = [:]
+        for issue in invalid.issues { details[issue.pointer.isEmpty ? "/" : issue.pointer] = issue.message }
+        return HTTPError.badRequest(
+            "the overlay does not fit the configuration schema (\(invalid.issues.count) problem\(invalid.issues.count == 1 ? "" : "s"))",
+            details: details)
+    }
+
+    /// A `config.changed` event names the changed paths only: values may be secret references.
+    static func announce(_ paths: [String], events: EventBus, context: RequestContext) async throws {
+        guard !paths.isEmpty else { return }
+        let data: JSONValue = ["paths": .array(paths.map(JSONValue.string))]
+        try await events.publish(
+            EventDraft(type: "config.changed", tenant: context.storage[PrincipalKey.self]?.tenant, data: data.text))
+    }
+}

@@ -1,0 +1,220 @@
+import BatonJSON
+
+/// The JSON Schema of Baton's configuration: every key, its type, limits, default and meaning.
+/// Built in code so it cannot drift from the defaults (`ConfigSchema.defaults` is derived from it).
+public enum ConfigSchema {
+    static func object(_ description: String, _ properties: [String: JSONValue]) -> JSONValue {
+        ["type": "object", "description": .string(description), "additionalProperties": false, "properties": .object(properties)]
+    }
+    static func map(_ description: String, of value: JSONValue) -> JSONValue {
+        ["type": "object", "description": .string(description), "additionalProperties": value, "default": [:]]
+    }
+    static func integer(_ value: Int64?, _ min: Int64, _ max: Int64, _ description: String) -> JSONValue {
+        var s: [String: JSONValue] = ["type": "integer", "minimum": .int(min), "maximum": .int(max), "description": .string(description)]
+        if let value { s["default"] = .int(value) }
+        return .object(s)
+    }
+    static func number(_ value: Double?, min: Double, _ description: String) -> JSONValue {
+        var s: [String: JSONValue] = ["type": "number", "minimum": .double(min), "description": .string(description)]
+        if let value { s["default"] = .double(value) }
+        return .object(s)
+    }
+    static func string(_ value: String?, _ description: String, oneOf choices: [String]? = nil) -> JSONValue {
+        var s: [String: JSONValue] = ["type": "string", "maxLength": 4096, "description": .string(description)]
+        if let value { s["default"] = .string(value) }
+        if let choices { s["enum"] = .array(choices.map(JSONValue.string)) }
+        return .object(s)
+    }
+    static func boolean(_ value: Bool, _ description: String) -> JSONValue {
+        ["type": "boolean", "default": .bool(value), "description": .string(description)]
+    }
+    static func strings(_ value: [String], _ description: String) -> JSONValue {
+        [
+            "type": "array", "items": ["type": "string", "maxLength": 256], "maxItems": 256,
+            "default": .array(value.map(JSONValue.string)), "description": .string(description),
+        ]
+    }
+    static func array(of item: JSONValue, _ description: String) -> JSONValue {
+        ["type": "array", "items": item, "maxItems": 256, "default": [], "description": .string(description)]
+    }
+
+    static let providerKinds = ["dry-run", "command", "codex", "claude-code", "openai", "ollama", "anthropic"]
+
+    public static let schema: JSONValue = {
+        var root = object(
+            "Baton configuration. Effective config = these defaults < baton.json < BATON_SECTION__KEY environment variables < the runtime overlay.",
+            [
+                "server": object(
+                    "The HTTP server.",
+                    [
+                        "host": string("127.0.0.1", "Address to listen on."),
+                        "port": integer(4000, 0, 65535, "TCP port; 0 picks a free one."),
+                        "max_body_bytes": integer(1_048_576, 1024, 67_108_864, "Largest request body; larger ones get 413 before being read."),
+                        "max_header_bytes": integer(16384, 1024, 1_048_576, "Largest request header block; larger ones get 431."),
+                        "header_timeout_s": integer(10, 1, 600, "Seconds a client may take to send its headers."),
+                        "idle_timeout_s": integer(60, 1, 3600, "Seconds an idle keep-alive connection is kept."),
+                        "public_metrics": boolean(false, "Serve /metrics without an API key."),
+                    ]),
+                "storage": object("Where state is kept.", ["data_dir": string(".baton", "Directory of the SQLite database and key files.")]),
+                "tracker": object(
+                    "Where issues come from.",
+                    [
+                        "kind": string("local", "local keeps issues without polling; linear also polls and writes back.", oneOf: ["local", "linear"]),
+                        "endpoint": string("https://api.linear.app/graphql", "Linear's GraphQL endpoint."),
+                        "api_key": string("$secret:linear_api_key", "Linear API key, normally a $secret: reference."),
+                        "team_key": string(nil, "Linear team key to poll, e.g. ENG."),
+                        "project_slug": string(nil, "Only issues of this Linear project."),
+                        "assignee": string(nil, "Only issues assigned to this user."),
+                        "active_states": strings(["Todo", "In Progress"], "Linear states whose issues are worked on."),
+                        "terminal_states": strings(["Done", "Closed", "Canceled", "Cancelled", "Duplicate"], "Linear states that end an issue."),
+                        "required_labels": strings([], "Labels an issue must carry to be eligible."),
+                        "poll_interval_ms": integer(30000, 1000, 86_400_000, "How often Linear is polled."),
+                        "page_size": integer(50, 1, 250, "Issues per GraphQL page."),
+                    ]),
+                "webhooks": object(
+                    "Inbound webhooks.",
+                    [
+                        "linear": object(
+                            "Linear webhooks.",
+                            [
+                                "secret": string("$secret:linear_webhook_secret", "Signing secret, normally a $secret: reference."),
+                                "previous_secret": string(nil, "The previous signing secret, accepted during rotation."),
+                                "max_age_ms": integer(60000, 1000, 3_600_000, "Oldest (or newest) webhookTimestamp accepted."),
+                                "rate_limit_per_min": integer(600, 1, 100_000, "Deliveries accepted per minute per source."),
+                                "steer_prefix": string("/baton", "A comment starting with this steers a running issue."),
+                            ])
+                    ]),
+                "agent": object(
+                    "How attempts run.",
+                    [
+                        "provider": string("dry-run", "Provider name (a key of providers, or a built-in kind)."),
+                        "model": string(nil, "Model to use unless an issue overrides it."),
+                        "max_concurrent": integer(10, 1, 1000, "Attempts running at once."),
+                        "max_concurrent_by_state": map("Attempts running at once per Linear state.", of: ["type": "integer", "minimum": 0, "maximum": 1000]),
+                        "max_turns": integer(20, 1, 1000, "Turns per attempt."),
+                        "max_attempts": integer(10, 1, 1000, "Attempts per issue before it fails."),
+                        "max_retry_backoff_ms": integer(300_000, 1000, 86_400_000, "Longest wait between retries."),
+                        "stall_timeout_ms": integer(300_000, 1000, 86_400_000, "An attempt with no event for this long is killed and retried."),
+                        "turn_timeout_ms": integer(3_600_000, 1000, 86_400_000, "Longest single turn."),
+                        "template": string("default", "Prompt template id."),
+                    ]),
+                "providers": map(
+                    "Named agent and LLM providers.",
+                    of: object(
+                        "One provider.",
+                        [
+                            "kind": string(nil, "What speaks to it.", oneOf: providerKinds),
+                            "base_url": string(nil, "Endpoint for HTTP providers."),
+                            "api_key": string(nil, "API key, normally a $secret: reference."),
+                            "command": string(nil, "Command line for command-style providers."),
+                            "models": strings([], "Models it offers."),
+                            "pricing": map(
+                                "USD per million tokens by model.",
+                                of: object(
+                                    "Prices of one model.",
+                                    [
+                                        "input_per_mtok": number(nil, min: 0, "USD per million input tokens."),
+                                        "output_per_mtok": number(nil, min: 0, "USD per million output tokens."),
+                                    ])),
+                        ])),
+                "workspaces": object(
+                    "Per-issue working directories on workers.",
+                    [
+                        "root": string(".baton/workspaces", "Directory holding every workspace."),
+                        "hooks": object(
+                            "Shell commands run in the workspace.",
+                            [
+                                "after_create": string(nil, "After the workspace is made."),
+                                "before_run": string(nil, "Before each attempt."),
+                                "after_run": string(nil, "After each attempt."),
+                                "before_remove": string(nil, "Before the workspace is removed."),
+                            ]),
+                        "hook_timeout_ms": integer(60000, 1000, 3_600_000, "A hook running longer is killed with its process group."),
+                    ]),
+                "git": object(
+                    "Repositories and how issues route to them.",
+                    [
+                        "repos": array(
+                            of: object(
+                                "A repository.",
+                                [
+                                    "name": string(nil, "Name used by routes."), "path": string(nil, "Local checkout."),
+                                    "url": string(nil, "Remote URL."), "default_branch": string(nil, "Base branch."),
+                                ]), "Known repositories."),
+                        "routes": array(
+                            of: object(
+                                "A routing rule.",
+                                [
+                                    "labels": strings([], "Labels the issue must have."), "team": string(nil, "Linear team key."),
+                                    "project": string(nil, "Linear project slug."), "repo": string(nil, "Repository name."),
+                                    "base_branch": string(nil, "Branch to start from."),
+                                ]), "Rules matching issues to repositories, first match wins."),
+                    ]),
+                "router": object(
+                    "Choosing a worker for each job.",
+                    [
+                        "stale_after_s": integer(15, 1, 3600, "A worker is offline after this long without a heartbeat."),
+                        "lease_s": integer(30, 1, 3600, "How long a lease lasts without an event."),
+                        "max_job_attempts": integer(3, 1, 100, "Expired leases requeue a job up to this many times."),
+                        "weights": object(
+                            "Score weights.",
+                            [
+                                "headroom": integer(35, 0, 100, "Free capacity."), "tier": integer(20, 0, 100, "Tier affinity."),
+                                "specialisation": integer(15, 0, 100, "Tag specialisation."),
+                                "model_fit": integer(15, 0, 100, "Model fit score."),
+                                "reliability": integer(10, 0, 100, "Past success."),
+                                "stickiness": integer(5, 0, 100, "Same worker as the issue's last attempt."),
+                            ]),
+                    ]),
+                "budget": object(
+                    "Spending limits that raise the killswitch.",
+                    [
+                        "daily_limit_usd": number(nil, min: 0, "Daily spend limit."),
+                        "monthly_limit_usd": number(nil, min: 0, "Monthly spend limit."),
+                        "on_exceed_level": integer(2, 0, 4, "Killswitch level raised when a limit is crossed."),
+                    ]),
+                "local_workers": object(
+                    "Workers embedded in baton serve.",
+                    [
+                        "count": integer(1, 0, 64, "How many; 0 turns them off."),
+                        "tags": string("local", "Their tags, comma-separated."),
+                        "capacity": integer(1, 1, 64, "Jobs each runs at once."),
+                    ]),
+            ])
+        if case .object(var fields) = root {
+            fields["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+            fields["title"] = "Baton configuration"
+            root = .object(fields)
+        }
+        return root
+    }()
+
+    /// Every default in the schema, as one document (objects always present, keys without a
+    /// default absent).
+    public static let defaults: JSONValue = defaults(of: schema) ?? [:]
+
+    static func defaults(of schema: JSONValue) -> JSONValue? {
+        if let value = schema["default"] { return value }
+        guard schema["type"] == "object", let properties = schema["properties"]?.objectValue else { return nil }
+        var out: [String: JSONValue] = [:]
+        for (name, property) in properties {
+            if let value = defaults(of: property) { out[name] = value }
+        }
+        return .object(out)
+    }
+
+    /// The schema of the key at `path`, or nil when no such key exists.
+    public static func schema(at path: [String], in schema: JSONValue = ConfigSchema.schema) -> JSONValue? {
+        var current = schema
+        for segment in path {
+            if let property = current["properties"]?[segment] {
+                current = property
+            } else if let additional = current["additionalProperties"], additional.objectValue != nil {
+                current = additional
+            } else {
+                return nil
+            }
+        }
+        return current
+    }
+}

@@ -1,0 +1,105 @@
+import BatonJSON
+
+/// One reason a document does not fit the schema, located by JSON pointer (RFC 6901).
+public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+    public var pointer: String
+    public var message: String
+    public var description: String { "\(pointer.isEmpty ? "/" : pointer): \(message)" }
+}
+
+/// Checks a document against the subset of JSON Schema that `ConfigSchema` uses, reporting every
+/// problem rather than the first.
+public enum ConfigValidator {
+    public static func validate(_ value: JSONValue, against schema: JSONValue = ConfigSchema.schema) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        check(value, schema, pointer: "", into: &issues)
+        return issues
+    }
+
+    static func escape(_ segment: String) -> String {
+        segment.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
+    }
+
+    private static func check(_ value: JSONValue, _ schema: JSONValue, pointer: String, into issues: inout [ConfigIssue]) {
+        func fail(_ message: String) { issues.append(ConfigIssue(pointer: pointer, message: message)) }
+        if let type = schema["type"]?.stringValue, !matches(value, type: type) {
+            fail("expected \(type == "integer" ? "an integer" : "a \(type)"), got \(value.typeName)")
+            return
+        }
+        if let choices = schema["enum"]?.arrayValue, !choices.contains(value) {
+            fail("must be one of \(choices.map(\.text).joined(separator: ", "))")
+        }
+        if let minimum = schema["minimum"]?.doubleValue, let n = value.doubleValue, n < minimum {
+            fail("must be at least \(schema["minimum"]!.text)")
+        }
+        if let maximum = schema["maximum"]?.doubleValue, let n = value.doubleValue, n > maximum {
+            fail("must be at most \(schema["maximum"]!.text)")
+        }
+        if case .string(let s) = value, let max = schema["maxLength"]?.intValue, s.count > max {
+            fail("must be at most \(max) characters")
+        }
+        if case .array(let items) = value {
+            if let max = schema["maxItems"]?.intValue, items.count > max { fail("must have at most \(max) items") }
+            if let itemSchema = schema["items"] {
+                for (i, item) in items.enumerated() { check(item, itemSchema, pointer: pointer + "/\(i)", into: &issues) }
+            }
+        }
+        if case .object(let fields) = value {
+            let properties = schema["properties"]?.objectValue ?? [:]
+            for name in fields.keys.sorted() {
+                let child = pointer + "/" + escape(name)
+                if let property = properties[name] {
+                    check(fields[name]!, property, pointer: child, into: &issues)
+                } else if let additional = schema["additionalProperties"], additional.objectValue != nil {
+                    check(fields[name]!, additional, pointer: child, into: &issues)
+                } else if schema["additionalProperties"] == .bool(false) {
+                    issues.append(ConfigIssue(pointer: child, message: "unknown key"))
+                }
+            }
+        }
+    }
+
+    private static func matches(_ value: JSONValue, type: String) -> Bool {
+        switch (type, value) {
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("integer", .int): true
+        case ("number", .int), ("number", .double): true
+        case ("integer", .double(let d)): d.rounded() == d && abs(d) < 9e15
+        default: false
+        }
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}
+
+extension JSONValue {
+    /// `other` laid over `self`: objects merge key by key, anything else is replaced.
+    public func merged(with other: JSONValue) -> JSONValue {
+        guard case .object(var base) = self, case .object(let top) = other else { return other }
+        for (key, value) in top { base[key] = (base[key] ?? .null).merged(with: value) }
+        return .object(base)
+    }
+
+    public func value(at path: [String]) -> JSONValue? {
+        var current = self
+        for segment in path {
+            guard let next = current[segment] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Every leaf path (`a.b.c`) of an object document, for change notices.
+    public var leafPaths: [String] {
+        guard case .object(let fields) = self, !fields.isEmpty else { return [] }
+        return fields.keys.sorted().flatMap { key -> [String] in
+            let inner = fields[key]!.leafPaths
+            return inner.isEmpty ? [key] : inner.map { key + "." + $0 }
+        }
+    }
+}
