@@ -1,0 +1,33 @@
+import BatonJSON
+import Testing
+
+@testable import BatonCore
+
+@Suite struct ConfigValidatorTests {
+    @Test func reportsEveryProblemWithItsPointer() throws {
+        let doc = try JSONParser.parse(
+            #"{"server":{"port":"80","max_body_bytes":1},"agent":{"speed":3,"max_turns":2.5},"tracker":{"kind":"jira","active_states":[1]},"nope":{}}"#
+        )
+        let issues = ConfigValidator.validate(doc).map(\.description)
+        #expect(issues.contains("/server/port: expected an integer, got string"))
+        #expect(issues.contains("/server/max_body_bytes: must be at least 1024"))
+        #expect(issues.contains("/agent/speed: unknown key"))
+        #expect(issues.contains("/agent/max_turns: expected an integer, got number"))
+        #expect(issues.contains(#"/tracker/kind: must be one of "local", "linear""#))
+        #expect(issues.contains("/tracker/active_states/0: expected a string, got integer"))
+        #expect(issues.contains("/nope: unknown key"))
+        #expect(issues.count == 7)
+    }
+
+    @Test func mapsValidateTheirValues() throws {
+        let good = try JSONParser.parse(#"{"providers":{"openai":{"kind":"openai","pricing":{"gpt":{"input_per_mtok":2.5}}}}}"#)
+        #expect(ConfigValidator.validate(good).isEmpty)
+        let bad = try JSONParser.parse(#"{"providers":{"x":{"kind":"grok","pricing":{"m":{"input_per_mtok":-1}}}}}"#)
+        #expect(Set(ConfigValidator.validate(bad).map(\.pointer)) == ["/providers/x/kind", "/providers/x/pricing/m/input_per_mtok"])
+    }
+
+    @Test func pointersEscapeSlashAndTilde() throws {
+        let doc = try JSONParser.parse(#"{"providers":{"a/b~c":{"kind":1}}}"#)
+        #expect(ConfigValidator.validate(doc).first?.pointer == "/providers/a~1b~0c/kind")
+    }
+}
