@@ -14,8 +14,18 @@ enum ConfigRoutes {
                 "schema": ConfigSchema.schema,
                 "examples": [
                     ["server": ["public_metrics": true]],
-                    ["agent": ["max_concurrent": 4, "model": "o4-mini"], "tracker": ["kind": "linear", "team_key": "ENG"]],
-                    ["providers": ["openai": ["kind": "openai", "base_url": "https://api.openai.com", "api_key": "$secret:openai_api_key"]]],
+                    [
+                        "agent": ["max_concurrent": 4, "model": "o4-mini"],
+                        "tracker": ["kind": "linear", "team_key": "ENG"],
+                    ],
+                    [
+                        "providers": [
+                            "openai": [
+                                "kind": "openai", "base_url": "https://api.openai.com",
+                                "api_key": "$secret:openai_api_key",
+                            ]
+                        ]
+                    ],
                 ],
             ]
             return .json(.ok, body.text)

@@ -11,7 +11,12 @@ public enum CoordinatorRoutes {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
         builder.use(AuditMiddleware(audit: services.audit, keys: services.keys, log: services.log))
-        builder.use(AuthMiddleware(keys: services.keys, policy: AccessPolicy(publicMetrics: { [config = services.config] in config.value("server.public_metrics") == .bool(true) })))
+        builder.use(
+            AuthMiddleware(
+                keys: services.keys,
+                policy: AccessPolicy(publicMetrics: { [config = services.config] in
+                    config.value("server.public_metrics") == .bool(true)
+                })))
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)

@@ -2,6 +2,7 @@ import BatonCore
 import BatonCrypto
 import BatonHTTP
 import BatonStore
+import Foundation
 import Synchronization
 
 @testable import BatonAPI
@@ -98,9 +99,15 @@ final class TestCoordinator: Sendable {
         }
     }
 
+    /// Closes the database and removes the directory on a thread of their own: `close()` waits for
+    /// the writer and a checkpoint, and a test's `defer` must not hold a cooperative thread for that.
     func close() {
-        database.close()
-        _ = system("rm -rf '\(directory)'")
+        let database = self.database
+        let directory = self.directory
+        Thread.detachNewThread {
+            database.close()
+            _ = system("rm -rf '\(directory)'")
+        }
     }
 }
 

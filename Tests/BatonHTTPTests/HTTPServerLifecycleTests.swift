@@ -128,7 +128,9 @@ import Testing
     }
 
     @Test func shutdownGracePeriodBoundsAStuckHandler() async throws {
+        let started = Flag()
         let responder = TestResponder { _ in
+            started.value.store(true, ordering: .relaxed)
             // Ignores cancellation on purpose (and outlives the server's loop).
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().asyncAfter(deadline: .now() + 3) { continuation.resume() }
@@ -145,7 +147,8 @@ import Testing
             try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             return client
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Shut down only once the handler is running, however slowly a loaded machine gets there.
+        #expect(await eventually { started.value.load(ordering: .relaxed) })
         let start = ContinuousClock.now
         await server.shutdown()
         let took = ContinuousClock.now - start

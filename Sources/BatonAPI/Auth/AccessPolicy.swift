@@ -18,7 +18,8 @@ public struct AccessPolicy: Sendable {
     private let publicMetrics: @Sendable () -> Bool
 
     public init(
-        overrides: [String: Role] = AccessPolicy.defaultOverrides, publicMetrics: @escaping @Sendable () -> Bool = { false }
+        overrides: [String: Role] = AccessPolicy.defaultOverrides,
+        publicMetrics: @escaping @Sendable () -> Bool = { false }
     ) {
         self.overrides = overrides
         self.publicMetrics = publicMetrics

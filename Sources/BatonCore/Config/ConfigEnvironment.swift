@@ -27,7 +27,8 @@ public enum ConfigEnvironment {
 
     public static func layer(from variables: [String: String]) throws(Failure) -> JSONValue {
         var layer: JSONValue = [:]
-        for (name, text) in variables.sorted(by: { $0.key < $1.key }) where name.hasPrefix("BATON_") && name.contains("__") {
+        for (name, text) in variables.sorted(by: { $0.key < $1.key })
+        where name.hasPrefix("BATON_") && name.contains("__") {
             let path = name.dropFirst("BATON_".count).components(separatedBy: "__").map { $0.lowercased() }
             guard !path.contains(where: \.isEmpty), let schema = ConfigSchema.schema(at: path) else {
                 throw Failure(variable: name, reason: "names no configuration key")
@@ -41,10 +42,14 @@ public enum ConfigEnvironment {
     static func coerce(_ text: String, to type: String, variable: String) throws(Failure) -> JSONValue {
         switch type {
         case "integer":
-            guard let n = Int64(text) else { throw Failure(variable: variable, reason: "expected an integer, got '\(text)'") }
+            guard let n = Int64(text) else {
+                throw Failure(variable: variable, reason: "expected an integer, got '\(text)'")
+            }
             return .int(n)
         case "number":
-            guard let d = Double(text), d.isFinite else { throw Failure(variable: variable, reason: "expected a number, got '\(text)'") }
+            guard let d = Double(text), d.isFinite else {
+                throw Failure(variable: variable, reason: "expected a number, got '\(text)'")
+            }
             return .double(d)
         case "boolean":
             switch text.lowercased() {

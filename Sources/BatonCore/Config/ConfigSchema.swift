@@ -4,13 +4,18 @@ import BatonJSON
 /// Built in code so it cannot drift from the defaults (`ConfigSchema.defaults` is derived from it).
 public enum ConfigSchema {
     static func object(_ description: String, _ properties: [String: JSONValue]) -> JSONValue {
-        ["type": "object", "description": .string(description), "additionalProperties": false, "properties": .object(properties)]
+        [
+            "type": "object", "description": .string(description), "additionalProperties": false,
+            "properties": .object(properties),
+        ]
     }
     static func map(_ description: String, of value: JSONValue) -> JSONValue {
         ["type": "object", "description": .string(description), "additionalProperties": value, "default": [:]]
     }
     static func integer(_ value: Int64?, _ min: Int64, _ max: Int64, _ description: String) -> JSONValue {
-        var s: [String: JSONValue] = ["type": "integer", "minimum": .int(min), "maximum": .int(max), "description": .string(description)]
+        var s: [String: JSONValue] = [
+            "type": "integer", "minimum": .int(min), "maximum": .int(max), "description": .string(description),
+        ]
         if let value { s["default"] = .int(value) }
         return .object(s)
     }
@@ -49,24 +54,32 @@ public enum ConfigSchema {
                     [
                         "host": string("127.0.0.1", "Address to listen on."),
                         "port": integer(4000, 0, 65535, "TCP port; 0 picks a free one."),
-                        "max_body_bytes": integer(1_048_576, 1024, 67_108_864, "Largest request body; larger ones get 413 before being read."),
-                        "max_header_bytes": integer(16384, 1024, 1_048_576, "Largest request header block; larger ones get 431."),
+                        "max_body_bytes": integer(
+                            1_048_576, 1024, 67_108_864, "Largest request body; larger ones get 413 before being read."),
+                        "max_header_bytes": integer(
+                            16384, 1024, 1_048_576, "Largest request header block; larger ones get 431."),
                         "header_timeout_s": integer(10, 1, 600, "Seconds a client may take to send its headers."),
                         "idle_timeout_s": integer(60, 1, 3600, "Seconds an idle keep-alive connection is kept."),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
                     ]),
-                "storage": object("Where state is kept.", ["data_dir": string(".baton", "Directory of the SQLite database and key files.")]),
+                "storage": object(
+                    "Where state is kept.",
+                    ["data_dir": string(".baton", "Directory of the SQLite database and key files.")]),
                 "tracker": object(
                     "Where issues come from.",
                     [
-                        "kind": string("local", "local keeps issues without polling; linear also polls and writes back.", oneOf: ["local", "linear"]),
+                        "kind": string(
+                            "local", "local keeps issues without polling; linear also polls and writes back.",
+                            oneOf: ["local", "linear"]),
                         "endpoint": string("https://api.linear.app/graphql", "Linear's GraphQL endpoint."),
                         "api_key": string("$secret:linear_api_key", "Linear API key, normally a $secret: reference."),
                         "team_key": string(nil, "Linear team key to poll, e.g. ENG."),
                         "project_slug": string(nil, "Only issues of this Linear project."),
                         "assignee": string(nil, "Only issues assigned to this user."),
                         "active_states": strings(["Todo", "In Progress"], "Linear states whose issues are worked on."),
-                        "terminal_states": strings(["Done", "Closed", "Canceled", "Cancelled", "Duplicate"], "Linear states that end an issue."),
+                        "terminal_states": strings(
+                            ["Done", "Closed", "Canceled", "Cancelled", "Duplicate"], "Linear states that end an issue."
+                        ),
                         "required_labels": strings([], "Labels an issue must carry to be eligible."),
                         "poll_interval_ms": integer(30000, 1000, 86_400_000, "How often Linear is polled."),
                         "page_size": integer(50, 1, 250, "Issues per GraphQL page."),
@@ -77,11 +90,16 @@ public enum ConfigSchema {
                         "linear": object(
                             "Linear webhooks.",
                             [
-                                "secret": string("$secret:linear_webhook_secret", "Signing secret, normally a $secret: reference."),
-                                "previous_secret": string(nil, "The previous signing secret, accepted during rotation."),
-                                "max_age_ms": integer(60000, 1000, 3_600_000, "Oldest (or newest) webhookTimestamp accepted."),
-                                "rate_limit_per_min": integer(600, 1, 100_000, "Deliveries accepted per minute per source."),
-                                "steer_prefix": string("/baton", "A comment starting with this steers a running issue."),
+                                "secret": string(
+                                    "$secret:linear_webhook_secret", "Signing secret, normally a $secret: reference."),
+                                "previous_secret": string(
+                                    nil, "The previous signing secret, accepted during rotation."),
+                                "max_age_ms": integer(
+                                    60000, 1000, 3_600_000, "Oldest (or newest) webhookTimestamp accepted."),
+                                "rate_limit_per_min": integer(
+                                    600, 1, 100_000, "Deliveries accepted per minute per source."),
+                                "steer_prefix": string(
+                                    "/baton", "A comment starting with this steers a running issue."),
                             ])
                     ]),
                 "agent": object(
@@ -90,11 +108,14 @@ public enum ConfigSchema {
                         "provider": string("dry-run", "Provider name (a key of providers, or a built-in kind)."),
                         "model": string(nil, "Model to use unless an issue overrides it."),
                         "max_concurrent": integer(10, 1, 1000, "Attempts running at once."),
-                        "max_concurrent_by_state": map("Attempts running at once per Linear state.", of: ["type": "integer", "minimum": 0, "maximum": 1000]),
+                        "max_concurrent_by_state": map(
+                            "Attempts running at once per Linear state.",
+                            of: ["type": "integer", "minimum": 0, "maximum": 1000]),
                         "max_turns": integer(20, 1, 1000, "Turns per attempt."),
                         "max_attempts": integer(10, 1, 1000, "Attempts per issue before it fails."),
                         "max_retry_backoff_ms": integer(300_000, 1000, 86_400_000, "Longest wait between retries."),
-                        "stall_timeout_ms": integer(300_000, 1000, 86_400_000, "An attempt with no event for this long is killed and retried."),
+                        "stall_timeout_ms": integer(
+                            300_000, 1000, 86_400_000, "An attempt with no event for this long is killed and retried."),
                         "turn_timeout_ms": integer(3_600_000, 1000, 86_400_000, "Longest single turn."),
                         "template": string("default", "Prompt template id."),
                     ]),
@@ -129,7 +150,8 @@ public enum ConfigSchema {
                                 "after_run": string(nil, "After each attempt."),
                                 "before_remove": string(nil, "Before the workspace is removed."),
                             ]),
-                        "hook_timeout_ms": integer(60000, 1000, 3_600_000, "A hook running longer is killed with its process group."),
+                        "hook_timeout_ms": integer(
+                            60000, 1000, 3_600_000, "A hook running longer is killed with its process group."),
                     ]),
                 "git": object(
                     "Repositories and how issues route to them.",
@@ -145,21 +167,25 @@ public enum ConfigSchema {
                             of: object(
                                 "A routing rule.",
                                 [
-                                    "labels": strings([], "Labels the issue must have."), "team": string(nil, "Linear team key."),
-                                    "project": string(nil, "Linear project slug."), "repo": string(nil, "Repository name."),
+                                    "labels": strings([], "Labels the issue must have."),
+                                    "team": string(nil, "Linear team key."),
+                                    "project": string(nil, "Linear project slug."),
+                                    "repo": string(nil, "Repository name."),
                                     "base_branch": string(nil, "Branch to start from."),
                                 ]), "Rules matching issues to repositories, first match wins."),
                     ]),
                 "router": object(
                     "Choosing a worker for each job.",
                     [
-                        "stale_after_s": integer(15, 1, 3600, "A worker is offline after this long without a heartbeat."),
+                        "stale_after_s": integer(
+                            15, 1, 3600, "A worker is offline after this long without a heartbeat."),
                         "lease_s": integer(30, 1, 3600, "How long a lease lasts without an event."),
                         "max_job_attempts": integer(3, 1, 100, "Expired leases requeue a job up to this many times."),
                         "weights": object(
                             "Score weights.",
                             [
-                                "headroom": integer(35, 0, 100, "Free capacity."), "tier": integer(20, 0, 100, "Tier affinity."),
+                                "headroom": integer(35, 0, 100, "Free capacity."),
+                                "tier": integer(20, 0, 100, "Tier affinity."),
                                 "specialisation": integer(15, 0, 100, "Tag specialisation."),
                                 "model_fit": integer(15, 0, 100, "Model fit score."),
                                 "reliability": integer(10, 0, 100, "Past success."),

@@ -29,7 +29,10 @@ public final class ConfigStore: Sendable {
     public init(file: JSONValue = [:], environment: JSONValue = [:], overlayPath: String) throws {
         for (name, layer) in [("configuration file", file), ("environment", environment)] {
             let issues = ConfigValidator.validate(layer)
-            guard issues.isEmpty else { throw Invalid(issues: issues.map { ConfigIssue(pointer: $0.pointer, message: "\($0.message) (\(name))") }) }
+            guard issues.isEmpty else {
+                throw Invalid(
+                    issues: issues.map { ConfigIssue(pointer: $0.pointer, message: "\($0.message) (\(name))") })
+            }
         }
         base = ConfigSchema.defaults.merged(with: file).merged(with: environment)
         self.overlayPath = overlayPath
@@ -57,7 +60,9 @@ public final class ConfigStore: Sendable {
     /// Replaces the whole overlay; returns the leaf paths that differ from the old overlay.
     @discardableResult
     public func replaceOverlay(_ overlay: JSONValue) throws -> [String] {
-        guard case .object = overlay else { throw Invalid(issues: [ConfigIssue(pointer: "", message: "the overlay must be a JSON object")]) }
+        guard case .object = overlay else {
+            throw Invalid(issues: [ConfigIssue(pointer: "", message: "the overlay must be a JSON object")])
+        }
         var issues = ConfigValidator.validate(overlay)
         // The overlay alone can be valid while the merged result is not (a type clash with the file).
         if issues.isEmpty { issues = ConfigValidator.validate(base.merged(with: overlay)) }
@@ -83,14 +88,16 @@ public final class ConfigStore: Sendable {
             return (state.effective, state.listeners)
         }
         for listener in listeners { listener(effective) }
-        return Array(Set(old.leafPaths).symmetricDifference(overlay.leafPaths).union(changedLeaves(old, overlay))).sorted()
+        return Array(Set(old.leafPaths).symmetricDifference(overlay.leafPaths).union(changedLeaves(old, overlay)))
+            .sorted()
     }
 
     private func changedLeaves(_ a: JSONValue, _ b: JSONValue) -> Set<String> {
-        Set(a.leafPaths.filter { path in
-            let p = path.split(separator: ".").map(String.init)
-            return a.value(at: p) != b.value(at: p)
-        })
+        Set(
+            a.leafPaths.filter { path in
+                let p = path.split(separator: ".").map(String.init)
+                return a.value(at: p) != b.value(at: p)
+            })
     }
 
     /// `a.b.c` → ["a","b","c"]; refuses empty segments and names that are not plain keys.
@@ -99,7 +106,9 @@ public final class ConfigStore: Sendable {
         guard !dotted.isEmpty, dotted.utf8.count <= 512,
             segments.allSatisfy({ s in
                 !s.isEmpty && !s.hasPrefix("__")
-                    && s.utf8.allSatisfy { c in (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 45 }
+                    && s.utf8.allSatisfy { c in
+                        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 45
+                    }
             })
         else { throw .malformed(dotted) }
         return segments
@@ -111,7 +120,11 @@ public final class ConfigStore: Sendable {
             fields.removeValue(forKey: first)
         } else {
             guard remove(path.dropFirst(), from: &child) else { return false }
-            if case .object(let inner) = child, inner.isEmpty { fields.removeValue(forKey: first) } else { fields[first] = child }
+            if case .object(let inner) = child, inner.isEmpty {
+                fields.removeValue(forKey: first)
+            } else {
+                fields[first] = child
+            }
         }
         value = .object(fields)
         return true

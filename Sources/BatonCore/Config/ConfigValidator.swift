@@ -20,7 +20,9 @@ public enum ConfigValidator {
         segment.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
     }
 
-    private static func check(_ value: JSONValue, _ schema: JSONValue, pointer: String, into issues: inout [ConfigIssue]) {
+    private static func check(
+        _ value: JSONValue, _ schema: JSONValue, pointer: String, into issues: inout [ConfigIssue]
+    ) {
         func fail(_ message: String) { issues.append(ConfigIssue(pointer: pointer, message: message)) }
         if let type = schema["type"]?.stringValue, !matches(value, type: type) {
             fail("expected \(type == "integer" ? "an integer" : "a \(type)"), got \(value.typeName)")
@@ -35,13 +37,15 @@ public enum ConfigValidator {
         if let maximum = schema["maximum"]?.doubleValue, let n = value.doubleValue, n > maximum {
             fail("must be at most \(schema["maximum"]!.text)")
         }
-        if case .string(let s) = value, let max = schema["maxLength"]?.intValue, s.count > max {
-            fail("must be at most \(max) characters")
+        if case .string(let s) = value, let max = schema["maxLength"]?.intValue, s.utf8.count > max {
+            fail("must be at most \(max) bytes")
         }
         if case .array(let items) = value {
             if let max = schema["maxItems"]?.intValue, items.count > max { fail("must have at most \(max) items") }
             if let itemSchema = schema["items"] {
-                for (i, item) in items.enumerated() { check(item, itemSchema, pointer: pointer + "/\(i)", into: &issues) }
+                for (i, item) in items.enumerated() {
+                    check(item, itemSchema, pointer: pointer + "/\(i)", into: &issues)
+                }
             }
         }
         if case .object(let fields) = value {

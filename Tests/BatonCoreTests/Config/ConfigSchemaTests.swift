@@ -15,7 +15,8 @@ import Testing
         #expect(d.value(at: ["tracker", "kind"]) == "local")
         #expect(d.value(at: ["tracker", "api_key"]) == "$secret:linear_api_key")
         #expect(d.value(at: ["tracker", "active_states"]) == ["Todo", "In Progress"])
-        #expect(d.value(at: ["tracker", "terminal_states"]) == ["Done", "Closed", "Canceled", "Cancelled", "Duplicate"])
+        #expect(
+            d.value(at: ["tracker", "terminal_states"]) == ["Done", "Closed", "Canceled", "Cancelled", "Duplicate"])
         #expect(d.value(at: ["webhooks", "linear", "steer_prefix"]) == "/baton")
         #expect(d.value(at: ["agent", "provider"]) == "dry-run")
         #expect(d.value(at: ["agent", "max_retry_backoff_ms"]) == 300_000)
@@ -29,7 +30,10 @@ import Testing
     }
 
     @Test func everySectionAndKeyIsDescribed() {
-        let sections = ["server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "router", "budget", "local_workers"]
+        let sections = [
+            "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "router", "budget",
+            "local_workers",
+        ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))
         func check(_ schema: JSONValue, _ path: String) {
             #expect(schema["description"]?.stringValue?.isEmpty == false, "\(path) has no description")

@@ -1,12 +1,12 @@
 import BatonJSON
 import Synchronization
+import Testing
+
+@testable import BatonCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-import Testing
-
-@testable import BatonCore
 
 @Suite struct ConfigStoreTests {
     @Test func layersApplyInOrder() throws {
@@ -49,14 +49,18 @@ import Testing
         let store = try ConfigStore(overlayPath: path)
         try store.replaceOverlay(["agent": ["max_turns": 30]])
         let before = try KeyFile.read(path)
-        for bad: JSONValue in [["agent": ["max_turns": "30"]], ["what": 1], ["server": ["port": 70000]], "text", [1, 2]] {
+        for bad: JSONValue in [
+            ["agent": ["max_turns": "30"]], ["what": 1], ["server": ["port": 70000]], "text", [1, 2],
+        ] {
             #expect(throws: ConfigStore.Invalid.self) { try store.replaceOverlay(bad) }
         }
         #expect(try KeyFile.read(path) == before)
         #expect(store.value("agent.max_turns") == 30)
     }
 
-    @Test(arguments: ["", "a..b", ".a", "a.", "__proto__", "agent.__proto__", "a b", "a/b", String(repeating: "a.", count: 300) + "a"])
+    @Test(arguments: [
+        "", "a..b", ".a", "a.", "__proto__", "agent.__proto__", "a b", "a/b", String(repeating: "a.", count: 300) + "a",
+    ])
     func malformedPathsAreRefused(path: String) throws {
         #expect(throws: ConfigStore.PathError.malformed(path)) { try ConfigStore.parse(path) }
     }
@@ -65,13 +69,17 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try ConfigStore(overlayPath: dir.path + "/overlay.json")
-        #expect(throws: ConfigStore.PathError.absent("agent.max_turns")) { try store.deleteOverlay(path: "agent.max_turns") }
+        #expect(throws: ConfigStore.PathError.absent("agent.max_turns")) {
+            try store.deleteOverlay(path: "agent.max_turns")
+        }
     }
 
     @Test func invalidLayersAreRefusedAtStart() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        #expect(throws: ConfigStore.Invalid.self) { try ConfigStore(file: ["server": ["port": "x"]], overlayPath: dir.path + "/o.json") }
+        #expect(throws: ConfigStore.Invalid.self) {
+            try ConfigStore(file: ["server": ["port": "x"]], overlayPath: dir.path + "/o.json")
+        }
         try KeyFile.write(dir.path + "/bad.json", Array(#"{"agent":{"max_turns":-1}}"#.utf8))
         #expect(throws: ConfigStore.Invalid.self) { try ConfigStore(overlayPath: dir.path + "/bad.json") }
     }

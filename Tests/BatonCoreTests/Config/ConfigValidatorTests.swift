@@ -20,10 +20,14 @@ import Testing
     }
 
     @Test func mapsValidateTheirValues() throws {
-        let good = try JSONParser.parse(#"{"providers":{"openai":{"kind":"openai","pricing":{"gpt":{"input_per_mtok":2.5}}}}}"#)
+        let good = try JSONParser.parse(
+            #"{"providers":{"openai":{"kind":"openai","pricing":{"gpt":{"input_per_mtok":2.5}}}}}"#)
         #expect(ConfigValidator.validate(good).isEmpty)
         let bad = try JSONParser.parse(#"{"providers":{"x":{"kind":"grok","pricing":{"m":{"input_per_mtok":-1}}}}}"#)
-        #expect(Set(ConfigValidator.validate(bad).map(\.pointer)) == ["/providers/x/kind", "/providers/x/pricing/m/input_per_mtok"])
+        #expect(
+            Set(ConfigValidator.validate(bad).map(\.pointer)) == [
+                "/providers/x/kind", "/providers/x/pricing/m/input_per_mtok",
+            ])
     }
 
     @Test func pointersEscapeSlashAndTilde() throws {
