@@ -6,9 +6,12 @@ final class RunningBaton: @unchecked Sendable {
     private let stdout = Mutexed<String>("")
     private let stderr = Mutexed<String>("")
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: BatonBinary.path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -1,0 +1,62 @@
+import BatonHTTP
+import Foundation
+import Testing
+
+/// Configuration as an operator meets it: a file, the environment, and an overlay that survives a
+/// restart of `baton serve`.
+@Suite struct ServeConfigTests {
+    static func dataDir() -> String { NSTemporaryDirectory() + "baton-config-\(UUID().uuidString)" }
+
+    @Test func theOverlaySurvivesARestart() async throws {
+        let dir = Self.dataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let port = try #require(await first.waitForPort())
+        let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let put = try await client.execute(
+            HTTPClientRequest(
+                method: .put, url: "http://127.0.0.1:\(port)/api/v1/config/overlay",
+                headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+                body: Array(#"{"server":{"public_metrics":true},"agent":{"max_turns":42}}"#.utf8)))
+        #expect(put.status == 200)
+        #expect(await first.stop() == 0)
+
+        let second = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let port2 = try #require(await second.waitForPort())
+        let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/metrics"))
+        #expect(metrics.status == 200)
+        let config = try await client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port2)/api/v1/config", headers: ["Authorization": "Bearer \(key)"]))
+        #expect(config.text.contains("\"max_turns\": 42"))
+        #expect(await second.stop() == 0)
+    }
+
+    @Test func fileAndEnvironmentLayersAreCheckedAtStart() async throws {
+        let dir = Self.dataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let missing = try await BatonBinary.run(["serve", "--config", dir + "/nope.json", "--data-dir", dir])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("does not exist"))
+
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(#"{"server":{"port":"eighty"}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/bad.json"))
+        let bad = try await BatonBinary.run(["serve", "--config", dir + "/bad.json", "--data-dir", dir])
+        #expect(bad.status == 1)
+        #expect(bad.stderr == "baton: configuration file \(dir)/bad.json: /server/port: expected an integer, got string\n")
+
+        let env = try await BatonBinary.run(["serve", "--data-dir", dir], environment: ["BATON_SERVER__PORT": "http"])
+        #expect(env.status == 1)
+        #expect(env.stderr.contains("BATON_SERVER__PORT: expected an integer"))
+    }
+
+    @Test func theEnvironmentSetsTheListeningPort() async throws {
+        let dir = Self.dataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Port 0 through the environment: the server picks one and says which.
+        let baton = try RunningBaton(["serve", "--data-dir", dir, "--no-access-log"], environment: ["BATON_SERVER__PORT": "0"])
+        #expect(await baton.waitForPort() != nil)
+        #expect(await baton.stop() == 0)
+    }
+}
