@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct AuditRoutesTests {
     @Test func changesAreAuditedWithActorStatusAndRedactedBody() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let created = await c.request(
             .post, "/api/v1/keys", headers: ["Content-Type": "application/json", "X-Request-Id": "req-9"],
@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func refusedAttemptsAreAuditedAsAnonymous() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.post, "/api/v1/keys", body: "{}", anonymous: true)
         #expect(try c.auditActions() == ["POST /api/v1/keys"])
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func filtersAndBadParameters() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         for name in ["a", "b"] {
             _ = await c.request(
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func otherTenantsEntriesAreNotShown() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(
             .post, "/api/v1/keys", headers: ["Content-Type": "application/json"], body: #"{"name":"a","role":"viewer"}"#
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func noRouteEditsOrDeletesTheLog() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         #expect(await c.request(.delete, "/api/v1/audit").status == .methodNotAllowed)
         #expect(await c.request(.put, "/api/v1/audit").status == .methodNotAllowed)

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func effectiveConfigShowsSecretReferencesAsWritten() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let config = try JSONParser.parse(await c.request(.get, "/api/v1/config").bodyText)
         #expect(config["tracker"]?["api_key"] == "$secret:linear_api_key")
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func anOverlayChangeAppliesWithoutARestart() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         #expect(await c.request(.get, "/metrics", anonymous: true).status == .unauthorized)
         let put = await c.request(
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func anInvalidOverlayListsEveryProblemAndChangesNothing() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.put, "/api/v1/config/overlay", headers: Self.json, body: #"{"agent":{"max_turns":30}}"#)
         let fileBefore = Self.overlayFile(c)
@@ -71,7 +71,7 @@ import Testing
         ("application/json", String(repeating: #"{"a":"#, count: 64) + "1" + String(repeating: "}", count: 64), 400),
     ])
     func malformedOverlaysAreRefused(contentType: String, body: String, status: Int) async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(
             .put, "/api/v1/config/overlay", headers: ["Content-Type": contentType], body: body)
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func aFiveMegabyteOverlayIsRefusedBeforeItIsRead() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try RawConnection(port: port)
@@ -95,13 +95,13 @@ import Testing
 
     @Test(arguments: ["a..b", "__proto__", "agent.__proto__", ".agent", "agent.", "a%20b"])
     func badDottedPathsAre400(path: String) async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         #expect(await c.request(.delete, "/api/v1/config/overlay/\(path)").status == .badRequest)
     }
 
     @Test func onlyAdminsChangeTheOverlay() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let op = try c.makeKey(.operator)
         #expect(
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func runtimeReportsVersionDirectoryAndFeatures() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let runtime = try JSONParser.parse(await c.request(.get, "/api/v1/runtime").bodyText)
         #expect(runtime["version"] == "0.1.0")

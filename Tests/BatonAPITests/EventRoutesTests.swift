@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func streamsEventsWithIdsAndTheEventStreamHeaders() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try await Self.subscribe(c, port)
@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func resumesAfterLastEventIDWithoutMissingEvents() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let (server, port) = try c.startServer()
         var first: RawConnection? = try await Self.subscribe(c, port)
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func filtersByTypeAndIssue() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try await Self.subscribe(c, port, query: "?types=job.*,worker.online&issue=ENG-2")
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func sendsHeartbeatComments() async throws {
-        let c = try TestCoordinator(sseHeartbeat: .milliseconds(100))
+        let c = try await TestCoordinator.make(sseHeartbeat: .milliseconds(100))
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try await Self.subscribe(c, port)
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func aDisconnectedSubscriberIsReleased() async throws {
-        let c = try TestCoordinator(sseHeartbeat: .milliseconds(50))
+        let c = try await TestCoordinator.make(sseHeartbeat: .milliseconds(50))
         defer { c.close() }
         let (server, port) = try c.startServer()
         var connection: RawConnection? = try await Self.subscribe(c, port)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func shutdownEndsOpenStreams() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let (server, port) = try c.startServer()
         let connection = try await Self.subscribe(c, port)
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func malformedLastEventIDIsRefusedAndChangesNothing() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         try await c.events.publish(EventDraft(type: "before"))
         for bad in ["abc", "-1", "1e3", String(repeating: "9", count: 40)] {

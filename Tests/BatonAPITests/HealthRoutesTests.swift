@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct HealthRoutesTests {
     @Test func answersOkWithNodeAndVersion() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/health")
         #expect(response.status == .ok)
@@ -15,14 +15,14 @@ import Testing
     }
 
     @Test func echoesTheClientsRequestID() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/health", headers: ["X-Request-Id": "abc-123"])
         #expect(response.headers["X-Request-Id"] == "abc-123")
     }
 
     @Test func otherMethodsAre405WithAllow() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.post, "/health", body: "{}")
         #expect(response.status == .methodNotAllowed)
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func unknownPathsAre404InTheErrorShape() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/nope")
         #expect(response.status == .notFound)
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func accessLogHasOneLinePerRequest() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.get, "/health", headers: ["X-Request-Id": "r-1"])
         _ = await c.request(.get, "/missing")

@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func createShowsTheKeyOnceAndItWorks() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(
             .post, "/api/v1/keys", headers: Self.json, body: #"{"name":"ci bot","role":"operator"}"#)
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func theDatabaseHoldsNoSecret() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let secret = APIKeyToken(parsing: c.adminKey)!.secret
         let dump = try c.keyRows().joined()
@@ -56,7 +56,7 @@ import Testing
         ("application/json", #"{"name":"x","role":"viewer","name":"y"}"#, 400),
     ])
     func badCreationsAreRefusedAndChangeNothing(contentType: String, body: String, status: Int) async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let before = try c.keyRows()
         let response = await c.request(.post, "/api/v1/keys", headers: ["Content-Type": contentType], body: body)
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func nonAdminsMayNotManageKeys() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let op = try c.makeKey(.operator)
         let before = try c.keyRows()
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func revokeThenTheKeyStopsWorking() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let viewer = try c.makeKey(.viewer)
         let id = APIKeyToken(parsing: viewer)!.id
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func theLastAdminCannotBeRevoked() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let id = APIKeyToken(parsing: c.adminKey)!.id
         let before = try c.keyRows()
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func tenantsAreIsolated() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let otherAdmin = try c.makeKey(.admin, tenant: "acme")
         let list = try Self.object(await c.request(.get, "/api/v1/keys", key: otherAdmin))
@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test func listPaginatesAndRefusesBadParameters() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         for i in 0..<4 { _ = try c.makeKey(.viewer, name: "k\(i)") }
         let page = try Self.object(await c.request(.get, "/api/v1/keys?limit=2&offset=1"))

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct MetricsRoutesTests {
     @Test func countsRequestsByMethodRouteAndStatus() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.get, "/health")
         _ = await c.request(.get, "/health")
@@ -28,7 +28,7 @@ import Testing
 
     /// `promtool check metrics` is the reference parser; it must accept the whole exposition.
     @Test func promtoolAcceptsTheExposition() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.get, "/health")
         _ = await c.request(.post, "/health")

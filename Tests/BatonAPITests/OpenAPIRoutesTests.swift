@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func servesTheDocumentCompiledIntoTheBinary() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/api/v1/openapi.json")
         #expect(response.status == .ok)
@@ -39,8 +39,8 @@ import Testing
 
     /// The router and the spec must list the same operations: a route without documentation, or
     /// documentation of a route that does not exist, fails here.
-    @Test func routerAndSpecListTheSameOperations() throws {
-        let c = try TestCoordinator()
+    @Test func routerAndSpecListTheSameOperations() async throws {
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let routed = Set(c.router.operations.map { "\($0.method.rawValue) \($0.path)" })
         let documented = try Self.specOperations(OpenAPIRoutes.document)

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func storeListDelete() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let stored = await c.request(
             .post, "/api/v1/secrets/linear_api_key", headers: Self.json, body: #"{"value":"lin_1"}"#)
@@ -46,7 +46,7 @@ import Testing
     func badWritesAreRefusedAndChangeNothing(target: String, contentType: String, body: String, status: Int)
         async throws
     {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let before = try Self.secretRows(c)
         let response = await c.request(.post, target, headers: ["Content-Type": contentType], body: body)
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func viewersMayListButNotWriteAndTenantsAreSeparate() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = await c.request(.post, "/api/v1/secrets/a", headers: Self.json, body: #"{"value":"x"}"#)
         let viewer = try c.makeKey(.viewer)
@@ -78,7 +78,7 @@ import Testing
     /// A known value goes in through the API; afterwards it is nowhere on disk, in no response,
     /// in no log line and in no event.
     @Test func thePlaintextAppearsNowhere() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let plaintext = "sk-test-PLAINTEXT-7f3a9"
         var bodies: [String] = []

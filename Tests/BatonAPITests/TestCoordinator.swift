@@ -53,6 +53,17 @@ final class TestCoordinator: Sendable {
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
     }
 
+    /// Builds a coordinator on its own thread: opening, migrating and key files block (fsync), and
+    /// dozens of tests doing that on the two cooperative threads would starve timing-sensitive ones.
+    static func make(
+        sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:]))
+    ) async throws -> TestCoordinator {
+        try await offPool {
+            try TestCoordinator(sseHeartbeat: sseHeartbeat, publicMetrics: publicMetrics, rateLimiter: rateLimiter)
+        }
+    }
+
     /// Sends a request through the router with `key` (the admin key unless given), or with no
     /// Authorization header at all when `anonymous`.
     func request(

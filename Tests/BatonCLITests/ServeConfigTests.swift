@@ -14,7 +14,8 @@ import Testing
         defer { client.shutdown() }
         let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
         let port = try #require(await first.waitForPort())
-        let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let put = try await client.execute(
             HTTPClientRequest(
                 method: .put, url: "http://127.0.0.1:\(port)/api/v1/config/overlay",
@@ -28,7 +29,8 @@ import Testing
         let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/metrics"))
         #expect(metrics.status == 200)
         let config = try await client.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port2)/api/v1/config", headers: ["Authorization": "Bearer \(key)"]))
+            HTTPClientRequest(
+                url: "http://127.0.0.1:\(port2)/api/v1/config", headers: ["Authorization": "Bearer \(key)"]))
         #expect(config.text.contains("\"max_turns\": 42"))
         #expect(await second.stop() == 0)
     }
@@ -44,7 +46,8 @@ import Testing
         try Data(#"{"server":{"port":"eighty"}}"#.utf8).write(to: URL(fileURLWithPath: dir + "/bad.json"))
         let bad = try await BatonBinary.run(["serve", "--config", dir + "/bad.json", "--data-dir", dir])
         #expect(bad.status == 1)
-        #expect(bad.stderr == "baton: configuration file \(dir)/bad.json: /server/port: expected an integer, got string\n")
+        #expect(
+            bad.stderr == "baton: configuration file \(dir)/bad.json: /server/port: expected an integer, got string\n")
 
         let env = try await BatonBinary.run(["serve", "--data-dir", dir], environment: ["BATON_SERVER__PORT": "http"])
         #expect(env.status == 1)
@@ -55,7 +58,8 @@ import Testing
         let dir = Self.dataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // Port 0 through the environment: the server picks one and says which.
-        let baton = try RunningBaton(["serve", "--data-dir", dir, "--no-access-log"], environment: ["BATON_SERVER__PORT": "0"])
+        let baton = try RunningBaton(
+            ["serve", "--data-dir", dir, "--no-access-log"], environment: ["BATON_SERVER__PORT": "0"])
         #expect(await baton.waitForPort() != nil)
         #expect(await baton.stop() == 0)
     }

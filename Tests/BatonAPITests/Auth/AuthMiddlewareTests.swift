@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct AuthMiddlewareTests {
     @Test func missingKeyIs401WithAChallenge() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/metrics", anonymous: true)
         #expect(response.status == .unauthorized)
@@ -20,7 +20,7 @@ import Testing
         "Bearer " + String(repeating: "x", count: 10_000),
     ])
     func malformedAuthorizationIs401(header: String) async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let before = try c.keyRows()
         let response = await c.request(.get, "/api/v1/keys", headers: ["Authorization": header])
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func unknownAndRevokedKeysAre401() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let forged = APIKeyToken.generate().text
         #expect(await c.request(.get, "/metrics", key: forged).status == .unauthorized)
@@ -44,14 +44,14 @@ import Testing
     }
 
     @Test func schemeIsCaseInsensitive() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let response = await c.request(.get, "/metrics", headers: ["Authorization": "bearer \(c.adminKey)"])
         #expect(response.status == .ok)
     }
 
     @Test func publicRoutesNeedNoKeyAndUnknownPathsDoNotLeak() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         #expect(await c.request(.get, "/health", anonymous: true).status == .ok)
         #expect(await c.request(.get, "/api/v1/openapi.json", anonymous: true).status == .ok)
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func publicMetricsOpensOnlyMetrics() async throws {
-        let c = try TestCoordinator(publicMetrics: true)
+        let c = try await TestCoordinator.make(publicMetrics: true)
         defer { c.close() }
         #expect(await c.request(.get, "/metrics", anonymous: true).status == .ok)
         #expect(await c.request(.get, "/api/v1/keys", anonymous: true).status == .unauthorized)
@@ -70,7 +70,7 @@ import Testing
     /// Every route × every role: public routes answer without a key; the others answer 401 without
     /// one and 403 to a role below the policy's, and never 401/403 to a sufficient role.
     @Test func roleMatrixRouteByRoute() async throws {
-        let c = try TestCoordinator()
+        let c = try await TestCoordinator.make()
         defer { c.close() }
         let policy = AccessPolicy()
         var keys: [Role: String] = [:]

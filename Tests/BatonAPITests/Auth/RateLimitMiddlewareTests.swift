@@ -7,7 +7,7 @@ import Testing
 @Suite struct RateLimitMiddlewareTests {
     @Test func answers429WithRetryAfterPerKeyAndClass() async throws {
         let limiter = RateLimiter(limits: .init(perMinute: ["read": 2, "write": 60]))
-        let c = try TestCoordinator(rateLimiter: limiter)
+        let c = try await TestCoordinator.make(rateLimiter: limiter)
         defer { c.close() }
         #expect(await c.request(.get, "/metrics").status == .ok)
         #expect(await c.request(.get, "/metrics").status == .ok)
