@@ -23,17 +23,9 @@ struct JSONBody {
     }
 
     init(_ request: HTTPRequest, allowed: Set<String>) throws {
-        let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
-            $0.trimmingSpaces().lowercased()
+        guard case .object(let fields) = try JSONBody.document(request) else {
+            throw HTTPError.badRequest("the body must be a JSON object")
         }
-        guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(request.body)
-        } catch {
-            throw HTTPError.badRequest("the body is not valid JSON: \(error)")
-        }
-        guard case .object(let fields) = value else { throw HTTPError.badRequest("the body must be a JSON object") }
         if let unknown = fields.keys.filter({ !allowed.contains($0) }).sorted().first {
             throw HTTPError.badRequest("unknown field \(JSONText.quote(unknown))")
         }

@@ -105,12 +105,7 @@ public final class KeyStore: Sendable {
     public func create(name: String, role: Role, tenant: String) async throws -> (
         record: APIKeyRecord, token: APIKeyToken
     ) {
-        try Self.validate(name: name, tenant: tenant)
-        let token = APIKeyToken.generate()
-        let record = APIKeyRecord(
-            id: token.id, name: name, role: role, tenant: tenant, createdAt: Timestamp.now(), revokedAt: nil,
-            lastUsedAt: nil)
-        let hash = hash(token.secret)
+        let (record, token, hash) = try newKey(name: name, role: role, tenant: tenant)
         try await database.write { conn in try Self.insert(record, hash: hash, conn) }
         state.withLock { $0.entries[record.id] = Entry(record: record, hash: hash) }
         return (record, token)
@@ -120,15 +115,19 @@ public final class KeyStore: Sendable {
     public func createBlocking(name: String, role: Role, tenant: String) throws -> (
         record: APIKeyRecord, token: APIKeyToken
     ) {
+        let (record, token, hash) = try newKey(name: name, role: role, tenant: tenant)
+        try database.writeBlocking { conn in try Self.insert(record, hash: hash, conn) }
+        state.withLock { $0.entries[record.id] = Entry(record: record, hash: hash) }
+        return (record, token)
+    }
+
+    private func newKey(name: String, role: Role, tenant: String) throws -> (APIKeyRecord, APIKeyToken, [UInt8]) {
         try Self.validate(name: name, tenant: tenant)
         let token = APIKeyToken.generate()
         let record = APIKeyRecord(
             id: token.id, name: name, role: role, tenant: tenant, createdAt: Timestamp.now(), revokedAt: nil,
             lastUsedAt: nil)
-        let hash = hash(token.secret)
-        try database.writeBlocking { conn in try Self.insert(record, hash: hash, conn) }
-        state.withLock { $0.entries[record.id] = Entry(record: record, hash: hash) }
-        return (record, token)
+        return (record, token, hash(token.secret))
     }
 
     private static func insert(_ record: APIKeyRecord, hash: [UInt8], _ conn: Connection) throws {
