@@ -95,6 +95,7 @@ enum ServeCommand: BatonCommand {
         let services = CoordinatorServices(
             database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
             vault: vault, metrics: metrics, node: NodeIdentity.current(), config: config, dataDir: dataDir,
+            rateLimiter: RateLimiter(limits: rateLimits(config)),
             accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
         let server = HTTPServer(configuration: configuration, responder: router, log: Log.write)
@@ -132,5 +133,14 @@ enum ServeCommand: BatonCommand {
         try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")
+    }
+
+    /// Token bucket sizes from `server.rate_limits`.
+    static func rateLimits(_ config: ConfigStore) -> RateLimiter.Limits {
+        var perMinute: [String: Int] = [:]
+        for routeClass in ["read", "write", "webhook"] {
+            perMinute[routeClass] = config.value("server.rate_limits.\(routeClass)")?.intValue.map(Int.init)
+        }
+        return RateLimiter.Limits(perMinute: perMinute)
     }
 }

@@ -63,4 +63,26 @@ import Testing
         #expect(await baton.waitForPort() != nil)
         #expect(await baton.stop() == 0)
     }
+
+    @Test func rateLimitsComeFromConfiguration() async throws {
+        let dir = Self.dataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let baton = try RunningBaton(
+            ["serve", "--port", "0", "--data-dir", dir, "--no-access-log"],
+            environment: ["BATON_SERVER__RATE_LIMITS__READ": "2"])
+        let port = try #require(await baton.waitForPort())
+        let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let client = HTTPClient()
+        var statuses: [Int] = []
+        for _ in 0..<3 {
+            let r = try await client.execute(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port)/api/v1/runtime", headers: ["Authorization": "Bearer \(key)"]))
+            statuses.append(r.status)
+        }
+        client.shutdown()
+        #expect(statuses == [200, 200, 429])
+        #expect(await baton.stop() == 0)
+    }
 }

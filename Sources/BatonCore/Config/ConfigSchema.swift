@@ -61,6 +61,13 @@ public enum ConfigSchema {
                         "header_timeout_s": integer(10, 1, 600, "Seconds a client may take to send its headers."),
                         "idle_timeout_s": integer(60, 1, 3600, "Seconds an idle keep-alive connection is kept."),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
+                        "rate_limits": object(
+                            "Requests per minute before 429 (token buckets, read at start).",
+                            [
+                                "read": integer(1200, 1, 1_000_000, "GET/HEAD/OPTIONS per API key."),
+                                "write": integer(300, 1, 1_000_000, "Other methods per API key."),
+                                "webhook": integer(600, 1, 1_000_000, "POST /webhooks/linear per source address."),
+                            ]),
                     ]),
                 "storage": object(
                     "Where state is kept.",

@@ -12,6 +12,7 @@ import Testing
         #expect(d.value(at: ["server", "max_header_bytes"]) == 16384)
         #expect(d.value(at: ["server", "public_metrics"]) == false)
         #expect(d.value(at: ["storage", "data_dir"]) == ".baton")
+        #expect(d.value(at: ["server", "rate_limits"]) == ["read": 1200, "write": 300, "webhook": 600])
         #expect(d.value(at: ["tracker", "kind"]) == "local")
         #expect(d.value(at: ["tracker", "api_key"]) == "$secret:linear_api_key")
         #expect(d.value(at: ["tracker", "active_states"]) == ["Todo", "In Progress"])
