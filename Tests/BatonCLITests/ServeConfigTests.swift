@@ -22,6 +22,12 @@ import Testing
                 headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
                 body: Array(#"{"server":{"public_metrics":true},"agent":{"max_turns":42}}"#.utf8)))
         #expect(put.status == 200)
+        let secret = try await client.execute(
+            HTTPClientRequest(
+                method: .post, url: "http://127.0.0.1:\(port)/api/v1/secrets/linear_api_key",
+                headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+                body: Array(#"{"value":"lin_api_restart"}"#.utf8)))
+        #expect(secret.status == 204)
         #expect(await first.stop() == 0)
 
         let second = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
@@ -32,6 +38,9 @@ import Testing
             HTTPClientRequest(
                 url: "http://127.0.0.1:\(port2)/api/v1/config", headers: ["Authorization": "Bearer \(key)"]))
         #expect(config.text.contains("\"max_turns\": 42"))
+        let secrets = try await client.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port2)/api/v1/secrets", headers: ["Authorization": "Bearer \(key)"]))
+        #expect(secrets.text.contains("\"name\":\"linear_api_key\""))
         #expect(await second.stop() == 0)
     }
 

@@ -30,6 +30,16 @@ public enum ConfigSchema {
         if let choices { s["enum"] = .array(choices.map(JSONValue.string)) }
         return .object(s)
     }
+    /// A credential: only a `$secret:NAME` reference is accepted, so no secret value is ever kept
+    /// in a config file, the overlay, an API answer or the audit log.
+    static func secretReference(_ value: String?, _ description: String) -> JSONValue {
+        var s: [String: JSONValue] = [
+            "type": "string", "x-secret": true, "description": .string(description + " Must be a $secret:NAME reference."),
+        ]
+        if let value { s["default"] = .string(value) }
+        return .object(s)
+    }
+
     static func boolean(_ value: Bool, _ description: String) -> JSONValue {
         ["type": "boolean", "default": .bool(value), "description": .string(description)]
     }
@@ -79,7 +89,7 @@ public enum ConfigSchema {
                             "local", "local keeps issues without polling; linear also polls and writes back.",
                             oneOf: ["local", "linear"]),
                         "endpoint": string("https://api.linear.app/graphql", "Linear's GraphQL endpoint."),
-                        "api_key": string("$secret:linear_api_key", "Linear API key, normally a $secret: reference."),
+                        "api_key": secretReference("$secret:linear_api_key", "Linear API key."),
                         "team_key": string(nil, "Linear team key to poll, e.g. ENG."),
                         "project_slug": string(nil, "Only issues of this Linear project."),
                         "assignee": string(nil, "Only issues assigned to this user."),
@@ -97,10 +107,8 @@ public enum ConfigSchema {
                         "linear": object(
                             "Linear webhooks.",
                             [
-                                "secret": string(
-                                    "$secret:linear_webhook_secret", "Signing secret, normally a $secret: reference."),
-                                "previous_secret": string(
-                                    nil, "The previous signing secret, accepted during rotation."),
+                                "secret": secretReference("$secret:linear_webhook_secret", "Signing secret."),
+                                "previous_secret": secretReference(nil, "The previous signing secret, accepted during rotation."),
                                 "max_age_ms": integer(
                                     60000, 1000, 3_600_000, "Oldest (or newest) webhookTimestamp accepted."),
                                 "rate_limit_per_min": integer(
@@ -133,7 +141,7 @@ public enum ConfigSchema {
                         [
                             "kind": string(nil, "What speaks to it.", oneOf: providerKinds),
                             "base_url": string(nil, "Endpoint for HTTP providers."),
-                            "api_key": string(nil, "API key, normally a $secret: reference."),
+                            "api_key": secretReference(nil, "API key."),
                             "command": string(nil, "Command line for command-style providers."),
                             "models": strings([], "Models it offers."),
                             "pricing": map(

@@ -37,6 +37,10 @@ public enum ConfigValidator {
         if let maximum = schema["maximum"]?.doubleValue, let n = value.doubleValue, n > maximum {
             fail("must be at most \(schema["maximum"]!.text)")
         }
+        if case .string(let s) = value, schema["x-secret"] == .bool(true), !SecretReference.isValid(s) {
+            // The value itself is never repeated back.
+            fail("must be a $secret:NAME reference, not a secret value; store the value with POST /api/v1/secrets/NAME")
+        }
         if case .string(let s) = value, let max = schema["maxLength"]?.intValue, s.utf8.count > max {
             fail("must be at most \(max) bytes")
         }
@@ -105,5 +109,11 @@ extension JSONValue {
             let inner = fields[key]!.leafPaths
             return inner.isEmpty ? [key] : inner.map { key + "." + $0 }
         }
+    }
+}
+
+enum SecretReference {
+    static func isValid(_ text: String) -> Bool {
+        text.hasPrefix("$secret:") && SecretVault.isValidName(String(text.dropFirst("$secret:".count)))
     }
 }

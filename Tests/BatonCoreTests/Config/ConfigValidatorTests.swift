@@ -34,4 +34,11 @@ import Testing
         let doc = try JSONParser.parse(#"{"providers":{"a/b~c":{"kind":1}}}"#)
         #expect(ConfigValidator.validate(doc).first?.pointer == "/providers/a~1b~0c/kind")
     }
+
+    @Test func credentialsMustBeSecretReferences() throws {
+        let doc = try JSONParser.parse(#"{"tracker":{"api_key":"lin_api_RAW"},"providers":{"o":{"api_key":"$secret:openai"}}}"#)
+        let issues = ConfigValidator.validate(doc)
+        #expect(issues.map(\.pointer) == ["/tracker/api_key"])
+        #expect(!issues[0].message.contains("lin_api_RAW"))
+    }
 }
