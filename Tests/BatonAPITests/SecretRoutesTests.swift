@@ -91,13 +91,16 @@ import Testing
         await call(.get, "/api/v1/secrets")
         await call(.post, "/api/v1/secrets/bad%20name", #"{"value":"\#(plaintext)"}"#)
         await call(.post, "/api/v1/secrets/other", #"{"value":"\#(plaintext)","x":1}"#)
-        await call(.put, "/api/v1/config/overlay", #"{"providers":{"openai":{"kind":"openai","api_key":"$secret:openai_key"}}}"#)
+        await call(
+            .put, "/api/v1/config/overlay",
+            #"{"providers":{"openai":{"kind":"openai","api_key":"$secret:openai_key"}}}"#)
         await call(.get, "/api/v1/config")
         await call(.get, "/api/v1/config/overlay")
         await call(.get, "/api/v1/config/schema")
         await call(.delete, "/api/v1/config/overlay/providers.openai.api_key")
         // Pasting the value itself into a key field is refused by nobody, but the audit redacts it.
-        await call(.put, "/api/v1/config/overlay", #"{"providers":{"openai":{"kind":"openai","api_key":"\#(plaintext)"}}}"#)
+        await call(
+            .put, "/api/v1/config/overlay", #"{"providers":{"openai":{"kind":"openai","api_key":"\#(plaintext)"}}}"#)
         await call(.put, "/api/v1/config/overlay", "{}")
         await call(.get, "/api/v1/runtime")
         await call(.get, "/api/v1/audit")

@@ -41,7 +41,8 @@ enum BatonBinary {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        // The child may exit without reading (a usage error): a closed pipe is not a test failure.
+        if let input { try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
         try? stdin.fileHandleForWriting.close()
         // Drain both pipes while it runs so a chatty child cannot block on a full pipe.
         let outData = Mutexed<Data>(Data())

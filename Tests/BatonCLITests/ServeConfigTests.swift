@@ -39,7 +39,8 @@ import Testing
                 url: "http://127.0.0.1:\(port2)/api/v1/config", headers: ["Authorization": "Bearer \(key)"]))
         #expect(config.text.contains("\"max_turns\": 42"))
         let secrets = try await client.execute(
-            HTTPClientRequest(url: "http://127.0.0.1:\(port2)/api/v1/secrets", headers: ["Authorization": "Bearer \(key)"]))
+            HTTPClientRequest(
+                url: "http://127.0.0.1:\(port2)/api/v1/secrets", headers: ["Authorization": "Bearer \(key)"]))
         #expect(secrets.text.contains("\"name\":\"linear_api_key\""))
         #expect(await second.stop() == 0)
     }

@@ -62,7 +62,7 @@ import Testing
                     process.standardOutput = output
                     process.standardError = output
                     try process.run()
-                    stdin.fileHandleForWriting.write(Data(input.utf8))
+                    try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                     try stdin.fileHandleForWriting.close()
                     let data = output.fileHandleForReading.readDataToEndOfFile()
                     process.waitUntilExit()

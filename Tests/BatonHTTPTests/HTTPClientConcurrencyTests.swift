@@ -58,6 +58,8 @@ import Testing
             }
         }
         #expect(elapsed < .milliseconds(1500))
-        #expect(try #require(pingDelay) < .milliseconds(100))
+        // Transfers that held a pool thread would delay the ping by their full 500 ms; other suites
+        // running in parallel can delay it a little, so the bound sits well between the two.
+        #expect(try #require(pingDelay) < .milliseconds(350))
     }
 }

@@ -12,10 +12,12 @@ import Testing
     static func withStore(_ body: (Database, KeyStore, TemporaryDirectory) async throws -> Void) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let db = try EventBusTests.openDatabase(dir)
+        let db = try await offPool { try EventBusTests.openDatabase(dir) }
         do {
-            let key = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
-            try await body(db, try KeyStore(database: db, hashingKey: key), dir)
+            let keys = try await offPool {
+                try KeyStore(database: db, hashingKey: KeyStore.loadHashingKey(dataDir: dir.path, database: db))
+            }
+            try await body(db, keys, dir)
         } catch {
             await db.close()
             throw error

@@ -36,7 +36,8 @@ import Testing
     }
 
     @Test func credentialsMustBeSecretReferences() throws {
-        let doc = try JSONParser.parse(#"{"tracker":{"api_key":"lin_api_RAW"},"providers":{"o":{"api_key":"$secret:openai"}}}"#)
+        let doc = try JSONParser.parse(
+            #"{"tracker":{"api_key":"lin_api_RAW"},"providers":{"o":{"api_key":"$secret:openai"}}}"#)
         let issues = ConfigValidator.validate(doc)
         #expect(issues.map(\.pointer) == ["/tracker/api_key"])
         #expect(!issues[0].message.contains("lin_api_RAW"))

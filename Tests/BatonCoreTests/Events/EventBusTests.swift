@@ -17,9 +17,10 @@ import Testing
     ) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let db = try openDatabase(dir)
+        // Opening and migrating block on fsync: keep that off the two cooperative threads.
+        let db = try await offPool { try openDatabase(dir) }
         do {
-            try await body(db, try EventBus(database: db, replayCapacity: replayCapacity))
+            try await body(db, try await offPool { try EventBus(database: db, replayCapacity: replayCapacity) })
         } catch {
             await db.close()
             throw error

@@ -12,9 +12,9 @@ import Testing
     static func withVault(_ body: (Database, SecretVault, TemporaryDirectory) async throws -> Void) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let db = try EventBusTests.openDatabase(dir)
+        let db = try await offPool { try EventBusTests.openDatabase(dir) }
         do {
-            try await body(db, try SecretVault.open(dataDir: dir.path, database: db), dir)
+            try await body(db, try await offPool { try SecretVault.open(dataDir: dir.path, database: db) }, dir)
         } catch {
             await db.close()
             throw error
