@@ -19,6 +19,21 @@ enum DataDirectory {
         }
     }
 
+    /// Opens and migrates the database of `dir`, runs `body`, and closes it whatever happens:
+    /// the shape of every command that works on a data directory while the server may be stopped.
+    static func withMigratedDatabase<T>(_ dir: String, _ body: (Database) async throws -> T) async throws -> T {
+        let database = try openDatabase(at: dir)
+        do {
+            _ = try await database.migrate(BatonMigrations.all())
+            let result = try await body(database)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
     /// The API key store, with its hashing key from `<dir>/keyhash.key`.
     static func openKeyStore(_ dir: String, database: Database) throws -> KeyStore {
         try KeyStore(database: database, hashingKey: KeyStore.loadHashingKey(dataDir: dir, database: database))

@@ -78,15 +78,9 @@ enum KeysCommand: BatonCommand {
     }
 
     private static func withKeys(_ dataDir: String, _ body: (KeyStore) async throws -> Void) async throws {
-        let database = try DataDirectory.openDatabase(at: dataDir)
-        do {
-            _ = try await database.migrate(BatonMigrations.all())
+        try await DataDirectory.withMigratedDatabase(dataDir) { database in
             try await body(try DataDirectory.openKeyStore(dataDir, database: database))
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {

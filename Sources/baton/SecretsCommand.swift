@@ -72,36 +72,33 @@ enum SecretsCommand: BatonCommand {
             }
         case "rotate-master":
             guard arguments.isEmpty else { throw UsageError("secrets rotate-master takes no arguments") }
-            let database = try DataDirectory.openDatabase(at: dataDir)
             do {
-                _ = try await database.migrate(BatonMigrations.all())
-                let (count, environmentKey) = try SecretVault.rotateMaster(dataDir: dataDir, database: database)
-                print("re-encrypted \(count) secrets under a new master key")
-                if let environmentKey {
-                    print("set \(MasterKey.environmentVariable) to this new key before the next start:")
-                    print(environmentKey)
+                try await DataDirectory.withMigratedDatabase(dataDir) { database in
+                    let (count, environmentKey) = try SecretVault.rotateMaster(dataDir: dataDir, database: database)
+                    print("re-encrypted \(count) secrets under a new master key")
+                    if let environmentKey {
+                        print("set \(MasterKey.environmentVariable) to this new key before the next start:")
+                        print(environmentKey)
+                    }
                 }
             } catch {
-                await database.close()
                 throw RuntimeError("rotation failed, nothing changed: \(error)")
             }
-            await database.close()
         default:
             throw UsageError("unknown secrets action '\(action)'; use set, list, delete or rotate-master")
         }
     }
 
     private static func withVault(_ dataDir: String, _ body: (SecretVault) async throws -> Void) async throws {
-        let database = try DataDirectory.openDatabase(at: dataDir)
         do {
-            _ = try await database.migrate(BatonMigrations.all())
-            try await body(try SecretVault.open(dataDir: dataDir, database: database))
+            try await DataDirectory.withMigratedDatabase(dataDir) { database in
+                try await body(try SecretVault.open(dataDir: dataDir, database: database))
+            }
+        } catch let error as RuntimeError {
+            throw error
         } catch {
-            await database.close()
-            if error is RuntimeError { throw error }
             throw RuntimeError("\(error)")
         }
-        await database.close()
     }
 
     private static func readStandardInput(limit: Int) throws -> String {
