@@ -34,7 +34,8 @@ public enum ConfigSchema {
     /// in a config file, the overlay, an API answer or the audit log.
     static func secretReference(_ value: String?, _ description: String) -> JSONValue {
         var s: [String: JSONValue] = [
-            "type": "string", "x-secret": true, "description": .string(description + " Must be a $secret:NAME reference."),
+            "type": "string", "x-secret": true,
+            "description": .string(description + " Must be a $secret:NAME reference."),
         ]
         if let value { s["default"] = .string(value) }
         return .object(s)
@@ -108,7 +109,8 @@ public enum ConfigSchema {
                             "Linear webhooks.",
                             [
                                 "secret": secretReference("$secret:linear_webhook_secret", "Signing secret."),
-                                "previous_secret": secretReference(nil, "The previous signing secret, accepted during rotation."),
+                                "previous_secret": secretReference(
+                                    nil, "The previous signing secret, accepted during rotation."),
                                 "max_age_ms": integer(
                                     60000, 1000, 3_600_000, "Oldest (or newest) webhookTimestamp accepted."),
                                 "rate_limit_per_min": integer(
@@ -188,6 +190,12 @@ public enum ConfigSchema {
                                     "repo": string(nil, "Repository name."),
                                     "base_branch": string(nil, "Branch to start from."),
                                 ]), "Rules matching issues to repositories, first match wins."),
+                    ]),
+                "jobs": object(
+                    "Limits on job requests.",
+                    [
+                        "max_prompt_bytes": integer(
+                            262_144, 1, 16_777_216, "Largest prompt plus input a job may carry, in bytes.")
                     ]),
                 "router": object(
                     "Choosing a worker for each job.",

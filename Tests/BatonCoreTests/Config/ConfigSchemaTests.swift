@@ -25,6 +25,7 @@ import Testing
         #expect(d.value(at: ["router", "weights", "headroom"]) == 35)
         #expect(d.value(at: ["router", "weights", "stickiness"]) == 5)
         #expect(d.value(at: ["budget", "on_exceed_level"]) == 2)
+        #expect(d.value(at: ["jobs", "max_prompt_bytes"]) == 262_144)
         #expect(d.value(at: ["local_workers", "tags"]) == "local")
         #expect(d.value(at: ["agent", "model"]) == nil)
         #expect(ConfigValidator.validate(d).isEmpty)
@@ -32,7 +33,8 @@ import Testing
 
     @Test func everySectionAndKeyIsDescribed() {
         let sections = [
-            "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "router", "budget",
+            "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "jobs", "router",
+            "budget",
             "local_workers",
         ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))

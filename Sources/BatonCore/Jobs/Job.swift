@@ -1,0 +1,187 @@
+import BatonJSON
+import BatonStore
+
+public enum JobStatus: String, Sendable, CaseIterable {
+    case pending, assigned, running, completed, failed, cancelled
+
+    /// Finished jobs never change again (except through an explicit retry).
+    public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+}
+
+public enum JobPriority: String, Sendable, CaseIterable, Comparable {
+    case low, normal, high
+
+    var rank: Int {
+        switch self {
+        case .low: 0
+        case .normal: 1
+        case .high: 2
+        }
+    }
+
+    public static func < (a: JobPriority, b: JobPriority) -> Bool { a.rank < b.rank }
+}
+
+public enum JobTier: String, Sendable, CaseIterable {
+    case low, medium, high
+
+    var rank: Int {
+        switch self {
+        case .low: 0
+        case .medium: 1
+        case .high: 2
+        }
+    }
+}
+
+/// A job as stored: one unit of agent or LLM work, carried out by one worker at a time.
+public struct Job: Sendable, Equatable {
+    public var id: Int64
+    public var tenant: String
+    public var status: JobStatus
+    public var prompt: String
+    public var input: String?
+    public var provider: String
+    public var model: String?
+    public var priority: JobPriority
+    public var tier: JobTier
+    public var tags: [String]
+    public var worker: String?
+    public var attempt: Int
+    public var issue: String?
+    public var createdAt: String
+    public var updatedAt: String
+    public var assignedAt: String?
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var result: String?
+    public var error: String?
+    public var progress: String?
+    public var tokensInput: Int64
+    public var tokensOutput: Int64
+    public var costUSD: Double?
+    /// JSON object text explaining the last routing decision.
+    public var routing: String?
+    public var leaseToken: String?
+    public var leaseExpiresMs: Int64?
+    public var cancelRequested: Bool
+
+    /// The job as the API shows it. The lease token is never shown here: only the lease answer
+    /// carries it, to the worker that holds it.
+    public var json: JSONValue {
+        var out: [String: JSONValue] = [
+            "id": .int(id), "status": .string(status.rawValue), "prompt": .string(prompt),
+            "input": input.map(JSONValue.string) ?? .null, "provider": .string(provider),
+            "model": model.map(JSONValue.string) ?? .null, "priority": .string(priority.rawValue),
+            "tier": .string(tier.rawValue), "tags": .array(tags.map(JSONValue.string)),
+            "worker": worker.map(JSONValue.string) ?? .null, "attempt": .int(Int64(attempt)),
+            "issue": issue.map(JSONValue.string) ?? .null, "created_at": .string(createdAt),
+            "updated_at": .string(updatedAt), "assigned_at": assignedAt.map(JSONValue.string) ?? .null,
+            "started_at": startedAt.map(JSONValue.string) ?? .null,
+            "finished_at": finishedAt.map(JSONValue.string) ?? .null,
+            "result": result.map(JSONValue.string) ?? .null, "error": error.map(JSONValue.string) ?? .null,
+            "tokens": ["input": .int(tokensInput), "output": .int(tokensOutput)],
+            "cost_usd": costUSD.map(JSONValue.double) ?? .null,
+            "routing": routing.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
+            "progress": progress.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
+        ]
+        out["cancel_requested"] = .bool(cancelRequested)
+        return .object(out)
+    }
+
+    static let columns = """
+        id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
+        created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
+        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested
+        """
+
+    init(row: Row) {
+        id = row.int64(0) ?? 0
+        tenant = row.string(1) ?? ""
+        status = JobStatus(rawValue: row.string(2) ?? "") ?? .failed
+        prompt = row.string(3) ?? ""
+        input = row.string(4)
+        provider = row.string(5) ?? ""
+        model = row.string(6)
+        priority = JobPriority(rawValue: row.string(7) ?? "") ?? .normal
+        tier = JobTier(rawValue: row.string(8) ?? "") ?? .medium
+        tags = Job.decodeStrings(row.string(9))
+        worker = row.string(10)
+        attempt = row.int(11) ?? 1
+        issue = row.string(12)
+        createdAt = row.string(13) ?? ""
+        updatedAt = row.string(14) ?? ""
+        assignedAt = row.string(15)
+        startedAt = row.string(16)
+        finishedAt = row.string(17)
+        result = row.string(18)
+        error = row.string(19)
+        progress = row.string(20)
+        tokensInput = row.int64(21) ?? 0
+        tokensOutput = row.int64(22) ?? 0
+        costUSD = row.double(23)
+        routing = row.string(24)
+        leaseToken = row.string(25)
+        leaseExpiresMs = row.int64(26)
+        cancelRequested = (row.int(27) ?? 0) != 0
+    }
+
+    static func decodeStrings(_ text: String?) -> [String] {
+        guard let text, let value = try? JSONParser.parse(Array(text.utf8)), let items = value.arrayValue else {
+            return []
+        }
+        return items.compactMap(\.stringValue)
+    }
+
+    static func encodeStrings(_ items: [String]) -> String { JSONValue.array(items.map(JSONValue.string)).text }
+
+    /// Reads one job of `tenant` (nil when it does not exist there).
+    public static func load(id: Int64, tenant: String, from conn: Connection) throws -> Job? {
+        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1 AND tenant = ?2", [.integer(id), .text(tenant)])
+            .map(Job.init(row:))
+    }
+
+    static func load(id: Int64, from conn: Connection) throws -> Job? {
+        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1", [.integer(id)]).map(Job.init(row:))
+    }
+
+    /// A page of `tenant`'s jobs, newest first, with the total matching count.
+    public static func list(
+        tenant: String, status: JobStatus?, provider: String?, worker: String? = nil, limit: Int, offset: Int,
+        from conn: Connection
+    ) throws -> (jobs: [Job], total: Int) {
+        var conditions = ["tenant = ?1"]
+        var bindings: [SQLValue] = [.text(tenant)]
+        if let status {
+            bindings.append(.text(status.rawValue))
+            conditions.append("status = ?\(bindings.count)")
+        }
+        if let provider {
+            bindings.append(.text(provider))
+            conditions.append("provider = ?\(bindings.count)")
+        }
+        if let worker {
+            bindings.append(.text(worker))
+            conditions.append("worker = ?\(bindings.count)")
+        }
+        let clause = conditions.joined(separator: " AND ")
+        let total = try conn.scalar("SELECT count(*) FROM jobs WHERE \(clause)", bindings)?.intValue ?? 0
+        let rows = try conn.query(
+            "SELECT \(columns) FROM jobs WHERE \(clause) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)", bindings)
+        return (rows.map(Job.init(row:)), total)
+    }
+}
+
+extension Job {
+    static func decodeModels(_ text: String?) -> [WorkerModel] {
+        guard let text, let value = try? JSONParser.parse(Array(text.utf8)), let items = value.arrayValue else {
+            return []
+        }
+        return items.compactMap { item in
+            guard let name = item["name"]?.stringValue else { return nil }
+            return WorkerModel(name: name, score: item["score"]?.doubleValue, fit: item["fit"]?.stringValue)
+        }
+    }
+
+    static func encodeModels(_ models: [WorkerModel]) -> String { JSONValue.array(models.map(\.json)).text }
+}

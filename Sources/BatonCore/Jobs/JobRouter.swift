@@ -1,0 +1,262 @@
+import BatonJSON
+
+/// Score weights from `router.weights`; the score is normalised so it stays 0–100 whatever they sum to.
+public struct RouterWeights: Sendable, Equatable {
+    public var headroom: Double = 35
+    public var tier: Double = 20
+    public var specialisation: Double = 15
+    public var modelFit: Double = 15
+    public var reliability: Double = 10
+    public var stickiness: Double = 5
+
+    public init() {}
+
+    public init(config: JSONValue?) {
+        func read(_ key: String, _ fallback: Double) -> Double { config?[key]?.doubleValue ?? fallback }
+        headroom = read("headroom", 35)
+        tier = read("tier", 20)
+        specialisation = read("specialisation", 15)
+        modelFit = read("model_fit", 15)
+        reliability = read("reliability", 10)
+        stickiness = read("stickiness", 5)
+    }
+
+    var total: Double { headroom + tier + specialisation + modelFit + reliability + stickiness }
+}
+
+/// What the router needs to know about a worker, as the dispatcher keeps it in memory.
+public struct WorkerEntry: Sendable, Equatable {
+    public var instance: String
+    public var report: PresenceReport
+    public var tagSet: Set<String>
+    public var tier: JobTier
+    public var paused: Bool
+    public var lastHeartbeatMs: Int64
+    public var firstSeenAt: String
+    /// Jobs Baton has assigned it that are not finished (assigned or running).
+    public var active: Int
+    public var completed: Int
+    public var failed: Int
+    /// Whether the last sweep saw it online (so `worker.online`/`worker.offline` fire once per change).
+    public var online: Bool
+
+    public init(
+        report: PresenceReport, paused: Bool = false, lastHeartbeatMs: Int64, firstSeenAt: String, active: Int = 0,
+        completed: Int = 0, failed: Int = 0, online: Bool = true
+    ) {
+        instance = report.instance
+        self.report = report
+        tagSet = Set(report.tags)
+        tier = WorkerEntry.tier(of: report.tags)
+        self.paused = paused
+        self.lastHeartbeatMs = lastHeartbeatMs
+        self.firstSeenAt = firstSeenAt
+        self.active = active
+        self.completed = completed
+        self.failed = failed
+        self.online = online
+    }
+
+    mutating func update(_ report: PresenceReport) {
+        self.report = report
+        tagSet = Set(report.tags)
+        tier = WorkerEntry.tier(of: report.tags)
+    }
+
+    /// A worker's tier comes from its tags: `economy`, `low` or `tier:low` → low; `premium`, `high`
+    /// or `tier:high` → high; anything else is medium.
+    public static func tier(of tags: [String]) -> JobTier {
+        for tag in tags {
+            switch tag {
+            case "economy", "low", "tier:low": return .low
+            case "premium", "high", "tier:high": return .high
+            default: continue
+            }
+        }
+        return .medium
+    }
+
+    public func isOnline(now: Int64, staleAfterMs: Int64) -> Bool {
+        report.status != .offline && now - lastHeartbeatMs < staleAfterMs
+    }
+}
+
+/// Why a worker could not take a job.
+public enum Rejection: String, Sendable, CaseIterable {
+    case offline, paused, provider, tags, capacity, model
+
+    public var sentence: String {
+        switch self {
+        case .offline: "offline (no recent heartbeat)"
+        case .paused: "paused"
+        case .provider: "does not serve the job's provider"
+        case .tags: "lacks some of the job's tags"
+        case .capacity: "at capacity"
+        case .model: "cannot run the job's model"
+        }
+    }
+}
+
+/// What one job asks of a worker.
+public struct RoutingRequest: Sendable {
+    public var provider: String
+    public var model: String?
+    public var tier: JobTier
+    public var tags: [String]
+    /// The worker that ran this job's issue last, whose workspace is warm.
+    public var previousWorker: String?
+
+    public init(provider: String, model: String?, tier: JobTier, tags: [String], previousWorker: String? = nil) {
+        self.provider = provider
+        self.model = model
+        self.tier = tier
+        self.tags = tags
+        self.previousWorker = previousWorker
+    }
+}
+
+/// The router's choice and its reasons: stored on the job as `routing`.
+public struct RoutingDecision: Sendable, Equatable {
+    public static let listedRejections = 50
+
+    public var winner: String?
+    public var score: Double
+    /// Weighted points per component, summing to `score`.
+    public var components: [String: Double]
+    public var candidates: Int
+    public var eligible: Int
+    /// The first `listedRejections` rejected workers (by name) and why.
+    public var rejected: [(worker: String, reason: Rejection)]
+    public var rejectedByReason: [Rejection: Int]
+
+    public static func == (a: RoutingDecision, b: RoutingDecision) -> Bool {
+        a.winner == b.winner && a.score == b.score && a.components == b.components && a.candidates == b.candidates
+            && a.eligible == b.eligible && a.rejected.map(\.worker) == b.rejected.map(\.worker)
+            && a.rejected.map(\.reason) == b.rejected.map(\.reason) && a.rejectedByReason == b.rejectedByReason
+    }
+
+    public var rejectedTotal: Int { rejectedByReason.values.reduce(0, +) }
+
+    public func json(decidedAt: String) -> JSONValue {
+        var counts: [String: JSONValue] = [:]
+        for (reason, n) in rejectedByReason { counts[reason.rawValue] = .int(Int64(n)) }
+        return [
+            "worker": winner.map(JSONValue.string) ?? .null, "score": .double(RoutingDecision.round(score)),
+            "components": .object(components.mapValues { .double(RoutingDecision.round($0)) }),
+            "candidates": .int(Int64(candidates)), "eligible": .int(Int64(eligible)),
+            "rejected": .array(
+                rejected.map { ["worker": .string($0.worker), "reason": .string($0.reason.rawValue)] }),
+            "rejected_total": .int(Int64(rejectedTotal)), "rejected_by_reason": .object(counts),
+            "decided_at": .string(decidedAt),
+        ]
+    }
+
+    /// Rejections as `details` of a 503: worker name → reason sentence.
+    public var rejectionDetails: [String: String] {
+        var out: [String: String] = [:]
+        for (worker, reason) in rejected { out[worker] = reason.sentence }
+        return out
+    }
+
+    static func round(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
+
+/// Picks the best worker for a job: pure, so it is tested without a server and benchmarked alone.
+public enum JobRouter {
+    /// Eligible workers are online, not paused, serve the provider, carry every job tag, have a
+    /// free slot, and (when they list models) can run the job's model. The highest score wins;
+    /// ties go to the lower load, then the name that sorts first.
+    public static func route<Workers: Sequence<WorkerEntry>>(
+        _ request: RoutingRequest, among workers: Workers, weights: RouterWeights, now: Int64, staleAfterMs: Int64
+    ) -> RoutingDecision {
+        var decision = RoutingDecision(
+            winner: nil, score: 0, components: [:], candidates: 0, eligible: 0, rejected: [], rejectedByReason: [:])
+        var best: (score: Double, active: Int, name: String)?
+        var bestWorker: WorkerEntry?
+        let total = weights.total > 0 ? weights.total : 1
+        for worker in workers {
+            decision.candidates += 1
+            if let reason = rejection(of: worker, for: request, now: now, staleAfterMs: staleAfterMs) {
+                decision.rejectedByReason[reason, default: 0] += 1
+                if decision.rejected.count < RoutingDecision.listedRejections {
+                    decision.rejected.append((worker.instance, reason))
+                }
+                continue
+            }
+            decision.eligible += 1
+            let score = weightedSum(worker, request, weights) * 100 / total
+            let key = (score: score, active: worker.active, name: worker.instance)
+            if let current = best {
+                let better =
+                    key.score > current.score
+                    || (key.score == current.score
+                        && (key.active < current.active || (key.active == current.active && key.name < current.name)))
+                if !better { continue }
+            }
+            best = key
+            bestWorker = worker
+        }
+        // The list of rejections is in name order so the explanation reads the same every time.
+        decision.rejected.sort { $0.worker < $1.worker }
+        if let winner = bestWorker, let best {
+            decision.winner = winner.instance
+            decision.score = best.score
+            decision.components = components(winner, request, weights).mapValues { $0 * 100 / total }
+        }
+        return decision
+    }
+
+    public static func rejection(of worker: WorkerEntry, for request: RoutingRequest, now: Int64, staleAfterMs: Int64)
+        -> Rejection?
+    {
+        if !worker.isOnline(now: now, staleAfterMs: staleAfterMs) { return .offline }
+        if worker.paused { return .paused }
+        if worker.report.provider != request.provider && !worker.report.providers.contains(request.provider) {
+            return .provider
+        }
+        for tag in request.tags where !worker.tagSet.contains(tag) { return .tags }
+        if worker.active >= worker.report.capacity { return .capacity }
+        if let model = request.model, !worker.report.models.isEmpty {
+            guard let entry = worker.report.models.first(where: { $0.name == model }), entry.runnable else {
+                return .model
+            }
+        }
+        return nil
+    }
+
+    /// Each component in 0…1, multiplied by its weight.
+    static func components(_ worker: WorkerEntry, _ request: RoutingRequest, _ w: RouterWeights) -> [String: Double] {
+        let c = raw(worker, request)
+        return [
+            "headroom": c.headroom * w.headroom, "tier": c.tier * w.tier,
+            "specialisation": c.specialisation * w.specialisation, "model_fit": c.modelFit * w.modelFit,
+            "reliability": c.reliability * w.reliability, "stickiness": c.stickiness * w.stickiness,
+        ]
+    }
+
+    static func weightedSum(_ worker: WorkerEntry, _ request: RoutingRequest, _ w: RouterWeights) -> Double {
+        let c = raw(worker, request)
+        return c.headroom * w.headroom + c.tier * w.tier + c.specialisation * w.specialisation + c.modelFit
+            * w.modelFit + c.reliability * w.reliability + c.stickiness * w.stickiness
+    }
+
+    static func raw(_ worker: WorkerEntry, _ request: RoutingRequest) -> (
+        headroom: Double, tier: Double, specialisation: Double, modelFit: Double, reliability: Double,
+        stickiness: Double
+    ) {
+        let capacity = Double(max(1, worker.report.capacity))
+        let headroom = max(0, capacity - Double(worker.active)) / capacity
+        let tier = 1 - Double(abs(request.tier.rank - worker.tier.rank)) / 2
+        // A worker whose tags are just what the job needs is a specialist; a generalist scores less.
+        let specialisation = Double(request.tags.count + 1) / Double(worker.tagSet.count + 1)
+        var modelFit = 0.5
+        if let model = request.model, let entry = worker.report.models.first(where: { $0.name == model }),
+            let score = entry.score
+        {
+            modelFit = score / 100
+        }
+        let reliability = Double(worker.completed + 1) / Double(worker.completed + worker.failed + 2)
+        let stickiness = request.previousWorker == worker.instance ? 1.0 : 0.0
+        return (headroom, tier, min(1, specialisation), modelFit, reliability, stickiness)
+    }
+}
