@@ -26,6 +26,10 @@ public enum CoordinatorRoutes {
         AuditRoutes.register(on: builder, audit: services.audit)
         SecretRoutes.register(on: builder, vault: services.vault)
         ConfigRoutes.register(on: builder, services: services)
+        JobRoutes.register(on: builder, dispatcher: services.dispatcher)
+        WorkerRoutes.register(on: builder, dispatcher: services.dispatcher)
+        KillswitchRoutes.register(on: builder, dispatcher: services.dispatcher)
+        CostRoutes.register(on: builder, dispatcher: services.dispatcher)
         return builder.build()
     }
 }

@@ -13,6 +13,7 @@ public struct CoordinatorServices: Sendable {
     public var dataDir: String
     public var metrics: MetricsRegistry
     public var node: NodeIdentity
+    public var dispatcher: Dispatcher
     /// Whether to write one line per request to `log`.
     public var accessLog: Bool
     /// How often an idle event stream gets a comment line, so proxies and clients see it is alive.
@@ -22,7 +23,7 @@ public struct CoordinatorServices: Sendable {
     public init(
         database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault,
         metrics: MetricsRegistry,
-        node: NodeIdentity,
+        node: NodeIdentity, dispatcher: Dispatcher,
         config: ConfigStore, dataDir: String, rateLimiter: RateLimiter = RateLimiter(),
         accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
         log: @escaping @Sendable (String) -> Void
@@ -37,6 +38,7 @@ public struct CoordinatorServices: Sendable {
         self.rateLimiter = rateLimiter
         self.metrics = metrics
         self.node = node
+        self.dispatcher = dispatcher
         self.accessLog = accessLog
         self.sseHeartbeat = sseHeartbeat
         self.log = log

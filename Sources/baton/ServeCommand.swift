@@ -92,9 +92,20 @@ enum ServeCommand: BatonCommand {
             throw RuntimeError("secrets: \(error)")
         }
         let metrics = MetricsRegistry()
+        let dispatcher: Dispatcher
+        do {
+            dispatcher = try Dispatcher(
+                database: database, events: events, settings: DispatchSettings(config: config.effective),
+                metrics: metrics)
+        } catch {
+            await database.close()
+            throw RuntimeError("jobs: \(error)")
+        }
+        dispatcher.follow(config)
         let services = CoordinatorServices(
             database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
-            vault: vault, metrics: metrics, node: NodeIdentity.current(), config: config, dataDir: dataDir,
+            vault: vault, metrics: metrics, node: NodeIdentity.current(), dispatcher: dispatcher, config: config,
+            dataDir: dataDir,
             rateLimiter: RateLimiter(limits: rateLimits(config)),
             accessLog: !options.has("no-access-log"), log: Log.write)
         let router = CoordinatorRoutes.makeRouter(services)
@@ -125,11 +136,15 @@ enum ServeCommand: BatonCommand {
             }
         }
 
+        // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
+        let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }
+
         let sig = await ShutdownSignal.wait()
         Log.write("received signal \(sig), shutting down")
         _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
         await server.shutdown()
         flusher.cancel()
+        sweeper.cancel()
         try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")

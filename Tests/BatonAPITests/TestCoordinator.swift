@@ -23,6 +23,8 @@ final class TestCoordinator: Sendable {
     /// An admin key of tenant `default`, sent by `request` unless told otherwise.
     let adminKey: String
     let metrics: MetricsRegistry
+    let dispatcher: Dispatcher
+    let clock: ManualClock
     let router: Router
     let logLines = LogLines()
 
@@ -43,12 +45,19 @@ final class TestCoordinator: Sendable {
         config = try ConfigStore(
             file: publicMetrics ? ["server": ["public_metrics": true]] : [:], overlayPath: directory + "/overlay.json")
         metrics = MetricsRegistry()
+        let clock = ManualClock()
+        self.clock = clock
+        dispatcher = try Dispatcher(
+            database: database, events: events, settings: DispatchSettings(config: config.effective),
+            metrics: metrics, clock: DispatchClock { clock.now })
+        dispatcher.follow(config)
         let lines = logLines
         router = CoordinatorRoutes.makeRouter(
             CoordinatorServices(
                 database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
                 vault: vault, metrics: metrics,
-                node: NodeIdentity(name: "test-node", os: "linux"), config: config, dataDir: directory,
+                node: NodeIdentity(name: "test-node", os: "linux"), dispatcher: dispatcher, config: config,
+                dataDir: directory,
                 rateLimiter: rateLimiter, accessLog: true,
                 sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
     }
@@ -120,6 +129,13 @@ final class TestCoordinator: Sendable {
             _ = system("rm -rf '\(directory)'")
         }
     }
+}
+
+/// The dispatcher's clock in tests: starts at the real time and moves only when told.
+final class ManualClock: Sendable {
+    private let ms = Atomic<Int64>(Timestamp.nowMilliseconds())
+    var now: Int64 { ms.load(ordering: .relaxed) }
+    func advance(seconds: Double) { ms.add(Int64(seconds * 1000), ordering: .relaxed) }
 }
 
 final class LogLines: Sendable {

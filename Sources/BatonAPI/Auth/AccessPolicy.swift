@@ -7,36 +7,53 @@ import BatonHTTP
 public struct AccessPolicy: Sendable {
     public enum Requirement: Sendable, Equatable {
         case none
-        case role(Role)
+        /// A key whose role satisfies at least one of these.
+        case anyOf([Role])
+
+        public static func role(_ role: Role) -> Requirement { .anyOf([role]) }
+
+        public func admits(_ role: Role) -> Bool {
+            switch self {
+            case .none: true
+            case .anyOf(let roles): roles.contains { role.satisfies($0) }
+            }
+        }
     }
 
     public static let publicRoutes: Set<String> = ["/health", "/api/v1/openapi.json", "/api/docs", "/webhooks/linear"]
 
     /// Stricter (or looser) requirements by "METHOD /pattern".
-    private let overrides: [String: Role]
+    private let overrides: [String: Requirement]
     /// Read per request, so `server.public_metrics` changes through the overlay apply at once.
     private let publicMetrics: @Sendable () -> Bool
 
     public init(
-        overrides: [String: Role] = AccessPolicy.defaultOverrides,
+        overrides: [String: Requirement] = AccessPolicy.defaultOverrides,
         publicMetrics: @escaping @Sendable () -> Bool = { false }
     ) {
         self.overrides = overrides
         self.publicMetrics = publicMetrics
     }
 
-    public static let defaultOverrides: [String: Role] = [
-        "GET /api/v1/keys": .admin,
-        "POST /api/v1/keys": .admin,
-        "DELETE /api/v1/keys/:id": .admin,
-        "PUT /api/v1/config/overlay": .admin,
-        "DELETE /api/v1/config/overlay/:path": .admin,
+    /// Worker routes take a worker key (acting for its own instance) or an admin key (any
+    /// instance); a worker key may also read its own jobs, and nothing else.
+    public static let defaultOverrides: [String: Requirement] = [
+        "GET /api/v1/keys": .role(.admin),
+        "POST /api/v1/keys": .role(.admin),
+        "DELETE /api/v1/keys/:id": .role(.admin),
+        "PUT /api/v1/config/overlay": .role(.admin),
+        "DELETE /api/v1/config/overlay/:path": .role(.admin),
+        "PUT /presence": .role(.worker),
+        "POST /api/workers/:id/lease": .role(.worker),
+        "POST /api/jobs/:id/events": .role(.worker),
+        "POST /api/jobs/:id/complete": .role(.worker),
+        "GET /api/jobs/:id": .anyOf([.viewer, .worker]),
     ]
 
     public func requirement(method: HTTPMethod, route: String) -> Requirement {
         if AccessPolicy.publicRoutes.contains(route) { return .none }
         if route == "/metrics" && publicMetrics() { return .none }
-        if let role = overrides["\(method.rawValue) \(route)"] { return .role(role) }
+        if let requirement = overrides["\(method.rawValue) \(route)"] { return requirement }
         switch method {
         case .get, .head, .options: return .role(.viewer)
         default: return .role(.operator)

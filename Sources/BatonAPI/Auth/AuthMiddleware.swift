@@ -10,7 +10,7 @@ struct AuthMiddleware: HTTPMiddleware {
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         let requirement = policy.requirement(method: request.method, route: context.route)
-        guard case .role(let needed) = requirement else { return try await next(request, context) }
+        guard case .anyOf(let needed) = requirement else { return try await next(request, context) }
         guard let header = request.headers["Authorization"] else {
             throw HTTPError.unauthorized("an API key is required: send Authorization: Bearer <key>")
         }
@@ -20,9 +20,9 @@ struct AuthMiddleware: HTTPMiddleware {
         guard let principal = await keys.authenticate(token) else {
             throw HTTPError.unauthorized("the API key is unknown or revoked")
         }
-        guard principal.role.satisfies(needed) else {
-            throw HTTPError.forbidden(
-                "this needs a key with the \(needed.rawValue) role; this key is \(principal.role.rawValue)")
+        guard requirement.admits(principal.role) else {
+            let names = needed.map(\.rawValue).joined(separator: " or ")
+            throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
         }
         var context = context
         context.storage[PrincipalKey.self] = principal

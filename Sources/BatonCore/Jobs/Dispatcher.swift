@@ -38,6 +38,12 @@ public final class Dispatcher: Sendable {
     /// Applies new settings (the config changed); weights and limits take effect at the next decision.
     public func apply(_ settings: DispatchSettings) { settingsBox.withLock { $0 = settings } }
 
+    /// Takes settings from `config` now and again whenever it changes (overlay edits apply at once).
+    public func follow(_ config: ConfigStore) {
+        apply(DispatchSettings(config: config.effective))
+        config.onChange { [weak self] effective in self?.apply(DispatchSettings(config: effective)) }
+    }
+
     // MARK: The write path
 
     /// Runs `body` in a write transaction with the state in hand; delivers its events and wakes

@@ -84,11 +84,11 @@ import Testing
             switch requirement {
             case .none:
                 #expect(anonymous.status.code != 401 && anonymous.status.code != 403, "\(op.method) \(op.path)")
-            case .role(let needed):
+            case .anyOf:
                 #expect(anonymous.status == .unauthorized, "\(op.method) \(op.path) without a key")
                 for role in Role.allCases {
                     let status = await c.request(op.method, target, key: keys[role]).status.code
-                    if role.satisfies(needed) {
+                    if requirement.admits(role) {
                         #expect(status != 401 && status != 403, "\(op.method) \(op.path) as \(role): \(status)")
                     } else {
                         #expect(status == 403, "\(op.method) \(op.path) as \(role): \(status)")

@@ -1,0 +1,37 @@
+import BatonCore
+import BatonHTTP
+
+/// The dispatcher's refusals render themselves: 404, 409, 423, 503 (with each rejected worker's
+/// reason in `details`) and 400.
+extension DispatchError: HTTPResponseError {
+    public var status: HTTPStatus {
+        switch self {
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .locked: .locked
+        case .noEligibleWorker: .serviceUnavailable
+        case .invalid: .badRequest
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: "not_found"
+        case .conflict: "conflict"
+        case .locked: "killswitch_active"
+        case .noEligibleWorker: "no_eligible_worker"
+        case .invalid: "bad_request"
+        }
+    }
+
+    public var details: [String: String]? {
+        guard case .noEligibleWorker(let decision) = self else { return nil }
+        return decision.rejectionDetails
+    }
+}
+
+/// A refused job, presence or update body: 400 with the sentence that says what is wrong.
+extension JobInputError: HTTPResponseError {
+    public var status: HTTPStatus { .badRequest }
+    public var code: String { "bad_request" }
+}
