@@ -1,0 +1,105 @@
+import BatonJSON
+import Testing
+
+@testable import BatonCore
+
+@Suite struct JobSpecTests {
+    func parse(_ json: String, max: Int = 1000) throws(JobInputError) -> JobSpec {
+        let value = try! JSONParser.parse(Array(json.utf8))
+        return try JobSpec.parse(value.objectValue!, defaultProvider: "dry-run", maxPromptBytes: max)
+    }
+
+    @Test func theReferenceBodyParses() throws {
+        let spec = try parse(
+            #"{"prompt":"Summarize this document","input":"...","provider":"claude","model":"haiku","priority":"normal","tier":"medium","tags":["summarize"]}"#
+        )
+        #expect(
+            spec
+                == JobSpec(
+                    prompt: "Summarize this document", input: "...", provider: "claude", model: "haiku",
+                    tags: ["summarize"]))
+    }
+
+    @Test func defaultsFillTheRest() throws {
+        let spec = try parse(#"{"prompt":"hi"}"#)
+        #expect(spec.provider == "dry-run" && spec.priority == .normal && spec.tier == .medium && spec.tags.isEmpty)
+    }
+
+    @Test(arguments: [
+        (#"{}"#, "missing field \"prompt\""),
+        (#"{"prompt":"  \n"}"#, "the prompt is empty"),
+        (#"{"prompt":5}"#, "field \"prompt\" must be a string, not integer"),
+        (#"{"prompt":"x","priority":"urgent"}"#, "priority must be one of low, normal, high"),
+        (#"{"prompt":"x","tier":"huge"}"#, "tier must be one of low, medium, high"),
+        (#"{"prompt":"x","tags":"a,b"}"#, "tags must be an array of strings"),
+        (#"{"prompt":"x","tags":["a","a"]}"#, "tag \"a\" is repeated"),
+        (
+            #"{"prompt":"x","tags":["has space"]}"#,
+            "tag \"has space\" must be 1 to 64 letters, digits, '.', '_', '-' or ':'"
+        ),
+        (#"{"prompt":"x","provider":"../etc"}"#, "provider must be 1 to 64 letters, digits, '.', '_' or '-'"),
+        (#"{"prompt":"x","colour":"red"}"#, "unknown field \"colour\""),
+    ])
+    func badBodiesSayWhatIsWrong(body: String, message: String) {
+        #expect(throws: JobInputError(message)) { try parse(body) }
+    }
+
+    @Test func promptAndInputAreBoundedTogether() {
+        #expect(throws: JobInputError("prompt and input are 12 bytes; the limit is 10 (jobs.max_prompt_bytes)")) {
+            try parse(#"{"prompt":"123456","input":"789012"}"#, max: 10)
+        }
+    }
+
+    @Test func tooManyTags() {
+        let tags = (0...32).map { "\"t\($0)\"" }.joined(separator: ",")
+        #expect(throws: JobInputError("at most 32 tags are allowed")) {
+            try parse("{\"prompt\":\"x\",\"tags\":[\(tags)]}")
+        }
+    }
+}
+
+@Suite struct PresenceReportTests {
+    func parse(_ json: String) throws(JobInputError) -> PresenceReport {
+        try PresenceReport.parse(try! JSONParser.parse(Array(json.utf8)).objectValue!)
+    }
+
+    @Test func theReferenceBodyParses() throws {
+        let report = try parse(
+            #"{"instance":"my-worker","status":"idle","tags":"code,draft,economy","provider":"ollama"}"#)
+        #expect(report.instance == "my-worker" && report.status == .idle && report.provider == "ollama")
+        #expect(report.tags == ["code", "draft", "economy"])
+        #expect(report.capacity == 1)
+    }
+
+    @Test func optionalFieldsParse() throws {
+        let report = try parse(
+            #"{"instance":"w","providers":["claude","ollama"],"capacity":4,"load":1,"models":["a",{"name":"b","score":88,"fit":"good"}],"node_url":"http://10.0.0.2:8787","version":"0.1.0"}"#
+        )
+        #expect(report.provider == "claude" && report.allProviders == ["claude", "ollama"])
+        #expect(report.models == [WorkerModel(name: "a"), WorkerModel(name: "b", score: 88, fit: "good")])
+    }
+
+    @Test(arguments: [
+        (#"{"status":"idle","provider":"x"}"#, "missing field \"instance\""),
+        (#"{"instance":"a b","provider":"x"}"#, "instance must be 1 to 64 letters, digits, '.', '_' or '-'"),
+        (#"{"instance":"w","status":"sleepy","provider":"x"}"#, "status must be one of online, idle, busy, offline"),
+        (#"{"instance":"w"}"#, "missing field \"provider\" (or a non-empty \"providers\")"),
+        (#"{"instance":"w","provider":"x","capacity":0}"#, "capacity must be a whole number from 1 to 1024"),
+        (
+            #"{"instance":"w","provider":"x","models":[{"name":"m","score":101}]}"#,
+            "a model's score must be a number from 0 to 100"
+        ),
+        (
+            #"{"instance":"w","provider":"x","node_url":"ftp://x"}"#,
+            "node_url must be an http:// or https:// URL of at most 500 bytes"
+        ),
+        (
+            #"{"instance":"w","provider":"x","tags":5}"#,
+            "tags must be a comma-separated string such as \"code,draft,economy\""
+        ),
+        (#"{"instance":"w","provider":"x","extra":1}"#, "unknown field \"extra\""),
+    ])
+    func badBodiesSayWhatIsWrong(body: String, message: String) {
+        #expect(throws: JobInputError(message)) { try parse(body) }
+    }
+}
