@@ -269,8 +269,8 @@ struct DispatchTxn {
         state.tenants[tenant, default: TenantBoard()].killswitch = next
         observations.killswitchLevels[tenant] = level
         var cancelled = 0
-        var paused = 0
         let workers = board(tenant).workers
+        let pausedBefore = workers.values.filter(\.paused).count
         if next.holdsDispatch {
             for name in workers.keys.sorted() {
                 try takeBackAssigned(tenant: tenant, worker: name, reason: "killswitch level \(level) holds dispatch")
@@ -301,10 +301,11 @@ struct DispatchTxn {
                 guard let entry = state.tenants[tenant]?.workers[name], !entry.paused else { continue }
                 if next.halts || entry.active == 0 {
                     try setPaused(tenant: tenant, worker: name, true, reason: "killswitch level \(level)")
-                    paused += 1
                 }
             }
         }
+        // Workers paused here, or by a drain as their last job was cancelled above.
+        let paused = board(tenant).workers.values.filter(\.paused).count - pausedBefore
         return (cancelled, paused)
     }
 
