@@ -44,6 +44,8 @@ let package = Package(
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+        // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
+        .executableTarget(name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
 
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),

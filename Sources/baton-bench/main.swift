@@ -1,0 +1,71 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+// baton-bench: the load tools behind bench/*.sh. Each prints its figures on stdout.
+
+let usage = """
+    Usage:
+      baton-bench router [--workers N] [--decisions N]
+          Times JobRouter.route over N online workers (default 10000), N decisions (default 2000).
+      baton-bench e2e --url URL --key KEY [--workers N] [--jobs N] [--creators N]
+          N simulated workers (default 50) lease and complete jobs that creators post; prints jobs/s.
+      baton-bench create --url URL --key KEY [--connections N] [--seconds S] [--ack-file F]
+          Posts jobs on N connections for S seconds (or until the server dies); with --ack-file,
+          writes the id of every job whose POST got a 2xx, one per line.
+      baton-bench verify --url URL --key KEY --ack-file F
+          Reads every id in F back through GET /api/jobs/:id; prints acknowledged, found, missing.
+    """
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    print(usage)
+    exit(2)
+}
+arguments.removeFirst()
+func parseOptions(_ arguments: [String]) -> [String: String] {
+    var options: [String: String] = [:]
+    var index = 0
+    while index < arguments.count {
+        let name = arguments[index]
+        guard name.hasPrefix("--"), index + 1 < arguments.count else {
+            print("baton-bench: unexpected argument \(name)\n\(usage)")
+            exit(2)
+        }
+        options[String(name.dropFirst(2))] = arguments[index + 1]
+        index += 2
+    }
+    return options
+}
+let options = parseOptions(arguments)
+@MainActor func int(_ name: String, _ fallback: Int) -> Int { options[name].flatMap(Int.init) ?? fallback }
+@MainActor func required(_ name: String) -> String {
+    guard let value = options[name] else {
+        print("baton-bench: --\(name) is required\n\(usage)")
+        exit(2)
+    }
+    return value
+}
+
+switch command {
+case "router":
+    RouterBench.run(workers: int("workers", 10_000), decisions: int("decisions", 2000))
+case "e2e":
+    try await EndToEndBench.run(
+        url: required("url"), key: required("key"), workers: int("workers", 50), jobs: int("jobs", 20_000),
+        creators: int("creators", 16))
+case "create":
+    try await CreateBench.run(
+        url: required("url"), key: required("key"), connections: int("connections", 64),
+        seconds: int("seconds", 10), ackFile: options["ack-file"])
+case "verify":
+    try await CreateBench.verify(url: required("url"), key: required("key"), ackFile: required("ack-file"))
+default:
+    print(usage)
+    exit(2)
+}
