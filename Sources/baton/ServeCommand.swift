@@ -32,7 +32,10 @@ enum ServeCommand: BatonCommand {
         `Authorization: Bearer <key>`.
 
         Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json,
-        /api/v1/keys (admin).
+        /api/v1/keys (admin), /api/v1/audit, /api/v1/secrets, /api/v1/config; jobs: /api/jobs,
+        /dispatch, /api/workers, /presence, /tenant/killswitch, /api/cost/summary and /breakdown.
+        Workers use a key with the worker role named after their instance (baton keys create
+        --role worker --name gpu-1). The full list with schemas is in /api/v1/openapi.json.
         """
     static let options = CommandLineOptions.Spec(
         valued: ["host", "port", "data-dir", "config"], flags: ["no-access-log"])

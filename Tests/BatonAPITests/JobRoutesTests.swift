@@ -260,7 +260,7 @@ import Testing
         await c.heartbeat("w")
         let id = try #require(await c.createJob()["id"]?.intValue)
         let lease = try #require(await c.lease("w"))
-        _ = try await c.config.replaceOverlay(["jobs": ["max_prompt_bytes": 64]])
+        _ = try c.config.replaceOverlay(["jobs": ["max_prompt_bytes": 64]])
         let before = try c.dispatchRows()
         let events = try c.eventCount()
         let cases: [(HTTPMethod, String, String)] = [

@@ -109,7 +109,7 @@ import Testing
     @Test func aCrossedBudgetRaisesTheLevel() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }
-        _ = try await c.config.replaceOverlay([
+        _ = try c.config.replaceOverlay([
             "budget": ["daily_limit_usd": 1.0],
             "providers": [
                 "claude": ["kind": "anthropic", "pricing": ["haiku": ["input_per_mtok": 1.0, "output_per_mtok": 5.0]]]

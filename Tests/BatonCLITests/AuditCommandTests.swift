@@ -52,7 +52,7 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     let out = Pipe()
     process.standardOutput = out
     try process.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let data = out.fileHandleForReading.readAllRetryingInterrupts()
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self)
 }

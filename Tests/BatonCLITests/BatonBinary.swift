@@ -51,7 +51,7 @@ enum BatonBinary {
         for (pipe, sink) in [(out, outData), (err, errData)] {
             group.enter()
             DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                sink.set(pipe.fileHandleForReading.readAllRetryingInterrupts())
                 group.leave()
             }
         }

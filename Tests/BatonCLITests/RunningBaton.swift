@@ -18,7 +18,7 @@ final class RunningBaton: @unchecked Sendable {
         process.standardError = err
         for (pipe, sink) in [(out, stdout), (err, stderr)] {
             pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
+                let data = handle.readSomeRetryingInterrupts()
                 if data.isEmpty {
                     handle.readabilityHandler = nil
                 } else {

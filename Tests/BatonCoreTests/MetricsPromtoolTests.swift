@@ -64,7 +64,7 @@ import Testing
                     try process.run()
                     try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                     try stdin.fileHandleForWriting.close()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
+                    let data = output.fileHandleForReading.readAllRetryingInterrupts()
                     process.waitUntilExit()
                     continuation.resume(
                         returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))

@@ -39,7 +39,7 @@ enum HTTPFixture {
         running = (process, stdin)
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
+            let chunk = stdout.fileHandleForReading.readSomeRetryingInterrupts()
             guard !chunk.isEmpty else { throw FixtureError.noPort }
             line.append(chunk)
         }

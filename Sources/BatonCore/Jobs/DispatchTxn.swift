@@ -120,26 +120,56 @@ struct DispatchTxn {
 
     // MARK: Assignment
 
-    /// Hands pending jobs of `tenant` to workers, by priority then age, until no job fits.
+    /// Hands pending jobs of `tenant` to workers, by priority then age, until no job fits. Jobs
+    /// that ask for the same thing as one that found no worker in this pass are skipped, so a
+    /// backlog nobody can serve costs one routing per kind of job, not one per job.
     mutating func schedule(_ tenant: String) throws {
-        guard let board = state.tenants[tenant], !board.killswitch.holdsDispatch, board.pending.count > 0,
-            !board.workers.isEmpty
-        else { return }
+        guard let candidates = scheduleCandidates(tenant) else { return }
         let workerIndependent: Set<Rejection> = [.offline, .paused, .capacity]
-        for (id, _) in board.pending.first(512) {
-            guard let live = state.live[id], let current = state.tenants[tenant] else { continue }
-            var request = live.routingRequest
-            request.previousWorker = live.issue.flatMap { current.lastWorkerByIssue[$0] }
-            let decision = JobRouter.route(
-                request, among: current.workers.values, weights: settings.weights, now: now,
-                staleAfterMs: settings.staleAfterMs)
+        var unplaceable: Set<RoutingSignature> = []
+        for id in candidates {
+            guard let (request, decision) = route(id, tenant: tenant, skipping: unplaceable) else { continue }
             if decision.winner != nil {
                 try assign(id, decision: decision)
             } else if decision.eligible == 0 && Set(decision.rejectedByReason.keys).isSubset(of: workerIndependent) {
                 // Every worker is full, paused or gone: no later job can fit either.
                 break
+            } else {
+                unplaceable.insert(RoutingSignature(request))
             }
         }
+    }
+
+    /// Routes one newly queued job. After every scheduling pass no older pending job fits any
+    /// worker, and a new job changes no worker, so only the new job needs routing.
+    mutating func scheduleNew(_ id: Int64, tenant: String) throws {
+        guard let board = state.tenants[tenant], !board.killswitch.holdsDispatch, !board.workers.isEmpty else {
+            return
+        }
+        guard let (_, decision) = route(id, tenant: tenant, skipping: []), decision.winner != nil else { return }
+        try assign(id, decision: decision)
+    }
+
+    /// Pending ids worth trying, or nil when nothing can be dispatched. Reads without keeping a
+    /// copy of the board alive, so the assignments that follow mutate it in place.
+    private func scheduleCandidates(_ tenant: String) -> [Int64]? {
+        guard let board = state.tenants[tenant], !board.killswitch.holdsDispatch, board.pending.count > 0,
+            !board.workers.isEmpty
+        else { return nil }
+        return board.pending.first(512).map(\.id)
+    }
+
+    private func route(_ id: Int64, tenant: String, skipping unplaceable: Set<RoutingSignature>) -> (
+        RoutingRequest, RoutingDecision
+    )? {
+        guard let live = state.live[id], let board = state.tenants[tenant] else { return nil }
+        var request = live.routingRequest
+        request.previousWorker = live.issue.flatMap { board.lastWorkerByIssue[$0] }
+        if unplaceable.contains(RoutingSignature(request)) { return nil }
+        let decision = JobRouter.route(
+            request, among: board.workers.values, weights: settings.weights, now: now,
+            staleAfterMs: settings.staleAfterMs)
+        return (request, decision)
     }
 
     /// Assigns a pending job to the decision's winner.
@@ -373,5 +403,22 @@ struct DispatchTxn {
 
     static func newLeaseToken(attempt: Int) -> String {
         "\(attempt)." + Hex.encode(SecureRandom.bytes(16))
+    }
+}
+
+/// What a routing decision depends on from the job's side.
+struct RoutingSignature: Hashable {
+    var provider: String
+    var model: String?
+    var tier: JobTier
+    var tags: [String]
+    var previousWorker: String?
+
+    init(_ r: RoutingRequest) {
+        provider = r.provider
+        model = r.model
+        tier = r.tier
+        tags = r.tags.sorted()
+        previousWorker = r.previousWorker
     }
 }

@@ -199,9 +199,7 @@ extension Dispatcher {
         }
         guard hasWork else { return nil }
         return try await mutate { txn in
-            let board = txn.board(tenant)
-            guard !board.killswitch.holdsDispatch, let entry = board.workers[worker], !entry.paused,
-                let id = board.assigned[worker]?.first, var live = txn.state.live[id]
+            guard let id = Dispatcher.leasable(worker: worker, tenant: tenant, txn: txn), var live = txn.state.live[id]
             else { return nil }
             let token = DispatchTxn.newLeaseToken(attempt: live.attempt)
             let expires = txn.now + txn.settings.leaseMs
@@ -222,6 +220,14 @@ extension Dispatcher {
             txn.state.live[id] = live
             return Lease(job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires))
         }
+    }
+
+    /// The next job `worker` may lease now, read without keeping a copy of the board alive.
+    private static func leasable(worker: String, tenant: String, txn: DispatchTxn) -> Int64? {
+        guard let board = txn.state.tenants[tenant], !board.killswitch.holdsDispatch,
+            let entry = board.workers[worker], !entry.paused
+        else { return nil }
+        return board.assigned[worker]?.first
     }
 
     /// A progress report: extends the lease and answers with `cancel` and pending steering.

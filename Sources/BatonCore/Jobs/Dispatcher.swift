@@ -104,7 +104,7 @@ public final class Dispatcher: Sendable {
                     "the killswitch is at level \(killswitch.level) (\(killswitch.reason)); new jobs are refused")
             }
             let id = try txn.insert(spec, tenant: tenant)
-            try txn.schedule(tenant)
+            try txn.scheduleNew(id, tenant: tenant)
             return try txn.job(id)
         }
     }
@@ -121,17 +121,7 @@ public final class Dispatcher: Sendable {
 
     private func routeAtOnce(_ spec: JobSpec, tenant: String) async throws -> Job {
         try await mutate { txn in
-            let board = txn.board(tenant)
-            if board.killswitch.holdsDispatch {
-                throw DispatchError.locked(
-                    "the killswitch is at level \(board.killswitch.level) (\(board.killswitch.reason)); nothing is dispatched"
-                )
-            }
-            var request = RoutingRequest(provider: spec.provider, model: spec.model, tier: spec.tier, tags: spec.tags)
-            request.previousWorker = spec.issue.flatMap { board.lastWorkerByIssue[$0] }
-            let decision = JobRouter.route(
-                request, among: board.workers.values, weights: txn.settings.weights, now: txn.now,
-                staleAfterMs: txn.settings.staleAfterMs)
+            let decision = try Dispatcher.routeNow(spec, tenant: tenant, txn: txn)
             guard decision.winner != nil else {
                 throw DispatchError.noEligibleWorker(decision)
             }
@@ -139,6 +129,22 @@ public final class Dispatcher: Sendable {
             try txn.assign(id, decision: decision)
             return try txn.job(id)
         }
+    }
+
+    /// Routes a job that is not stored yet. A function of its own so the board copy it reads is
+    /// gone before the assignment mutates the board (no copy-on-write of the whole fleet).
+    private static func routeNow(_ spec: JobSpec, tenant: String, txn: DispatchTxn) throws -> RoutingDecision {
+        let board = txn.board(tenant)
+        if board.killswitch.holdsDispatch {
+            throw DispatchError.locked(
+                "the killswitch is at level \(board.killswitch.level) (\(board.killswitch.reason)); nothing is dispatched"
+            )
+        }
+        var request = RoutingRequest(provider: spec.provider, model: spec.model, tier: spec.tier, tags: spec.tags)
+        request.previousWorker = spec.issue.flatMap { board.lastWorkerByIssue[$0] }
+        return JobRouter.route(
+            request, among: board.workers.values, weights: txn.settings.weights, now: txn.now,
+            staleAfterMs: txn.settings.staleAfterMs)
     }
 
     public func job(_ id: Int64, tenant: String, worker: String? = nil) async throws -> Job {

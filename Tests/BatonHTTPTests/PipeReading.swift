@@ -1,0 +1,28 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension FileHandle {
+    /// Everything until end of file. Foundation's `readDataToEndOfFile()` traps when a read is
+    /// interrupted by a signal (EINTR); this retries instead.
+    func readAllRetryingInterrupts() -> Data {
+        var out = Data()
+        while true {
+            let chunk = readSomeRetryingInterrupts()
+            if chunk.isEmpty { return out }
+            out.append(chunk)
+        }
+    }
+
+    /// One read of what is available (empty at end of file), retried on EINTR.
+    func readSomeRetryingInterrupts() -> Data {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
+            if n >= 0 { return Data(buffer[0..<n]) }
+            if errno != EINTR { return Data() }
+        }
+    }
+}
