@@ -41,7 +41,7 @@ import Testing
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try process.runSerialised()
         try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
         try input.fileHandleForWriting.close()
         let report = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)

@@ -26,3 +26,15 @@ extension FileHandle {
         }
     }
 }
+
+/// Foundation's `Process.run()` on Linux is not safe to call from several threads at once (it has
+/// crashed copying the environment while tests spawned children in parallel): spawn one at a time.
+private let spawnLock = NSLock()
+
+extension Process {
+    func runSerialised() throws {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        try run()
+    }
+}

@@ -51,7 +51,7 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     process.arguments = arguments
     let out = Pipe()
     process.standardOutput = out
-    try process.run()
+    try process.runSerialised()
     let data = out.fileHandleForReading.readAllRetryingInterrupts()
     process.waitUntilExit()
     return String(decoding: data, as: UTF8.self)

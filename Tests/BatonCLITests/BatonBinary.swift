@@ -40,7 +40,7 @@ enum BatonBinary {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
-        try process.run()
+        try process.runSerialised()
         // The child may exit without reading (a usage error): a closed pipe is not a test failure.
         if let input { try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8)) }
         try? stdin.fileHandleForWriting.close()

@@ -26,7 +26,7 @@ final class RunningBaton: @unchecked Sendable {
                 }
             }
         }
-        try process.run()
+        try process.runSerialised()
     }
 
     var output: String { stdout.get() }

@@ -61,7 +61,7 @@ import Testing
                     process.standardInput = stdin
                     process.standardOutput = output
                     process.standardError = output
-                    try process.run()
+                    try process.runSerialised()
                     try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                     try stdin.fileHandleForWriting.close()
                     let data = output.fileHandleForReading.readAllRetryingInterrupts()

@@ -35,7 +35,7 @@ enum HTTPFixture {
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
-        try process.run()
+        try process.runSerialised()
         running = (process, stdin)
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
