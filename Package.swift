@@ -47,19 +47,23 @@ let package = Package(
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
 
+        // Helpers several test targets share (child processes and their pipes); never shipped.
+        .target(name: "BatonTestSupport", path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
         .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
         .testTarget(
-            name: "BatonHTTPTests", dependencies: ["BatonHTTP", "CLinux"],
+            name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
-        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore", "BatonStore"]),
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
         // Runs the built `baton` binary as a child process, as a user would.
-        .testTarget(name: "BatonCLITests", dependencies: ["BatonCrypto", "BatonHTTP"]),
+        .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),
         .testTarget(
             name: "BatonAPITests",
-            dependencies: ["BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON", "BatonStore"]),
+            dependencies: [
+                "BatonTestSupport", "BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON", "BatonStore",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Foundation
 
 /// Runs the `baton` executable that `swift build` put beside the test bundle.

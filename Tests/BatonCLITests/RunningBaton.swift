@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Foundation
 
 /// A `baton` process left running (for `serve`), with its output collected as it arrives.

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Dispatch
 import Foundation
 import Testing

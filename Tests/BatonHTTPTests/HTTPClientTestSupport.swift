@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Dispatch
 import Foundation
 import Testing

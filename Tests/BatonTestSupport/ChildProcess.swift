@@ -5,9 +5,10 @@ import Foundation
 #endif
 
 extension FileHandle {
+    // Shared by every test target that runs a child process.
     /// Everything until end of file. Foundation's `readDataToEndOfFile()` traps when a read is
     /// interrupted by a signal (EINTR); this retries instead.
-    func readAllRetryingInterrupts() -> Data {
+    public func readAllRetryingInterrupts() -> Data {
         var out = Data()
         while true {
             let chunk = readSomeRetryingInterrupts()
@@ -17,7 +18,7 @@ extension FileHandle {
     }
 
     /// One read of what is available (empty at end of file), retried on EINTR.
-    func readSomeRetryingInterrupts() -> Data {
+    public func readSomeRetryingInterrupts() -> Data {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
@@ -32,7 +33,7 @@ extension FileHandle {
 private let spawnLock = NSLock()
 
 extension Process {
-    func runSerialised() throws {
+    public func runSerialised() throws {
         spawnLock.lock()
         defer { spawnLock.unlock() }
         try run()
