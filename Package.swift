@@ -48,14 +48,14 @@ let package = Package(
         .executableTarget(name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
-        .target(name: "BatonTestSupport", path: "Tests/BatonTestSupport"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonPlatform", "CLinux"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
         .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonStore"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
         // Runs the built `baton` binary as a child process, as a user would.
         .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),

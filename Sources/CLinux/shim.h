@@ -34,6 +34,17 @@ static inline int baton_set_cloexec(int fd) {
     return fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 static inline int baton_errno(void) { return errno; }
+// A pipe whose both ends are close-on-exec from the start: no window in which a child spawned by
+// another thread could inherit them.
+int pipe2(int pipefd[2], int flags);
+static inline int baton_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+// Closes every descriptor from `from` up in a spawned child (glibc 2.34+), so it inherits only
+// stdin, stdout and stderr even when the parent holds sockets opened without close-on-exec.
+#include <spawn.h>
+int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int baton_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 // Thread names show in top/gdb; a GNU extension, declared by hand for the same reason as accept4.
 int pthread_setname_np(pthread_t thread, const char *name);

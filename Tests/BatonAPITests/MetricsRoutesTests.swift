@@ -34,20 +34,11 @@ import Testing
         _ = await c.request(.get, "/health")
         _ = await c.request(.post, "/health")
         let text = await c.request(.get, "/metrics").bodyText
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-        process.arguments = ["check", "metrics"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.runSerialised()
-        try input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let report = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "promtool: \(report)")
+        let promtool = try await offPool {
+            try ChildProcess.run("/usr/bin/promtool", ["check", "metrics"], input: text, mergeStderr: true)
+        }
+        let report = promtool.stdout
+        #expect(promtool.status == 0, "promtool: \(report)")
         #expect(report.isEmpty, "promtool: \(report)")
     }
 }

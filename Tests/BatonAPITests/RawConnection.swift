@@ -1,3 +1,4 @@
+import BatonTestSupport
 #if canImport(Glibc)
     import Glibc
 #endif

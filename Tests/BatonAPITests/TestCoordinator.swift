@@ -1,3 +1,4 @@
+import BatonTestSupport
 import BatonCore
 import BatonCrypto
 import BatonHTTP
@@ -124,9 +125,9 @@ final class TestCoordinator: Sendable {
     func close() {
         let database = self.database
         let directory = self.directory
-        Thread.detachNewThread {
+        detachThread {
             database.close()
-            _ = system("rm -rf '\(directory)'")
+            try? FileManager.default.removeItem(atPath: directory)
         }
     }
 }

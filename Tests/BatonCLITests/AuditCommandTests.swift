@@ -47,15 +47,7 @@ import Testing
 
 /// Runs a command-line tool to completion and returns its stdout.
 func runTool(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let out = Pipe()
-    process.standardOutput = out
-    try process.runSerialised()
-    let data = out.fileHandleForReading.readAllRetryingInterrupts()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try ChildProcess.run(path, arguments).stdout
 }
 
 func curl(_ arguments: [String]) throws -> String { try runTool("/usr/bin/curl", arguments) }

@@ -2,36 +2,16 @@ import BatonTestSupport
 import Foundation
 
 /// A `baton` process left running (for `serve`), with its output collected as it arrives.
-final class RunningBaton: @unchecked Sendable {
-    let process = Process()
-    private let stdout = Mutexed<String>("")
-    private let stderr = Mutexed<String>("")
+final class RunningBaton: Sendable {
+    let child: ChildProcess
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: BatonBinary.path)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        for (pipe, sink) in [(out, stdout), (err, stderr)] {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.readSomeRetryingInterrupts()
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                } else {
-                    sink.set(sink.get() + String(decoding: data, as: UTF8.self))
-                }
-            }
-        }
-        try process.runSerialised()
+        child = try ChildProcess(BatonBinary.path, arguments, environment: environment)
+        child.closeInput()
     }
 
-    var output: String { stdout.get() }
-    var errors: String { stderr.get() }
+    var output: String { child.output }
+    var errors: String { child.errors }
 
     /// Waits for `baton serve` to print its bound address and returns the port.
     func waitForPort(timeout: TimeInterval = 20) async -> Int? {
@@ -39,33 +19,22 @@ final class RunningBaton: @unchecked Sendable {
     }
 
     private func waitForPortBlocking(timeout: TimeInterval) -> Int? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let text = output
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits) { return port }
-            }
-            if !process.isRunning { return nil }
-            usleep(10_000)
-        }
-        return nil
+        let marker = "listening on http://127.0.0.1:"
+        guard let text = child.waitForOutput(containing: marker, timeout: timeout),
+            let range = text.range(of: marker)
+        else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
     }
 
-    /// Sends `signal` and waits for the exit status (nil if it did not exit in time).
+    /// Sends `signal` and waits for the exit status (nil if it did not exit in time; it is then killed).
     func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) async -> Int32? {
         (try? await offPool { self.stopBlocking(signal: signal, timeout: timeout) }) ?? nil
     }
 
     private func stopBlocking(signal: Int32, timeout: TimeInterval) -> Int32? {
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+        child.signal(signal)
+        if let status = child.wait(timeout: timeout) { return status }
+        child.kill()
+        return nil
     }
 }

@@ -45,34 +45,15 @@ import Testing
         #expect(output.contains("camelCase"))
     }
 
-    /// Runs `promtool check metrics` on a dispatch queue (never the cooperative pool) and returns
+    /// Runs `promtool check metrics` on its own thread (never the cooperative pool) and returns
     /// its exit status with stdout and stderr together.
     static func runPromtool(input: String) async throws -> (Int32, String) {
         try #require(
             FileManager.default.isExecutableFile(atPath: promtool),
             "promtool missing: the Makefile installs the Debian package `prometheus`")
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: promtool)
-                    process.arguments = ["check", "metrics"]
-                    let stdin = Pipe()
-                    let output = Pipe()
-                    process.standardInput = stdin
-                    process.standardOutput = output
-                    process.standardError = output
-                    try process.runSerialised()
-                    try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-                    try stdin.fileHandleForWriting.close()
-                    let data = output.fileHandleForReading.readAllRetryingInterrupts()
-                    process.waitUntilExit()
-                    continuation.resume(
-                        returning: (process.terminationStatus, String(decoding: data, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        let result = try await offPool {
+            try ChildProcess.run(promtool, ["check", "metrics"], input: input, mergeStderr: true)
         }
+        return (result.status, result.stdout)
     }
 }

@@ -1,3 +1,5 @@
+import BatonTestSupport
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -14,6 +16,6 @@ struct TemporaryDirectory {
     }
 
     func remove() {
-        _ = system("rm -rf '\(path)'")
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", path])
     }
 }

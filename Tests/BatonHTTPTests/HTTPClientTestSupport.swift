@@ -15,37 +15,21 @@ enum HTTPFixture {
     static func baseURL() async throws -> String { try await server.value }
 
     private static let server = Task<String, any Error> {
-        try await withCheckedThrowingContinuation { continuation in
-            // Starting a process and reading its first line block: keep that off the cooperative pool.
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try launch() })
-            }
-        }
+        // Starting a process and reading its first line block: keep that off the cooperative pool.
+        try await offPool { try launch() }
     }
 
-    /// Kept for the life of the test process: dropping the stdin pipe would stop the server.
-    nonisolated(unsafe) private static var running: (Process, Pipe)?
+    /// Kept for the life of the test process: closing its stdin would stop the server.
+    nonisolated(unsafe) private static var running: ChildProcess?
 
     private static func launch() throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/http_fixture.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.runSerialised()
-        running = (process, stdin)
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.readSomeRetryingInterrupts()
-            guard !chunk.isEmpty else { throw FixtureError.noPort }
-            line.append(chunk)
-        }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(text) else { throw FixtureError.noPort }
+        let child = try ChildProcess("/usr/bin/env", ["python3", script])
+        running = child
+        guard let line = child.waitForOutput(containing: "\n", timeout: 30),
+            let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw FixtureError.noPort }
         return "http://127.0.0.1:\(port)"
     }
 

@@ -1,3 +1,4 @@
+import BatonPlatform
 import Foundation
 import Testing
 
@@ -42,7 +43,7 @@ func withDatabase<T>(
 /// Runs blocking code on a thread of its own, never on the cooperative pool.
 func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        OSThread.detach(name: "store-test") { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import BatonCrypto
 import BatonStore
 import Testing
