@@ -7,7 +7,8 @@ enum RouterBench {
         var generator = SplitMix(seed: 42)
         let tagPool = ["code", "draft", "economy", "premium", "gpu", "summarize", "review", "docs"]
         let providers = ["claude", "ollama", "openai", "dry-run"]
-        var workers: [String: WorkerEntry] = [:]
+        // Contiguous, as the dispatcher's per-tenant worker table keeps them.
+        var workers: [WorkerEntry] = []
         for i in 0..<count {
             let tags = tagPool.filter { _ in generator.next() % 3 == 0 }
             let capacity = Int(generator.next() % 8) + 1
@@ -15,11 +16,13 @@ enum RouterBench {
                 instance: "worker-\(i)", tags: tags, provider: providers[Int(generator.next() % 4)],
                 capacity: capacity,
                 models: [WorkerModel(name: "haiku", score: Double(generator.next() % 100))])
-            workers[report.instance] = WorkerEntry(
-                report: report, lastHeartbeatMs: now - Int64(generator.next() % 10_000), firstSeenAt: "",
-                active: Int(generator.next() % UInt64(capacity)), completed: Int(generator.next() % 50),
-                failed: Int(generator.next() % 5))
+            workers.append(
+                WorkerEntry(
+                    report: report, lastHeartbeatMs: now - Int64(generator.next() % 10_000), firstSeenAt: "",
+                    active: Int(generator.next() % UInt64(capacity)), completed: Int(generator.next() % 50),
+                    failed: Int(generator.next() % 5)))
         }
+        let table = WorkerTable(workers)
         var times: [Double] = []
         times.reserveCapacity(decisions)
         var winners = 0
@@ -30,7 +33,7 @@ enum RouterBench {
                 tags: i % 3 == 0 ? ["code"] : [])
             let started = clock.now
             let decision = JobRouter.route(
-                request, among: workers.values, weights: RouterWeights(), now: now, staleAfterMs: 15_000)
+                request, in: table, weights: RouterWeights(), now: now, staleAfterMs: 15_000)
             let elapsed = clock.now - started
             if decision.winner != nil { winners += 1 }
             times.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)

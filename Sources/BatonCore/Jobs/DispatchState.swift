@@ -138,7 +138,7 @@ struct PendingQueue: Sendable {
 
 /// One tenant's live dispatch state.
 struct TenantBoard: Sendable {
-    var workers: [String: WorkerEntry] = [:]
+    var workers = WorkerTable()
     var pending = PendingQueue()
     /// Jobs assigned to a worker that it has not leased yet, oldest first.
     var assigned: [String: [Int64]] = [:]

@@ -167,7 +167,7 @@ struct DispatchTxn {
         request.previousWorker = live.issue.flatMap { board.lastWorkerByIssue[$0] }
         if unplaceable.contains(RoutingSignature(request)) { return nil }
         let decision = JobRouter.route(
-            request, among: board.workers.values, weights: settings.weights, now: now,
+            request, in: board.workers, weights: settings.weights, now: now,
             staleAfterMs: settings.staleAfterMs)
         return (request, decision)
     }

@@ -89,7 +89,7 @@ extension Dispatcher {
     public func workers(tenant: String, onlineOnly: Bool = false) -> [WorkerView] {
         let now = clock.now()
         let stale = settings.staleAfterMs
-        let entries = state.withLock { Array(($0.tenants[tenant]?.workers ?? [:]).values) }
+        let entries = state.withLock { $0.tenants[tenant]?.workers.values ?? [] }
         return entries.map { WorkerView(tenant: tenant, entry: $0, online: $0.isOnline(now: now, staleAfterMs: stale)) }
             .filter { !onlineOnly || $0.online }.sorted { $0.entry.instance < $1.entry.instance }
     }

@@ -143,7 +143,7 @@ public final class Dispatcher: Sendable {
         var request = RoutingRequest(provider: spec.provider, model: spec.model, tier: spec.tier, tags: spec.tags)
         request.previousWorker = spec.issue.flatMap { board.lastWorkerByIssue[$0] }
         return JobRouter.route(
-            request, among: board.workers.values, weights: txn.settings.weights, now: txn.now,
+            request, in: board.workers, weights: txn.settings.weights, now: txn.now,
             staleAfterMs: txn.settings.staleAfterMs)
     }
 

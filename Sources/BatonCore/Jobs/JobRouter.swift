@@ -85,6 +85,18 @@ public struct WorkerEntry: Sendable, Equatable {
 public enum Rejection: String, Sendable, CaseIterable {
     case offline, paused, provider, tags, capacity, model
 
+    /// Position in `allCases`, for counting into a plain array.
+    var index: Int {
+        switch self {
+        case .offline: 0
+        case .paused: 1
+        case .provider: 2
+        case .tags: 3
+        case .capacity: 4
+        case .model: 5
+        }
+    }
+
     public var sentence: String {
         switch self {
         case .offline: "offline (no recent heartbeat)"
@@ -166,39 +178,58 @@ public enum JobRouter {
     /// Eligible workers are online, not paused, serve the provider, carry every job tag, have a
     /// free slot, and (when they list models) can run the job's model. The highest score wins;
     /// ties go to the lower load, then the name that sorts first.
-    public static func route<Workers: Sequence<WorkerEntry>>(
-        _ request: RoutingRequest, among workers: Workers, weights: RouterWeights, now: Int64, staleAfterMs: Int64
+    public static func route(
+        _ request: RoutingRequest, among workers: [WorkerEntry], weights: RouterWeights, now: Int64, staleAfterMs: Int64
+    ) -> RoutingDecision {
+        route(request, in: WorkerTable(workers), weights: weights, now: now, staleAfterMs: staleAfterMs)
+    }
+
+    public static func route(
+        _ request: RoutingRequest, in table: WorkerTable, weights: RouterWeights, now: Int64, staleAfterMs: Int64
     ) -> RoutingDecision {
         var decision = RoutingDecision(
-            winner: nil, score: 0, components: [:], candidates: 0, eligible: 0, rejected: [], rejectedByReason: [:])
-        var best: (score: Double, active: Int, name: String)?
-        var bestWorker: WorkerEntry?
+            winner: nil, score: 0, components: [:], candidates: table.count, eligible: 0, rejected: [],
+            rejectedByReason: [:])
+        var rejectedCounts = [Int](repeating: 0, count: Rejection.allCases.count)
+        var best: (score: Double, index: Int)?
         let total = weights.total > 0 ? weights.total : 1
-        for worker in workers {
-            decision.candidates += 1
-            if let reason = rejection(of: worker, for: request, now: now, staleAfterMs: staleAfterMs) {
-                decision.rejectedByReason[reason, default: 0] += 1
-                if decision.rejected.count < RoutingDecision.listedRejections {
-                    decision.rejected.append((worker.instance, reason))
+        let filter = RequestFilter(request)
+        // Index through the buffers: each worker is read in place, never copied (with its strings,
+        // arrays and set) the way a for-in over a collection of structs would.
+        table.entries.withUnsafeBufferPointer { entries in
+            table.routingKeys.withUnsafeBufferPointer { keys in
+                for i in keys.indices {
+                    if let reason = rejection(
+                        keys[i], entries[i], for: request, filter, now: now, staleAfterMs: staleAfterMs)
+                    {
+                        rejectedCounts[reason.index] += 1
+                        if decision.rejected.count < RoutingDecision.listedRejections {
+                            decision.rejected.append((entries[i].instance, reason))
+                        }
+                        continue
+                    }
+                    decision.eligible += 1
+                    let score = weightedSum(entries[i], request, weights) * 100 / total
+                    if let current = best {
+                        let better =
+                            score > current.score
+                            || (score == current.score
+                                && (keys[i].active < keys[current.index].active
+                                    || (keys[i].active == keys[current.index].active
+                                        && entries[i].instance < entries[current.index].instance)))
+                        if !better { continue }
+                    }
+                    best = (score, i)
                 }
-                continue
             }
-            decision.eligible += 1
-            let score = weightedSum(worker, request, weights) * 100 / total
-            let key = (score: score, active: worker.active, name: worker.instance)
-            if let current = best {
-                let better =
-                    key.score > current.score
-                    || (key.score == current.score
-                        && (key.active < current.active || (key.active == current.active && key.name < current.name)))
-                if !better { continue }
-            }
-            best = key
-            bestWorker = worker
+        }
+        for reason in Rejection.allCases where rejectedCounts[reason.index] > 0 {
+            decision.rejectedByReason[reason] = rejectedCounts[reason.index]
         }
         // The list of rejections is in name order so the explanation reads the same every time.
         decision.rejected.sort { $0.worker < $1.worker }
-        if let winner = bestWorker, let best {
+        if let best {
+            let winner = table.entries[best.index]
             decision.winner = winner.instance
             decision.score = best.score
             decision.components = components(winner, request, weights).mapValues { $0 * 100 / total }
@@ -206,20 +237,47 @@ public enum JobRouter {
         return decision
     }
 
+    /// A job's names as Bloom bits, computed once per decision.
+    struct RequestFilter {
+        var provider: UInt64
+        var tags: UInt64
+        var model: UInt64
+
+        init(_ request: RoutingRequest) {
+            provider = NameBloom.bit(request.provider)
+            tags = NameBloom.of(request.tags)
+            model = request.model.map(NameBloom.bit) ?? 0
+        }
+    }
+
     public static func rejection(of worker: WorkerEntry, for request: RoutingRequest, now: Int64, staleAfterMs: Int64)
         -> Rejection?
     {
-        if !worker.isOnline(now: now, staleAfterMs: staleAfterMs) { return .offline }
-        if worker.paused { return .paused }
-        if worker.report.provider != request.provider && !worker.report.providers.contains(request.provider) {
+        rejection(
+            RoutingKey(worker), worker, for: request, RequestFilter(request), now: now, staleAfterMs: staleAfterMs)
+    }
+
+    /// The plain-value key answers most rejections; strings are compared only where its Bloom
+    /// bits cannot rule a worker out.
+    @inline(__always)
+    static func rejection(
+        _ key: RoutingKey, _ worker: WorkerEntry, for request: RoutingRequest, _ filter: RequestFilter, now: Int64,
+        staleAfterMs: Int64
+    ) -> Rejection? {
+        if key.offline || now - key.lastHeartbeatMs >= staleAfterMs { return .offline }
+        if key.paused { return .paused }
+        if key.providers & filter.provider == 0
+            || (worker.report.provider != request.provider && !worker.report.providers.contains(request.provider))
+        {
             return .provider
         }
+        if filter.tags & ~key.tags != 0 { return .tags }
         for tag in request.tags where !worker.tagSet.contains(tag) { return .tags }
-        if worker.active >= worker.report.capacity { return .capacity }
-        if let model = request.model, !worker.report.models.isEmpty {
-            guard let entry = worker.report.models.first(where: { $0.name == model }), entry.runnable else {
-                return .model
-            }
+        if key.active >= key.capacity { return .capacity }
+        if let model = request.model, key.listsModels {
+            guard key.models & filter.model != 0, let entry = worker.report.models.first(where: { $0.name == model }),
+                entry.runnable
+            else { return .model }
         }
         return nil
     }
