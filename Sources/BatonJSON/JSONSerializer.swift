@@ -1,62 +1,86 @@
 extension JSONValue {
     /// Compact JSON text with object keys sorted by their UTF-8 bytes.
     public var text: String {
-        var out = ""
-        JSONSerializer.write(self, into: &out, pretty: false, indent: 0)
-        return out
+        var out = JSONBytes()
+        out.write(self, pretty: false, indent: 0)
+        return out.string
     }
 
     /// Indented JSON text (two spaces), keys sorted, for people and files.
     public var prettyText: String {
-        var out = ""
-        JSONSerializer.write(self, into: &out, pretty: true, indent: 0)
-        return out
+        var out = JSONBytes()
+        out.write(self, pretty: true, indent: 0)
+        return out.string
+    }
+
+    /// Compact JSON as UTF-8 bytes (what a response body or a hash wants), keys sorted.
+    public var utf8Bytes: [UInt8] {
+        var out = JSONBytes()
+        out.write(self, pretty: false, indent: 0)
+        return out.bytes
+    }
+}
+
+/// The serialiser: appends UTF-8 to one growing byte buffer (no intermediate Strings; on the
+/// write path every event, audit entry and response body goes through here).
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(256) }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func append(_ ascii: StaticString) {
+        ascii.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func write(_ value: JSONValue, pretty: Bool, indent: Int) {
+        switch value {
+        case .null: append("null")
+        case .bool(let b): b ? append("true") : append("false")
+        case .int(let n): bytes.append(contentsOf: String(n).utf8)
+        case .double(let d): bytes.append(contentsOf: JSONSerializer.format(d).utf8)
+        case .string(let s): JSONText.appendQuoted(s, to: &bytes)
+        case .array(let items):
+            if items.isEmpty {
+                append("[]")
+                return
+            }
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if pretty { newline(indent + 1) }
+                write(item, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { newline(indent) }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            if fields.isEmpty {
+                append("{}")
+                return
+            }
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, item) in fields.sorted(by: { JSONText.utf8Precedes($0.key, $1.key) }) {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                if pretty { newline(indent + 1) }
+                JSONText.appendQuoted(key, to: &bytes)
+                pretty ? append(": ") : bytes.append(UInt8(ascii: ":"))
+                write(item, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { newline(indent) }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private mutating func newline(_ indent: Int) {
+        bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<indent { append("  ") }
     }
 }
 
 enum JSONSerializer {
-    static func write(_ value: JSONValue, into out: inout String, pretty: Bool, indent: Int) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let n): out += String(n)
-        case .double(let d): out += format(d)
-        case .string(let s): out += JSONText.quote(s)
-        case .array(let items):
-            if items.isEmpty {
-                out += "[]"
-                return
-            }
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if pretty { newline(&out, indent + 1) }
-                write(item, into: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { newline(&out, indent) }
-            out += "]"
-        case .object(let fields):
-            if fields.isEmpty {
-                out += "{}"
-                return
-            }
-            out += "{"
-            for (i, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if i > 0 { out += "," }
-                if pretty { newline(&out, indent + 1) }
-                out += JSONText.quote(key)
-                out += pretty ? ": " : ":"
-                write(fields[key]!, into: &out, pretty: pretty, indent: indent + 1)
-            }
-            if pretty { newline(&out, indent) }
-            out += "}"
-        }
-    }
-
-    private static func newline(_ out: inout String, _ indent: Int) {
-        out += "\n" + String(repeating: "  ", count: indent)
-    }
-
     /// JSON has no NaN or infinity; they serialise as null rather than producing invalid text.
     static func format(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
@@ -68,28 +92,78 @@ enum JSONSerializer {
 /// JSON string quoting, shared by every module that writes JSON by hand on a hot path.
 public enum JSONText {
     public static func quote(_ s: String) -> String {
-        var out = "\""
+        var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    // U+2028/2029 are valid JSON but break JavaScript embedding; escape them too.
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a quoted JSON string. Escapes `"`, `\\`, control characters, and U+2028/2029
+    /// (valid JSON, but they break JavaScript embedding). Runs of plain bytes are copied whole.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = s
+        text.withUTF8 { utf8 in
+            var runStart = 0
+            var i = 0
+            let n = utf8.count
+            while i < n {
+                let byte = utf8[i]
+                var escape: StaticString?
+                var width = 1
+                switch byte {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case 0x0A: escape = "\\n"
+                case 0x0D: escape = "\\r"
+                case 0x09: escape = "\\t"
+                case 0x08: escape = "\\b"
+                case 0x0C: escape = "\\f"
+                case 0xE2 where i + 2 < n && utf8[i + 1] == 0x80 && (utf8[i + 2] == 0xA8 || utf8[i + 2] == 0xA9):
+                    escape = utf8[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"
+                    width = 3
+                default:
+                    if byte >= 0x20 {
+                        i += 1
+                        continue
+                    }
                 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                if let escape {
+                    escape.withUTF8Buffer { out.append(contentsOf: $0) }
+                } else {
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30])
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
+                }
+                i += width
+                runStart = i
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether `a` sorts before `b` by UTF-8 bytes (the canonical key order).
+    public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                if common > 0, let xb = x.baseAddress, let yb = y.baseAddress {
+                    let c = memcmpBytes(xb, yb, common)
+                    if c != 0 { return c < 0 }
+                }
+                return x.count < y.count
             }
         }
-        out += "\""
-        return out
+    }
+
+    @inline(__always)
+    private static func memcmpBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        for i in 0..<n where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+        return 0
     }
 }

@@ -10,6 +10,10 @@ public struct Migration: Sendable, Hashable {
         self.sql = sql
     }
 
+    /// A migration whose first line is `-- baton: foreign-keys-off` rebuilds tables that others
+    /// reference: it runs with foreign keys off and must leave `foreign_key_check` clean.
+    public var rebuildsReferencedTables: Bool { sql.hasPrefix("-- baton: foreign-keys-off\n") }
+
     /// Parses `0001_create_events.sql` (or a path ending in it) into version 1, name
     /// `create_events`. Throws `MigrationError.invalidFileName` for anything else.
     public init(fileName: String, sql: String) throws {

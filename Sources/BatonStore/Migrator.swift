@@ -55,12 +55,22 @@ enum Migrator {
     private static func apply(_ migration: Migration, on connection: Connection) throws
         -> AppliedMigration
     {
+        // PRAGMA foreign_keys is a no-op inside a transaction: switch it before BEGIN, back after.
+        let foreignKeysOff = migration.rebuildsReferencedTables
+        if foreignKeysOff { try connection.execute("PRAGMA foreign_keys = OFF") }
+        defer { if foreignKeysOff { try? connection.execute("PRAGMA foreign_keys = ON") } }
         do {
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 try connection.withoutTransactionControl { try connection.executeScript(migration.sql) }
             } catch let error as SQLiteError where error.code == SQLITE_AUTH {
                 throw MigrationError.managesTransaction(version: migration.version, name: migration.name)
+            }
+            if foreignKeysOff, let broken = try connection.queryOne("PRAGMA foreign_key_check") {
+                throw SQLiteError(
+                    code: SQLiteError.error,
+                    message: "foreign key check failed after the rebuild: a row of \(broken.string(0) ?? "?") "
+                        + "refers to a missing row of \(broken.string(2) ?? "?")")
             }
             try connection.execute(
                 """

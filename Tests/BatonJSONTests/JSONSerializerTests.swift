@@ -32,5 +32,15 @@ import Testing
         #expect(JSONText.quote("\u{01}\u{1F}\u{08}\u{0C}") == #""\u0001\u001f\b\f""#)
         #expect(JSONText.quote("\u{2028}") == #""\u2028""#)
         #expect(JSONText.quote("naïve ✓") == "\"naïve ✓\"")
+        // Escapes between plain runs, and a lone 0xE2 lead byte that is not U+2028.
+        #expect(JSONText.quote("ab\ncd\u{2029}ef\u{2030}") == #""ab\ncd\u2029ef\#u{2030}""#)
+        #expect(JSONText.quote("") == #""""#)
+    }
+
+    @Test func keysSortByUTF8BytesNotByUnicodeCollation() {
+        // "é" (C3 A9) sorts after "z" (7A) by bytes; "a" before "aa".
+        let value: JSONValue = ["é": 1, "z": 2, "aa": 3, "a": 4, "Z": 5]
+        #expect(value.text == #"{"Z":5,"a":4,"aa":3,"z":2,"é":1}"#)
+        #expect(String(decoding: value.utf8Bytes, as: UTF8.self) == value.text)
     }
 }

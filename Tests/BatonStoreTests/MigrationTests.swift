@@ -77,6 +77,68 @@ import Testing
         }
     }
 
+    static let parentAndChild = Migration(
+        version: 1, name: "parent_child",
+        sql: """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY, kind TEXT CHECK (kind IN ('a', 'b')));
+            CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id));
+            INSERT INTO parent VALUES (1, 'a'), (2, 'b');
+            INSERT INTO child VALUES (10, 1), (11, 2);
+            """)
+
+    /// The 0006 pattern: a referenced table rebuilt under `-- baton: foreign-keys-off`.
+    @Test func aReferencedTableIsRebuiltWithForeignKeysOffAndOnAgainAfter() async throws {
+        try await withDatabase { db, _ in
+            let rebuild = Migration(
+                version: 2, name: "rebuild_parent",
+                sql: """
+                    -- baton: foreign-keys-off
+                    CREATE TABLE parent_new (id INTEGER PRIMARY KEY, kind TEXT CHECK (kind = 'a' OR kind = 'b'));
+                    INSERT INTO parent_new SELECT * FROM parent;
+                    DROP TABLE parent;
+                    ALTER TABLE parent_new RENAME TO parent;
+                    """)
+            #expect(rebuild.rebuildsReferencedTables)
+            #expect(!Self.parentAndChild.rebuildsReferencedTables)
+            _ = try await db.migrate([Self.parentAndChild, rebuild])
+            let (kinds, schema) = try await db.read { conn in
+                (
+                    try conn.query("SELECT kind FROM parent ORDER BY id").compactMap { $0.string(0) },
+                    try conn.scalar("SELECT sql FROM sqlite_master WHERE name = 'parent'")?.stringValue ?? ""
+                )
+            }
+            #expect(kinds == ["a", "b"])
+            #expect(schema.contains("kind = 'a' OR kind = 'b'"))
+            // Foreign keys are enforced again on the writer afterwards.
+            await #expect(throws: SQLiteError.self) {
+                try await db.write { conn in try conn.execute("INSERT INTO child VALUES (12, 99)") }
+            }
+        }
+    }
+
+    @Test func aRebuildThatBreaksAReferenceIsRolledBack() async throws {
+        try await withDatabase { db, _ in
+            let lossy = Migration(
+                version: 2, name: "lossy_rebuild",
+                sql: """
+                    -- baton: foreign-keys-off
+                    CREATE TABLE parent_new (id INTEGER PRIMARY KEY, kind TEXT);
+                    INSERT INTO parent_new SELECT * FROM parent WHERE id = 1;
+                    DROP TABLE parent;
+                    ALTER TABLE parent_new RENAME TO parent;
+                    """)
+            await #expect {
+                try await db.migrate([Self.parentAndChild, lossy])
+            } throws: { error in
+                guard case .failed(2, "lossy_rebuild", let sqlite) = error as? MigrationError else { return false }
+                return sqlite.message.contains("foreign key check failed")
+            }
+            #expect(try await db.appliedMigrations().map(\.version) == [1])
+            let parents = try await db.read { try $0.scalar("SELECT count(*) FROM parent")?.intValue }
+            #expect(parents == 2)
+        }
+    }
+
     @Test func migrationsMayNotEndTheirTransaction() async throws {
         try await withDatabase { db, _ async throws in
             let sneaky = Migration(version: 1, name: "sneaky", sql: "CREATE TABLE x (a); COMMIT;")

@@ -8,6 +8,8 @@ final class DispatchMetrics: Sendable {
     let killswitch: GaugeFamily?
     let cost: CounterFamily?
     let tokens: CounterFamily?
+    /// The `baton_jobs` children, bound once: they are set after every write.
+    private let jobGauges: [Gauge]
 
     init(registry: MetricsRegistry) {
         jobsByStatus = try? registry.gauge(name: "baton_jobs", help: "Jobs by status.", labelNames: ["status"])
@@ -25,12 +27,13 @@ final class DispatchMetrics: Sendable {
             name: "baton_cost_usd_total", help: "Cost of finished jobs in USD.", labelNames: ["provider", "model"])
         tokens = try? registry.counter(
             name: "baton_job_tokens_total", help: "Tokens used by finished jobs.", labelNames: ["direction"])
-        for status in JobStatus.allCases { jobsByStatus?.labels(status.rawValue).set(0) }
+        jobGauges = JobStatus.allCases.compactMap { [jobsByStatus] in jobsByStatus?.labels($0.rawValue) }
+        for gauge in jobGauges { gauge.set(0) }
         for outcome in ["assigned", "no_worker"] { _ = dispatches?.labels(outcome) }
     }
 
     func jobs(_ counts: [JobStatus: Int]) {
-        for status in JobStatus.allCases { jobsByStatus?.labels(status.rawValue).set(Double(counts[status] ?? 0)) }
+        for (status, gauge) in zip(JobStatus.allCases, jobGauges) { gauge.set(Double(counts[status] ?? 0)) }
     }
 
     func record(_ o: DispatchTxn.Observations) {

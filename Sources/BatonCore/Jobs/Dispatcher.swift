@@ -30,7 +30,7 @@ public final class Dispatcher: Sendable {
         }
         state = Mutex(loaded)
         self.metrics = metrics.map(DispatchMetrics.init(registry:))
-        publishGauges()
+        self.metrics?.jobs(loaded.statusCounts)
     }
 
     public var settings: DispatchSettings { settingsBox.withLock { $0 } }
@@ -51,7 +51,7 @@ public final class Dispatcher: Sendable {
     func mutate<T: Sendable>(_ body: @escaping @Sendable (inout DispatchTxn) throws -> T) async throws -> T {
         let settings = self.settings
         let clock = self.clock
-        let outcome: (T, [Event], Set<WorkerKey>, DispatchTxn.Observations)
+        let outcome: (T, [Event], Set<WorkerKey>, DispatchTxn.Observations, [JobStatus: Int])
         do {
             outcome = try await database.write { [self] conn in
                 try self.state.withLock { memory in
@@ -64,7 +64,7 @@ public final class Dispatcher: Sendable {
                     defer { swap(&txn.state, &memory) }
                     do {
                         let value = try body(&txn)
-                        return (value, txn.events, txn.wake, txn.observations)
+                        return (value, txn.events, txn.wake, txn.observations, txn.state.statusCounts)
                     } catch let error as DispatchError {
                         throw error
                     } catch {
@@ -83,14 +83,10 @@ public final class Dispatcher: Sendable {
         events.didCommit(outcome.1)
         if !outcome.2.isEmpty { waiters.wake(outcome.2) }
         metrics?.record(outcome.3)
-        publishGauges()
+        // The counts travel out of the transaction: reading them here would take the state's
+        // lock again, against the writer thread.
+        metrics?.jobs(outcome.4)
         return outcome.0
-    }
-
-    func publishGauges() {
-        guard let metrics else { return }
-        let counts = state.withLock { $0.statusCounts }
-        metrics.jobs(counts)
     }
 
     // MARK: Jobs

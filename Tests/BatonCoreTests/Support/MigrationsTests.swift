@@ -1,0 +1,67 @@
+import BatonStore
+import BatonTestSupport
+import Testing
+
+@testable import BatonCore
+
+/// The embedded migrations against real SQLite files, in particular 0006's rebuild of tables that
+/// other tables reference.
+@Suite struct MigrationsTests {
+    @Test func versionsAreConsecutiveFromOne() throws {
+        let versions = try BatonMigrations.all().map(\.version).sorted()
+        #expect(versions == Array(1...versions.count))
+    }
+
+    @Test func rebuildingJobsKeepsEveryRowAndReference() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await offPool {
+            let all = try BatonMigrations.all()
+            let db = try Database(path: dir.path + "/baton.db")
+            defer { db.close() }
+            _ = try db.migrate(all.filter { $0.version <= 5 })
+            try db.writeBlocking { conn in
+                try conn.execute(
+                    """
+                    INSERT INTO jobs (id, tenant, status, prompt, provider, priority, tier, tags, created_at, updated_at,
+                        tokens_input) VALUES (7, 'acme', 'completed', 'p', 'claude', 'high', 'low', '["a"]', 't', 't', 42)
+                    """)
+                try conn.execute(
+                    "INSERT INTO job_steers (job_id, message, created_at) VALUES (7, 'go left', 't')")
+                try conn.execute(
+                    """
+                    INSERT INTO cost_ledger (tenant, job_id, attempt, provider, model, tokens_input, tokens_output,
+                        cost_usd, source, at) VALUES ('acme', 7, 1, 'claude', 'haiku', 42, 1, 0.5, 'pricing', 't')
+                    """)
+            }
+            let report = try db.migrate(all)
+            #expect(report.applied.map(\.version).contains(6))
+            try db.writeBlocking { conn in
+                let job = try conn.queryOne(
+                    "SELECT tenant, status, priority, tier, tokens_input FROM jobs WHERE id = 7")
+                #expect(job?.string(0) == "acme" && job?.string(1) == "completed" && job?.string(2) == "high")
+                #expect(job?.string(3) == "low" && job?.int(4) == 42)
+                #expect(try conn.scalar("SELECT count(*) FROM job_steers WHERE job_id = 7")?.intValue == 1)
+                #expect(try conn.scalar("SELECT cost_usd FROM cost_ledger WHERE job_id = 7")?.doubleValue == 0.5)
+                // No IN lists left in the hot tables' checks and indexes.
+                let schema = try conn.query(
+                    "SELECT sql FROM sqlite_master WHERE tbl_name IN ('jobs', 'cost_ledger') AND sql IS NOT NULL"
+                ).compactMap { $0.string(0) }
+                #expect(schema.count == 7)  // two tables, five indexes
+                #expect(schema.allSatisfy { !$0.contains(" IN (") })
+                // The checks still hold, and so do the references.
+                #expect(throws: SQLiteError.self) {
+                    try conn.execute("UPDATE jobs SET status = 'exploded' WHERE id = 7")
+                }
+                #expect(throws: SQLiteError.self) {
+                    try conn.execute(
+                        """
+                        INSERT INTO cost_ledger (tenant, job_id, attempt, provider, model, tokens_input, tokens_output,
+                            cost_usd, source, at) VALUES ('acme', 99, 1, 'claude', 'haiku', 1, 1, 0, 'pricing', 't')
+                        """)
+                }
+                #expect(try conn.query("PRAGMA foreign_key_check").isEmpty)
+            }
+        }
+    }
+}
