@@ -41,6 +41,7 @@ struct JSONBytes {
         case .int(let n): bytes.append(contentsOf: String(n).utf8)
         case .double(let d): bytes.append(contentsOf: JSONSerializer.format(d).utf8)
         case .string(let s): JSONText.appendQuoted(s, to: &bytes)
+        case .verbatim(let text): bytes.append(contentsOf: text.utf8)
         case .array(let items):
             if items.isEmpty {
                 append("[]")

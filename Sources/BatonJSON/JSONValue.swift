@@ -9,6 +9,10 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// JSON text serialised earlier (a stored column such as a job's routing), written out as it
+    /// is instead of being parsed and serialised again. The parser never produces it; reading
+    /// into it (subscripts, `objectValue`) sees nothing, so use it only for output.
+    case verbatim(String)
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let fields) = self { return fields[key] }
@@ -61,6 +65,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         case .string: "string"
         case .array: "array"
         case .object: "object"
+        case .verbatim: "JSON text"
         }
     }
 }

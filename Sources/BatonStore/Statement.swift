@@ -1,10 +1,16 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A prepared statement owned by one connection. Internal, so the raw handle never leaves the module.
 final class Statement {
     let handle: OpaquePointer
     let sql: String
     private let db: OpaquePointer
+    /// The layout of the last run's rows, reused while the column names stay the same.
+    private var layoutCache: RowLayout?
 
     /// Prepares exactly one statement. Returns nil when `sql` holds no statement (blank or only
     /// comments); throws when it holds more than one, since the rest would be silently ignored.
@@ -64,8 +70,7 @@ final class Statement {
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, handle: db, sql: sql) }
             if collect == .none { continue }
-            // Column names are read per run: a schema change re-prepares and may change them.
-            let rowLayout = layout ?? RowLayout(columns: columnNames())
+            let rowLayout = layout ?? currentLayout()
             layout = rowLayout
             rows.append(Row(layout: rowLayout, values: currentValues()))
             if collect == .first { break }
@@ -115,6 +120,23 @@ final class Statement {
                     handle, index, $0.baseAddress, UInt64($0.count), baton_sqlite_transient())
             }
         }
+    }
+
+    /// Building a layout (a name index) per query was a measurable share of every write; the names
+    /// are compared on each run instead, since a schema change re-prepares and may change them.
+    private func currentLayout() -> RowLayout {
+        let count = Int(sqlite3_column_count(handle))
+        if let cached = layoutCache, cached.columns.count == count,
+            cached.columns.indices.allSatisfy({ i in
+                guard let name = sqlite3_column_name(handle, Int32(i)) else { return cached.columns[i].isEmpty }
+                return cached.columns[i].withCString { strcmp($0, name) == 0 }
+            })
+        {
+            return cached
+        }
+        let fresh = RowLayout(columns: columnNames())
+        layoutCache = fresh
+        return fresh
     }
 
     private func columnNames() -> [String] {

@@ -124,7 +124,9 @@ import Testing
         }
         #expect(ended)
         await stopping.value
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Streams are cancelled at once rather than waited for: well inside the 10 s grace period
+        // even on a loaded machine (a 2 s bound failed under a parallel test run).
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func shutdownGracePeriodBoundsAStuckHandler() async throws {

@@ -21,6 +21,28 @@ import Testing
         }
     }
 
+    /// A cached statement reuses its row layout, but never across a schema change that renames
+    /// or adds result columns.
+    @Test func rowLayoutFollowsSchemaChanges() async throws {
+        try await withDatabase { db, _ in
+            let (first, second, third) = try await db.write { c in
+                try c.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+                try c.execute("INSERT INTO t VALUES (1, 'x')")
+                let first = try c.queryOne("SELECT * FROM t")
+                try c.execute("ALTER TABLE t ADD COLUMN extra TEXT DEFAULT 'e'")
+                let second = try c.queryOne("SELECT * FROM t")
+                try c.execute("DROP TABLE t")
+                try c.execute("CREATE TABLE t (b TEXT, a INTEGER)")
+                try c.execute("INSERT INTO t VALUES ('y', 2)")
+                let third = try c.queryOne("SELECT * FROM t")
+                return (first, second, third)
+            }
+            #expect(first?.columns == ["a", "b"] && first?.int("a") == 1)
+            #expect(second?.columns == ["a", "b", "extra"] && second?.string("extra") == "e")
+            #expect(third?.columns == ["b", "a"] && third?.int("a") == 2 && third?.string("b") == "y")
+        }
+    }
+
     @Test func typedRowAccessors() async throws {
         try await withDatabase { db, _ in
             let row = try await db.read { c in

@@ -82,8 +82,9 @@ public struct Job: Sendable, Equatable {
             "result": result.map(JSONValue.string) ?? .null, "error": error.map(JSONValue.string) ?? .null,
             "tokens": ["input": .int(tokensInput), "output": .int(tokensOutput)],
             "cost_usd": costUSD.map(JSONValue.double) ?? .null,
-            "routing": routing.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
-            "progress": progress.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
+            // Both columns hold JSON this server serialised: spliced in, not parsed again.
+            "routing": routing.map(JSONValue.verbatim) ?? .null,
+            "progress": progress.map(JSONValue.verbatim) ?? .null,
         ]
         out["cancel_requested"] = .bool(cancelRequested)
         return .object(out)
