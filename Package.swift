@@ -45,7 +45,8 @@ let package = Package(
         .executableTarget(
             name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
-        .executableTarget(name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
+        .executableTarget(
+            name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
         .target(name: "BatonTestSupport", dependencies: ["BatonPlatform", "CLinux"], path: "Tests/BatonTestSupport"),

@@ -146,12 +146,11 @@ public enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Whether `a` sorts before `b` by UTF-8 bytes (the canonical key order).
+    /// Whether `a` sorts before `b` by UTF-8 bytes (the canonical key order). Native strings are
+    /// compared in place; anything else through the UTF-8 view.
     public static func utf8Precedes(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
                 let common = min(x.count, y.count)
                 if common > 0, let xb = x.baseAddress, let yb = y.baseAddress {
                     let c = memcmpBytes(xb, yb, common)
@@ -160,6 +159,8 @@ public enum JSONText {
                 return x.count < y.count
             }
         }
+        if let inPlace, let result = inPlace { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     @inline(__always)

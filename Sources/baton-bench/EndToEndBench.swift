@@ -1,78 +1,101 @@
-import BatonHTTP
 import BatonJSON
+import BatonPlatform
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// create → lease → complete over HTTP: creators post jobs while simulated workers long-poll,
-/// lease and complete them. Prints completed jobs per second of wall time.
+/// lease and complete them. Prints completed jobs per second of wall time. Every creator and
+/// worker is a thread with its own keep-alive connection (`BlockingClient`), so the load tool
+/// spends little of the two cores it shares with the server.
 enum EndToEndBench {
     final class Counters: Sendable {
         let completed = Atomic<Int>(0)
         let created = Atomic<Int>(0)
         let errors = Atomic<Int>(0)
+        let running = Atomic<Int>(0)
+        let failure = Mutex<String?>(nil)
     }
 
-    static func run(url: String, key: String, workers: Int, jobs: Int, creators: Int) async throws {
-        let client = HTTPClient()
-        let api = LoadClient(base: url, key: key, client: client)
+    static func run(url: String, key: String, workers: Int, jobs: Int, creators: Int) throws {
         let names = (0..<workers).map { "bench-w\($0)" }
-        func heartbeat(_ name: String) async throws {
-            let (status, _) = try await api.call(
-                .put, "/presence", #"{"instance":"\#(name)","status":"idle","provider":"bench","capacity":4}"#)
+        @Sendable func heartbeat(_ client: BlockingClient, _ name: String) throws {
+            let (status, _) = try client.call(
+                "PUT", "/presence", #"{"instance":"\#(name)","status":"idle","provider":"bench","capacity":4}"#)
             guard status == 200 else { throw BenchFailure("presence answered \(status)") }
         }
-        for name in names { try await heartbeat(name) }
+        let setup = try BlockingClient(url: url, key: key)
+        for name in names { try heartbeat(setup, name) }
         let counters = Counters()
+        let done = ConditionLock()
         let clock = ContinuousClock()
         let started = clock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Heartbeats keep the fleet online for the whole run.
-                while counters.completed.load(ordering: .relaxed) < jobs {
-                    try await Task.sleep(for: .seconds(4))
-                    for name in names { try await heartbeat(name) }
+
+        func spawn(_ name: String, _ body: @escaping @Sendable (BlockingClient) throws -> Void) throws {
+            let client = try BlockingClient(url: url, key: key)
+            counters.running.add(1, ordering: .relaxed)
+            nonisolated(unsafe) let owned = client
+            OSThread.detach(name: name) {
+                do { try body(owned) } catch { counters.failure.withLock { $0 = $0 ?? "\(error)" } }
+                done.withLock {
+                    counters.running.subtract(1, ordering: .relaxed)
+                    done.broadcast()
                 }
             }
-            for name in names {
-                group.addTask {
-                    while counters.completed.load(ordering: .relaxed) < jobs {
-                        let (status, body) = try await api.call(.post, "/api/workers/\(name)/lease?wait_s=1")
-                        guard status == 200, let id = body["job"]?["id"]?.intValue,
-                            let token = body["lease"]?["token"]?.stringValue
-                        else { continue }
-                        let done = try await api.call(
-                            .post, "/api/jobs/\(id)/complete",
-                            #"{"token":"\#(token)","result":"ok","tokens":{"input":100,"output":10}}"#)
-                        if done.status == 200 {
-                            counters.completed.add(1, ordering: .relaxed)
-                        } else {
-                            counters.errors.add(1, ordering: .relaxed)
-                        }
-                    }
-                }
-            }
-            for c in 0..<creators {
-                group.addTask {
-                    var i = c
-                    while i < jobs {
-                        let (status, _) = try await api.call(
-                            .post, "/api/jobs", #"{"prompt":"bench job \#(i)","provider":"bench"}"#)
-                        if status == 201 {
-                            counters.created.add(1, ordering: .relaxed)
-                        } else {
-                            counters.errors.add(1, ordering: .relaxed)
-                        }
-                        i += creators
-                    }
-                }
-            }
-            try await group.waitForAll()
         }
+        @Sendable func finished() -> Bool {
+            counters.completed.load(ordering: .relaxed) >= jobs || counters.failure.withLock { $0 } != nil
+        }
+
+        // Heartbeats keep the fleet online for the whole run.
+        try spawn("bench-beat") { client in
+            while !finished() {
+                for _ in 0..<40 where !finished() { usleep(100_000) }
+                for name in names where !finished() { try heartbeat(client, name) }
+            }
+        }
+        for name in names {
+            try spawn("bench-worker") { client in
+                while !finished() {
+                    let (status, body) = try client.call("POST", "/api/workers/\(name)/lease?wait_s=1")
+                    guard status == 200, let lease = try? JSONParser.parse(body),
+                        let id = lease["job"]?["id"]?.intValue, let token = lease["lease"]?["token"]?.stringValue
+                    else { continue }
+                    let (done, _) = try client.call(
+                        "POST", "/api/jobs/\(id)/complete",
+                        #"{"token":"\#(token)","result":"ok","tokens":{"input":100,"output":10}}"#)
+                    if done == 200 {
+                        counters.completed.add(1, ordering: .relaxed)
+                    } else {
+                        counters.errors.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+        for c in 0..<creators {
+            try spawn("bench-creator") { client in
+                var i = c
+                while i < jobs && counters.failure.withLock({ $0 }) == nil {
+                    let (status, _) = try client.call(
+                        "POST", "/api/jobs", #"{"prompt":"bench job \#(i)","provider":"bench"}"#)
+                    if status == 201 {
+                        counters.created.add(1, ordering: .relaxed)
+                    } else {
+                        counters.errors.add(1, ordering: .relaxed)
+                    }
+                    i += creators
+                }
+            }
+        }
+        done.withLock { while counters.running.load(ordering: .relaxed) > 0 { done.wait() } }
+        if let failure = counters.failure.withLock({ $0 }) { throw BenchFailure("e2e: \(failure)") }
         let elapsed = seconds(clock.now - started)
-        let done = counters.completed.load(ordering: .relaxed)
+        let completed = counters.completed.load(ordering: .relaxed)
         print(
-            "e2e: \(workers) workers, \(done) jobs created, leased and completed in \(String(format2(elapsed))) s = \(Int(Double(done) / elapsed)) jobs/s (errors: \(counters.errors.load(ordering: .relaxed)))"
+            "e2e: \(workers) workers, \(creators) creators, \(completed) jobs created, leased and completed in \(String(format2(elapsed))) s = \(Int(Double(completed) / elapsed)) jobs/s (errors: \(counters.errors.load(ordering: .relaxed)))"
         )
-        client.shutdown()
     }
 }
 

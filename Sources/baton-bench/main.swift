@@ -56,7 +56,7 @@ switch command {
 case "router":
     RouterBench.run(workers: int("workers", 10_000), decisions: int("decisions", 2000))
 case "e2e":
-    try await EndToEndBench.run(
+    try EndToEndBench.run(
         url: required("url"), key: required("key"), workers: int("workers", 50), jobs: int("jobs", 20_000),
         creators: int("creators", 16))
 case "create":

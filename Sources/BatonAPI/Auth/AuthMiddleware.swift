@@ -30,10 +30,25 @@ struct AuthMiddleware: HTTPMiddleware {
     }
 
     /// The token of `Bearer <token>` (scheme case-insensitive); nil for any other shape.
+    /// `Bearer <token>` (scheme case-insensitive, spaces around either part ignored); nil for
+    /// anything else. Works on the UTF-8 bytes: it runs on every request.
     static func bearerToken(_ header: String) -> String? {
-        guard header.utf8.count <= 256 else { return nil }
-        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return String(parts[1])
+        let bytes = header.utf8
+        guard bytes.count <= 256 else { return nil }
+        var i = bytes.startIndex
+        func skipSpaces() { while i != bytes.endIndex && bytes[i] == UInt8(ascii: " ") { i = bytes.index(after: i) } }
+        skipSpaces()
+        for expected in "bearer".utf8 {
+            guard i != bytes.endIndex, bytes[i] | 0x20 == expected else { return nil }
+            i = bytes.index(after: i)
+        }
+        guard i != bytes.endIndex, bytes[i] == UInt8(ascii: " ") else { return nil }
+        skipSpaces()
+        let start = i
+        while i != bytes.endIndex && bytes[i] != UInt8(ascii: " ") { i = bytes.index(after: i) }
+        let end = i
+        skipSpaces()
+        guard start != end, i == bytes.endIndex else { return nil }
+        return String(header.utf8[start..<end])
     }
 }

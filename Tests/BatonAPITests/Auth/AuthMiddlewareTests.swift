@@ -14,6 +14,19 @@ import Testing
         #expect(response.bodyText.contains(#""code":"unauthorized""#))
     }
 
+    @Test func bearerTokenParsing() {
+        #expect(AuthMiddleware.bearerToken("Bearer abc") == "abc")
+        #expect(AuthMiddleware.bearerToken("bEaReR abc") == "abc")
+        #expect(AuthMiddleware.bearerToken("  Bearer   abc  ") == "abc")
+        #expect(AuthMiddleware.bearerToken("Bearerabc") == nil)
+        #expect(AuthMiddleware.bearerToken("Bearer") == nil)
+        #expect(AuthMiddleware.bearerToken("Bearer ") == nil)
+        #expect(AuthMiddleware.bearerToken("Bearer a b") == nil)
+        #expect(AuthMiddleware.bearerToken("Basic abc") == nil)
+        #expect(AuthMiddleware.bearerToken("Bearér abc") == nil)
+        #expect(AuthMiddleware.bearerToken("Bearer " + String(repeating: "x", count: 300)) == nil)
+    }
+
     @Test(arguments: [
         "Bearer", "Basic dXNlcjpwYXNz", "Bearer bt_bad", "bearer  ", "Bearer a b",
         "Bearer bt_abcdefgh_" + String(repeating: "A", count: 39),
