@@ -33,6 +33,8 @@ import Testing
         #expect(done.json["status"] == "completed")
         #expect(done.json["result"] == "Done.")
         #expect(done.json["tokens"]?["input"] == 1200)
+        // Built in memory, not read back: it must be the stored job exactly.
+        #expect(await c.job(id) == done.json)
         // The same completion again is answered, not applied twice.
         let again = await c.complete(id, token: lease.token)
         #expect(again.status == .ok)
@@ -47,6 +49,25 @@ import Testing
         let worker = await c.request(.get, "/api/workers/gpu-1").json
         #expect(worker["jobs_completed"] == 1)
         #expect(worker["active_jobs"] == 0)
+    }
+
+    /// The create answer is built in memory rather than read back: it must be the stored job,
+    /// whether the job was placed at once or queued.
+    @Test func createAnswersExactlyWhatIsStored() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let queued = await c.createJob(#"{"prompt":"p","provider":"claude","tags":["gpu"],"issue":"ENG-1"}"#)
+        #expect(queued["status"] == "pending")
+        #expect(await c.job(try #require(queued["id"]?.intValue)) == queued)
+        // The heartbeat places the queued job; the second slot takes the next one at creation.
+        await c.heartbeat("gpu-1", tags: "gpu", capacity: 2)
+        let placed = await c.createJob(
+            #"{"prompt":"q","input":"in","provider":"claude","model":"haiku","priority":"high","tier":"low","tags":["gpu"]}"#)
+        #expect(placed["status"] == "assigned" && placed["worker"] == "gpu-1")
+        #expect(await c.job(try #require(placed["id"]?.intValue)) == placed)
+        #expect(try c.eventTypes().filter { $0.hasPrefix("job.") } == [
+                "job.created", "job.assigned", "job.created", "job.assigned",
+            ])
     }
 
     @Test func dispatchAnswers503AndLeavesNoJobWithoutEligibleWorkers() async throws {

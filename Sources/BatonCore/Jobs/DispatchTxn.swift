@@ -57,15 +57,46 @@ struct DispatchTxn {
     // MARK: Jobs entering the queue
 
     mutating func insert(_ spec: JobSpec, tenant: String) throws -> Int64 {
+        try insert(spec, tenant: tenant, assigning: nil).id
+    }
+
+    /// `POST /api/jobs`: a new job, stored already assigned when a worker can take it now (one
+    /// row write instead of an insert and an update), else pending. The scheduler's invariant
+    /// holds either way: after every pass no older pending job fits any worker, and a new job
+    /// changes no worker, so only the new job needs routing.
+    mutating func insertScheduled(_ spec: JobSpec, tenant: String) throws -> Job {
+        let decision = routeNew(spec, tenant: tenant)
+        return try insert(spec, tenant: tenant, assigning: decision?.winner == nil ? nil : decision)
+    }
+
+    /// The decision for a job not stored yet, or nil while the tenant cannot dispatch. Not
+    /// mutating, so the board it reads is released before the insert changes it.
+    private func routeNew(_ spec: JobSpec, tenant: String) -> RoutingDecision? {
+        guard let board = state.tenants[tenant], !board.killswitch.holdsDispatch, !board.workers.isEmpty else {
+            return nil
+        }
+        var request = RoutingRequest(provider: spec.provider, model: spec.model, tier: spec.tier, tags: spec.tags)
+        request.previousWorker = spec.issue.flatMap { board.lastWorkerByIssue[$0] }
+        return JobRouter.route(
+            request, in: board.workers, weights: settings.weights, now: now, staleAfterMs: settings.staleAfterMs)
+    }
+
+    private mutating func insert(_ spec: JobSpec, tenant: String, assigning decision: RoutingDecision?) throws -> Job {
+        let winner = decision?.winner
+        let routing = decision.map { $0.json(decidedAt: nowText).text }
         try conn.execute(
             """
             INSERT INTO jobs (tenant, status, prompt, input, provider, model, priority, tier, tags, issue, created_at,
-                updated_at) VALUES (?1, 'pending', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                updated_at, worker, assigned_at, routing) VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10,
+                ?12, ?13, ?14)
             """,
             [
                 .text(tenant), .text(spec.prompt), spec.input.map(SQLValue.text) ?? .null, .text(spec.provider),
                 spec.model.map(SQLValue.text) ?? .null, .text(spec.priority.rawValue), .text(spec.tier.rawValue),
                 .text(Job.encodeStrings(spec.tags)), spec.issue.map(SQLValue.text) ?? .null, .text(nowText),
+                .text(winner == nil ? JobStatus.pending.rawValue : JobStatus.assigned.rawValue),
+                winner.map(SQLValue.text) ?? .null, winner == nil ? .null : .text(nowText),
+                routing.map(SQLValue.text) ?? .null,
             ])
         let id = conn.lastInsertRowID
         try emit(
@@ -74,14 +105,30 @@ struct DispatchTxn {
                 "id": .int(id), "provider": .string(spec.provider), "priority": .string(spec.priority.rawValue),
                 "tier": .string(spec.tier.rawValue),
             ])
+        if let winner, let decision {
+            try emit(
+                "job.assigned", tenant: tenant, issue: spec.issue,
+                [
+                    "id": .int(id), "worker": .string(winner), "attempt": 1,
+                    "score": .double(RoutingDecision.round(decision.score)),
+                ])
+        }
         let live = LiveJob(
-            id: id, tenant: tenant, status: .pending, priority: spec.priority, provider: spec.provider,
-            model: spec.model, tier: spec.tier, tags: spec.tags, issue: spec.issue, worker: nil, attempt: 1,
-            leaseToken: nil, leaseExpiresMs: nil, queuedAtMs: now)
+            id: id, tenant: tenant, status: winner == nil ? .pending : .assigned, priority: spec.priority,
+            provider: spec.provider, model: spec.model, tier: spec.tier, tags: spec.tags, issue: spec.issue,
+            worker: winner, attempt: 1, leaseToken: nil, leaseExpiresMs: nil, queuedAtMs: now)
         state.live[id] = live
-        state.tenants[tenant, default: TenantBoard()].pending.insert(id, priority: spec.priority)
-        state.count(.pending, 1)
-        return id
+        if let winner {
+            state.tenants[tenant, default: TenantBoard()].assigned[winner, default: []].append(id)
+            state.tenants[tenant]?.workers[winner]?.active += 1
+            state.count(.assigned, 1)
+            observations.dispatchLatencies.append(0)
+            wake.insert(WorkerKey(tenant: tenant, instance: winner))
+        } else {
+            state.tenants[tenant, default: TenantBoard()].pending.insert(id, priority: spec.priority)
+            state.count(.pending, 1)
+        }
+        return Job(new: spec, id: id, tenant: tenant, at: nowText, worker: winner, routing: routing)
     }
 
     /// Puts a job back in the queue: from assigned or running (its worker's slot is released) or
@@ -138,16 +185,6 @@ struct DispatchTxn {
                 unplaceable.insert(RoutingSignature(request))
             }
         }
-    }
-
-    /// Routes one newly queued job. After every scheduling pass no older pending job fits any
-    /// worker, and a new job changes no worker, so only the new job needs routing.
-    mutating func scheduleNew(_ id: Int64, tenant: String) throws {
-        guard let board = state.tenants[tenant], !board.killswitch.holdsDispatch, !board.workers.isEmpty else {
-            return
-        }
-        guard let (_, decision) = route(id, tenant: tenant, skipping: []), decision.winner != nil else { return }
-        try assign(id, decision: decision)
     }
 
     /// Pending ids worth trying, or nil when nothing can be dispatched. Reads without keeping a
@@ -221,18 +258,32 @@ struct DispatchTxn {
     // MARK: Finishing
 
     /// Ends a live job as completed, failed or cancelled, releasing its worker's slot.
+    /// What a finished attempt used, written with its final status.
+    struct Usage {
+        var tokensInput: Int64
+        var tokensOutput: Int64
+        var costUSD: Double
+    }
+
+    private static func bindings(_ usage: Usage?) -> [SQLValue] {
+        guard let usage else { return [.null, .null, .null] }
+        return [.integer(usage.tokensInput), .integer(usage.tokensOutput), .real(usage.costUSD)]
+    }
+
     mutating func finish(
-        _ job: Job, as status: JobStatus, result: String? = nil, error: String? = nil, cancelRequested: Bool = false
+        _ job: Job, as status: JobStatus, result: String? = nil, error: String? = nil, cancelRequested: Bool = false,
+        usage: Usage? = nil
     ) throws {
         try conn.execute(
             """
             UPDATE jobs SET status = ?2, finished_at = ?3, updated_at = ?3, result = coalesce(?4, result),
-                error = coalesce(?5, error), cancel_requested = ?6 WHERE id = ?1
+                error = coalesce(?5, error), cancel_requested = ?6, tokens_input = coalesce(?7, tokens_input),
+                tokens_output = coalesce(?8, tokens_output), cost_usd = coalesce(?9, cost_usd) WHERE id = ?1
             """,
             [
                 .integer(job.id), .text(status.rawValue), .text(nowText), result.map(SQLValue.text) ?? .null,
                 error.map(SQLValue.text) ?? .null, .integer(cancelRequested ? 1 : 0),
-            ])
+            ] + Self.bindings(usage))
         try emit(
             "job.\(status.rawValue)", tenant: job.tenant, issue: job.issue,
             [
@@ -342,11 +393,23 @@ struct DispatchTxn {
     // MARK: Cost
 
     /// Records a finished attempt's cost, and raises the killswitch when it crosses a budget.
-    mutating func recordCost(_ job: Job, reported: Double?) throws {
-        let cost = CostEntry.price(
+    /// The cost of `job`'s tokens: the runner's figure, else the configured price table.
+    func price(_ job: Job, reported: Double?) -> CostEntry {
+        CostEntry.price(
             provider: job.provider, model: job.model, tokensInput: job.tokensInput, tokensOutput: job.tokensOutput,
             reported: reported, providers: settings.providers)
-        try conn.execute("UPDATE jobs SET cost_usd = ?2 WHERE id = ?1", [.integer(job.id), .real(cost.usd)])
+    }
+
+    mutating func recordCost(_ job: Job, reported: Double?) throws {
+        try recordCost(job, cost: price(job, reported: reported), updatingJob: true)
+    }
+
+    /// A ledger row for the attempt, the metrics, and the budget check; `updatingJob` also writes
+    /// the cost into the job row (the completion path already did, with its final status).
+    mutating func recordCost(_ job: Job, cost: CostEntry, updatingJob: Bool) throws {
+        if updatingJob {
+            try conn.execute("UPDATE jobs SET cost_usd = ?2 WHERE id = ?1", [.integer(job.id), .real(cost.usd)])
+        }
         try CostLedger.record(job: job, cost: cost, at: nowText, into: conn)
         observations.costs.append((job.provider, job.model ?? "", cost.usd, job.tokensInput, job.tokensOutput))
         try checkBudget(tenant: job.tenant, adding: cost.usd)

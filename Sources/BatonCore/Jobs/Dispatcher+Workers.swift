@@ -316,17 +316,16 @@ extension Dispatcher {
             guard job.status == .running else {
                 throw DispatchError.conflict("job \(id) is \(job.status.rawValue); it was not started with this lease")
             }
-            try txn.conn.execute(
-                "UPDATE jobs SET tokens_input = ?2, tokens_output = ?3 WHERE id = ?1",
-                [
-                    .integer(id), .integer(completion.tokensInput ?? job.tokensInput),
-                    .integer(completion.tokensOutput ?? job.tokensOutput),
-                ])
             job.tokensInput = completion.tokensInput ?? job.tokensInput
             job.tokensOutput = completion.tokensOutput ?? job.tokensOutput
+            // Tokens, cost and the final status go into the row in one UPDATE; the answer is the
+            // row as it now reads, built here rather than read back.
+            let cost = txn.price(job, reported: completion.costUSD)
+            let status: JobStatus = completion.succeeded ? .completed : .failed
+            let error = completion.succeeded ? nil : (completion.error ?? "the worker reported a failure")
             try txn.finish(
-                job, as: completion.succeeded ? .completed : .failed, result: completion.result,
-                error: completion.succeeded ? nil : (completion.error ?? "the worker reported a failure"))
+                job, as: status, result: completion.result, error: error,
+                usage: DispatchTxn.Usage(tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd))
             if let name = job.worker {
                 let column = completion.succeeded ? "jobs_completed" : "jobs_failed"
                 try txn.conn.execute(
@@ -338,9 +337,16 @@ extension Dispatcher {
                     txn.state.tenants[tenant]?.workers[name]?.failed += 1
                 }
             }
-            try txn.recordCost(job, reported: completion.costUSD)
+            try txn.recordCost(job, cost: cost, updatingJob: false)
             try txn.schedule(tenant)
-            return try txn.job(id)
+            job.status = status
+            job.finishedAt = txn.nowText
+            job.updatedAt = txn.nowText
+            job.result = completion.result ?? job.result
+            job.error = error ?? job.error
+            job.cancelRequested = false
+            job.costUSD = cost.usd
+            return job
         }
     }
 

@@ -99,9 +99,7 @@ public final class Dispatcher: Sendable {
                 throw DispatchError.locked(
                     "the killswitch is at level \(killswitch.level) (\(killswitch.reason)); new jobs are refused")
             }
-            let id = try txn.insert(spec, tenant: tenant)
-            try txn.scheduleNew(id, tenant: tenant)
-            return try txn.job(id)
+            return try txn.insertScheduled(spec, tenant: tenant)
         }
     }
 

@@ -96,6 +96,39 @@ public struct Job: Sendable, Equatable {
         tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested
         """
 
+    /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
+    /// the insert need not be read back.
+    init(new spec: JobSpec, id: Int64, tenant: String, at time: String, worker: String?, routing: String?) {
+        self.id = id
+        self.tenant = tenant
+        status = worker == nil ? .pending : .assigned
+        prompt = spec.prompt
+        input = spec.input
+        provider = spec.provider
+        model = spec.model
+        priority = spec.priority
+        tier = spec.tier
+        tags = spec.tags
+        self.worker = worker
+        attempt = 1
+        issue = spec.issue
+        createdAt = time
+        updatedAt = time
+        assignedAt = worker == nil ? nil : time
+        startedAt = nil
+        finishedAt = nil
+        result = nil
+        error = nil
+        progress = nil
+        tokensInput = 0
+        tokensOutput = 0
+        costUSD = nil
+        self.routing = routing
+        leaseToken = nil
+        leaseExpiresMs = nil
+        cancelRequested = false
+    }
+
     init(row: Row) {
         id = row.int64(0) ?? 0
         tenant = row.string(1) ?? ""
