@@ -116,6 +116,16 @@ enum ServeCommand: BatonCommand {
         try? metrics.callbackGauge(name: "baton_http_connections", help: "Open HTTP connections.") {
             Double(server.activeConnections)
         }
+        // Writes per commit show how well the writer batches under load.
+        try? metrics.callbackCounter(name: "baton_db_commits_total", help: "Write transactions committed.") {
+            Double(database.statistics.commits)
+        }
+        try? metrics.callbackCounter(name: "baton_db_writes_total", help: "Write closures run by the writer.") {
+            Double(database.statistics.writes)
+        }
+        try? metrics.callbackGauge(name: "baton_db_queued_writes", help: "Writes waiting for the writer.") {
+            Double(database.statistics.queuedWrites)
+        }
         let bound: (host: String, port: Int)
         do {
             bound = try server.start()

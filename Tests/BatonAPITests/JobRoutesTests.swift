@@ -62,10 +62,12 @@ import Testing
         // The heartbeat places the queued job; the second slot takes the next one at creation.
         await c.heartbeat("gpu-1", tags: "gpu", capacity: 2)
         let placed = await c.createJob(
-            #"{"prompt":"q","input":"in","provider":"claude","model":"haiku","priority":"high","tier":"low","tags":["gpu"]}"#)
+            #"{"prompt":"q","input":"in","provider":"claude","model":"haiku","priority":"high","tier":"low","tags":["gpu"]}"#
+        )
         #expect(placed["status"] == "assigned" && placed["worker"] == "gpu-1")
         #expect(await c.job(try #require(placed["id"]?.intValue)) == placed)
-        #expect(try c.eventTypes().filter { $0.hasPrefix("job.") } == [
+        #expect(
+            try c.eventTypes().filter { $0.hasPrefix("job.") } == [
                 "job.created", "job.assigned", "job.created", "job.assigned",
             ])
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import BatonCore
@@ -139,5 +140,16 @@ import Testing
         #expect(registry.exposition().contains("\nderived 4\n"))
         source.set(0.25)
         #expect(registry.exposition().contains("\nderived 0.25\n"))
+    }
+
+    @Test func callbackCounterRendersAsACounter() throws {
+        let registry = MetricsRegistry()
+        let count = Atomic<Int>(3)
+        try registry.callbackCounter(name: "things_total", help: "Things.") { Double(count.load(ordering: .relaxed)) }
+        let text = registry.exposition()
+        #expect(text.contains("# TYPE things_total counter\n"))
+        #expect(text.contains("\nthings_total 3\n"))
+        count.store(7, ordering: .relaxed)
+        #expect(registry.exposition().contains("\nthings_total 7\n"))
     }
 }

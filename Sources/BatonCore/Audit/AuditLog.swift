@@ -1,6 +1,7 @@
 import BatonCrypto
 import BatonJSON
 import BatonStore
+import Synchronization
 
 /// The append-only, hash-chained audit log. Appends run on the database's single writer, and each
 /// reads the chain head inside its own transaction, so concurrent appends can never fork the chain.
@@ -9,39 +10,113 @@ public final class AuditLog: Sendable {
 
     public let database: Database
     private let events: EventBus
+    private let pending = Mutex<Pending>(Pending())
+
+    /// Appends waiting for the writer. Under load many requests finish at once; one write closure
+    /// takes all of them, reading the chain head once, instead of one closure (with its
+    /// savepoint, head query and wake-up) per entry.
+    private struct Pending {
+        var waiting: [Waiting] = []
+        /// A drain is submitted and has not yet taken the waiting list.
+        var drainQueued = false
+    }
+
+    private struct Waiting: Sendable {
+        var draft: AuditDraft
+        var at: String
+        var diff: String
+        var continuation: CheckedContinuation<AuditEntry, any Error>
+    }
 
     public init(database: Database, events: EventBus) {
         self.database = database
         self.events = events
     }
 
-    /// Appends and commits one entry, then announces it as an `audit.appended` event.
+    /// Appends and commits one entry, then announces it as an `audit.appended` event. Returns once
+    /// the entry is committed (or throws if it could not be).
     @discardableResult
     public func append(_ draft: AuditDraft) async throws -> AuditEntry {
-        let (entry, event) = try await database.write { conn in
-            let entry = try AuditLog.insert(draft, into: conn)
-            let event = try EventBus.insert(AuditLog.eventDraft(entry), into: conn)
-            return (entry, event)
+        // Serialised here, on the caller's thread, to keep the single writer's share small.
+        let at = Timestamp.now()
+        let diff = draft.diff.text
+        return try await withCheckedThrowingContinuation { continuation in
+            let submit = pending.withLock { pending -> Bool in
+                pending.waiting.append(Waiting(draft: draft, at: at, diff: diff, continuation: continuation))
+                if pending.drainQueued { return false }
+                pending.drainQueued = true
+                return true
+            }
+            if submit { Task { await self.drain() } }
         }
-        events.didCommit([event])
-        return entry
+    }
+
+    private final class Taken: @unchecked Sendable {
+        // @unchecked: written once on the writer thread, read after the write returns.
+        var waiting: [Waiting] = []
+    }
+
+    /// One write closure for every append waiting when it runs.
+    private func drain() async {
+        let taken = Taken()
+        do {
+            let (entries, inserted) = try await database.write { [self] conn in
+                taken.waiting = self.pending.withLock { pending in
+                    pending.drainQueued = false
+                    defer { pending.waiting = [] }
+                    return pending.waiting
+                }
+                var head = try AuditLog.head(conn)
+                var entries: [AuditEntry] = []
+                var inserted: [Event] = []
+                for waiting in taken.waiting {
+                    let entry = try AuditLog.insert(
+                        waiting.draft, diff: waiting.diff, into: conn, at: waiting.at, after: head)
+                    head = (entry.id, entry.hash)
+                    entries.append(entry)
+                    inserted.append(try EventBus.insert(AuditLog.eventDraft(entry), into: conn))
+                }
+                return (entries, inserted)
+            }
+            events.didCommit(inserted)
+            for (waiting, entry) in zip(taken.waiting, entries) { waiting.continuation.resume(returning: entry) }
+        } catch {
+            // The closure may not have run at all (the database closed): fail what it would have taken.
+            let left = pending.withLock { pending -> [Waiting] in
+                guard taken.waiting.isEmpty else { return [] }
+                pending.drainQueued = false
+                defer { pending.waiting = [] }
+                return pending.waiting
+            }
+            for waiting in taken.waiting + left { waiting.continuation.resume(throwing: error) }
+        }
     }
 
     /// Appends inside a caller's transaction (the caller passes the event to `EventBus.didCommit`).
     public static func insert(_ draft: AuditDraft, into conn: Connection, at time: String = Timestamp.now()) throws
         -> AuditEntry
     {
-        let head = try conn.queryOne("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        try insert(draft, diff: draft.diff.text, into: conn, at: time, after: head(conn))
+    }
+
+    /// The newest entry's id and hash (0 and the genesis hash for an empty log).
+    static func head(_ conn: Connection) throws -> (id: Int64, hash: String) {
+        let row = try conn.queryOne("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+        return (row?.int64("id") ?? 0, row?.string("hash") ?? genesisHash)
+    }
+
+    private static func insert(
+        _ draft: AuditDraft, diff: String, into conn: Connection, at time: String, after head: (id: Int64, hash: String)
+    ) throws -> AuditEntry {
         let actorName: String? =
             switch draft.actor {
             case .key(let p): p.name
             case .system, .linear, .anonymous: nil
             }
         var entry = AuditEntry(
-            id: (head?.int64("id") ?? 0) + 1, at: time, tenant: draft.tenant, actor: draft.actor.label,
-            actorName: actorName, action: draft.action, target: draft.target, requestID: draft.requestID,
-            source: draft.source, status: draft.status, diff: draft.diff.text,
-            prevHash: head?.string("hash") ?? genesisHash, hash: "")
+            id: head.id + 1, at: time, tenant: draft.tenant, actor: draft.actor.label, actorName: actorName,
+            action: draft.action, target: draft.target, requestID: draft.requestID, source: draft.source,
+            status: draft.status, diff: diff, prevHash: head.hash, hash: "")
         entry.hash = hash(entry)
         try conn.execute(
             """

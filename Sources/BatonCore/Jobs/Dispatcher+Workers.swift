@@ -325,7 +325,8 @@ extension Dispatcher {
             let error = completion.succeeded ? nil : (completion.error ?? "the worker reported a failure")
             try txn.finish(
                 job, as: status, result: completion.result, error: error,
-                usage: DispatchTxn.Usage(tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd))
+                usage: DispatchTxn.Usage(
+                    tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd))
             if let name = job.worker {
                 let column = completion.succeeded ? "jobs_completed" : "jobs_failed"
                 try txn.conn.execute(

@@ -1,4 +1,5 @@
-/// A gauge whose value is computed when scraped (resident memory, queue depth read from elsewhere).
+/// A gauge (or counter) whose value is computed when scraped (resident memory, queue depth, a
+/// count kept by another module).
 final class CallbackGaugeFamily: Sendable, RenderableFamily {
     let definition: FamilyDefinition
     private let read: @Sendable () -> Double

@@ -58,6 +58,15 @@ public final class MetricsRegistry: Sendable {
         _ = try register(definition) { CallbackGaugeFamily(definition, read: read) }
     }
 
+    /// A counter kept elsewhere (a monotonic count another module owns), read when scraped.
+    public func callbackCounter(name: String, help: String, _ read: @escaping @Sendable () -> Double)
+        throws(MetricsError)
+    {
+        let definition = FamilyDefinition(
+            name: name, help: help, kind: .counter, labelNames: [], buckets: [], isCallback: true)
+        _ = try register(definition) { CallbackGaugeFamily(definition, read: read) }
+    }
+
     /// The Prometheus text format 0.0.4 of every family, sorted by name; serve it with
     /// `PrometheusText.contentType`.
     public func exposition() -> String {

@@ -1,5 +1,6 @@
 import BatonJSON
 import BatonStore
+import Glibc
 import Testing
 
 @testable import BatonCore
@@ -37,6 +38,45 @@ import Testing
                 try await group.waitForAll()
             }
             #expect(try audit.verify() == .intact(entries: 100))
+        }
+    }
+
+    /// Appends that arrive together share one write; each caller still gets its own entry, and
+    /// the ids it is given are the ones stored.
+    @Test func concurrentAppendersEachGetTheirOwnEntry() async throws {
+        try await Self.withAudit { db, audit, _ in
+            let before = db.statistics.writes
+            // Keep the writer busy while the appends arrive, as a loaded server's would be.
+            let blocker = Task { try await db.write { _ in usleep(300_000) } }
+            try await Task.sleep(for: .milliseconds(50))
+            let entries = try await withThrowingTaskGroup(of: AuditEntry.self) { group in
+                for i in 0..<50 {
+                    group.addTask {
+                        try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "b\(i)", target: "y"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(entries.map(\.id)).count == 50)
+            #expect(Set(entries.map(\.action)).count == 50)
+            let stored = try await db.read { conn in
+                try conn.query("SELECT id, action FROM audit").map { ($0.int64(0) ?? 0, $0.string(1) ?? "") }
+            }
+            #expect(
+                Dictionary(uniqueKeysWithValues: stored)
+                    == Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0.action) }))
+            try await blocker.value
+            // The blocker plus a few drains, not one write per entry.
+            #expect(db.statistics.writes - before <= 6, "writes: \(db.statistics.writes - before)")
+        }
+    }
+
+    @Test func anAppendAfterTheDatabaseClosedFails() async throws {
+        try await Self.withAudit { db, audit, _ in
+            await db.close()
+            await #expect(throws: (any Error).self) {
+                try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "late", target: "z"))
+            }
         }
     }
 
