@@ -203,11 +203,13 @@ extension Dispatcher {
             else { return nil }
             let token = DispatchTxn.newLeaseToken(attempt: live.attempt)
             let expires = txn.now + txn.settings.leaseMs
-            try txn.conn.execute(
+            // RETURNING hands back the row as updated: no second statement to read it.
+            let rows = try txn.conn.query(
                 """
                 UPDATE jobs SET status = 'running', started_at = ?2, updated_at = ?2, lease_token = ?3,
-                    lease_expires_ms = ?4 WHERE id = ?1
+                    lease_expires_ms = ?4 WHERE id = ?1 RETURNING \(Job.columns)
                 """, [.integer(id), .text(txn.nowText), .text(token), .integer(expires)])
+            guard let row = rows.first else { throw DispatchError.notFound("no job \(id)") }
             try txn.emit(
                 "job.started", tenant: tenant, issue: live.issue,
                 ["id": .int(id), "worker": .string(worker), "attempt": .int(Int64(live.attempt))])
@@ -218,7 +220,7 @@ extension Dispatcher {
             live.leaseToken = token
             live.leaseExpiresMs = expires
             txn.state.live[id] = live
-            return Lease(job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires))
+            return Lease(job: Job(row: row), token: token, expiresAt: Timestamp.format(milliseconds: expires))
         }
     }
 

@@ -145,4 +145,29 @@ import Testing
             #expect(none.isEmpty && zero == 0)
         }
     }
+
+    /// The hand-written canonical form must stay byte-identical to the generic serialiser's, or
+    /// existing chains would stop verifying.
+    @Test func canonicalContentMatchesTheGenericSerialiser() {
+        let entries = [
+            AuditEntry(
+                id: 1, at: "2026-12-01T00:00:00.000Z", tenant: "acme", actor: "key:aaaaaaaa", actorName: "alice",
+                action: "POST /api/jobs", target: "/api/jobs", requestID: "r1", source: "127.0.0.1", status: 201,
+                diff: #"{"prompt":"say \"hi\"\n"}"#, prevHash: AuditLog.genesisHash, hash: ""),
+            AuditEntry(
+                id: 9_007_199_254_740_993, at: "t", tenant: nil, actor: "system", actorName: nil, action: "é ✓ 🚀",
+                target: "\u{01}\u{2028}", requestID: nil, source: nil, status: nil, diff: "", prevHash: "p", hash: "h"),
+        ]
+        for e in entries {
+            let fields: [String: JSONValue] = [
+                "id": .int(e.id), "at": .string(e.at), "tenant": e.tenant.map(JSONValue.string) ?? .null,
+                "actor": .string(e.actor), "actor_name": e.actorName.map(JSONValue.string) ?? .null,
+                "action": .string(e.action), "target": .string(e.target),
+                "request_id": e.requestID.map(JSONValue.string) ?? .null,
+                "source": e.source.map(JSONValue.string) ?? .null, "status": e.status.map { .int(Int64($0)) } ?? .null,
+                "diff": .string(e.diff), "prev_hash": .string(e.prevHash),
+            ]
+            #expect(e.canonicalContent == JSONValue.object(fields).text)
+        }
+    }
 }
