@@ -33,6 +33,9 @@ final class Writer: Sendable {
         // NORMAL in WAL mode saves an fsync per commit: a crash of Baton loses nothing, a power
         // loss may lose the last commits before a checkpoint, and neither corrupts the database.
         try connection.execute("PRAGMA synchronous = NORMAL")
+        // Checkpoint every ~16 MiB of WAL instead of SQLite's 4 MiB: a busy writer then pays the
+        // checkpoint's copy and fsync a quarter as often.
+        try connection.execute("PRAGMA wal_autocheckpoint = 4000")
     }
 
     func submit(_ job: any Job) throws { try queue.push(job) }

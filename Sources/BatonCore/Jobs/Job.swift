@@ -68,7 +68,80 @@ public struct Job: Sendable, Equatable {
 
     /// The job as the API shows it. The lease token is never shown here: only the lease answer
     /// carries it, to the worker that holds it.
-    public var json: JSONValue {
+    public var json: JSONValue { .verbatim(jsonText) }
+
+    /// The API form written field by field in key order: it is the body of most dispatcher
+    /// answers. A test holds it equal to serialising `jsonObject`.
+    public var jsonText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + prompt.utf8.count + (input?.utf8.count ?? 0) + (routing?.utf8.count ?? 0))
+        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func text(_ value: String?) {
+            if let value { JSONText.appendQuoted(value, to: &out) } else { raw("null") }
+        }
+        func number(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
+        func verbatim(_ value: String?) {
+            if let value { out.append(contentsOf: value.utf8) } else { raw("null") }
+        }
+        raw(#"{"assigned_at":"#)
+        text(assignedAt)
+        raw(#","attempt":"#)
+        number(Int64(attempt))
+        raw(#","cancel_requested":"#)
+        cancelRequested ? raw("true") : raw("false")
+        raw(#","cost_usd":"#)
+        if let costUSD { out.append(contentsOf: JSONValue.double(costUSD).text.utf8) } else { raw("null") }
+        raw(#","created_at":"#)
+        text(createdAt)
+        raw(#","error":"#)
+        text(error)
+        raw(#","finished_at":"#)
+        text(finishedAt)
+        raw(#","id":"#)
+        number(id)
+        raw(#","input":"#)
+        text(input)
+        raw(#","issue":"#)
+        text(issue)
+        raw(#","model":"#)
+        text(model)
+        raw(#","priority":"#)
+        text(priority.rawValue)
+        raw(#","progress":"#)
+        verbatim(progress)
+        raw(#","prompt":"#)
+        text(prompt)
+        raw(#","provider":"#)
+        text(provider)
+        raw(#","result":"#)
+        text(result)
+        raw(#","routing":"#)
+        verbatim(routing)
+        raw(#","started_at":"#)
+        text(startedAt)
+        raw(#","status":"#)
+        text(status.rawValue)
+        raw(#","tags":["#)
+        for (i, tag) in tags.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(tag, to: &out)
+        }
+        raw(#"],"tier":"#)
+        text(tier.rawValue)
+        raw(#","tokens":{"input":"#)
+        number(tokensInput)
+        raw(#","output":"#)
+        number(tokensOutput)
+        raw(#"},"updated_at":"#)
+        text(updatedAt)
+        raw(#","worker":"#)
+        text(worker)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same as a JSON object, for tests and for readers that need the fields.
+    var jsonObject: JSONValue {
         var out: [String: JSONValue] = [
             "id": .int(id), "status": .string(status.rawValue), "prompt": .string(prompt),
             "input": input.map(JSONValue.string) ?? .null, "provider": .string(provider),
