@@ -5,6 +5,8 @@ import CSQLite
 public final class Connection {
     private var handle: OpaquePointer?
     private let cache: StatementCache
+    /// Kept alive for the WAL hook, which holds it unretained.
+    private var walHook: CheckpointSignal?
     /// Statements compiled so far (cache misses); lets tests and metrics see the cache working.
     public private(set) var statementsPrepared = 0
 
@@ -123,6 +125,22 @@ public final class Connection {
     public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     var cachedStatementCount: Int { cache.count }
+
+    /// Calls `signal` after every commit with the number of pages in the WAL. Installing it
+    /// turns SQLite's auto-checkpoint off on this connection (it is a WAL hook too).
+    func setWALHook(_ signal: CheckpointSignal) throws {
+        let db = try openHandle()
+        walHook = signal
+        sqlite3_wal_hook(
+            db,
+            { context, _, _, pages in
+                if let context {
+                    Unmanaged<CheckpointSignal>.fromOpaque(context).takeUnretainedValue().walCommitted(
+                        pages: Int(pages))
+                }
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(signal).toOpaque())
+    }
 }
 
 // Explicitly not Sendable: a connection belongs to the thread that opened it.

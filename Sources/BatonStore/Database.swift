@@ -11,6 +11,7 @@ public final class Database: Sendable {
     public let configuration: DatabaseConfiguration
     private let writer: Writer
     private let readers: ReaderPool
+    private let checkpointer: Checkpointer
     /// Set when `close()` starts; new work is refused from then on.
     private let closed = Atomic<Bool>(false)
     /// Held during `close()`, so a concurrent second call returns only once the first is done.
@@ -22,20 +23,30 @@ public final class Database: Sendable {
     public init(path: String, configuration: DatabaseConfiguration = .init()) throws {
         self.path = path
         self.configuration = configuration
-        // The writer opens first: it creates the file and switches it to WAL for the readers.
-        writer = try Writer(path: path, configuration: configuration)
+        // The writer opens first: it creates the file and switches it to WAL for the others.
+        let signal = CheckpointSignal(pages: configuration.checkpointPages)
+        writer = try Writer(path: path, configuration: configuration, checkpoints: signal)
         do {
             readers = try ReaderPool(path: path, configuration: configuration)
         } catch {
             writer.shutdown()
             throw error
         }
+        do {
+            checkpointer = try Checkpointer(path: path, configuration: configuration)
+        } catch {
+            readers.shutdown()
+            writer.shutdown()
+            throw error
+        }
+        signal.connect(checkpointer)
     }
 
     /// Without `close()`, the threads still finish queued work and close their connections, but
     /// nobody waits for them: deinit may run on the cooperative pool and must not block.
     deinit {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        checkpointer.shutdown(wait: false)
         readers.shutdown(wait: false)
         writer.shutdown(wait: false)
     }
@@ -95,7 +106,7 @@ public final class Database: Sendable {
             commits: writer.counters.commits.load(ordering: .relaxed),
             writes: writer.counters.writes.load(ordering: .relaxed),
             failedBatches: writer.counters.failedBatches.load(ordering: .relaxed),
-            queuedWrites: writer.queuedCount)
+            queuedWrites: writer.queuedCount, checkpoints: checkpointer.completed)
     }
 
     public var isClosed: Bool { closed.load(ordering: .acquiring) }
@@ -105,7 +116,8 @@ public final class Database: Sendable {
     public func close() {
         closing.withLock { _ in
             guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-            // Readers first, so no snapshot holds the checkpoint back.
+            // The checkpointer and readers first, so nothing holds the final checkpoint back.
+            checkpointer.shutdown()
             readers.shutdown()
             writer.shutdown()
         }

@@ -8,11 +8,15 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var statementCacheSize: Int
     /// Most write closures committed together in one transaction (group commit; at least 1).
     public var maxBatch: Int
+    /// WAL size in pages (4 KiB each) at which the background checkpointer copies it back into
+    /// the database file (SQLite's own default threshold is 1000).
+    public var checkpointPages: Int
 
     public init(
         readerCount: Int = 2, busyTimeoutMs: Int = 5000, statementCacheSize: Int = 64,
-        maxBatch: Int = 64
+        maxBatch: Int = 64, checkpointPages: Int = 1000
     ) {
+        self.checkpointPages = checkpointPages
         self.readerCount = readerCount
         self.busyTimeoutMs = busyTimeoutMs
         self.statementCacheSize = statementCacheSize

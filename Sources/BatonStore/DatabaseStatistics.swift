@@ -10,6 +10,8 @@ public struct DatabaseStatistics: Sendable, Hashable {
     public var failedBatches: Int
     /// Write closures waiting for the writer right now.
     public var queuedWrites: Int
+    /// Background checkpoints run (each copies what it can of the WAL into the database file).
+    public var checkpoints: Int = 0
 }
 
 /// The writer thread's counters; atomics so readers of statistics never wait on the writer.

@@ -5,7 +5,7 @@ final class Writer: Sendable {
     private let thread: ConnectionThread
     let counters: WriterCounters
 
-    init(path: String, configuration: DatabaseConfiguration) throws {
+    init(path: String, configuration: DatabaseConfiguration, checkpoints: CheckpointSignal) throws {
         let options = Connection.Options(
             readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs,
             statementCacheSize: configuration.statementCacheSize)
@@ -19,6 +19,8 @@ final class Writer: Sendable {
             open: {
                 let connection = try Connection(path: path, options: options)
                 try Writer.configure(connection)
+                // Checkpoints run on their own thread (see Checkpointer), not in our commits.
+                try connection.setWALHook(checkpoints)
                 return connection
             },
             serve: { [queue, counters] connection in
@@ -33,9 +35,6 @@ final class Writer: Sendable {
         // NORMAL in WAL mode saves an fsync per commit: a crash of Baton loses nothing, a power
         // loss may lose the last commits before a checkpoint, and neither corrupts the database.
         try connection.execute("PRAGMA synchronous = NORMAL")
-        // Checkpoint every ~16 MiB of WAL instead of SQLite's 4 MiB: a busy writer then pays the
-        // checkpoint's copy and fsync a quarter as often.
-        try connection.execute("PRAGMA wal_autocheckpoint = 4000")
     }
 
     func submit(_ job: any Job) throws { try queue.push(job) }

@@ -16,6 +16,29 @@ import Testing
         }
     }
 
+    /// Checkpoints run on their own connection once the WAL passes the threshold: the rows reach
+    /// the main database file while the database stays open.
+    @Test func backgroundCheckpointsCopyTheWALIntoTheFile() async throws {
+        try await withDatabase(configuration: DatabaseConfiguration(checkpointPages: 8)) { db, path in
+            func fileSize(_ p: String) -> Int {
+                ((try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? Int) ?? 0
+            }
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER, pad TEXT)") }
+            let before = fileSize(path)
+            for i in 0..<40 {
+                try await db.write { conn in
+                    for j in 0..<10 {
+                        try conn.execute(
+                            "INSERT INTO t VALUES (?1, ?2)",
+                            [.integer(Int64(i * 10 + j)), .text(String(repeating: "x", count: 1000))])
+                    }
+                }
+            }
+            try await waitUntil { db.statistics.checkpoints > 0 && fileSize(path) > before + 200_000 }
+            #expect(try await db.read { try $0.scalar("SELECT count(*) FROM t")?.intValue } == 400)
+        }
+    }
+
     @Test func openingAnImpossiblePathThrows() async throws {
         #expect {
             _ = try Database(path: "/nonexistent-baton-dir/x.sqlite")
