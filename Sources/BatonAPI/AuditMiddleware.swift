@@ -11,13 +11,20 @@ struct AuditMiddleware: HTTPMiddleware {
     let log: @Sendable (String) -> Void
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-        let response = try await next(request, context)
         switch request.method {
-        case .get, .head, .options: return response
+        case .get, .head, .options: return try await next(request, context)
         default: break
         }
-        var principal: Principal?
-        if let header = request.headers["Authorization"], let token = AuthMiddleware.bearerToken(header) {
+        let slot = PrincipalSlot()
+        var inner = context
+        inner.storage[PrincipalSlotKey.self] = slot
+        let response = try await next(request, inner)
+        // The auth middleware fills the slot when it accepted a key; otherwise (a public route,
+        // or a key it refused) identify the caller here.
+        var principal = slot.value
+        if principal == nil, let header = request.headers["Authorization"],
+            let token = AuthMiddleware.bearerToken(header)
+        {
             principal = await keys.authenticate(token)
         }
         let draft = AuditDraft(

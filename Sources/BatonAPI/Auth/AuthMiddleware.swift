@@ -24,6 +24,7 @@ struct AuthMiddleware: HTTPMiddleware {
             let names = needed.map(\.rawValue).joined(separator: " or ")
             throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
         }
+        context.storage[PrincipalSlotKey.self]?.value = principal
         var context = context
         context.storage[PrincipalKey.self] = principal
         return try await next(request, context)

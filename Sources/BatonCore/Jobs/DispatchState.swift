@@ -184,7 +184,7 @@ struct DispatchState: Sendable {
             state.tenants[row.string(0) ?? "", default: TenantBoard()].workers[entry.instance] = entry
         }
         for row in try conn.query(
-            "SELECT \(Job.columns) FROM jobs WHERE status = 'pending' OR status = 'assigned' OR status = 'running' ORDER BY id"
+            "SELECT \(Job.columns) FROM jobs WHERE finished_at IS NULL AND (status = 'pending' OR status = 'assigned' OR status = 'running') ORDER BY id"
         ) {
             let job = Job(row: row)
             state.live[job.id] = LiveJob(job, queuedAtMs: now)

@@ -188,28 +188,32 @@ extension Dispatcher {
     }
 
     private func tryLease(worker: String, tenant: String) async throws -> Lease? {
-        // Most polls find nothing: answer those from memory without a write.
-        let (known, hasWork) = state.withLock { state -> (Bool, Bool) in
+        let unknown = DispatchError.notFound(
+            "no worker \(JSONText.quote(worker)) in this tenant; report presence (PUT /presence) first")
+        // Most polls find nothing: answer those from memory without a write. While the writer
+        // holds the state (it does for a whole transaction) go straight to the write instead of
+        // waiting on the lock on the event loop: the write answers the same questions.
+        let quick = state.withLockIfAvailable { state -> (known: Bool, hasWork: Bool) in
             let board = state.tenants[tenant]
             return (board?.workers[worker] != nil, !(board?.assigned[worker]?.isEmpty ?? true))
         }
-        guard known else {
-            throw DispatchError.notFound(
-                "no worker \(JSONText.quote(worker)) in this tenant; report presence (PUT /presence) first")
+        if let quick {
+            guard quick.known else { throw unknown }
+            guard quick.hasWork else { return nil }
         }
-        guard hasWork else { return nil }
         return try await mutate { txn in
+            guard txn.state.tenants[tenant]?.workers[worker] != nil else { throw unknown }
             guard let id = Dispatcher.leasable(worker: worker, tenant: tenant, txn: txn), var live = txn.state.live[id]
             else { return nil }
             let token = DispatchTxn.newLeaseToken(attempt: live.attempt)
             let expires = txn.now + txn.settings.leaseMs
-            // RETURNING hands back the row as updated: no second statement to read it.
-            let rows = try txn.conn.query(
+            // Not UPDATE … RETURNING: SQLite gathers RETURNING rows in a temporary b-tree, which
+            // costs more than reading the row back.
+            try txn.conn.execute(
                 """
                 UPDATE jobs SET status = 'running', started_at = ?2, updated_at = ?2, lease_token = ?3,
-                    lease_expires_ms = ?4 WHERE id = ?1 RETURNING \(Job.columns)
+                    lease_expires_ms = ?4 WHERE id = ?1
                 """, [.integer(id), .text(txn.nowText), .text(token), .integer(expires)])
-            guard let row = rows.first else { throw DispatchError.notFound("no job \(id)") }
             try txn.emit(
                 "job.started", tenant: tenant, issue: live.issue,
                 ["id": .int(id), "worker": .string(worker), "attempt": .int(Int64(live.attempt))])
@@ -220,7 +224,7 @@ extension Dispatcher {
             live.leaseToken = token
             live.leaseExpiresMs = expires
             txn.state.live[id] = live
-            return Lease(job: Job(row: row), token: token, expiresAt: Timestamp.format(milliseconds: expires))
+            return Lease(job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires))
         }
     }
 

@@ -47,7 +47,7 @@ import Testing
                 let schema = try conn.query(
                     "SELECT sql FROM sqlite_master WHERE tbl_name IN ('jobs', 'cost_ledger') AND sql IS NOT NULL"
                 ).compactMap { $0.string(0) }
-                #expect(schema.count == 7)  // two tables, five indexes
+                #expect(schema.count == 7)  // two tables, five indexes (jobs_live became jobs_unfinished)
                 #expect(schema.allSatisfy { !$0.contains(" IN (") })
                 // The checks still hold, and so do the references.
                 #expect(throws: SQLiteError.self) {
@@ -61,6 +61,14 @@ import Testing
                         """)
                 }
                 #expect(try conn.query("PRAGMA foreign_key_check").isEmpty)
+                // The start-up query for live jobs is answered from the unfinished-jobs index.
+                let plan = try conn.query(
+                    """
+                    EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE finished_at IS NULL
+                        AND (status = 'pending' OR status = 'assigned' OR status = 'running') ORDER BY id
+                    """
+                ).compactMap { $0.string(3) }.joined(separator: "; ")
+                #expect(plan.contains("jobs_unfinished"), "plan: \(plan)")
             }
         }
     }
