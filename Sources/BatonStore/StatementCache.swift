@@ -1,8 +1,33 @@
 /// Prepared statements of one connection keyed by SQL text, evicting the least recently used.
 final class StatementCache {
-    private var entries: [String: (statement: Statement, lastUse: UInt64)] = [:]
+    private var entries: [SQLKey: Entry] = [:]
     private var clock: UInt64 = 0
     let capacity: Int
+
+    private final class Entry {
+        let statement: Statement
+        var lastUse: UInt64
+        init(_ statement: Statement, lastUse: UInt64) {
+            self.statement = statement
+            self.lastUse = lastUse
+        }
+    }
+
+    /// SQL text as a key hashed on its length and its first and last bytes only: statements are
+    /// long and looked up on every query, and two different texts that share all of that still
+    /// compare unequal, so they merely share a bucket.
+    private struct SQLKey: Hashable {
+        let sql: String
+
+        func hash(into hasher: inout Hasher) {
+            let utf8 = sql.utf8
+            hasher.combine(utf8.count)
+            for byte in utf8.prefix(24) { hasher.combine(byte) }
+            for byte in utf8.suffix(24) { hasher.combine(byte) }
+        }
+
+        static func == (a: SQLKey, b: SQLKey) -> Bool { a.sql == b.sql }
+    }
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
 
@@ -11,19 +36,18 @@ final class StatementCache {
     /// The cached statement for `sql`, or a new one from `prepare` (cached when there is room).
     func statement(for sql: String, prepare: () throws -> Statement?) rethrows -> Statement? {
         clock &+= 1
-        if let entry = entries[sql] {
-            entries[sql] = (entry.statement, clock)
+        let key = SQLKey(sql: sql)
+        if let entry = entries[key] {
+            entry.lastUse = clock
             return entry.statement
         }
         guard let statement = try prepare() else { return nil }
         guard capacity > 0 else { return statement }
-        if entries.count >= capacity,
-            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })
-        {
+        if entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
             // A linear scan on eviction only: the cache is small and hits are the common case.
             entries[oldest.key] = nil
         }
-        entries[sql] = (statement, clock)
+        entries[key] = Entry(statement, lastUse: clock)
         return statement
     }
 

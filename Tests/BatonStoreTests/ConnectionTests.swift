@@ -166,6 +166,20 @@ import Testing
         }
     }
 
+    /// The cache hashes only a statement's length and ends; texts alike there must still be told apart.
+    @Test func statementsThatDifferOnlyInTheMiddleAreDistinct() async throws {
+        try await withDatabase { db, _ in
+            let head = String(repeating: "a", count: 30)
+            let tail = String(repeating: "z", count: 30)
+            let values = try await db.read { c in
+                try (1...3).map { n in
+                    try c.scalar("SELECT '\(head)' || '\(n)' || '\(tail)'")?.stringValue ?? ""
+                }
+            }
+            #expect(values == (1...3).map { "\(head)\($0)\(tail)" })
+        }
+    }
+
     @Test func statementIsReusableAfterAnError() async throws {
         try await withDatabase { db, _ in
             let ok = try await db.write { c in
