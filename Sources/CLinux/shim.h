@@ -45,6 +45,22 @@ int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions
 static inline int baton_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+// The child starts in `dir` (glibc 2.29+).
+int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *dir);
+static inline int baton_spawn_chdir(posix_spawn_file_actions_t *actions, const char *dir) {
+    return posix_spawn_file_actions_addchdir_np(actions, dir);
+}
+// Flags are macros; keep them in C.
+static inline short baton_spawn_flags(int new_group) {
+    return (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (new_group ? POSIX_SPAWN_SETPGROUP : 0));
+}
+// WIFEXITED/WEXITSTATUS/WTERMSIG are macros too: the exit code, or 128 + the signal that ended it.
+#include <sys/wait.h>
+static inline int baton_exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
 int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 // Thread names show in top/gdb; a GNU extension, declared by hand for the same reason as accept4.
 int pthread_setname_np(pthread_t thread, const char *name);
