@@ -39,11 +39,13 @@ let package = Package(
         .target(
             name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
+        // The worker side: lease loop, workspaces and hooks, agent runners.
+        .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         .target(
             name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
-            name: "baton", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+            name: "baton", dependencies: ["BatonAgent", "BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
             name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
@@ -58,6 +60,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
+        .testTarget(name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonJSON"]),
         // Runs the built `baton` binary as a child process, as a user would.
         .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),
         .testTarget(

@@ -1,0 +1,64 @@
+import BatonPlatform
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Any CLI as an agent: `sh -c <command>` in the workspace, the prompt on stdin, stdout the
+/// result, exit status 0 success. Each stdout line is also reported as a message. Steering is not
+/// passed on (the prompt ends with end of file); cancellation ends the command's whole group.
+public struct CommandRunner: AgentRunner {
+    public let kind = "command"
+    public let command: String
+    /// Bytes of stdout kept as the result (head and tail).
+    public let resultLimit: Int
+
+    public init(command: String, resultLimit: Int = 256 * 1024) {
+        self.command = command
+        self.resultLimit = resultLimit
+    }
+
+    public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
+        async -> AgentOutcome
+    {
+        let environment = [
+            "BATON_JOB_ID": String(task.jobID), "BATON_ATTEMPT": String(task.attempt),
+            "BATON_ISSUE": task.issue ?? "", "BATON_MODEL": task.model ?? "", "BATON_WORKSPACE": task.workspace,
+        ]
+        let child: Subprocess
+        do {
+            child = try Subprocess(
+                Subprocess.Options(
+                    "/bin/sh", ["-c", command], environment: environment, directory: task.workspace,
+                    captureLimit: resultLimit, onStdoutLine: { line in events(.message(line)) }))
+        } catch {
+            return .failed("command: \(error)")
+        }
+        events(.turnStarted(1))
+        var text = task.prompt
+        if let input = task.input, !input.isEmpty { text += "\n\n" + input }
+        let prompt = text
+        // Written off the caller's thread: a command that does not read stdin would block us.
+        OSThread.detach(name: "command-stdin") {
+            child.write(prompt)
+            child.closeInput()
+        }
+        let status = await withTaskCancellationHandler {
+            await child.exitCode()
+        } onCancel: {
+            child.signalGroup(SIGTERM)
+            OSThread.detach(name: "command-kill") {
+                usleep(2_000_000)
+                child.signalGroup(SIGKILL)
+            }
+        }
+        child.signalGroup(SIGKILL)  // whatever it left running
+        events(.turnEnded(1))
+        if Task.isCancelled { return .failed("cancelled") }
+        if status == 0 { return AgentOutcome(status: .succeeded, result: child.output) }
+        let detail = child.errors.split(separator: "\n").suffix(5).joined(separator: " | ")
+        return AgentOutcome(
+            status: .failed, result: child.output.isEmpty ? nil : child.output,
+            error: "the command exited with status \(status)" + (detail.isEmpty ? "" : ": " + detail))
+    }
+}

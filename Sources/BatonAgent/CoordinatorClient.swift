@@ -1,0 +1,116 @@
+import BatonHTTP
+import BatonJSON
+
+/// Why a call to the coordinator did not get a usable answer.
+public enum CoordinatorError: Error, CustomStringConvertible, Sendable {
+    /// No answer at all (refused connection, timeout): worth retrying later.
+    case unreachable(String)
+    /// An answer with an error status, and the coordinator's message.
+    case refused(status: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let why): "the coordinator is unreachable: \(why)"
+        case .refused(let status, let message): "the coordinator answered \(status): \(message)"
+        }
+    }
+
+    public var isRetryable: Bool {
+        switch self {
+        case .unreachable: true
+        case .refused(let status, _): status == 429 || status >= 500
+        }
+    }
+}
+
+/// A job handed to this worker, with the lease that fences every report about it.
+public struct LeasedJob: Sendable {
+    public var id: Int64
+    public var attempt: Int
+    public var prompt: String
+    public var input: String?
+    public var provider: String
+    public var model: String?
+    public var issue: String?
+    public var token: String
+}
+
+/// The worker protocol over HTTP: presence, lease, events, complete.
+public struct CoordinatorClient: Sendable {
+    public let baseURL: String
+    private let token: String
+    private let http: HTTPClient
+
+    public init(baseURL: String, token: String, http: HTTPClient = .shared) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.token = token
+        self.http = http
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, _ body: JSONValue? = nil, timeout: Duration = .seconds(15))
+        async throws(CoordinatorError) -> (status: Int, json: JSONValue)
+    {
+        let request = HTTPClientRequest(
+            method: method, url: baseURL + path,
+            headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+            body: body.map(\.utf8Bytes) ?? [], timeout: timeout, connectTimeout: .seconds(3))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request)
+        } catch {
+            throw .unreachable("\(error)")
+        }
+        let json = response.body.isEmpty ? JSONValue.null : ((try? JSONParser.parse(response.body)) ?? .null)
+        if response.status >= 400 {
+            throw .refused(status: response.status, message: json["error"]?.stringValue ?? response.text)
+        }
+        return (response.status, json)
+    }
+
+    /// Reports presence; returns the commands waiting for this worker.
+    public func presence(_ report: JSONValue) async throws(CoordinatorError) -> [JSONValue] {
+        try await call(.put, "/presence", report).json["commands"]?.arrayValue ?? []
+    }
+
+    /// Long-polls up to `waitS` seconds for the next job assigned to `instance`.
+    public func lease(instance: String, waitS: Int) async throws(CoordinatorError) -> LeasedJob? {
+        let (status, json) = try await call(
+            .post, "/api/workers/\(instance)/lease?wait_s=\(waitS)", timeout: .seconds(waitS + 15))
+        guard status == 200, let job = json["job"], let id = job["id"]?.intValue,
+            let token = json["lease"]?["token"]?.stringValue
+        else { return nil }
+        return LeasedJob(
+            id: id, attempt: Int(job["attempt"]?.intValue ?? 1), prompt: job["prompt"]?.stringValue ?? "",
+            input: job["input"]?.stringValue, provider: job["provider"]?.stringValue ?? "",
+            model: job["model"]?.stringValue, issue: job["issue"]?.stringValue, token: token)
+    }
+
+    /// Reports progress and token totals (extending the lease); answers cancel and steering.
+    public func report(_ job: LeasedJob, progress: JSONValue?, tokens: (input: Int64, output: Int64)?)
+        async throws(CoordinatorError) -> (cancel: Bool, steer: [String])
+    {
+        var body: [String: JSONValue] = ["token": .string(job.token)]
+        if let progress { body["progress"] = progress }
+        if let tokens { body["tokens"] = ["input": .int(tokens.input), "output": .int(tokens.output)] }
+        let (_, json) = try await call(.post, "/api/jobs/\(job.id)/events", .object(body))
+        let steer = (json["steer"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
+        return (json["cancel"]?.boolValue ?? false, steer)
+    }
+
+    /// Ends the attempt with its outcome.
+    public func complete(_ job: LeasedJob, _ outcome: AgentOutcome) async throws(CoordinatorError) {
+        var body: [String: JSONValue] = [
+            "token": .string(job.token), "status": .string(outcome.status == .succeeded ? "completed" : "failed"),
+            "tokens": ["input": .int(outcome.tokensInput), "output": .int(outcome.tokensOutput)],
+        ]
+        if let result = outcome.result { body["result"] = .string(result) }
+        if outcome.status != .succeeded {
+            let reason = outcome.status == .needsInput ? "needs input: " : ""
+            body["error"] = .string(reason + (outcome.error ?? "the agent did not finish"))
+        }
+        if let cost = outcome.costUSD { body["cost_usd"] = .double(cost) }
+        _ = try await call(.post, "/api/jobs/\(job.id)/complete", .object(body))
+    }
+}

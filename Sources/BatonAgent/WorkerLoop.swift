@@ -1,0 +1,333 @@
+import BatonJSON
+import Synchronization
+
+/// Which runner serves which provider name: `dry-run` always, plus every `providers.<name>` whose
+/// `kind` this worker can run.
+public struct RunnerCatalog: Sendable {
+    private var runners: [String: any AgentRunner]
+
+    public init(_ runners: [String: any AgentRunner] = [:]) {
+        self.runners = ["dry-run": DryRunRunner()].merging(runners) { _, new in new }
+    }
+
+    /// From the `providers` section of the configuration.
+    public init(providers: JSONValue?) {
+        var found: [String: any AgentRunner] = [:]
+        for (name, provider) in providers?.objectValue ?? [:] {
+            switch provider["kind"]?.stringValue ?? name {
+            case "dry-run": found[name] = DryRunRunner()
+            case "command":
+                if let command = provider["command"]?.stringValue, !command.isEmpty {
+                    found[name] = CommandRunner(command: command)
+                }
+            default: continue
+            }
+        }
+        self.init(found)
+    }
+
+    public func runner(for provider: String) -> (any AgentRunner)? { runners[provider] }
+
+    /// Provider names this worker serves, `dry-run` first.
+    public var providers: [String] { ["dry-run"] + runners.keys.filter { $0 != "dry-run" }.sorted() }
+}
+
+/// Who this worker is and how it behaves.
+public struct WorkerSettings: Sendable {
+    public var name: String
+    public var tags: [String]
+    public var capacity: Int
+    public var heartbeatSeconds: Double = 5
+    public var leaseWaitSeconds: Int = 25
+    public var eventIntervalMs: Int = 250
+    public var maxTurns: Int = 20
+    public var workspaces: Workspaces
+    public var hooks: Hooks
+    public var version: String
+    /// Longest wait between retries while the coordinator is unreachable.
+    public var maxBackoffSeconds: Double = 30
+
+    public init(
+        name: String, tags: [String] = [], capacity: Int = 1, workspaces: Workspaces, hooks: Hooks = Hooks(),
+        version: String = ""
+    ) {
+        self.name = name
+        self.tags = tags
+        self.capacity = max(1, capacity)
+        self.workspaces = workspaces
+        self.hooks = hooks
+        self.version = version
+    }
+}
+
+/// The worker side of the protocol: heartbeats presence, long-polls for leases on `capacity`
+/// slots, runs each job with its runner in its workspace, batches progress to the coordinator,
+/// stops a job when told to cancel, passes steering on, and reports the outcome — retrying with
+/// backoff while the coordinator is unreachable, so a finished result is not lost.
+public final class WorkerLoop: Sendable {
+    public let client: CoordinatorClient
+    public let settings: WorkerSettings
+    public let runners: RunnerCatalog
+    private let log: @Sendable (String) -> Void
+    private let state = Mutex(State())
+
+    private struct State {
+        var stopping = false
+        var active: [Int64: Active] = [:]
+        var completed = 0
+    }
+
+    private struct Active {
+        var task: Task<AgentOutcome, Never>
+        var steer: AsyncStream<String>.Continuation
+    }
+
+    public init(
+        client: CoordinatorClient, settings: WorkerSettings, runners: RunnerCatalog = RunnerCatalog(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.client = client
+        self.settings = settings
+        self.runners = runners
+        self.log = log
+    }
+
+    /// Jobs finished (reported or given up) since start.
+    public var completedCount: Int { state.withLock { $0.completed } }
+    public var activeCount: Int { state.withLock { $0.active.count } }
+
+    /// Stops leasing; running jobs finish and are reported, then `run` returns.
+    public func stop() { state.withLock { $0.stopping = true } }
+
+    private var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// Runs until `stop()` and every running job has been reported.
+    public func run() async {
+        let beat = Task { await self.heartbeatLoop() }
+        await withTaskGroup(of: Void.self) { group in
+            for slot in 0..<settings.capacity {
+                group.addTask { await self.slotLoop(slot) }
+            }
+        }
+        beat.cancel()
+        // A last heartbeat says this worker is gone, so nothing more is assigned to it.
+        _ = try? await client.presence(presence(status: "offline"))
+    }
+
+    // MARK: Presence
+
+    func presence(status: String? = nil) -> JSONValue {
+        let load = activeCount
+        return [
+            "instance": .string(settings.name), "status": .string(status ?? (load > 0 ? "busy" : "idle")),
+            "tags": .string(settings.tags.joined(separator: ",")), "provider": .string(runners.providers[0]),
+            "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
+            "load": .int(Int64(load)), "version": settings.version.isEmpty ? .null : .string(settings.version),
+        ]
+    }
+
+    private func heartbeatLoop() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let commands = try await client.presence(presence())
+                if failures > 0 { log("worker \(settings.name): the coordinator is reachable again") }
+                failures = 0
+                for command in commands { handle(command) }
+                try? await Task.sleep(for: .milliseconds(Int(settings.heartbeatSeconds * 1000)))
+            } catch {
+                if failures == 0 { log("worker \(settings.name): heartbeat failed: \(error)") }
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(Int(backoff(failures) * 1000)))
+            }
+        }
+    }
+
+    private func handle(_ command: JSONValue) {
+        switch command["kind"]?.stringValue {
+        case "cancel_job":
+            if let id = command["job"]?.intValue { cancel(id) }
+        default:
+            log("worker \(settings.name): ignoring command \(command.text)")
+        }
+    }
+
+    func cancel(_ id: Int64) {
+        let task = state.withLock { $0.active[id]?.task }
+        task?.cancel()
+    }
+
+    func backoff(_ failures: Int) -> Double {
+        min(settings.maxBackoffSeconds, 0.25 * Double(1 << min(failures, 10)))
+    }
+
+    // MARK: Leasing
+
+    private func slotLoop(_ slot: Int) async {
+        var failures = 0
+        while !isStopping {
+            do {
+                guard let job = try await client.lease(instance: settings.name, waitS: settings.leaseWaitSeconds)
+                else { continue }
+                failures = 0
+                await run(job)
+            } catch {
+                failures += 1
+                if failures == 1 { log("worker \(settings.name): lease failed: \(error)") }
+                if case .refused(let status, _) = error, status == 404 {
+                    // Not registered yet (the first heartbeat has not landed): wait for it.
+                    try? await Task.sleep(for: .milliseconds(200))
+                } else {
+                    try? await Task.sleep(for: .milliseconds(Int(backoff(failures) * 1000)))
+                }
+            }
+        }
+    }
+
+    // MARK: One job
+
+    /// Runs one leased job to its end and reports it (retrying until the coordinator takes it).
+    func run(_ job: LeasedJob) async {
+        let (steer, steerInput) = AsyncStream<String>.makeStream()
+        let progress = ProgressBuffer()
+        let runTask = Task { await self.attempt(job, steer: steer, progress: progress) }
+        // Registered so a `cancel_job` command in a heartbeat answer reaches it.
+        state.withLock { $0.active[job.id] = Active(task: runTask, steer: steerInput) }
+        let reporter = Task { await self.reportLoop(job, progress: progress, steer: steerInput, attempt: runTask) }
+        let outcome = await runTask.value
+        reporter.cancel()
+        _ = await reporter.value
+        steerInput.finish()
+        await finish(job, outcome, progress: progress)
+        state.withLock {
+            $0.active[job.id] = nil
+            $0.completed += 1
+        }
+    }
+
+    private func attempt(_ job: LeasedJob, steer: AsyncStream<String>, progress: ProgressBuffer) async
+        -> AgentOutcome
+    {
+        let key = job.issue ?? "job-\(job.id)"
+        let workspace: Workspaces.Workspace
+        do {
+            workspace = try settings.workspaces.prepare(key: key)
+        } catch {
+            return .failed("workspace: \(error)")
+        }
+        let environment = [
+            "BATON_JOB_ID": String(job.id), "BATON_ISSUE": job.issue ?? "", "BATON_WORKSPACE": workspace.path,
+        ]
+        if workspace.created {
+            let outcome = await settings.hooks.run(.afterCreate, in: workspace.path, environment: environment)
+            if !outcome.succeeded { return .failed("the after_create hook \(outcome.sentence)") }
+        }
+        let before = await settings.hooks.run(.beforeRun, in: workspace.path, environment: environment)
+        if !before.succeeded { return .failed("the before_run hook \(before.sentence)") }
+        guard let runner = runners.runner(for: job.provider) else {
+            return .failed("this worker has no runner for provider \(JSONText.quote(job.provider))")
+        }
+        let task = AgentTask(
+            jobID: job.id, attempt: job.attempt, issue: job.issue, prompt: job.prompt, input: job.input,
+            provider: job.provider, model: job.model, workspace: workspace.path, maxTurns: settings.maxTurns)
+        var outcome = await runner.run(task, steer: steer) { event in progress.record(event) }
+        if Task.isCancelled { outcome = .failed("cancelled") }
+        let after = await settings.hooks.run(.afterRun, in: workspace.path, environment: environment)
+        if !after.succeeded { log("worker \(settings.name): job \(job.id): the after_run hook \(after.sentence)") }
+        let totals = progress.tokens
+        if outcome.tokensInput == 0 && outcome.tokensOutput == 0, let totals {
+            outcome.tokensInput = totals.input
+            outcome.tokensOutput = totals.output
+        }
+        return outcome
+    }
+
+    /// Sends what the runner reported about every `eventIntervalMs`; a `cancel` answer (or a
+    /// stale lease) stops the attempt, steering goes to the runner.
+    private func reportLoop(
+        _ job: LeasedJob, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
+        attempt: Task<AgentOutcome, Never>
+    ) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(settings.eventIntervalMs))
+            guard let (snapshot, tokens) = progress.takeIfChanged() else { continue }
+            do {
+                let answer = try await client.report(job, progress: snapshot, tokens: tokens)
+                for message in answer.steer { steer.yield(message) }
+                if answer.cancel { attempt.cancel() }
+            } catch {
+                if case .refused(let status, _) = error, status == 409 || status == 404 {
+                    log("worker \(settings.name): job \(job.id) was taken back (\(error)); stopping it")
+                    attempt.cancel()
+                }
+                // Unreachable: the next report carries the same totals.
+                progress.markChanged()
+            }
+        }
+    }
+
+    /// Reports the outcome; retries with backoff while the coordinator is unreachable.
+    private func finish(_ job: LeasedJob, _ outcome: AgentOutcome, progress: ProgressBuffer) async {
+        var failures = 0
+        while true {
+            do {
+                try await client.complete(job, outcome)
+                if failures > 0 { log("worker \(settings.name): job \(job.id) reported after \(failures) retries") }
+                return
+            } catch {
+                if !error.isRetryable {
+                    // 409: the lease went stale (the job was requeued elsewhere); nothing to keep.
+                    log("worker \(settings.name): job \(job.id): the coordinator refused the result: \(error)")
+                    return
+                }
+                failures += 1
+                if failures == 1 { log("worker \(settings.name): job \(job.id): cannot report yet: \(error)") }
+                try? await Task.sleep(for: .milliseconds(Int(backoff(failures) * 1000)))
+            }
+        }
+    }
+}
+
+/// What a running attempt has reported since the last batch sent to the coordinator.
+final class ProgressBuffer: Sendable {
+    private struct State {
+        var turn = 0
+        var messages: [String] = []
+        var toolCalls = 0
+        var tokens: (input: Int64, output: Int64)?
+        var changed = false
+    }
+
+    private let state = Mutex(State())
+
+    func record(_ event: AgentEvent) {
+        state.withLock { s in
+            switch event {
+            case .turnStarted(let n), .turnEnded(let n): s.turn = n
+            case .message(let text):
+                s.messages.append(String(text.prefix(500)))
+                if s.messages.count > 5 { s.messages.removeFirst(s.messages.count - 5) }
+            case .toolCall: s.toolCalls += 1
+            case .tokens(let input, let output): s.tokens = (input, output)
+            }
+            s.changed = true
+        }
+    }
+
+    var tokens: (input: Int64, output: Int64)? { state.withLock { $0.tokens } }
+
+    func markChanged() { state.withLock { $0.changed = true } }
+
+    /// The progress document and token totals, if anything changed since the last call.
+    func takeIfChanged() -> (JSONValue, (input: Int64, output: Int64)?)? {
+        state.withLock { s in
+            guard s.changed else { return nil }
+            s.changed = false
+            let progress: JSONValue = [
+                "turn": .int(Int64(s.turn)), "recent_messages": .array(s.messages.map(JSONValue.string)),
+                "tool_calls": .int(Int64(s.toolCalls)),
+            ]
+            return (progress, s.tokens)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why a workspace could not be had.
+public struct WorkspaceError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One directory per issue (or per job without one) under a root, reused across attempts of the
+/// same issue, and never outside the root: names with `/` or `..` are refused, and so is a name
+/// whose directory resolves (through a symlink) to somewhere else.
+public struct Workspaces: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    /// A workspace ready to run in: `created` is true when the directory did not exist before
+    /// (the `after_create` hook runs then).
+    public struct Workspace: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var created: Bool
+    }
+
+    /// The directory name for a key: letters, digits, `.`, `_` and `-` kept, anything else `_`.
+    /// Throws for keys that try to leave the root (`..`, `/`, absolute paths) or are empty.
+    public static func name(for key: String) throws(WorkspaceError) -> String {
+        guard !key.isEmpty, key.utf8.count <= 200 else {
+            throw WorkspaceError("a workspace key must be 1 to 200 bytes")
+        }
+        guard !key.contains("/"), !key.contains("\\"), !key.contains("\0") else {
+            throw WorkspaceError("a workspace key may not contain a path separator: \(key.debugDescription)")
+        }
+        guard key != ".", key != "..", !key.contains("..") else {
+            throw WorkspaceError("a workspace key may not contain \"..\": \(key.debugDescription)")
+        }
+        let safe = String(
+            key.unicodeScalars.map { scalar -> Character in
+                switch scalar {
+                case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": Character(scalar)
+                default: "_"
+                }
+            })
+        guard !safe.hasPrefix(".") else { throw WorkspaceError("a workspace key may not start with \".\"") }
+        return safe
+    }
+
+    /// Creates (or reuses) the workspace for `key` and checks that it really is inside the root.
+    public func prepare(key: String) throws(WorkspaceError) -> Workspace {
+        let name = try Self.name(for: key)
+        try Self.makeDirectories(root)
+        guard let realRoot = Self.realPath(root) else { throw WorkspaceError("the workspace root \(root) is unusable") }
+        let path = realRoot + "/" + name
+        var created = false
+        if mkdir(path, 0o755) == 0 {
+            created = true
+        } else if errno != EEXIST {
+            throw WorkspaceError("cannot create the workspace \(path): \(String(cString: strerror(errno)))")
+        }
+        // A symlink named like the workspace, pointing elsewhere, resolves outside the root.
+        guard let resolved = Self.realPath(path), resolved == path else {
+            throw WorkspaceError("the workspace \(name) resolves outside the root \(realRoot); refusing to use it")
+        }
+        var info = stat()
+        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw WorkspaceError("the workspace \(name) is not a directory")
+        }
+        return Workspace(name: name, path: resolved, created: created)
+    }
+
+    /// Removes a workspace and everything in it (after the `before_remove` hook).
+    public func remove(key: String) throws(WorkspaceError) {
+        let name = try Self.name(for: key)
+        guard let realRoot = Self.realPath(root) else { return }
+        let path = realRoot + "/" + name
+        guard let resolved = Self.realPath(path) else { return }
+        guard resolved == path else { throw WorkspaceError("the workspace \(name) resolves outside the root") }
+        Self.removeTree(path)
+    }
+
+    // MARK: File system
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func makeDirectories(_ path: String) throws(WorkspaceError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw WorkspaceError("cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Depth-first removal that never follows symlinks (a link is removed, not its target).
+    static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                    if name == "." || name == ".." { continue }
+                    removeTree(path + "/" + name)
+                }
+                closedir(dir)
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

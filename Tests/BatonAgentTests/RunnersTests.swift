@@ -1,0 +1,107 @@
+import BatonTestSupport
+import Synchronization
+import Testing
+
+@testable import BatonAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+final class EventLog: Sendable {
+    private let events = Mutex<[AgentEvent]>([])
+    func record(_ event: AgentEvent) { events.withLock { $0.append(event) } }
+    var all: [AgentEvent] { events.withLock { $0 } }
+}
+
+@Suite struct RunnersTests {
+    static func task(_ workspace: String, prompt: String = "Fix the bug", input: String? = nil) -> AgentTask {
+        AgentTask(jobID: 7, issue: "ENG-7", prompt: prompt, input: input, provider: "p", workspace: workspace)
+    }
+
+    @Test func dryRunWritesThePromptAndSucceedsForFree() async throws {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        let log = EventLog()
+        let outcome = await DryRunRunner().run(
+            Self.task(dir, input: "details"), steer: AsyncStream { $0.finish() }, events: log.record)
+        #expect(outcome.status == .succeeded && outcome.costUSD == 0)
+        #expect(outcome.result?.contains("\(dir)/PROMPT.md") == true)
+        #expect(try ChildProcess.run("/bin/cat", [dir + "/PROMPT.md"]).stdout == "Fix the bug\n\n---\n\ndetails\n")
+        #expect(log.all.first == .turnStarted(1) && log.all.last == .turnEnded(1))
+    }
+
+    @Test func dryRunFailsClearlyWhenTheWorkspaceIsGone() async {
+        let outcome = await DryRunRunner().run(
+            Self.task("/nonexistent-baton-dir"), steer: AsyncStream { $0.finish() }, events: { _ in })
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.contains("cannot write /nonexistent-baton-dir/PROMPT.md") == true)
+    }
+
+    @Test func commandGetsThePromptOnStdinAndItsStdoutIsTheResult() async throws {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        let log = EventLog()
+        let runner = CommandRunner(command: "tr a-z A-Z; pwd >&2; echo job $BATON_JOB_ID in $BATON_ISSUE")
+        let outcome = await runner.run(
+            Self.task(dir, prompt: "hello\n"), steer: AsyncStream { $0.finish() }, events: log.record)
+        #expect(outcome.status == .succeeded)
+        #expect(outcome.result == "HELLO\njob 7 in ENG-7\n")
+        #expect(log.all.contains(.message("HELLO")) && log.all.contains(.message("job 7 in ENG-7")))
+    }
+
+    @Test func aFailingCommandFailsWithItsStderr() async throws {
+        let outcome = await CommandRunner(command: "cat >/dev/null; echo 'bad credentials' >&2; exit 2").run(
+            Self.task("/tmp"), steer: AsyncStream { $0.finish() }, events: { _ in })
+        #expect(outcome.status == .failed)
+        #expect(outcome.error == "the command exited with status 2: bad credentials")
+    }
+
+    /// Cancel mid-run ends the command and everything it started within 2 s.
+    @Test func cancellingACommandKillsItsWholeTree() async throws {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        let runner = CommandRunner(command: "sleep 60 & echo $! > child; echo started; wait")
+        let log = EventLog()
+        let task = Task { await runner.run(Self.task(dir), steer: AsyncStream { $0.finish() }, events: log.record) }
+        for _ in 0..<500 where !log.all.contains(.message("started")) { try await Task.sleep(for: .milliseconds(10)) }
+        let start = Subprocess.monotonicSeconds()
+        task.cancel()
+        let outcome = await task.value
+        #expect(Subprocess.monotonicSeconds() - start < 2)
+        #expect(outcome.status == .failed && outcome.error == "cancelled")
+        let text = try ChildProcess.run("/bin/cat", [dir + "/child"]).stdout
+        let pid = Int32(text.split(separator: "\n").first ?? "") ?? 0
+        #expect(pid > 0)
+        var gone = false
+        for _ in 0..<200 {
+            if kill(pid, 0) != 0 {
+                gone = true
+                break
+            }
+            usleep(10_000)
+        }
+        #expect(gone)
+    }
+
+    @Test func aCommandPrintingTenMegabytesKeepsABoundedResult() async {
+        let outcome = await CommandRunner(command: "head -c 10485760 /dev/zero | tr '\\0' y", resultLimit: 64 * 1024)
+            .run(
+                Self.task("/tmp"), steer: AsyncStream { $0.finish() }, events: { _ in })
+        #expect(outcome.status == .succeeded)
+        #expect((outcome.result?.utf8.count ?? 0) < 70 * 1024)
+        #expect(outcome.result?.contains("bytes not kept") == true)
+    }
+
+    @Test func theCatalogMapsProvidersToRunners() throws {
+        let catalog = RunnerCatalog(providers: [
+            "scripted": ["kind": "command", "command": "cat"], "broken": ["kind": "command"],
+            "claude": ["kind": "anthropic"],
+        ])
+        #expect(catalog.runner(for: "dry-run")?.kind == "dry-run")
+        #expect(catalog.runner(for: "scripted")?.kind == "command")
+        #expect(catalog.runner(for: "broken") == nil)
+        #expect(catalog.runner(for: "claude") == nil)
+        #expect(catalog.providers == ["dry-run", "scripted"])
+    }
+}
