@@ -5,6 +5,8 @@ import Synchronization
 /// `kind` this worker can run.
 public struct RunnerCatalog: Sendable {
     private var runners: [String: any AgentRunner]
+    /// Announced order when restricted; nil means dry-run first, then by name.
+    private var order: [String]?
 
     public init(_ runners: [String: any AgentRunner] = [:]) {
         self.runners = ["dry-run": DryRunRunner()].merging(runners) { _, new in new }
@@ -28,8 +30,18 @@ public struct RunnerCatalog: Sendable {
 
     public func runner(for provider: String) -> (any AgentRunner)? { runners[provider] }
 
+    /// Only the named providers (each must be in the catalog); the first becomes the primary one.
+    public func restricted(to names: [String]) -> RunnerCatalog {
+        var copy = self
+        copy.runners = runners.filter { names.contains($0.key) }
+        copy.order = names.filter { runners[$0] != nil }
+        return copy
+    }
+
     /// Provider names this worker serves, `dry-run` first.
-    public var providers: [String] { ["dry-run"] + runners.keys.filter { $0 != "dry-run" }.sorted() }
+    public var providers: [String] {
+        order ?? (["dry-run"] + runners.keys.filter { $0 != "dry-run" }.sorted())
+    }
 }
 
 /// Who this worker is and how it behaves.
@@ -74,6 +86,8 @@ public final class WorkerLoop: Sendable {
     private struct State {
         var stopping = false
         var active: [Int64: Active] = [:]
+        /// Lease polls in flight, by slot: `stop()` cancels them (never a running job).
+        var polls: [Int: Task<LeasedJob?, any Error>] = [:]
         var completed = 0
     }
 
@@ -97,12 +111,30 @@ public final class WorkerLoop: Sendable {
     public var activeCount: Int { state.withLock { $0.active.count } }
 
     /// Stops leasing; running jobs finish and are reported, then `run` returns.
-    public func stop() { state.withLock { $0.stopping = true } }
+    public func stop() {
+        let polls = state.withLock { state -> [Task<LeasedJob?, any Error>] in
+            state.stopping = true
+            return Array(state.polls.values)
+        }
+        for poll in polls { poll.cancel() }
+    }
 
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// Runs until `stop()` and every running job has been reported.
     public func run() async {
+        // Announce ourselves before leasing: the coordinator knows no worker before its first heartbeat.
+        var failures = 0
+        while !isStopping {
+            do {
+                for command in try await client.presence(presence()) { handle(command) }
+                break
+            } catch {
+                failures += 1
+                if failures == 1 { log("worker \(settings.name): cannot reach the coordinator yet: \(error)") }
+                try? await Task.sleep(for: .milliseconds(Int(backoff(failures) * 1000)))
+            }
+        }
         let beat = Task { await self.heartbeatLoop() }
         await withTaskGroup(of: Void.self) { group in
             for slot in 0..<settings.capacity {
@@ -129,16 +161,16 @@ public final class WorkerLoop: Sendable {
     private func heartbeatLoop() async {
         var failures = 0
         while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(Int(settings.heartbeatSeconds * 1000)))
+            if Task.isCancelled { return }
             do {
                 let commands = try await client.presence(presence())
                 if failures > 0 { log("worker \(settings.name): the coordinator is reachable again") }
                 failures = 0
                 for command in commands { handle(command) }
-                try? await Task.sleep(for: .milliseconds(Int(settings.heartbeatSeconds * 1000)))
             } catch {
                 if failures == 0 { log("worker \(settings.name): heartbeat failed: \(error)") }
                 failures += 1
-                try? await Task.sleep(for: .milliseconds(Int(backoff(failures) * 1000)))
             }
         }
     }
@@ -166,15 +198,26 @@ public final class WorkerLoop: Sendable {
     private func slotLoop(_ slot: Int) async {
         var failures = 0
         while !isStopping {
+            let poll = Task { [client, settings] () throws -> LeasedJob? in
+                try await client.lease(instance: settings.name, waitS: settings.leaseWaitSeconds)
+            }
+            let stopped = state.withLock { state -> Bool in
+                state.polls[slot] = poll
+                return state.stopping
+            }
+            if stopped { poll.cancel() }
             do {
-                guard let job = try await client.lease(instance: settings.name, waitS: settings.leaseWaitSeconds)
-                else { continue }
+                let leased = try await poll.value
+                state.withLock { $0.polls[slot] = nil }
+                guard let job = leased else { continue }
                 failures = 0
                 await run(job)
             } catch {
+                state.withLock { $0.polls[slot] = nil }
+                if isStopping { break }
                 failures += 1
                 if failures == 1 { log("worker \(settings.name): lease failed: \(error)") }
-                if case .refused(let status, _) = error, status == 404 {
+                if case .refused(let status, _)? = error as? CoordinatorError, status == 404 {
                     // Not registered yet (the first heartbeat has not landed): wait for it.
                     try? await Task.sleep(for: .milliseconds(200))
                 } else {
@@ -198,6 +241,10 @@ public final class WorkerLoop: Sendable {
         reporter.cancel()
         _ = await reporter.value
         steerInput.finish()
+        // What the runner reported since the last batch, so the job shows its last progress.
+        if let (snapshot, tokens) = progress.takeIfChanged() {
+            _ = try? await client.report(job, progress: snapshot, tokens: tokens)
+        }
         await finish(job, outcome, progress: progress)
         state.withLock {
             $0.active[job.id] = nil

@@ -12,7 +12,8 @@ enum ServeCommand: BatonCommand {
     static let name = "serve"
     static let summary = "Run the coordinator: the HTTP API and the orchestrator."
     static let help = """
-        Usage: baton serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--no-access-log]
+        Usage: baton serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR] [--local-workers N]
+                           [--no-access-log]
 
         Starts the Baton coordinator: opens (and migrates) the database in the data directory and
         serves the HTTP API until SIGTERM or SIGINT, then stops accepting, finishes requests in
@@ -24,6 +25,10 @@ enum ServeCommand: BatonCommand {
           --host HOST        Address to listen on (default: server.host, 127.0.0.1).
           --port PORT        TCP port, 0 for any free port; the bound address is printed (default: server.port, 4000).
           --data-dir DIR     Where Baton keeps its database (default: .baton). Created if missing.
+          --local-workers N  Workers to run inside this process (default: local_workers.count, 1); 0 for
+                             none. They take jobs over loopback like any worker, as local-1, local-2, …
+                             with worker keys saved in the data directory, and run the dry-run provider
+                             plus every providers.<name> of kind command.
           --no-access-log    Do not write a line per request to stderr.
           --help             Show this help.
 
@@ -38,13 +43,14 @@ enum ServeCommand: BatonCommand {
         --role worker --name gpu-1). The full list with schemas is in /api/v1/openapi.json.
         """
     static let options = CommandLineOptions.Spec(
-        valued: ["host", "port", "data-dir", "config"], flags: ["no-access-log"])
+        valued: ["host", "port", "data-dir", "config", "local-workers"], flags: ["no-access-log"])
 
     static func run(_ options: CommandLineOptions) async throws {
         guard options.positionals.isEmpty else {
             throw UsageError("serve takes no arguments, got '\(options.positionals[0])'")
         }
         let port = try options.integer("port", in: 0...65535)
+        let localWorkerCount = try options.integer("local-workers", in: 0...64)
         let (file, environment) = try ConfigLoading.layers(path: options.value("config"))
         let dataDir =
             options.value("data-dir")
@@ -152,15 +158,46 @@ enum ServeCommand: BatonCommand {
         // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
         let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }
 
+        let local: LocalWorkers
+        do {
+            let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
+            local = try await LocalWorkers.start(
+                count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
+                config: config.effective, http: .shared)
+            if !local.loops.isEmpty {
+                let names = local.loops.map(\.settings.name).joined(separator: ", ")
+                print(
+                    "baton: local workers \(names) (providers: \(local.loops[0].runners.providers.joined(separator: ", ")))"
+                )
+                fflush(nil)
+            }
+        } catch {
+            await server.shutdown()
+            await database.close()
+            throw RuntimeError("local workers: \(error)")
+        }
+
         let sig = await ShutdownSignal.wait()
         Log.write("received signal \(sig), shutting down")
         _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
+        // Workers first: they stop leasing and report what they were running while the API is up.
+        await local.stop()
         await server.shutdown()
         flusher.cancel()
         sweeper.cancel()
         try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")
+    }
+
+    /// Where the local workers reach this server: the bound address, or loopback when it listens
+    /// on every interface.
+    static func loopbackURL(host: String, port: Int) -> String {
+        switch host {
+        case "0.0.0.0", "": "http://127.0.0.1:\(port)"
+        case "::": "http://[::1]:\(port)"
+        default: host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+        }
     }
 
     /// Token bucket sizes from `server.rate_limits`.

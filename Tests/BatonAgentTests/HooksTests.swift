@@ -37,7 +37,8 @@ import Testing
         let start = Subprocess.monotonicSeconds()
         let outcome = await hooks.run(.beforeRun, in: dir)
         #expect(outcome == .timedOut(seconds: 0.3))
-        #expect(Subprocess.monotonicSeconds() - start < 2)
+        // Far below the 60 s it would hang (the bound allows for a loaded test machine).
+        #expect(Subprocess.monotonicSeconds() - start < 10)
         let text = try ChildProcess.run("/bin/cat", [dir + "/child"]).stdout
         let pid = Int32(text.split(separator: "\n").first ?? "") ?? 0
         #expect(pid > 0)

@@ -12,7 +12,9 @@ import Testing
         #expect(admin.status == 0)
         let key = admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         // Drive the audited path through the API of a running server.
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let baton = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         let port = try #require(await baton.waitForPort())
         for _ in 0..<3 {
             _ = try await offPool {
@@ -60,5 +62,16 @@ func sqlite(_ path: String, _ script: String) throws -> String {
         [
             "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()", path,
             script,
+        ])
+}
+
+/// The rows of one query, one line each with columns separated by tabs (python3's sqlite3).
+func sqliteQuery(_ path: String, _ query: String) throws -> String {
+    try runTool(
+        "/usr/bin/python3",
+        [
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print('\\t'.join(map(str, r))) for r in c.execute(sys.argv[2])]",
+            path, query,
         ])
 }

@@ -6,10 +6,11 @@ import Testing
     @Test func topLevelHelpListsExactlyTheCommandsThatExist() async throws {
         let result = try await BatonBinary.run(["--help"])
         #expect(result.status == 0)
-        for command in ["serve", "migrate", "version"] {
+        for command in ["serve", "node", "migrate", "keys", "secrets", "audit", "version"] {
             #expect(result.stdout.contains("  \(command) "), "help should list \(command)")
         }
-        #expect(!result.stdout.contains("node"))
+        // Not built yet: the help must not promise them.
+        for missing in ["fit", "system", "webhook", "openapi"] { #expect(!result.stdout.contains("  \(missing) ")) }
         #expect(result.stdout.contains("Exit status"))
     }
 
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func everyCommandExplainsItself() async throws {
-        for command in ["serve", "migrate", "version"] {
+        for command in ["serve", "node", "migrate", "version"] {
             let result = try await BatonBinary.run([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.hasPrefix("Usage: baton \(command)"))

@@ -49,12 +49,16 @@ import Testing
     @Test func serveCreatesTheAdminKeyOnlyOnFirstStart() async throws {
         let dir = Self.dataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let first = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         #expect(await first.waitForPort() != nil)
         #expect(await first.stop() == 0)
         #expect(first.output.contains("created the first admin key"))
         let saved = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8)
-        let second = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let second = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         #expect(await second.waitForPort() != nil)
         #expect(await second.stop() == 0)
         #expect(!second.output.contains("admin key"))

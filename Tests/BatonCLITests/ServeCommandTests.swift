@@ -11,7 +11,7 @@ import Testing
     @Test func servesHealthAndStopsCleanlyOnSIGTERM() async throws {
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
+        let baton = try RunningBaton(["serve", "--local-workers", "0", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not report a port: \(baton.errors)")
 
         let client = HTTPClient()
@@ -50,7 +50,9 @@ import Testing
     @Test func sigintAlsoStopsGracefully() async throws {
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let baton = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         #expect(await baton.waitForPort() != nil)
         #expect(await baton.stop(signal: SIGINT) == 0)
     }
@@ -58,7 +60,9 @@ import Testing
     @Test func aPortInUseFailsWithOneLineAndStatus1() async throws {
         let dir = Self.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir + "-a", "--no-access-log"])
+        let first = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir + "-a", "--no-access-log",
+        ])
 
         let port = try #require(await first.waitForPort())
         let second = try await BatonBinary.run(["serve", "--port", String(port), "--data-dir", dir])

@@ -12,7 +12,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let client = HTTPClient()
         defer { client.shutdown() }
-        let first = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let first = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         let port = try #require(await first.waitForPort())
         let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
@@ -30,7 +32,9 @@ import Testing
         #expect(secret.status == 204)
         #expect(await first.stop() == 0)
 
-        let second = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--no-access-log"])
+        let second = try RunningBaton([
+            "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
+        ])
         let port2 = try #require(await second.waitForPort())
         let metrics = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port2)/metrics"))
         #expect(metrics.status == 200)

@@ -1,0 +1,61 @@
+import BatonAgent
+import BatonCore
+import BatonHTTP
+import BatonJSON
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The workers `baton serve` runs in its own process (`local_workers.count`, default 1), so one
+/// machine works out of the box. They speak the same protocol as remote workers, over loopback,
+/// each with a worker key named after it (`local-1`, …) kept in the data directory.
+struct LocalWorkers {
+    let loops: [WorkerLoop]
+    private let tasks: [Task<Void, Never>]
+
+    static func start(
+        count: Int, url: String, dataDir: String, keys: KeyStore, config: JSONValue, http: HTTPClient
+    ) async throws -> LocalWorkers {
+        guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
+        let tags = WorkerSetup.tags(config.value(at: ["local_workers", "tags"])?.stringValue ?? "local")
+        let capacity = Int(config.value(at: ["local_workers", "capacity"])?.intValue ?? 1)
+        var loops: [WorkerLoop] = []
+        for index in 1...count {
+            let name = "local-\(index)"
+            let token = try await key(for: name, dataDir: dataDir, keys: keys)
+            loops.append(
+                WorkerLoop(
+                    client: CoordinatorClient(baseURL: url, token: token, http: http),
+                    settings: WorkerSetup.settings(
+                        name: name, tags: tags, capacity: capacity, config: config, dataDir: dataDir),
+                    runners: WorkerSetup.runners(config: config), log: Log.write))
+        }
+        let tasks = loops.map { loop in Task { await loop.run() } }
+        return LocalWorkers(loops: loops, tasks: tasks)
+    }
+
+    /// Stops leasing, lets running jobs finish and be reported, and waits for the loops to end.
+    func stop() async {
+        for loop in loops { loop.stop() }
+        for task in tasks { await task.value }
+    }
+
+    /// The worker key of a local worker: the one saved in the data directory while it is still
+    /// valid, else a new one (saved with mode 0600).
+    static func key(for name: String, dataDir: String, keys: KeyStore) async throws -> String {
+        let path = "\(dataDir)/\(name).worker.key"
+        if let bytes = try? KeyFile.read(path) {
+            let saved = String(decoding: bytes, as: UTF8.self).trimmingSpaces.split(separator: "\n").first.map(
+                String.init)
+            if let saved, let principal = await keys.authenticate(saved), principal.role == .worker,
+                principal.name == name
+            {
+                return saved
+            }
+        }
+        let (_, token) = try await keys.create(name: name, role: .worker, tenant: "default")
+        try KeyFile.write(path, Array((token.text + "\n").utf8))
+        return token.text
+    }
+}

@@ -1,0 +1,90 @@
+import BatonAgent
+import BatonCore
+import BatonHTTP
+import BatonJSON
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+enum NodeCommand: BatonCommand {
+    static let name = "node"
+    static let summary = "Run a worker node that takes jobs from a coordinator."
+    static let help = """
+        Usage: baton node --coordinator URL --token KEY [--name NAME] [--tags a,b] [--provider a,b]
+                          [--capacity N] [--config FILE] [--workspaces DIR]
+
+        Runs a worker: reports presence to the coordinator every 5 s, long-polls for jobs, runs up
+        to --capacity of them at once in per-issue workspaces, reports their progress and results,
+        and retries with backoff while the coordinator is unreachable (a finished result is kept
+        until it is delivered). SIGTERM or SIGINT stops leasing, lets running jobs finish and be
+        reported, then exits.
+
+        Options:
+          --coordinator URL  The coordinator, e.g. http://10.0.0.5:4000 (or BATON_COORDINATOR).
+          --token KEY        A worker key named after this node: baton keys create --role worker
+                             --name NAME on the coordinator (or BATON_WORKER_TOKEN).
+          --name NAME        The worker's instance name (default: the host name). Must match the key.
+          --tags a,b         Tags the router matches jobs against (default: none).
+          --provider a,b     Providers to serve, of those this node can run (default: all of them:
+                             dry-run and every providers.<name> of kind command in the config).
+          --capacity N       Jobs at once, 1 to 64 (default 1).
+          --config FILE      JSON configuration for providers, workspaces and hooks (default:
+                             ./baton.json when it exists), layered like baton serve's.
+          --workspaces DIR   Workspace root (default: workspaces.root, .baton/workspaces).
+          --help             Show this help.
+        """
+    static let options = CommandLineOptions.Spec(
+        valued: ["coordinator", "token", "name", "tags", "provider", "capacity", "config", "workspaces"], flags: [])
+
+    static func run(_ options: CommandLineOptions) async throws {
+        guard options.positionals.isEmpty else {
+            throw UsageError("node takes no arguments, got '\(options.positionals[0])'")
+        }
+        func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        guard let coordinator = options.value("coordinator") ?? environment("BATON_COORDINATOR") else {
+            throw UsageError("--coordinator URL is required (or set BATON_COORDINATOR)")
+        }
+        guard coordinator.hasPrefix("http://") || coordinator.hasPrefix("https://") else {
+            throw UsageError("--coordinator must be an http:// or https:// URL, not '\(coordinator)'")
+        }
+        guard let token = options.value("token") ?? environment("BATON_WORKER_TOKEN"), !token.isEmpty else {
+            throw UsageError("--token KEY is required (or set BATON_WORKER_TOKEN)")
+        }
+        let name = options.value("name") ?? NodeIdentity.current().name
+        guard JobSpec.isName(name) else {
+            throw UsageError("--name must be letters, digits, '.', '_' or '-', not '\(name)'")
+        }
+        let capacity = try options.integer("capacity", in: 1...64) ?? 1
+        let (file, environmentLayer) = try ConfigLoading.layers(path: options.value("config"))
+        let config = ConfigSchema.defaults.merged(with: file).merged(with: environmentLayer)
+        var settings = WorkerSetup.settings(
+            name: name, tags: WorkerSetup.tags(options.value("tags") ?? ""), capacity: capacity, config: config)
+        if let root = options.value("workspaces") { settings.workspaces = Workspaces(root: root) }
+        var runners = WorkerSetup.runners(config: config)
+        if let wanted = options.value("provider") {
+            let names = WorkerSetup.tags(wanted)
+            guard !names.isEmpty else { throw UsageError("--provider needs at least one provider name") }
+            let unknown = names.filter { runners.runner(for: $0) == nil }
+            guard unknown.isEmpty else {
+                throw UsageError(
+                    "this node cannot run provider \(unknown[0]); it can run \(runners.providers.joined(separator: ", "))"
+                )
+            }
+            runners = runners.restricted(to: names)
+        }
+        let loop = WorkerLoop(
+            client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
+            log: Log.write)
+        print(
+            "baton: node \(name) working for \(coordinator) (capacity \(capacity), providers \(runners.providers.joined(separator: ", ")), workspaces in \(settings.workspaces.root))"
+        )
+        fflush(nil)
+        let running = Task { await loop.run() }
+        let sig = await ShutdownSignal.wait()
+        Log.write("received signal \(sig): no more leases; finishing \(loop.activeCount) running job(s)")
+        loop.stop()
+        await running.value
+        Log.write("stopped")
+    }
+}

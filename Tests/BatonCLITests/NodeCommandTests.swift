@@ -1,0 +1,136 @@
+import BatonHTTP
+import BatonJSON
+import Foundation
+import Testing
+
+/// Jobs run by real workers: the one `baton serve` embeds, and a `baton node` in a second process.
+@Suite struct NodeCommandTests {
+    struct API {
+        let port: Int
+        let key: String
+        let client = HTTPClient()
+
+        func call(_ method: HTTPMethod, _ path: String, _ body: String = "") async throws -> (Int, JSONValue) {
+            let response = try await client.execute(
+                HTTPClientRequest(
+                    method: method, url: "http://127.0.0.1:\(port)\(path)",
+                    headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+                    body: Array(body.utf8)))
+            return (response.status, (try? JSONParser.parse(response.body)) ?? .null)
+        }
+
+        /// Polls `GET /api/jobs/:id` until the job has finished (or 20 s pass).
+        func finished(_ id: Int64) async throws -> JSONValue {
+            for _ in 0..<400 {
+                let (_, job) = try await call(.get, "/api/jobs/\(id)")
+                if let status = job["status"]?.stringValue, ["completed", "failed", "cancelled"].contains(status) {
+                    return job
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return try await call(.get, "/api/jobs/\(id)").1
+        }
+    }
+
+    static func adminKey(_ dir: String) throws -> String {
+        try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `make run` alone: a job posted to /dispatch with the default provider is taken by the
+    /// embedded worker and completed, with its events.
+    @Test func theEmbeddedWorkerCompletesADispatchedJob() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = API(port: port, key: try Self.adminKey(dir))
+        // The local worker registers itself on start.
+        var online = false
+        for _ in 0..<200 where !online {
+            let (_, presence) = try await api.call(.get, "/presence")
+            online = presence["workers"]?.arrayValue?.contains { $0["instance"] == "local-1" } ?? false
+            if !online { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(online, "local-1 never reported presence: \(baton.errors)")
+        let (status, dispatched) = try await api.call(.post, "/dispatch", #"{"prompt":"Say hello to the team"}"#)
+        #expect(status == 200, "dispatch: \(dispatched.text)")
+        #expect(dispatched["provider"] == "dry-run" && dispatched["worker"] == "local-1")
+        let id = try #require(dispatched["id"]?.intValue)
+        let job = try await api.finished(id)
+        #expect(job["status"] == "completed", "job: \(job.text)")
+        #expect(job["result"]?.stringValue?.hasPrefix("Dry run:") == true)
+        #expect(job["progress"]?["turn"] == 1)
+        let prompt = try String(contentsOfFile: dir + "/workspaces/job-\(id)/PROMPT.md", encoding: .utf8)
+        #expect(prompt == "Say hello to the team\n")
+        // Its whole life is in the event log.
+        let types = try eventTypes(dir: dir, job: id)
+        #expect(types == ["job.created", "job.assigned", "job.started", "job.progress", "job.completed"])
+        #expect(await baton.stop() == 0)
+        // The key it made for its worker is kept for the next start.
+        #expect(FileManager.default.fileExists(atPath: dir + "/local-1.worker.key"))
+    }
+
+    /// A second machine's worker: `baton node` in its own process with a worker key.
+    @Test func aNodeProcessTakesJobsAndStopsCleanly() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        let workspaces = dir + "-workspaces"
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: workspaces)
+        }
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--local-workers", "0"])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let created = try await BatonBinary.run([
+            "keys", "create", "--role", "worker", "--name", "node-1", "--data-dir", dir,
+        ])
+        #expect(created.status == 0, "keys create: \(created.stderr)")
+        let token = try #require(
+            created.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bt_") }.map(String.init))
+        let node = try RunningBaton([
+            "node", "--coordinator", "http://127.0.0.1:\(port)", "--token", token, "--name", "node-1",
+            "--tags", "gpu,code", "--workspaces", workspaces,
+        ])
+        let api = API(port: port, key: try Self.adminKey(dir))
+        var online = false
+        for _ in 0..<200 where !online {
+            let (_, worker) = try await api.call(.get, "/api/workers/node-1")
+            online = worker["online"] == true
+            if !online { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(online, "node-1 never came online: \(node.errors)")
+        let (status, dispatched) = try await api.call(
+            .post, "/dispatch", #"{"prompt":"Fix ENG-9","provider":"dry-run","tags":["gpu"],"issue":"ENG-9"}"#)
+        #expect(status == 200, "dispatch: \(dispatched.text)")
+        #expect(dispatched["worker"] == "node-1")
+        let job = try await api.finished(try #require(dispatched["id"]?.intValue))
+        #expect(job["status"] == "completed", "job: \(job.text) node: \(node.errors)")
+        #expect(FileManager.default.fileExists(atPath: workspaces + "/ENG-9/PROMPT.md"))
+        #expect(await node.stop() == 0, "node: \(node.errors)")
+        #expect(node.errors.contains("stopped"))
+        // Its last heartbeat said it went away.
+        let (_, worker) = try await api.call(.get, "/api/workers/node-1")
+        #expect(worker["online"] == false)
+        #expect(await baton.stop() == 0)
+    }
+
+    @Test func nodeRefusesToStartWithoutItsCoordinatorOrKey() async throws {
+        let noURL = try await BatonBinary.run(["node", "--token", "x"])
+        #expect(noURL.status == 2 && noURL.stderr.contains("--coordinator"))
+        let noKey = try await BatonBinary.run(["node", "--coordinator", "http://127.0.0.1:9"])
+        #expect(noKey.status == 2 && noKey.stderr.contains("--token"))
+        let badURL = try await BatonBinary.run(["node", "--coordinator", "ftp://x", "--token", "k"])
+        #expect(badURL.status == 2)
+        let badProvider = try await BatonBinary.run([
+            "node", "--coordinator", "http://127.0.0.1:9", "--token", "k", "--provider", "codex",
+        ])
+        #expect(badProvider.status == 2 && badProvider.stderr.contains("cannot run provider codex"))
+    }
+
+    /// The job.* events of one job, oldest first, read from the database file.
+    func eventTypes(dir: String, job id: Int64) throws -> [String] {
+        let out = try sqliteQuery(
+            dir + "/baton.db",
+            "SELECT type FROM events WHERE type LIKE 'job.%' AND json_extract(data, '$.id') = \(id) ORDER BY id")
+        return out.split(separator: "\n").map(String.init)
+    }
+}
