@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(
             name: "BatonAPITests",
             dependencies: [
-                "BatonTestSupport", "BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON", "BatonStore",
+                "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON",
+                "BatonStore",
             ]),
     ],
     swiftLanguageModes: [.v6]

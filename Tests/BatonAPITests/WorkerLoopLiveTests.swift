@@ -1,0 +1,151 @@
+import BatonAgent
+import BatonCore
+import BatonHTTP
+import BatonJSON
+import BatonTestSupport
+import Synchronization
+import Testing
+
+@testable import BatonAPI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Waits for a runner-visible signal in tests: a steering message handed back as the result.
+struct SteerEchoRunner: AgentRunner {
+    let kind = "steer-echo"
+    func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void) async
+        -> AgentOutcome
+    {
+        events(.turnStarted(1))
+        for await message in steer { return AgentOutcome(status: .succeeded, result: "steered: \(message)") }
+        return .failed("the steer stream ended without a message")
+    }
+}
+
+/// The real worker loop (BatonAgent) against a real coordinator on a loopback socket.
+@Suite struct WorkerLoopLiveTests {
+    static func loop(
+        _ c: TestCoordinator, port: Int, name: String = "w1", runners: [String: any AgentRunner] = [:],
+        workspaces: String
+    ) throws -> WorkerLoop {
+        var settings = WorkerSettings(name: name, capacity: 1, workspaces: Workspaces(root: workspaces))
+        settings.heartbeatSeconds = 0.5
+        settings.leaseWaitSeconds = 2
+        settings.eventIntervalMs = 50
+        settings.maxBackoffSeconds = 0.5
+        return WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: name)),
+            settings: settings, runners: RunnerCatalog(runners))
+    }
+
+    static func waitFor(_ seconds: Double = 20, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    static func workspaceRoot() -> String {
+        var template = Array("/tmp/baton-worker-live-XXXXXX".utf8CString)
+        _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+    }
+
+    @Test func aCommandJobRunsAndItsOutputIsTheResult() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let worker = try Self.loop(
+            c, port: port, runners: ["shout": CommandRunner(command: "tr a-z A-Z")], workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(
+            await c.createJob(#"{"prompt":"hello","provider":"shout","issue":"ENG-4"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await c.job(id)["result"] == "HELLO")
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
+    /// Cancel of a running job reaches its worker, which kills the agent's whole tree at once.
+    @Test func cancellingARunningJobKillsItsProcessTree() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let worker = try Self.loop(
+            c, port: port,
+            runners: ["slow": CommandRunner(command: "sleep 60 & echo $! > child.pid; echo started; wait")],
+            workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(await c.createJob(#"{"prompt":"p","provider":"slow"}"#)["id"]?.intValue)
+        let pidFile = root + "/job-\(id)/child.pid"
+        #expect(await Self.waitFor { access(pidFile, F_OK) == 0 && worker.activeCount == 1 })
+        let text = try ChildProcess.run("/bin/cat", [pidFile]).stdout
+        let pid = try #require(Int32(text.split(separator: "\n").first ?? ""))
+        let cancelled = await c.send(.post, "/api/jobs/\(id)/cancel", "")
+        #expect(cancelled.status == .ok)
+        let start = ContinuousClock.now
+        #expect(await Self.waitFor(5) { kill(pid, 0) != 0 }, "the agent's child \(pid) survived the cancel")
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(await Self.waitFor { worker.activeCount == 0 })
+        #expect(await c.job(id)["status"] == "cancelled")
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
+    @Test func aSteerMessageReachesTheAgent() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let worker = try Self.loop(c, port: port, runners: ["echo": SteerEchoRunner()], workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(await c.createJob(#"{"prompt":"p","provider":"echo"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "running" })
+        try await c.dispatcher.steer(id, tenant: "default", message: "use the staging database")
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await c.job(id)["result"] == "steered: use the staging database")
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
+    /// The coordinator goes away while a job runs and comes back on the same port: the worker
+    /// keeps the result and delivers it.
+    @Test func aResultOutlivesTheCoordinatorGoingAway() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let worker = try Self.loop(
+            c, port: port, runners: ["late": CommandRunner(command: "echo started; sleep 1; echo finished")],
+            workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(await c.createJob(#"{"prompt":"p","provider":"late"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "running" })
+        await server.shutdown()
+        // The command finishes while nobody listens; the worker retries with backoff.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(await c.job(id)["status"] == "running")
+        var configuration = HTTPServerConfiguration()
+        configuration.port = port
+        let again = HTTPServer(configuration: configuration, responder: c.router)
+        _ = try again.start()
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await c.job(id)["result"] == "started\nfinished\n")
+        worker.stop()
+        await running.value
+        await again.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+}
