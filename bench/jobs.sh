@@ -16,7 +16,7 @@ data="$(mktemp -d)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Rate limits far above the load, so the figures measure Baton rather than its limiter.
 cat >"$data/baton.json" <<JSON
-{"server": {"rate_limits": {"read": 1000000, "write": 1000000}}}
+{"server": {"rate_limits": {"read": 1000000, "write": 1000000}}, "local_workers": {"count": 0}}
 JSON
 "$bindir/baton" serve --port "$port" --data-dir "$data/db" --config "$data/baton.json" --no-access-log \
     >"$data/serve.log" 2>&1 &

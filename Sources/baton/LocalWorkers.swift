@@ -15,9 +15,11 @@ struct LocalWorkers {
     private let tasks: [Task<Void, Never>]
 
     static func start(
-        count: Int, url: String, dataDir: String, keys: KeyStore, config: JSONValue, http: HTTPClient
+        count: Int, url: String, dataDir: String, keys: KeyStore, config: JSONValue
     ) async throws -> LocalWorkers {
         guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
+        // Touched only now: the shared client starts its curl thread (and TLS state) on first use.
+        let http = HTTPClient.shared
         let tags = WorkerSetup.tags(config.value(at: ["local_workers", "tags"])?.stringValue ?? "local")
         let capacity = Int(config.value(at: ["local_workers", "capacity"])?.intValue ?? 1)
         var loops: [WorkerLoop] = []

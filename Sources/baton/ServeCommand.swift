@@ -163,7 +163,7 @@ enum ServeCommand: BatonCommand {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
-                config: config.effective, http: .shared)
+                config: config.effective)
             if !local.loops.isEmpty {
                 let names = local.loops.map(\.settings.name).joined(separator: ", ")
                 print(
