@@ -248,7 +248,7 @@ public final class Subprocess: @unchecked Sendable {
         }
     }
 
-    /// The exit code, without blocking a thread.
+    /// The exit code, without blocking a thread; by then the output has been read (or 0.5 s passed).
     public func exitCode() async -> Int32 {
         await withCheckedContinuation { continuation in
             let status = state.withLock { () -> Int32? in
@@ -302,6 +302,14 @@ public final class Subprocess: @unchecked Sendable {
         repeat { rc = waitpid(pid, &raw, 0) } while rc < 0 && errno == EINTR
         let status = rc == pid ? baton_exit_code(raw) : -1
         let waiters = state.withLock { () -> [CheckedContinuation<Int32, Never>] in
+            // Let the reader drain what the child wrote before it exited (bounded: a grandchild
+            // may hold the pipes open), so an awaited exit comes with the complete output.
+            let deadline = Self.now() + 0.5
+            while !readerDone {
+                let left = deadline - Self.now()
+                if left <= 0 { break }
+                state.wait(milliseconds: max(1, Int(left * 1000)))
+            }
             exitStatus = status
             state.broadcast()
             defer { exitWaiters = [] }
@@ -337,13 +345,10 @@ public final class Subprocess: @unchecked Sendable {
                     state.broadcast()
                 }
                 if i == 0, let onLine = options.onStdoutLine {
-                    for byte in chunk {
-                        if byte == UInt8(ascii: "\n") {
-                            onLine(String(decoding: partialLine, as: UTF8.self))
-                            partialLine.removeAll(keepingCapacity: true)
-                        } else if partialLine.count < lineLimit {
-                            partialLine.append(byte)
-                        }
+                    buffer.withUnsafeBufferPointer { all in
+                        Self.splitLines(
+                            UnsafeBufferPointer(rebasing: all[0..<n]), partial: &partialLine, limit: lineLimit,
+                            emit: onLine)
                     }
                 }
             }
@@ -354,6 +359,26 @@ public final class Subprocess: @unchecked Sendable {
         state.withLock {
             readerDone = true
             state.broadcast()
+        }
+    }
+
+    /// Calls `emit` for every complete line in `bytes`, carrying an unfinished one in `partial`
+    /// (kept to `limit` bytes). memchr finds the newlines: a child may print megabytes without one.
+    static func splitLines(
+        _ bytes: UnsafeBufferPointer<UInt8>, partial: inout [UInt8], limit: Int, emit: (String) -> Void
+    ) {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            let rest = bytes.count - start
+            let hit = memchr(base + start, 0x0A, rest)
+            let end = hit.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? bytes.count
+            let take = min(max(0, limit - partial.count), end - start)
+            if take > 0 { partial.append(contentsOf: UnsafeBufferPointer(start: base + start, count: take)) }
+            if hit == nil { return }
+            emit(String(decoding: partial, as: UTF8.self))
+            partial.removeAll(keepingCapacity: true)
+            start = end + 1
         }
     }
 
