@@ -51,7 +51,9 @@ let package = Package(
             name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
-        .target(name: "BatonTestSupport", dependencies: ["BatonPlatform", "CLinux"], path: "Tests/BatonTestSupport"),
+        .target(
+            name: "BatonTestSupport", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform", "CLinux"],
+            path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
         .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
@@ -60,7 +62,8 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
-        .testTarget(name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonJSON"]),
+        .testTarget(
+            name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"]),
         // Runs the built `baton` binary as a child process, as a user would.
         .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import BatonHTTP
 import BatonJSON
 import Synchronization
 
@@ -12,16 +13,27 @@ public struct RunnerCatalog: Sendable {
         self.runners = ["dry-run": DryRunRunner()].merging(runners) { _, new in new }
     }
 
-    /// From the `providers` section of the configuration.
-    public init(providers: JSONValue?) {
+    /// From the `providers` section of the configuration. `secret` turns an `api_key` value (a
+    /// `$secret:NAME` reference) into the key, when a request needs it.
+    public init(
+        providers: JSONValue?, http: HTTPClient = .shared,
+        secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
+    ) {
         var found: [String: any AgentRunner] = [:]
         for (name, provider) in providers?.objectValue ?? [:] {
-            switch provider["kind"]?.stringValue ?? name {
+            let kind = provider["kind"]?.stringValue ?? name
+            switch kind {
             case "dry-run": found[name] = DryRunRunner()
             case "command":
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
                     found[name] = CommandRunner(command: command)
                 }
+            case "openai", "ollama", "anthropic":
+                let reference = provider["api_key"]?.stringValue
+                found[name] = HTTPProviderRunner(
+                    wire: HTTPProviderRunner.Wire(rawValue: kind)!, baseURL: provider["base_url"]?.stringValue,
+                    model: provider["models"]?.arrayValue?.first?.stringValue, http: http,
+                    apiKey: { try await reference.asyncMap(secret) ?? nil })
             default: continue
             }
         }
@@ -52,6 +64,8 @@ public struct WorkerSettings: Sendable {
     public var heartbeatSeconds: Double = 5
     public var leaseWaitSeconds: Int = 25
     public var eventIntervalMs: Int = 250
+    /// Longest time without a report while a job runs, even when it has nothing new to say.
+    public var quietReportMs: Int = 1000
     public var maxTurns: Int = 20
     public var workspaces: Workspaces
     public var hooks: Hooks
@@ -295,11 +309,17 @@ public final class WorkerLoop: Sendable {
         _ job: LeasedJob, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
         attempt: Task<AgentOutcome, Never>
     ) async {
+        var quietMs = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(settings.eventIntervalMs))
-            guard let (snapshot, tokens) = progress.takeIfChanged() else { continue }
+            // Nothing new is still reported every `quietReportMs`: the report extends the lease
+            // and its answer is how a cancel reaches a silent agent.
+            let changed = progress.takeIfChanged()
+            quietMs += settings.eventIntervalMs
+            if changed == nil && quietMs < settings.quietReportMs { continue }
+            quietMs = 0
             do {
-                let answer = try await client.report(job, progress: snapshot, tokens: tokens)
+                let answer = try await client.report(job, progress: changed?.0, tokens: changed?.1)
                 for message in answer.steer { steer.yield(message) }
                 if answer.cancel { attempt.cancel() }
             } catch {
@@ -376,5 +396,12 @@ final class ProgressBuffer: Sendable {
             ]
             return (progress, s.tokens)
         }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -15,7 +15,7 @@ struct LocalWorkers {
     private let tasks: [Task<Void, Never>]
 
     static func start(
-        count: Int, url: String, dataDir: String, keys: KeyStore, config: JSONValue
+        count: Int, url: String, dataDir: String, keys: KeyStore, vault: SecretVault, config: JSONValue
     ) async throws -> LocalWorkers {
         guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
         // Touched only now: the shared client starts its curl thread (and TLS state) on first use.
@@ -31,7 +31,9 @@ struct LocalWorkers {
                     client: CoordinatorClient(baseURL: url, token: token, http: http),
                     settings: WorkerSetup.settings(
                         name: name, tags: tags, capacity: capacity, config: config, dataDir: dataDir),
-                    runners: WorkerSetup.runners(config: config), log: Log.write))
+                    runners: WorkerSetup.runners(
+                        config: config, secret: { try await vault.resolve($0, tenant: "default") }),
+                    log: Log.write))
         }
         let tasks = loops.map { loop in Task { await loop.run() } }
         return LocalWorkers(loops: loops, tasks: tasks)

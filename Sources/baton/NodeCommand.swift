@@ -27,12 +27,16 @@ enum NodeCommand: BatonCommand {
           --name NAME        The worker's instance name (default: the host name). Must match the key.
           --tags a,b         Tags the router matches jobs against (default: none).
           --provider a,b     Providers to serve, of those this node can run (default: all of them:
-                             dry-run and every providers.<name> of kind command in the config).
+                             dry-run and every providers.<name> of kind command, openai, ollama or
+                             anthropic in the config).
           --capacity N       Jobs at once, 1 to 64 (default 1).
           --config FILE      JSON configuration for providers, workspaces and hooks (default:
                              ./baton.json when it exists), layered like baton serve's.
           --workspaces DIR   Workspace root (default: workspaces.root, .baton/workspaces).
           --help             Show this help.
+
+        A provider's api_key "$secret:NAME" is read from the environment variable BATON_SECRET_NAME
+        on a node (the coordinator's vault stays on the coordinator).
         """
     static let options = CommandLineOptions.Spec(
         valued: ["coordinator", "token", "name", "tags", "provider", "capacity", "config", "workspaces"], flags: [])
@@ -61,7 +65,7 @@ enum NodeCommand: BatonCommand {
         var settings = WorkerSetup.settings(
             name: name, tags: WorkerSetup.tags(options.value("tags") ?? ""), capacity: capacity, config: config)
         if let root = options.value("workspaces") { settings.workspaces = Workspaces(root: root) }
-        var runners = WorkerSetup.runners(config: config)
+        var runners = WorkerSetup.runners(config: config, secret: { WorkerSetup.environmentSecret($0) })
         if let wanted = options.value("provider") {
             let names = WorkerSetup.tags(wanted)
             guard !names.isEmpty else { throw UsageError("--provider needs at least one provider name") }

@@ -28,7 +28,8 @@ enum ServeCommand: BatonCommand {
           --local-workers N  Workers to run inside this process (default: local_workers.count, 1); 0 for
                              none. They take jobs over loopback like any worker, as local-1, local-2, …
                              with worker keys saved in the data directory, and run the dry-run provider
-                             plus every providers.<name> of kind command.
+                             plus every providers.<name> of kind command, openai, ollama or anthropic
+                             (API keys from the secrets vault).
           --no-access-log    Do not write a line per request to stderr.
           --help             Show this help.
 
@@ -163,7 +164,7 @@ enum ServeCommand: BatonCommand {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
-                config: config.effective)
+                vault: vault, config: config.effective)
             if !local.loops.isEmpty {
                 let names = local.loops.map(\.settings.name).joined(separator: ", ")
                 print(

@@ -2,6 +2,10 @@ import BatonAgent
 import BatonCore
 import BatonJSON
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Worker settings from the effective configuration: workspaces, hooks, turns, runners. Shared
 /// by the embedded workers of `baton serve` and by `baton node`.
 enum WorkerSetup {
@@ -28,8 +32,25 @@ enum WorkerSetup {
 
     static let defaultRoot = ".baton/workspaces"
 
-    static func runners(config: JSONValue) -> RunnerCatalog {
-        RunnerCatalog(providers: config.value(at: ["providers"]))
+    /// `secret` resolves `$secret:` references of provider API keys when a request needs them.
+    static func runners(
+        config: JSONValue, secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
+    ) -> RunnerCatalog {
+        RunnerCatalog(providers: config.value(at: ["providers"]), secret: secret)
+    }
+
+    /// For `baton node`, which has no vault: `$secret:NAME` is read from `BATON_SECRET_NAME`
+    /// (upper-cased, anything but letters and digits as `_`); a plain value is used as it is.
+    static func environmentSecret(_ reference: String) -> String? {
+        guard reference.hasPrefix("$secret:") else { return reference }
+        let name = reference.dropFirst("$secret:".count).unicodeScalars.map { scalar -> String in
+            switch scalar {
+            case "a"..."z": String(scalar).uppercased()
+            case "A"..."Z", "0"..."9": String(scalar)
+            default: "_"
+            }
+        }.joined()
+        return getenv("BATON_SECRET_" + name).map { String(cString: $0) }
     }
 
     static func tags(_ text: String) -> [String] {

@@ -34,6 +34,7 @@ struct SteerEchoRunner: AgentRunner {
         settings.heartbeatSeconds = 0.5
         settings.leaseWaitSeconds = 2
         settings.eventIntervalMs = 50
+        settings.quietReportMs = 200
         settings.maxBackoffSeconds = 0.5
         return WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: name)),
@@ -91,7 +92,8 @@ struct SteerEchoRunner: AgentRunner {
         let pid = try #require(Int32(text.split(separator: "\n").first ?? ""))
         let cancelled = await c.send(.post, "/api/jobs/\(id)/cancel", "")
         #expect(cancelled.status == .ok)
-        // Timed on a thread of its own (the cancel travels in the next events answer, every 50 ms here).
+        // Timed on a thread of its own (the cancel travels in the next events answer: a silent job
+        // is still reported on every 200 ms here, every second by default).
         let start = Subprocess.monotonicSeconds()
         let gone = try await offPool { () -> Double? in
             for _ in 0..<2000 {
@@ -153,6 +155,48 @@ struct SteerEchoRunner: AgentRunner {
         worker.stop()
         await running.value
         await again.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
+    /// Each HTTP provider kind end to end: coordinator → worker → a loopback server with the
+    /// provider's wire format → the job completed with the reply and its token totals.
+    @Test(arguments: [
+        (
+            HTTPProviderRunner.Wire.openai,
+            #"{"choices":[{"index":0,"message":{"role":"assistant","content":"Done via openai."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000000,"completion_tokens":200000}}"#
+        ),
+        (
+            HTTPProviderRunner.Wire.ollama,
+            #"{"model":"m","message":{"role":"assistant","content":"Done via ollama."},"done":true,"prompt_eval_count":1000000,"eval_count":200000}"#
+        ),
+        (
+            HTTPProviderRunner.Wire.anthropic,
+            #"{"type":"message","role":"assistant","content":[{"type":"text","text":"Done via anthropic."}],"usage":{"input_tokens":1000000,"output_tokens":200000}}"#
+        ),
+    ])
+    func anHTTPProviderJobRunsThroughTheCoordinator(wire: HTTPProviderRunner.Wire, reply: String) async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let fake = FakeProvider([.json(.ok, reply)])
+        let base = try fake.start()
+        let root = Self.workspaceRoot()
+        let runner = HTTPProviderRunner(
+            wire: wire, baseURL: wire == .openai ? base + "/v1" : base, model: "m",
+            apiKey: { "sk-live-test-key-000000" })
+        let worker = try Self.loop(c, port: port, runners: ["llm": runner], workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(
+            await c.createJob(#"{"prompt":"Summarise","provider":"llm","model":"m"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        let job = await c.job(id)
+        #expect(job["result"]?.stringValue == "Done via \(wire.rawValue).")
+        #expect(job["tokens"]?["input"] == 1_000_000 && job["tokens"]?["output"] == 200_000)
+        #expect(fake.requests.count == 1)
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        await fake.stop()
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
     }
 }
