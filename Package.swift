@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
         .testTarget(
-            name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"]),
+            name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
+            exclude: ["Fixtures"]),
         // Runs the built `baton` binary as a child process, as a user would.
         .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),
         .testTarget(

@@ -28,6 +28,8 @@ public struct RunnerCatalog: Sendable {
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
                     found[name] = CommandRunner(command: command)
                 }
+            case "claude-code":
+                found[name] = ClaudeCodeRunner(command: provider["command"]?.stringValue ?? "claude")
             case "openai", "ollama", "anthropic":
                 let reference = provider["api_key"]?.stringValue
                 found[name] = HTTPProviderRunner(
