@@ -28,6 +28,10 @@ public struct RunnerCatalog: Sendable {
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
                     found[name] = CommandRunner(command: command)
                 }
+            case "codex":
+                found[name] = CodexRunner(
+                    command: provider["command"]?.stringValue ?? "codex app-server",
+                    approvals: provider["approvals"]?.stringValue == "accept" ? .accept : .decline)
             case "claude-code":
                 found[name] = ClaudeCodeRunner(command: provider["command"]?.stringValue ?? "claude")
             case "openai", "ollama", "anthropic":

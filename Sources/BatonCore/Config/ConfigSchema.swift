@@ -145,6 +145,9 @@ public enum ConfigSchema {
                             "base_url": string(nil, "Endpoint for HTTP providers."),
                             "api_key": secretReference(nil, "API key."),
                             "command": string(nil, "Command line for command-style providers."),
+                            "approvals": string(
+                                nil, "How a codex provider answers approval requests (default decline).",
+                                oneOf: ["accept", "decline"]),
                             "models": strings([], "Models it offers."),
                             "pricing": map(
                                 "USD per million tokens by model.",
