@@ -114,6 +114,8 @@ public final class WorkerLoop: Sendable {
     private struct Active {
         var task: Task<AgentOutcome, Never>
         var steer: AsyncStream<String>.Continuation
+        /// The workspace it runs in, so a removal command never pulls it from under the job.
+        var workspace: String?
     }
 
     public init(
@@ -175,6 +177,7 @@ public final class WorkerLoop: Sendable {
             "tags": .string(settings.tags.joined(separator: ",")), "provider": .string(runners.providers[0]),
             "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
             "load": .int(Int64(load)), "version": settings.version.isEmpty ? .null : .string(settings.version),
+            "workspaces": .array(settings.workspaces.inventory().map(JSONValue.string)),
         ]
     }
 
@@ -199,8 +202,29 @@ public final class WorkerLoop: Sendable {
         switch command["kind"]?.stringValue {
         case "cancel_job":
             if let id = command["job"]?.intValue { cancel(id) }
+        case "remove_workspace":
+            if let name = command["workspace"]?.stringValue { Task { await self.removeWorkspace(name) } }
         default:
             log("worker \(settings.name): ignoring command \(command.text)")
+        }
+    }
+
+    /// Runs the before_remove hook (a failure is logged) and removes the workspace, unless a
+    /// running job is using it.
+    func removeWorkspace(_ name: String) async {
+        let busy = state.withLock { $0.active.values.contains { $0.workspace == name } }
+        guard !busy else {
+            log("worker \(settings.name): not removing workspace \(name): a running job uses it")
+            return
+        }
+        guard let path = Workspaces.realPath(settings.workspaces.root + "/" + name) else { return }
+        let hook = await settings.hooks.run(.beforeRemove, in: path, environment: ["BATON_WORKSPACE": path])
+        if !hook.succeeded { log("worker \(settings.name): the before_remove hook for \(name) \(hook.sentence)") }
+        do {
+            try settings.workspaces.remove(key: name)
+            log("worker \(settings.name): removed workspace \(name)")
+        } catch {
+            log("worker \(settings.name): cannot remove workspace \(name): \(error)")
         }
     }
 
@@ -255,7 +279,8 @@ public final class WorkerLoop: Sendable {
         let progress = ProgressBuffer()
         let runTask = Task { await self.attempt(job, steer: steer, progress: progress) }
         // Registered so a `cancel_job` command in a heartbeat answer reaches it.
-        state.withLock { $0.active[job.id] = Active(task: runTask, steer: steerInput) }
+        let workspace = try? Workspaces.name(for: job.issue ?? "job-\(job.id)")
+        state.withLock { $0.active[job.id] = Active(task: runTask, steer: steerInput, workspace: workspace) }
         let reporter = Task { await self.reportLoop(job, progress: progress, steer: steerInput, attempt: runTask) }
         let outcome = await runTask.value
         reporter.cancel()

@@ -80,6 +80,22 @@ public struct Workspaces: Sendable {
         Self.removeTree(path)
     }
 
+    /// The workspaces under the root, by name (what a worker reports in its heartbeat).
+    public func inventory(limit: Int = 1000) -> [String] {
+        guard let dir = opendir(root) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while names.count < limit, let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard !name.hasPrefix("."), !name.isEmpty else { continue }
+            var info = stat()
+            if lstat(root + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     // MARK: File system
 
     static func realPath(_ path: String) -> String? {

@@ -233,4 +233,35 @@ struct SteerEchoRunner: AgentRunner {
         await server.shutdown()
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
     }
+
+    /// Heartbeats carry the workspace inventory; a removal command runs before_remove, then removes.
+    @Test func workspacesAreReportedAndRemovedOnCommand() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let marker = root + ".removed"
+        var settings = WorkerSettings(
+            name: "w1", capacity: 1, workspaces: Workspaces(root: root),
+            hooks: Hooks(scripts: [.beforeRemove: "pwd > '\(marker)'"]))
+        settings.heartbeatSeconds = 0.2
+        settings.leaseWaitSeconds = 2
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w1")),
+            settings: settings)
+        let running = Task { await worker.run() }
+        let id = try #require(
+            await c.createJob(#"{"prompt":"p","provider":"dry-run","issue":"ENG-5"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w1").json["workspaces"] == ["ENG-5"] })
+        try await c.dispatcher.removeWorkspace("ENG-5", worker: "w1", tenant: "default")
+        #expect(await Self.waitFor { access(root + "/ENG-5", F_OK) != 0 })
+        let hookSaw = try ChildProcess.run("/bin/cat", [marker]).stdout
+        #expect(hookSaw.hasSuffix("/ENG-5\n"))
+        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w1").json["workspaces"] == [] })
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root, marker])
+    }
 }

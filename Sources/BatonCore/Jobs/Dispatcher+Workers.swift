@@ -19,6 +19,7 @@ extension Dispatcher {
                 "active_jobs": .int(Int64(entry.active)), "tier": .string(entry.tier.rawValue),
                 "models": .array(r.models.map(\.json)), "node_url": r.nodeURL.map(JSONValue.string) ?? .null,
                 "version": r.version.map(JSONValue.string) ?? .null,
+                "workspaces": .array(r.workspaces.map(JSONValue.string)),
                 "last_heartbeat_at": .string(Timestamp.format(milliseconds: entry.lastHeartbeatMs)),
                 "first_seen_at": .string(entry.firstSeenAt),
                 "jobs_completed": .int(Int64(entry.completed)), "jobs_failed": .int(Int64(entry.failed)),
@@ -114,12 +115,13 @@ extension Dispatcher {
             try txn.conn.execute(
                 """
                 INSERT INTO workers (tenant, instance, status, tags, provider, providers, capacity, load, models,
-                    node_url, version, first_seen_at, last_heartbeat_ms)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 ON CONFLICT (tenant, instance) DO UPDATE SET status = excluded.status, tags = excluded.tags,
                     provider = excluded.provider, providers = excluded.providers, capacity = excluded.capacity,
                     load = excluded.load, models = excluded.models, node_url = excluded.node_url,
-                    version = excluded.version, last_heartbeat_ms = excluded.last_heartbeat_ms
+                    version = excluded.version, last_heartbeat_ms = excluded.last_heartbeat_ms,
+                    workspaces = excluded.workspaces
                 """,
                 [
                     .text(tenant), .text(report.instance), .text(report.status.rawValue),
@@ -127,7 +129,7 @@ extension Dispatcher {
                     .text(Job.encodeStrings(report.providers)), .integer(Int64(report.capacity)),
                     .integer(Int64(report.load)), .text(Job.encodeModels(report.models)),
                     report.nodeURL.map(SQLValue.text) ?? .null, report.version.map(SQLValue.text) ?? .null,
-                    .text(txn.nowText), .integer(heartbeat),
+                    .text(txn.nowText), .integer(heartbeat), .text(Job.encodeStrings(report.workspaces)),
                 ])
             var entry =
                 previous
@@ -168,6 +170,17 @@ extension Dispatcher {
             return PresenceAnswer(
                 worker: WorkerView(tenant: tenant, entry: final, online: online), commands: commands,
                 heartbeatIntervalS: txn.settings.heartbeatIntervalS, staleAfterS: txn.settings.staleAfterMs / 1000)
+        }
+    }
+
+    /// Asks `worker` to remove its workspace `name` (after its before_remove hook); the command
+    /// travels in the worker's next heartbeat answer.
+    public func removeWorkspace(_ name: String, worker: String, tenant: String) async throws {
+        try await mutate { txn in
+            guard txn.board(tenant).workers[worker] != nil else {
+                throw DispatchError.notFound("no worker \(JSONText.quote(worker))")
+            }
+            try txn.command(tenant: tenant, worker: worker, ["kind": "remove_workspace", "workspace": .string(name)])
         }
     }
 

@@ -41,12 +41,15 @@ public struct PresenceReport: Sendable, Equatable {
     public var models: [WorkerModel]
     public var nodeURL: String?
     public var version: String?
+    /// The names of the workspaces the worker keeps (its inventory), when it reports them.
+    public var workspaces: [String]
 
     public init(
         instance: String, status: Status = .idle, tags: [String] = [], provider: String,
         providers: [String] = [], capacity: Int = 1, load: Int = 0, models: [WorkerModel] = [],
-        nodeURL: String? = nil, version: String? = nil
+        nodeURL: String? = nil, version: String? = nil, workspaces: [String] = []
     ) {
+        self.workspaces = workspaces
         self.instance = instance
         self.status = status
         self.tags = tags
@@ -61,7 +64,9 @@ public struct PresenceReport: Sendable, Equatable {
 
     public static let fields: Set<String> = [
         "instance", "status", "tags", "provider", "providers", "capacity", "load", "models", "node_url", "version",
+        "workspaces",
     ]
+    public static let maxWorkspaces = 1000
 
     /// Every provider this worker serves (`provider` first).
     public var allProviders: [String] {
@@ -115,9 +120,25 @@ public struct PresenceReport: Sendable, Equatable {
         if let version, version.isEmpty || version.utf8.count > 64 || version.contains(where: \.isNewline) {
             throw JobInputError("version must be 1 to 64 characters on one line")
         }
+        var workspaces: [String] = []
+        if let value = fields["workspaces"], value != .null {
+            guard let items = value.arrayValue, items.count <= maxWorkspaces else {
+                throw JobInputError("workspaces must be an array of at most \(maxWorkspaces) workspace names")
+            }
+            for item in items {
+                guard let name = item.stringValue, !name.isEmpty, name.utf8.count <= 200, !name.contains("/"),
+                    !name.hasPrefix(".")
+                else {
+                    throw JobInputError(
+                        "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')")
+                }
+                workspaces.append(name)
+            }
+        }
         return PresenceReport(
             instance: instance, status: status, tags: tags, provider: provider, providers: providers,
-            capacity: capacity, load: load, models: models, nodeURL: nodeURL, version: version)
+            capacity: capacity, load: load, models: models, nodeURL: nodeURL, version: version,
+            workspaces: workspaces.sorted())
     }
 
     /// The reference sends tags as one comma string (`"code,draft,economy"`); an array is accepted too.

@@ -77,6 +77,8 @@ import Testing
         )
         #expect(report.provider == "claude" && report.allProviders == ["claude", "ollama"])
         #expect(report.models == [WorkerModel(name: "a"), WorkerModel(name: "b", score: 88, fit: "good")])
+        let inventory = try parse(#"{"instance":"w","provider":"x","workspaces":["job-7","ENG-1"]}"#)
+        #expect(inventory.workspaces == ["ENG-1", "job-7"])
     }
 
     @Test(arguments: [
@@ -98,6 +100,14 @@ import Testing
             "tags must be a comma-separated string such as \"code,draft,economy\""
         ),
         (#"{"instance":"w","provider":"x","extra":1}"#, "unknown field \"extra\""),
+        (
+            #"{"instance":"w","provider":"x","workspaces":["../etc"]}"#,
+            "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')"
+        ),
+        (
+            #"{"instance":"w","provider":"x","workspaces":"ENG-1"}"#,
+            "workspaces must be an array of at most 1000 workspace names"
+        ),
     ])
     func badBodiesSayWhatIsWrong(body: String, message: String) {
         #expect(throws: JobInputError(message)) { try parse(body) }
