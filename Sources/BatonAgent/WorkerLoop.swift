@@ -16,7 +16,7 @@ public struct RunnerCatalog: Sendable {
     /// From the `providers` section of the configuration. `secret` turns an `api_key` value (a
     /// `$secret:NAME` reference) into the key, when a request needs it.
     public init(
-        providers: JSONValue?, http: HTTPClient = .shared,
+        providers: JSONValue?, http: HTTPClient = .shared, turnTimeout: Duration = .seconds(3600),
         secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
     ) {
         var found: [String: any AgentRunner] = [:]
@@ -36,10 +36,12 @@ public struct RunnerCatalog: Sendable {
                 found[name] = ClaudeCodeRunner(command: provider["command"]?.stringValue ?? "claude")
             case "openai", "ollama", "anthropic":
                 let reference = provider["api_key"]?.stringValue
-                found[name] = HTTPProviderRunner(
+                var runner = HTTPProviderRunner(
                     wire: HTTPProviderRunner.Wire(rawValue: kind)!, baseURL: provider["base_url"]?.stringValue,
                     model: provider["models"]?.arrayValue?.first?.stringValue, http: http,
                     apiKey: { try await reference.asyncMap(secret) ?? nil })
+                runner.timeout = turnTimeout
+                found[name] = runner
             default: continue
             }
         }

@@ -36,7 +36,9 @@ enum WorkerSetup {
     static func runners(
         config: JSONValue, secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
     ) -> RunnerCatalog {
-        RunnerCatalog(providers: config.value(at: ["providers"]), secret: secret)
+        let timeout = config.value(at: ["agent", "turn_timeout_ms"])?.intValue ?? 3_600_000
+        return RunnerCatalog(
+            providers: config.value(at: ["providers"]), turnTimeout: .milliseconds(timeout), secret: secret)
     }
 
     /// For `baton node`, which has no vault: `$secret:NAME` is read from `BATON_SECRET_NAME`

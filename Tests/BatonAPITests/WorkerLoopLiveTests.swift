@@ -264,4 +264,54 @@ struct SteerEchoRunner: AgentRunner {
         await server.shutdown()
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root, marker])
     }
+
+    /// A steer message sent to the coordinator reaches a real protocol runner (the Codex
+    /// app-server script) and becomes its next turn.
+    @Test func aSteerMessageReachesCodexThroughTheCoordinator() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        let worker = try Self.loop(
+            c, port: port, runners: ["codex": CodexRunner(command: Self.fixture("fake-codex"))], workspaces: root)
+        let running = Task { await worker.run() }
+        let id = try #require(await c.createJob(#"{"prompt":"WAIT then fix","provider":"codex"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { await c.job(id)["status"] == "running" })
+        try await c.dispatcher.steer(id, tenant: "default", message: "use the v2 API")
+        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await c.job(id)["result"] == "done: use the v2 API")
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
+    /// A worker with capacity 2 runs two jobs at the same time.
+    @Test func capacityJobsRunAtOnce() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        var settings = WorkerSettings(name: "w2", capacity: 2, workspaces: Workspaces(root: root))
+        settings.heartbeatSeconds = 0.5
+        settings.leaseWaitSeconds = 2
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w2")),
+            settings: settings, runners: RunnerCatalog(["slow": CommandRunner(command: "sleep 1; echo ok")]))
+        let running = Task { await worker.run() }
+        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w2").json["capacity"] == 2 })
+        let first = try #require(await c.createJob(#"{"prompt":"a","provider":"slow"}"#)["id"]?.intValue)
+        let second = try #require(await c.createJob(#"{"prompt":"b","provider":"slow"}"#)["id"]?.intValue)
+        #expect(await Self.waitFor { worker.activeCount == 2 })
+        let bothDone = await Self.waitFor {
+            let a = await c.job(first)["status"]
+            let b = await c.job(second)["status"]
+            return a == "completed" && b == "completed"
+        }
+        #expect(bothDone)
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
 }

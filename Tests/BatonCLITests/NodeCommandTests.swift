@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -111,6 +112,49 @@ import Testing
         let (_, worker) = try await api.call(.get, "/api/workers/node-1")
         #expect(worker["online"] == false)
         #expect(await baton.stop() == 0)
+    }
+
+    /// An HTTP provider configured with a `$secret:` API key: the embedded worker decrypts it from
+    /// the vault at the moment of the request, and it is in no answer, log line or event.
+    @Test func theEmbeddedWorkerUsesTheVaultForProviderKeys() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let secret = "sk-vault-secret-value-1234567890"
+        let set = try await BatonBinary.run(["secrets", "set", "llm_key", "--data-dir", dir], input: secret)
+        #expect(set.status == 0, "secrets set: \(set.stderr)")
+        let fake = FakeProvider([
+            .json(
+                .ok,
+                #"{"choices":[{"index":0,"message":{"role":"assistant","content":"From the fake LLM."}}],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#
+            )
+        ])
+        let base = try fake.start()
+        let config = dir + "-config.json"
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try
+            #"{"providers":{"llm":{"kind":"openai","base_url":"\#(base)/v1","api_key":"$secret:llm_key","models":["small"]}}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", config])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = API(port: port, key: try Self.adminKey(dir))
+        var dispatched: JSONValue = .null
+        for _ in 0..<200 {
+            let (status, body) = try await api.call(.post, "/dispatch", #"{"prompt":"Hello","provider":"llm"}"#)
+            dispatched = body
+            if status == 200 { break }
+            try await Task.sleep(for: .milliseconds(50))  // local-1 has not registered yet
+        }
+        let id = try #require(dispatched["id"]?.intValue, "dispatch: \(dispatched.text)")
+        let job = try await api.finished(id)
+        #expect(job["status"] == "completed", "job: \(job.text)")
+        #expect(job["result"] == "From the fake LLM.")
+        #expect(fake.requests.first?.headers["Authorization"] == "Bearer \(secret)")
+        #expect(!job.text.contains(secret))
+        #expect(await baton.stop() == 0)
+        #expect(!baton.output.contains(secret) && !baton.errors.contains(secret))
+        let events = try sqliteQuery(dir + "/baton.db", "SELECT data FROM events")
+        #expect(!events.contains(secret))
+        await fake.stop()
     }
 
     @Test func nodeRefusesToStartWithoutItsCoordinatorOrKey() async throws {
