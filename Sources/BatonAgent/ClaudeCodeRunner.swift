@@ -113,20 +113,8 @@ public struct ClaudeCodeRunner: AgentRunner {
         } catch {
             return nil
         }
-        OSThread.detach(name: "claude-stdin") {
-            child.write(prompt)
-            child.closeInput()
-        }
-        let status = await withTaskCancellationHandler {
-            await child.exitCode()
-        } onCancel: {
-            child.signalGroup(SIGTERM)
-            OSThread.detach(name: "claude-kill") {
-                usleep(2_000_000)
-                child.signalGroup(SIGKILL)
-            }
-        }
-        child.signalGroup(SIGKILL)
+        child.feed(prompt)
+        let status = await child.exitEndingGroupOnCancel()
         var result = state.withLock { $0 }
         if !result.sawResult && status != 0 {
             let detail = child.errors.split(separator: "\n").suffix(3).joined(separator: " | ")

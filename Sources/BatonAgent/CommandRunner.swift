@@ -38,21 +38,8 @@ public struct CommandRunner: AgentRunner {
         var text = task.prompt
         if let input = task.input, !input.isEmpty { text += "\n\n" + input }
         let prompt = text
-        // Written off the caller's thread: a command that does not read stdin would block us.
-        OSThread.detach(name: "command-stdin") {
-            child.write(prompt)
-            child.closeInput()
-        }
-        let status = await withTaskCancellationHandler {
-            await child.exitCode()
-        } onCancel: {
-            child.signalGroup(SIGTERM)
-            OSThread.detach(name: "command-kill") {
-                usleep(2_000_000)
-                child.signalGroup(SIGKILL)
-            }
-        }
-        child.signalGroup(SIGKILL)  // whatever it left running
+        child.feed(prompt)
+        let status = await child.exitEndingGroupOnCancel()
         events(.turnEnded(1))
         if Task.isCancelled { return .failed("cancelled") }
         if status == 0 { return AgentOutcome(status: .succeeded, result: child.output) }

@@ -191,7 +191,8 @@ public struct HTTPProviderRunner: AgentRunner {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    /// Without leading and trailing spaces (not other whitespace).
+    public var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " { s = s.dropLast() }

@@ -102,7 +102,9 @@ struct SteerEchoRunner: AgentRunner {
             }
             return nil
         }
-        #expect(try #require(gone, "the agent's child \(pid) survived the cancel") < 2)
+        // The 2 s bound from the worker's cancel to a dead tree is asserted in RunnersTests; here
+        // the cancel also crosses two HTTP hops through a test process shared with every suite.
+        #expect(try #require(gone, "the agent's child \(pid) survived the cancel") < 10)
         #expect(await Self.waitFor { worker.activeCount == 0 })
         #expect(await c.job(id)["status"] == "cancelled")
         worker.stop()
