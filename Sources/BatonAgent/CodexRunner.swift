@@ -166,6 +166,14 @@ public struct CodexRunner: AgentRunner {
                 case "turn/completed":
                     let turn = params["turn"] ?? .null
                     return (turn["status"]?.stringValue ?? "failed", turn["error"]?["message"]?.stringValue)
+                // Separate terminal notifications, as some app-server versions send them.
+                case "turn/failed":
+                    return (
+                        "failed",
+                        params["error"]?["message"]?.stringValue ?? params["turn"]?["error"]?["message"]?.stringValue
+                    )
+                case "turn/cancelled", "turn/interrupted":
+                    return ("interrupted", nil)
                 case "error":
                     if let text = params["error"]?["message"]?.stringValue { events(.message("codex error: \(text)")) }
                 default: break
@@ -177,7 +185,9 @@ public struct CodexRunner: AgentRunner {
         /// Answers approval and user-input requests from the server; true when `message` was one.
         mutating func handleServerRequest(_ message: JSONValue, thread: String, turn: String?) throws -> Bool {
             guard let id = message["id"], let method = message["method"]?.stringValue else { return false }
-            if method.hasSuffix("requestApproval") {
+            // `item/commandExecution/requestApproval`, `item/fileChange/requestApproval`, and the
+            // older `execCommandApproval` / `applyPatchApproval`.
+            if method.hasSuffix("requestApproval") || method.hasSuffix("Approval") {
                 events(.message("codex asked to approve \(method); answered \(approvals.rawValue)"))
                 send(["id": id, "result": ["decision": .string(approvals.rawValue)]])
             } else if method.contains("requestUserInput") {

@@ -70,6 +70,14 @@ import Testing
         #expect(outcome.status == .failed && outcome.error == "codex: the turn failed: quota exceeded")
     }
 
+    @Test func aSeparateTurnFailedNotificationAlsoEndsTheTurn() async {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        let outcome = await CodexRunner(command: Self.fake).run(
+            Self.task(dir, prompt: "OLDSTYLE"), steer: AsyncStream { $0.finish() }, events: { _ in })
+        #expect(outcome.status == .failed && outcome.error == "codex: the turn failed: sandbox denied")
+    }
+
     @Test func steeringBecomesTheNextTurnOfTheThread() async throws {
         let dir = temporaryDirectory()
         defer { Workspaces.removeTree(dir) }
