@@ -60,6 +60,7 @@ import Testing
         let start = Subprocess.monotonicSeconds()
         task.cancel()
         #expect(await task.value == .cancelled)
-        #expect(Subprocess.monotonicSeconds() - start < 2)
+        // Far below the hook's 60 s; the bound allows for a cooperative pool busy with other suites.
+        #expect(Subprocess.monotonicSeconds() - start < 10)
     }
 }
