@@ -40,7 +40,7 @@ let package = Package(
             name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
-        .target(name: "BatonFit"),
+        .target(name: "BatonFit", dependencies: ["BatonJSON"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         .target(
@@ -63,7 +63,7 @@ let package = Package(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
-        .testTarget(name: "BatonFitTests", dependencies: ["BatonFit"]),
+        .testTarget(name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
         .testTarget(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],

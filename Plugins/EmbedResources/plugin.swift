@@ -2,7 +2,8 @@ import Foundation
 import PackagePlugin
 
 /// Embeds the package's text resources into the target that applies the plugin:
-/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json`.
+/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json`, BatonFit gets
+/// `Catalog/models.json` (made by scripts/make-catalog.py).
 @main
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -23,6 +24,10 @@ struct EmbedResources: BuildToolPlugin {
             let url = root.appending(path: "openapi/openapi.json")
             inputs.append(url)
             arguments.append("openapi=\(url.path)")
+        case "BatonFit":
+            let url = root.appending(path: "Catalog/models.json")
+            inputs.append(url)
+            arguments.append("catalog=\(url.path)")
         default:
             return []
         }

@@ -24,6 +24,8 @@ public struct CatalogModel: Sendable, Equatable {
     /// The catalog's own quantisation.
     public var quantization: String
     public var recommendedRAMGB: Double
+    /// Repositories with GGUF builds of it.
+    public var ggufSources: [String] = []
 
     public init(
         name: String, provider: String = "", parameterCount: String = "", paramsB: Double, contextLength: Int,
