@@ -40,14 +40,15 @@ let package = Package(
             name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
-        .target(name: "BatonFit", dependencies: ["BatonJSON"], plugins: ["EmbedResources"]),
+        .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         .target(
             name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
-            name: "baton", dependencies: ["BatonAgent", "BatonAPI", "BatonCore", "BatonHTTP", "BatonStore"]),
+            name: "baton",
+            dependencies: ["BatonAgent", "BatonAPI", "BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
             name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonPlatform"]),

@@ -7,7 +7,8 @@ import BatonCore
 /// The subcommands `baton` has today; `baton --help` lists exactly these.
 enum Commands {
     static let all: [any BatonCommand.Type] = [
-        ServeCommand.self, NodeCommand.self, MigrateCommand.self, KeysCommand.self, SecretsCommand.self,
+        ServeCommand.self, NodeCommand.self, SystemCommand.self, MigrateCommand.self, KeysCommand.self,
+        SecretsCommand.self,
         AuditCommand.self,
         VersionCommand.self,
     ]
