@@ -7,7 +7,7 @@ import BatonCore
 /// The subcommands `baton` has today; `baton --help` lists exactly these.
 enum Commands {
     static let all: [any BatonCommand.Type] = [
-        ServeCommand.self, NodeCommand.self, SystemCommand.self, MigrateCommand.self, KeysCommand.self,
+        ServeCommand.self, NodeCommand.self, SystemCommand.self, FitCommand.self, MigrateCommand.self, KeysCommand.self,
         SecretsCommand.self,
         AuditCommand.self,
         VersionCommand.self,

@@ -1,0 +1,204 @@
+import BatonJSON
+
+/// The node API's model query: its parameters, validated in the reference's order with its
+/// messages, applied in the order NODE-FIT.md gives, and the answer's envelope.
+public struct ModelQuery: Sendable, Equatable {
+    public enum Sort: String, Sendable, CaseIterable {
+        case score, tps, params, mem, ctx, date
+        case useCase = "use_case"
+    }
+
+    public var limit: Int?
+    public var perfect: Bool?
+    public var minFit: FitLevel = .marginal
+    /// nil or `any`: every runtime.
+    public var runtime: String?
+    public var useCase: UseCase?
+    public var provider: String?
+    public var search: String?
+    public var sort: Sort = .score
+    public var includeTooTight = true
+    public var maxContext: Int?
+    /// `/api/v1/models/top`: too_tight is always dropped.
+    public var topOnly = false
+    /// Whether the caller gave `min_fit` (the envelope echoes what was asked).
+    var minFitGiven = false
+
+    public init() {}
+
+    /// `/api/v1/models/top`'s defaults: five models, runnable only.
+    public static var top: ModelQuery {
+        var query = ModelQuery()
+        query.limit = 5
+        query.includeTooTight = false
+        query.topOnly = true
+        return query
+    }
+
+    public struct Invalid: Error, Equatable, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// Applies query parameters onto `self` (the endpoint's defaults). The four enumerated ones
+    /// are checked first, in the reference's order, so the first bad one is the one reported.
+    public mutating func apply(_ parameters: [String: String]) throws(Invalid) {
+        if let text = parameters["sort"] {
+            guard let sort = Sort(rawValue: text.lowercased()) else {
+                throw Invalid("invalid sort column: use score|tps|params|mem|ctx|date|use_case")
+            }
+            self.sort = sort
+        }
+        if let text = parameters["min_fit"] {
+            guard let fit = FitLevel(rawValue: text.lowercased()) else {
+                throw Invalid("invalid min_fit value: use perfect|good|marginal|too_tight")
+            }
+            minFit = fit
+            minFitGiven = true
+        }
+        if let text = parameters["runtime"] {
+            let value = text.lowercased()
+            guard ["any", "mlx", "llamacpp"].contains(value) else {
+                throw Invalid("invalid runtime value: use any|mlx|llamacpp")
+            }
+            runtime = value
+        }
+        if let text = parameters["use_case"] {
+            guard let useCase = UseCase(rawValue: text.lowercased()) else {
+                throw Invalid("invalid use_case value: use coding|reasoning|chat|multimodal|embedding|general")
+            }
+            self.useCase = useCase
+        }
+        if let text = parameters["limit"] {
+            guard let n = Int(text), n >= 0 else { throw Invalid("invalid limit value: use a whole number") }
+            limit = n
+        }
+        if let text = parameters["max_context"] {
+            guard let n = Int(text), n > 0 else {
+                throw Invalid("invalid max_context value: use a positive whole number")
+            }
+            maxContext = n
+        }
+        if let text = parameters["perfect"] { perfect = try Self.bool(text, "perfect") }
+        if let text = parameters["include_too_tight"] { includeTooTight = try Self.bool(text, "include_too_tight") }
+        if let text = parameters["provider"], !text.isEmpty { provider = text }
+        if let text = parameters["search"], !text.isEmpty { search = text }
+    }
+
+    static func bool(_ text: String, _ name: String) throws(Invalid) -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw Invalid("invalid \(name) value: use true|false")
+        }
+    }
+
+    /// The matching analyses, sorted and cut to the limit, and how many matched before the cut.
+    public func run(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> (
+        models: [ModelFit], total: Int
+    ) {
+        var fits = catalog.map { FitAnalysis.analyse($0, on: system, maxContext: maxContext) }
+        if let provider = provider?.lowercased() {
+            fits = fits.filter { $0.model.provider.lowercased().contains(provider) }
+        }
+        if let search = search?.lowercased() {
+            fits = fits.filter { fit in
+                [
+                    fit.model.name, fit.model.provider, fit.model.parameterCount, fit.model.useCase,
+                    fit.category.rawValue,
+                ]
+                .contains { $0.lowercased().contains(search) }
+            }
+        }
+        if perfect == true {
+            fits = fits.filter { $0.fitLevel == .perfect }
+        } else {
+            fits = fits.filter { $0.fitLevel >= minFit }
+        }
+        if let runtime, runtime != "any" { fits = fits.filter { $0.runtime == runtime } }
+        if let useCase { fits = fits.filter { $0.category == useCase } }
+        if topOnly || !includeTooTight { fits = fits.filter { $0.fitLevel != .tooTight } }
+        fits.sort(by: order)
+        let total = fits.count
+        if let limit { fits = Array(fits.prefix(limit)) }
+        return (fits, total)
+    }
+
+    /// too_tight last, then the chosen column, then the name (so ties never reorder).
+    func order(_ a: ModelFit, _ b: ModelFit) -> Bool {
+        let aTight = a.fitLevel == .tooTight
+        let bTight = b.fitLevel == .tooTight
+        if aTight != bTight { return bTight }
+        func byName() -> Bool { a.model.name < b.model.name }
+        func desc(_ x: Double, _ y: Double, then: () -> Bool) -> Bool { x != y ? x > y : then() }
+        switch sort {
+        case .score: return desc(a.score, b.score, then: byName)
+        case .tps: return desc(a.estimatedTPS, b.estimatedTPS) { desc(a.score, b.score, then: byName) }
+        case .params: return desc(a.model.paramsB, b.model.paramsB, then: byName)
+        case .mem: return desc(a.utilizationPct, b.utilizationPct, then: byName)
+        case .ctx: return desc(Double(a.model.contextLength), Double(b.model.contextLength), then: byName)
+        case .date:
+            switch (a.model.releaseDate, b.model.releaseDate) {
+            case (let x?, let y?) where x != y: return x > y
+            case (nil, _?): return false
+            case (_?, nil): return true
+            default: return byName()
+            }
+        case .useCase:
+            let x = a.category.label
+            let y = b.category.label
+            return x != y ? x < y : desc(a.score, b.score, then: byName)
+        }
+    }
+
+    /// The `filters` object: what was asked.
+    public var filtersJSON: JSONValue {
+        [
+            "limit": limit.map { .int(Int64($0)) } ?? .null, "perfect": perfect.map(JSONValue.bool) ?? .null,
+            "min_fit": minFitGiven || !topOnly ? .string(minFit.rawValue) : .null,
+            "runtime": runtime.map(JSONValue.string) ?? .null,
+            "use_case": useCase.map { .string($0.rawValue) } ?? .null,
+            "provider": provider.map(JSONValue.string) ?? .null, "search": search.map(JSONValue.string) ?? .null,
+            "sort": .string(sort.rawValue), "max_context": maxContext.map { .int(Int64($0)) } ?? .null,
+            "include_too_tight": .bool(includeTooTight && !topOnly), "top_only": .bool(topOnly),
+        ]
+    }
+}
+
+extension UseCase {
+    /// "Coding", "Reasoning", …: the `category` label of a row.
+    public var label: String {
+        switch self {
+        case .general: "General"
+        case .coding: "Coding"
+        case .reasoning: "Reasoning"
+        case .chat: "Chat"
+        case .multimodal: "Multimodal"
+        case .embedding: "Embedding"
+        }
+    }
+}
+
+extension ModelFit {
+    /// One row of `models`.
+    public var json: JSONValue {
+        func round(_ x: Double, _ places: Double) -> JSONValue { .double((x * places).rounded() / places) }
+        return [
+            "name": .string(model.name), "provider": .string(model.provider),
+            "parameter_count": .string(model.parameterCount), "params_b": round(model.paramsB, 100),
+            "context_length": .int(Int64(model.contextLength)), "use_case": .string(model.useCase),
+            "category": .string(category.label), "release_date": model.releaseDate.map(JSONValue.string) ?? .null,
+            "is_moe": .bool(model.isMoE), "fit_level": .string(fitLevel.rawValue), "fit_label": .string(fitLevel.label),
+            "run_mode": .string(runMode.rawValue), "run_mode_label": .string(runMode.label), "score": round(score, 10),
+            "score_components": [
+                "quality": round(quality, 10), "speed": round(speed, 10), "fit": round(fit, 10),
+                "context": round(context, 10),
+            ],
+            "estimated_tps": round(estimatedTPS, 10), "runtime": .string(runtime),
+            "runtime_label": .string(runtime == "mlx" ? "MLX" : "llama.cpp"), "best_quant": .string(bestQuant),
+            "memory_required_gb": round(requiredGB, 100), "memory_available_gb": round(availableGB, 100),
+            "utilization_pct": round(utilizationPct, 10), "notes": .array(notes.map(JSONValue.string)),
+            "gguf_sources": .array(model.ggufSources.map(JSONValue.string)),
+        ]
+    }
+}
