@@ -65,6 +65,8 @@ final class EventLog: Sendable {
         let log = EventLog()
         let task = Task { await runner.run(Self.task(dir), steer: AsyncStream { $0.finish() }, events: log.record) }
         for _ in 0..<500 where !log.all.contains(.message("started")) { try await Task.sleep(for: .milliseconds(10)) }
+        // Let the runner reach its wait, so the figure is the kill, not the pool getting there.
+        try await Task.sleep(for: .milliseconds(200))
         let text = try ChildProcess.run("/bin/cat", [dir + "/child"]).stdout
         let pid = try #require(Int32(text.split(separator: "\n").first ?? ""))
         // Timed on a thread of its own, so a busy cooperative pool cannot blur the figure: the
