@@ -44,7 +44,7 @@ let package = Package(
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         .target(
-            name: "BatonAPI", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"],
+            name: "BatonAPI", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton",

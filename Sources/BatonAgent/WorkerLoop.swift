@@ -80,6 +80,8 @@ public struct WorkerSettings: Sendable {
     public var version: String
     /// Longest wait between retries while the coordinator is unreachable.
     public var maxBackoffSeconds: Double = 30
+    /// Where this worker's node API answers (`baton node` serves one), for the coordinator.
+    public var nodeURL: String?
 
     public init(
         name: String, tags: [String] = [], capacity: Int = 1, workspaces: Workspaces, hooks: Hooks = Hooks(),
@@ -180,6 +182,7 @@ public final class WorkerLoop: Sendable {
             "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
             "load": .int(Int64(load)), "version": settings.version.isEmpty ? .null : .string(settings.version),
             "workspaces": .array(settings.workspaces.inventory().map(JSONValue.string)),
+            "node_url": settings.nodeURL.map(JSONValue.string) ?? .null,
         ]
     }
 

@@ -1,7 +1,10 @@
+import BatonAPI
 import BatonAgent
 import BatonCore
+import BatonFit
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 #if canImport(Glibc)
     import Glibc
@@ -11,17 +14,22 @@ enum NodeCommand: BatonCommand {
     static let name = "node"
     static let summary = "Run a worker node that takes jobs from a coordinator."
     static let help = """
-        Usage: baton node --coordinator URL --token KEY [--name NAME] [--tags a,b] [--provider a,b]
-                          [--capacity N] [--config FILE] [--workspaces DIR]
+        Usage: baton node [--host HOST] [--port PORT] [--coordinator URL --token KEY] [--name NAME]
+                          [--tags a,b] [--provider a,b] [--capacity N] [--config FILE] [--workspaces DIR]
 
-        Runs a worker: reports presence to the coordinator every 5 s, long-polls for jobs, runs up
+        Serves the node API on HOST:PORT (default 127.0.0.1:8787): GET /health, /api/v1/system and
+        /api/v1/models, /models/top, /models/:name — this machine's hardware and the built-in catalog
+        ranked for it, for schedulers. With --coordinator it is also a worker: it reports presence to the coordinator every 5 s, long-polls for jobs, runs up
         to --capacity of them at once in per-issue workspaces, reports their progress and results,
         and retries with backoff while the coordinator is unreachable (a finished result is kept
         until it is delivered). SIGTERM or SIGINT stops leasing, lets running jobs finish and be
         reported, then exits.
 
         Options:
-          --coordinator URL  The coordinator, e.g. http://10.0.0.5:4000 (or BATON_COORDINATOR).
+          --host HOST        Address of the node API (default 127.0.0.1).
+          --port PORT        Port of the node API, 0 for any free port (default 8787).
+          --coordinator URL  The coordinator, e.g. http://10.0.0.5:4000 (or BATON_COORDINATOR); without
+                             it the node only serves its API.
           --token KEY        A worker key named after this node: baton keys create --role worker
                              --name NAME on the coordinator (or BATON_WORKER_TOKEN).
           --name NAME        The worker's instance name (default: the host name). Must match the key.
@@ -39,21 +47,24 @@ enum NodeCommand: BatonCommand {
         on a node (the coordinator's vault stays on the coordinator).
         """
     static let options = CommandLineOptions.Spec(
-        valued: ["coordinator", "token", "name", "tags", "provider", "capacity", "config", "workspaces"], flags: [])
+        valued: [
+            "host", "port", "coordinator", "token", "name", "tags", "provider", "capacity", "config", "workspaces",
+        ], flags: [])
 
     static func run(_ options: CommandLineOptions) async throws {
         guard options.positionals.isEmpty else {
             throw UsageError("node takes no arguments, got '\(options.positionals[0])'")
         }
         func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        guard let coordinator = options.value("coordinator") ?? environment("BATON_COORDINATOR") else {
-            throw UsageError("--coordinator URL is required (or set BATON_COORDINATOR)")
-        }
-        guard coordinator.hasPrefix("http://") || coordinator.hasPrefix("https://") else {
+        let port = try options.integer("port", in: 0...65535) ?? 8787
+        let host = options.value("host") ?? "127.0.0.1"
+        let coordinator = options.value("coordinator") ?? environment("BATON_COORDINATOR")
+        if let coordinator, !(coordinator.hasPrefix("http://") || coordinator.hasPrefix("https://")) {
             throw UsageError("--coordinator must be an http:// or https:// URL, not '\(coordinator)'")
         }
-        guard let token = options.value("token") ?? environment("BATON_WORKER_TOKEN"), !token.isEmpty else {
-            throw UsageError("--token KEY is required (or set BATON_WORKER_TOKEN)")
+        let token = options.value("token") ?? environment("BATON_WORKER_TOKEN")
+        if coordinator != nil && (token ?? "").isEmpty {
+            throw UsageError("--token KEY is required with --coordinator (or set BATON_WORKER_TOKEN)")
         }
         let name = options.value("name") ?? NodeIdentity.current().name
         guard JobSpec.isName(name) else {
@@ -77,18 +88,49 @@ enum NodeCommand: BatonCommand {
             }
             runners = runners.restricted(to: names)
         }
-        let loop = WorkerLoop(
-            client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
+        // The node API: the machine detected now, refreshed every 5 s off the event loop.
+        let snapshot = NodeRoutes.SystemSnapshot(SystemDetection.detect())
+        OSThread.detach(name: "baton-detect") {
+            while true {
+                usleep(5_000_000)
+                snapshot.update(SystemDetection.detect())
+            }
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        let server = HTTPServer(
+            configuration: configuration,
+            responder: NodeRoutes.makeRouter(
+                node: NodeIdentity(name: name, os: "linux"), system: snapshot, log: Log.write),
             log: Log.write)
-        print(
-            "baton: node \(name) working for \(coordinator) (capacity \(capacity), providers \(runners.providers.joined(separator: ", ")), workspaces in \(settings.workspaces.root))"
-        )
+        let bound: (host: String, port: Int)
+        do {
+            bound = try server.start()
+        } catch {
+            throw RuntimeError("cannot listen on \(host):\(port): \(error)")
+        }
+        print("baton: node API listening on http://\(bound.host):\(bound.port)")
         fflush(nil)
-        let running = Task { await loop.run() }
+        var loop: WorkerLoop?
+        var running: Task<Void, Never>?
+        if let coordinator, let token {
+            settings.nodeURL = ServeCommand.loopbackURL(host: bound.host, port: bound.port)
+            let worker = WorkerLoop(
+                client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
+                log: Log.write)
+            print(
+                "baton: node \(name) working for \(coordinator) (capacity \(capacity), providers \(runners.providers.joined(separator: ", ")), workspaces in \(settings.workspaces.root))"
+            )
+            fflush(nil)
+            loop = worker
+            running = Task { await worker.run() }
+        }
         let sig = await ShutdownSignal.wait()
-        Log.write("received signal \(sig): no more leases; finishing \(loop.activeCount) running job(s)")
-        loop.stop()
-        await running.value
+        Log.write("received signal \(sig): no more leases; finishing \(loop?.activeCount ?? 0) running job(s)")
+        loop?.stop()
+        await running?.value
+        await server.shutdown()
         Log.write("stopped")
     }
 }

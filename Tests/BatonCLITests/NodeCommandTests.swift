@@ -88,7 +88,7 @@ import Testing
         let token = try #require(
             created.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bt_") }.map(String.init))
         let node = try RunningBaton([
-            "node", "--coordinator", "http://127.0.0.1:\(port)", "--token", token, "--name", "node-1",
+            "node", "--port", "0", "--coordinator", "http://127.0.0.1:\(port)", "--token", token, "--name", "node-1",
             "--tags", "gpu,code", "--workspaces", workspaces,
         ])
         let api = API(port: port, key: try Self.adminKey(dir))
@@ -111,6 +111,8 @@ import Testing
         // Its last heartbeat said it went away.
         let (_, worker) = try await api.call(.get, "/api/workers/node-1")
         #expect(worker["online"] == false)
+        // It told the coordinator where its node API answers.
+        #expect(worker["node_url"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)
         #expect(await baton.stop() == 0)
     }
 
@@ -157,9 +159,38 @@ import Testing
         await fake.stop()
     }
 
+    /// Without --coordinator, `baton node` serves the node API alone, as a scheduler polls it.
+    @Test func theNodeAPIAnswersASchedulersPoll() async throws {
+        let node = try RunningBaton(["node", "--port", "0", "--name", "worker-1"])
+        let port = try #require(await node.waitForPort(), "node did not start: \(node.errors)")
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        func get(_ path: String) async throws -> (Int, JSONValue) {
+            let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"))
+            return (response.status, (try? JSONParser.parse(response.body)) ?? .null)
+        }
+        let (healthStatus, health) = try await get("/health")
+        #expect(healthStatus == 200 && health["status"] == "ok" && health["node"]?["name"] == "worker-1")
+        let (_, system) = try await get("/api/v1/system")
+        #expect((system["system"]?["total_ram_gb"]?.doubleValue ?? 0) > 0 && system["node"]?["os"] == "linux")
+        let (topStatus, top) = try await get("/api/v1/models/top?limit=3&min_fit=good")
+        #expect(topStatus == 200)
+        #expect(top["returned_models"] == 3 && top["filters"]?["top_only"] == true)
+        let models = try #require(top["models"]?.arrayValue)
+        #expect(models.allSatisfy { ["perfect", "good"].contains($0["fit_level"]?.stringValue ?? "") })
+        let (_, byName) = try await get("/api/v1/models/Qwen?limit=2")
+        #expect(byName["filters"]?["search"] == "Qwen")
+        #expect(
+            byName["models"]?.arrayValue?.allSatisfy { $0["name"]?.stringValue?.lowercased().contains("qwen") == true }
+                == true)
+        let (badStatus, bad) = try await get("/api/v1/models?min_fit=great")
+        #expect(badStatus == 400 && bad["error"] == "invalid min_fit value: use perfect|good|marginal|too_tight")
+        let (missingStatus, missing) = try await get("/api/v1/nope")
+        #expect(missingStatus == 404 && missing["error"]?.stringValue != nil)
+        #expect(await node.stop() == 0)
+    }
+
     @Test func nodeRefusesToStartWithoutItsCoordinatorOrKey() async throws {
-        let noURL = try await BatonBinary.run(["node", "--token", "x"])
-        #expect(noURL.status == 2 && noURL.stderr.contains("--coordinator"))
         let noKey = try await BatonBinary.run(["node", "--coordinator", "http://127.0.0.1:9"])
         #expect(noKey.status == 2 && noKey.stderr.contains("--token"))
         let badURL = try await BatonBinary.run(["node", "--coordinator", "ftp://x", "--token", "k"])

@@ -1,0 +1,69 @@
+import BatonCore
+import BatonFit
+import BatonHTTP
+import BatonJSON
+import Synchronization
+
+/// The node API of `baton node` (reference/node-api.txt): health, the detected system, and the
+/// catalog analysed for it. No authentication, as the reference has none; it listens on
+/// loopback unless told otherwise.
+public enum NodeRoutes {
+    /// The machine as last detected; refreshed in the background so requests never wait for it.
+    public final class SystemSnapshot: Sendable {
+        private let current: Mutex<SystemSpecs>
+        public init(_ system: SystemSpecs) { current = Mutex(system) }
+        public var value: SystemSpecs { current.withLock { $0 } }
+        public func update(_ system: SystemSpecs) { current.withLock { $0 = system } }
+    }
+
+    public static func makeRouter(
+        node: NodeIdentity, system: SystemSnapshot, catalog: [CatalogModel] = Catalog.models,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> Router {
+        let builder = RouterBuilder(log: log)
+        builder.use(RequestIDMiddleware())
+        HealthRoutes.register(on: builder, node: node)
+        let nodeJSON: JSONValue = ["name": .string(node.name), "os": .string(node.os)]
+        builder.get("/api/v1/system") { _, _ in
+            .json(.ok, (["node": nodeJSON, "system": system.value.json] as JSONValue).text)
+        }
+        builder.get("/api/v1/models") { request, _ in
+            try answer(request, base: ModelQuery(), node: nodeJSON, system: system.value, catalog: catalog)
+        }
+        builder.get("/api/v1/models/top") { request, _ in
+            try answer(request, base: .top, node: nodeJSON, system: system.value, catalog: catalog)
+        }
+        builder.get("/api/v1/models/:name") { request, context in
+            var base = ModelQuery()
+            base.search = context.parameter("name")
+            return try answer(request, base: base, node: nodeJSON, system: system.value, catalog: catalog)
+        }
+        return builder.build()
+    }
+
+    static let parameters = [
+        "limit", "perfect", "min_fit", "runtime", "use_case", "provider", "search", "sort", "include_too_tight",
+        "max_context",
+    ]
+
+    static func answer(
+        _ request: HTTPRequest, base: ModelQuery, node: JSONValue, system: SystemSpecs, catalog: [CatalogModel]
+    ) throws -> HTTPResponse {
+        var query = base
+        var given: [String: String] = [:]
+        for name in parameters { if let value = request.queryValue(name) { given[name] = value } }
+        if base.search != nil { given["search"] = nil }  // the path's name is the search
+        do {
+            try query.apply(given)
+        } catch {
+            throw HTTPError.badRequest(error.description)
+        }
+        let (models, total) = query.run(on: system, catalog: catalog)
+        let body: JSONValue = [
+            "node": node, "system": system.json, "total_models": .int(Int64(total)),
+            "returned_models": .int(Int64(models.count)), "filters": query.filtersJSON,
+            "models": .array(models.map(\.json)),
+        ]
+        return .json(.ok, body.text)
+    }
+}

@@ -1,0 +1,74 @@
+import BatonCore
+import BatonFit
+import BatonHTTP
+import BatonJSON
+import Testing
+
+@testable import BatonAPI
+
+/// The node API's router on a fixed system and a small catalog, so every answer is predictable.
+@Suite struct NodeRoutesTests {
+    static let system = SystemSpecs(
+        totalRAMGB: 64, availableRAMGB: 48, cpuCores: 16, cpuName: "Test CPU",
+        gpus: [GPU(name: "NVIDIA GeForce RTX 4090", vramGB: 24, freeVRAMGB: 20, backend: .cuda)])
+    static let catalog = [
+        CatalogModel(
+            name: "meta-llama/Llama-3.1-8B-Instruct", provider: "meta-llama", parameterCount: "8B", paramsB: 8,
+            contextLength: 131072, useCase: "Instruction following, chat", recommendedRAMGB: 10),
+        CatalogModel(
+            name: "Qwen/Qwen2.5-Coder-7B-Instruct", provider: "Qwen", parameterCount: "7B", paramsB: 7,
+            contextLength: 32768, useCase: "Code generation and completion", recommendedRAMGB: 8),
+        CatalogModel(name: "huge/model", provider: "huge", parameterCount: "900B", paramsB: 900, contextLength: 4096),
+    ]
+
+    static func get(_ target: String) async -> (HTTPStatus, JSONValue) {
+        let router = NodeRoutes.makeRouter(
+            node: NodeIdentity(name: "worker-1", os: "linux"), system: NodeRoutes.SystemSnapshot(system),
+            catalog: catalog)
+        let response = await router.respond(to: HTTPRequest(method: .get, target: target))
+        var body: [UInt8] = []
+        if case .bytes(let bytes) = response.body { body = bytes }
+        return (response.status, (try? JSONParser.parse(body)) ?? .null)
+    }
+
+    @Test func systemIsTheReferenceDocument() async {
+        let (status, body) = await Self.get("/api/v1/system")
+        #expect(status == .ok)
+        #expect(body["node"] == ["name": "worker-1", "os": "linux"])
+        let system = body["system"] ?? .null
+        #expect(system["total_ram_gb"] == 64.0 && system["cpu_cores"] == 16 && system["gpu_count"] == 1)
+        #expect(system["gpus"]?.arrayValue?.first?["free_vram_gb"] == 20.0 && system["backend"] == "CUDA")
+    }
+
+    @Test(arguments: [
+        ("min_fit=best", "invalid min_fit value: use perfect|good|marginal|too_tight"),
+        ("runtime=vllm", "invalid runtime value: use any|mlx|llamacpp"),
+        ("use_case=art", "invalid use_case value: use coding|reasoning|chat|multimodal|embedding|general"),
+        ("sort=name", "invalid sort column: use score|tps|params|mem|ctx|date|use_case"),
+    ])
+    func badParametersAre400WithTheReferenceMessage(query: String, message: String) async {
+        for path in ["/api/v1/models", "/api/v1/models/top", "/api/v1/models/qwen"] {
+            let (status, body) = await Self.get(path + "?" + query)
+            #expect(status == .badRequest && body["error"]?.stringValue == message, "\(path)")
+        }
+    }
+
+    @Test func topDefaultsToFiveRunnableModels() async {
+        let (_, body) = await Self.get("/api/v1/models/top?min_fit=too_tight")
+        #expect(body["filters"]?["limit"] == 5 && body["filters"]?["include_too_tight"] == false)
+        #expect(body["models"]?.arrayValue?.contains { $0["fit_level"] == "too_tight" } == false)
+        let (_, all) = await Self.get("/api/v1/models?min_fit=too_tight")
+        #expect(all["total_models"] == 3 && all["models"]?.arrayValue?.last?["name"] == "huge/model")
+    }
+
+    @Test func theNameInThePathIsASearch() async {
+        let (_, body) = await Self.get("/api/v1/models/coder")
+        #expect(body["returned_models"] == 1 && body["filters"]?["search"] == "coder")
+        #expect(body["models"]?.arrayValue?.first?["name"] == "Qwen/Qwen2.5-Coder-7B-Instruct")
+    }
+
+    @Test func unknownAPIPathsAre404InTheErrorShape() async {
+        let (status, body) = await Self.get("/api/v1/elsewhere")
+        #expect(status == .notFound && body["error"]?.stringValue != nil)
+    }
+}
