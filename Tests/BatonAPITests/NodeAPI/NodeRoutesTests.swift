@@ -2,6 +2,7 @@ import BatonCore
 import BatonFit
 import BatonHTTP
 import BatonJSON
+import BatonTestSupport
 import Testing
 
 @testable import BatonAPI
@@ -70,5 +71,24 @@ import Testing
     @Test func unknownAPIPathsAre404InTheErrorShape() async {
         let (status, body) = await Self.get("/api/v1/elsewhere")
         #expect(status == .notFound && body["error"]?.stringValue != nil)
+    }
+}
+
+/// openapi/node.json documents exactly the node router's operations.
+@Suite struct NodeOpenAPITests {
+    @Test func routerAndDocumentListTheSameOperations() throws {
+        var path = #filePath
+        for _ in 0..<4 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        let document = try JSONParser.parse(try ChildProcess.run("/bin/cat", [path + "/openapi/node.json"]).stdout)
+        var documented: Set<String> = []
+        for (route, item) in document["paths"]?.objectValue ?? [:] {
+            for method in (item.objectValue ?? [:]).keys { documented.insert("\(method.uppercased()) \(route)") }
+        }
+        let router = NodeRoutes.makeRouter(
+            node: NodeIdentity(name: "n", os: "linux"), system: NodeRoutes.SystemSnapshot(NodeRoutesTests.system),
+            catalog: [])
+        let routed = Set(router.operations.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(routed == documented)
+        #expect(routed.count == 5)
     }
 }
