@@ -51,7 +51,7 @@ let package = Package(
             dependencies: ["BatonAgent", "BatonAPI", "BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
-            name: "baton-bench", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
+            name: "baton-bench", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
         .target(

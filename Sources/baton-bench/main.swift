@@ -13,6 +13,8 @@ let usage = """
     Usage:
       baton-bench router [--workers N] [--decisions N]
           Times JobRouter.route over N online workers (default 10000), N decisions (default 2000).
+      baton-bench fit [--requests N]
+          Times the node API's /models/top analysis of the whole catalog, N times (default 200).
       baton-bench e2e --url URL --key KEY [--workers N] [--jobs N] [--creators N]
           N simulated workers (default 50) lease and complete jobs that creators post; prints jobs/s.
       baton-bench create --url URL --key KEY [--connections N] [--seconds S] [--ack-file F]
@@ -55,6 +57,8 @@ let options = parseOptions(arguments)
 switch command {
 case "router":
     RouterBench.run(workers: int("workers", 10_000), decisions: int("decisions", 2000))
+case "fit":
+    FitBench.run(requests: int("requests", 200))
 case "e2e":
     try EndToEndBench.run(
         url: required("url"), key: required("key"), workers: int("workers", 50), jobs: int("jobs", 20_000),

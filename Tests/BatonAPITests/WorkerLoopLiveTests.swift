@@ -97,7 +97,7 @@ struct SteerEchoRunner: AgentRunner {
         let start = Subprocess.monotonicSeconds()
         let gone = try await offPool { () -> Double? in
             for _ in 0..<2000 {
-                if kill(pid, 0) != 0 { return Subprocess.monotonicSeconds() - start }
+                if processHasEnded(pid) { return Subprocess.monotonicSeconds() - start }
                 usleep(5_000)
             }
             return nil

@@ -44,7 +44,7 @@ import Testing
         #expect(pid > 0)
         var gone = false
         for _ in 0..<200 {
-            if kill(pid, 0) != 0 {
+            if processHasEnded(pid) {
                 gone = true
                 break
             }

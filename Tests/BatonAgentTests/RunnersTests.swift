@@ -75,7 +75,7 @@ final class EventLog: Sendable {
         task.cancel()
         let gone = try await offPool { () -> Double? in
             for _ in 0..<1000 {
-                if kill(pid, 0) != 0 { return Subprocess.monotonicSeconds() - start }
+                if processHasEnded(pid) { return Subprocess.monotonicSeconds() - start }
                 usleep(5_000)
             }
             return nil

@@ -44,3 +44,14 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
 public func detachThread(_ body: @escaping @Sendable () -> Void) {
     OSThread.detach(name: "test-detached", body)
 }
+
+/// Whether `pid` has ended: no such process, or a zombie waiting for its new parent (often PID 1)
+/// to reap it, which `kill(pid, 0)` alone still reports as alive.
+public func processHasEnded(_ pid: pid_t) -> Bool {
+    if kill(pid, 0) != 0 { return true }
+    guard let stat = try? ChildProcess.run("/bin/cat", ["/proc/\(pid)/stat"]).stdout else { return true }
+    // pid (comm) STATE …: the state follows the last ')'.
+    guard let close = stat.lastIndex(of: ")") else { return true }
+    let rest = stat[stat.index(after: close)...].drop { $0 == " " }
+    return rest.first == "Z" || rest.first == "X"
+}
