@@ -162,7 +162,17 @@ public enum Quantization {
     public static let ladder = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K"]
 
     public static func bytesPerParameter(_ quant: String) -> Double {
-        switch quant.uppercased() {
+        // The ladder's names as written, without building an upper-cased copy (hot path).
+        switch quant {
+        case "Q8_0": return 1.05
+        case "Q6_K": return 0.80
+        case "Q5_K_M": return 0.68
+        case "Q4_K_M": return 0.58
+        case "Q3_K_M": return 0.48
+        case "Q2_K": return 0.37
+        default: break
+        }
+        return switch quant.uppercased() {
         case "Q8_0": 1.05
         case "Q6_K": 0.80
         case "Q5_K_M": 0.68
@@ -181,6 +191,15 @@ public enum Quantization {
 
     /// The bit level a quantisation name stands for (4 when unknown).
     static func bits(_ quant: String) -> Int {
+        switch quant {
+        case "Q8_0": return 8
+        case "Q6_K": return 6
+        case "Q5_K_M": return 5
+        case "Q4_K_M", "Q4_0": return 4
+        case "Q3_K_M": return 3
+        case "Q2_K": return 2
+        default: break
+        }
         let q = quant.uppercased()
         if q.hasPrefix("F32") { return 32 }
         if q.hasPrefix("F16") || q.hasPrefix("BF16") { return 16 }

@@ -97,31 +97,50 @@ public struct ModelQuery: Sendable, Equatable {
     public func run(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> (
         models: [ModelFit], total: Int
     ) {
-        var fits = catalog.map { FitAnalysis.analyse($0, on: system, maxContext: maxContext) }
-        if let provider = provider?.lowercased() {
-            fits = fits.filter { $0.model.provider.lowercased().contains(provider) }
-        }
-        if let search = search?.lowercased() {
-            fits = fits.filter { fit in
-                [
-                    fit.model.name, fit.model.provider, fit.model.parameterCount, fit.model.useCase,
-                    fit.category.rawValue,
-                ]
-                .contains { $0.lowercased().contains(search) }
+        select(from: sorted(analyse(on: system, catalog: catalog)))
+    }
+
+    /// Every catalog model analysed for `system` (depends on `maxContext` alone of the query).
+    public func analyse(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> [ModelFit] {
+        catalog.map { FitAnalysis.analyse($0, on: system, maxContext: maxContext) }
+    }
+
+    /// Analyses in this query's order (depends on `sort` alone of the query).
+    public func sorted(_ fits: [ModelFit]) -> [ModelFit] { fits.sorted(by: order) }
+
+    /// Filters analyses already in this query's order, counting every match and keeping the
+    /// first `limit`: one pass, so a cached sorted list answers each request cheaply.
+    public func select(from sorted: [ModelFit]) -> (models: [ModelFit], total: Int) {
+        let provider = provider?.lowercased()
+        let search = search?.lowercased()
+        var kept: [ModelFit] = []
+        var total = 0
+        // Read in place through the buffer: copying each analysis (a dozen strings) out of the
+        // array was most of a cached request.
+        sorted.withUnsafeBufferPointer { fits in
+            for i in fits.indices {
+                let level = fits[i].fitLevel
+                if perfect == true {
+                    if level != .perfect { continue }
+                } else if level < minFit {
+                    continue
+                }
+                if (topOnly || !includeTooTight) && level == .tooTight { continue }
+                if let useCase, fits[i].category != useCase { continue }
+                if let runtime, runtime != "any", fits[i].runtime != runtime { continue }
+                if let provider, !fits[i].model.provider.lowercased().contains(provider) { continue }
+                if let search {
+                    let model = fits[i].model
+                    let fields = [
+                        model.name, model.provider, model.parameterCount, model.useCase, fits[i].category.rawValue,
+                    ]
+                    if !fields.contains(where: { $0.lowercased().contains(search) }) { continue }
+                }
+                total += 1
+                if limit.map({ kept.count < $0 }) ?? true { kept.append(fits[i]) }
             }
         }
-        if perfect == true {
-            fits = fits.filter { $0.fitLevel == .perfect }
-        } else {
-            fits = fits.filter { $0.fitLevel >= minFit }
-        }
-        if let runtime, runtime != "any" { fits = fits.filter { $0.runtime == runtime } }
-        if let useCase { fits = fits.filter { $0.category == useCase } }
-        if topOnly || !includeTooTight { fits = fits.filter { $0.fitLevel != .tooTight } }
-        fits.sort(by: order)
-        let total = fits.count
-        if let limit { fits = Array(fits.prefix(limit)) }
-        return (fits, total)
+        return (kept, total)
     }
 
     /// too_tight last, then the chosen column, then the name (so ties never reorder).

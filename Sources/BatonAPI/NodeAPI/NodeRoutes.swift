@@ -16,6 +16,29 @@ public enum NodeRoutes {
         public func update(_ system: SystemSpecs) { current.withLock { $0 = system } }
     }
 
+    /// The catalog analysed and sorted for the current system, per (max_context, sort): the
+    /// analysis is the expensive part and changes only when the system snapshot does.
+    final class AnalysisCache: Sendable {
+        struct Key: Hashable {
+            var maxContext: Int?
+            var sort: ModelQuery.Sort
+        }
+        private let entries = Mutex<(system: SystemSpecs?, sorted: [Key: [ModelFit]])>((nil, [:]))
+
+        func sorted(_ query: ModelQuery, system: SystemSpecs, catalog: [CatalogModel]) -> [ModelFit] {
+            let key = Key(maxContext: query.maxContext, sort: query.sort)
+            if let hit = entries.withLock({ $0.system == system ? $0.sorted[key] : nil }) { return hit }
+            let fits = query.sorted(query.analyse(on: system, catalog: catalog))
+            entries.withLock { entries in
+                if entries.system != system { entries = (system, [:]) }
+                // A handful of keys at most are asked for; keep the memory bounded anyway.
+                if entries.sorted.count >= 32 { entries.sorted = [:] }
+                entries.sorted[key] = fits
+            }
+            return fits
+        }
+    }
+
     public static func makeRouter(
         node: NodeIdentity, system: SystemSnapshot, catalog: [CatalogModel] = Catalog.models,
         log: @escaping @Sendable (String) -> Void = { _ in }
@@ -24,19 +47,22 @@ public enum NodeRoutes {
         builder.use(RequestIDMiddleware())
         HealthRoutes.register(on: builder, node: node)
         let nodeJSON: JSONValue = ["name": .string(node.name), "os": .string(node.os)]
+        let cache = AnalysisCache()
         builder.get("/api/v1/system") { _, _ in
             .json(.ok, (["node": nodeJSON, "system": system.value.json] as JSONValue).text)
         }
         builder.get("/api/v1/models") { request, _ in
-            try answer(request, base: ModelQuery(), node: nodeJSON, system: system.value, catalog: catalog)
+            try answer(
+                request, base: ModelQuery(), node: nodeJSON, system: system.value, catalog: catalog, cache: cache)
         }
         builder.get("/api/v1/models/top") { request, _ in
-            try answer(request, base: .top, node: nodeJSON, system: system.value, catalog: catalog)
+            try answer(request, base: .top, node: nodeJSON, system: system.value, catalog: catalog, cache: cache)
         }
         builder.get("/api/v1/models/:name") { request, context in
             var base = ModelQuery()
             base.search = context.parameter("name")
-            return try answer(request, base: base, node: nodeJSON, system: system.value, catalog: catalog)
+            return try answer(
+                request, base: base, node: nodeJSON, system: system.value, catalog: catalog, cache: cache)
         }
         return builder.build()
     }
@@ -47,7 +73,8 @@ public enum NodeRoutes {
     ]
 
     static func answer(
-        _ request: HTTPRequest, base: ModelQuery, node: JSONValue, system: SystemSpecs, catalog: [CatalogModel]
+        _ request: HTTPRequest, base: ModelQuery, node: JSONValue, system: SystemSpecs, catalog: [CatalogModel],
+        cache: AnalysisCache
     ) throws -> HTTPResponse {
         var query = base
         var given: [String: String] = [:]
@@ -58,7 +85,7 @@ public enum NodeRoutes {
         } catch {
             throw HTTPError.badRequest(error.description)
         }
-        let (models, total) = query.run(on: system, catalog: catalog)
+        let (models, total) = query.select(from: cache.sorted(query, system: system, catalog: catalog))
         let body: JSONValue = [
             "node": node, "system": system.json, "total_models": .int(Int64(total)),
             "returned_models": .int(Int64(models.count)), "filters": query.filtersJSON,
