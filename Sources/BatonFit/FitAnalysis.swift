@@ -336,6 +336,13 @@ public enum FitAnalysis {
     }
 
     public static func analyse(_ model: CatalogModel, on system: SystemSpecs, maxContext: Int? = nil) -> ModelFit {
+        analyse(
+            model, on: system, bandwidth: system.gpuName.flatMap { bandwidthGBps(gpuName: $0) }, maxContext: maxContext)
+    }
+
+    /// With the GPU's bandwidth looked up once by the caller (a whole catalog shares it).
+    static func analyse(_ model: CatalogModel, on system: SystemSpecs, bandwidth: Double?, maxContext: Int?) -> ModelFit
+    {
         let context = max(1, min(model.contextLength, maxContext ?? 8192))
         var notes: [String] = []
         var mode: RunMode
@@ -395,7 +402,7 @@ public enum FitAnalysis {
 
         let params = max(0.1, model.isMoE ? (model.activeParamsB ?? model.paramsB) : model.paramsB)
         let tps: Double
-        if mode != .cpuOnly, let name = system.gpuName, let gbps = bandwidthGBps(gpuName: name) {
+        if mode != .cpuOnly, let gbps = bandwidth {
             tps = gbps / (params * Quantization.speedBytesPerParameter(quant)) * 0.55 * mode.speedFactor
         } else {
             let backend = mode == .cpuOnly ? system.cpuBackend : system.backend

@@ -102,7 +102,8 @@ public struct ModelQuery: Sendable, Equatable {
 
     /// Every catalog model analysed for `system` (depends on `maxContext` alone of the query).
     public func analyse(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> [ModelFit] {
-        catalog.map { FitAnalysis.analyse($0, on: system, maxContext: maxContext) }
+        let bandwidth = system.gpuName.flatMap { FitAnalysis.bandwidthGBps(gpuName: $0) }
+        return catalog.map { FitAnalysis.analyse($0, on: system, bandwidth: bandwidth, maxContext: maxContext) }
     }
 
     /// Analyses in this query's order (depends on `sort` alone of the query).
