@@ -22,13 +22,19 @@ extension Subprocess {
         let status = await withTaskCancellationHandler {
             await exitCode()
         } onCancel: {
-            signalGroup(SIGTERM)
-            OSThread.detach(name: "agent-kill") {
-                usleep(UInt32(grace * 1_000_000))
-                self.signalGroup(SIGKILL)
-            }
+            endGroup(grace: grace)
         }
         signalGroup(SIGKILL)  // whatever it left running in its group
         return status
+    }
+
+    /// SIGTERM to the group now, SIGKILL `grace` seconds later, without waiting: safe to call
+    /// from async code (the waiter thread reaps the child).
+    func endGroup(grace: Double = 1) {
+        signalGroup(SIGTERM)
+        OSThread.detach(name: "agent-kill") {
+            usleep(UInt32(grace * 1_000_000))
+            self.signalGroup(SIGKILL)
+        }
     }
 }

@@ -37,9 +37,9 @@ public struct ClaudeCodeRunner: AgentRunner {
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
         async -> AgentOutcome
     {
-        let pending = Mutex<[String]>([])
+        let pending = PendingSteer()
         let listener = Task {
-            for await message in steer { pending.withLock { $0.append(message) } }
+            for await message in steer { pending.add(message) }
         }
         defer { listener.cancel() }
         var prompt = task.prompt
@@ -64,10 +64,7 @@ public struct ClaudeCodeRunner: AgentRunner {
             session = result.sessionID ?? session
             guard result.sawResult, !result.isError else { break }
             // Steering that came in during the turn is the next turn's prompt, in the same session.
-            let next = pending.withLock { messages -> [String] in
-                defer { messages = [] }
-                return messages
-            }
+            let next = pending.take()
             if next.isEmpty || session == nil { break }
             prompt = next.joined(separator: "\n\n")
         }

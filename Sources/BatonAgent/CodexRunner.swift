@@ -51,7 +51,8 @@ public struct CodexRunner: AgentRunner {
         defer {
             ended.cancel()
             child.closeInput()
-            child.terminate(grace: 1)
+            // Not `terminate`: it waits, and this runs on the cooperative pool.
+            child.endGroup(grace: 1)
         }
         var session = Session(child: child, lines: lines.makeAsyncIterator(), approvals: approvals, events: events)
         return await withTaskCancellationHandler {
@@ -63,7 +64,7 @@ public struct CodexRunner: AgentRunner {
                 return .failed("codex: \(error)" + (detail.isEmpty ? "" : " (stderr: \(detail))"))
             }
         } onCancel: {
-            child.signalGroup(SIGTERM)
+            child.endGroup(grace: 2)
         }
     }
 

@@ -176,9 +176,10 @@ public struct HTTPProviderRunner: AgentRunner {
 
     /// Removes the key, and any 8-character stretch of it, from text bound for logs and the job.
     static func redact(_ text: String, key: String?) -> String {
-        guard let key, key.utf8.count >= 8 else { return text }
+        guard let key, !key.isEmpty else { return text }
         var out = text.replacing(key, with: "[REDACTED]")
         let scalars = Array(key.unicodeScalars)
+        guard scalars.count >= 8 else { return out }
         var fragments: Set<String> = []
         for start in 0...(scalars.count - 8) {
             fragments.insert(String(String.UnicodeScalarView(scalars[start..<(start + 8)])))

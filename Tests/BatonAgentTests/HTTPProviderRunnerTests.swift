@@ -134,5 +134,7 @@ import Testing
         let redacted = HTTPProviderRunner.redact(text, key: Self.key)
         #expect(!redacted.contains("0123456789") && !redacted.contains("9abcdefgh"))
         #expect(redacted.hasPrefix("bad key [REDACTED]"))
+        // A short key (here 4 scalars in 8 bytes) is still removed whole.
+        #expect(HTTPProviderRunner.redact("refused ключ!", key: "ключ") == "refused [REDACTED]!")
     }
 }
