@@ -4,13 +4,13 @@
 
 /// A catalog entry: what the analysis reads of a model.
 public struct CatalogModel: Sendable, Equatable {
-    public var name: String
+    public let name: String
     public var provider: String
     public var parameterCount: String
     /// Total parameters, in billions.
-    public var paramsB: Double
+    public let paramsB: Double
     public var contextLength: Int
-    public var useCase: String
+    public let useCase: String
     public var releaseDate: String?
     public var isMoE: Bool
     /// Active parameters per token for MoE models, in billions.
@@ -20,12 +20,16 @@ public struct CatalogModel: Sendable, Equatable {
     public var attentionHeads: Int?
     public var headDim: Int?
     /// gguf, awq, gptq, mlx, …
-    public var format: String
+    public let format: String
     /// The catalog's own quantisation.
     public var quantization: String
     public var recommendedRAMGB: Double
     /// Repositories with GGUF builds of it.
     public var ggufSources: [String] = []
+    /// What the analysis derives from the text fields, worked out once per model: the whole
+    /// catalog is analysed per request, and substring searches were most of that time.
+    /// (The fields they come from are constants, so they cannot go stale.)
+    let traits: Traits
 
     public init(
         name: String, provider: String = "", parameterCount: String = "", paramsB: Double, contextLength: Int,
@@ -49,12 +53,26 @@ public struct CatalogModel: Sendable, Equatable {
         self.format = format
         self.quantization = quantization
         self.recommendedRAMGB = recommendedRAMGB
+        self.traits = Traits(name: name, useCase: useCase, format: format, paramsB: paramsB)
     }
 
     /// AWQ, GPTQ and AutoRound checkpoints are quantised once, for good.
-    var hasFixedQuantization: Bool {
-        let f = format.lowercased()
-        return f == "awq" || f == "gptq" || f == "autoround"
+    var hasFixedQuantization: Bool { traits.fixedQuantization }
+
+    struct Traits: Sendable, Equatable {
+        var category: UseCase
+        /// The quality score before the quantisation's penalty.
+        var baseQuality: Double
+        var fixedQuantization: Bool
+        var isMLX: Bool
+
+        init(name: String, useCase: String, format: String, paramsB: Double) {
+            let format = format.lowercased()
+            category = UseCase.infer(useCase: useCase, name: name)
+            baseQuality = FitAnalysis.baseQuality(name: name, useCase: useCase, paramsB: paramsB, category: category)
+            fixedQuantization = format == "awq" || format == "gptq" || format == "autoround"
+            isMLX = format == "mlx"
+        }
     }
 }
 
@@ -411,8 +429,8 @@ public enum FitAnalysis {
                 * mode.speedFactor
         }
 
-        let category = UseCase.infer(useCase: model.useCase, name: model.name)
-        let quality = qualityScore(model, quant: quant, category: category)
+        let category = model.traits.category
+        let quality = min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(quant)))
         let speed = min(100, tps / category.speedTarget * 100)
         let ratio = pool > 0 ? required / pool : .infinity
         let fit = level == .tooTight ? 0 : 100 * exp(-0.5 * pow(max(0, (ratio - 0.7) / 0.2), 2))
@@ -421,7 +439,7 @@ public enum FitAnalysis {
         let w = category.weights
         let weighted = quality * w.quality + speed * w.speed + fit * w.fit + contextScore * w.context
         let runtime =
-            system.unifiedMemory && system.backend == .metal && model.format.lowercased() == "mlx" ? "mlx" : "llamacpp"
+            system.unifiedMemory && system.backend == .metal && model.traits.isMLX ? "mlx" : "llamacpp"
         return ModelFit(
             model: model, bestQuant: quant, runMode: mode, fitLevel: level, requiredGB: required, availableGB: pool,
             utilizationPct: pool > 0 ? required / pool * 100 : 0, contextUsed: contextUsed, estimatedTPS: tps,
@@ -430,18 +448,22 @@ public enum FitAnalysis {
     }
 
     static func qualityScore(_ model: CatalogModel, quant: String, category: UseCase) -> Double {
-        let p = model.paramsB
+        min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(quant)))
+    }
+
+    /// Size, family, coding, reasoning and vision bonuses: everything of the quality score but
+    /// the quantisation's penalty (the clamp comes after the penalty).
+    static func baseQuality(name: String, useCase: String, paramsB p: Double, category: UseCase) -> Double {
         var score: Double =
             p < 1 ? 30 : p < 3 ? 45 : p < 7 ? 60 : p < 10 ? 75 : p < 20 ? 82 : p < 40 ? 89 : 95
-        let name = model.name.lowercased()
+        let name = name.lowercased()
         let families: [(String, Double)] = [
             ("deepseek", 3), ("qwen", 2), ("llama", 2), ("mixtral", 1), ("mistral", 1), ("gemma", 1), ("starcoder", 1),
         ]
         if let family = families.first(where: { name.contains($0.0) }) { score += family.1 }
-        score += Quantization.qualityPenalty(quant)
         if name.contains("code") || name.contains("coder") || name.contains("starcoder") { score += 6 }
         if category == .reasoning && p >= 13 { score += 5 }
-        if (name + " " + model.useCase.lowercased()).contains("vision") { score += 6 }
-        return min(100, max(0, score))
+        if (name + " " + useCase.lowercased()).contains("vision") { score += 6 }
+        return score
     }
 }
