@@ -22,7 +22,7 @@ public struct CatalogModel: Sendable, Equatable {
     /// gguf, awq, gptq, mlx, …
     public let format: String
     /// The catalog's own quantisation.
-    public var quantization: String
+    public let quantization: String
     public var recommendedRAMGB: Double
     /// Repositories with GGUF builds of it.
     public var ggufSources: [String] = []
@@ -53,7 +53,8 @@ public struct CatalogModel: Sendable, Equatable {
         self.format = format
         self.quantization = quantization
         self.recommendedRAMGB = recommendedRAMGB
-        self.traits = Traits(name: name, useCase: useCase, format: format, paramsB: paramsB)
+        self.traits = Traits(
+            name: name, useCase: useCase, format: format, quantization: quantization, paramsB: paramsB)
     }
 
     /// AWQ, GPTQ and AutoRound checkpoints are quantised once, for good.
@@ -65,13 +66,16 @@ public struct CatalogModel: Sendable, Equatable {
         var baseQuality: Double
         var fixedQuantization: Bool
         var isMLX: Bool
+        /// The bit level of the catalog's own quantisation (parsed from its name once).
+        var quantizationBits: Int
 
-        init(name: String, useCase: String, format: String, paramsB: Double) {
+        init(name: String, useCase: String, format: String, quantization: String, paramsB: Double) {
             let format = format.lowercased()
             category = UseCase.infer(useCase: useCase, name: name)
             baseQuality = FitAnalysis.baseQuality(name: name, useCase: useCase, paramsB: paramsB, category: category)
             fixedQuantization = format == "awq" || format == "gptq" || format == "autoround"
             isMLX = format == "mlx"
+            quantizationBits = Quantization.bits(quantization)
         }
     }
 }
@@ -229,8 +233,10 @@ public enum Quantization {
     }
 
     /// Bytes read per parameter per token, for the bandwidth estimate.
-    static func speedBytesPerParameter(_ quant: String) -> Double {
-        switch bits(quant) {
+    static func speedBytesPerParameter(_ quant: String) -> Double { speedBytesPerParameter(bits: bits(quant)) }
+
+    static func speedBytesPerParameter(bits: Int) -> Double {
+        switch bits {
         case 32: 4.0
         case 16: 2.0
         case 8: 1.0
@@ -242,8 +248,10 @@ public enum Quantization {
         }
     }
 
-    static func speedMultiplier(_ quant: String) -> Double {
-        switch bits(quant) {
+    static func speedMultiplier(_ quant: String) -> Double { speedMultiplier(bits: bits(quant)) }
+
+    static func speedMultiplier(bits: Int) -> Double {
+        switch bits {
         case 16, 32: 0.6
         case 8: 0.8
         case 6: 0.95
@@ -254,8 +262,10 @@ public enum Quantization {
         }
     }
 
-    static func qualityPenalty(_ quant: String) -> Double {
-        switch bits(quant) {
+    static func qualityPenalty(_ quant: String) -> Double { qualityPenalty(bits: bits(quant)) }
+
+    static func qualityPenalty(bits: Int) -> Double {
+        switch bits {
         case 8, 16, 32: 0
         case 6: -1
         case 5: -2
@@ -404,6 +414,7 @@ public enum FitAnalysis {
             if system.hasGPU { notes.append("GPU memory unknown: judged on system RAM alone") }
         }
         let (quant, contextUsed) = chosen ?? (model.quantization, context)
+        let bits = quant == model.quantization ? model.traits.quantizationBits : Quantization.bits(quant)
         if contextUsed < context { notes.append("fits only at a context of \(contextUsed) tokens") }
         let required = requiredGB(model, quant: quant, context: contextUsed)
 
@@ -421,16 +432,16 @@ public enum FitAnalysis {
         let params = max(0.1, model.isMoE ? (model.activeParamsB ?? model.paramsB) : model.paramsB)
         let tps: Double
         if mode != .cpuOnly, let gbps = bandwidth {
-            tps = gbps / (params * Quantization.speedBytesPerParameter(quant)) * 0.55 * mode.speedFactor
+            tps = gbps / (params * Quantization.speedBytesPerParameter(bits: bits)) * 0.55 * mode.speedFactor
         } else {
             let backend = mode == .cpuOnly ? system.cpuBackend : system.backend
             tps =
-                kBackend(backend) / params * Quantization.speedMultiplier(quant) * (system.cpuCores >= 8 ? 1.1 : 1)
+                kBackend(backend) / params * Quantization.speedMultiplier(bits: bits) * (system.cpuCores >= 8 ? 1.1 : 1)
                 * mode.speedFactor
         }
 
         let category = model.traits.category
-        let quality = min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(quant)))
+        let quality = min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(bits: bits)))
         let speed = min(100, tps / category.speedTarget * 100)
         let ratio = pool > 0 ? required / pool : .infinity
         let fit = level == .tooTight ? 0 : 100 * exp(-0.5 * pow(max(0, (ratio - 0.7) / 0.2), 2))

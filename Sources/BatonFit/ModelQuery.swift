@@ -107,7 +107,69 @@ public struct ModelQuery: Sendable, Equatable {
     }
 
     /// Analyses in this query's order (depends on `sort` alone of the query).
-    public func sorted(_ fits: [ModelFit]) -> [ModelFit] { fits.sorted(by: order) }
+    public func sorted(_ fits: [ModelFit]) -> [ModelFit] {
+        // The same order as `order(_:_:)`, through plain-value keys: moving or even reading the
+        // analyses themselves (a dozen strings each) in the comparator was most of a request.
+        let keys = sortKeys(fits)
+        var positions = Array(fits.indices)
+        keys.withUnsafeBufferPointer { keys in
+            positions.sort { a, b in
+                let x = keys[a]
+                let y = keys[b]
+                if x.tight != y.tight { return y.tight }
+                if x.first != y.first { return x.first > y.first }
+                if x.second != y.second { return x.second > y.second }
+                return x.nameRank < y.nameRank
+            }
+        }
+        return positions.map { fits[$0] }
+    }
+
+    struct SortKey {
+        var tight: Bool
+        /// Compared descending, then `second` descending, then `nameRank` ascending.
+        var first: Double
+        var second: Double
+        var nameRank: Int
+    }
+
+    func sortKeys(_ fits: [ModelFit]) -> [SortKey] {
+        let nameRanks = Self.ranks(fits.map(\.model.name))
+        let dateRanks: [Int] =
+            sort == .date
+            ? Self.ranks(fits.map { $0.model.releaseDate ?? "" }, missing: fits.map { $0.model.releaseDate == nil })
+            : []
+        return fits.indices.map { i in
+            let fit = fits[i]
+            let (first, second): (Double, Double) =
+                switch sort {
+                case .score: (fit.score, 0)
+                case .tps: (fit.estimatedTPS, fit.score)
+                case .params: (fit.model.paramsB, 0)
+                case .mem: (fit.utilizationPct, 0)
+                case .ctx: (Double(fit.model.contextLength), 0)
+                case .date: (Double(dateRanks[i]), 0)
+                case .useCase: (-Double(fit.category.labelRank), fit.score)
+                }
+            return SortKey(tight: fit.fitLevel == .tooTight, first: first, second: second, nameRank: nameRanks[i])
+        }
+    }
+
+    /// Each text's rank in ascending order (equal texts share a rank); `missing` ones rank below
+    /// every present one. A catalog comes already sorted by name, which one pass confirms.
+    static func ranks(_ texts: [String], missing: [Bool]? = nil) -> [Int] {
+        var ranks = [Int](repeating: -1, count: texts.count)
+        var order = texts.indices.filter { missing?[$0] != true }
+        if !zip(order, order.dropFirst()).allSatisfy({ texts[$0] < texts[$1] }) {
+            order.sort { texts[$0] < texts[$1] }
+        }
+        var rank = 0
+        for (n, i) in order.enumerated() {
+            if n > 0 && texts[order[n - 1]] != texts[i] { rank += 1 }
+            ranks[i] = rank
+        }
+        return ranks
+    }
 
     /// Filters analyses already in this query's order, counting every match and keeping the
     /// first `limit`: one pass, so a cached sorted list answers each request cheaply.
@@ -186,6 +248,18 @@ public struct ModelQuery: Sendable, Equatable {
 }
 
 extension UseCase {
+    /// The label's place in alphabetical order.
+    var labelRank: Int {
+        switch self {
+        case .chat: 0
+        case .coding: 1
+        case .embedding: 2
+        case .general: 3
+        case .multimodal: 4
+        case .reasoning: 5
+        }
+    }
+
     /// "Coding", "Reasoning", …: the `category` label of a row.
     public var label: String {
         switch self {

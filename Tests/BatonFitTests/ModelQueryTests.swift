@@ -8,19 +8,23 @@ import Testing
         totalRAMGB: 32, availableRAMGB: 24, cpuCores: 8, cpuName: "x",
         gpus: [GPU(name: "NVIDIA GeForce RTX 3060", vramGB: 12, backend: .cuda)])
 
-    static let catalog = [
-        CatalogModel(
-            name: "a/small-chat", provider: "alpha", parameterCount: "1B", paramsB: 1, contextLength: 8192,
-            useCase: "Instruction following, chat", releaseDate: "2025-01-01", recommendedRAMGB: 2),
-        CatalogModel(
-            name: "b/coder-7b", provider: "beta", parameterCount: "7B", paramsB: 7, contextLength: 16384,
-            useCase: "Code generation and completion", releaseDate: "2025-06-01", recommendedRAMGB: 8),
-        CatalogModel(name: "c/huge", provider: "gamma", parameterCount: "400B", paramsB: 400, contextLength: 4096),
-        CatalogModel(name: "d/mid-14b", provider: "beta", parameterCount: "14B", paramsB: 14, contextLength: 32768),
-        CatalogModel(
-            name: "e/twin", provider: "alpha", parameterCount: "1B", paramsB: 1, contextLength: 8192,
-            useCase: "Instruction following, chat", releaseDate: "2025-01-01", recommendedRAMGB: 2),
-    ]
+    // Computed, not a stored static: under Swift 6.3 on Linux, test cases racing to initialise a
+    // stored static of catalog entries crashed inside swift_once (seen here, not understood).
+    static var catalog: [CatalogModel] {
+        [
+            CatalogModel(
+                name: "a/small-chat", provider: "alpha", parameterCount: "1B", paramsB: 1, contextLength: 8192,
+                useCase: "Instruction following, chat", releaseDate: "2025-01-01", recommendedRAMGB: 2),
+            CatalogModel(
+                name: "b/coder-7b", provider: "beta", parameterCount: "7B", paramsB: 7, contextLength: 16384,
+                useCase: "Code generation and completion", releaseDate: "2025-06-01", recommendedRAMGB: 8),
+            CatalogModel(name: "c/huge", provider: "gamma", parameterCount: "400B", paramsB: 400, contextLength: 4096),
+            CatalogModel(name: "d/mid-14b", provider: "beta", parameterCount: "14B", paramsB: 14, contextLength: 32768),
+            CatalogModel(
+                name: "e/twin", provider: "alpha", parameterCount: "1B", paramsB: 1, contextLength: 8192,
+                useCase: "Instruction following, chat", releaseDate: "2025-01-01", recommendedRAMGB: 2),
+        ]
+    }
 
     static func run(_ parameters: [String: String], base: ModelQuery = ModelQuery()) throws -> (
         models: [ModelFit], total: Int
@@ -79,6 +83,20 @@ import Testing
         // Identical models tie on every column and stay in name order.
         let names = result.models.map(\.model.name).filter { $0 == "a/small-chat" || $0 == "e/twin" }
         #expect(names == ["a/small-chat", "e/twin"])
+    }
+
+    /// `sorted` sorts plain-value keys for speed; it must give exactly `order`'s answer, on the
+    /// real catalog (sorted by name) and on it reversed (where names must be ranked first).
+    @Test(arguments: ModelQuery.Sort.allCases)
+    func keyedSortAgreesWithTheOrderOnTheWholeCatalog(sort: ModelQuery.Sort) {
+        var query = ModelQuery()
+        query.sort = sort
+        for system in [Self.system, SystemSpecs(totalRAMGB: 16, availableRAMGB: 10, cpuCores: 4, cpuName: "x")] {
+            let fits = query.analyse(on: system, catalog: Catalog.models)
+            let expected = fits.sorted(by: query.order).map(\.model.name)
+            #expect(query.sorted(fits).map(\.model.name) == expected)
+            #expect(query.sorted(fits.reversed()).map(\.model.name) == expected)
+        }
     }
 
     @Test func limitCutsAfterCounting() throws {

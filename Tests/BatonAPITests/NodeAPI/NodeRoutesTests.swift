@@ -12,15 +12,20 @@ import Testing
     static let system = SystemSpecs(
         totalRAMGB: 64, availableRAMGB: 48, cpuCores: 16, cpuName: "Test CPU",
         gpus: [GPU(name: "NVIDIA GeForce RTX 4090", vramGB: 24, freeVRAMGB: 20, backend: .cuda)])
-    static let catalog = [
-        CatalogModel(
-            name: "meta-llama/Llama-3.1-8B-Instruct", provider: "meta-llama", parameterCount: "8B", paramsB: 8,
-            contextLength: 131072, useCase: "Instruction following, chat", recommendedRAMGB: 10),
-        CatalogModel(
-            name: "Qwen/Qwen2.5-Coder-7B-Instruct", provider: "Qwen", parameterCount: "7B", paramsB: 7,
-            contextLength: 32768, useCase: "Code generation and completion", recommendedRAMGB: 8),
-        CatalogModel(name: "huge/model", provider: "huge", parameterCount: "900B", paramsB: 900, contextLength: 4096),
-    ]
+    // Computed, not a stored static: under Swift 6.3 on Linux, test cases racing to initialise a
+    // stored static of catalog entries crashed inside swift_once (seen here, not understood).
+    static var catalog: [CatalogModel] {
+        [
+            CatalogModel(
+                name: "meta-llama/Llama-3.1-8B-Instruct", provider: "meta-llama", parameterCount: "8B", paramsB: 8,
+                contextLength: 131072, useCase: "Instruction following, chat", recommendedRAMGB: 10),
+            CatalogModel(
+                name: "Qwen/Qwen2.5-Coder-7B-Instruct", provider: "Qwen", parameterCount: "7B", paramsB: 7,
+                contextLength: 32768, useCase: "Code generation and completion", recommendedRAMGB: 8),
+            CatalogModel(
+                name: "huge/model", provider: "huge", parameterCount: "900B", paramsB: 900, contextLength: 4096),
+        ]
+    }
 
     static func get(_ target: String) async -> (HTTPStatus, JSONValue) {
         let router = NodeRoutes.makeRouter(
