@@ -5,7 +5,8 @@ import BatonPlatform
     import Glibc
 #endif
 
-/// Reads this machine's hardware: /proc for memory and CPU, `nvidia-smi` for NVIDIA GPUs. Each
+/// Reads this machine's hardware: /proc for memory and CPU, `nvidia-smi` and `rocm-smi` for GPUs,
+/// /sys/class/drm when neither tool answers. Each
 /// source is parsed by `HardwareParsers`; a missing tool or file just means "not there".
 public enum SystemDetection {
     /// What an operator can set instead of what was detected, to plan for another machine.
@@ -25,7 +26,7 @@ public enum SystemDetection {
         let cpu = HardwareParsers.cpuinfo(readFile("/proc/cpuinfo") ?? "")
         var system = SystemSpecs(
             totalRAMGB: memory.totalGB, availableRAMGB: memory.availableGB, cpuCores: cpu.cores, cpuName: cpu.name,
-            gpus: nvidiaGPUs(),
+            gpus: gpus(),
             cpuBackend: machine().hasPrefix("aarch64") || machine().hasPrefix("arm") ? .cpuARM : .cpuX86)
         return apply(overrides, to: &system)
     }
@@ -47,13 +48,46 @@ public enum SystemDetection {
         return system
     }
 
-    static func nvidiaGPUs() -> [GPU] {
-        let options = Subprocess.Options(
-            "/usr/bin/env",
-            ["nvidia-smi", "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-            captureLimit: 64 * 1024)
-        guard let result = try? Subprocess.run(options, timeout: 5), result.status == 0 else { return [] }
-        return HardwareParsers.nvidiaSMI(result.stdout)
+    /// The vendors' tools first (they know names and free memory); the kernel's DRM devices when
+    /// neither answers.
+    static func gpus() -> [GPU] {
+        var found = HardwareParsers.nvidiaSMI(
+            run(["nvidia-smi", "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"]))
+        found += HardwareParsers.rocmSMI(run(["rocm-smi", "--showproductname", "--showmeminfo", "vram", "--json"]))
+        return found.isEmpty ? HardwareParsers.drm(drmCards()) : found
+    }
+
+    /// A tool's standard output, or "" when it is missing, fails or hangs.
+    static func run(_ arguments: [String]) -> String {
+        let options = Subprocess.Options("/usr/bin/env", arguments, captureLimit: 256 * 1024)
+        guard let result = try? Subprocess.run(options, timeout: 5), result.status == 0 else { return "" }
+        return result.stdout
+    }
+
+    /// `/sys/class/drm/cardN/device/…` for every card (not its connectors, `card0-DP-1`).
+    static func drmCards(root: String = "/sys/class/drm") -> [HardwareParsers.DRMCard] {
+        let names = listDirectory(root).filter { name in
+            name.hasPrefix("card") && name.count > 4 && name.dropFirst(4).allSatisfy(\.isNumber)
+        }
+        return names.sorted(by: HardwareParsers.cardOrder).map { name in
+            let device = "\(root)/\(name)/device/"
+            return HardwareParsers.DRMCard(
+                vendor: readFile(device + "vendor"), vramTotal: readFile(device + "mem_info_vram_total"),
+                vramUsed: readFile(device + "mem_info_vram_used"), productName: readFile(device + "product_name"))
+        }
+    }
+
+    static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     static func machine() -> String {

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Testing
 
 @testable import BatonFit
@@ -68,5 +69,110 @@ import Testing
         #expect(system.gpuVRAMGB == 12 && system.gpuName == "NVIDIA RTX 3060" && system.backend == .cuda)
         let none = SystemSpecs(totalRAMGB: 8, availableRAMGB: 4, cpuCores: 4, cpuName: "x", cpuBackend: .cpuARM)
         #expect(!none.hasGPU && none.gpuVRAMGB == nil && none.backend == .cpuARM)
+    }
+
+    /// rocm-smi 6.x `--showproductname --showmeminfo vram --json` on two identical cards and an
+    /// MI300X (trimmed of fields Baton does not read).
+    static let rocmJSON = """
+        {"card0": {"Card Series": "Navi 31 [Radeon RX 7900 XTX]", "Card Model": "0x744c", \
+        "Card Vendor": "Advanced Micro Devices, Inc. [AMD/ATI]", "GFX Version": "gfx1100", \
+        "VRAM Total Memory (B)": "25753026560", "VRAM Total Used Memory (B)": "1073741824"}, \
+        "card1": {"Card Series": "Navi 31 [Radeon RX 7900 XTX]", "VRAM Total Memory (B)": "25753026560", \
+        "VRAM Total Used Memory (B)": "2147483648"}, \
+        "card10": {"Card series": "AMD Instinct MI300X", "VRAM Total Memory (B)": "205822885888", \
+        "VRAM Total Used Memory (B)": "0"}}
+        """
+
+    @Test func rocmSMIJSONGroupsIdenticalCards() throws {
+        let gpus = HardwareParsers.rocmSMI(Self.rocmJSON)
+        #expect(gpus.map(\.name) == ["AMD Radeon RX 7900 XTX", "AMD Instinct MI300X"])
+        #expect(gpus.map(\.count) == [2, 1] && gpus.allSatisfy { $0.backend == .rocm && !$0.integrated })
+        // 25753026560 B = 23.984375 GiB; the tighter card is 2 GiB used.
+        #expect(abs((gpus[0].vramGB ?? 0) - 23.984375) < 1e-9)
+        #expect(abs((gpus[0].freeVRAMGB ?? 0) - 21.984375) < 1e-9)
+        let system = SystemSpecs(totalRAMGB: 128, availableRAMGB: 100, cpuCores: 32, cpuName: "x", gpus: gpus)
+        #expect(system.backend == .rocm && system.gpuCount == 3)
+        #expect(abs((system.gpuVRAMGB ?? 0) - (2 * 23.984375 + 191.6875)) < 1e-6)
+        // Its bandwidth is known by name, so the speed estimate uses it.
+        #expect(FitAnalysis.bandwidthGBps(gpuName: gpus[0].name) == 960)
+    }
+
+    @Test func rocmSMITextOutputOfOlderReleases() {
+        let sample = """
+            ============================ ROCm System Management Interface ============================
+            ================================= Memory Usage (Bytes) ===================================
+            GPU[0]\t\t: Card series: \t\tNavi 21 [Radeon RX 6800 XT]
+            GPU[0]\t\t: VRAM Total Memory (B): 17163091968
+            GPU[0]\t\t: VRAM Total Used Memory (B): 17163091968
+            GPU[1]\t\t: Card series: \t\tRadeon Pro W6800
+            GPU[1]\t\t: VRAM Total Memory (B): 34342961152
+            ==========================================================================================
+            """
+        let gpus = HardwareParsers.rocmSMI(sample)
+        #expect(gpus.map(\.name) == ["AMD Radeon RX 6800 XT", "Radeon Pro W6800"])
+        #expect(gpus[0].freeVRAMGB == 0 && gpus[1].freeVRAMGB == nil)
+        #expect(abs((gpus[1].vramGB ?? 0) - 31.984375) < 1e-9)
+    }
+
+    @Test(arguments: [
+        "", "ERROR: No AMD GPUs specified", "WARNING: No JSON data to report", "{}", "[1, 2]",
+        #"{"card0": {"Card Series": "X"}}"#, #"{"card0": {"VRAM Total Memory (B)": "N/A"}}"#,
+        #"{"card0": {"VRAM Total Memory (B)": "0"}}"#, #"{"system": {"Driver version": "6.7.0"}}"#,
+        "GPU[0]\t\t: Card series: X", "GPU[x : broken",
+    ])
+    func rocmSMIWithoutUsableCards(output: String) {
+        #expect(HardwareParsers.rocmSMI(output).isEmpty)
+    }
+
+    @Test func drmReadsAMDIntelAndNVIDIA() throws {
+        let gib = 1024 * 1024 * 1024
+        let gpus = HardwareParsers.drm([
+            .init(vendor: "0x8086\n"),  // Intel iGPU: no VRAM file
+            .init(vendor: "0x1002\n", vramTotal: "\(16 * gib)\n", vramUsed: "\(4 * gib)\n"),
+            .init(vendor: "0x1002", vramTotal: "\(16 * gib)", vramUsed: "\(1 * gib)"),
+            .init(vendor: "0x1002", vramTotal: "\(512 * 1024 * 1024)", productName: "AMD Radeon Graphics"),  // APU
+            .init(vendor: "0x10de", productName: nil),
+            .init(vendor: "0x1af4"),  // virtio: not a GPU for inference
+            .init(vendor: nil),
+        ])
+        #expect(gpus.map(\.name) == ["Intel GPU", "AMD GPU", "AMD Radeon Graphics", "NVIDIA GPU"])
+        #expect(gpus.map(\.integrated) == [true, false, true, false])
+        #expect(gpus[1].count == 2 && gpus[1].vramGB == 16 && gpus[1].freeVRAMGB == 12 && gpus[1].backend == .vulkan)
+        #expect(gpus[2].vramGB == nil && gpus[3].vramGB == nil && gpus[3].backend == .cuda)
+        // The pool keeps the discrete cards only; NVIDIA's unknown size adds nothing to it.
+        let system = SystemSpecs(totalRAMGB: 64, availableRAMGB: 40, cpuCores: 8, cpuName: "x", gpus: gpus)
+        #expect(system.gpuCount == 3 && system.gpuVRAMGB == 32 && system.backend == .vulkan)
+    }
+
+    @Test func drmWithMalformedFiles() {
+        let gpus = HardwareParsers.drm([
+            .init(vendor: "0x1002", vramTotal: "lots", vramUsed: "-"), .init(vendor: "0x1002", vramTotal: ""),
+            .init(vendor: "garbage", vramTotal: "17179869184"),
+        ])
+        // An AMD card whose size cannot be read is kept, as integrated-like with no VRAM.
+        #expect(gpus.count == 1 && gpus[0].count == 2 && gpus[0].vramGB == nil && gpus[0].integrated)
+    }
+
+    /// The reader over a real directory laid out as /sys/class/drm is: cards, their connectors,
+    /// and files with the kernel's trailing newline.
+    @Test func drmCardsReadsTheSysfsLayout() {
+        let root = TemporaryDirectory(prefix: "baton-drm")
+        defer { root.remove() }
+        root.write("card0/device/vendor", "0x8086\n")
+        root.write("card1/device/vendor", "0x1002\n")
+        root.write("card1/device/mem_info_vram_total", "25753026560\n")
+        root.write("card1/device/mem_info_vram_used", "25753026560\n")
+        root.makeFolder("card1-DP-1")
+        root.makeFolder("renderD128")
+        root.write("version", "drm 1.1.0 20060810\n")
+        let cards = SystemDetection.drmCards(root: root.path)
+        #expect(
+            cards == [
+                .init(vendor: "0x8086\n"),
+                .init(vendor: "0x1002\n", vramTotal: "25753026560\n", vramUsed: "25753026560\n"),
+            ])
+        let gpus = HardwareParsers.drm(cards)
+        #expect(gpus.count == 2 && gpus[1].freeVRAMGB == 0)
+        #expect(SystemDetection.drmCards(root: root.path + "/missing").isEmpty)
     }
 }

@@ -1,6 +1,6 @@
-import BatonTestSupport
 import BatonCrypto
 import BatonStore
+import BatonTestSupport
 import Testing
 
 @testable import BatonCore

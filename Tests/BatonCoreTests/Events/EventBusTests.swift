@@ -1,5 +1,5 @@
-import BatonTestSupport
 import BatonStore
+import BatonTestSupport
 import Testing
 
 @testable import BatonCore
