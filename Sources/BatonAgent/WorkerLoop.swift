@@ -64,6 +64,21 @@ public struct RunnerCatalog: Sendable {
     }
 }
 
+/// One of the node's best-fitting models, as its node API scored it.
+public struct TopModel: Sendable, Equatable {
+    public var name: String
+    /// perfect, good or marginal.
+    public var fit: String
+    /// 0–100.
+    public var score: Double
+
+    public init(name: String, fit: String, score: Double) {
+        self.name = name
+        self.fit = fit
+        self.score = score
+    }
+}
+
 /// Who this worker is and how it behaves.
 public struct WorkerSettings: Sendable {
     public var name: String
@@ -82,6 +97,9 @@ public struct WorkerSettings: Sendable {
     public var maxBackoffSeconds: Double = 30
     /// Where this worker's node API answers (`baton node` serves one), for the coordinator.
     public var nodeURL: String?
+    /// This machine's best-fitting models, sent with every heartbeat as `top_models` so the
+    /// router's model-fit component can use them.
+    public var topModels: [TopModel] = []
 
     public init(
         name: String, tags: [String] = [], capacity: Int = 1, workspaces: Workspaces, hooks: Hooks = Hooks(),
@@ -176,7 +194,7 @@ public final class WorkerLoop: Sendable {
 
     func presence(status: String? = nil) -> JSONValue {
         let load = activeCount
-        return [
+        var body: [String: JSONValue] = [
             "instance": .string(settings.name), "status": .string(status ?? (load > 0 ? "busy" : "idle")),
             "tags": .string(settings.tags.joined(separator: ",")), "provider": .string(runners.providers[0]),
             "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
@@ -184,6 +202,13 @@ public final class WorkerLoop: Sendable {
             "workspaces": .array(settings.workspaces.inventory().map(JSONValue.string)),
             "node_url": settings.nodeURL.map(JSONValue.string) ?? .null,
         ]
+        if !settings.topModels.isEmpty {
+            body["top_models"] = .array(
+                settings.topModels.map {
+                    ["name": .string($0.name), "fit": .string($0.fit), "score": .double($0.score)]
+                })
+        }
+        return .object(body)
     }
 
     private func heartbeatLoop() async {

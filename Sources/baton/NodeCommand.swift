@@ -116,6 +116,7 @@ enum NodeCommand: BatonCommand {
         var running: Task<Void, Never>?
         if let coordinator, let token {
             settings.nodeURL = ServeCommand.loopbackURL(host: bound.host, port: bound.port)
+            settings.topModels = topModels(on: snapshot.value)
             let worker = WorkerLoop(
                 client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
                 log: Log.write)
@@ -132,5 +133,14 @@ enum NodeCommand: BatonCommand {
         await running?.value
         await server.shutdown()
         Log.write("stopped")
+    }
+
+    /// The heartbeat's `top_models`: the node API's `/api/v1/models/top` ranking, 20 deep.
+    static func topModels(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> [TopModel] {
+        var query = ModelQuery.top
+        query.limit = 20
+        return query.run(on: system, catalog: catalog).models.map {
+            TopModel(name: $0.model.name, fit: $0.fitLevel.rawValue, score: $0.score)
+        }
     }
 }

@@ -122,6 +122,31 @@ import Testing
         #expect(second.json["routing"]?["components"]?["headroom"] == .double(35))
     }
 
+    /// A node's `top_models` are kept with its worker (and across a restart), shown on the worker,
+    /// and steer a job for one of them to that node.
+    @Test func topModelsFromAHeartbeatScoreRoutingAndSurviveARestart() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("plain")
+        let ranked = await c.send(
+            .put, "/presence",
+            #"{"instance":"ranked","provider":"claude","top_models":[{"name":"org/coder-7b","fit":"perfect","score":92}]}"#
+        )
+        #expect(ranked.status == .ok, "\(ranked.bodyText)")
+        let worker = await c.request(.get, "/api/workers/ranked").json
+        let shown = worker["top_models"]?.arrayValue?.first
+        #expect(shown?["name"] == "org/coder-7b" && shown?["score"] == .double(92) && shown?["fit"] == "perfect")
+        let job = await c.send(.post, "/dispatch", #"{"prompt":"p","provider":"claude","model":"org/coder-7b"}"#)
+        #expect(job.json["worker"] == "ranked", "\(job.bodyText)")
+        #expect(job.json["routing"]?["components"]?["model_fit"] == .double(13.8))
+        // A fresh dispatcher over the same database (a restart) reads them back.
+        let reopened = try Dispatcher(
+            database: c.database, events: c.events, settings: DispatchSettings(config: c.config.effective),
+            metrics: MetricsRegistry(), clock: DispatchClock { c.clock.now })
+        let view = try reopened.worker("ranked", tenant: "default")
+        #expect(view.entry.report.topModels == [WorkerModel(name: "org/coder-7b", score: 92, fit: "perfect")])
+    }
+
     @Test func pendingJobsGoOutByPriorityThenAge() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }

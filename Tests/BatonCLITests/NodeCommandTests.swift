@@ -99,6 +99,17 @@ import Testing
             if !online { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(online, "node-1 never came online: \(node.errors)")
+        // Its heartbeat carries the node API's top ranking, for the router's model-fit component.
+        let (_, registered) = try await api.call(.get, "/api/workers/node-1")
+        let nodeURL = try #require(registered["node_url"]?.stringValue)
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let top = try JSONParser.parse(
+            try await client.execute(HTTPClientRequest(url: nodeURL + "/api/v1/models/top?limit=20")).body)
+        let ranking = try #require(top["models"]?.arrayValue)
+        #expect(!ranking.isEmpty)
+        #expect(registered["top_models"]?.arrayValue?.map { $0["name"] } == ranking.map { $0["name"] })
+        #expect(registered["top_models"]?.arrayValue?.map { $0["fit"] } == ranking.map { $0["fit_level"] })
         let (status, dispatched) = try await api.call(
             .post, "/dispatch", #"{"prompt":"Fix ENG-9","provider":"dry-run","tags":["gpu"],"issue":"ENG-9"}"#)
         #expect(status == 200, "dispatch: \(dispatched.text)")

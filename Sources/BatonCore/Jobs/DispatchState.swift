@@ -168,7 +168,7 @@ struct DispatchState: Sendable {
         for row in try conn.query(
             """
             SELECT tenant, instance, status, tags, provider, providers, capacity, load, models, node_url, version,
-                paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed, workspaces FROM workers
+                paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed, workspaces, top_models FROM workers
             """)
         {
             let models = Job.decodeModels(row.string(8))
@@ -176,8 +176,8 @@ struct DispatchState: Sendable {
                 instance: row.string(1) ?? "", status: PresenceReport.Status(rawValue: row.string(2) ?? "") ?? .idle,
                 tags: Job.decodeStrings(row.string(3)), provider: row.string(4) ?? "",
                 providers: Job.decodeStrings(row.string(5)), capacity: row.int(6) ?? 1, load: row.int(7) ?? 0,
-                models: models, nodeURL: row.string(9), version: row.string(10),
-                workspaces: Job.decodeStrings(row.string(16)))
+                models: models, topModels: Job.decodeModels(row.string(17)), nodeURL: row.string(9),
+                version: row.string(10), workspaces: Job.decodeStrings(row.string(16)))
             var entry = WorkerEntry(
                 report: report, paused: (row.int(11) ?? 0) != 0, lastHeartbeatMs: row.int64(13) ?? 0,
                 firstSeenAt: row.string(12) ?? "", completed: row.int(14) ?? 0, failed: row.int(15) ?? 0)

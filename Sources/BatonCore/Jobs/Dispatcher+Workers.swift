@@ -17,7 +17,8 @@ extension Dispatcher {
                 "provider": .string(r.provider), "providers": .array(r.allProviders.map(JSONValue.string)),
                 "capacity": .int(Int64(r.capacity)), "load": .int(Int64(r.load)),
                 "active_jobs": .int(Int64(entry.active)), "tier": .string(entry.tier.rawValue),
-                "models": .array(r.models.map(\.json)), "node_url": r.nodeURL.map(JSONValue.string) ?? .null,
+                "models": .array(r.models.map(\.json)),
+                "top_models": .array(r.topModels.map(\.json)), "node_url": r.nodeURL.map(JSONValue.string) ?? .null,
                 "version": r.version.map(JSONValue.string) ?? .null,
                 "workspaces": .array(r.workspaces.map(JSONValue.string)),
                 "last_heartbeat_at": .string(Timestamp.format(milliseconds: entry.lastHeartbeatMs)),
@@ -115,13 +116,13 @@ extension Dispatcher {
             try txn.conn.execute(
                 """
                 INSERT INTO workers (tenant, instance, status, tags, provider, providers, capacity, load, models,
-                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces, top_models)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                 ON CONFLICT (tenant, instance) DO UPDATE SET status = excluded.status, tags = excluded.tags,
                     provider = excluded.provider, providers = excluded.providers, capacity = excluded.capacity,
                     load = excluded.load, models = excluded.models, node_url = excluded.node_url,
                     version = excluded.version, last_heartbeat_ms = excluded.last_heartbeat_ms,
-                    workspaces = excluded.workspaces
+                    workspaces = excluded.workspaces, top_models = excluded.top_models
                 """,
                 [
                     .text(tenant), .text(report.instance), .text(report.status.rawValue),
@@ -130,6 +131,7 @@ extension Dispatcher {
                     .integer(Int64(report.load)), .text(Job.encodeModels(report.models)),
                     report.nodeURL.map(SQLValue.text) ?? .null, report.version.map(SQLValue.text) ?? .null,
                     .text(txn.nowText), .integer(heartbeat), .text(Job.encodeStrings(report.workspaces)),
+                    .text(Job.encodeModels(report.topModels)),
                 ])
             var entry =
                 previous

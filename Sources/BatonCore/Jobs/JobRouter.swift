@@ -307,9 +307,12 @@ public enum JobRouter {
         let tier = 1 - Double(abs(request.tier.rank - worker.tier.rank)) / 2
         // A worker whose tags are just what the job needs is a specialist; a generalist scores less.
         let specialisation = Double(request.tags.count + 1) / Double(worker.tagSet.count + 1)
+        // The score the worker gave the model it serves, else its node's analysis of it; neutral
+        // when neither knows the model.
         var modelFit = 0.5
-        if let model = request.model, let entry = worker.report.models.first(where: { $0.name == model }),
-            let score = entry.score
+        if let model = request.model,
+            let score = worker.report.models.first(where: { $0.name == model })?.score
+                ?? worker.report.topModels.first(where: { $0.name == model })?.score
         {
             modelFit = score / 100
         }

@@ -38,7 +38,11 @@ public struct PresenceReport: Sendable, Equatable {
     public var providers: [String]
     public var capacity: Int
     public var load: Int
+    /// The models it serves: when listed, a job for another model is not routed here.
     public var models: [WorkerModel]
+    /// Its node's best-fitting models (`baton node`'s analysis): they score the router's
+    /// model-fit component and never make a worker ineligible.
+    public var topModels: [WorkerModel]
     public var nodeURL: String?
     public var version: String?
     /// The names of the workspaces the worker keeps (its inventory), when it reports them.
@@ -47,8 +51,9 @@ public struct PresenceReport: Sendable, Equatable {
     public init(
         instance: String, status: Status = .idle, tags: [String] = [], provider: String,
         providers: [String] = [], capacity: Int = 1, load: Int = 0, models: [WorkerModel] = [],
-        nodeURL: String? = nil, version: String? = nil, workspaces: [String] = []
+        topModels: [WorkerModel] = [], nodeURL: String? = nil, version: String? = nil, workspaces: [String] = []
     ) {
+        self.topModels = topModels
         self.workspaces = workspaces
         self.instance = instance
         self.status = status
@@ -63,8 +68,8 @@ public struct PresenceReport: Sendable, Equatable {
     }
 
     public static let fields: Set<String> = [
-        "instance", "status", "tags", "provider", "providers", "capacity", "load", "models", "node_url", "version",
-        "workspaces",
+        "instance", "status", "tags", "provider", "providers", "capacity", "load", "models", "top_models", "node_url",
+        "version", "workspaces",
     ]
     public static let maxWorkspaces = 1000
 
@@ -110,6 +115,7 @@ public struct PresenceReport: Sendable, Equatable {
         let capacity = try integer(fields, "capacity", range: 1...1024) ?? 1
         let load = try integer(fields, "load", range: 0...1_000_000) ?? 0
         let models = try parseModels(fields["models"])
+        let topModels = try parseModels(fields["top_models"], field: "top_models")
         let nodeURL = try JobSpec.optionalString(fields, "node_url")
         if let nodeURL,
             nodeURL.utf8.count > 500 || !(nodeURL.hasPrefix("http://") || nodeURL.hasPrefix("https://"))
@@ -137,7 +143,7 @@ public struct PresenceReport: Sendable, Equatable {
         }
         return PresenceReport(
             instance: instance, status: status, tags: tags, provider: provider, providers: providers,
-            capacity: capacity, load: load, models: models, nodeURL: nodeURL, version: version,
+            capacity: capacity, load: load, models: models, topModels: topModels, nodeURL: nodeURL, version: version,
             workspaces: workspaces.sorted())
     }
 
@@ -171,10 +177,10 @@ public struct PresenceReport: Sendable, Equatable {
         return out
     }
 
-    static func parseModels(_ value: JSONValue?) throws(JobInputError) -> [WorkerModel] {
+    static func parseModels(_ value: JSONValue?, field: String = "models") throws(JobInputError) -> [WorkerModel] {
         guard let value, value != .null else { return [] }
         guard let items = value.arrayValue, items.count <= 500 else {
-            throw JobInputError("models must be an array of at most 500 models")
+            throw JobInputError("\(field) must be an array of at most 500 models")
         }
         var out: [WorkerModel] = []
         for item in items {
@@ -183,7 +189,7 @@ public struct PresenceReport: Sendable, Equatable {
                 out.append(WorkerModel(name: name))
             case .object(let fields):
                 guard let name = fields["name"]?.stringValue, !name.isEmpty, name.utf8.count <= 200 else {
-                    throw JobInputError("each model needs a \"name\" of 1 to 200 characters")
+                    throw JobInputError("each of \(field) needs a \"name\" of 1 to 200 characters")
                 }
                 var score: Double?
                 if let s = fields["score"], s != .null {
@@ -201,7 +207,7 @@ public struct PresenceReport: Sendable, Equatable {
                 }
                 out.append(WorkerModel(name: name, score: score, fit: fit))
             default:
-                throw JobInputError("each model must be a name or an object {name, score, fit}")
+                throw JobInputError("each of \(field) must be a name or an object {name, score, fit}")
             }
         }
         return out

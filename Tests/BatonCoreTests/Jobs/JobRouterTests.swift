@@ -8,12 +8,13 @@ import Testing
 
     static func worker(
         _ name: String, provider: String = "claude", tags: [String] = [], capacity: Int = 1, active: Int = 0,
-        paused: Bool = false, heartbeatAgoMs: Int64 = 1000, models: [WorkerModel] = [], completed: Int = 0,
-        failed: Int = 0
+        paused: Bool = false, heartbeatAgoMs: Int64 = 1000, models: [WorkerModel] = [],
+        topModels: [WorkerModel] = [], completed: Int = 0, failed: Int = 0
     ) -> WorkerEntry {
         WorkerEntry(
             report: PresenceReport(
-                instance: name, tags: tags, provider: provider, capacity: capacity, models: models),
+                instance: name, tags: tags, provider: provider, capacity: capacity, models: models,
+                topModels: topModels),
             paused: paused, lastHeartbeatMs: now - heartbeatAgoMs, firstSeenAt: "", active: active,
             completed: completed, failed: failed)
     }
@@ -43,6 +44,30 @@ import Testing
         #expect(decision.rejected.map(\.reason) == [.offline, .paused, .provider, .tags, .capacity, .model, .model])
         #expect(decision.rejectedByReason[.model] == 2)
         #expect(decision.rejectionDetails["b-paused"] == "paused")
+    }
+
+    /// A node's own analysis scores the model-fit component; a model it does not rank is neutral,
+    /// and a ranking never makes a worker ineligible (it is a sample, not what the worker serves).
+    @Test func topModelsScoreTheModelFitComponent() {
+        let ranked = Self.worker(
+            "ranked",
+            topModels: [
+                WorkerModel(name: "qwen-7b", score: 90, fit: "perfect"), WorkerModel(name: "x", score: 40, fit: "good"),
+            ])
+        let plain = Self.worker("plain")
+        let request = RoutingRequest(provider: "claude", model: "qwen-7b", tier: .medium, tags: [])
+        let decision = route(request, [plain, ranked])
+        #expect(decision.winner == "ranked" && decision.eligible == 2)
+        #expect(abs((decision.components["model_fit"] ?? 0) - 13.5) < 1e-9)  // 0.90 · 15
+        // Another model: both neutral (7.5), so the name breaks the tie.
+        let other = route(
+            RoutingRequest(provider: "claude", model: "llama-70b", tier: .medium, tags: []), [ranked, plain])
+        #expect(other.eligible == 2 && other.winner == "plain" && other.components["model_fit"] == 7.5)
+        // A served model's own score comes before the node's ranking of it.
+        let both = Self.worker(
+            "both", models: [WorkerModel(name: "qwen-7b", score: 20)],
+            topModels: [WorkerModel(name: "qwen-7b", score: 90)])
+        #expect(route(request, [both]).components["model_fit"] == 3)
     }
 
     @Test func headroomWinsAndComponentsSumToTheScore() {

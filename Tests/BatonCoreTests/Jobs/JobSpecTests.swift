@@ -79,6 +79,10 @@ import Testing
         #expect(report.models == [WorkerModel(name: "a"), WorkerModel(name: "b", score: 88, fit: "good")])
         let inventory = try parse(#"{"instance":"w","provider":"x","workspaces":["job-7","ENG-1"]}"#)
         #expect(inventory.workspaces == ["ENG-1", "job-7"])
+        let node = try parse(
+            #"{"instance":"w","provider":"x","top_models":[{"name":"Qwen/Qwen2.5-7B","fit":"perfect","score":91.5}]}"#)
+        #expect(node.topModels == [WorkerModel(name: "Qwen/Qwen2.5-7B", score: 91.5, fit: "perfect")])
+        #expect(node.models.isEmpty)
     }
 
     @Test(arguments: [
@@ -90,6 +94,22 @@ import Testing
         (
             #"{"instance":"w","provider":"x","models":[{"name":"m","score":101}]}"#,
             "a model's score must be a number from 0 to 100"
+        ),
+        (
+            #"{"instance":"w","provider":"x","top_models":{"name":"m"}}"#,
+            "top_models must be an array of at most 500 models"
+        ),
+        (
+            #"{"instance":"w","provider":"x","top_models":[7]}"#,
+            "each of top_models must be a name or an object {name, score, fit}"
+        ),
+        (
+            #"{"instance":"w","provider":"x","top_models":[{"score":5}]}"#,
+            "each of top_models needs a \"name\" of 1 to 200 characters"
+        ),
+        (
+            #"{"instance":"w","provider":"x","top_models":[{"name":"m","fit":"roomy"}]}"#,
+            "a model's fit must be one of perfect, good, marginal, too_tight"
         ),
         (
             #"{"instance":"w","provider":"x","node_url":"ftp://x"}"#,
