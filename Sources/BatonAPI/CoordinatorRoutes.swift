@@ -30,6 +30,9 @@ public enum CoordinatorRoutes {
         WorkerRoutes.register(on: builder, dispatcher: services.dispatcher)
         KillswitchRoutes.register(on: builder, dispatcher: services.dispatcher)
         CostRoutes.register(on: builder, dispatcher: services.dispatcher)
+        IssueRoutes.register(on: builder, services: services)
+        TemplateRoutes.register(on: builder, services: services)
+        WebhookRoutes.register(on: builder, services: services)
         return builder.build()
     }
 }

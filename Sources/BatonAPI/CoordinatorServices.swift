@@ -14,6 +14,10 @@ public struct CoordinatorServices: Sendable {
     public var metrics: MetricsRegistry
     public var node: NodeIdentity
     public var dispatcher: Dispatcher
+    /// Issues and attempts (its loop is started by `baton serve`).
+    public var orchestrator: Orchestrator
+    /// Linear deliveries, stored before they are answered.
+    public var webhooks: WebhookInbox
     /// Whether to write one line per request to `log`.
     public var accessLog: Bool
     /// How often an idle event stream gets a comment line, so proxies and clients see it is alive.
@@ -25,9 +29,14 @@ public struct CoordinatorServices: Sendable {
         metrics: MetricsRegistry,
         node: NodeIdentity, dispatcher: Dispatcher,
         config: ConfigStore, dataDir: String, rateLimiter: RateLimiter = RateLimiter(),
-        accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15),
+        accessLog: Bool = true, sseHeartbeat: Duration = .seconds(15), orchestrator: Orchestrator? = nil,
         log: @escaping @Sendable (String) -> Void
     ) {
+        let orchestrator =
+            orchestrator
+            ?? Orchestrator(dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective))
+        self.orchestrator = orchestrator
+        self.webhooks = WebhookInbox(orchestrator: orchestrator, log: log)
         self.database = database
         self.events = events
         self.keys = keys

@@ -11,6 +11,7 @@ extension DispatchError: HTTPResponseError {
         case .locked: .locked
         case .noEligibleWorker: .serviceUnavailable
         case .invalid: .badRequest
+        case .forbiddenTransition: .unprocessableContent
         }
     }
 
@@ -21,6 +22,7 @@ extension DispatchError: HTTPResponseError {
         case .locked: "killswitch_active"
         case .noEligibleWorker: "no_eligible_worker"
         case .invalid: "bad_request"
+        case .forbiddenTransition: "forbidden_transition"
         }
     }
 

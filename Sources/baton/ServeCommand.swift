@@ -159,6 +159,18 @@ enum ServeCommand: BatonCommand {
         // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
         let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }
 
+        // Issues: the orchestrator ticks on its timers and whenever something happens; stored
+        // webhook deliveries (those a crash left unprocessed first) are processed in order.
+        let orchestrator = services.orchestrator
+        orchestrator.follow(config)
+        let orchestration = Task { await orchestrator.run(log: Log.write) }
+        let deliveries = Task { await services.webhooks.run() }
+        let finishedJobs = Task {
+            let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
+            guard let stream = try? await events.subscribe(after: nil, filter: filter) else { return }
+            for await event in stream where event.issue != nil { orchestrator.wake() }
+        }
+
         let local: LocalWorkers
         do {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
@@ -186,6 +198,10 @@ enum ServeCommand: BatonCommand {
         await server.shutdown()
         flusher.cancel()
         sweeper.cancel()
+        finishedJobs.cancel()
+        deliveries.cancel()
+        orchestration.cancel()
+        _ = await (orchestration.value, deliveries.value)
         try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")

@@ -8,7 +8,7 @@ import BatonCore
 enum Commands {
     static let all: [any BatonCommand.Type] = [
         ServeCommand.self, NodeCommand.self, SystemCommand.self, FitCommand.self, MigrateCommand.self, KeysCommand.self,
-        SecretsCommand.self,
+        SecretsCommand.self, WebhookCommand.self,
         AuditCommand.self,
         VersionCommand.self,
     ]

@@ -1,0 +1,63 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+
+/// `POST /webhooks/linear`: no API key; the `Linear-Signature` proves the sender. A delivery is
+/// checked, stored, answered 200 and processed afterwards, so a crash after the answer loses
+/// nothing. Webhooks act for the `default` tenant.
+enum WebhookRoutes {
+    static let tenant = "default"
+
+    static func register(on router: RouterBuilder, services: CoordinatorServices) {
+        router.post("/webhooks/linear") { request, _ in
+            let config = services.config.effective
+            var secrets: [String] = []
+            for key in ["secret", "previous_secret"] {
+                guard let reference = config.value(at: ["webhooks", "linear", key])?.stringValue else { continue }
+                if let value = try? await services.vault.resolve(reference, tenant: tenant), !value.isEmpty {
+                    secrets.append(value)
+                }
+            }
+            guard !secrets.isEmpty else {
+                throw HTTPError.serviceUnavailable(
+                    "no Linear webhook secret is configured (store it with POST /api/v1/secrets/linear_webhook_secret)",
+                    retryAfter: 60)
+            }
+            let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
+                $0.trimmingSpaces().lowercased()
+            }
+            guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
+            guard
+                LinearWebhook.verify(
+                    signature: request.headers["Linear-Signature"], body: request.body, secrets: secrets)
+            else {
+                throw HTTPError.unauthorized("the Linear-Signature does not match this body")
+            }
+            guard let deliveryID = request.headers["Linear-Delivery"], !deliveryID.isEmpty, deliveryID.utf8.count <= 128
+            else {
+                throw HTTPError.badRequest("the Linear-Delivery header is missing")
+            }
+            let delivery: LinearWebhook.Delivery
+            do throws(LinearWebhook.Invalid) {
+                delivery = try LinearWebhook.parse(request.body)
+            } catch {
+                throw HTTPError.badRequest(error.description)
+            }
+            guard let sent = delivery.timestampMs else {
+                throw HTTPError.badRequest("missing field \"webhookTimestamp\"")
+            }
+            let maxAge = config.value(at: ["webhooks", "linear", "max_age_ms"])?.intValue ?? 60_000
+            let now = Timestamp.nowMilliseconds()
+            guard abs(now - sent) <= maxAge else {
+                throw HTTPError.unauthorized(
+                    "webhookTimestamp is \(abs(now - sent) / 1000) s away from now; at most \(maxAge / 1000) s is accepted"
+                )
+            }
+            let stored = try await services.webhooks.store(
+                id: deliveryID, tenant: tenant, delivery: delivery, body: String(decoding: request.body, as: UTF8.self))
+            if stored { services.webhooks.notify() }
+            let answer: JSONValue = ["received": true, "duplicate": .bool(!stored), "delivery": .string(deliveryID)]
+            return .json(.ok, answer.text)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import BatonJSON
+import BatonStore
+
+/// The issue side of a dispatcher transaction: SQL on `issues`, `attempts` and
+/// `issue_transitions`, with an event for each move. Validation comes before any job change, so a
+/// refusal (a `DispatchError`) leaves the dispatcher's memory as it was.
+extension DispatchTxn {
+    func issue(_ identifier: String, tenant: String) throws -> IssueRecord {
+        guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
+            throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+        }
+        return record
+    }
+
+    /// Stores what the tracker says; a new issue starts `released` (the caller moves it on).
+    mutating func upsertIssue(_ issue: TrackedIssue, tenant: String) throws -> IssueRecord {
+        let existing = try IssueRecord.load(issue.identifier, tenant: tenant, from: conn)
+        try conn.execute(
+            """
+            INSERT INTO issues (tenant, identifier, tracker_id, title, description, tracker_state, priority, labels, url,
+                tracker_created_at, state, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'released', ?11, ?11)
+            ON CONFLICT (tenant, identifier) DO UPDATE SET tracker_id = coalesce(excluded.tracker_id, tracker_id),
+                title = excluded.title, description = excluded.description, tracker_state = excluded.tracker_state,
+                priority = excluded.priority, labels = excluded.labels, url = coalesce(excluded.url, url),
+                tracker_created_at = coalesce(excluded.tracker_created_at, tracker_created_at),
+                updated_at = excluded.updated_at
+            """,
+            [
+                .text(tenant), .text(issue.identifier), issue.trackerID.map(SQLValue.text) ?? .null, .text(issue.title),
+                .text(issue.description), .text(issue.state), .integer(Int64(issue.priority)),
+                .text(Job.encodeStrings(issue.labels)), issue.url.map(SQLValue.text) ?? .null,
+                issue.createdAt.map(SQLValue.text) ?? .null, .text(nowText),
+            ])
+        if existing == nil {
+            try conn.execute(
+                """
+                INSERT INTO issue_transitions (tenant, issue, from_state, to_state, actor, reason, at)
+                VALUES (?1, ?2, NULL, 'released', 'tracker', 'first seen', ?3)
+                """, [.text(tenant), .text(issue.identifier), .text(nowText)])
+        }
+        return try self.issue(issue.identifier, tenant: tenant)
+    }
+
+    /// Moves an issue along the table, records who and why, and announces it.
+    mutating func move(
+        _ record: inout IssueRecord, to target: IssueState, by mover: IssueState.Mover, actor: String, reason: String
+    ) throws {
+        if let refusal = record.state.refusal(target, by: mover) {
+            throw DispatchError.forbiddenTransition(refusal)
+        }
+        let from = record.state
+        record.state = target
+        if target != .retrying { record.retryAtMs = nil }
+        try conn.execute(
+            """
+            UPDATE issues SET state = ?3, retry_at_ms = ?4, cycle_attempts = ?5, last_error = ?6, updated_at = ?7
+            WHERE tenant = ?1 AND identifier = ?2
+            """,
+            [
+                .text(record.tenant), .text(record.tracked.identifier), .text(target.rawValue),
+                record.retryAtMs.map(SQLValue.integer) ?? .null, .integer(Int64(record.cycleAttempts)),
+                record.lastError.map(SQLValue.text) ?? .null, .text(nowText),
+            ])
+        try conn.execute(
+            """
+            INSERT INTO issue_transitions (tenant, issue, from_state, to_state, actor, reason, at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """,
+            [
+                .text(record.tenant), .text(record.tracked.identifier), .text(from.rawValue), .text(target.rawValue),
+                .text(actor), .text(reason), .text(nowText),
+            ])
+        try emit(
+            "issue.\(target.rawValue)", tenant: record.tenant, issue: record.tracked.identifier,
+            [
+                "identifier": .string(record.tracked.identifier), "from": .string(from.rawValue),
+                "to": .string(target.rawValue), "actor": .string(actor), "reason": .string(reason),
+                "retry_at": record.retryAtMs.map { .string(Timestamp.format(milliseconds: $0)) } ?? .null,
+            ])
+    }
+
+    /// Released: its attempt (if any) stopped, and with `removeWorkspace` its workspace removed
+    /// once that attempt's job has ended.
+    mutating func release(_ record: inout IssueRecord, actor: String, reason: String, removeWorkspace: Bool) throws {
+        if let refusal = record.state.refusal(.released, by: .execution) {
+            throw DispatchError.forbiddenTransition(refusal)
+        }
+        try stopAttempt(of: record, as: .released, reason: reason)
+        try move(&record, to: .released, by: .execution, actor: actor, reason: reason)
+        if removeWorkspace { try scheduleWorkspaceRemoval(&record) }
+    }
+
+    /// The workspace goes from the worker of the issue's last attempt, when its job has ended
+    /// (a tick sends the command; a running job would refuse it).
+    mutating func scheduleWorkspaceRemoval(_ record: inout IssueRecord) throws {
+        let worker = try conn.scalar(
+            """
+            SELECT j.worker FROM attempts a JOIN jobs j ON j.id = a.job_id
+            WHERE a.tenant = ?1 AND a.issue = ?2 AND j.worker IS NOT NULL ORDER BY a.number DESC LIMIT 1
+            """, [.text(record.tenant), .text(record.tracked.identifier)])?.stringValue
+        guard let worker else { return }
+        record.workspaceCleanup = worker
+        try conn.execute(
+            "UPDATE issues SET workspace_cleanup = ?3 WHERE tenant = ?1 AND identifier = ?2",
+            [.text(record.tenant), .text(record.tracked.identifier), .text(worker)])
+    }
+
+    /// Ends the issue's running attempt (if any) with `status`, cancelling its job.
+    mutating func stopAttempt(of record: IssueRecord, as status: AttemptRecord.Status, reason: String) throws {
+        guard
+            let attempt = try AttemptRecord.running(tenant: record.tenant, from: conn).first(where: {
+                $0.issue == record.tracked.identifier
+            })
+        else { return }
+        try finishAttempt(attempt, as: status, error: reason)
+        if let id = attempt.jobID, let job = try Job.load(id: id, from: conn), !job.status.isFinished {
+            let running = job.status == .running
+            try finish(job, as: .cancelled, error: "cancelled: \(reason)", cancelRequested: running)
+            if running, let worker = job.worker {
+                try command(tenant: record.tenant, worker: worker, ["kind": "cancel_job", "job": .int(id)])
+            }
+            try schedule(record.tenant)
+        }
+    }
+
+    mutating func finishAttempt(_ attempt: AttemptRecord, as status: AttemptRecord.Status, error: String?) throws {
+        try conn.execute(
+            "UPDATE attempts SET status = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
+            [.integer(attempt.id), .text(status.rawValue), .text(nowText), error.map(SQLValue.text) ?? .null])
+    }
+}

@@ -1,0 +1,235 @@
+import BatonCrypto
+import BatonJSON
+import BatonStore
+
+/// Linear's webhook deliveries: the signature check, the payload's meaning, and the inbox that
+/// stores each delivery before it is answered and processes it afterwards.
+public enum LinearWebhook {
+    /// `Linear-Signature`: hex HMAC-SHA256 of the raw body under the webhook's secret; either the
+    /// current or the previous secret (during rotation) is accepted, compared in constant time.
+    public static func verify(signature: String?, body: [UInt8], secrets: [String]) -> Bool {
+        guard let signature, let given = Hex.decode(signature.lowercased()), given.count == 32 else { return false }
+        var matched = false
+        for secret in secrets where !secret.isEmpty {
+            // Every secret is checked, so the time does not say which one matched.
+            if ConstantTime.equals(HMACSHA256.authenticate(body, key: Array(secret.utf8)), given) { matched = true }
+        }
+        return matched
+    }
+
+    public static func sign(_ body: [UInt8], secret: String) -> String {
+        Hex.encode(HMACSHA256.authenticate(body, key: Array(secret.utf8)))
+    }
+
+    /// A delivery as Linear shapes it, for `baton webhook send`, benchmarks and tests.
+    public static func issuePayload(_ issue: TrackedIssue, action: String = "create", timestampMs: Int64) -> JSONValue {
+        let team = String(issue.identifier.prefix { $0 != "-" })
+        let data: JSONValue = [
+            "id": .string(issue.trackerID ?? "baton-\(issue.identifier.lowercased())"),
+            "identifier": .string(issue.identifier), "title": .string(issue.title),
+            "description": .string(issue.description), "priority": .int(Int64(issue.priority)),
+            "state": ["name": .string(issue.state)], "labels": .array(issue.labels.map { ["name": .string($0)] }),
+            "team": ["key": .string(team)], "url": issue.url.map(JSONValue.string) ?? .null,
+            "createdAt": .string(issue.createdAt ?? Timestamp.format(milliseconds: timestampMs)),
+        ]
+        return [
+            "action": .string(action), "type": "Issue", "data": data,
+            "createdAt": .string(Timestamp.format(milliseconds: timestampMs)),
+            "webhookTimestamp": .int(timestampMs),
+        ]
+    }
+
+    public static func commentPayload(issue identifier: String, body: String, timestampMs: Int64) -> JSONValue {
+        [
+            "action": "create", "type": "Comment",
+            "data": [
+                "id": .string("baton-comment-\(timestampMs)"), "body": .string(body),
+                "issue": ["identifier": .string(identifier)],
+            ],
+            "createdAt": .string(Timestamp.format(milliseconds: timestampMs)), "webhookTimestamp": .int(timestampMs),
+        ]
+    }
+
+    /// What a delivery asks of Baton.
+    public enum Effect: Sendable, Equatable {
+        case upsert(TrackedIssue)
+        case remove(identifier: String)
+        /// `issue` is the identifier when the payload names it, else Linear's issue id.
+        case comment(issue: String?, issueID: String?, body: String)
+        case ignored(String)
+    }
+
+    public struct Delivery: Sendable, Equatable {
+        public var type: String
+        public var action: String
+        public var timestampMs: Int64?
+        public var effect: Effect
+    }
+
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Reads a delivery: `{action, type, data, webhookTimestamp, …}` in Linear's shapes.
+    public static func parse(_ body: [UInt8]) throws(Invalid) -> Delivery {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            throw Invalid("the body is not JSON: \(error)")
+        }
+        guard let fields = value.objectValue else { throw Invalid("the body must be a JSON object") }
+        guard let type = fields["type"]?.stringValue, !type.isEmpty else { throw Invalid("missing field \"type\"") }
+        guard let action = fields["action"]?.stringValue, !action.isEmpty else {
+            throw Invalid("missing field \"action\"")
+        }
+        let timestamp = fields["webhookTimestamp"].flatMap { $0.intValue ?? $0.doubleValue.map { Int64($0) } }
+        guard let data = fields["data"]?.objectValue else { throw Invalid("missing object \"data\"") }
+        let effect: Effect
+        switch (type, action) {
+        case ("Issue", "create"), ("Issue", "update"):
+            effect = .upsert(try issue(data))
+        case ("Issue", "remove"):
+            effect = .remove(identifier: try identifier(data))
+        case ("Comment", "create"):
+            guard let text = data["body"]?.stringValue else { throw Invalid("a comment needs data.body") }
+            let issue = data["issue"]?.objectValue
+            effect = .comment(
+                issue: issue?["identifier"]?.stringValue,
+                issueID: data["issueId"]?.stringValue ?? issue?["id"]?.stringValue,
+                body: text)
+        default:
+            effect = .ignored("\(type) \(action) is not something Baton acts on")
+        }
+        return Delivery(type: type, action: action, timestampMs: timestamp, effect: effect)
+    }
+
+    static func identifier(_ data: [String: JSONValue]) throws(Invalid) -> String {
+        guard let identifier = data["identifier"]?.stringValue, TrackedIssue.isIdentifier(identifier) else {
+            throw Invalid("data.identifier must be an issue identifier such as ENG-123")
+        }
+        return identifier
+    }
+
+    /// An Issue payload's `data`: identifier, title, state {name}, priority, labels [{name}], …
+    public static func issue(_ data: [String: JSONValue]) throws(Invalid) -> TrackedIssue {
+        let identifier = try identifier(data)
+        guard let state = data["state"]?["name"]?.stringValue ?? data["state"]?.stringValue, !state.isEmpty else {
+            throw Invalid("data.state.name is missing")
+        }
+        let priority = data["priority"]?.intValue ?? data["priority"]?.doubleValue.map { Int64($0) } ?? 0
+        guard (0...4).contains(priority) else { throw Invalid("data.priority must be 0 to 4") }
+        let labels = (data["labels"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue ?? $0.stringValue }
+        let title = data["title"]?.stringValue ?? ""
+        let description = data["description"]?.stringValue ?? ""
+        guard title.utf8.count <= 4096, description.utf8.count <= 262_144, labels.count <= 100 else {
+            throw Invalid("the issue's title, description or labels are too large")
+        }
+        return TrackedIssue(
+            identifier: identifier, trackerID: data["id"]?.stringValue, title: title, description: description,
+            state: state, priority: Int(priority), labels: labels, url: data["url"]?.stringValue,
+            createdAt: data["createdAt"]?.stringValue)
+    }
+}
+
+/// Deliveries are written to `webhook_deliveries` before the 200 goes out; processing happens
+/// after, and anything left unprocessed (a crash) is processed at the next start.
+public final class WebhookInbox: Sendable {
+    let database: Database
+    let orchestrator: Orchestrator
+    let log: @Sendable (String) -> Void
+    let arrived = WakeSignal()
+
+    public init(orchestrator: Orchestrator, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.database = orchestrator.database
+        self.orchestrator = orchestrator
+        self.log = log
+    }
+
+    /// Stores a delivery; false when this `Linear-Delivery` id was seen before (nothing stored).
+    public func store(id: String, tenant: String, delivery: LinearWebhook.Delivery, body: String) async throws -> Bool {
+        let now = Timestamp.now()
+        return try await database.write { conn in
+            try conn.execute(
+                """
+                INSERT INTO webhook_deliveries (delivery_id, tenant, received_at, type, action, body)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (delivery_id) DO NOTHING
+                """, [.text(id), .text(tenant), .text(now), .text(delivery.type), .text(delivery.action), .text(body)])
+            return conn.changes > 0
+        }
+    }
+
+    /// Tells the processing loop a delivery was stored.
+    public func notify() { arrived.signal() }
+
+    /// Processes deliveries until cancelled: what a crash left behind first, then each new one
+    /// as it is stored (one loop, so no delivery is processed twice).
+    public func run() async {
+        while !Task.isCancelled {
+            await processPending()
+            await arrived.wait(timeout: .seconds(5))
+        }
+    }
+
+    /// Processes every stored delivery not processed yet, oldest first.
+    public func processPending() async {
+        let pending: [(String, String, String)]
+        do {
+            pending = try await database.read { conn in
+                try conn.query(
+                    "SELECT delivery_id, tenant, body FROM webhook_deliveries WHERE processed_at IS NULL ORDER BY received_at, rowid"
+                ).map { ($0.string(0) ?? "", $0.string(1) ?? "default", $0.string(2) ?? "") }
+            }
+        } catch {
+            log("webhooks: cannot read pending deliveries: \(error)")
+            return
+        }
+        for (id, tenant, body) in pending { await process(id: id, tenant: tenant, body: body) }
+    }
+
+    func process(id: String, tenant: String, body: String) async {
+        var outcome: String
+        do {
+            let delivery = try LinearWebhook.parse(Array(body.utf8))
+            outcome = try await apply(delivery.effect, tenant: tenant)
+        } catch {
+            // A delivery that cannot be applied is recorded with why, not retried forever.
+            outcome = "error: \(error)"
+            log("webhooks: delivery \(id): \(outcome)")
+        }
+        let recorded = outcome
+        do {
+            try await database.write { conn in
+                try conn.execute(
+                    "UPDATE webhook_deliveries SET processed_at = ?2, outcome = ?3 WHERE delivery_id = ?1",
+                    [.text(id), .text(Timestamp.now()), .text(recorded)])
+            }
+        } catch {
+            log("webhooks: cannot mark delivery \(id) processed: \(error)")
+        }
+    }
+
+    func apply(_ effect: LinearWebhook.Effect, tenant: String) async throws -> String {
+        switch effect {
+        case .upsert(let issue):
+            let record = try await orchestrator.ingest(issue, tenant: tenant, actor: "webhook")
+            return "\(issue.identifier) is \(record.state.rawValue)"
+        case .remove(let identifier):
+            try await orchestrator.remove(identifier, tenant: tenant, actor: "webhook")
+            return "\(identifier) removed"
+        case .comment(let issue, let issueID, let body):
+            var identifier = issue
+            if identifier == nil, let issueID {
+                identifier = try await database.read { conn in
+                    try IssueRecord.load(byTrackerID: issueID, tenant: tenant, from: conn)?.tracked.identifier
+                }
+            }
+            guard let identifier else { return "comment on an issue Baton does not track" }
+            let steered = try await orchestrator.comment(on: identifier, body: body, tenant: tenant)
+            return steered ? "steered \(identifier)" : "comment on \(identifier) ignored"
+        case .ignored(let why):
+            return "ignored: \(why)"
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import BatonJSON
+import BatonStore
+
+extension Orchestrator {
+    /// Ticks until cancelled: at once when woken (webhook, finished job, operator), else every
+    /// second, which is as late as a stored retry timer fires.
+    public func run(log: @escaping @Sendable (String) -> Void) async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await tickAll()
+                failures = 0
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 60 == 0 { log("orchestrator: tick failed: \(error)") }
+            }
+            await wakeSignal.wait(timeout: .seconds(1))
+        }
+    }
+
+    public func tickAll() async throws {
+        pendingRefresh.withLock { $0 = nil }
+        let tenants = try await database.read { conn in
+            try conn.query("SELECT DISTINCT tenant FROM issues").compactMap { $0.string(0) }
+        }
+        for tenant in tenants { try await tick(tenant: tenant) }
+    }
+
+    /// One reconciliation and dispatch pass for `tenant`, in one transaction: finished jobs end
+    /// their attempts, stalled agents are stopped, due retries are queued, pending workspace
+    /// removals are sent, and queued issues get attempts within the concurrency slots.
+    public func tick(tenant: String) async throws {
+        let settings = self.settings
+        try await dispatcher.mutate { txn in
+            try txn.reconcileAttempts(tenant: tenant, settings: settings)
+            try txn.queueDueRetries(tenant: tenant)
+            try txn.sendWorkspaceRemovals(tenant: tenant)
+            try txn.dispatchQueued(tenant: tenant, settings: settings)
+        }
+    }
+}
+
+extension DispatchTxn {
+    mutating func reconcileAttempts(tenant: String, settings: OrchestratorSettings) throws {
+        let stallCutoff = Timestamp.format(milliseconds: now - settings.stallTimeoutMs)
+        for attempt in try AttemptRecord.running(tenant: tenant, from: conn) {
+            guard var record = try IssueRecord.load(attempt.issue, tenant: tenant, from: conn) else { continue }
+            let job = try attempt.jobID.flatMap { try Job.load(id: $0, from: conn) }
+            guard let job else {
+                try finishAttempt(attempt, as: .failed, error: "its job is gone")
+                try fail(&record, error: "its job is gone", settings: settings)
+                continue
+            }
+            switch job.status {
+            case .completed:
+                try finishAttempt(attempt, as: .completed, error: nil)
+                record.lastError = nil
+                try move(&record, to: .completed, by: .execution, actor: "orchestrator", reason: "the agent finished")
+            case .failed, .cancelled:
+                let error = job.error ?? job.status.rawValue
+                if error.hasPrefix("needs input") {
+                    try finishAttempt(attempt, as: .blocked, error: error)
+                    record.lastError = error
+                    try move(&record, to: .blocked, by: .execution, actor: "orchestrator", reason: error)
+                } else {
+                    try finishAttempt(attempt, as: .failed, error: error)
+                    try fail(&record, error: error, settings: settings)
+                }
+            case .running where job.updatedAt < stallCutoff:
+                let error = "stalled: no agent event for \(settings.stallTimeoutMs / 1000) s"
+                try finish(job, as: .cancelled, error: "cancelled: \(error)", cancelRequested: true)
+                if let worker = job.worker {
+                    try command(tenant: tenant, worker: worker, ["kind": "cancel_job", "job": .int(job.id)])
+                }
+                try schedule(tenant)
+                try finishAttempt(attempt, as: .stalled, error: error)
+                try fail(&record, error: error, settings: settings)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// A failed attempt: retried after the backoff while attempts remain, else failed.
+    mutating func fail(_ record: inout IssueRecord, error: String, settings: OrchestratorSettings) throws {
+        record.lastError = error
+        if record.cycleAttempts < settings.maxAttempts {
+            let delay = settings.retryDelayMs(afterFailure: record.cycleAttempts)
+            record.retryAtMs = now + delay
+            try move(
+                &record, to: .retrying, by: .execution, actor: "orchestrator",
+                reason: "attempt \(record.attempts) failed (\(error)); retrying in \(delay / 1000) s")
+        } else {
+            try move(
+                &record, to: .failed, by: .execution, actor: "orchestrator",
+                reason: "attempt \(record.attempts) failed (\(error)); \(settings.maxAttempts) attempts used")
+        }
+    }
+
+    mutating func queueDueRetries(tenant: String) throws {
+        for var record in try IssueRecord.all(
+            tenant: tenant, from: conn, where: "state = 'retrying' AND coalesce(retry_at_ms, 0) <= \(now)")
+        {
+            try move(&record, to: .queued, by: .execution, actor: "orchestrator", reason: "retry timer fired")
+        }
+    }
+
+    mutating func sendWorkspaceRemovals(tenant: String) throws {
+        for record in try IssueRecord.all(tenant: tenant, from: conn, where: "workspace_cleanup IS NOT NULL") {
+            let unfinished =
+                try conn.scalar(
+                    "SELECT count(*) FROM jobs WHERE tenant = ?1 AND issue = ?2 AND finished_at IS NULL",
+                    [.text(tenant), .text(record.tracked.identifier)])?.intValue ?? 0
+            guard unfinished == 0, let worker = record.workspaceCleanup else { continue }
+            if board(tenant).workers[worker] != nil {
+                try command(
+                    tenant: tenant, worker: worker,
+                    ["kind": "remove_workspace", "workspace": .string(record.tracked.identifier)])
+                try emit(
+                    "issue.workspace_removed", tenant: tenant, issue: record.tracked.identifier,
+                    ["identifier": .string(record.tracked.identifier), "worker": .string(worker)])
+            }
+            try conn.execute(
+                "UPDATE issues SET workspace_cleanup = NULL WHERE tenant = ?1 AND identifier = ?2",
+                [.text(tenant), .text(record.tracked.identifier)])
+        }
+    }
+
+    /// Symphony's order: Linear priority 1–4 with none last, then the tracker's creation time,
+    /// then the identifier; within `agent.max_concurrent` and the per-state slots.
+    mutating func dispatchQueued(tenant: String, settings: OrchestratorSettings) throws {
+        if board(tenant).killswitch.rejectsJobs { return }
+        let queued = try IssueRecord.all(tenant: tenant, from: conn, where: "state = 'queued'").sorted { a, b in
+            let p = a.tracked.priority == 0 ? 5 : a.tracked.priority
+            let q = b.tracked.priority == 0 ? 5 : b.tracked.priority
+            if p != q { return p < q }
+            let x = a.tracked.createdAt ?? "~"
+            let y = b.tracked.createdAt ?? "~"
+            if x != y { return x < y }
+            return a.tracked.identifier < b.tracked.identifier
+        }
+        guard !queued.isEmpty else { return }
+        var running = try IssueRecord.all(tenant: tenant, from: conn, where: "state = 'running'")
+        for var record in queued {
+            guard running.count < settings.maxConcurrent else { return }
+            let state = record.tracked.state
+            if let limit = settings.maxConcurrentByState.first(where: { $0.key.lowercased() == state.lowercased() })?
+                .value, running.filter({ $0.tracked.state.lowercased() == state.lowercased() }).count >= limit
+            {
+                continue
+            }
+            try startAttempt(&record, tenant: tenant, settings: settings)
+            running.append(record)
+        }
+    }
+
+    /// Renders the prompt and queues the attempt's job; a template that cannot render blocks the
+    /// issue with the template's error instead.
+    mutating func startAttempt(_ record: inout IssueRecord, tenant: String, settings: OrchestratorSettings) throws {
+        let templateID = record.templateOverride ?? settings.template
+        let model = record.modelOverride ?? settings.model
+        let number = record.attempts + 1
+        let variables: [String: JSONValue] = [
+            "issue": record.variables,
+            "attempt": [
+                "number": .int(Int64(number)), "max": .int(Int64(settings.maxAttempts)),
+                "previous_error": record.lastError.map(JSONValue.string) ?? .null,
+            ],
+            "steer": [],
+            "job": ["provider": .string(settings.provider), "model": model.map(JSONValue.string) ?? .null],
+        ]
+        var prompt: String?
+        var failure: String?
+        if let body = try TemplateStore.load(templateID, tenant: tenant, from: conn)?.body {
+            do {
+                prompt = try Template(body).render(variables)
+            } catch {
+                failure = "template \(templateID): \(error)"
+            }
+        } else {
+            failure = "template \(templateID) does not exist"
+        }
+        record.attempts = number
+        record.cycleAttempts += 1
+        try conn.execute(
+            "UPDATE issues SET attempts = ?3 WHERE tenant = ?1 AND identifier = ?2",
+            [.text(tenant), .text(record.tracked.identifier), .integer(Int64(number))])
+        var jobID: Int64?
+        if let prompt, failure == nil {
+            let priority: JobPriority =
+                switch record.tracked.priority {
+                case 1, 2: .high
+                case 4: .low
+                default: .normal
+                }
+            let spec = JobSpec(
+                prompt: prompt, provider: settings.provider, model: model, priority: priority,
+                issue: record.tracked.identifier)
+            jobID = try insertScheduled(spec, tenant: tenant).id
+        }
+        try conn.execute(
+            """
+            INSERT INTO attempts (tenant, issue, number, job_id, status, provider, model, template, prompt, started_at,
+                finished_at, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            """,
+            [
+                .text(tenant), .text(record.tracked.identifier), .integer(Int64(number)),
+                jobID.map(SQLValue.integer) ?? .null, .text(failure == nil ? "running" : "blocked"),
+                .text(settings.provider), model.map(SQLValue.text) ?? .null, .text(templateID),
+                .text(prompt ?? ""), .text(nowText), failure == nil ? .null : .text(nowText),
+                failure.map(SQLValue.text) ?? .null,
+            ])
+        try move(
+            &record, to: .running, by: .execution, actor: "orchestrator",
+            reason: "attempt \(number)" + (jobID.map { " as job \($0)" } ?? ""))
+        if let failure {
+            record.lastError = failure
+            try move(&record, to: .blocked, by: .execution, actor: "orchestrator", reason: failure)
+        }
+    }
+}

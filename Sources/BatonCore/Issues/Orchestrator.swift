@@ -1,0 +1,284 @@
+import BatonJSON
+import BatonStore
+import Synchronization
+
+/// The one owner of issues and attempts. Every change runs as one dispatcher transaction, so an
+/// issue's state, its attempt and that attempt's job change together or not at all, and a crash
+/// leaves nothing half-done. What it decides comes from the rows, never from memory, so a restart
+/// resumes exactly where it stopped (retry timers are `retry_at_ms`).
+public final class Orchestrator: Sendable {
+    let dispatcher: Dispatcher
+    let database: Database
+    let settingsBox: Mutex<OrchestratorSettings>
+    let wakeSignal = WakeSignal()
+    /// When a refresh was asked for and not yet begun (later asks coalesce into it).
+    let pendingRefresh = Mutex<String?>(nil)
+
+    public init(dispatcher: Dispatcher, settings: OrchestratorSettings) {
+        self.dispatcher = dispatcher
+        self.database = dispatcher.database
+        self.settingsBox = Mutex(settings)
+    }
+
+    public var settings: OrchestratorSettings { settingsBox.withLock { $0 } }
+
+    public func apply(_ settings: OrchestratorSettings) {
+        settingsBox.withLock { $0 = settings }
+        wake()
+    }
+
+    /// Follows the effective configuration.
+    public func follow(_ config: ConfigStore) {
+        config.onChange { [weak self] effective in self?.apply(OrchestratorSettings(config: effective)) }
+    }
+
+    /// Asks the loop for a tick now (a webhook, a finished job, an operator's change).
+    public func wake() { wakeSignal.signal() }
+
+    var now: Int64 { dispatcher.clock.now() }
+
+    /// `POST /api/v1/refresh`: a tick as soon as the loop can; asks that arrive before it begins
+    /// join the one already waiting. Returns when it was asked and whether it joined another.
+    public func requestRefresh() -> (requestedAt: String, coalesced: Bool) {
+        let (requestedAt, coalesced) = pendingRefresh.withLock { pending -> (String, Bool) in
+            if let at = pending { return (at, true) }
+            let at = Timestamp.now()
+            pending = at
+            return (at, false)
+        }
+        wake()
+        return (requestedAt, coalesced)
+    }
+
+    // MARK: The tracker's news
+
+    /// A created or updated issue: stored, then moved as its tracker state says: an active one
+    /// (with the required labels) is queued if Baton was not working on it; one that left the
+    /// active states is released, its attempt stopped; a terminal one also loses its workspace.
+    @discardableResult
+    public func ingest(_ issue: TrackedIssue, tenant: String, actor: String) async throws -> IssueRecord {
+        let settings = self.settings
+        let record = try await dispatcher.mutate { txn in
+            var record = try txn.upsertIssue(issue, tenant: tenant)
+            let eligible =
+                settings.isActive(issue.state)
+                && settings.requiredLabels.allSatisfy { label in
+                    issue.labels.contains { $0.lowercased() == label.lowercased() }
+                }
+            if settings.isTerminal(issue.state) || !eligible {
+                let terminal = settings.isTerminal(issue.state)
+                if record.state != .released {
+                    try txn.release(
+                        &record, actor: actor,
+                        reason: terminal
+                            ? "the tracker moved it to \(issue.state) (terminal)"
+                            : settings.isActive(issue.state)
+                                ? "it lacks a required label (\(settings.requiredLabels.joined(separator: ", ")))"
+                                : "the tracker moved it to \(issue.state), not an active state",
+                        removeWorkspace: terminal)
+                } else if terminal {
+                    try txn.scheduleWorkspaceRemoval(&record)
+                }
+            } else if record.state == .released {
+                try txn.move(
+                    &record, to: .queued, by: .execution, actor: actor, reason: "active in the tracker (\(issue.state))"
+                )
+            }
+            return record
+        }
+        wake()
+        return record
+    }
+
+    /// A removed issue (Linear's Issue remove): released, its attempt stopped and workspace removed.
+    public func remove(_ identifier: String, tenant: String, actor: String) async throws {
+        try await dispatcher.mutate { txn in
+            guard var record = try IssueRecord.load(identifier, tenant: tenant, from: txn.conn) else { return }
+            if record.state != .released {
+                try txn.release(&record, actor: actor, reason: "removed in the tracker", removeWorkspace: true)
+            }
+        }
+        wake()
+    }
+
+    /// A comment: on a running issue, one that starts with the steer prefix steers its agent.
+    /// Returns whether it did.
+    @discardableResult
+    public func comment(on identifier: String, body: String, tenant: String) async throws -> Bool {
+        let prefix = settings.steerPrefix
+        let text = body.drop { $0.isWhitespace }
+        guard !prefix.isEmpty, text.hasPrefix(prefix) else { return false }
+        let message = String(text.dropFirst(prefix.count)).trimmingSpaces
+        guard !message.isEmpty else { return false }
+        do {
+            try await steer(identifier, message: message, tenant: tenant)
+            return true
+        } catch is DispatchError {
+            return false
+        }
+    }
+
+    // MARK: Operators
+
+    /// `POST /api/v1/:id/transition`: queued, aborted or released, where the table allows.
+    public func transition(_ identifier: String, to target: IssueState, reason: String, tenant: String, actor: String)
+        async throws -> IssueRecord
+    {
+        let record = try await dispatcher.mutate { txn in
+            var record = try txn.issue(identifier, tenant: tenant)
+            if let refusal = record.state.refusal(target, by: .operator) {
+                throw DispatchError.forbiddenTransition(refusal)
+            }
+            switch target {
+            case .released:
+                try txn.release(&record, actor: actor, reason: reason, removeWorkspace: false)
+            case .aborted:
+                try txn.stopAttempt(of: record, as: .aborted, reason: reason)
+                try txn.move(&record, to: .aborted, by: .operator, actor: actor, reason: reason)
+            default:
+                record.cycleAttempts = 0
+                try txn.move(&record, to: target, by: .operator, actor: actor, reason: reason)
+            }
+            return record
+        }
+        wake()
+        return record
+    }
+
+    /// `POST /api/v1/:id/abort`.
+    public func abort(_ identifier: String, reason: String, tenant: String, actor: String) async throws -> IssueRecord {
+        try await transition(identifier, to: .aborted, reason: reason, tenant: tenant, actor: actor)
+    }
+
+    /// `POST /api/v1/:id/model`: the next attempt's model; with `restart`, the running attempt is
+    /// stopped and the issue retried at once with it.
+    public func setModel(_ identifier: String, model: String?, restart: Bool, tenant: String, actor: String)
+        async throws -> IssueRecord
+    {
+        let record = try await dispatcher.mutate { txn in
+            var record = try txn.issue(identifier, tenant: tenant)
+            if restart && record.state != .running {
+                throw DispatchError.conflict(
+                    "\(identifier) is \(record.state.rawValue), not running: nothing to restart")
+            }
+            record.modelOverride = model
+            try txn.conn.execute(
+                "UPDATE issues SET model_override = ?3, updated_at = ?4 WHERE tenant = ?1 AND identifier = ?2",
+                [.text(tenant), .text(identifier), model.map(SQLValue.text) ?? .null, .text(txn.nowText)])
+            try txn.emit(
+                "issue.model", tenant: tenant, issue: identifier,
+                [
+                    "identifier": .string(identifier), "model": model.map(JSONValue.string) ?? .null,
+                    "restart": .bool(restart),
+                ])
+            if restart {
+                try txn.stopAttempt(of: record, as: .aborted, reason: "restarted with model \(model ?? "(default)")")
+                record.retryAtMs = txn.now
+                try txn.move(&record, to: .retrying, by: .execution, actor: actor, reason: "model changed; restarting")
+            }
+            return record
+        }
+        wake()
+        return record
+    }
+
+    /// `POST /api/v1/:id/steer`: guidance for the running agent, handed over in its worker's next
+    /// events answer.
+    public func steer(_ identifier: String, message: String, tenant: String) async throws {
+        let job = try await database.read { conn -> Int64? in
+            guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
+                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+            }
+            guard record.state == .running else {
+                throw DispatchError.conflict(
+                    "\(identifier) is \(record.state.rawValue); only a running issue can be steered")
+            }
+            return try AttemptRecord.running(tenant: tenant, from: conn).first { $0.issue == identifier }?.jobID
+        }
+        guard let job else { throw DispatchError.conflict("\(identifier) has no running attempt to steer") }
+        try await dispatcher.steer(job, tenant: tenant, message: message)
+    }
+
+    /// `POST /api/v1/:id/template` and `DELETE`: the template the next attempt renders.
+    public func setTemplate(_ identifier: String, template: String?, tenant: String, actor: String) async throws
+        -> IssueRecord
+    {
+        try await dispatcher.mutate { txn in
+            var record = try txn.issue(identifier, tenant: tenant)
+            if let template, try TemplateStore.load(template, tenant: tenant, from: txn.conn) == nil {
+                throw DispatchError.notFound("no template \(JSONText.quote(template))")
+            }
+            record.templateOverride = template
+            try txn.conn.execute(
+                "UPDATE issues SET template_override = ?3, updated_at = ?4 WHERE tenant = ?1 AND identifier = ?2",
+                [.text(tenant), .text(identifier), template.map(SQLValue.text) ?? .null, .text(txn.nowText)])
+            try txn.emit(
+                "issue.template", tenant: tenant, issue: identifier,
+                ["identifier": .string(identifier), "template": template.map(JSONValue.string) ?? .null])
+            return record
+        }
+    }
+
+    /// Issues arrive through the API as through a webhook (`POST /api/v1/issues` is not in the
+    /// reference; the local tracker and tests use this).
+    public func issue(_ identifier: String, tenant: String) async throws -> IssueRecord {
+        try await database.read { conn in
+            guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
+                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+            }
+            return record
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// A wake-up for the orchestrator's loop: signals coalesce until it next waits.
+final class WakeSignal: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let w = s.waiter {
+                s.waiter = nil
+                return w
+            }
+            s.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next signal (at once if one came since the last wait), or after `timeout`.
+    func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = self.state.withLock { s -> Bool in
+                        if s.pending {
+                            s.pending = false
+                            return true
+                        }
+                        s.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { self.signal() }
+            }
+            await group.next()
+            // A sleeper cancelled here may still signal once: one spurious tick, harmless.
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import BatonJSON
+import BatonStore
+
+/// Prompt templates per tenant (`templates`): each is parsed before it is stored, so a stored
+/// template never has a syntax error or an unknown filter.
+public struct StoredTemplate: Sendable, Equatable {
+    public var id: String
+    public var body: String
+    public var description: String
+    public var createdAt: String
+    public var updatedAt: String
+
+    public var json: JSONValue {
+        [
+            "id": .string(id), "body": .string(body), "description": .string(description),
+            "created_at": .string(createdAt), "updated_at": .string(updatedAt),
+        ]
+    }
+}
+
+public enum TemplateStore {
+    public static let maxBodyBytes = 65_536
+
+    /// Sample variables for previews and for checking a template before it is saved.
+    public static let sampleVariables: [String: JSONValue] = [
+        "issue": [
+            "identifier": "ENG-123", "title": "Fix the login redirect loop",
+            "description": "Users bounce between /login and /home after a session expires.",
+            "state": "Todo", "priority": 2, "labels": ["bug", "auth"], "url": "https://linear.app/acme/issue/ENG-123",
+            "created_at": "2026-11-30T09:00:00.000Z",
+        ],
+        "attempt": ["number": 1, "max": 10, "previous_error": .null],
+        "steer": [],
+        "job": ["provider": "dry-run", "model": .null],
+    ]
+
+    static func load(_ id: String, tenant: String, from conn: Connection) throws -> StoredTemplate? {
+        try conn.query(
+            "SELECT id, body, description, created_at, updated_at FROM templates WHERE tenant = ?1 AND id = ?2",
+            [.text(tenant), .text(id)]
+        ).first.map(row)
+    }
+
+    static func row(_ row: Row) -> StoredTemplate {
+        StoredTemplate(
+            id: row.string(0) ?? "", body: row.string(1) ?? "", description: row.string(2) ?? "",
+            createdAt: row.string(3) ?? "", updatedAt: row.string(4) ?? "")
+    }
+
+    public static func list(tenant: String, database: Database) async throws -> [StoredTemplate] {
+        try await database.read { conn in
+            try conn.query(
+                "SELECT id, body, description, created_at, updated_at FROM templates WHERE tenant = ?1 ORDER BY id",
+                [.text(tenant)]
+            ).map(row)
+        }
+    }
+
+    public static func get(_ id: String, tenant: String, database: Database) async throws -> StoredTemplate {
+        let found = try await database.read { conn in try load(id, tenant: tenant, from: conn) }
+        guard let found else { throw DispatchError.notFound("no template \(JSONText.quote(id))") }
+        return found
+    }
+
+    /// Checks a body: it parses, and renders against the sample variables (so an unknown variable
+    /// is caught now, not at the first attempt).
+    public static func check(_ body: String) throws(TemplateError) {
+        let template = try Template(body)
+        _ = try template.render(sampleVariables)
+    }
+
+    public static func isID(_ id: String) -> Bool { JobSpec.isName(id) }
+
+    /// Creates (`create: true`, 409 if it exists) or replaces (404 if it does not) a template.
+    public static func save(
+        _ id: String, body: String, description: String?, create: Bool, tenant: String, database: Database
+    ) async throws -> StoredTemplate {
+        let now = Timestamp.now()
+        return try await database.write { conn in
+            let existing = try load(id, tenant: tenant, from: conn)
+            if create, existing != nil { throw DispatchError.conflict("template \(JSONText.quote(id)) exists") }
+            if !create, existing == nil { throw DispatchError.notFound("no template \(JSONText.quote(id))") }
+            try conn.execute(
+                """
+                INSERT INTO templates (tenant, id, body, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                ON CONFLICT (tenant, id) DO UPDATE SET body = excluded.body,
+                    description = coalesce(?6, description), updated_at = excluded.updated_at
+                """,
+                [
+                    .text(tenant), .text(id), .text(body), .text(description ?? ""), .text(now),
+                    description.map(SQLValue.text) ?? .null,
+                ])
+            return try load(id, tenant: tenant, from: conn)!
+        }
+    }
+
+    /// Deletes a template unless an issue's override or `agent.template` (`inUse`) names it.
+    public static func delete(_ id: String, inUse: String, tenant: String, database: Database) async throws {
+        try await database.write { conn in
+            guard try load(id, tenant: tenant, from: conn) != nil else {
+                throw DispatchError.notFound("no template \(JSONText.quote(id))")
+            }
+            if id == inUse { throw DispatchError.conflict("template \(JSONText.quote(id)) is agent.template") }
+            let users = try conn.query(
+                "SELECT identifier FROM issues WHERE tenant = ?1 AND template_override = ?2 ORDER BY identifier LIMIT 5",
+                [.text(tenant), .text(id)]
+            ).compactMap { $0.string(0) }
+            if !users.isEmpty {
+                throw DispatchError.conflict(
+                    "template \(JSONText.quote(id)) is the override of \(users.joined(separator: ", "))")
+            }
+            try conn.execute("DELETE FROM templates WHERE tenant = ?1 AND id = ?2", [.text(tenant), .text(id)])
+        }
+    }
+}
