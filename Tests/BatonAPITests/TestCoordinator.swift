@@ -1,8 +1,8 @@
-import BatonTestSupport
 import BatonCore
 import BatonCrypto
 import BatonHTTP
 import BatonStore
+import BatonTestSupport
 import Foundation
 import Synchronization
 
@@ -25,6 +25,8 @@ final class TestCoordinator: Sendable {
     let adminKey: String
     let metrics: MetricsRegistry
     let dispatcher: Dispatcher
+    let orchestrator: Orchestrator
+    let webhooks: WebhookInbox
     let clock: ManualClock
     let router: Router
     let logLines = LogLines()
@@ -53,14 +55,19 @@ final class TestCoordinator: Sendable {
             metrics: metrics, clock: DispatchClock { clock.now })
         dispatcher.follow(config)
         let lines = logLines
-        router = CoordinatorRoutes.makeRouter(
-            CoordinatorServices(
-                database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
-                vault: vault, metrics: metrics,
-                node: NodeIdentity(name: "test-node", os: "linux"), dispatcher: dispatcher, config: config,
-                dataDir: directory,
-                rateLimiter: rateLimiter, accessLog: true,
-                sseHeartbeat: sseHeartbeat, log: { lines.append($0) }))
+        let orchestrator = Orchestrator(
+            dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective))
+        orchestrator.follow(config)
+        self.orchestrator = orchestrator
+        let services = CoordinatorServices(
+            database: database, events: events, keys: keys, audit: AuditLog(database: database, events: events),
+            vault: vault, metrics: metrics,
+            node: NodeIdentity(name: "test-node", os: "linux"), dispatcher: dispatcher, config: config,
+            dataDir: directory,
+            rateLimiter: rateLimiter, accessLog: true,
+            sseHeartbeat: sseHeartbeat, orchestrator: orchestrator, log: { lines.append($0) })
+        webhooks = services.webhooks
+        router = CoordinatorRoutes.makeRouter(services)
     }
 
     /// Builds a coordinator on its own thread: opening, migrating and key files block (fsync), and

@@ -1,0 +1,480 @@
+import BatonCore
+import BatonCrypto
+import BatonHTTP
+import BatonJSON
+import BatonStore
+import Testing
+
+@testable import BatonAPI
+
+/// The orchestrator through the router: signed Linear webhooks in, attempts out as jobs that a
+/// worker (played by the protocol's own requests) leases and completes. Ticks and delivery
+/// processing are run by the test, so every step is observed; the clock is the dispatcher's
+/// manual one, so backoff and restarts are exact.
+extension TestCoordinator {
+    static let webhookSecret = "whsec-test-0123456789"
+
+    func storeWebhookSecret() async throws {
+        try await vault.set(tenant: "default", name: "linear_webhook_secret", value: Self.webhookSecret)
+    }
+
+    /// Posts a delivery signed with `secret` (the stored one unless told).
+    func deliver(
+        _ payload: JSONValue, secret: String = TestCoordinator.webhookSecret, delivery: String? = nil,
+        contentType: String = "application/json", raw: String? = nil
+    ) async -> HTTPResponse {
+        let body = raw ?? payload.text
+        var headers: HTTPHeaders = ["Content-Type": contentType]
+        headers.add("Linear-Signature", LinearWebhook.sign(Array(body.utf8), secret: secret))
+        headers.add("Linear-Delivery", delivery ?? Hex.encode(SecureRandom.bytes(8)))
+        return await request(.post, "/webhooks/linear", headers: headers, body: body, anonymous: true)
+    }
+
+    func issueDelivery(
+        _ identifier: String, state: String = "Todo", action: String = "create", title: String = "Fix it"
+    )
+        -> JSONValue
+    {
+        LinearWebhook.issuePayload(
+            TrackedIssue(identifier: identifier, title: title, state: state, priority: 2, labels: ["bug"]),
+            action: action, timestampMs: Timestamp.nowMilliseconds())
+    }
+
+    /// Delivers, processes what was stored and ticks once.
+    func deliverAndTick(_ payload: JSONValue) async throws {
+        let response = await deliver(payload)
+        #expect(response.status == .ok, "delivery: \(response.bodyText)")
+        await webhooks.processPending()
+        try await orchestrator.tick(tenant: "default")
+    }
+
+    func issueJSON(_ identifier: String) async -> JSONValue { await request(.get, "/api/v1/\(identifier)").json }
+
+    /// Every row the orchestrator writes, to show a refused request changed nothing.
+    func orchestratorRows() throws -> [String] {
+        try database.readBlocking { conn in
+            var out: [String] = []
+            for table in ["issues", "attempts", "issue_transitions", "webhook_deliveries", "templates", "jobs"] {
+                for row in try conn.query("SELECT * FROM \(table) ORDER BY rowid") {
+                    out.append(table + ":" + row.columns.map { "\($0)=\(row[$0])" }.joined(separator: ","))
+                }
+            }
+            return out
+        }
+    }
+
+    func commands(_ worker: String) throws -> [String] {
+        try database.readBlocking { conn in
+            try conn.query("SELECT command FROM worker_commands WHERE instance = ?1 ORDER BY id", [.text(worker)])
+                .compactMap { $0.string(0) }
+        }
+    }
+}
+
+extension JSONValue {
+    /// An array's element, nil past the end (so a short answer fails an expectation, not the run).
+    subscript(_ index: Int) -> JSONValue? {
+        guard let items = arrayValue, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+}
+
+@Suite struct IssueRoutesTests {
+    @Test func aSignedIssueWebhookRunsToCompletion() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        let answer = await c.deliver(c.issueDelivery("ENG-1", title: "Fix the login page"))
+        #expect(answer.status == .ok && answer.json["received"] == true && answer.json["duplicate"] == false)
+        // Stored before the answer, processed after it.
+        #expect(try c.orchestratorRows().filter { $0.hasPrefix("webhook_deliveries:") }.count == 1)
+        await c.webhooks.processPending()
+        #expect(await c.issueJSON("ENG-1")["state"] == "queued")
+        try await c.orchestrator.tick(tenant: "default")
+        let running = await c.issueJSON("ENG-1")
+        #expect(running["state"] == "running")
+        let attempt = try #require(running["attempts"]?.arrayValue?.first)
+        #expect(attempt["status"] == "running" && attempt["template"] == "default" && attempt["number"] == 1)
+        #expect(attempt["prompt"]?.stringValue?.hasPrefix("You are working on ENG-1: Fix the login page") == true)
+        let leased = try #require(await c.lease("w1"))
+        #expect(.int(leased.id) == attempt["job"])
+        #expect(await c.job(leased.id)["issue"] == "ENG-1")
+        #expect(await c.complete(leased.id, token: leased.token, extra: #","result":"fixed""#).status == .ok)
+        try await c.orchestrator.tick(tenant: "default")
+
+        let done = await c.issueJSON("ENG-1")
+        #expect(done["state"] == "completed", "\(done.text)")
+        #expect(done["transitions"]?.arrayValue?.map { $0["to"] } == ["released", "queued", "running", "completed"])
+        let state = await c.request(.get, "/api/v1/state").json
+        #expect(state["counts"]?["completed"] == 1 && state["issues"]?["completed"]?[0]?["identifier"] == "ENG-1")
+        let attempts = await c.request(.get, "/api/v1/ENG-1/attempts").json
+        let id = try #require(attempts["attempts"]?[0]?["id"]?.intValue)
+        let detail = await c.request(.get, "/api/v1/attempts/\(id)").json
+        #expect(detail["status"] == "completed" && detail["worker"] == "w1" && detail["result"] == "fixed")
+        let timeline = detail["timeline"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
+        #expect(timeline.contains("issue.running") && timeline.contains("job.completed"), "\(timeline)")
+        let events = try c.eventTypes()
+        for type in ["issue.queued", "issue.running", "job.assigned", "job.completed", "issue.completed"] {
+            #expect(events.contains(type), "no \(type) in \(events)")
+        }
+        let actions = try c.auditActions()
+        #expect(actions.contains { $0.contains("webhooks/linear") }, "\(actions)")
+    }
+
+    @Test func aDuplicateDeliveryIsOneAttempt() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        let payload = c.issueDelivery("ENG-2")
+        #expect(await c.deliver(payload, delivery: "delivery-1").json["duplicate"] == false)
+        let again = await c.deliver(payload, delivery: "delivery-1")
+        #expect(again.status == .ok && again.json["duplicate"] == true)
+        await c.webhooks.processPending()
+        await c.webhooks.processPending()
+        try await c.orchestrator.tick(tenant: "default")
+        try await c.orchestrator.tick(tenant: "default")
+        #expect(await c.request(.get, "/api/v1/ENG-2/attempts").json["attempts"]?.arrayValue?.count == 1)
+    }
+
+    @Test(arguments: ["forged", "stale", "future", "malformed", "content-type", "no-delivery", "not-issue"])
+    func refusedDeliveriesWriteNothing(kind: String) async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        let before = try c.orchestratorRows()
+        let now = Timestamp.nowMilliseconds()
+        let response: HTTPResponse
+        var expected: HTTPStatus = .badRequest
+        switch kind {
+        case "forged":
+            response = await c.deliver(c.issueDelivery("ENG-3"), secret: "not-the-secret")
+            expected = .unauthorized
+        case "stale", "future":
+            var payload = c.issueDelivery("ENG-3").objectValue!
+            payload["webhookTimestamp"] = .int(kind == "stale" ? now - 61_000 : now + 61_000)
+            response = await c.deliver(.object(payload))
+            expected = .unauthorized
+        case "malformed":
+            response = await c.deliver(.null, raw: #"{"action":"create","type":"Issue","data":{"#)
+        case "content-type":
+            response = await c.deliver(c.issueDelivery("ENG-3"), contentType: "text/plain")
+            expected = HTTPStatus(code: 415)
+        case "no-delivery":
+            let body = c.issueDelivery("ENG-3").text
+            var headers: HTTPHeaders = ["Content-Type": "application/json"]
+            headers.add("Linear-Signature", LinearWebhook.sign(Array(body.utf8), secret: TestCoordinator.webhookSecret))
+            response = await c.request(.post, "/webhooks/linear", headers: headers, body: body, anonymous: true)
+        default:
+            var payload = c.issueDelivery("ENG-3").objectValue!
+            payload["data"] = ["identifier": "not an id", "state": ["name": "Todo"]]
+            response = await c.deliver(.object(payload))
+        }
+        #expect(response.status == expected, "\(kind): \(response.bodyText)")
+        #expect(response.json["error"]?.stringValue?.isEmpty == false)
+        await c.webhooks.processPending()
+        #expect(try c.orchestratorRows() == before)
+    }
+
+    @Test func withoutASecretWebhooksAre503WithRetryAfter() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let before = try c.orchestratorRows()
+        let response = await c.deliver(c.issueDelivery("ENG-4"))
+        #expect(response.status == .serviceUnavailable && response.headers["Retry-After"] == "60")
+        #expect(try c.orchestratorRows() == before)
+    }
+
+    @Test func aFailingAgentRetriesWithBackoffAcrossARestartThenSucceeds() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-5"))
+        let first = try #require(await c.lease("w1"))
+        _ = await c.complete(first.id, token: first.token, extra: #","status":"failed","error":"tests failed""#)
+        try await c.orchestrator.tick(tenant: "default")
+        let retrying = await c.issueJSON("ENG-5")
+        #expect(retrying["state"] == "retrying" && retrying["last_error"] == "tests failed")
+        #expect(retrying["retry_at"] == .string(Timestamp.format(milliseconds: c.clock.now + 10_000)))
+
+        // A restart mid-backoff: a new orchestrator over the same rows keeps the stored timer.
+        let restarted = Orchestrator(dispatcher: c.dispatcher, settings: OrchestratorSettings())
+        c.clock.advance(seconds: 9)
+        try await restarted.tick(tenant: "default")
+        #expect(await c.issueJSON("ENG-5")["state"] == "retrying")
+        c.clock.advance(seconds: 1)
+        try await restarted.tick(tenant: "default")
+        let second = await c.issueJSON("ENG-5")
+        #expect(second["state"] == "running" && second["attempt_count"] == 2)
+        let prompt = second["attempts"]?[1]?["prompt"]?.stringValue ?? ""
+        #expect(prompt.contains("This is attempt 2. The previous attempt ended with: tests failed"), "\(prompt)")
+        let retry = try #require(await c.lease("w1"))
+        _ = await c.complete(retry.id, token: retry.token)
+        try await restarted.tick(tenant: "default")
+        #expect(await c.issueJSON("ENG-5")["state"] == "completed")
+    }
+
+    @Test func attemptsRunOutIntoFailed() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        var settings = OrchestratorSettings()
+        settings.maxAttempts = 2
+        c.orchestrator.apply(settings)
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-6"))
+        for _ in 0..<2 {
+            let leased = try #require(await c.lease("w1"))
+            _ = await c.complete(leased.id, token: leased.token, extra: #","status":"failed","error":"boom""#)
+            try await c.orchestrator.tick(tenant: "default")
+            c.clock.advance(seconds: 20)
+            await c.heartbeat("w1", provider: "dry-run")  // still online after the wait
+            try await c.orchestrator.tick(tenant: "default")
+        }
+        let failed = await c.issueJSON("ENG-6")
+        #expect(failed["state"] == "failed" && failed["attempt_count"] == 2, "\(failed.text)")
+        // An operator may queue it again, with a fresh set of attempts.
+        let again = await c.send(.post, "/api/v1/ENG-6/transition", #"{"to":"queued","reason":"fixed the flaky test"}"#)
+        #expect(again.status == .ok && again.json["state"] == "queued")
+        try await c.orchestrator.tick(tenant: "default")
+        #expect(await c.issueJSON("ENG-6")["state"] == "running")
+    }
+
+    @Test func aNeedsInputFailureBlocksTheIssue() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-7"))
+        let leased = try #require(await c.lease("w1"))
+        _ = await c.complete(
+            leased.id, token: leased.token, extra: #","status":"failed","error":"needs input: which branch?""#)
+        try await c.orchestrator.tick(tenant: "default")
+        let blocked = await c.issueJSON("ENG-7")
+        #expect(blocked["state"] == "blocked" && blocked["attempts"]?[0]?["status"] == "blocked")
+    }
+
+    @Test func aTerminalStateMidRunStopsTheAttemptAndRemovesTheWorkspace() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-8"))
+        let leased = try #require(await c.lease("w1"))
+        try await c.deliverAndTick(c.issueDelivery("ENG-8", state: "Done", action: "update"))
+        let released = await c.issueJSON("ENG-8")
+        #expect(released["state"] == "released" && released["attempts"]?[0]?["status"] == "released")
+        #expect(await c.job(leased.id)["status"] == "cancelled")
+        let commands = try c.commands("w1")
+        #expect(commands.contains { $0.contains("cancel_job") }, "\(commands)")
+        #expect(commands.contains { $0.contains("remove_workspace") && $0.contains("ENG-8") }, "\(commands)")
+        #expect(try c.eventTypes().contains("issue.workspace_removed"))
+    }
+
+    @Test func anIssueLeavingTheActiveStatesIsReleasedAndComesBack() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        try await c.deliverAndTick(c.issueDelivery("ENG-9", state: "Backlog"))
+        #expect(await c.issueJSON("ENG-9")["state"] == "released")
+        try await c.deliverAndTick(c.issueDelivery("ENG-9", state: "In Progress", action: "update"))
+        // No worker yet: the attempt's job waits, the issue is running.
+        #expect(await c.issueJSON("ENG-9")["state"] == "running")
+        let remove: JSONValue = [
+            "action": "remove", "type": "Issue", "data": ["identifier": "ENG-9"],
+            "webhookTimestamp": .int(Timestamp.nowMilliseconds()),
+        ]
+        try await c.deliverAndTick(remove)
+        #expect(await c.issueJSON("ENG-9")["state"] == "released")
+    }
+
+    @Test func aCommentWithThePrefixSteersARunningIssue() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-10"))
+        let leased = try #require(await c.lease("w1"))
+        let ts = Timestamp.nowMilliseconds()
+        try await c.deliverAndTick(
+            LinearWebhook.commentPayload(issue: "ENG-10", body: "just a remark", timestampMs: ts))
+        try await c.deliverAndTick(
+            LinearWebhook.commentPayload(issue: "ENG-10", body: "/baton focus on the auth module", timestampMs: ts))
+        let steers = try c.database.readBlocking { conn in
+            try conn.query("SELECT message FROM job_steers WHERE job_id = ?1", [.integer(leased.id)]).compactMap {
+                $0.string(0)
+            }
+        }
+        #expect(steers == ["focus on the auth module"])
+        // And through the API, with the same effect.
+        let steer = await c.send(.post, "/api/v1/ENG-10/steer", #"{"message":"skip the tests for now"}"#)
+        #expect(steer.status == .accepted)
+        let report = await c.send(.post, "/api/jobs/\(leased.id)/events", #"{"token":"\#(leased.token)"}"#)
+        let messages = report.json["steer"]?.arrayValue?.map { $0["message"] }
+        #expect(messages == ["focus on the auth module", "skip the tests for now"], "\(report.bodyText)")
+    }
+
+    @Test func operatorTransitionsFollowTheTable() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-11"))
+        let leased = try #require(await c.lease("w1"))
+        // From running: only execution may complete, retry, fail or block it; queued is not a successor.
+        for target in ["completed", "retrying", "failed", "blocked", "queued", "running"] {
+            let before = try c.orchestratorRows()
+            let response = await c.send(.post, "/api/v1/ENG-11/transition", #"{"to":"\#(target)"}"#)
+            #expect(response.status == .unprocessableContent, "\(target): \(response.bodyText)")
+            #expect(response.json["code"] == "forbidden_transition")
+            #expect(try c.orchestratorRows() == before)
+        }
+        let abort = await c.send(.post, "/api/v1/ENG-11/abort", #"{"reason":"wrong approach"}"#)
+        #expect(abort.status == .accepted && abort.json["state"] == "aborted")
+        #expect(await c.job(leased.id)["status"] == "cancelled")
+        // aborted -> aborted / running are refused; released -> aborted too.
+        #expect(await c.send(.post, "/api/v1/ENG-11/abort").status == .unprocessableContent)
+        #expect(await c.send(.post, "/api/v1/ENG-11/transition", #"{"to":"released"}"#).status == .ok)
+        #expect(await c.send(.post, "/api/v1/ENG-11/transition", #"{"to":"aborted"}"#).status == .unprocessableContent)
+        let table = await c.request(.get, "/api/v1/transitions").json
+        #expect(table["table"]?["released"]?["to"] == ["queued"])
+        #expect(table["issues"]?[0]?["identifier"] == "ENG-11" && table["issues"]?[0]?["allowed"] == ["queued"])
+    }
+
+    @Test func badIssueRequestsChangeNothing() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        try await c.deliverAndTick(c.issueDelivery("ENG-12"))
+        try await c.deliverAndTick(c.issueDelivery("ENG-15", state: "Backlog"))
+        let viewer = try c.makeKey(.viewer, name: "viewer")
+        let cases: [(HTTPMethod, String, String, String?, Int)] = [
+            (.post, "/api/v1/ENG-12/transition", #"{"to":"sideways"}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/transition", #"{"to":"queued","extra":1}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/transition", #"{"to":"#, nil, 400),
+            (.post, "/api/v1/ENG-99/transition", #"{"to":"queued"}"#, nil, 404),
+            (.post, "/api/v1/not-an-issue/abort", "", nil, 404),
+            (.post, "/api/v1/ENG-12/model", #"{"model":5}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/model", #"{"model":"x","restart":"yes"}"#, nil, 400),
+            (.post, "/api/v1/ENG-15/model", #"{"model":"x","restart":true}"#, nil, 409),
+            (.post, "/api/v1/ENG-15/steer", #"{"message":"not running"}"#, nil, 409),
+            (.post, "/api/v1/ENG-12/steer", #"{"message":"   "}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/template", #"{"template":"missing"}"#, nil, 404),
+            (.post, "/api/v1/ENG-12/abort", "", viewer, 403),
+            (
+                .post, "/api/v1/ENG-12/transition",
+                #"{"to":"aborted","reason":"\#(String(repeating: "x", count: 501))"}"#, nil, 400
+            ),
+        ]
+        for (method, path, body, key, status) in cases {
+            let before = try c.orchestratorRows()
+            let response = await c.send(method, path, body, key: key)
+            #expect(response.status.code == status, "\(method) \(path) \(body): \(response.bodyText)")
+            #expect(try c.orchestratorRows() == before, "\(method) \(path) changed rows")
+        }
+        let anonymous = await c.request(.get, "/api/v1/ENG-12", anonymous: true)
+        #expect(anonymous.status == .unauthorized)
+    }
+
+    @Test func modelAndTemplateOverridesApplyToTheNextAttempt() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-13"))
+        let created = await c.send(
+            .post, "/api/v1/templates", #"{"id":"short","body":"Do {{ issue.identifier | downcase }} now."}"#)
+        #expect(created.status == .created, "\(created.bodyText)")
+        #expect(await c.send(.post, "/api/v1/ENG-13/template", #"{"template":"short"}"#).status == .ok)
+        let model = await c.send(.post, "/api/v1/ENG-13/model", #"{"model":"o4-mini","restart":true}"#)
+        #expect(
+            model.status == .accepted && model.json["state"] == "retrying" && model.json["model_override"] == "o4-mini")
+        try await c.orchestrator.tick(tenant: "default")
+        let detail = await c.issueJSON("ENG-13")
+        let attempts = try #require(detail["attempts"]?.arrayValue)
+        #expect(attempts.count == 2 && attempts[0]["status"] == "aborted")
+        #expect(attempts[1]["model"] == "o4-mini" && attempts[1]["template"] == "short")
+        #expect(attempts[1]["prompt"] == "Do eng-13 now.")
+        let leased = try #require(await c.lease("w1"))
+        #expect(await c.job(leased.id)["model"] == "o4-mini")
+        // The template is in use: it cannot be deleted until the override is cleared.
+        #expect(await c.request(.delete, "/api/v1/templates/short").status == .conflict)
+        #expect(await c.request(.delete, "/api/v1/ENG-13/template").json["template_override"] == .null)
+        #expect(await c.request(.delete, "/api/v1/templates/short").status == .noContent)
+    }
+
+    @Test func refreshAnswers202AndCoalesces() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let first = await c.send(.post, "/api/v1/refresh")
+        #expect(first.status == .accepted && first.json["queued"] == true && first.json["coalesced"] == false)
+        #expect(
+            first.json["operations"] == ["reconcile", "dispatch"] && first.json["requested_at"]?.stringValue != nil)
+        let second = await c.send(.post, "/api/v1/refresh")
+        #expect(second.json["coalesced"] == true && second.json["requested_at"] == first.json["requested_at"])
+        try await c.orchestrator.tickAll()
+        #expect(await c.send(.post, "/api/v1/refresh").json["coalesced"] == false)
+        #expect(await c.send(.post, "/api/v1/refresh", #"{"x":1}"#).status == .badRequest)
+    }
+}
+
+@Suite struct TemplateRoutesTests {
+    @Test func createReadUpdatePreviewDelete() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let list = await c.request(.get, "/api/v1/templates").json
+        #expect(list["templates"]?.arrayValue?.map { $0["id"] } == ["default"])
+        let body =
+            #"{"id":"triage","body":"{% for l in issue.labels %}[{{ l }}]{% endfor %} {{ issue.title }}","description":"short"}"#
+        #expect(await c.send(.post, "/api/v1/templates", body).status == .created)
+        #expect(await c.send(.post, "/api/v1/templates", body).status == .conflict)
+        let preview = await c.send(.post, "/api/v1/templates/triage/preview")
+        #expect(
+            preview.json["rendered"] == "[bug][auth] Fix the login redirect loop"
+                && preview.json["sample_variables"] == true)
+        let given = await c.send(
+            .post, "/api/v1/templates/triage/preview", #"{"variables":{"issue":{"labels":[],"title":"Given"}}}"#)
+        #expect(given.json["rendered"] == " Given" && given.json["sample_variables"] == false)
+        let updated = await c.send(.put, "/api/v1/templates/triage", #"{"body":"{{ issue.identifier }}"}"#)
+        #expect(
+            updated.status == .ok && updated.json["body"] == "{{ issue.identifier }}"
+                && updated.json["description"] == "short")
+        #expect(await c.request(.get, "/api/v1/templates/triage").json["body"] == "{{ issue.identifier }}")
+        #expect(await c.request(.delete, "/api/v1/templates/triage").status == .noContent)
+        #expect(await c.request(.get, "/api/v1/templates/triage").status == .notFound)
+        // agent.template names the default one.
+        #expect(await c.request(.delete, "/api/v1/templates/default").status == .conflict)
+    }
+
+    @Test func templateErrorsNameLineAndColumnAndStoreNothing() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let cases: [(String, Int, String?)] = [
+            (#"{"id":"t","body":"ok\n{{ issue.titel }}"}"#, 400, "line 2, column 10"),
+            (#"{"id":"t","body":"{{ issue.title | shout }}"}"#, 400, "line 1, column 18"),
+            (#"{"id":"t","body":"{% if true %}"}"#, 400, "line 1, column 4"),
+            (#"{"id":"t","body":""}"#, 400, nil),
+            (#"{"id":"bad id","body":"x"}"#, 400, nil),
+            (#"{"id":"t"}"#, 400, nil),
+            (#"{"id":"t","body":"x","extra":true}"#, 400, nil),
+            (#"{"id":"t","body":"\#(String(repeating: "x", count: 65_537))"}"#, 400, nil),
+        ]
+        for (body, status, place) in cases {
+            let before = try c.orchestratorRows()
+            let response = await c.send(.post, "/api/v1/templates", body)
+            #expect(response.status.code == status, "\(body.prefix(60)): \(response.bodyText)")
+            if let place {
+                #expect(response.json["error"]?.stringValue?.contains(place) == true, "\(response.bodyText)")
+            }
+            #expect(try c.orchestratorRows() == before)
+        }
+        let wrongType = await c.request(
+            .post, "/api/v1/templates", headers: ["Content-Type": "text/plain"], body: #"{"id":"t","body":"x"}"#)
+        #expect(wrongType.status.code == 415)
+        let viewer = try c.makeKey(.viewer, name: "viewer")
+        #expect(await c.send(.post, "/api/v1/templates", #"{"id":"t","body":"x"}"#, key: viewer).status == .forbidden)
+        let preview = await c.send(.post, "/api/v1/templates/default/preview", #"{"variables":{"issue":{}}}"#)
+        #expect(preview.status == .badRequest && preview.json["details"]?["line"] == "1", "\(preview.bodyText)")
+    }
+}
