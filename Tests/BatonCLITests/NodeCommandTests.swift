@@ -219,4 +219,9 @@ import Testing
             "SELECT type FROM events WHERE type LIKE 'job.%' AND json_extract(data, '$.id') = \(id) ORDER BY id")
         return out.split(separator: "\n").map(String.init)
     }
+
+    func eventTypes(dir: String, issue: String) throws -> [String] {
+        let out = try sqliteQuery(dir + "/baton.db", "SELECT type FROM events WHERE issue = '\(issue)' ORDER BY id")
+        return out.split(separator: "\n").map(String.init)
+    }
 }

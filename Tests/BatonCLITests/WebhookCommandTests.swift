@@ -1,0 +1,64 @@
+import BatonHTTP
+import BatonJSON
+import Foundation
+import Testing
+
+/// The README walkthrough, as a user runs it: `baton serve` with its embedded worker, then
+/// `baton webhook send` (signing with the secret it keeps in the same data directory), and the
+/// issue is followed through /api/v1/state to completed.
+@Suite struct WebhookCommandTests {
+    @Test func theWalkthroughCompletesAnIssueSentAsAWebhook() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
+        let sent = try await BatonBinary.run([
+            "webhook", "send", "issue", "ENG-1", "--title", "Fix the login page", "--labels", "bug,auth",
+            "--url", "http://127.0.0.1:\(port)", "--data-dir", dir,
+        ])
+        #expect(sent.status == 0, "webhook send: \(sent.stdout) \(sent.stderr)")
+        #expect(sent.stdout.hasPrefix("200 ") && sent.stdout.contains(#""duplicate":false"#))
+        var state = JSONValue.null
+        for _ in 0..<200 {
+            (_, state) = try await api.call(.get, "/api/v1/state")
+            if state["counts"]?["completed"] == 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(state["counts"]?["completed"] == 1, "state: \(state.text) \(baton.errors)")
+        let (_, issue) = try await api.call(.get, "/api/v1/ENG-1")
+        #expect(issue["labels"] == ["bug", "auth"] && issue["attempts"]?.arrayValue?.first?["status"] == "completed")
+        let prompt = try String(contentsOfFile: dir + "/workspaces/ENG-1/PROMPT.md", encoding: .utf8)
+        #expect(prompt.hasPrefix("You are working on ENG-1: Fix the login page"))
+        let types = Set(try NodeCommandTests().eventTypes(dir: dir, issue: "ENG-1"))
+        #expect(
+            types.isSuperset(of: ["issue.queued", "issue.running", "job.completed", "issue.completed"]), "\(types)")
+        // Moving it to Done in the "tracker" releases it.
+        let done = try await BatonBinary.run([
+            "webhook", "send", "issue", "ENG-1", "--title", "Fix the login page", "--state", "Done", "--action",
+            "update", "--url", "http://127.0.0.1:\(port)", "--data-dir", dir,
+        ])
+        #expect(done.status == 0, "\(done.stderr)")
+        var released = false
+        for _ in 0..<200 where !released {
+            let (_, now) = try await api.call(.get, "/api/v1/ENG-1")
+            released = now["state"] == "released"
+            if !released { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(released)
+        #expect(await baton.stop() == 0)
+    }
+
+    @Test(arguments: [
+        (["webhook"], "webhook needs: send issue|comment ID"),
+        (["webhook", "send", "issue", "eng 1", "--title", "x"], "ID must be an issue identifier such as ENG-123"),
+        (["webhook", "send", "issue", "ENG-1"], "--title is required"),
+        (["webhook", "send", "issue", "ENG-1", "--title", "x", "--priority", "9"], "--priority must be 0 to 4"),
+        (["webhook", "send", "comment", "ENG-1"], "--body is required"),
+    ])
+    func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
+        let result = try await BatonBinary.run(arguments)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}
