@@ -43,12 +43,16 @@ let package = Package(
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
+        // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
+        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
         .target(
             name: "BatonAPI", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton",
-            dependencies: ["BatonAgent", "BatonAPI", "BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"]),
+            dependencies: [
+                "BatonAgent", "BatonAPI", "BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonLinear", "BatonStore",
+            ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
             name: "baton-bench", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
@@ -65,6 +69,9 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
         .testTarget(name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"]),
+        .testTarget(
+            name: "BatonLinearTests",
+            dependencies: ["BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"]),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
         .testTarget(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],

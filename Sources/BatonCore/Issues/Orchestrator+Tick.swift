@@ -4,9 +4,26 @@ import BatonStore
 extension Orchestrator {
     /// Ticks until cancelled: at once when woken (webhook, finished job, operator), else every
     /// second, which is as late as a stored retry timer fires.
-    public func run(log: @escaping @Sendable (String) -> Void) async {
+    /// With a `tracker`, it is also polled every `tracker.poll_interval_ms` and on each refresh.
+    public func run(tracker: (any IssueTracker)? = nil, log: @escaping @Sendable (String) -> Void) async {
         var failures = 0
+        var pollFailures = 0
+        var lastPoll: Int64?
         while !Task.isCancelled {
+            if let tracker {
+                let refresh = pendingRefresh.withLock { $0 != nil }
+                let due = lastPoll.map { now - $0 >= settings.pollIntervalMs } ?? true
+                if refresh || due {
+                    lastPoll = now
+                    do {
+                        try await poll(tracker, tenant: "default")
+                        pollFailures = 0
+                    } catch {
+                        pollFailures += 1
+                        if pollFailures == 1 || pollFailures % 10 == 0 { log("orchestrator: poll failed: \(error)") }
+                    }
+                }
+            }
             do {
                 try await tickAll()
                 failures = 0

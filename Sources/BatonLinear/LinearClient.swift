@@ -1,0 +1,119 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+import Synchronization
+
+/// Why a Linear call failed, classified so the caller knows whether to wait, fix the key or give up.
+public enum LinearError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `RATELIMITED` (or HTTP 429): wait until `resetAtMs` (Linear's reset header, epoch ms) when known.
+    case rateLimited(resetAtMs: Int64?)
+    /// 401/403 or an authentication error: the API key is missing, wrong or lacks access.
+    case unauthorized(String)
+    /// GraphQL errors in the answer (a bad query, an unknown id, …).
+    case graphQL([String])
+    /// Another HTTP status.
+    case http(Int, String)
+    /// No answer: connection refused, timeout, TLS.
+    case transport(String)
+    /// An answer that is not what Linear sends.
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .rateLimited(let reset):
+            "Linear rate limit reached" + (reset.map { " (resets at \(Timestamp.format(milliseconds: $0)))" } ?? "")
+        case .unauthorized(let m): "Linear refused the API key: \(m)"
+        case .graphQL(let messages): "Linear answered with errors: \(messages.joined(separator: "; "))"
+        case .http(let status, let body): "Linear answered HTTP \(status): \(body)"
+        case .transport(let m): "Linear is unreachable: \(m)"
+        case .malformed(let m): "Linear's answer is malformed: \(m)"
+        }
+    }
+}
+
+/// Linear's GraphQL endpoint over the libcurl client: `Authorization: <key>` (a personal API key
+/// is sent as it is), the rate-limit headers remembered, and no request sent while the window is
+/// known to be spent.
+public final class LinearClient: Sendable {
+    public struct RateLimit: Sendable, Equatable {
+        public var limit: Int?
+        public var remaining: Int?
+        public var resetAtMs: Int64?
+    }
+
+    let endpoint: String
+    let apiKey: @Sendable () async throws -> String
+    let http: HTTPClient
+    let now: @Sendable () -> Int64
+    let rateLimitState = Mutex(RateLimit())
+
+    public init(
+        endpoint: String, http: HTTPClient = .shared, now: @escaping @Sendable () -> Int64 = Timestamp.nowMilliseconds,
+        apiKey: @escaping @Sendable () async throws -> String
+    ) {
+        self.endpoint = endpoint
+        self.http = http
+        self.now = now
+        self.apiKey = apiKey
+    }
+
+    public var rateLimit: RateLimit { rateLimitState.withLock { $0 } }
+
+    /// Runs one operation; returns its `data`.
+    public func execute(_ query: String, variables: JSONValue = [:]) async throws(LinearError) -> JSONValue {
+        let limit = rateLimit
+        if limit.remaining == 0, let reset = limit.resetAtMs, reset > now() {
+            throw .rateLimited(resetAtMs: reset)
+        }
+        let key: String
+        do {
+            key = try await apiKey()
+        } catch {
+            throw .unauthorized("no API key: \(error)")
+        }
+        guard !key.isEmpty else { throw .unauthorized("no API key is configured (tracker.api_key)") }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", "application/json")
+        headers.add("Authorization", key)
+        headers.add("User-Agent", "baton/\(BatonVersion.current)")
+        let body: JSONValue = ["query": .string(query), "variables": variables]
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(
+                HTTPClientRequest(
+                    method: .post, url: endpoint, headers: headers, body: Array(body.text.utf8), timeout: .seconds(30),
+                    maxResponseBytes: 8 << 20))
+        } catch {
+            throw .transport("\(error)")
+        }
+        remember(response.headers)
+        let parsed = try? JSONParser.parse(response.body)
+        let errors = parsed?["errors"]?.arrayValue ?? []
+        let codes = errors.compactMap { $0["extensions"]?["code"]?.stringValue }
+        let messages = errors.compactMap { $0["message"]?.stringValue }
+        if response.status == 429 || codes.contains("RATELIMITED") {
+            rateLimitState.withLock { $0.remaining = 0 }
+            throw .rateLimited(resetAtMs: rateLimit.resetAtMs)
+        }
+        if response.status == 401 || response.status == 403 || codes.contains("AUTHENTICATION_ERROR")
+            || codes.contains("FORBIDDEN")
+        {
+            throw .unauthorized(messages.first ?? "HTTP \(response.status)")
+        }
+        guard (200..<300).contains(response.status) || !errors.isEmpty else {
+            throw .http(response.status, String(response.text.prefix(300)))
+        }
+        if !errors.isEmpty { throw .graphQL(messages.isEmpty ? ["unknown error"] : messages) }
+        guard let data = parsed?["data"], data != .null else { throw .malformed("no data in the answer") }
+        return data
+    }
+
+    func remember(_ headers: HTTPHeaders) {
+        func int(_ name: String) -> Int64? { headers[name].flatMap { Int64($0.filter { !$0.isWhitespace }) } }
+        rateLimitState.withLock { state in
+            if let limit = int("X-RateLimit-Requests-Limit") { state.limit = Int(limit) }
+            if let remaining = int("X-RateLimit-Requests-Remaining") { state.remaining = Int(remaining) }
+            if let reset = int("X-RateLimit-Requests-Reset") { state.resetAtMs = reset }
+        }
+    }
+}

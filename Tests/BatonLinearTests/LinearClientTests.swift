@@ -1,0 +1,116 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+import BatonTestSupport
+import Testing
+
+@testable import BatonLinear
+
+/// The GraphQL client against a loopback server playing Linear (real HTTP, Linear's shapes).
+@Suite struct LinearClientTests {
+    static func client(_ url: String, key: String = FakeLinear.apiKey) -> LinearClient {
+        LinearClient(endpoint: url, apiKey: { key })
+    }
+
+    @Test func sendsTheKeyAsItIsAndRemembersTheRateLimit() async throws {
+        let linear = FakeLinear()
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        let client = Self.client(url)
+        let data = try await client.execute("query BatonViewer { viewer { id name email } }")
+        #expect(data["viewer"]?["id"] == "user-1")
+        #expect(linear.recorded.first?.authorization == FakeLinear.apiKey)  // no "Bearer" for a personal key
+        #expect(client.rateLimit.limit == 1500 && client.rateLimit.remaining == 1499)
+    }
+
+    @Test func aRateLimitedAnswerBacksOffUntilTheReset() async throws {
+        let linear = FakeLinear()
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        linear.rateLimit(next: 1)
+        let client = Self.client(url)
+        await #expect {
+            try await client.execute("query BatonViewer { viewer { id } }")
+        } throws: { error in
+            guard case LinearError.rateLimited(let reset?) = error else { return false }
+            return reset > Timestamp.nowMilliseconds()
+        }
+        // Until the reset, nothing more is sent: the window is known to be spent.
+        await #expect(throws: LinearError.self) { try await client.execute("query BatonViewer { viewer { id } }") }
+        #expect(linear.recorded.count == 1)
+    }
+
+    @Test func errorsAreClassified() async throws {
+        let linear = FakeLinear()
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        await #expect {
+            try await Self.client(url, key: "lin_api_wrong").execute("query BatonViewer { viewer { id } }")
+        } throws: { error in
+            if case LinearError.unauthorized(let m) = error { return m.contains("Authentication required") }
+            return false
+        }
+        await #expect(throws: LinearError.graphQL(["Cannot query this operation"])) {
+            try await Self.client(url).execute("query Unknown { nothing }")
+        }
+        await #expect(throws: LinearError.unauthorized("no API key is configured (tracker.api_key)")) {
+            try await Self.client(url, key: "").execute("query BatonViewer { viewer { id } }")
+        }
+        // Nothing listens on port 9 of loopback.
+        await #expect {
+            try await Self.client("http://127.0.0.1:9/graphql").execute("query BatonViewer { viewer { id } }")
+        } throws: { error in
+            if case LinearError.transport = error { return true }
+            return false
+        }
+    }
+}
+
+@Suite struct LinearTrackerTests {
+    static let issues = (1...5).map { n in
+        FakeLinear.Issue(
+            id: "uuid-\(n)", identifier: "ENG-\(n)", title: "Issue \(n)", state: n == 5 ? "Backlog" : "Todo",
+            priority: n % 4, labels: n == 1 ? ["bug"] : [])
+    }
+
+    @Test func candidatesArePagedAndFiltered() async throws {
+        let linear = FakeLinear(
+            Self.issues + [FakeLinear.Issue(id: "uuid-x", identifier: "OPS-1", title: "x", state: "Todo")])
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        let tracker = LinearTracker(
+            client: LinearClientTests.client(url), filter: .init(teamKey: "ENG", activeStates: ["Todo"], pageSize: 2))
+        let found = try await tracker.candidates()
+        #expect(found.map(\.identifier) == ["ENG-1", "ENG-2", "ENG-3", "ENG-4"])
+        #expect(found[0].labels == ["bug"] && found[0].trackerID == "uuid-1" && found[0].state == "Todo")
+        #expect(found[0].url == "https://linear.app/acme/issue/ENG-1")
+        // Two full pages and a last one, each with the filter Baton built.
+        let pages = linear.recorded.filter { $0.operation == "BatonIssues" }
+        #expect(pages.count == 2)
+        #expect(pages.map { $0.variables["after"] } == [.null, "2"])
+        #expect(pages[0].variables["filter"]?["team"]?["key"]?["eq"] == "ENG")
+        #expect(pages[0].variables["filter"]?["state"]?["name"]?["in"] == ["Todo"])
+        let refreshed = try await tracker.refresh(ids: ["uuid-5", "uuid-gone"])
+        #expect(refreshed.map(\.identifier) == ["ENG-5"] && refreshed[0].state == "Backlog")
+    }
+
+    @Test func writeBackCommentsAndMovesByStateName() async throws {
+        let linear = FakeLinear(Self.issues)
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        let tracker = LinearTracker(client: LinearClientTests.client(url), filter: .init())
+        try await tracker.comment(issueID: "uuid-2", body: "Baton: done")
+        #expect(linear.comments.map(\.body) == ["Baton: done"] && linear.comments[0].issueID == "uuid-2")
+        try await tracker.move(issueID: "uuid-2", toState: "in review")
+        try await tracker.move(issueID: "uuid-3", toState: "In Progress")
+        #expect(linear.issues[1].state == "In Review" && linear.issues[2].state == "In Progress")
+        // The team's workflow states were fetched once.
+        #expect(linear.recorded.filter { $0.operation == "BatonTeamStates" }.count == 1)
+        await #expect(throws: LinearError.graphQL(["the team has no workflow state named \"Shipped\""])) {
+            try await tracker.move(issueID: "uuid-2", toState: "Shipped")
+        }
+        await #expect(throws: LinearError.graphQL(["Entity not found: Issue"])) {
+            try await tracker.move(issueID: "uuid-none", toState: "Done")
+        }
+    }
+}
