@@ -2,6 +2,7 @@ import BatonAPI
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonLinear
 import BatonStore
 
 #if canImport(Glibc)
@@ -163,7 +164,25 @@ enum ServeCommand: BatonCommand {
         // webhook deliveries (those a crash left unprocessed first) are processed in order.
         let orchestrator = services.orchestrator
         orchestrator.follow(config)
-        let orchestration = Task { await orchestrator.run(log: Log.write) }
+        let effective = config.effective
+        var tracker: LinearTracker?
+        var writeBack: Task<Void, Never>?
+        if effective.value(at: ["tracker", "kind"])?.stringValue == "linear" {
+            let reference = effective.value(at: ["tracker", "api_key"])?.stringValue ?? "$secret:linear_api_key"
+            let client = LinearClient(
+                endpoint: effective.value(at: ["tracker", "endpoint"])?.stringValue ?? "https://api.linear.app/graphql",
+                apiKey: { try await vault.resolve(reference, tenant: "default") })
+            let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective))
+            tracker = linear
+            if effective.value(at: ["tracker", "write_back"])?.boolValue ?? true {
+                let writer = LinearWriteBack(
+                    tracker: linear, database: database, settings: LinearWriteBack.Settings(config: effective),
+                    log: Log.write)
+                writeBack = Task { await writer.run(events: events) }
+            }
+            Log.write("tracker: polling Linear every \(orchestrator.settings.pollIntervalMs / 1000) s")
+        }
+        let orchestration = Task { [tracker] in await orchestrator.run(tracker: tracker, log: Log.write) }
         let deliveries = Task { await services.webhooks.run() }
         let finishedJobs = Task {
             let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
@@ -199,6 +218,7 @@ enum ServeCommand: BatonCommand {
         flusher.cancel()
         sweeper.cancel()
         finishedJobs.cancel()
+        writeBack?.cancel()
         deliveries.cancel()
         orchestration.cancel()
         _ = await (orchestration.value, deliveries.value)

@@ -101,6 +101,10 @@ public enum ConfigSchema {
                         "required_labels": strings([], "Labels an issue must carry to be eligible."),
                         "poll_interval_ms": integer(30000, 1000, 86_400_000, "How often Linear is polled."),
                         "page_size": integer(50, 1, 250, "Issues per GraphQL page."),
+                        "write_back": boolean(
+                            true, "With kind linear: move issues and comment outcomes in Linear."),
+                        "started_state": string("In Progress", "Where an issue goes when its first attempt starts."),
+                        "review_state": string("In Review", "Where an issue goes when an attempt completes."),
                     ]),
                 "webhooks": object(
                     "Inbound webhooks.",

@@ -1,0 +1,99 @@
+import BatonCore
+import BatonJSON
+import BatonStore
+
+/// Tells Linear what happened (`tracker.write_back`): the issue moves to the started state when
+/// its first attempt begins and to the review state when an attempt completes, and each outcome is
+/// commented. It follows the issue events, so the orchestrator's transactions never wait on Linear.
+public final class LinearWriteBack: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var startedState: String?
+        public var reviewState: String?
+        public var comments = true
+
+        public init(startedState: String? = "In Progress", reviewState: String? = "In Review", comments: Bool = true) {
+            self.startedState = startedState
+            self.reviewState = reviewState
+            self.comments = comments
+        }
+
+        public init(config: JSONValue) {
+            self.init(
+                startedState: config.value(at: ["tracker", "started_state"])?.stringValue ?? "In Progress",
+                reviewState: config.value(at: ["tracker", "review_state"])?.stringValue ?? "In Review")
+        }
+    }
+
+    let tracker: any IssueTracker
+    let database: Database
+    let settings: Settings
+    let log: @Sendable (String) -> Void
+
+    public init(
+        tracker: any IssueTracker, database: Database, settings: Settings,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.tracker = tracker
+        self.database = database
+        self.settings = settings
+        self.log = log
+    }
+
+    public static let eventTypes = ["issue.running", "issue.completed", "issue.failed", "issue.blocked"]
+
+    /// Follows live issue events until cancelled.
+    public func run(events: EventBus) async {
+        guard let stream = try? await events.subscribe(after: nil, filter: EventFilter(types: Self.eventTypes)) else {
+            return
+        }
+        for await event in stream { await handle(event) }
+    }
+
+    /// One event's write-back; a failure is logged, not retried (the next outcome is written anyway).
+    public func handle(_ event: Event) async {
+        guard let data = try? JSONParser.parse(Array(event.data.utf8)),
+            let identifier = data["identifier"]?.stringValue,
+            let tenant = event.tenant
+        else { return }
+        do {
+            let found = try await database.read { conn -> (String, String?, Int)? in
+                guard
+                    let row = try conn.query(
+                        "SELECT tracker_id, attempts FROM issues WHERE tenant = ?1 AND identifier = ?2",
+                        [.text(tenant), .text(identifier)]
+                    ).first, let trackerID = row.string(0)
+                else { return nil }
+                let result = try conn.scalar(
+                    """
+                    SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
+                    WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
+                    """, [.text(tenant), .text(identifier)])?.stringValue
+                return (trackerID, result, row.int(1) ?? 0)
+            }
+            guard let (issueID, result, attempts) = found else { return }
+            let reason = data["reason"]?.stringValue ?? ""
+            switch event.type {
+            case "issue.running":
+                if attempts == 1, let state = settings.startedState {
+                    try await tracker.move(issueID: issueID, toState: state)
+                }
+            case "issue.completed":
+                if settings.comments {
+                    let summary = result.map { "\n\n" + String($0.prefix(4000)) } ?? ""
+                    try await tracker.comment(issueID: issueID, body: "Baton: attempt \(attempts) completed.\(summary)")
+                }
+                if let state = settings.reviewState { try await tracker.move(issueID: issueID, toState: state) }
+            case "issue.failed":
+                if settings.comments { try await tracker.comment(issueID: issueID, body: "Baton: gave up. \(reason)") }
+            case "issue.blocked":
+                if settings.comments {
+                    try await tracker.comment(issueID: issueID, body: "Baton: the agent is blocked: \(reason)")
+                }
+            default:
+                return
+            }
+        } catch {
+            log("linear write-back for \(identifier) (\(event.type)): \(error)")
+        }
+    }
+}
