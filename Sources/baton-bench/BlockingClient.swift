@@ -24,19 +24,24 @@ final class BlockingClient {
     deinit { if fd >= 0 { close(fd) } }
 
     /// Sends one request and reads its answer; reconnects once if the server closed the connection.
-    func call(_ method: String, _ path: String, _ body: String = "") throws -> (status: Int, body: [UInt8]) {
+    func call(_ method: String, _ path: String, _ body: String = "", headers: [(String, String)] = []) throws -> (
+        status: Int, body: [UInt8]
+    ) {
         do {
-            return try attempt(method, path, body)
+            return try attempt(method, path, body, headers)
         } catch {
             disconnect()
-            return try attempt(method, path, body)
+            return try attempt(method, path, body, headers)
         }
     }
 
-    private func attempt(_ method: String, _ path: String, _ body: String) throws -> (status: Int, body: [UInt8]) {
+    private func attempt(_ method: String, _ path: String, _ body: String, _ headers: [(String, String)]) throws -> (
+        status: Int, body: [UInt8]
+    ) {
         if fd < 0 { try connect() }
         let bodyBytes = Array(body.utf8)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !bodyBytes.isEmpty || method != "GET" {
             head += "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n"
         }

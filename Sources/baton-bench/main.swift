@@ -20,6 +20,10 @@ let usage = """
       baton-bench create --url URL --key KEY [--connections N] [--seconds S] [--ack-file F]
           Posts jobs on N connections for S seconds (or until the server dies); with --ack-file,
           writes the id of every job whose POST got a 2xx, one per line.
+      baton-bench webhook-ingest --url URL --key KEY --secret S [--deliveries N] [--connections N]
+          Posts N signed Linear Issue deliveries (default 20000) on N connections (default 16).
+      baton-bench webhook-latency --url URL --key KEY --secret S [--count N]
+          Sends N deliveries one at a time (default 200); prints send -> job assigned_at latency.
       baton-bench verify --url URL --key KEY --ack-file F
           Reads every id in F back through GET /api/jobs/:id; prints acknowledged, found, missing.
     """
@@ -67,6 +71,14 @@ case "create":
     try await CreateBench.run(
         url: required("url"), key: required("key"), connections: int("connections", 64),
         seconds: int("seconds", 10), ackFile: options["ack-file"])
+case "webhook-ingest":
+    try WebhookBench.ingest(
+        url: required("url"), key: required("key"), secret: required("secret"), deliveries: int("deliveries", 20_000),
+        connections: int("connections", 16), prefix: options["prefix"] ?? "ING")
+case "webhook-latency":
+    try WebhookBench.latency(
+        url: required("url"), key: required("key"), secret: required("secret"), count: int("count", 200),
+        prefix: options["prefix"] ?? "LAT")
 case "verify":
     try await CreateBench.verify(url: required("url"), key: required("key"), ackFile: required("ack-file"))
 default:

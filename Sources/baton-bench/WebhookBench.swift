@@ -1,0 +1,105 @@
+import BatonCore
+import BatonCrypto
+import BatonJSON
+import BatonPlatform
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Signed Linear deliveries against a running `baton serve`: ingestion throughput on many
+/// connections, and the latency from sending a delivery to its attempt's job being assigned.
+enum WebhookBench {
+    static func delivery(_ identifier: String, secret: String) -> (body: String, headers: [(String, String)]) {
+        let issue = TrackedIssue(identifier: identifier, title: "Benchmark \(identifier)", state: "Todo", priority: 3)
+        let body = LinearWebhook.issuePayload(issue, timestampMs: Timestamp.nowMilliseconds()).text
+        return (
+            body,
+            [
+                ("Linear-Signature", LinearWebhook.sign(Array(body.utf8), secret: secret)),
+                ("Linear-Delivery", Hex.encode(SecureRandom.bytes(12))),
+            ]
+        )
+    }
+
+    /// `deliveries` posts spread over `connections` threads; prints deliveries/s.
+    static func ingest(url: String, key: String, secret: String, deliveries: Int, connections: Int, prefix: String)
+        throws
+    {
+        let failures = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        let started = ContinuousClock.now
+        let finished = ConditionLock()
+        for c in 0..<connections {
+            OSThread.detach(name: "bench-webhook-\(c)") {
+                defer {
+                    finished.withLock {
+                        done.add(1, ordering: .relaxed)
+                        finished.broadcast()
+                    }
+                }
+                guard let client = try? BlockingClient(url: url, key: key) else { return }
+                for n in stride(from: c, to: deliveries, by: connections) {
+                    let (body, headers) = delivery("\(prefix)-\(n + 1)", secret: secret)
+                    let status = (try? client.call("POST", "/webhooks/linear", body, headers: headers))?.status ?? 0
+                    if status != 200 { failures.add(1, ordering: .relaxed) }
+                }
+            }
+        }
+        finished.withLock { while done.load(ordering: .relaxed) < connections { finished.wait() } }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(
+            "webhook ingest: \(deliveries) signed deliveries on \(connections) connections in \(RouterBench.fmt(seconds)) s: \(Int(Double(deliveries) / seconds)) deliveries/s, \(failures.load(ordering: .relaxed)) not 200"
+        )
+    }
+
+    /// One delivery at a time: the time from sending it to its job's `assigned_at`.
+    static func latency(url: String, key: String, secret: String, count: Int, prefix: String) throws {
+        let client = try BlockingClient(url: url, key: key)
+        var times: [Double] = []
+        for n in 1...count {
+            let identifier = "\(prefix)-\(n)"
+            let (body, headers) = delivery(identifier, secret: secret)
+            var sentMicros = timeval()
+            gettimeofday(&sentMicros, nil)
+            guard try client.call("POST", "/webhooks/linear", body, headers: headers).status == 200 else {
+                throw BenchFailure("bench: the delivery for \(identifier) was refused")
+            }
+            var assigned: Int64?
+            for _ in 0..<2000 where assigned == nil {
+                let issue = try JSONParser.parse(try client.call("GET", "/api/v1/\(identifier)").body)
+                if let job = issue["attempts"]?.arrayValue?.first?["job"]?.intValue {
+                    let detail = try JSONParser.parse(try client.call("GET", "/api/jobs/\(job)").body)
+                    if let at = detail["assigned_at"]?.stringValue { assigned = parse(at) }
+                }
+                if assigned == nil { usleep(500) }
+            }
+            guard let assigned else { throw BenchFailure("bench: \(identifier) was never assigned") }
+            let sentMs = Double(sentMicros.tv_sec) * 1000 + Double(sentMicros.tv_usec) / 1000
+            times.append(max(0, Double(assigned) - sentMs))
+            usleep(20_000)
+        }
+        times.sort()
+        func at(_ q: Double) -> Double { times[min(times.count - 1, Int(Double(times.count) * q))] }
+        print(
+            "webhook -> job assigned: \(count) deliveries one at a time: median \(RouterBench.fmt(at(0.5))) ms, p99 \(RouterBench.fmt(at(0.99))) ms, max \(RouterBench.fmt(times.last ?? 0)) ms (server timestamps have 1 ms resolution)"
+        )
+    }
+
+    /// `2026-12-01T22:09:29.085Z` → milliseconds since the epoch.
+    static func parse(_ text: String) -> Int64? {
+        let digits = text.unicodeScalars.filter { $0.properties.numericType != nil }.map { Int($0.value) - 48 }
+        guard digits.count >= 17 else { return nil }
+        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + digits[$1] } }
+        var parts = tm()
+        parts.tm_year = Int32(number(0..<4) - 1900)
+        parts.tm_mon = Int32(number(4..<6) - 1)
+        parts.tm_mday = Int32(number(6..<8))
+        parts.tm_hour = Int32(number(8..<10))
+        parts.tm_min = Int32(number(10..<12))
+        parts.tm_sec = Int32(number(12..<14))
+        return Int64(timegm(&parts)) * 1000 + Int64(number(14..<17))
+    }
+}
