@@ -26,6 +26,7 @@ CREATE TABLE issues (
     PRIMARY KEY (tenant, identifier)
 );
 CREATE INDEX issues_by_state ON issues (tenant, state);
+CREATE INDEX issues_workspace_cleanup ON issues (tenant) WHERE workspace_cleanup IS NOT NULL;
 
 CREATE TABLE attempts (
     id INTEGER PRIMARY KEY,
@@ -46,6 +47,8 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_by_issue ON attempts (tenant, issue, number);
 CREATE INDEX attempts_by_job ON attempts (job_id);
+-- What each tick reconciles: only the running attempts.
+CREATE INDEX attempts_running ON attempts (tenant, job_id) WHERE status = 'running';
 
 CREATE TABLE issue_transitions (
     id INTEGER PRIMARY KEY,

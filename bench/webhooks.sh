@@ -45,3 +45,36 @@ start "{$limits, \"local_workers\": {\"count\": 0}, \"agent\": {\"max_concurrent
 sleep 2
 processed=$(curl -s -H "Authorization: Bearer $key" "$url/api/v1/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_issues"])')
 echo "issues known 2 s after the last delivery: $processed of $deliveries"
+
+# The same with wrk as the load (the bench tool signs on the same two cores; wrk replays bodies
+# signed in advance, each with a fresh Linear-Delivery id).
+if command -v wrk >/dev/null; then
+    start "{$limits, \"local_workers\": {\"count\": 0}, \"agent\": {\"max_concurrent\": 1000}}"
+    python3 - "$secret" "$deliveries" >"${dirs[-1]}/bodies.lua" <<'PY'
+import hashlib, hmac, json, sys, time
+secret, count = sys.argv[1].encode(), int(sys.argv[2])
+now = int(time.time() * 1000)
+print("bodies = {}; signatures = {}")
+for n in range(count):
+    body = json.dumps({"action": "create", "type": "Issue", "webhookTimestamp": now, "data": {
+        "id": f"wrk-{n}", "identifier": f"WRK-{n + 1}", "title": f"Benchmark {n}", "priority": 3,
+        "state": {"name": "Todo"}, "labels": [], "team": {"key": "WRK"}}}, separators=(",", ":"))
+    sig = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+    print(f"bodies[{n + 1}] = {json.dumps(body)}; signatures[{n + 1}] = \"{sig}\"")
+PY
+    cat >>"${dirs[-1]}/bodies.lua" <<'LUA'
+local n = 0
+local thread_id = 0
+setup = function(thread) thread:set("id", thread_id); thread_id = thread_id + 1 end
+request = function()
+    n = n + 1
+    local i = (n * 2 + id) % #bodies + 1
+    return wrk.format("POST", "/webhooks/linear", {
+        ["Content-Type"] = "application/json", ["Linear-Signature"] = signatures[i],
+        ["Linear-Delivery"] = "wrk-" .. id .. "-" .. n }, bodies[i])
+end
+LUA
+    echo "POST /webhooks/linear with wrk -t2 -c$connections -d5s (pre-signed bodies):"
+    wrk -t2 -c"$connections" -d5s --latency -s "${dirs[-1]}/bodies.lua" "$url/webhooks/linear" |
+        grep -E "Requests/sec|Non-2xx|50%|99%|requests in"
+fi

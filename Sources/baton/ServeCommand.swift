@@ -187,7 +187,7 @@ enum ServeCommand: BatonCommand {
         let finishedJobs = Task {
             let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
             guard let stream = try? await events.subscribe(after: nil, filter: filter) else { return }
-            for await event in stream where event.issue != nil { orchestrator.wake() }
+            for await event in stream where event.issue != nil { orchestrator.jobsChanged() }
         }
 
         let local: LocalWorkers

@@ -52,10 +52,11 @@ public struct IssueRecord: Sendable, Equatable {
         ).first.map(IssueRecord.init(row:))
     }
 
+    /// Issues matching `condition`, by identifier. No ORDER BY in SQL: with one, SQLite walks
+    /// the primary key over every issue instead of using the state and cleanup indexes.
     static func all(tenant: String, from conn: Connection, where condition: String = "1") throws -> [IssueRecord] {
-        try conn.query(
-            "SELECT \(columns) FROM issues WHERE tenant = ?1 AND (\(condition)) ORDER BY identifier", [.text(tenant)]
-        ).map(IssueRecord.init(row:))
+        try conn.query("SELECT \(columns) FROM issues WHERE tenant = ?1 AND (\(condition))", [.text(tenant)])
+            .map(IssueRecord.init(row:)).sorted { $0.tracked.identifier < $1.tracked.identifier }
     }
 
     /// The row of `GET /api/v1/state` and the head of `GET /api/v1/:id`.
@@ -132,6 +133,23 @@ public struct AttemptRecord: Sendable, Equatable {
     static func running(tenant: String, from conn: Connection) throws -> [AttemptRecord] {
         try conn.query(
             "SELECT \(columns) FROM attempts WHERE tenant = ?1 AND status = 'running' ORDER BY id", [.text(tenant)]
+        ).map(AttemptRecord.init(row:))
+    }
+
+    /// Running attempts whose job has ended, is gone, or has been silent since `stallCutoff`: the
+    /// only ones a tick has to look at (the rest are still working).
+    static func needingReconciliation(tenant: String, stallCutoff: String, from conn: Connection) throws
+        -> [AttemptRecord]
+    {
+        try conn.query(
+            """
+            SELECT a.id, a.issue, a.number, a.job_id, a.status, a.provider, a.model, a.template, a.prompt,
+                a.started_at, a.finished_at, a.error
+            FROM attempts a LEFT JOIN jobs j ON j.id = a.job_id
+            WHERE a.tenant = ?1 AND a.status = 'running'
+                AND (j.id IS NULL OR j.finished_at IS NOT NULL OR (j.status = 'running' AND j.updated_at < ?2))
+            ORDER BY a.id
+            """, [.text(tenant), .text(stallCutoff)]
         ).map(AttemptRecord.init(row:))
     }
 

@@ -12,6 +12,46 @@ extension DispatchTxn {
         return record
     }
 
+    /// A created or updated issue: stored, then moved as its tracker state says: an active one
+    /// (with the required labels) is queued if Baton was not working on it; one that left the
+    /// active states is released, its attempt stopped; a terminal one also loses its workspace.
+    mutating func ingest(_ issue: TrackedIssue, tenant: String, actor: String, settings: OrchestratorSettings) throws
+        -> IssueRecord
+    {
+        var record = try upsertIssue(issue, tenant: tenant)
+        let eligible =
+            settings.isActive(issue.state)
+            && settings.requiredLabels.allSatisfy { label in
+                issue.labels.contains { $0.lowercased() == label.lowercased() }
+            }
+        if settings.isTerminal(issue.state) || !eligible {
+            let terminal = settings.isTerminal(issue.state)
+            if record.state != .released {
+                let reason =
+                    terminal
+                    ? "the tracker moved it to \(issue.state) (terminal)"
+                    : settings.isActive(issue.state)
+                        ? "it lacks a required label (\(settings.requiredLabels.joined(separator: ", ")))"
+                        : "the tracker moved it to \(issue.state), not an active state"
+                try release(&record, actor: actor, reason: reason, removeWorkspace: terminal)
+            } else if terminal {
+                try scheduleWorkspaceRemoval(&record)
+            }
+        } else if record.state == .released {
+            try move(
+                &record, to: .queued, by: .execution, actor: actor, reason: "active in the tracker (\(issue.state))")
+        }
+        return record
+    }
+
+    /// A removed issue: released, its attempt stopped and its workspace removed.
+    mutating func removeIssue(_ identifier: String, tenant: String, actor: String) throws {
+        guard var record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else { return }
+        if record.state != .released {
+            try release(&record, actor: actor, reason: "removed in the tracker", removeWorkspace: true)
+        }
+    }
+
     /// Stores what the tracker says; a new issue starts `released` (the caller moves it on).
     mutating func upsertIssue(_ issue: TrackedIssue, tenant: String) throws -> IssueRecord {
         let existing = try IssueRecord.load(issue.identifier, tenant: tenant, from: conn)

@@ -172,42 +172,105 @@ public final class WebhookInbox: Sendable {
         }
     }
 
-    /// Processes every stored delivery not processed yet, oldest first.
+    /// Processes every stored delivery not processed yet, oldest first, a batch at a time: the
+    /// issue changes of a batch and their "processed" marks are one transaction, so a crash either
+    /// keeps both or neither (a delivery is never applied twice, nor lost).
     public func processPending() async {
-        let pending: [(String, String, String)]
-        do {
-            pending = try await database.read { conn in
-                try conn.query(
-                    "SELECT delivery_id, tenant, body FROM webhook_deliveries WHERE processed_at IS NULL ORDER BY received_at, rowid"
-                ).map { ($0.string(0) ?? "", $0.string(1) ?? "default", $0.string(2) ?? "") }
+        while true {
+            let pending: [(String, String, String)]
+            do {
+                pending = try await database.read { conn in
+                    try conn.query(
+                        """
+                        SELECT delivery_id, tenant, body FROM webhook_deliveries WHERE processed_at IS NULL
+                        ORDER BY received_at, rowid LIMIT 500
+                        """
+                    ).map { ($0.string(0) ?? "", $0.string(1) ?? "default", $0.string(2) ?? "") }
+                }
+            } catch {
+                log("webhooks: cannot read pending deliveries: \(error)")
+                return
             }
-        } catch {
-            log("webhooks: cannot read pending deliveries: \(error)")
-            return
+            guard !pending.isEmpty else { return }
+            await process(pending)
         }
-        for (id, tenant, body) in pending { await process(id: id, tenant: tenant, body: body) }
     }
 
-    func process(id: String, tenant: String, body: String) async {
-        var outcome: String
-        do {
-            let delivery = try LinearWebhook.parse(Array(body.utf8))
-            outcome = try await apply(delivery.effect, tenant: tenant)
-        } catch {
-            // A delivery that cannot be applied is recorded with why, not retried forever.
-            outcome = "error: \(error)"
-            log("webhooks: delivery \(id): \(outcome)")
+    func process(_ pending: [(id: String, tenant: String, body: String)]) async {
+        // Issue changes go in one transaction with their marks; comments steer through the
+        // dispatcher afterwards (they change a job, not an issue).
+        var outcomes: [(id: String, outcome: String)] = []
+        var changes: [(id: String, tenant: String, effect: LinearWebhook.Effect)] = []
+        var comments: [(id: String, tenant: String, effect: LinearWebhook.Effect)] = []
+        for (id, tenant, body) in pending {
+            do {
+                let delivery = try LinearWebhook.parse(Array(body.utf8))
+                switch delivery.effect {
+                case .upsert, .remove: changes.append((id, tenant, delivery.effect))
+                case .comment: comments.append((id, tenant, delivery.effect))
+                case .ignored(let why): outcomes.append((id, "ignored: \(why)"))
+                }
+            } catch {
+                outcomes.append((id, "error: \(error)"))
+            }
         }
-        let recorded = outcome
+        let settings = orchestrator.settings
+        let now = Timestamp.now()
+        let marks = outcomes
+        let batch = changes
         do {
-            try await database.write { conn in
-                try conn.execute(
-                    "UPDATE webhook_deliveries SET processed_at = ?2, outcome = ?3 WHERE delivery_id = ?1",
-                    [.text(id), .text(Timestamp.now()), .text(recorded)])
+            try await orchestrator.dispatcher.mutate { txn in
+                var all = marks
+                for change in batch {
+                    // One bad delivery must not undo the batch: each is its own savepoint.
+                    let eventMark = txn.events.count
+                    do {
+                        try txn.conn.execute("SAVEPOINT delivery")
+                        switch change.effect {
+                        case .upsert(let issue):
+                            let record = try txn.ingest(
+                                issue, tenant: change.tenant, actor: "webhook", settings: settings)
+                            all.append((change.id, "\(issue.identifier) is \(record.state.rawValue)"))
+                        case .remove(let identifier):
+                            try txn.removeIssue(identifier, tenant: change.tenant, actor: "webhook")
+                            all.append((change.id, "\(identifier) removed"))
+                        default:
+                            break
+                        }
+                        try txn.conn.execute("RELEASE delivery")
+                    } catch {
+                        try txn.conn.execute("ROLLBACK TO delivery")
+                        try txn.conn.execute("RELEASE delivery")
+                        // Memory may have moved with the rolled-back SQL: rebuild it from disk.
+                        txn.state.needsReload = true
+                        txn.events.removeSubrange(eventMark...)
+                        all.append((change.id, "error: \(error)"))
+                    }
+                }
+                for (id, outcome) in all { try Self.mark(id, outcome, at: now, in: txn.conn) }
             }
         } catch {
-            log("webhooks: cannot mark delivery \(id) processed: \(error)")
+            log("webhooks: cannot apply \(changes.count) deliveries: \(error)")
+            return
         }
+        for tenant in Set(changes.map(\.tenant)) { orchestrator.noteTenant(tenant) }
+        if !changes.isEmpty { orchestrator.wake() }
+        for comment in comments {
+            var outcome: String
+            do {
+                outcome = try await apply(comment.effect, tenant: comment.tenant)
+            } catch {
+                outcome = "error: \(error)"
+            }
+            let recorded = outcome
+            try? await database.write { conn in try Self.mark(comment.id, recorded, at: now, in: conn) }
+        }
+    }
+
+    static func mark(_ id: String, _ outcome: String, at now: String, in conn: Connection) throws {
+        try conn.execute(
+            "UPDATE webhook_deliveries SET processed_at = ?2, outcome = ?3 WHERE delivery_id = ?1",
+            [.text(id), .text(now), .text(outcome)])
     }
 
     func apply(_ effect: LinearWebhook.Effect, tenant: String) async throws -> String {

@@ -35,21 +35,47 @@ extension Orchestrator {
         }
     }
 
+    /// A tick for every tenant with issues. Running attempts are reconciled when a job of an issue
+    /// has changed (`jobsChanged`) or a second has passed (stall detection), not on every wake:
+    /// with many attempts running, checking each one per delivery was most of a busy tick.
     public func tickAll() async throws {
         pendingRefresh.withLock { $0 = nil }
-        let tenants = try await database.read { conn in
-            try conn.query("SELECT DISTINCT tenant FROM issues").compactMap { $0.string(0) }
+        let now = self.now
+        let reconcile = reconcileState.withLock { state -> Bool in
+            guard state.jobsChanged || now - state.lastReconcile >= 1000 else { return false }
+            state = (false, now)
+            return true
         }
-        for tenant in tenants { try await tick(tenant: tenant) }
+        // The tenants with issues, read once; new ones are added as their issues arrive.
+        var tenants = knownTenants.withLock { $0 }
+        if tenants == nil {
+            let read = Set(
+                try await database.read { conn in
+                    try conn.query("SELECT tenant FROM issues GROUP BY tenant").compactMap { $0.string(0) }
+                })
+            tenants = knownTenants.withLock { known in
+                known = (known ?? []).union(read)
+                return known
+            }
+        }
+        for tenant in (tenants ?? []).sorted() { try await tick(tenant: tenant, reconcile: reconcile) }
+    }
+
+    /// A job of some issue finished or was requeued: the next tick reconciles attempts.
+    public func jobsChanged() {
+        reconcileState.withLock { $0.jobsChanged = true }
+        wake()
     }
 
     /// One reconciliation and dispatch pass for `tenant`, in one transaction: finished jobs end
     /// their attempts, stalled agents are stopped, due retries are queued, pending workspace
     /// removals are sent, and queued issues get attempts within the concurrency slots.
-    public func tick(tenant: String) async throws {
+    public func tick(tenant: String) async throws { try await tick(tenant: tenant, reconcile: true) }
+
+    func tick(tenant: String, reconcile: Bool) async throws {
         let settings = self.settings
         try await dispatcher.mutate { txn in
-            try txn.reconcileAttempts(tenant: tenant, settings: settings)
+            if reconcile { try txn.reconcileAttempts(tenant: tenant, settings: settings) }
             try txn.queueDueRetries(tenant: tenant)
             try txn.sendWorkspaceRemovals(tenant: tenant)
             try txn.dispatchQueued(tenant: tenant, settings: settings)
@@ -60,7 +86,7 @@ extension Orchestrator {
 extension DispatchTxn {
     mutating func reconcileAttempts(tenant: String, settings: OrchestratorSettings) throws {
         let stallCutoff = Timestamp.format(milliseconds: now - settings.stallTimeoutMs)
-        for attempt in try AttemptRecord.running(tenant: tenant, from: conn) {
+        for attempt in try AttemptRecord.needingReconciliation(tenant: tenant, stallCutoff: stallCutoff, from: conn) {
             guard var record = try IssueRecord.load(attempt.issue, tenant: tenant, from: conn) else { continue }
             let job = try attempt.jobID.flatMap { try Job.load(id: $0, from: conn) }
             guard let job else {
@@ -147,27 +173,42 @@ extension DispatchTxn {
     /// then the identifier; within `agent.max_concurrent` and the per-state slots.
     mutating func dispatchQueued(tenant: String, settings: OrchestratorSettings) throws {
         if board(tenant).killswitch.rejectsJobs { return }
-        let queued = try IssueRecord.all(tenant: tenant, from: conn, where: "state = 'queued'").sorted { a, b in
-            let p = a.tracked.priority == 0 ? 5 : a.tracked.priority
-            let q = b.tracked.priority == 0 ? 5 : b.tracked.priority
-            if p != q { return p < q }
-            let x = a.tracked.createdAt ?? "~"
-            let y = b.tracked.createdAt ?? "~"
-            if x != y { return x < y }
-            return a.tracked.identifier < b.tracked.identifier
+        // Counts and a bounded, ordered read: a tick runs after every delivery, and reading every
+        // issue would make each one O(issues).
+        var running = Int(
+            try conn.scalar("SELECT count(*) FROM issues WHERE tenant = ?1 AND state = 'running'", [.text(tenant)])?
+                .intValue ?? 0)
+        let free = settings.maxConcurrent - running
+        guard free > 0 else { return }
+        var runningByState: [String: Int] = [:]
+        if !settings.maxConcurrentByState.isEmpty {
+            for row in try conn.query(
+                "SELECT lower(tracker_state), count(*) FROM issues WHERE tenant = ?1 AND state = 'running' GROUP BY 1",
+                [.text(tenant)])
+            {
+                runningByState[row.string(0) ?? ""] = row.int(1) ?? 0
+            }
         }
-        guard !queued.isEmpty else { return }
-        var running = try IssueRecord.all(tenant: tenant, from: conn, where: "state = 'running'")
+        // Per-state slots may pass over some queued issues, so then every one is read.
+        let limit = settings.maxConcurrentByState.isEmpty ? " LIMIT \(free)" : ""
+        let queued = try conn.query(
+            """
+            SELECT \(IssueRecord.columns) FROM issues WHERE tenant = ?1 AND state = 'queued'
+            ORDER BY CASE WHEN priority BETWEEN 1 AND 4 THEN priority ELSE 5 END,
+                coalesce(tracker_created_at, '~'), identifier\(limit)
+            """, [.text(tenant)]
+        ).map(IssueRecord.init(row:))
         for var record in queued {
-            guard running.count < settings.maxConcurrent else { return }
-            let state = record.tracked.state
-            if let limit = settings.maxConcurrentByState.first(where: { $0.key.lowercased() == state.lowercased() })?
-                .value, running.filter({ $0.tracked.state.lowercased() == state.lowercased() }).count >= limit
+            guard running < settings.maxConcurrent else { return }
+            let state = record.tracked.state.lowercased()
+            if let limit = settings.maxConcurrentByState.first(where: { $0.key.lowercased() == state })?.value,
+                runningByState[state, default: 0] >= limit
             {
                 continue
             }
             try startAttempt(&record, tenant: tenant, settings: settings)
-            running.append(record)
+            running += 1
+            runningByState[state, default: 0] += 1
         }
     }
 
@@ -190,7 +231,7 @@ extension DispatchTxn {
         var failure: String?
         if let body = try TemplateStore.load(templateID, tenant: tenant, from: conn)?.body {
             do {
-                prompt = try Template(body).render(variables)
+                prompt = try Template.cached(body).render(variables)
             } catch {
                 failure = "template \(templateID): \(error)"
             }

@@ -13,6 +13,10 @@ public final class Orchestrator: Sendable {
     let wakeSignal = WakeSignal()
     /// When a refresh was asked for and not yet begun (later asks coalesce into it).
     let pendingRefresh = Mutex<String?>(nil)
+    /// Tenants that have issues (nil until first read from the table).
+    let knownTenants = Mutex<Set<String>?>(nil)
+    /// Whether a job changed since the last reconciliation, and when that was (ms).
+    let reconcileState = Mutex<(jobsChanged: Bool, lastReconcile: Int64)>((true, 0))
 
     public init(dispatcher: Dispatcher, settings: OrchestratorSettings) {
         self.dispatcher = dispatcher
@@ -34,6 +38,13 @@ public final class Orchestrator: Sendable {
 
     /// Asks the loop for a tick now (a webhook, a finished job, an operator's change).
     public func wake() { wakeSignal.signal() }
+
+    /// A tenant has issues now (ticks visit it from here on).
+    func noteTenant(_ tenant: String) {
+        knownTenants.withLock { known in
+            if known != nil { known!.insert(tenant) }
+        }
+    }
 
     var now: Int64 { dispatcher.clock.now() }
 
@@ -59,45 +70,16 @@ public final class Orchestrator: Sendable {
     public func ingest(_ issue: TrackedIssue, tenant: String, actor: String) async throws -> IssueRecord {
         let settings = self.settings
         let record = try await dispatcher.mutate { txn in
-            var record = try txn.upsertIssue(issue, tenant: tenant)
-            let eligible =
-                settings.isActive(issue.state)
-                && settings.requiredLabels.allSatisfy { label in
-                    issue.labels.contains { $0.lowercased() == label.lowercased() }
-                }
-            if settings.isTerminal(issue.state) || !eligible {
-                let terminal = settings.isTerminal(issue.state)
-                if record.state != .released {
-                    try txn.release(
-                        &record, actor: actor,
-                        reason: terminal
-                            ? "the tracker moved it to \(issue.state) (terminal)"
-                            : settings.isActive(issue.state)
-                                ? "it lacks a required label (\(settings.requiredLabels.joined(separator: ", ")))"
-                                : "the tracker moved it to \(issue.state), not an active state",
-                        removeWorkspace: terminal)
-                } else if terminal {
-                    try txn.scheduleWorkspaceRemoval(&record)
-                }
-            } else if record.state == .released {
-                try txn.move(
-                    &record, to: .queued, by: .execution, actor: actor, reason: "active in the tracker (\(issue.state))"
-                )
-            }
-            return record
+            try txn.ingest(issue, tenant: tenant, actor: actor, settings: settings)
         }
+        noteTenant(tenant)
         wake()
         return record
     }
 
     /// A removed issue (Linear's Issue remove): released, its attempt stopped and workspace removed.
     public func remove(_ identifier: String, tenant: String, actor: String) async throws {
-        try await dispatcher.mutate { txn in
-            guard var record = try IssueRecord.load(identifier, tenant: tenant, from: txn.conn) else { return }
-            if record.state != .released {
-                try txn.release(&record, actor: actor, reason: "removed in the tracker", removeWorkspace: true)
-            }
-        }
+        try await dispatcher.mutate { txn in try txn.removeIssue(identifier, tenant: tenant, actor: actor) }
         wake()
     }
 

@@ -1,4 +1,5 @@
 import BatonJSON
+import Synchronization
 
 /// A prompt template in the strict Liquid subset of the design: `{{ a.b | filter: arg }}`,
 /// `{% if %}` / `{% elsif %}` / `{% else %}` / `{% endif %}`, `{% for x in list %}` … `{% endfor %}`
@@ -12,6 +13,19 @@ public struct Template: Sendable {
     public init(_ source: String) throws(TemplateError) {
         var parser = TemplateParser(tokens: try TemplateLexer.tokens(of: source))
         nodes = try parser.parseDocument()
+    }
+
+    private static let parsed = Mutex<[String: Template]>([:])
+
+    /// The template of `source`, parsed once: every attempt renders one, mostly the same few.
+    static func cached(_ source: String) throws(TemplateError) -> Template {
+        if let hit = parsed.withLock({ $0[source] }) { return hit }
+        let template = try Template(source)
+        parsed.withLock { cache in
+            if cache.count >= 64 { cache.removeAll() }
+            cache[source] = template
+        }
+        return template
     }
 
     /// Renders with `variables` (an object whose fields are the top-level names).
