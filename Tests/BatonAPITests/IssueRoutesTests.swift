@@ -185,6 +185,63 @@ extension JSONValue {
         #expect(try c.orchestratorRows() == before)
     }
 
+    @Test func deliveriesBeyondTheRateAre429AndWriteNothing() async throws {
+        let c = try await TestCoordinator.make(rateLimiter: RateLimiter(limits: .init(perMinute: ["webhook": 2])))
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        #expect(await c.deliver(c.issueDelivery("ENG-20")).status == .ok)
+        #expect(await c.deliver(c.issueDelivery("ENG-21")).status == .ok)
+        let before = try c.orchestratorRows()
+        let limited = await c.deliver(c.issueDelivery("ENG-22"))
+        #expect(limited.status == .tooManyRequests && limited.headers["Retry-After"] != nil)
+        #expect(try c.orchestratorRows() == before)
+    }
+
+    /// An agent that says nothing for `agent.stall_timeout_ms` is stopped and its issue retried.
+    @Test func aStalledAgentIsStoppedAndRetried() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-23"))
+        let leased = try #require(await c.lease("w1"))
+        #expect(await c.send(.post, "/api/jobs/\(leased.id)/events", #"{"token":"\#(leased.token)"}"#).status == .ok)
+        #expect(await c.job(leased.id)["status"] == "running")
+        c.clock.advance(seconds: 299)
+        try await c.orchestrator.tick(tenant: "default")
+        #expect(await c.issueJSON("ENG-23")["state"] == "running")
+        c.clock.advance(seconds: 2)
+        try await c.orchestrator.tick(tenant: "default")
+        let retrying = await c.issueJSON("ENG-23")
+        #expect(retrying["state"] == "retrying", "\(retrying.text)")
+        #expect(retrying["attempts"]?[0]?["status"] == "stalled")
+        #expect(retrying["last_error"]?.stringValue?.hasPrefix("stalled: no agent event for 300 s") == true)
+        #expect(await c.job(leased.id)["status"] == "cancelled")
+        #expect(try c.commands("w1").contains { $0.contains("cancel_job") })
+    }
+
+    /// A restart while an attempt runs: a new dispatcher and orchestrator over the same file pick
+    /// up the running attempt, and the worker's completion after the restart completes the issue.
+    @Test func aRestartMidRunResumes() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        await c.heartbeat("w1", provider: "dry-run")
+        try await c.deliverAndTick(c.issueDelivery("ENG-24"))
+        let leased = try #require(await c.lease("w1"))
+        let dispatcher = try Dispatcher(
+            database: c.database, events: c.events, settings: DispatchSettings(config: c.config.effective),
+            metrics: MetricsRegistry(), clock: DispatchClock { c.clock.now })
+        let orchestrator = Orchestrator(dispatcher: dispatcher, settings: OrchestratorSettings())
+        try await orchestrator.tick(tenant: "default")
+        #expect(try await orchestrator.issue("ENG-24", tenant: "default").state == .running)
+        _ = try await dispatcher.complete(
+            leased.id, tenant: "default", worker: "w1", .init(token: leased.token, result: "done after restart"))
+        try await orchestrator.tick(tenant: "default")
+        #expect(try await orchestrator.issue("ENG-24", tenant: "default").state == .completed)
+        #expect(await c.request(.get, "/api/v1/ENG-24/attempts").json["attempts"]?.arrayValue?.count == 1)
+    }
+
     @Test func aFailingAgentRetriesWithBackoffAcrossARestartThenSucceeds() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }
