@@ -2,7 +2,7 @@ import BatonCore
 import BatonHTTP
 
 /// The dispatcher's refusals render themselves: 404, 409, 423, 503 (with each rejected worker's
-/// reason in `details`) and 400.
+/// reason in `details`), 400, and 422 for a move the issue state table forbids.
 extension DispatchError: HTTPResponseError {
     public var status: HTTPStatus {
         switch self {
