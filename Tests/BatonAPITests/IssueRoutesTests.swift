@@ -399,6 +399,59 @@ extension JSONValue {
         #expect(table["issues"]?[0]?["identifier"] == "ENG-11" && table["issues"]?[0]?["allowed"] == ["queued"])
     }
 
+    /// Every move the table forbids an operator, from every state, is a 422 that changes nothing.
+    @Test func everyForbiddenOperatorMoveIs422() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        try await c.deliverAndTick(c.issueDelivery("ENG-40", state: "Backlog"))
+        for from in IssueState.allCases {
+            try c.database.writeBlocking { conn in
+                try conn.execute("UPDATE issues SET state = ?1 WHERE identifier = 'ENG-40'", [.text(from.rawValue)])
+            }
+            for to in IssueState.allCases where !from.allows(to, by: .operator) {
+                let before = try c.orchestratorRows()
+                let response = await c.send(.post, "/api/v1/ENG-40/transition", #"{"to":"\#(to.rawValue)"}"#)
+                #expect(response.status == .unprocessableContent, "\(from) -> \(to): \(response.bodyText)")
+                #expect(try c.orchestratorRows() == before, "\(from) -> \(to) changed rows")
+            }
+        }
+    }
+
+    @Test func perStateSlotsHoldBackTheRest() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        var settings = OrchestratorSettings()
+        settings.maxConcurrentByState = ["todo": 1]
+        c.orchestrator.apply(settings)
+        try await c.storeWebhookSecret()
+        for id in ["ENG-41", "ENG-42"] { #expect(await c.deliver(c.issueDelivery(id)).status == .ok) }
+        #expect(await c.deliver(c.issueDelivery("ENG-43", state: "In Progress")).status == .ok)
+        await c.webhooks.processPending()
+        try await c.orchestrator.tick(tenant: "default")
+        let state = await c.request(.get, "/api/v1/state").json
+        #expect(state["counts"]?["running"] == 2 && state["counts"]?["queued"] == 1, "\(state.text)")
+        #expect(state["issues"]?["queued"]?[0]?["identifier"] == "ENG-42")
+    }
+
+    /// Deliveries stored but not processed when the process died are processed by the next one.
+    @Test func unprocessedDeliveriesResumeAfterARestart() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        #expect(await c.deliver(c.issueDelivery("ENG-44")).status == .ok)
+        // A new orchestrator and inbox over the same file, as at the next start.
+        let orchestrator = Orchestrator(dispatcher: c.dispatcher, settings: OrchestratorSettings())
+        await WebhookInbox(orchestrator: orchestrator).processPending()
+        #expect(try await orchestrator.issue("ENG-44", tenant: "default").state == .queued)
+        let outcome = try c.database.readBlocking { conn in
+            try conn.query("SELECT outcome FROM webhook_deliveries").compactMap { $0.string(0) }
+        }
+        #expect(outcome == ["ENG-44 is queued"])
+        await c.webhooks.processPending()  // already processed: nothing applied twice
+        #expect(await c.issueJSON("ENG-44")["transitions"]?.arrayValue?.count == 2)
+    }
+
     @Test func badIssueRequestsChangeNothing() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }

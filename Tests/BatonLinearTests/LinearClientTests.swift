@@ -94,6 +94,14 @@ import Testing
         #expect(refreshed.map(\.identifier) == ["ENG-5"] && refreshed[0].state == "Backlog")
     }
 
+    @Test func viewerSaysWhoTheKeyActsFor() async throws {
+        let linear = FakeLinear()
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        let viewer = try await LinearTracker(client: LinearClientTests.client(url), filter: .init()).viewer()
+        #expect(viewer.id == "user-1" && viewer.name == "Baton Bot")
+    }
+
     @Test func writeBackCommentsAndMovesByStateName() async throws {
         let linear = FakeLinear(Self.issues)
         let url = try linear.start()
