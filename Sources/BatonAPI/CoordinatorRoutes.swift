@@ -33,6 +33,7 @@ public enum CoordinatorRoutes {
         IssueRoutes.register(on: builder, services: services)
         TemplateRoutes.register(on: builder, services: services)
         WebhookRoutes.register(on: builder, services: services)
+        WorkspaceRoutes.register(on: builder, dispatcher: services.dispatcher)
         return builder.build()
     }
 }

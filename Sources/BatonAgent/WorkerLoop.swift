@@ -2,6 +2,10 @@ import BatonHTTP
 import BatonJSON
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Which runner serves which provider name: `dry-run` always, plus every `providers.<name>` whose
 /// `kind` this worker can run.
 public struct RunnerCatalog: Sendable {
@@ -131,6 +135,9 @@ public final class WorkerLoop: Sendable {
         /// Lease polls in flight, by slot: `stop()` cancels them (never a running job).
         var polls: [Int: Task<LeasedJob?, any Error>] = [:]
         var completed = 0
+        /// Each workspace's size and last change, and when that was measured (ms): a heartbeat
+        /// walks a workspace's tree at most once a minute, and not while a job runs in it.
+        var usage: [String: (bytes: Int64, modifiedMs: Int64, measuredMs: Int64)] = [:]
     }
 
     private struct Active {
@@ -199,7 +206,7 @@ public final class WorkerLoop: Sendable {
             "tags": .string(settings.tags.joined(separator: ",")), "provider": .string(runners.providers[0]),
             "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
             "load": .int(Int64(load)), "version": settings.version.isEmpty ? .null : .string(settings.version),
-            "workspaces": .array(settings.workspaces.inventory().map(JSONValue.string)),
+            "workspaces": .array(workspaceReports()),
             "node_url": settings.nodeURL.map(JSONValue.string) ?? .null,
         ]
         if !settings.topModels.isEmpty {
@@ -209,6 +216,43 @@ public final class WorkerLoop: Sendable {
                 })
         }
         return .object(body)
+    }
+
+    /// The inventory as `{name, path, bytes, last_used}`.
+    func workspaceReports() -> [JSONValue] {
+        let names = settings.workspaces.inventory()
+        let now = Int64(time(nil)) * 1000
+        let (known, busy) = state.withLock { s in (s.usage, Set(s.active.values.compactMap(\.workspace))) }
+        var fresh = known.filter { names.contains($0.key) }
+        for name in names where !busy.contains(name) && (fresh[name].map { now - $0.measuredMs >= 60_000 } ?? true) {
+            if let usage = settings.workspaces.usage(name) {
+                fresh[name] = (usage.bytes, usage.modifiedMs, now)
+            }
+        }
+        state.withLock { $0.usage = fresh }
+        return names.map { name in
+            var report: [String: JSONValue] = [
+                "name": .string(name), "path": .string(settings.workspaces.root + "/" + name),
+            ]
+            if let usage = fresh[name] {
+                report["bytes"] = .int(usage.bytes)
+                report["last_used"] = .string(Self.isoTime(milliseconds: usage.modifiedMs))
+            }
+            return .object(report)
+        }
+    }
+
+    /// `2026-12-01T22:09:29.085Z` (UTC).
+    static func isoTime(milliseconds ms: Int64) -> String {
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ n: Int32, _ width: Int) -> String {
+            let text = String(n)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
     }
 
     private func heartbeatLoop() async {

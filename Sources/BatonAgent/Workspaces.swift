@@ -96,6 +96,33 @@ public struct Workspaces: Sendable {
         return names.sorted()
     }
 
+    /// Bytes on disk under a workspace and the newest modification in it, walking the tree
+    /// without following links, at most `limit` entries (a huge tree is reported as far as read).
+    public func usage(_ name: String, limit: Int = 200_000) -> (bytes: Int64, modifiedMs: Int64)? {
+        var info = stat()
+        let top = root + "/" + name
+        guard lstat(top, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        var bytes: Int64 = 0
+        var newest: Int64 = 0
+        var seen = 0
+        var pending = [top]
+        while let path = pending.popLast(), seen < limit {
+            guard lstat(path, &info) == 0 else { continue }
+            seen += 1
+            bytes += Int64(info.st_blocks) * 512
+            newest = max(newest, Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
+            guard (info.st_mode & S_IFMT) == S_IFDIR, let dir = opendir(path) else { continue }
+            while let entry = readdir(dir) {
+                let child = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if child != "." && child != ".." { pending.append(path + "/" + child) }
+            }
+            closedir(dir)
+        }
+        return (bytes, newest)
+    }
+
     // MARK: File system
 
     static func realPath(_ path: String) -> String? {

@@ -69,3 +69,18 @@ func temporaryDirectory() -> String {
         #expect(access(precious + "/file", F_OK) == 0)
     }
 }
+
+@Suite struct WorkspaceUsageTests {
+    @Test func usageCountsBlocksAndTheNewestChangeWithoutFollowingLinks() throws {
+        let root = TemporaryDirectory(prefix: "baton-usage")
+        defer { root.remove() }
+        root.write("ENG-1/a.txt", String(repeating: "x", count: 10_000))
+        root.write("ENG-1/src/b.txt", "hello")
+        symlink("/usr", root.path + "/ENG-1/link")  // must not be walked into
+        let usage = try #require(Workspaces(root: root.path).usage("ENG-1"))
+        #expect(usage.bytes >= 12_288 && usage.bytes < 1_000_000, "\(usage.bytes)")
+        #expect(abs(usage.modifiedMs - Int64(time(nil)) * 1000) < 60_000)
+        #expect(Workspaces(root: root.path).usage("missing") == nil)
+        #expect(WorkerLoop.isoTime(milliseconds: 1_764_626_969_085) == "2025-12-01T22:09:29.085Z")
+    }
+}

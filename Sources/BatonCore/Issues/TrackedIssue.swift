@@ -33,8 +33,9 @@ public struct TrackedIssue: Sendable, Equatable {
     public static func isIdentifier(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, let team = parts.first, let number = parts.last else { return false }
-        return (1...16).contains(team.count) && team.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-            && team.first!.isLetter && (1...9).contains(number.count) && number.allSatisfy(\.isASCII)
+        // Linear's team keys are upper case (ENG-123); `job-7`, a job's workspace, is not an issue.
+        return (1...16).contains(team.count) && team.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+            && ("A"..."Z").contains(team.first!) && (1...9).contains(number.count) && number.allSatisfy(\.isASCII)
             && number.allSatisfy(\.isNumber)
     }
 }

@@ -1,3 +1,4 @@
+import BatonJSON
 import BatonStore
 
 /// A worker is named by its tenant and instance: two tenants may each have a worker `gpu-1`.
@@ -168,7 +169,8 @@ struct DispatchState: Sendable {
         for row in try conn.query(
             """
             SELECT tenant, instance, status, tags, provider, providers, capacity, load, models, node_url, version,
-                paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed, workspaces, top_models FROM workers
+                paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed, workspaces, top_models,
+                workspace_usage FROM workers
             """)
         {
             let models = Job.decodeModels(row.string(8))
@@ -177,7 +179,9 @@ struct DispatchState: Sendable {
                 tags: Job.decodeStrings(row.string(3)), provider: row.string(4) ?? "",
                 providers: Job.decodeStrings(row.string(5)), capacity: row.int(6) ?? 1, load: row.int(7) ?? 0,
                 models: models, topModels: Job.decodeModels(row.string(17)), nodeURL: row.string(9),
-                version: row.string(10), workspaces: Job.decodeStrings(row.string(16)))
+                version: row.string(10), workspaces: Job.decodeStrings(row.string(16)),
+                workspaceUsage: ((try? JSONParser.parse(Array((row.string(18) ?? "{}").utf8)))?.objectValue ?? [:])
+                    .mapValues(WorkspaceUsage.init(json:)))
             var entry = WorkerEntry(
                 report: report, paused: (row.int(11) ?? 0) != 0, lastHeartbeatMs: row.int64(13) ?? 0,
                 firstSeenAt: row.string(12) ?? "", completed: row.int(14) ?? 0, failed: row.int(15) ?? 0)

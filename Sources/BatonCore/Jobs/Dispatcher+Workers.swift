@@ -116,13 +116,14 @@ extension Dispatcher {
             try txn.conn.execute(
                 """
                 INSERT INTO workers (tenant, instance, status, tags, provider, providers, capacity, load, models,
-                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces, top_models)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces, top_models, workspace_usage)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                 ON CONFLICT (tenant, instance) DO UPDATE SET status = excluded.status, tags = excluded.tags,
                     provider = excluded.provider, providers = excluded.providers, capacity = excluded.capacity,
                     load = excluded.load, models = excluded.models, node_url = excluded.node_url,
                     version = excluded.version, last_heartbeat_ms = excluded.last_heartbeat_ms,
-                    workspaces = excluded.workspaces, top_models = excluded.top_models
+                    workspaces = excluded.workspaces, top_models = excluded.top_models,
+                    workspace_usage = excluded.workspace_usage
                 """,
                 [
                     .text(tenant), .text(report.instance), .text(report.status.rawValue),
@@ -132,6 +133,7 @@ extension Dispatcher {
                     report.nodeURL.map(SQLValue.text) ?? .null, report.version.map(SQLValue.text) ?? .null,
                     .text(txn.nowText), .integer(heartbeat), .text(Job.encodeStrings(report.workspaces)),
                     .text(Job.encodeModels(report.topModels)),
+                    .text(JSONValue.object(report.workspaceUsage.mapValues(\.json)).text),
                 ])
             var entry =
                 previous
@@ -148,6 +150,15 @@ extension Dispatcher {
                     ])
             }
             entry.online = online
+            // A workspace the last report had and this one does not was removed on the worker.
+            if let previous {
+                let kept = Set(report.workspaces)
+                for name in previous.report.workspaces where !kept.contains(name) {
+                    try txn.emit(
+                        "workspace.removed", tenant: tenant, issue: TrackedIssue.isIdentifier(name) ? name : nil,
+                        ["worker": .string(report.instance), "workspace": .string(name)])
+                }
+            }
             txn.state.tenants[tenant, default: TenantBoard()].workers[report.instance] = entry
             if !online {
                 try txn.takeBackAssigned(tenant: tenant, worker: report.instance, reason: "worker reported offline")
@@ -172,6 +183,64 @@ extension Dispatcher {
             return PresenceAnswer(
                 worker: WorkerView(tenant: tenant, entry: final, online: online), commands: commands,
                 heartbeatIntervalS: txn.settings.heartbeatIntervalS, staleAfterS: txn.settings.staleAfterMs / 1000)
+        }
+    }
+
+    /// `GET /api/v1/workspaces`: every workspace in the inventories workers report, with what
+    /// they say of it and whether a job that is not finished uses it.
+    public func workspaces(tenant: String) async throws -> [JSONValue] {
+        let workers = self.workers(tenant: tenant)
+        let busy = try await database.read { conn in
+            Set(
+                try conn.query(
+                    "SELECT issue, id FROM jobs WHERE tenant = ?1 AND finished_at IS NULL", [.text(tenant)]
+                ).flatMap { row -> [String] in
+                    [row.string(0), row.int64(1).map { "job-\($0)" }].compactMap { $0 }
+                })
+        }
+        var out: [JSONValue] = []
+        for view in workers.sorted(by: { $0.entry.instance < $1.entry.instance }) {
+            let report = view.entry.report
+            for name in report.workspaces {
+                let usage = report.workspaceUsage[name] ?? WorkspaceUsage()
+                out.append([
+                    "key": .string(name), "worker": .string(report.instance), "worker_online": .bool(view.online),
+                    "issue": TrackedIssue.isIdentifier(name) ? .string(name) : .null,
+                    "path": usage.path.map(JSONValue.string) ?? .null, "bytes": usage.bytes.map(JSONValue.int) ?? .null,
+                    "last_used": usage.lastUsed.map(JSONValue.string) ?? .null, "in_use": .bool(busy.contains(name)),
+                ])
+            }
+        }
+        return out
+    }
+
+    /// `DELETE /api/v1/workspaces/:key`: asks every worker that keeps the workspace to remove it
+    /// (its before_remove hook first). 404 when no worker reports it, 409 while a job that is not
+    /// finished uses it. Returns the workers asked; `workspace.removed` follows from each.
+    public func removeWorkspace(_ key: String, tenant: String) async throws -> [String] {
+        try await mutate { txn in
+            let holders = txn.board(tenant).workers.values.filter { $0.report.workspaces.contains(key) }.map(\.instance)
+                .sorted()
+            guard !holders.isEmpty else {
+                throw DispatchError.notFound("no worker reports a workspace \(JSONText.quote(key))")
+            }
+            let jobID = key.hasPrefix("job-") ? Int64(key.dropFirst(4)) : nil
+            let running =
+                try txn.conn.scalar(
+                    "SELECT count(*) FROM jobs WHERE tenant = ?1 AND finished_at IS NULL AND (issue = ?2 OR id = ?3)",
+                    [.text(tenant), .text(key), jobID.map(SQLValue.integer) ?? .null])?.intValue ?? 0
+            if running > 0 {
+                throw DispatchError.conflict(
+                    "an attempt is running in workspace \(JSONText.quote(key)); abort it first")
+            }
+            for worker in holders {
+                try txn.command(
+                    tenant: tenant, worker: worker, ["kind": "remove_workspace", "workspace": .string(key)])
+            }
+            try txn.emit(
+                "workspace.removing", tenant: tenant, issue: TrackedIssue.isIdentifier(key) ? key : nil,
+                ["workspace": .string(key), "workers": .array(holders.map(JSONValue.string))])
+            return holders
         }
     }
 

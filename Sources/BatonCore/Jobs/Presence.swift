@@ -24,6 +24,33 @@ public struct WorkerModel: Sendable, Equatable {
     }
 }
 
+/// What a worker reports of one workspace besides its name.
+public struct WorkspaceUsage: Sendable, Equatable {
+    public var path: String?
+    public var bytes: Int64?
+    /// When something in it last changed (ISO 8601, the worker's clock).
+    public var lastUsed: String?
+
+    public init(path: String? = nil, bytes: Int64? = nil, lastUsed: String? = nil) {
+        self.path = path
+        self.bytes = bytes
+        self.lastUsed = lastUsed
+    }
+
+    var json: JSONValue {
+        [
+            "path": path.map(JSONValue.string) ?? .null, "bytes": bytes.map(JSONValue.int) ?? .null,
+            "last_used": lastUsed.map(JSONValue.string) ?? .null,
+        ]
+    }
+
+    init(json: JSONValue) {
+        path = json["path"]?.stringValue
+        bytes = json["bytes"]?.intValue
+        lastUsed = json["last_used"]?.stringValue
+    }
+}
+
 /// One `PUT /presence` heartbeat: the reference body (`instance`, `status`, `tags` as a comma
 /// string, `provider`) plus the optional fields of the design.
 public struct PresenceReport: Sendable, Equatable {
@@ -47,12 +74,16 @@ public struct PresenceReport: Sendable, Equatable {
     public var version: String?
     /// The names of the workspaces the worker keeps (its inventory), when it reports them.
     public var workspaces: [String]
+    /// Path, size and last use of those workspaces, when the worker reports them (by name).
+    public var workspaceUsage: [String: WorkspaceUsage] = [:]
 
     public init(
         instance: String, status: Status = .idle, tags: [String] = [], provider: String,
         providers: [String] = [], capacity: Int = 1, load: Int = 0, models: [WorkerModel] = [],
-        topModels: [WorkerModel] = [], nodeURL: String? = nil, version: String? = nil, workspaces: [String] = []
+        topModels: [WorkerModel] = [], nodeURL: String? = nil, version: String? = nil, workspaces: [String] = [],
+        workspaceUsage: [String: WorkspaceUsage] = [:]
     ) {
+        self.workspaceUsage = workspaceUsage
         self.topModels = topModels
         self.workspaces = workspaces
         self.instance = instance
@@ -127,16 +158,32 @@ public struct PresenceReport: Sendable, Equatable {
             throw JobInputError("version must be 1 to 64 characters on one line")
         }
         var workspaces: [String] = []
+        var usage: [String: WorkspaceUsage] = [:]
         if let value = fields["workspaces"], value != .null {
             guard let items = value.arrayValue, items.count <= maxWorkspaces else {
                 throw JobInputError("workspaces must be an array of at most \(maxWorkspaces) workspace names")
             }
             for item in items {
-                guard let name = item.stringValue, !name.isEmpty, name.utf8.count <= 200, !name.contains("/"),
-                    !name.hasPrefix(".")
+                // A name, or {name, path, bytes, last_used}.
+                guard let name = item.stringValue ?? item["name"]?.stringValue, !name.isEmpty, name.utf8.count <= 200,
+                    !name.contains("/"), !name.hasPrefix(".")
                 else {
                     throw JobInputError(
                         "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')")
+                }
+                if case .object(let details) = item {
+                    let path = details["path"]?.stringValue
+                    let bytes = details["bytes"]?.intValue
+                    let lastUsed = details["last_used"]?.stringValue
+                    guard path.map({ $0.utf8.count <= 4096 }) ?? true, bytes.map({ $0 >= 0 }) ?? true,
+                        lastUsed.map({ $0.utf8.count <= 64 }) ?? true,
+                        details.keys.allSatisfy({ ["name", "path", "bytes", "last_used"].contains($0) })
+                    else {
+                        throw JobInputError(
+                            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+                        )
+                    }
+                    usage[name] = WorkspaceUsage(path: path, bytes: bytes, lastUsed: lastUsed)
                 }
                 workspaces.append(name)
             }
@@ -144,7 +191,7 @@ public struct PresenceReport: Sendable, Equatable {
         return PresenceReport(
             instance: instance, status: status, tags: tags, provider: provider, providers: providers,
             capacity: capacity, load: load, models: models, topModels: topModels, nodeURL: nodeURL, version: version,
-            workspaces: workspaces.sorted())
+            workspaces: workspaces.sorted(), workspaceUsage: usage)
     }
 
     /// The reference sends tags as one comma string (`"code,draft,economy"`); an array is accepted too.

@@ -79,6 +79,14 @@ import Testing
         #expect(report.models == [WorkerModel(name: "a"), WorkerModel(name: "b", score: 88, fit: "good")])
         let inventory = try parse(#"{"instance":"w","provider":"x","workspaces":["job-7","ENG-1"]}"#)
         #expect(inventory.workspaces == ["ENG-1", "job-7"])
+        let detailed = try parse(
+            #"{"instance":"w","provider":"x","workspaces":["job-7",{"name":"ENG-1","path":"/w/ENG-1","bytes":4096,"last_used":"2026-12-01T10:00:00.000Z"}]}"#
+        )
+        #expect(detailed.workspaces == ["ENG-1", "job-7"])
+        #expect(
+            detailed.workspaceUsage == [
+                "ENG-1": WorkspaceUsage(path: "/w/ENG-1", bytes: 4096, lastUsed: "2026-12-01T10:00:00.000Z")
+            ])
         let node = try parse(
             #"{"instance":"w","provider":"x","top_models":[{"name":"Qwen/Qwen2.5-7B","fit":"perfect","score":91.5}]}"#)
         #expect(node.topModels == [WorkerModel(name: "Qwen/Qwen2.5-7B", score: 91.5, fit: "perfect")])
@@ -122,6 +130,18 @@ import Testing
         (#"{"instance":"w","provider":"x","extra":1}"#, "unknown field \"extra\""),
         (
             #"{"instance":"w","provider":"x","workspaces":["../etc"]}"#,
+            "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')"
+        ),
+        (
+            #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","bytes":-1}]}"#,
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+        ),
+        (
+            #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","owner":"me"}]}"#,
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+        ),
+        (
+            #"{"instance":"w","provider":"x","workspaces":[{"path":"/x"}]}"#,
             "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')"
         ),
         (
