@@ -297,6 +297,11 @@ public final class WorkerLoop: Sendable {
         do {
             try settings.workspaces.remove(key: name)
             log("worker \(settings.name): removed workspace \(name)")
+            // Said at once rather than at the next heartbeat: the coordinator announces the removal
+            // when an inventory no longer lists it.
+            if let commands = try? await client.presence(presence()) {
+                for command in commands { handle(command) }
+            }
         } catch {
             log("worker \(settings.name): cannot remove workspace \(name): \(error)")
         }

@@ -50,6 +50,47 @@ import Testing
         #expect(await baton.stop() == 0)
     }
 
+    /// The workspaces API against the embedded worker: its heartbeat lists the issue's workspace
+    /// with its size; DELETE has it removed on the worker.
+    @Test func aWorkspaceIsListedAndRemovedOnTheWorker() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
+        let sent = try await BatonBinary.run([
+            "webhook", "send", "issue", "ENG-2", "--title", "Tidy up", "--url", "http://127.0.0.1:\(port)",
+            "--data-dir", dir,
+        ])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        var listed: JSONValue?
+        for _ in 0..<300 where listed == nil {
+            let (_, list) = try await api.call(.get, "/api/v1/workspaces")
+            listed = list["workspaces"]?.arrayValue?.first { $0["key"] == "ENG-2" && $0["bytes"] != .null }
+            if listed == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let workspace = try #require(listed, "ENG-2 never listed: \(baton.errors)")
+        #expect(workspace["worker"] == "local-1" && (workspace["bytes"]?.intValue ?? 0) > 0)
+        #expect(workspace["path"]?.stringValue?.hasSuffix("/workspaces/ENG-2") == true)
+        // Completed by now (its PROMPT.md is there), so nothing runs in it.
+        var status = 0
+        for _ in 0..<100 {
+            (status, _) = try await api.call(.delete, "/api/v1/workspaces/ENG-2")
+            if status == 202 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(status == 202)
+        var gone = false
+        for _ in 0..<300 where !gone {
+            let (_, list) = try await api.call(.get, "/api/v1/workspaces")
+            gone = !(list["workspaces"]?.arrayValue?.contains { $0["key"] == "ENG-2" } ?? true)
+            if !gone { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(gone)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/workspaces/ENG-2"))
+        #expect(await baton.stop() == 0)
+    }
+
     @Test(arguments: [
         (["webhook"], "webhook needs: send issue|comment ID"),
         (["webhook", "send", "issue", "eng 1", "--title", "x"], "ID must be an issue identifier such as ENG-123"),
