@@ -5,8 +5,9 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libsodium-dev libcurl4-openssl-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks.
-  packages+=(prometheus python3 curl)
+  # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
+  # headless chromium loads the docs page.
+  packages+=(prometheus python3 curl chromium)
 fi
 
 missing=()

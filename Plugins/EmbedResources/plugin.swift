@@ -2,7 +2,7 @@ import Foundation
 import PackagePlugin
 
 /// Embeds the package's text resources into the target that applies the plugin:
-/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json`, BatonFit gets
+/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json` and `openapi/docs.html`, BatonFit gets
 /// `Catalog/models.json` (made by scripts/make-catalog.py).
 @main
 struct EmbedResources: BuildToolPlugin {
@@ -24,6 +24,9 @@ struct EmbedResources: BuildToolPlugin {
             let url = root.appending(path: "openapi/openapi.json")
             inputs.append(url)
             arguments.append("openapi=\(url.path)")
+            let docs = root.appending(path: "openapi/docs.html")
+            inputs.append(docs)
+            arguments.append("docs=\(docs.path)")
         case "BatonFit":
             let url = root.appending(path: "Catalog/models.json")
             inputs.append(url)

@@ -10,5 +10,14 @@ public enum OpenAPIRoutes {
         let body = Array(document.utf8)
         let headers: HTTPHeaders = ["Content-Type": "application/json"]
         router.get("/api/v1/openapi.json") { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) }
+        // The docs page renders the spec above in the browser; it loads nothing from elsewhere,
+        // and its Content-Security-Policy says so.
+        let page = Array(EmbeddedResources.docsHTML.utf8)
+        var pageHeaders: HTTPHeaders = ["Content-Type": "text/html; charset=utf-8"]
+        pageHeaders.add(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+        let docsHeaders = pageHeaders
+        router.get("/api/docs") { _, _ in HTTPResponse(status: .ok, headers: docsHeaders, bytes: page) }
     }
 }
