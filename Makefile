@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps bench format clean
+.PHONY: run test build deps test-deps bench api-fuzz format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,10 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip BatonHTTPTests
 	$(SWIFT) test --skip-build --filter BatonHTTPTests
+
+# Schemathesis against a live server (installs it into .build/fuzz-venv the first time).
+api-fuzz: test-deps
+	scripts/api-fuzz.sh
 
 bench: deps
 	bench/http.sh

@@ -34,9 +34,23 @@ enum AuditRoutes {
                 [4, 7, 10, 13, 16, bytes.count - 1].contains(i) || (i == 19 && bytes.count == 24 && b == 46)
                     || (b >= 48 && b <= 57)
             }
-        guard ok else {
+        // And a real time: month 1–12, a day that month can have, 00–23 h, 00–59 min, 00–60 s.
+        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1]) - 48 } }
+        let valid =
+            ok && (1...12).contains(number(5..<7)) && (1...31).contains(number(8..<10)) && number(11..<13) < 24
+            && number(14..<16) < 60 && number(17..<19) <= 60
+            && number(8..<10) <= daysIn(month: number(5..<7), year: number(0..<4))
+        guard valid else {
             throw HTTPError.badRequest("\(name) must be an RFC 3339 UTC time such as 2026-11-22T10:00:00.000Z")
         }
         return bytes.count == 20 ? String(text.dropLast()) + ".000Z" : text
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 }

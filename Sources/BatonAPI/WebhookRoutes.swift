@@ -10,6 +10,19 @@ enum WebhookRoutes {
 
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         router.post("/webhooks/linear") { request, _ in
+            // What can be judged without the secret comes first: an unsigned or mistyped
+            // delivery is refused the same way whether or not a secret is configured.
+            let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
+                $0.trimmingSpaces().lowercased()
+            }
+            guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
+            guard let signature = request.headers["Linear-Signature"], !signature.isEmpty else {
+                throw HTTPError.unauthorized("the Linear-Signature header is missing")
+            }
+            guard let deliveryID = request.headers["Linear-Delivery"], !deliveryID.isEmpty, deliveryID.utf8.count <= 128
+            else {
+                throw HTTPError.badRequest("the Linear-Delivery header is missing")
+            }
             let config = services.config.effective
             var secrets: [String] = []
             for key in ["secret", "previous_secret"] {
@@ -23,19 +36,8 @@ enum WebhookRoutes {
                     "no Linear webhook secret is configured (store it with POST /api/v1/secrets/linear_webhook_secret)",
                     retryAfter: 60)
             }
-            let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
-                $0.trimmingSpaces().lowercased()
-            }
-            guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
-            guard
-                LinearWebhook.verify(
-                    signature: request.headers["Linear-Signature"], body: request.body, secrets: secrets)
-            else {
+            guard LinearWebhook.verify(signature: signature, body: request.body, secrets: secrets) else {
                 throw HTTPError.unauthorized("the Linear-Signature does not match this body")
-            }
-            guard let deliveryID = request.headers["Linear-Delivery"], !deliveryID.isEmpty, deliveryID.utf8.count <= 128
-            else {
-                throw HTTPError.badRequest("the Linear-Delivery header is missing")
             }
             let delivery: LinearWebhook.Delivery
             do throws(LinearWebhook.Invalid) {

@@ -56,8 +56,10 @@ import Testing
         let future = try JSONParser.parse(await c.request(.get, "/api/v1/audit?since=2999-01-01T00:00:00Z").bodyText)
         #expect(future["total"] == 0)
         let before = try c.auditActions()
-        for bad in ["since=yesterday", "until=2026-13-01", "limit=9999", "offset=x", "since=2026-11-22T10:00:00+02:00"]
-        {
+        for bad in [
+            "since=yesterday", "until=2026-13-01", "limit=9999", "offset=x", "since=2026-11-22T10:00:00+02:00",
+            "until=2026-13-01T00:00:00Z", "since=2026-02-30T10:00:00.000Z", "until=2026-11-22T24:00:00Z",
+        ] {
             #expect(await c.request(.get, "/api/v1/audit?\(bad)").status == .badRequest, "\(bad)")
         }
         #expect(try c.auditActions() == before)

@@ -588,3 +588,20 @@ extension JSONValue {
         #expect(preview.status == .badRequest && preview.json["details"]?["line"] == "1", "\(preview.bodyText)")
     }
 }
+
+@Suite struct WebhookHeaderTests {
+    /// What needs no secret is judged first: the same answer with or without one configured.
+    @Test func unsignedOrUnidentifiedDeliveriesAreRefusedBeforeTheSecretIsLookedUp() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let body = c.issueDelivery("ENG-50").text
+        let unsigned = await c.request(
+            .post, "/webhooks/linear", headers: ["Content-Type": "application/json"], body: body, anonymous: true)
+        #expect(unsigned.status == .unauthorized && unsigned.json["error"] == "the Linear-Signature header is missing")
+        var signedOnly: HTTPHeaders = ["Content-Type": "application/json"]
+        signedOnly.add("Linear-Signature", String(repeating: "0", count: 64))
+        let unidentified = await c.request(.post, "/webhooks/linear", headers: signedOnly, body: body, anonymous: true)
+        #expect(
+            unidentified.status == .badRequest && unidentified.json["error"] == "the Linear-Delivery header is missing")
+    }
+}

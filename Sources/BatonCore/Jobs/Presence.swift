@@ -172,10 +172,17 @@ public struct PresenceReport: Sendable, Equatable {
                         "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')")
                 }
                 if case .object(let details) = item {
-                    let path = details["path"]?.stringValue
-                    let bytes = details["bytes"]?.intValue
-                    let lastUsed = details["last_used"]?.stringValue
-                    guard path.map({ $0.utf8.count <= 4096 }) ?? true, bytes.map({ $0 >= 0 }) ?? true,
+                    // Each field absent, null, or of its type: a wrong type is refused, not dropped.
+                    func field<T>(_ key: String, _ read: (JSONValue) -> T?) -> (ok: Bool, value: T?) {
+                        guard let value = details[key], value != .null else { return (true, nil) }
+                        let typed = read(value)
+                        return (typed != nil, typed)
+                    }
+                    let (pathOK, path) = field("path", \.stringValue)
+                    let (bytesOK, bytes) = field("bytes", \.intValue)
+                    let (lastUsedOK, lastUsed) = field("last_used", \.stringValue)
+                    guard pathOK, bytesOK, lastUsedOK, path.map({ $0.utf8.count <= 4096 }) ?? true,
+                        bytes.map({ $0 >= 0 }) ?? true,
                         lastUsed.map({ $0.utf8.count <= 64 }) ?? true,
                         details.keys.allSatisfy({ ["name", "path", "bytes", "last_used"].contains($0) })
                     else {

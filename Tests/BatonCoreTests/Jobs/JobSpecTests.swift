@@ -137,6 +137,10 @@ import Testing
             "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
         ),
         (
+            #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","last_used":5}]}"#,
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+        ),
+        (
             #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","owner":"me"}]}"#,
             "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
         ),
