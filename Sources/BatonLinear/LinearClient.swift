@@ -46,21 +46,70 @@ public final class LinearClient: Sendable {
     let http: HTTPClient
     let now: @Sendable () -> Int64
     let rateLimitState = Mutex(RateLimit())
+    let requests: CounterFamily?
+    let durations: HistogramFamily?
 
     public init(
         endpoint: String, http: HTTPClient = .shared, now: @escaping @Sendable () -> Int64 = Timestamp.nowMilliseconds,
-        apiKey: @escaping @Sendable () async throws -> String
+        metrics: MetricsRegistry? = nil, apiKey: @escaping @Sendable () async throws -> String
     ) {
         self.endpoint = endpoint
         self.http = http
         self.now = now
         self.apiKey = apiKey
+        requests = try? metrics?.counter(
+            name: "baton_linear_requests_total", help: "Linear GraphQL calls by operation and outcome.",
+            labelNames: ["operation", "outcome"])
+        durations = try? metrics?.histogram(
+            name: "baton_linear_request_duration_seconds", help: "Time a Linear GraphQL call took.",
+            labelNames: ["operation"])
+        try? metrics?.callbackGauge(
+            name: "baton_linear_rate_limit_remaining", help: "Requests Linear's rate limit still allows (-1 unknown)."
+        ) { [weak self] in Double(self?.rateLimit.remaining ?? -1) }
     }
 
     public var rateLimit: RateLimit { rateLimitState.withLock { $0 } }
 
-    /// Runs one operation; returns its `data`.
+    /// Runs one operation; returns its `data`. Counted by operation name and outcome.
     public func execute(_ query: String, variables: JSONValue = [:]) async throws(LinearError) -> JSONValue {
+        let operation = Self.operationName(query)
+        let started = ContinuousClock.now
+        do {
+            let data = try await send(query, variables: variables)
+            record(operation, "ok", since: started)
+            return data
+        } catch {
+            let outcome =
+                switch error {
+                case .rateLimited: "rate_limited"
+                case .unauthorized: "unauthorized"
+                case .graphQL: "graphql_error"
+                case .http: "http_error"
+                case .transport: "transport_error"
+                case .malformed: "malformed"
+                }
+            record(operation, outcome, since: started)
+            throw error
+        }
+    }
+
+    func record(_ operation: String, _ outcome: String, since started: ContinuousClock.Instant) {
+        requests?.labels(operation, outcome).inc()
+        let elapsed = ContinuousClock.now - started
+        durations?.labels(operation).observe(
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// `query BatonIssues(…)` → `BatonIssues` (`anonymous` without a name).
+    static func operationName(_ query: String) -> String {
+        let words = query.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" })
+        guard let index = words.firstIndex(where: { $0 == "query" || $0 == "mutation" }), index + 1 < words.count else {
+            return "anonymous"
+        }
+        return String(words[index + 1])
+    }
+
+    func send(_ query: String, variables: JSONValue) async throws(LinearError) -> JSONValue {
         let limit = rateLimit
         if limit.remaining == 0, let reset = limit.resetAtMs, reset > now() {
             throw .rateLimited(resetAtMs: reset)

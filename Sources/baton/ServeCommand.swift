@@ -171,7 +171,7 @@ enum ServeCommand: BatonCommand {
             let reference = effective.value(at: ["tracker", "api_key"])?.stringValue ?? "$secret:linear_api_key"
             let client = LinearClient(
                 endpoint: effective.value(at: ["tracker", "endpoint"])?.stringValue ?? "https://api.linear.app/graphql",
-                apiKey: { try await vault.resolve(reference, tenant: "default") })
+                metrics: metrics, apiKey: { try await vault.resolve(reference, tenant: "default") })
             let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective))
             tracker = linear
             if effective.value(at: ["tracker", "write_back"])?.boolValue ?? true {

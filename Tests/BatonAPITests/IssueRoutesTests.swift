@@ -120,6 +120,16 @@ extension JSONValue {
         }
         let actions = try c.auditActions()
         #expect(actions.contains { $0.contains("webhooks/linear") }, "\(actions)")
+        // And in the metrics.
+        try await c.orchestrator.tickAll()
+        let metrics = await c.request(.get, "/metrics").bodyText
+        for line in [
+            #"baton_attempts_total{outcome="completed"} 1"#, #"baton_issues{state="completed"} 1"#,
+            #"baton_issue_transitions_total{to="completed"} 1"#,
+            #"baton_webhook_deliveries_total{outcome="accepted"} 1"#,
+        ] {
+            #expect(metrics.contains(line), "no \(line)")
+        }
     }
 
     @Test func aDuplicateDeliveryIsOneAttempt() async throws {

@@ -23,6 +23,22 @@ import Testing
         #expect(client.rateLimit.limit == 1500 && client.rateLimit.remaining == 1499)
     }
 
+    @Test func callsAreCountedByOperationAndOutcome() async throws {
+        let linear = FakeLinear()
+        let url = try linear.start()
+        defer { Task { await linear.stop() } }
+        let metrics = MetricsRegistry()
+        let client = LinearClient(endpoint: url, metrics: metrics, apiKey: { FakeLinear.apiKey })
+        _ = try await client.execute("query BatonViewer { viewer { id } }")
+        linear.rateLimit(next: 1)
+        _ = try? await client.execute("query BatonViewer { viewer { id } }")
+        let text = metrics.exposition()
+        #expect(text.contains(#"baton_linear_requests_total{operation="BatonViewer",outcome="ok"} 1"#), "\(text)")
+        #expect(text.contains(#"baton_linear_requests_total{operation="BatonViewer",outcome="rate_limited"} 1"#))
+        #expect(text.contains(#"baton_linear_request_duration_seconds_count{operation="BatonViewer"} 2"#))
+        #expect(text.contains("baton_linear_rate_limit_remaining 0"))
+    }
+
     @Test func aRateLimitedAnswerBacksOffUntilTheReset() async throws {
         let linear = FakeLinear()
         let url = try linear.start()

@@ -91,6 +91,7 @@ extension DispatchTxn {
         }
         let from = record.state
         record.state = target
+        observations.issueMoves.append(target.rawValue)
         if target != .retrying { record.retryAtMs = nil }
         try conn.execute(
             """
@@ -165,6 +166,7 @@ extension DispatchTxn {
     }
 
     mutating func finishAttempt(_ attempt: AttemptRecord, as status: AttemptRecord.Status, error: String?) throws {
+        observations.attemptOutcomes.append(status.rawValue)
         try conn.execute(
             "UPDATE attempts SET status = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
             [.integer(attempt.id), .text(status.rawValue), .text(nowText), error.map(SQLValue.text) ?? .null])

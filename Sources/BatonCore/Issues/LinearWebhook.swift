@@ -224,6 +224,7 @@ public final class WebhookInbox: Sendable {
                 for change in batch {
                     // One bad delivery must not undo the batch: each is its own savepoint.
                     let eventMark = txn.events.count
+                    let observed = txn.observations
                     do {
                         try txn.conn.execute("SAVEPOINT delivery")
                         switch change.effect {
@@ -244,6 +245,7 @@ public final class WebhookInbox: Sendable {
                         // Memory may have moved with the rolled-back SQL: rebuild it from disk.
                         txn.state.needsReload = true
                         txn.events.removeSubrange(eventMark...)
+                        txn.observations = observed
                         all.append((change.id, "error: \(error)"))
                     }
                 }

@@ -59,6 +59,14 @@ extension Orchestrator {
             }
         }
         for tenant in (tenants ?? []).sorted() { try await tick(tenant: tenant, reconcile: reconcile) }
+        if reconcile, let metrics = dispatcher.metrics {
+            let counts = try await database.read { conn in
+                try conn.query("SELECT state, count(*) FROM issues GROUP BY state").reduce(into: [String: Int]()) {
+                    $0[$1.string(0) ?? ""] = $1.int(1) ?? 0
+                }
+            }
+            metrics.issues(counts)
+        }
     }
 
     /// A job of some issue finished or was requeued: the next tick reconciles attempts.

@@ -8,6 +8,9 @@ final class DispatchMetrics: Sendable {
     let killswitch: GaugeFamily?
     let cost: CounterFamily?
     let tokens: CounterFamily?
+    let attempts: CounterFamily?
+    let issues: GaugeFamily?
+    let issueMoves: CounterFamily?
     /// The `baton_jobs` children, bound once: they are set after every write.
     private let jobGauges: [Gauge]
 
@@ -27,6 +30,16 @@ final class DispatchMetrics: Sendable {
             name: "baton_cost_usd_total", help: "Cost of finished jobs in USD.", labelNames: ["provider", "model"])
         tokens = try? registry.counter(
             name: "baton_job_tokens_total", help: "Tokens used by finished jobs.", labelNames: ["direction"])
+        attempts = try? registry.counter(
+            name: "baton_attempts_total", help: "Ended attempts by outcome.", labelNames: ["outcome"])
+        issueMoves = try? registry.counter(
+            name: "baton_issue_transitions_total", help: "Issue state changes by target state.", labelNames: ["to"])
+        for outcome in ["completed", "failed", "blocked", "aborted", "released", "stalled"] {
+            _ = attempts?.labels(outcome)
+        }
+        for state in IssueState.allCases { _ = issueMoves?.labels(state.rawValue) }
+        issues = try? registry.gauge(name: "baton_issues", help: "Tracked issues by state.", labelNames: ["state"])
+        for state in IssueState.allCases { issues?.labels(state.rawValue).set(0) }
         jobGauges = JobStatus.allCases.compactMap { [jobsByStatus] in jobsByStatus?.labels($0.rawValue) }
         for gauge in jobGauges { gauge.set(0) }
         for outcome in ["assigned", "no_worker"] { _ = dispatches?.labels(outcome) }
@@ -47,6 +60,12 @@ final class DispatchMetrics: Sendable {
             tokens?.labels("output").inc(by: Double(c.output))
         }
         for (tenant, level) in o.killswitchLevels { killswitch?.labels(tenant).set(Double(level)) }
+        for outcome in o.attemptOutcomes { attempts?.labels(outcome).inc() }
+        for state in o.issueMoves { issueMoves?.labels(state).inc() }
+    }
+
+    func issues(_ counts: [String: Int]) {
+        for state in IssueState.allCases { issues?.labels(state.rawValue).set(Double(counts[state.rawValue] ?? 0)) }
     }
 
     func workers(online: Int, offline: Int, paused: Int, busy: Int, idle: Int) {

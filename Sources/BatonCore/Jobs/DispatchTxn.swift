@@ -20,6 +20,9 @@ struct DispatchTxn {
         var dispatchLatencies: [Double] = []
         var costs: [(provider: String, model: String, usd: Double, input: Int64, output: Int64)] = []
         var killswitchLevels: [String: Int] = [:]
+        /// Ended attempts by outcome, and issue moves by target state.
+        var attemptOutcomes: [String] = []
+        var issueMoves: [String] = []
     }
 
     init(conn: Connection, now: Int64, settings: DispatchSettings) {
