@@ -34,6 +34,7 @@ public enum CoordinatorRoutes {
         TemplateRoutes.register(on: builder, services: services)
         WebhookRoutes.register(on: builder, services: services)
         WorkspaceRoutes.register(on: builder, dispatcher: services.dispatcher)
+        ModelRoutes.register(on: builder, services: services)
         return builder.build()
     }
 }
