@@ -46,7 +46,8 @@ let package = Package(
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
         .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
         .target(
-            name: "BatonAPI", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonStore"],
+            name: "BatonAPI",
+            dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform", "BatonStore"],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton",

@@ -7,7 +7,7 @@ packages=(libsqlite3-dev libsodium-dev libcurl4-openssl-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
   # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
   # headless chromium loads the docs page.
-  packages+=(prometheus python3 curl chromium)
+  packages+=(prometheus python3 curl chromium git)
 fi
 
 missing=()

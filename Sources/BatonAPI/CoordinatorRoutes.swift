@@ -35,6 +35,7 @@ public enum CoordinatorRoutes {
         WebhookRoutes.register(on: builder, services: services)
         WorkspaceRoutes.register(on: builder, dispatcher: services.dispatcher)
         ModelRoutes.register(on: builder, services: services)
+        GitRoutes.register(on: builder, services: services)
         return builder.build()
     }
 }

@@ -33,6 +33,8 @@ public struct LeasedJob: Sendable {
     public var model: String?
     public var issue: String?
     public var token: String
+    /// What the coordinator says beyond the prompt (the issue's git route), for the hooks.
+    public var context: [String: String] = [:]
 }
 
 /// The worker protocol over HTTP: presence, lease, events, complete.
@@ -81,10 +83,12 @@ public struct CoordinatorClient: Sendable {
         guard status == 200, let job = json["job"], let id = job["id"]?.intValue,
             let token = json["lease"]?["token"]?.stringValue
         else { return nil }
-        return LeasedJob(
+        var leased = LeasedJob(
             id: id, attempt: Int(job["attempt"]?.intValue ?? 1), prompt: job["prompt"]?.stringValue ?? "",
             input: job["input"]?.stringValue, provider: job["provider"]?.stringValue ?? "",
             model: job["model"]?.stringValue, issue: job["issue"]?.stringValue, token: token)
+        leased.context = (job["context"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        return leased
     }
 
     /// Reports progress and token totals (extending the lease); answers cancel and steering.

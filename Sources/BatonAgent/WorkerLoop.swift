@@ -386,9 +386,14 @@ public final class WorkerLoop: Sendable {
         } catch {
             return .failed("workspace: \(error)")
         }
-        let environment = [
+        var environment = [
             "BATON_JOB_ID": String(job.id), "BATON_ISSUE": job.issue ?? "", "BATON_WORKSPACE": workspace.path,
         ]
+        // The coordinator's context (git_url, git_branch, …) as BATON_GIT_URL, BATON_GIT_BRANCH, …
+        for (key, value) in job.context
+        where !key.isEmpty && key.utf8.allSatisfy({ $0 == 95 || (97...122).contains($0) || (48...57).contains($0) }) {
+            environment["BATON_" + key.uppercased()] = value
+        }
         if workspace.created {
             let outcome = await settings.hooks.run(.afterCreate, in: workspace.path, environment: environment)
             if !outcome.succeeded { return .failed("the after_create hook \(outcome.sentence)") }

@@ -226,7 +226,9 @@ extension DispatchTxn {
         let templateID = record.templateOverride ?? settings.template
         let model = record.modelOverride ?? settings.model
         let number = record.attempts + 1
+        let route = settings.git.resolve(identifier: record.tracked.identifier, labels: record.tracked.labels)
         let variables: [String: JSONValue] = [
+            "git": route?.variables ?? .null,
             "issue": record.variables,
             "attempt": [
                 "number": .int(Int64(number)), "max": .int(Int64(settings.maxAttempts)),
@@ -259,9 +261,10 @@ extension DispatchTxn {
                 case 4: .low
                 default: .normal
                 }
-            let spec = JobSpec(
+            var spec = JobSpec(
                 prompt: prompt, provider: settings.provider, model: model, priority: priority,
                 issue: record.tracked.identifier)
+            spec.context = route?.context ?? [:]
             jobID = try insertScheduled(spec, tenant: tenant).id
         }
         try conn.execute(

@@ -55,6 +55,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
     public var template = "default"
     public var steerPrefix = "/baton"
     public var pollIntervalMs: Int64 = 30_000
+    public var git = GitRouting()
 
     public init() {}
 
@@ -78,6 +79,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
         model = config.value(at: ["agent", "model"])?.stringValue
         template = config.value(at: ["agent", "template"])?.stringValue ?? template
         steerPrefix = config.value(at: ["webhooks", "linear", "steer_prefix"])?.stringValue ?? steerPrefix
+        git = GitRouting(config: config)
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }

@@ -90,8 +90,8 @@ struct DispatchTxn {
         try conn.execute(
             """
             INSERT INTO jobs (tenant, status, prompt, input, provider, model, priority, tier, tags, issue, created_at,
-                updated_at, worker, assigned_at, routing) VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10,
-                ?12, ?13, ?14)
+                updated_at, worker, assigned_at, routing, context) VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                ?10, ?12, ?13, ?14, ?15)
             """,
             [
                 .text(tenant), .text(spec.prompt), spec.input.map(SQLValue.text) ?? .null, .text(spec.provider),
@@ -100,6 +100,7 @@ struct DispatchTxn {
                 .text(winner == nil ? JobStatus.pending.rawValue : JobStatus.assigned.rawValue),
                 winner.map(SQLValue.text) ?? .null, winner == nil ? .null : .text(nowText),
                 routing.map(SQLValue.text) ?? .null,
+                spec.context.isEmpty ? .null : .text(JSONValue.object(spec.context.mapValues(JSONValue.string)).text),
             ])
         let id = conn.lastInsertRowID
         try emit(

@@ -65,6 +65,8 @@ public struct Job: Sendable, Equatable {
     public var leaseToken: String?
     public var leaseExpiresMs: Int64?
     public var cancelRequested: Bool
+    /// JSON object text: what the orchestrator tells the worker beyond the prompt (nil: nothing).
+    public var context: String?
 
     /// The job as the API shows it. The lease token is never shown here: only the lease answer
     /// carries it, to the worker that holds it.
@@ -89,6 +91,8 @@ public struct Job: Sendable, Equatable {
         number(Int64(attempt))
         raw(#","cancel_requested":"#)
         cancelRequested ? raw("true") : raw("false")
+        raw(#","context":"#)
+        verbatim(context)
         raw(#","cost_usd":"#)
         if let costUSD { out.append(contentsOf: JSONValue.double(costUSD).text.utf8) } else { raw("null") }
         raw(#","created_at":"#)
@@ -160,13 +164,14 @@ public struct Job: Sendable, Equatable {
             "progress": progress.map(JSONValue.verbatim) ?? .null,
         ]
         out["cancel_requested"] = .bool(cancelRequested)
+        out["context"] = context.map(JSONValue.verbatim) ?? .null
         return .object(out)
     }
 
     static let columns = """
         id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
         created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
-        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested
+        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context
         """
 
     /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
@@ -200,6 +205,7 @@ public struct Job: Sendable, Equatable {
         leaseToken = nil
         leaseExpiresMs = nil
         cancelRequested = false
+        context = spec.context.isEmpty ? nil : JSONValue.object(spec.context.mapValues(JSONValue.string)).text
     }
 
     init(row: Row) {
@@ -231,6 +237,7 @@ public struct Job: Sendable, Equatable {
         leaseToken = row.string(25)
         leaseExpiresMs = row.int64(26)
         cancelRequested = (row.int(27) ?? 0) != 0
+        context = row.string(28)
     }
 
     static func decodeStrings(_ text: String?) -> [String] {

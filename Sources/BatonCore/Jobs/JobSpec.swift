@@ -17,6 +17,8 @@ public struct JobSpec: Sendable, Equatable {
     public var tier: JobTier
     public var tags: [String]
     public var issue: String?
+    /// Set by the orchestrator, not by API clients: strings for the worker's hooks (the git route).
+    public var context: [String: String] = [:]
 
     public init(
         prompt: String, input: String? = nil, provider: String, model: String? = nil,
