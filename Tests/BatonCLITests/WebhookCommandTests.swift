@@ -91,6 +91,34 @@ import Testing
         #expect(await baton.stop() == 0)
     }
 
+    /// A git route reaches the worker's after_create hook as BATON_GIT_* variables.
+    @Test func theGitRouteReachesTheAfterCreateHook() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let config = #"""
+            {"git":{"repos":[{"name":"app","url":"git@example.com:acme/app.git","default_branch":"trunk"}],
+            "routes":[{"team":"ENG","repo":"app"}]},
+            "workspaces":{"hooks":{"after_create":"printf '%s %s %s' \"$BATON_GIT_URL\" \"$BATON_GIT_BASE_BRANCH\" \"$BATON_GIT_BRANCH\" > route.txt"}}}
+            """#
+        try config.write(toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let sent = try await BatonBinary.run([
+            "webhook", "send", "issue", "ENG-3", "--title", "Route me", "--url", "http://127.0.0.1:\(port)",
+            "--data-dir", dir,
+        ])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let file = dir + "/workspaces/ENG-3/route.txt"
+        var text: String?
+        for _ in 0..<200 where text == nil {
+            text = try? String(contentsOfFile: file, encoding: .utf8)
+            if text == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(text == "git@example.com:acme/app.git trunk baton/ENG-3", "\(baton.errors)")
+        #expect(await baton.stop() == 0)
+    }
+
     @Test(arguments: [
         (["webhook"], "webhook needs: send issue|comment ID"),
         (["webhook", "send", "issue", "eng 1", "--title", "x"], "ID must be an issue identifier such as ENG-123"),
