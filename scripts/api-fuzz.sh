@@ -7,10 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-30}"
 venv=.build/fuzz-venv
-if [ ! -x "$venv/bin/st" ]; then
+if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "schemathesis==4.32.5"
+    "$venv/bin/pip" install -q "schemathesis==4.32.5" "openapi-spec-validator==0.7.2"
 fi
+# The document first: it must be valid OpenAPI before it drives anything.
+"$venv/bin/openapi-spec-validator" openapi/openapi.json
+"$venv/bin/openapi-spec-validator" openapi/node.json
 swift build --product baton >/dev/null
 bin="$(swift build --show-bin-path)/baton"
 data="$(mktemp -d)"
