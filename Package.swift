@@ -15,9 +15,8 @@ let package = Package(
         .systemLibrary(
             name: "CSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]),
-        .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Headers only at build time: libcurl itself is opened with dlopen on first use.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Header-only: epoll, eventfd, accept4 and socket options that Glibc imports awkwardly.
         .systemLibrary(name: "CLinux"),
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput, latency, memory and start-up time of `baton serve` answering GET /health.
 # Builds release, starts the server on a free port in a throw-away data dir, measures, stops it.
+# The embedded worker is off (--local-workers 0): the figures are the server's own, as in issue 2.
 # Usage: bench/http.sh [duration-seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ import os, socket, subprocess, sys, time
 bin, data = sys.argv[1], sys.argv[2]
 port_sock = socket.socket(); port_sock.bind(("127.0.0.1", 0)); port = port_sock.getsockname()[1]; port_sock.close()
 # First run creates and migrates the database; measure a restart, the common case.
-p = subprocess.Popen([bin, "serve", "--port", str(port), "--data-dir", data + "/warm", "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+p = subprocess.Popen([bin, "serve", "--port", str(port), "--data-dir", data + "/warm", "--no-access-log", "--local-workers", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 def wait_ok(deadline):
     while time.monotonic() < deadline:
         try:
@@ -33,7 +34,7 @@ def wait_ok(deadline):
     return False
 wait_ok(time.monotonic() + 10); p.terminate(); p.wait()
 t0 = time.monotonic()
-p = subprocess.Popen([bin, "serve", "--port", str(port), "--data-dir", data + "/warm", "--no-access-log"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+p = subprocess.Popen([bin, "serve", "--port", str(port), "--data-dir", data + "/warm", "--no-access-log", "--local-workers", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ok = wait_ok(t0 + 10)
 elapsed = (time.monotonic() - t0) * 1000
 p.terminate(); p.wait()
@@ -41,7 +42,7 @@ print(f"{elapsed:.1f}" if ok else "failed")
 PY
 )
 
-"$bin" serve --port 0 --data-dir "$data/run" --no-access-log >"$data/out" 2>"$data/err" &
+"$bin" serve --port 0 --data-dir "$data/run" --no-access-log --local-workers 0 >"$data/out" 2>"$data/err" &
 pid=$!
 for _ in $(seq 1 200); do
   grep -q 'listening on' "$data/out" 2>/dev/null && break

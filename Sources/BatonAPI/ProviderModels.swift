@@ -18,15 +18,17 @@ final class ProviderModels: Sendable {
         var fetchedAtMs: Int64
     }
 
-    let http: HTTPClient
+    /// nil: the shared client, touched only at the first fetch (starting libcurl and its TLS
+    /// state costs memory a server that never asks a provider should not pay).
+    let client: HTTPClient?
     let ttlMs: Int64
     let secret: @Sendable (String) async throws -> String
     private let cache = Mutex<[String: Listing]>([:])
 
     init(
-        http: HTTPClient = .shared, ttlMs: Int64 = 300_000, secret: @escaping @Sendable (String) async throws -> String
+        http: HTTPClient? = nil, ttlMs: Int64 = 300_000, secret: @escaping @Sendable (String) async throws -> String
     ) {
-        self.http = http
+        self.client = http
         self.ttlMs = ttlMs
         self.secret = secret
     }
@@ -91,7 +93,7 @@ final class ProviderModels: Sendable {
         }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(
+            response = try await (client ?? HTTPClient.shared).execute(
                 HTTPClientRequest(url: url, headers: headers, timeout: .seconds(10), maxResponseBytes: 4 << 20))
         } catch {
             throw Failure(description: "cannot reach \(url): \(error)")

@@ -33,7 +33,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     init?() {
-        guard CurlGlobal.ensureInitialized(), let multi = curl_multi_init() else { return nil }
+        guard CurlGlobal.ensureInitialized(), let multi = baton_curl_multi_init() else { return nil }
         self.multi = multi
         CurlLoopThread.start { self.run() }
     }
@@ -93,7 +93,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     private func wakeLocked(_ inbox: borrowing Inbox) {
-        if !inbox.closed { _ = curl_multi_wakeup(multi) }
+        if !inbox.closed { _ = baton_curl_multi_wakeup(multi) }
     }
 
     // MARK: - Loop thread
@@ -116,10 +116,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             if stopping { break }
 
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = baton_curl_multi_perform(multi, &running)
             collectFinished()
             // Sleeps until a socket is ready, a curl timer is due, or another thread wakes us.
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            _ = baton_curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         stop()
     }
@@ -134,7 +134,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             submission.completion.resume(returning: .failure(error))
             return
         }
-        guard curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else {
+        guard baton_curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else {
             inbox.withLock { _ = $0.phases.removeValue(forKey: id) }
             transfer.finish(.failure(.transport(code: -1, message: "curl_multi_add_handle failed")))
             return
@@ -144,7 +144,7 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     private func collectFinished() {
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = baton_curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE else { continue }
             let easy = message.pointee.easy_handle
             let code = baton_curl_msg_result(message)
@@ -157,7 +157,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Detaches a transfer (finished or not) from the multi handle and resumes its caller.
     private func complete(_ id: UInt64, _ result: Result<HTTPClientResponse, HTTPClientError>) {
         guard let transfer = transfers.removeValue(forKey: id) else { return }
-        _ = curl_multi_remove_handle(multi, transfer.easy)
+        _ = baton_curl_multi_remove_handle(multi, transfer.easy)
         inbox.withLock { _ = $0.phases.removeValue(forKey: id) }
         transfer.finish(result)
     }
@@ -175,6 +175,6 @@ final class CurlMultiLoop: @unchecked Sendable {
             return leftovers
         }
         for submission in leftovers { submission.completion.resume(returning: .failure(.cancelled)) }
-        curl_multi_cleanup(multi)
+        baton_curl_multi_cleanup(multi)
     }
 }

@@ -17,14 +17,14 @@ enum CurlRequestValidation {
 
     /// An absolute http(s) URL as libcurl's own parser sees it (no spaces, no NUL, a host).
     private static func checkURL(_ url: String) throws(HTTPClientError) {
-        guard !url.utf8.contains(0), let handle = curl_url() else { throw .invalidURL(url) }
-        defer { curl_url_cleanup(handle) }
-        guard curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { throw .invalidURL(url) }
+        guard !url.utf8.contains(0), let handle = baton_curl_url() else { throw .invalidURL(url) }
+        defer { baton_curl_url_cleanup(handle) }
+        guard baton_curl_url_set(handle, CURLUPART_URL, url, 0) == CURLUE_OK else { throw .invalidURL(url) }
         var scheme: UnsafeMutablePointer<CChar>?
-        guard curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, let scheme else {
+        guard baton_curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK, let scheme else {
             throw .invalidURL(url)
         }
-        defer { curl_free(scheme) }
+        defer { baton_curl_free(scheme) }
         let name = String(cString: scheme).lowercased()
         guard name == "http" || name == "https" else { throw .invalidURL(url) }
     }

@@ -20,7 +20,7 @@ final class CurlTransfer {
     /// Builds a configured easy handle, or fails with the reason the request cannot be sent.
     init(id: UInt64, request: HTTPClientRequest, completion: Completion) throws(HTTPClientError) {
         try CurlRequestValidation.check(request)
-        guard let easy = curl_easy_init() else {
+        guard let easy = baton_curl_easy_init() else {
             throw .transport(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_easy_init failed")
         }
         self.id = id
@@ -35,8 +35,8 @@ final class CurlTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        baton_curl_easy_cleanup(easy)
+        baton_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -71,7 +71,7 @@ final class CurlTransfer {
     /// The detailed text libcurl left in the error buffer, else its generic text for the code.
     private func message(for code: CURLcode) -> String {
         if errorBuffer[0] != 0 { return String(cString: errorBuffer) }
-        return String(cString: curl_easy_strerror(code))
+        return String(cString: baton_curl_easy_strerror(code))
     }
 
     // MARK: - Options
@@ -141,7 +141,7 @@ final class CurlTransfer {
             if !request.headers.contains("Content-Type") { lines.append("Content-Type:") }
         }
         for line in lines {
-            guard let list = curl_slist_append(headerList, line) else {
+            guard let list = baton_curl_slist_append(headerList, line) else {
                 throw .transport(
                     code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_slist_append failed")
             }
@@ -170,7 +170,7 @@ final class CurlTransfer {
             if code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL {
                 throw .invalidURL(url)
             }
-            throw .transport(code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+            throw .transport(code: Int(code.rawValue), message: String(cString: baton_curl_easy_strerror(code)))
         }
     }
 

@@ -1,4 +1,6 @@
-/// Outbound HTTP/1.1 over libcurl. Every transfer runs on the client's own thread; callers only
+import CCurl
+
+/// Outbound HTTP/1.1 over libcurl (opened on first use, see CCurl/shim.h). Every transfer runs on the client's own thread; callers only
 /// suspend, so no cooperative-pool thread ever blocks on the network. Connections are reused.
 public final class HTTPClient: Sendable {
     /// A process-wide client; its thread starts on first use.
@@ -18,7 +20,13 @@ public final class HTTPClient: Sendable {
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError)
         -> HTTPClientResponse
     {
-        guard let loop else { throw .transport(code: -1, message: "libcurl failed to initialise") }
+        guard let loop else {
+            throw .transport(
+                code: -1,
+                message: baton_curl_available() == 1
+                    ? "libcurl failed to initialise"
+                    : "libcurl is not installed (libcurl.so.4 could not be opened; install libcurl4)")
+        }
         guard let id = loop.register() else { throw .cancelled }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
