@@ -16,7 +16,8 @@ public enum OpenAPIRoutes {
         var pageHeaders: HTTPHeaders = ["Content-Type": "text/html; charset=utf-8"]
         pageHeaders.add(
             "Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
+        )
         let docsHeaders = pageHeaders
         router.get("/api/docs") { _, _ in HTTPResponse(status: .ok, headers: docsHeaders, bytes: page) }
     }

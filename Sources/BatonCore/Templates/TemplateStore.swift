@@ -32,7 +32,9 @@ public enum TemplateStore {
         "attempt": ["number": 1, "max": 10, "previous_error": .null],
         "steer": [],
         "job": ["provider": "dry-run", "model": .null],
-        "git": ["repo": "app", "url": "git@example.com:acme/app.git", "base_branch": "main", "branch": "baton/ENG-123"],
+        "git": [
+            "repo": "app", "url": "git@example.com:acme/app.git", "base_branch": "main", "branch": "baton/ENG-123",
+        ],
     ]
 
     static func load(_ id: String, tenant: String, from conn: Connection) throws -> StoredTemplate? {
