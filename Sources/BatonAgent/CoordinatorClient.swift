@@ -41,9 +41,9 @@ public struct LeasedJob: Sendable {
 public struct CoordinatorClient: Sendable {
     public let baseURL: String
     private let token: String
-    private let http: HTTPClient
+    private let http: any HTTPTransport
 
-    public init(baseURL: String, token: String, http: HTTPClient = .shared) {
+    public init(baseURL: String, token: String, http: any HTTPTransport = HTTPClient.shared) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

@@ -18,8 +18,9 @@ struct LocalWorkers {
         count: Int, url: String, dataDir: String, keys: KeyStore, vault: SecretVault, config: JSONValue
     ) async throws -> LocalWorkers {
         guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
-        // Touched only now: the shared client starts its curl thread (and TLS state) on first use.
-        let http = HTTPClient.shared
+        // Plain HTTP over loopback: the workers talk to this very server, and libcurl (with its TLS
+        // stack, several MiB) is opened only if a job calls out to an HTTP provider.
+        let http = PlainHTTPClient()
         let tags = WorkerSetup.tags(config.value(at: ["local_workers", "tags"])?.stringValue ?? "local")
         let capacity = Int(config.value(at: ["local_workers", "capacity"])?.intValue ?? 1)
         var loops: [WorkerLoop] = []

@@ -1,4 +1,5 @@
 import CCurl
+import Synchronization
 
 /// Outbound HTTP/1.1 over libcurl (opened on first use, see CCurl/shim.h). Every transfer runs on the client's own thread; callers only
 /// suspend, so no cooperative-pool thread ever blocks on the network. Connections are reused.
@@ -6,20 +7,33 @@ public final class HTTPClient: Sendable {
     /// A process-wide client; its thread starts on first use.
     public static let shared = HTTPClient()
 
-    private let loop: CurlMultiLoop?
+    /// nil until the first request: opening libcurl, its TLS state and the loop thread costs
+    /// memory that a process holding a client it never uses should not pay.
+    private let state = Mutex<(loop: CurlMultiLoop?, started: Bool, shutDown: Bool)>((nil, false, false))
 
-    /// Starts a loop thread. If libcurl cannot initialise, every request fails with `transport`.
-    public init() {
-        loop = CurlMultiLoop()
+    /// The loop thread starts with the first request. If libcurl cannot initialise, every request
+    /// fails with `transport`.
+    public init() {}
+
+    deinit { state.withLock { $0.loop }?.shutdown() }
+
+    /// The loop, started on first use; nil when libcurl cannot initialise or after `shutdown`.
+    private var loop: CurlMultiLoop? {
+        state.withLock { s in
+            if !s.started && !s.shutDown {
+                s.started = true
+                s.loop = CurlMultiLoop()
+            }
+            return s.shutDown ? nil : s.loop
+        }
     }
-
-    deinit { loop?.shutdown() }
 
     /// Sends the request and returns the response, whatever its status. Cancelling the calling
     /// task aborts the transfer promptly and throws `cancelled`.
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError)
         -> HTTPClientResponse
     {
+        if state.withLock({ $0.shutDown }) { throw .cancelled }
         guard let loop else {
             throw .transport(
                 code: -1,
@@ -40,6 +54,10 @@ public final class HTTPClient: Sendable {
 
     /// Fails pending requests with `cancelled` and stops the thread; later requests fail the same.
     public func shutdown() {
-        loop?.shutdown()
+        let running = state.withLock { s -> CurlMultiLoop? in
+            s.shutDown = true
+            return s.loop
+        }
+        running?.shutdown()
     }
 }

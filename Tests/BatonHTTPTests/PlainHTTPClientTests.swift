@@ -1,0 +1,112 @@
+import Glibc
+import Testing
+
+@testable import BatonHTTP
+
+/// The plain loopback client against Baton's own server on a real socket: bodies both ways,
+/// chunked streams, kept-alive connections (and ones the server closed), cancellation, limits.
+@Suite struct PlainHTTPClientTests {
+    static func withServer(idleTimeoutS: Int = 60, _ body: (PlainHTTPClient, String) async throws -> Void)
+        async throws
+    {
+        let b = RouterBuilder()
+        b.post("/echo") { request, _ in
+            HTTPResponse(
+                status: .created, headers: ["Content-Type": request.headers["Content-Type"] ?? "none"],
+                bytes: request.body)
+        }
+        b.get("/stream") { _, _ in
+            .eventStream { writer in
+                for i in 1...3 { try await writer.write(ServerSentEvent(id: "\(i)", data: "n\(i)").encoded()) }
+            }
+        }
+        b.get("/slow") { _, _ in
+            try await Task.sleep(for: .seconds(20))
+            return .text(.ok, "late")
+        }
+        b.get("/big") { _, _ in .text(.ok, String(repeating: "x", count: 10_000)) }
+        b.get("/query/:name") { request, context in
+            .text(.ok, "\(context.parameters["name"] ?? "")|\(request.queryValue("q") ?? "")")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        configuration.idleTimeout = .seconds(idleTimeoutS)
+        let server = HTTPServer(configuration: configuration, responder: b.build())
+        let bound = try server.start()
+        let client = PlainHTTPClient()
+        do {
+            try await body(client, "http://127.0.0.1:\(bound.port)")
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
+    @Test func bodiesQueriesAndStreams() async throws {
+        try await Self.withServer { client, base in
+            let payload = (0..<70_000).map { UInt8($0 % 251) }
+            let echoed = try await client.execute(
+                HTTPClientRequest(
+                    method: .post, url: base + "/echo", headers: ["Content-Type": "application/octet-stream"],
+                    body: payload))
+            #expect(echoed.status == 201 && echoed.body == payload)
+            #expect(echoed.headers["Content-Type"] == "application/octet-stream")
+            let query = try await client.execute(HTTPClientRequest(url: base + "/query/ENG-1?q=a%20b"))
+            #expect(query.status == 200 && query.text == "ENG-1|a b")
+            let stream = try await client.execute(HTTPClientRequest(url: base + "/stream"))
+            #expect(stream.text == "id: 1\ndata: n1\n\nid: 2\ndata: n2\n\nid: 3\ndata: n3\n\n")
+            let missing = try await client.execute(HTTPClientRequest(url: base + "/nothing"))
+            #expect(missing.status == 404)
+        }
+    }
+
+    /// Sequential requests reuse one connection; one the server closed while idle is replaced.
+    @Test func keptAliveConnectionsAreReusedAndReplaced() async throws {
+        try await Self.withServer(idleTimeoutS: 1) { client, base in
+            for _ in 0..<20 {
+                #expect(try await client.execute(HTTPClientRequest(url: base + "/query/x")).status == 200)
+            }
+            try await Task.sleep(for: .milliseconds(1600))  // past the server's idle timeout
+            #expect(try await client.execute(HTTPClientRequest(url: base + "/query/y")).text == "y|")
+        }
+    }
+
+    @Test func cancellingTheTaskShutsItsConnection() async throws {
+        try await Self.withServer { client, base in
+            let started = ContinuousClock.now
+            let task = Task { try await client.execute(HTTPClientRequest(url: base + "/slow", timeout: .seconds(30))) }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            await #expect(throws: HTTPClientError.cancelled) { try await task.value }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test func failuresAreClassified() async throws {
+        try await Self.withServer { client, base in
+            await #expect(throws: HTTPClientError.timedOut) {
+                try await client.execute(HTTPClientRequest(url: base + "/slow", timeout: .milliseconds(300)))
+            }
+            await #expect(throws: HTTPClientError.responseTooLarge(limit: 100)) {
+                try await client.execute(HTTPClientRequest(url: base + "/big", maxResponseBytes: 100))
+            }
+            await #expect(throws: HTTPClientError.invalidRequest("header X-Bad is not a valid header")) {
+                try await client.execute(HTTPClientRequest(url: base + "/query/x", headers: ["X-Bad": "a\r\nb: c"]))
+            }
+        }
+        let client = PlainHTTPClient()
+        for url in ["https://127.0.0.1/x", "http://example.com/x", "http://127.0.0.1:99999/", "ftp://x"] {
+            await #expect(throws: HTTPClientError.invalidURL(url)) {
+                try await client.execute(HTTPClientRequest(url: url))
+            }
+        }
+        // Port 9 on loopback: nothing listens.
+        await #expect {
+            try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:9/"))
+        } throws: { error in
+            if case HTTPClientError.couldNotConnect = error { return true }
+            return false
+        }
+    }
+}
