@@ -1,4 +1,5 @@
 import BatonCore
+import BatonFit
 import BatonHTTP
 import BatonJSON
 
@@ -6,8 +7,6 @@ import BatonJSON
 /// with what the fleet reports (each worker's served models and its node's top models, with fit
 /// and score), filtered like the node API where its filters apply.
 enum ModelRoutes {
-    static let fitOrder = ["too_tight", "marginal", "good", "perfect"]
-
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let catalog = ProviderModels(secret: { try await services.vault.resolve($0, tenant: "default") })
         router.get("/api/v1/models") { request, context in
@@ -18,7 +17,7 @@ enum ModelRoutes {
                 var providers: Set<String> = []
                 var fleet: [JSONValue] = []
                 var bestScore: Double?
-                var bestFit: String?
+                var bestFit: FitLevel?
             }
             var entries: [String: Entry] = [:]
             for listing in listings {
@@ -34,10 +33,7 @@ enum ModelRoutes {
                         "score": model.score.map(JSONValue.double) ?? .null,
                     ])
                     if let score = model.score, score > (entry.bestScore ?? -1) { entry.bestScore = score }
-                    if let fit = model.fit,
-                        (fitOrder.firstIndex(of: fit) ?? -1)
-                            > (entry.bestFit.flatMap { fitOrder.firstIndex(of: $0) } ?? -1)
-                    {
+                    if let fit = model.fit.flatMap(FitLevel.init(rawValue:)), entry.bestFit.map({ fit > $0 }) ?? true {
                         entry.bestFit = fit
                     }
                     entries[model.name] = entry
@@ -51,9 +47,7 @@ enum ModelRoutes {
                 }
                 if let search = filters.search, !name.lowercased().contains(search) { return false }
                 if let minimum = filters.minFit {
-                    guard let fit = entry.bestFit, let rank = fitOrder.firstIndex(of: fit), rank >= minimum else {
-                        return false
-                    }
+                    guard let fit = entry.bestFit, fit >= minimum else { return false }
                 }
                 return true
             }.map { (name: $0.key, entry: $0.value) }
@@ -84,7 +78,7 @@ enum ModelRoutes {
                             "providers": .array(row.entry.providers.sorted().map(JSONValue.string)),
                             "fleet": .array(row.entry.fleet),
                             "best_score": row.entry.bestScore.map(JSONValue.double) ?? .null,
-                            "best_fit": row.entry.bestFit.map(JSONValue.string) ?? .null,
+                            "best_fit": row.entry.bestFit.map { .string($0.rawValue) } ?? .null,
                         ]
                     }),
             ]
@@ -96,7 +90,7 @@ enum ModelRoutes {
     struct Filters {
         var provider: String?
         var search: String?
-        var minFit: Int?
+        var minFit: FitLevel?
         var sort = "score"
         var limit: Int?
         var refresh = false
@@ -109,10 +103,10 @@ enum ModelRoutes {
                 sort = text.lowercased()
             }
             if let text = request.queryValue("min_fit") {
-                guard let rank = ModelRoutes.fitOrder.firstIndex(of: text.lowercased()) else {
+                guard let level = FitLevel(rawValue: text.lowercased()) else {
                     throw HTTPError.badRequest("invalid min_fit value: use perfect|good|marginal|too_tight")
                 }
-                minFit = rank
+                minFit = level
             }
             if let text = request.queryValue("limit") {
                 guard let n = Int(text), n >= 0 else {
@@ -134,7 +128,7 @@ enum ModelRoutes {
         var json: JSONValue {
             [
                 "provider": provider.map(JSONValue.string) ?? .null, "search": search.map(JSONValue.string) ?? .null,
-                "min_fit": minFit.map { .string(ModelRoutes.fitOrder[$0]) } ?? .null, "sort": .string(sort),
+                "min_fit": minFit.map { .string($0.rawValue) } ?? .null, "sort": .string(sort),
                 "limit": limit.map { .int(Int64($0)) } ?? .null, "refresh": .bool(refresh),
             ]
         }

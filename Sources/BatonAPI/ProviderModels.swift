@@ -101,7 +101,7 @@ final class ProviderModels: Sendable {
         guard (200..<300).contains(response.status) else {
             // The key must not leak through an echoed error body.
             var body = String(response.text.prefix(200))
-            if let key, !key.isEmpty { body = body.replacingAll(key, with: "[redacted]") }
+            if let key, !key.isEmpty { body = body.replacing(key, with: "[redacted]") }
             throw Failure(description: "\(url) answered \(response.status): \(body)")
         }
         guard let document = try? JSONParser.parse(response.body) else {
@@ -120,17 +120,5 @@ extension String {
         var s = self
         while s.hasSuffix("/") { s.removeLast() }
         return s
-    }
-
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
     }
 }

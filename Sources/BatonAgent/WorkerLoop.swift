@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 import Synchronization
 
 #if canImport(Glibc)
@@ -178,7 +179,7 @@ public final class WorkerLoop: Sendable {
         var failures = 0
         while !isStopping {
             do {
-                for command in try await client.presence(presence()) { handle(command) }
+                for command in try await client.presence(await presenceOffPool()) { handle(command) }
                 break
             } catch {
                 failures += 1
@@ -194,10 +195,18 @@ public final class WorkerLoop: Sendable {
         }
         beat.cancel()
         // A last heartbeat says this worker is gone, so nothing more is assigned to it.
-        _ = try? await client.presence(presence(status: "offline"))
+        _ = try? await client.presence(await presenceOffPool(status: "offline"))
     }
 
     // MARK: Presence
+
+    /// The heartbeat body, built on a thread of its own: it lists and measures the workspaces on
+    /// disk, which must not hold a cooperative-pool thread.
+    func presenceOffPool(status: String? = nil) async -> JSONValue {
+        await withCheckedContinuation { continuation in
+            OSThread.detach(name: "baton-presence") { continuation.resume(returning: self.presence(status: status)) }
+        }
+    }
 
     func presence(status: String? = nil) -> JSONValue {
         let load = activeCount
@@ -261,7 +270,7 @@ public final class WorkerLoop: Sendable {
             try? await Task.sleep(for: .milliseconds(Int(settings.heartbeatSeconds * 1000)))
             if Task.isCancelled { return }
             do {
-                let commands = try await client.presence(presence())
+                let commands = try await client.presence(await presenceOffPool())
                 if failures > 0 { log("worker \(settings.name): the coordinator is reachable again") }
                 failures = 0
                 for command in commands { handle(command) }
@@ -299,7 +308,7 @@ public final class WorkerLoop: Sendable {
             log("worker \(settings.name): removed workspace \(name)")
             // Said at once rather than at the next heartbeat: the coordinator announces the removal
             // when an inventory no longer lists it.
-            if let commands = try? await client.presence(presence()) {
+            if let commands = try? await client.presence(await presenceOffPool()) {
                 for command in commands { handle(command) }
             }
         } catch {

@@ -233,8 +233,6 @@ public enum Quantization {
     }
 
     /// Bytes read per parameter per token, for the bandwidth estimate.
-    static func speedBytesPerParameter(_ quant: String) -> Double { speedBytesPerParameter(bits: bits(quant)) }
-
     static func speedBytesPerParameter(bits: Int) -> Double {
         switch bits {
         case 32: 4.0
@@ -248,8 +246,6 @@ public enum Quantization {
         }
     }
 
-    static func speedMultiplier(_ quant: String) -> Double { speedMultiplier(bits: bits(quant)) }
-
     static func speedMultiplier(bits: Int) -> Double {
         switch bits {
         case 16, 32: 0.6
@@ -261,8 +257,6 @@ public enum Quantization {
         default: 1.15
         }
     }
-
-    static func qualityPenalty(_ quant: String) -> Double { qualityPenalty(bits: bits(quant)) }
 
     static func qualityPenalty(bits: Int) -> Double {
         switch bits {
@@ -456,10 +450,6 @@ public enum FitAnalysis {
             utilizationPct: pool > 0 ? required / pool * 100 : 0, contextUsed: contextUsed, estimatedTPS: tps,
             quality: quality, speed: speed, fit: fit, context: contextScore, score: (weighted * 10).rounded() / 10,
             category: category, runtime: runtime, notes: notes)
-    }
-
-    static func qualityScore(_ model: CatalogModel, quant: String, category: UseCase) -> Double {
-        min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(quant)))
     }
 
     /// Size, family, coding, reasoning and vision bonuses: everything of the quality score but

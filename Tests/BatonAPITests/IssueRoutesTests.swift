@@ -480,6 +480,8 @@ extension JSONValue {
             (.post, "/api/v1/ENG-15/model", #"{"model":"x","restart":true}"#, nil, 409),
             (.post, "/api/v1/ENG-15/steer", #"{"message":"not running"}"#, nil, 409),
             (.post, "/api/v1/ENG-12/steer", #"{"message":"   "}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/steer", #"{"message":"\#(String(repeating: "x", count: 16_385))"}"#, nil, 400),
+            (.post, "/api/v1/ENG-12/model", #"{"model":"\#(String(repeating: "m", count: 201))"}"#, nil, 400),
             (.post, "/api/v1/ENG-12/template", #"{"template":"missing"}"#, nil, 404),
             (.post, "/api/v1/ENG-12/abort", "", viewer, 403),
             (

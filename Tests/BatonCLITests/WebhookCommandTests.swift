@@ -8,16 +8,20 @@ import Testing
 /// `baton webhook send` (signing with the secret it keeps in the same data directory), and the
 /// issue is followed through /api/v1/state to completed.
 @Suite struct WebhookCommandTests {
+    /// `baton webhook send ARGUMENTS` to the server on `port`, signing with the secret in `dir`.
+    static func send(_ arguments: [String], port: Int, dir: String) async throws -> BatonBinary.Result {
+        try await BatonBinary.run(
+            ["webhook", "send"] + arguments + ["--url", "http://127.0.0.1:\(port)", "--data-dir", dir])
+    }
+
     @Test func theWalkthroughCompletesAnIssueSentAsAWebhook() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        let sent = try await BatonBinary.run([
-            "webhook", "send", "issue", "ENG-1", "--title", "Fix the login page", "--labels", "bug,auth",
-            "--url", "http://127.0.0.1:\(port)", "--data-dir", dir,
-        ])
+        let sent = try await Self.send(
+            ["issue", "ENG-1", "--title", "Fix the login page", "--labels", "bug,auth"], port: port, dir: dir)
         #expect(sent.status == 0, "webhook send: \(sent.stdout) \(sent.stderr)")
         #expect(sent.stdout.hasPrefix("200 ") && sent.stdout.contains(#""duplicate":false"#))
         var state = JSONValue.null
@@ -35,10 +39,9 @@ import Testing
         #expect(
             types.isSuperset(of: ["issue.queued", "issue.running", "job.completed", "issue.completed"]), "\(types)")
         // Moving it to Done in the "tracker" releases it.
-        let done = try await BatonBinary.run([
-            "webhook", "send", "issue", "ENG-1", "--title", "Fix the login page", "--state", "Done", "--action",
-            "update", "--url", "http://127.0.0.1:\(port)", "--data-dir", dir,
-        ])
+        let done = try await Self.send(
+            ["issue", "ENG-1", "--title", "Fix the login page", "--state", "Done", "--action", "update"], port: port,
+            dir: dir)
         #expect(done.status == 0, "\(done.stderr)")
         var released = false
         for _ in 0..<200 where !released {
@@ -58,10 +61,7 @@ import Testing
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        let sent = try await BatonBinary.run([
-            "webhook", "send", "issue", "ENG-2", "--title", "Tidy up", "--url", "http://127.0.0.1:\(port)",
-            "--data-dir", dir,
-        ])
+        let sent = try await Self.send(["issue", "ENG-2", "--title", "Tidy up"], port: port, dir: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         var listed: JSONValue?
         for _ in 0..<300 where listed == nil {
@@ -104,10 +104,7 @@ import Testing
         try config.write(toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
-        let sent = try await BatonBinary.run([
-            "webhook", "send", "issue", "ENG-3", "--title", "Route me", "--url", "http://127.0.0.1:\(port)",
-            "--data-dir", dir,
-        ])
+        let sent = try await Self.send(["issue", "ENG-3", "--title", "Route me"], port: port, dir: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         let file = dir + "/workspaces/ENG-3/route.txt"
         var text: String?

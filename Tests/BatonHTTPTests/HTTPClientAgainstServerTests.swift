@@ -9,19 +9,7 @@ import Testing
     ) async throws {
         let b = RouterBuilder()
         b.use(RequestIDMiddleware())
-        b.post("/echo") { request, _ in
-            HTTPResponse(
-                status: .created, headers: ["Content-Type": request.headers["Content-Type"] ?? "none"],
-                bytes: request.body)
-        }
-        b.get("/stream") { _, _ in
-            .eventStream { writer in
-                for i in 1...3 { try await writer.write(ServerSentEvent(id: "\(i)", data: "n\(i)").encoded()) }
-            }
-        }
-        b.get("/query/:name") { request, context in
-            .text(.ok, "\(context.parameters["name"] ?? "")|\(request.queryValue("q") ?? "")")
-        }
+        ClientTestRoutes.register(on: b)
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.maxBodyBytes = maxBodyBytes

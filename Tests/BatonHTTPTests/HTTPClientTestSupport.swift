@@ -88,3 +88,23 @@ func failure(of request: HTTPClientRequest, client: HTTPClient = .shared) async 
         return error
     }
 }
+
+/// The routes both clients are tested against on Baton's own server: an echo, a chunked event
+/// stream and a path parameter with a query.
+enum ClientTestRoutes {
+    static func register(on b: RouterBuilder) {
+        b.post("/echo") { request, _ in
+            HTTPResponse(
+                status: .created, headers: ["Content-Type": request.headers["Content-Type"] ?? "none"],
+                bytes: request.body)
+        }
+        b.get("/stream") { _, _ in
+            .eventStream { writer in
+                for i in 1...3 { try await writer.write(ServerSentEvent(id: "\(i)", data: "n\(i)").encoded()) }
+            }
+        }
+        b.get("/query/:name") { request, context in
+            .text(.ok, "\(context.parameters["name"] ?? "")|\(request.queryValue("q") ?? "")")
+        }
+    }
+}

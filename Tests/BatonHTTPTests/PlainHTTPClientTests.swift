@@ -10,24 +10,12 @@ import Testing
         async throws
     {
         let b = RouterBuilder()
-        b.post("/echo") { request, _ in
-            HTTPResponse(
-                status: .created, headers: ["Content-Type": request.headers["Content-Type"] ?? "none"],
-                bytes: request.body)
-        }
-        b.get("/stream") { _, _ in
-            .eventStream { writer in
-                for i in 1...3 { try await writer.write(ServerSentEvent(id: "\(i)", data: "n\(i)").encoded()) }
-            }
-        }
+        ClientTestRoutes.register(on: b)
         b.get("/slow") { _, _ in
             try await Task.sleep(for: .seconds(20))
             return .text(.ok, "late")
         }
         b.get("/big") { _, _ in .text(.ok, String(repeating: "x", count: 10_000)) }
-        b.get("/query/:name") { request, context in
-            .text(.ok, "\(context.parameters["name"] ?? "")|\(request.queryValue("q") ?? "")")
-        }
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.idleTimeout = .seconds(idleTimeoutS)

@@ -52,7 +52,7 @@ public final class FakeLinear: HTTPResponder, Sendable {
     public static let teamID = "team-eng"
     public static let workflow = ["Backlog", "Todo", "In Progress", "In Review", "Done", "Canceled"]
     private let state = Mutex(State())
-    private let server = Mutex<HTTPServer?>(nil)
+    private let loopback = LoopbackServer()
 
     public init(_ issues: [Issue] = []) { state.withLock { $0.issues = issues } }
 
@@ -196,14 +196,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
         ]
     }
 
-    public func start() throws -> String {
-        var configuration = HTTPServerConfiguration()
-        configuration.port = 0
-        let server = HTTPServer(configuration: configuration, responder: self)
-        let bound = try server.start()
-        self.server.withLock { $0 = server }
-        return "http://127.0.0.1:\(bound.port)/graphql"
-    }
+    /// Returns the GraphQL endpoint's URL.
+    public func start() throws -> String { try loopback.start(self) + "/graphql" }
 
-    public func stop() async { await server.withLock { $0 }?.shutdown() }
+    public func stop() async { await loopback.stop() }
 }

@@ -14,7 +14,7 @@ public final class FakeProvider: HTTPResponder, Sendable {
 
     private let replies: Mutex<[HTTPResponse]>
     private let seen = Mutex<[Seen]>([])
-    private let server = Mutex<HTTPServer?>(nil)
+    private let loopback = LoopbackServer()
 
     public init(_ replies: [HTTPResponse]) { self.replies = Mutex(replies) }
 
@@ -33,14 +33,7 @@ public final class FakeProvider: HTTPResponder, Sendable {
     public var requests: [Seen] { seen.withLock { $0 } }
 
     /// Starts on a free loopback port and returns `http://127.0.0.1:PORT`.
-    public func start() throws -> String {
-        var configuration = HTTPServerConfiguration()
-        configuration.port = 0
-        let server = HTTPServer(configuration: configuration, responder: self)
-        let bound = try server.start()
-        self.server.withLock { $0 = server }
-        return "http://127.0.0.1:\(bound.port)"
-    }
+    public func start() throws -> String { try loopback.start(self) }
 
-    public func stop() async { await server.withLock { $0 }?.shutdown() }
+    public func stop() async { await loopback.stop() }
 }

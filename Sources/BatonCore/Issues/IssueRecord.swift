@@ -130,10 +130,14 @@ public struct AttemptRecord: Sendable, Equatable {
         ).map(AttemptRecord.init(row:))
     }
 
-    static func running(tenant: String, from conn: Connection) throws -> [AttemptRecord] {
+    /// The issue's running attempt, if any (at most one runs at a time).
+    static func running(issue: String, tenant: String, from conn: Connection) throws -> AttemptRecord? {
         try conn.query(
-            "SELECT \(columns) FROM attempts WHERE tenant = ?1 AND status = 'running' ORDER BY id", [.text(tenant)]
-        ).map(AttemptRecord.init(row:))
+            """
+            SELECT \(columns) FROM attempts WHERE tenant = ?1 AND issue = ?2 AND status = 'running'
+            ORDER BY number DESC LIMIT 1
+            """, [.text(tenant), .text(issue)]
+        ).first.map(AttemptRecord.init(row:))
     }
 
     /// Running attempts whose job has ended, is gone, or has been silent since `stallCutoff`: the

@@ -150,18 +150,11 @@ extension DispatchTxn {
     /// Ends the issue's running attempt (if any) with `status`, cancelling its job.
     mutating func stopAttempt(of record: IssueRecord, as status: AttemptRecord.Status, reason: String) throws {
         guard
-            let attempt = try AttemptRecord.running(tenant: record.tenant, from: conn).first(where: {
-                $0.issue == record.tracked.identifier
-            })
+            let attempt = try AttemptRecord.running(issue: record.tracked.identifier, tenant: record.tenant, from: conn)
         else { return }
         try finishAttempt(attempt, as: status, error: reason)
         if let id = attempt.jobID, let job = try Job.load(id: id, from: conn), !job.status.isFinished {
-            let running = job.status == .running
-            try finish(job, as: .cancelled, error: "cancelled: \(reason)", cancelRequested: running)
-            if running, let worker = job.worker {
-                try command(tenant: record.tenant, worker: worker, ["kind": "cancel_job", "job": .int(id)])
-            }
-            try schedule(record.tenant)
+            try cancel(job, error: "cancelled: \(reason)")
         }
     }
 

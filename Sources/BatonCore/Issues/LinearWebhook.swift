@@ -201,13 +201,13 @@ public final class WebhookInbox: Sendable {
         // dispatcher afterwards (they change a job, not an issue).
         var outcomes: [(id: String, outcome: String)] = []
         var changes: [(id: String, tenant: String, effect: LinearWebhook.Effect)] = []
-        var comments: [(id: String, tenant: String, effect: LinearWebhook.Effect)] = []
+        var comments: [(id: String, tenant: String, issue: String?, issueID: String?, body: String)] = []
         for (id, tenant, body) in pending {
             do {
                 let delivery = try LinearWebhook.parse(Array(body.utf8))
                 switch delivery.effect {
                 case .upsert, .remove: changes.append((id, tenant, delivery.effect))
-                case .comment: comments.append((id, tenant, delivery.effect))
+                case .comment(let issue, let issueID, let text): comments.append((id, tenant, issue, issueID, text))
                 case .ignored(let why): outcomes.append((id, "ignored: \(why)"))
                 }
             } catch {
@@ -260,7 +260,8 @@ public final class WebhookInbox: Sendable {
         for comment in comments {
             var outcome: String
             do {
-                outcome = try await apply(comment.effect, tenant: comment.tenant)
+                outcome = try await steer(
+                    issue: comment.issue, issueID: comment.issueID, body: comment.body, tenant: comment.tenant)
             } catch {
                 outcome = "error: \(error)"
             }
@@ -275,26 +276,16 @@ public final class WebhookInbox: Sendable {
             [.text(id), .text(now), .text(outcome)])
     }
 
-    func apply(_ effect: LinearWebhook.Effect, tenant: String) async throws -> String {
-        switch effect {
-        case .upsert(let issue):
-            let record = try await orchestrator.ingest(issue, tenant: tenant, actor: "webhook")
-            return "\(issue.identifier) is \(record.state.rawValue)"
-        case .remove(let identifier):
-            try await orchestrator.remove(identifier, tenant: tenant, actor: "webhook")
-            return "\(identifier) removed"
-        case .comment(let issue, let issueID, let body):
-            var identifier = issue
-            if identifier == nil, let issueID {
-                identifier = try await database.read { conn in
-                    try IssueRecord.load(byTrackerID: issueID, tenant: tenant, from: conn)?.tracked.identifier
-                }
+    /// A comment's effect: a steer of the running issue it names (by identifier, else by Linear's id).
+    func steer(issue: String?, issueID: String?, body: String, tenant: String) async throws -> String {
+        var identifier = issue
+        if identifier == nil, let issueID {
+            identifier = try await database.read { conn in
+                try IssueRecord.load(byTrackerID: issueID, tenant: tenant, from: conn)?.tracked.identifier
             }
-            guard let identifier else { return "comment on an issue Baton does not track" }
-            let steered = try await orchestrator.comment(on: identifier, body: body, tenant: tenant)
-            return steered ? "steered \(identifier)" : "comment on \(identifier) ignored"
-        case .ignored(let why):
-            return "ignored: \(why)"
         }
+        guard let identifier else { return "comment on an issue Baton does not track" }
+        let steered = try await orchestrator.comment(on: identifier, body: body, tenant: tenant)
+        return steered ? "steered \(identifier)" : "comment on \(identifier) ignored"
     }
 }

@@ -119,11 +119,7 @@ extension DispatchTxn {
                 }
             case .running where job.updatedAt < stallCutoff:
                 let error = "stalled: no agent event for \(settings.stallTimeoutMs / 1000) s"
-                try finish(job, as: .cancelled, error: "cancelled: \(error)", cancelRequested: true)
-                if let worker = job.worker {
-                    try command(tenant: tenant, worker: worker, ["kind": "cancel_job", "job": .int(job.id)])
-                }
-                try schedule(tenant)
+                try cancel(job, error: "cancelled: \(error)")
                 try finishAttempt(attempt, as: .stalled, error: error)
                 try fail(&record, error: error, settings: settings)
             default:

@@ -90,7 +90,7 @@ public final class Orchestrator: Sendable {
         let prefix = settings.steerPrefix
         let text = body.drop { $0.isWhitespace }
         guard !prefix.isEmpty, text.hasPrefix(prefix) else { return false }
-        let message = String(text.dropFirst(prefix.count)).trimmingSpaces
+        let message = text.dropFirst(prefix.count).trimmingWhitespace
         guard !message.isEmpty else { return false }
         do {
             try await steer(identifier, message: message, tenant: tenant)
@@ -175,7 +175,7 @@ public final class Orchestrator: Sendable {
                 throw DispatchError.conflict(
                     "\(identifier) is \(record.state.rawValue); only a running issue can be steered")
             }
-            return try AttemptRecord.running(tenant: tenant, from: conn).first { $0.issue == identifier }?.jobID
+            return try AttemptRecord.running(issue: identifier, tenant: tenant, from: conn)?.jobID
         }
         guard let job else { throw DispatchError.conflict("\(identifier) has no running attempt to steer") }
         try await dispatcher.steer(job, tenant: tenant, message: message)
@@ -201,8 +201,7 @@ public final class Orchestrator: Sendable {
         }
     }
 
-    /// Issues arrive through the API as through a webhook (`POST /api/v1/issues` is not in the
-    /// reference; the local tracker and tests use this).
+    /// One issue as stored (404 when Baton does not track it).
     public func issue(_ identifier: String, tenant: String) async throws -> IssueRecord {
         try await database.read { conn in
             guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
@@ -210,15 +209,6 @@ public final class Orchestrator: Sendable {
             }
             return record
         }
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
     }
 }
 

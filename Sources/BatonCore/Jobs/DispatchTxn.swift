@@ -330,6 +330,17 @@ struct DispatchTxn {
     }
 
     /// Queues a command for a worker's next heartbeat answer.
+    /// Cancels an unfinished job: a running one's worker is told through its next events answer
+    /// and a `cancel_job` command; the freed slot goes to the queue.
+    mutating func cancel(_ job: Job, error: String) throws {
+        let running = job.status == .running
+        try finish(job, as: .cancelled, error: error, cancelRequested: running)
+        if running, let worker = job.worker {
+            try command(tenant: job.tenant, worker: worker, ["kind": "cancel_job", "job": .int(job.id)])
+        }
+        try schedule(job.tenant)
+    }
+
     mutating func command(tenant: String, worker: String, _ command: JSONValue) throws {
         try conn.execute(
             "INSERT INTO worker_commands (tenant, instance, command, created_at) VALUES (?1, ?2, ?3, ?4)",

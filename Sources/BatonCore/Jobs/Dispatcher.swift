@@ -198,12 +198,7 @@ public final class Dispatcher: Sendable {
             if job.status.isFinished {
                 throw DispatchError.conflict("job \(id) is already \(job.status.rawValue)")
             }
-            let running = job.status == .running
-            try txn.finish(job, as: .cancelled, error: "cancelled", cancelRequested: running)
-            if running, let worker = job.worker {
-                try txn.command(tenant: tenant, worker: worker, ["kind": "cancel_job", "job": .int(id)])
-            }
-            try txn.schedule(tenant)
+            try txn.cancel(job, error: "cancelled")
             return try txn.job(id)
         }
     }

@@ -89,7 +89,7 @@ enum TemplateLexer {
                 trimAfter = true
                 inner.removeLast()
             }
-            let content = inner.trimmingTemplateSpace()
+            let content = inner.trimmingWhitespace
             guard !content.isEmpty else {
                 throw open.error(opensOutput ? "an empty {{ }}" : "an empty {% %}")
             }
@@ -110,14 +110,5 @@ enum TemplateLexer {
             }
         }
         return tokens
-    }
-}
-
-extension String {
-    func trimmingTemplateSpace() -> String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
     }
 }

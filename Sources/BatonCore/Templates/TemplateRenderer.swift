@@ -198,11 +198,12 @@ enum TemplateRenderer {
         case "upcase": return .string(string.uppercased())
         case "downcase": return .string(string.lowercased())
         case "capitalize": return .string(string.prefix(1).uppercased() + string.dropFirst())
-        case "strip": return .string(string.trimmingTemplateSpace())
+        case "strip": return .string(string.trimmingWhitespace)
         case "append": return .string(string + text(of: arguments[0]))
         case "prepend": return .string(text(of: arguments[0]) + string)
         case "replace":
-            return .string(replacing(text(of: arguments[0]), with: text(of: arguments[1]), in: string))
+            let target = text(of: arguments[0])
+            return .string(target.isEmpty ? string : string.replacing(target, with: text(of: arguments[1])))
         case "escape":
             var out = ""
             for c in string {
@@ -241,17 +242,5 @@ enum TemplateRenderer {
             // The parser admits only the names above.
             throw filter.at.error("unknown filter \"\(filter.name)\"")
         }
-    }
-
-    static func replacing(_ target: String, with replacement: String, in text: String) -> String {
-        guard !target.isEmpty else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let range = rest.firstRange(of: target) {
-            out += rest[..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
     }
 }
