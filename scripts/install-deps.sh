@@ -7,7 +7,7 @@ packages=(libsqlite3-dev libsodium-dev libcurl4-openssl-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
   # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
   # headless chromium loads the docs page.
-  packages+=(prometheus python3 curl chromium git)
+  packages+=(prometheus python3 python3-venv curl chromium git)
 fi
 
 missing=()
@@ -20,7 +20,35 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+# The real agent CLIs the tests drive (README "Running real agents"), pinned so a new release
+# cannot change what CI runs without a change here: codex-cli from openai-codex-cli-bin, Claude
+# Code from the wheel of claude-agent-sdk. Installed into a virtual environment under .build/,
+# with the two binaries linked as .build/agents/codex and .build/agents/claude.
+install_agents() {
+  local root venv bin
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  venv="$root/.build/agents-venv"
+  bin="$root/.build/agents"
+  local want="openai-codex-cli-bin==0.163.0 claude-agent-sdk==0.2.190"
+  if [ -x "$bin/codex" ] && [ -x "$bin/claude" ] && [ "$(cat "$bin/.pins" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "install-deps: installing the agent CLIs ($want) into .build/agents-venv"
+  mkdir -p "$root/.build"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  # shellcheck disable=SC2086
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $want
+  local site
+  site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  mkdir -p "$bin"
+  ln -sf "$(ls "$site"/codex_cli_bin/bin/codex)" "$bin/codex"
+  ln -sf "$site/claude_agent_sdk/_bundled/claude" "$bin/claude"
+  "$bin/codex" --version >/dev/null && "$bin/claude" --version >/dev/null
+  echo "$want" >"$bin/.pins"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  if [ "${1:-}" = "--test" ]; then install_agents; fi
   exit 0
 fi
 
@@ -33,3 +61,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "${1:-}" = "--test" ]; then install_agents; fi

@@ -109,7 +109,8 @@ enum WorkerRoutes {
         router.post("/api/jobs/:id/complete") { request, context in
             let principal = try KeyRoutes.principal(context)
             let id = try JobRoutes.jobID(context)
-            let body = try JSONBody(request, allowed: ["token", "status", "result", "error", "tokens", "cost_usd"])
+            let body = try JSONBody(
+                request, allowed: ["token", "status", "result", "error", "tokens", "cost_usd", "model_used", "report"])
             let token = try body.string("token")!
             let status = try body.string("status", required: false) ?? "completed"
             guard status == "completed" || status == "failed" else {
@@ -125,14 +126,30 @@ enum WorkerRoutes {
                 }
                 cost = usd
             }
+            let modelUsed = try body.string("model_used", required: false)
+            if let modelUsed, modelUsed.isEmpty || modelUsed.utf8.count > 256 {
+                throw HTTPError.badRequest("model_used must be a model name of 1 to 256 bytes")
+            }
+            var report: String?
+            if let value = body.fields["report"], value != .null {
+                guard value.objectValue != nil else { throw HTTPError.badRequest("report must be a JSON object") }
+                let text = value.text
+                guard text.utf8.count <= maxReportBytes else {
+                    throw HTTPError.badRequest("report must be at most \(maxReportBytes) bytes of JSON")
+                }
+                report = text
+            }
             let job = try await dispatcher.complete(
                 id, tenant: principal.tenant, worker: actingWorker(principal),
                 Dispatcher.Completion(
                     token: token, succeeded: status == "completed", result: result, error: error, tokensInput: input,
-                    tokensOutput: output, costUSD: cost))
+                    tokensOutput: output, costUSD: cost, modelUsed: modelUsed, report: report))
             return .json(.ok, job.json.text)
         }
     }
+
+    /// Largest `report` a completion may carry (the worker trims its lists to fit).
+    static let maxReportBytes = 65536
 
     /// The instance a worker key acts as (its name); nil for other roles, which may act as any.
     static func actingWorker(_ principal: Principal) -> String? {

@@ -1,4 +1,6 @@
+import BatonJSON
 import BatonPlatform
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -36,5 +38,159 @@ extension Subprocess {
             usleep(UInt32(grace * 1_000_000))
             self.signalGroup(SIGKILL)
         }
+    }
+}
+
+/// How a CLI agent is started: its command (split at spaces, never given to a shell), the
+/// provider's extra `args`, and its `env` (values may be `$secret:NAME`, resolved at each start
+/// so a rotated key takes effect on the next attempt and no key sits in the runner).
+public struct AgentLaunch: Sendable {
+    public var command: String
+    public var args: [String]
+    public var environment: [String: String]
+    let secret: @Sendable (String) async throws -> String?
+
+    public init(
+        command: String, args: [String] = [], environment: [String: String] = [:],
+        secret: @escaping @Sendable (String) async throws -> String? = { $0.hasPrefix("$secret:") ? nil : $0 }
+    ) {
+        self.command = command
+        self.args = args
+        self.environment = environment
+        self.secret = secret
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A valid environment variable name: what a shell would accept.
+    public static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first)
+        else { return false }
+        return name.utf8.allSatisfy {
+            $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
+        }
+    }
+
+    /// The executable's path, the command's own arguments (the words after the program), and the
+    /// environment with every secret resolved. A runner passes `leading + its own + args`.
+    func resolve() async throws(Failure) -> Resolved {
+        let words = command.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard let program = words.first else { throw Failure(description: "the provider's command is empty") }
+        guard let executable = Executable.find(program, path: environment["PATH"]) else {
+            throw Failure(
+                description: "\(program) is not installed (not found on PATH); see README \"Running real agents\"")
+        }
+        var resolved: [String: String] = [:]
+        for (name, value) in environment {
+            guard Self.isVariableName(name) else {
+                throw Failure(
+                    description: "env has an invalid variable name \(JSONText.quote(String(name.prefix(64))))")
+            }
+            if value.hasPrefix("$secret:") {
+                let found: String?
+                do { found = try await secret(value) } catch {
+                    throw Failure(description: "env \(name): cannot read \(value): \(error)")
+                }
+                guard let found else { throw Failure(description: "env \(name): no secret \(value) is stored") }
+                resolved[name] = found
+            } else {
+                resolved[name] = value
+            }
+        }
+        return Resolved(
+            executable: executable, leading: Array(words.dropFirst()), trailing: args, environment: resolved)
+    }
+
+    public struct Resolved: Sendable {
+        public var executable: String
+        /// The command's words after the program.
+        public var leading: [String]
+        /// The provider's `args`.
+        public var trailing: [String]
+        public var environment: [String: String]
+
+        func arguments(_ own: [String]) -> [String] { leading + own + trailing }
+    }
+}
+
+/// A supported range of an agent CLI's versions, `minimum` included, `below` excluded.
+public struct VersionRange: Sendable {
+    public var minimum: [Int]
+    public var below: [Int]
+    /// The version the tests run (README "Running real agents").
+    public var tested: String
+
+    public func contains(_ version: [Int]) -> Bool {
+        !version.lexicographicallyPrecedes(minimum) && version.lexicographicallyPrecedes(below)
+    }
+
+    public var description: String {
+        ">= \(minimum.map(String.init).joined(separator: ".")), < \(below.map(String.init).joined(separator: "."))"
+    }
+
+    /// `1.2.3` (a leading `v` and a pre-release suffix ignored).
+    public static func parse(_ text: String) -> [Int]? {
+        var body = Substring(text)
+        if body.hasPrefix("v") { body = body.dropFirst() }
+        let core = body.split(separator: "-", maxSplits: 1).first ?? body
+        let parts = core.split(separator: ".")
+        guard parts.count >= 2, parts.count <= 4 else { return nil }
+        var out: [Int] = []
+        for part in parts {
+            guard part.utf8.count <= 6, let n = Int(part), n >= 0 else { return nil }
+            out.append(n)
+        }
+        return out
+    }
+}
+
+/// Runs `<cli> --version` once per executable and checks it against the supported range: an
+/// unsupported CLI fails its attempts with a sentence rather than misreading its protocol.
+final class VersionProbe: Sendable {
+    struct Failure: Error {
+        let description: String
+    }
+
+    private let agent: String
+    private let pattern: @Sendable (String) -> [Int]?
+    private let range: VersionRange
+    private let known = Mutex<[String: Result<String, Failure>]>([:])
+
+    init(agent: String, pattern: @escaping @Sendable (String) -> [Int]?, range: VersionRange) {
+        self.agent = agent
+        self.pattern = pattern
+        self.range = range
+    }
+
+    func check(_ executable: String, environment: [String: String]) async -> Result<String, Failure> {
+        if let found = known.withLock({ $0[executable] }) { return found }
+        let found = await probe(executable, environment: environment)
+        known.withLock { $0[executable] = found }
+        return found
+    }
+
+    private func probe(_ executable: String, environment: [String: String]) async -> Result<String, Failure> {
+        guard
+            let child = try? Subprocess(
+                Subprocess.Options(executable, ["--version"], environment: environment, captureLimit: 16 * 1024))
+        else { return .failure(Failure(description: "cannot run \(executable) --version")) }
+        child.closeInput()
+        let status = await child.exitEndingGroupOnCancel()
+        let text = child.output.trimmingWhitespace
+        guard status == 0, let version = pattern(text) else {
+            return .failure(
+                Failure(
+                    description: "\(executable) --version answered \(JSONText.quote(String(text.prefix(120)))) "
+                        + "(status \(status)); Baton needs \(agent) \(range.description)"))
+        }
+        guard range.contains(version) else {
+            return .failure(
+                Failure(
+                    description: "\(text) is not supported; Baton needs \(agent) \(range.description) "
+                        + "(tested with \(range.tested))"))
+        }
+        return .success(text)
     }
 }

@@ -34,6 +34,13 @@ public enum AgentEvent: Sendable, Equatable {
     case turnEnded(Int)
     case message(String)
     case toolCall(String)
+    /// A shell command the agent ran (also a tool call).
+    case command(String)
+    /// The agent's model API failed and the agent is retrying: progress, so the attempt is not
+    /// taken for stalled while a CLI waits out a rate limit.
+    case apiRetry(String)
+    /// The agent was refused a tool or a permission.
+    case permissionDenied(String)
     /// Totals so far (absolute, not increments).
     case tokens(input: Int64, output: Int64)
 }
@@ -53,6 +60,10 @@ public struct AgentOutcome: Sendable, Equatable {
     public var tokensOutput: Int64
     /// When the runner knows the price (else the coordinator's price table decides).
     public var costUSD: Double?
+    /// The model the agent says it used.
+    public var model: String?
+    /// What the agent did (CLI runners fill it in; the worker adds the workspace's changes).
+    public var report: AgentReport?
 
     public init(
         status: Status, result: String? = nil, error: String? = nil, tokensInput: Int64 = 0, tokensOutput: Int64 = 0,

@@ -6,37 +6,76 @@ import Synchronization
     import Glibc
 #endif
 
-/// Claude Code headless: `claude -p --output-format stream-json --verbose`, the prompt on stdin,
-/// one JSON object per stdout line (`system` init with the session id, `assistant` messages with
-/// text and tool_use blocks, `user` tool results, and a final `result` with the answer, usage and
-/// `total_cost_usd`). Steering messages that arrive while it runs become the next turn, which
-/// resumes the session (`--resume <session_id>`), up to `maxTurns` turns.
+/// Claude Code headless: `claude -p --output-format stream-json --verbose --permission-mode M`,
+/// the prompt on stdin, one JSON object per stdout line (`system` init, `assistant` text and
+/// tool_use blocks, `user` tool results, `system` permission_denied and api_retry, and a final
+/// `result`). Steering messages that arrive while it runs become the next run, which resumes the
+/// session (`--resume <session_id>`), up to Baton's `agent.max_turns` runs; the CLI's own
+/// `--max-turns` (its tool steps within one run) is the provider's `max_steps`.
+///
+/// Without a permission mode the CLI refuses anything that writes and still ends "success": a
+/// denial therefore blocks the attempt (a person must allow the tool), never completes it.
 public struct ClaudeCodeRunner: AgentRunner {
-    public let kind = "claude-code"
-    /// The command that starts Claude Code (`claude`, a path, or e.g. `npx @anthropic-ai/claude-code`).
-    public let command: String
-    public let extraArguments: [String]
+    public struct Settings: Sendable {
+        /// `--permission-mode`: acceptEdits lets the agent edit files and run commands that write
+        /// inside its workspace; default asks (and so denies, headless); plan and dontAsk deny.
+        public var permissionMode = "acceptEdits"
+        /// `--allowedTools`: rules such as `Bash(npm test:*)` allowed without asking.
+        public var allowedTools: [String] = []
+        /// `--max-turns`: the CLI's tool steps within one run (nil: the CLI's own limit).
+        public var maxSteps: Int?
+        /// `system/api_retry` lines tolerated in one run before Baton stops the CLI.
+        public var maxAPIRetries = 10
 
-    public init(command: String = "claude", extraArguments: [String] = []) {
-        self.command = command
-        self.extraArguments = extraArguments
+        public init(
+            permissionMode: String = "acceptEdits", allowedTools: [String] = [], maxSteps: Int? = nil,
+            maxAPIRetries: Int = 10
+        ) {
+            self.permissionMode = permissionMode
+            self.allowedTools = allowedTools
+            self.maxSteps = maxSteps
+            self.maxAPIRetries = maxAPIRetries
+        }
     }
 
-    /// What one `claude -p` run reported.
-    struct Turn: Sendable {
-        var sessionID: String?
-        var result: String?
-        var isError = false
-        var subtype: String?
-        var costUSD: Double?
-        var input: Int64 = 0
-        var output: Int64 = 0
-        var sawResult = false
+    /// Versions whose stream-json this runner was written against (README "Running real agents").
+    public static let supported = VersionRange(minimum: [2, 1, 0], below: [3, 0, 0], tested: "2.1.337")
+
+    public let kind = "claude-code"
+    public let launch: AgentLaunch
+    public let settings: Settings
+    private let version: VersionProbe
+
+    public init(launch: AgentLaunch, settings: Settings = Settings()) {
+        self.launch = launch
+        self.settings = settings
+        version = VersionProbe(agent: "claude-code", pattern: { Self.parseVersion($0) }, range: Self.supported)
+    }
+
+    public init(command: String = "claude", settings: Settings = Settings()) {
+        self.init(launch: AgentLaunch(command: command), settings: settings)
+    }
+
+    /// `2.1.337 (Claude Code)`.
+    static func parseVersion(_ text: String) -> [Int]? {
+        guard let word = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first else { return nil }
+        return VersionRange.parse(String(word))
     }
 
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
         async -> AgentOutcome
     {
+        let resolved: AgentLaunch.Resolved
+        do {
+            resolved = try await launch.resolve()
+        } catch {
+            return .failed("claude-code: \(error)")
+        }
+        var report = AgentReport(agent: kind)
+        switch await version.check(resolved.executable, environment: resolved.environment) {
+        case .success(let text): report.agentVersion = text
+        case .failure(let error): return .failed("claude-code: \(error.description)")
+        }
         let pending = PendingSteer()
         let listener = Task {
             for await message in steer { pending.add(message) }
@@ -44,110 +83,283 @@ public struct ClaudeCodeRunner: AgentRunner {
         defer { listener.cancel() }
         var prompt = task.prompt
         if let input = task.input, !input.isEmpty { prompt += "\n\n" + input }
-        var session: String?
-        var totals = (input: Int64(0), output: Int64(0), cost: 0.0)
+        var stream = ClaudeStream(report: report, maxAPIRetries: settings.maxAPIRetries)
         var turn = 0
-        var last = Turn()
         while turn < max(1, task.maxTurns) {
             turn += 1
             events(.turnStarted(turn))
-            guard let result = await runOnce(task, prompt: prompt, resume: session, turn: turn, events: events) else {
-                return .failed("claude-code: cannot start \(command)")
-            }
-            last = result
+            let ended = await runOnce(task, resolved, prompt: prompt, stream: &stream, events: events)
             events(.turnEnded(turn))
-            if Task.isCancelled { return .failed("cancelled") }
-            totals.input += result.input
-            totals.output += result.output
-            totals.cost += result.costUSD ?? 0
-            events(.tokens(input: totals.input, output: totals.output))
-            session = result.sessionID ?? session
-            guard result.sawResult, !result.isError else { break }
-            // Steering that came in during the turn is the next turn's prompt, in the same session.
+            if Task.isCancelled { return stream.outcome(failure: "cancelled") }
+            if let failure = ended { return stream.outcome(failure: failure) }
+            events(.tokens(input: stream.report.usage.input, output: stream.report.usage.output))
+            guard stream.run.sawResult, !stream.run.isError else { break }
+            if !stream.report.permissionDenials.isEmpty { break }
+            // Steering that came in during the run is the next run's prompt, in the same session.
             let next = pending.take()
-            if next.isEmpty || session == nil { break }
+            if next.isEmpty || stream.sessionID == nil { break }
             prompt = next.joined(separator: "\n\n")
         }
-        let outcome = AgentOutcome(
-            status: .succeeded, result: last.result, tokensInput: totals.input, tokensOutput: totals.output,
-            costUSD: totals.cost)
-        guard last.sawResult else {
-            var failed = outcome
-            failed.status = .failed
-            failed.error = "claude-code ended without a result line"
-            return failed
-        }
-        if last.isError || (last.subtype ?? "success") != "success" {
-            var failed = outcome
-            failed.status = .failed
-            failed.error = "claude-code: \(last.subtype ?? "error")" + (last.result.map { ": " + $0 } ?? "")
-            return failed
-        }
-        return outcome
+        return stream.finalOutcome(settings: settings)
     }
 
-    /// One `claude -p` process; nil when it could not be started.
-    private func runOnce(
-        _ task: AgentTask, prompt: String, resume: String?, turn: Int, events: @escaping @Sendable (AgentEvent) -> Void
-    ) async -> Turn? {
-        var arguments = ["-p", "--output-format", "stream-json", "--verbose", "--max-turns", String(task.maxTurns)]
+    /// The arguments of one run, after the command's own words and before the provider's `args`.
+    func arguments(_ task: AgentTask, resume: String?) -> [String] {
+        var arguments = [
+            "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", settings.permissionMode,
+        ]
+        if !settings.allowedTools.isEmpty {
+            arguments += ["--allowedTools", settings.allowedTools.joined(separator: ",")]
+        }
+        if let steps = settings.maxSteps { arguments += ["--max-turns", String(steps)] }
         if let model = task.model { arguments += ["--model", model] }
         if let resume { arguments += ["--resume", resume] }
-        arguments += extraArguments
-        let state = Mutex(Turn())
-        let child: Subprocess
-        do {
-            // `exec <command> "$@"`: the command may be a name on PATH, a path, or several words.
-            child = try Subprocess(
-                Subprocess.Options(
-                    "/bin/sh", ["-c", "exec \(command) \"$@\"", "claude"] + arguments,
-                    environment: ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace],
-                    directory: task.workspace, captureLimit: 256 * 1024,
-                    onStdoutLine: { line in
-                        guard let json = try? JSONParser.parse(line) else { return }
-                        state.withLock { Self.absorb(json, into: &$0, events: events) }
-                    }))
-        } catch {
-            return nil
-        }
-        child.feed(prompt)
-        let status = await child.exitEndingGroupOnCancel()
-        var result = state.withLock { $0 }
-        if !result.sawResult && status != 0 {
-            let detail = child.errors.split(separator: "\n").suffix(3).joined(separator: " | ")
-            result.isError = true
-            result.subtype = "exit status \(status)"
-            result.result = detail.isEmpty ? nil : detail
-            result.sawResult = true
-        }
-        return result
+        return arguments
     }
 
-    /// Folds one stream-json line into the turn and reports what it says.
-    static func absorb(_ json: JSONValue, into turn: inout Turn, events: (AgentEvent) -> Void) {
-        if let session = json["session_id"]?.stringValue { turn.sessionID = session }
-        switch json["type"]?.stringValue {
-        case "assistant":
+    /// One `claude -p` process; a sentence when it could not run or was stopped for its retries.
+    private func runOnce(
+        _ task: AgentTask, _ resolved: AgentLaunch.Resolved,
+        prompt: String, stream: inout ClaudeStream, events: @escaping @Sendable (AgentEvent) -> Void
+    ) async -> String? {
+        stream.run = ClaudeStream.Run()
+        let state = Mutex(stream)
+        var environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
+        // A worker's CLI must not replace itself in the middle of an attempt.
+        environment["DISABLE_AUTOUPDATER"] = "1"
+        // The CLI's own retry budget (10 by default, minutes of backoff) follows the provider's.
+        environment["CLAUDE_CODE_MAX_RETRIES"] = String(settings.maxAPIRetries)
+        environment.merge(resolved.environment) { _, provider in provider }
+        let child: Subprocess
+        let stopped = Mutex<Subprocess?>(nil)
+        do {
+            let arguments = resolved.arguments(self.arguments(task, resume: stream.sessionID))
+            child = try Subprocess(
+                Subprocess.Options(
+                    resolved.executable, arguments, environment: environment, directory: task.workspace,
+                    captureLimit: 256 * 1024,
+                    onStdoutLine: { line in
+                        guard let json = try? JSONParser.parse(line), json.objectValue != nil else { return }
+                        let (said, giveUp) = state.withLock { $0.absorb(json) }
+                        for event in said { events(event) }
+                        if giveUp { stopped.withLock { $0 }?.endGroup(grace: 1) }
+                    }))
+        } catch {
+            return "cannot start \(resolved.executable): \(error)"
+        }
+        stopped.withLock { $0 = child }
+        child.feed(prompt)
+        let status = await child.exitEndingGroupOnCancel()
+        stream = state.withLock { $0 }
+        if stream.run.gaveUp {
+            return "the model API kept failing: \(stream.run.apiRetries) retries in one run"
+                + (stream.run.lastAPIError.map { " (last: \($0))" } ?? "")
+                + "; providers.<name>.max_api_retries is \(settings.maxAPIRetries)"
+        }
+        if !stream.run.sawResult {
+            let detail = child.errors.split(separator: "\n").suffix(3).joined(separator: " | ")
+            return "exited with status \(status) without a result" + (detail.isEmpty ? "" : ": \(detail)")
+        }
+        return nil
+    }
+}
+
+/// Claude Code's stream-json, folded line by line into the attempt's report and the current run.
+struct ClaudeStream: Sendable {
+    /// What the current `claude -p` process said.
+    struct Run: Sendable {
+        var sawResult = false
+        var isError = false
+        var subtype: String?
+        var result: String?
+        var errors: [String] = []
+        var apiErrorStatus: Int64?
+        var apiRetries = 0
+        var lastAPIError: String?
+        var gaveUp = false
+        var steps: Int64?
+    }
+
+    var report: AgentReport
+    let maxAPIRetries: Int
+    var run = Run()
+    var sessionID: String?
+    /// The session's cost so far: `total_cost_usd` is the whole session's, across `--resume`.
+    var costUSD: Double?
+    /// Tokens of the runs before this one; `usage` in a result covers its own run only.
+    private var earlier = TokenUsage()
+    private var deniedIDs: Set<String> = []
+
+    init(report: AgentReport, maxAPIRetries: Int) {
+        self.report = report
+        self.maxAPIRetries = maxAPIRetries
+    }
+
+    /// The events a line reports, and whether the CLI should be stopped (too many API retries).
+    mutating func absorb(_ json: JSONValue) -> ([AgentEvent], Bool) {
+        if let session = json["session_id"]?.stringValue, !session.isEmpty { sessionID = session }
+        var events: [AgentEvent] = []
+        switch (json["type"]?.stringValue, json["subtype"]?.stringValue) {
+        case ("system", "init"):
+            if report.model == nil, let model = json["model"]?.stringValue { report.model = model }
+            if let version = json["claude_code_version"]?.stringValue, report.agentVersion == nil {
+                report.agentVersion = version
+            }
+        case ("system", "permission_denied"):
+            let tool = json["tool_name"]?.stringValue ?? "a tool"
+            let message = json["message"]?.stringValue ?? ""
+            if let id = json["tool_use_id"]?.stringValue { deniedIDs.insert(id) }
+            report.denied(tool, message)
+            events.append(.permissionDenied("\(tool): \(message)"))
+        case ("system", "api_retry"):
+            run.apiRetries += 1
+            report.apiRetries += 1
+            let why = Self.retryReason(json)
+            run.lastAPIError = why
+            events.append(.apiRetry(why))
+            if run.apiRetries > maxAPIRetries { run.gaveUp = true }
+        case ("assistant", _):
+            if let model = json["message"]?["model"]?.stringValue, !model.isEmpty, !model.hasPrefix("<") {
+                report.model = model
+            }
             for block in json["message"]?["content"]?.arrayValue ?? [] {
                 switch block["type"]?.stringValue {
-                case "text": if let text = block["text"]?.stringValue { events(.message(text)) }
-                case "tool_use": events(.toolCall(block["name"]?.stringValue ?? "tool"))
+                case "text":
+                    if let text = block["text"]?.stringValue, !text.isEmpty { events.append(.message(text)) }
+                case "tool_use":
+                    let name = block["name"]?.stringValue ?? "tool"
+                    if name == "Bash", let command = block["input"]?["command"]?.stringValue {
+                        report.ranCommand(command)
+                        events.append(.command(command))
+                    } else {
+                        report.usedTool(name)
+                        events.append(.toolCall(name))
+                    }
                 default: continue
                 }
             }
-        case "result":
-            turn.sawResult = true
-            turn.subtype = json["subtype"]?.stringValue
-            turn.isError = json["is_error"]?.boolValue ?? false
-            turn.result = json["result"]?.stringValue
-            turn.costUSD = json["total_cost_usd"]?.doubleValue
-            let usage = json["usage"]
-            turn.input =
-                (usage?["input_tokens"]?.intValue ?? 0) + (usage?["cache_creation_input_tokens"]?.intValue ?? 0)
-                + (usage?["cache_read_input_tokens"]?.intValue ?? 0)
-            turn.output = usage?["output_tokens"]?.intValue ?? 0
+        case ("result", _):
+            absorbResult(json)
         default:
             break
+        }
+        return (events, run.gaveUp)
+    }
+
+    /// `system/api_retry`: which attempt, the HTTP status and the error, as one phrase.
+    static func retryReason(_ json: JSONValue) -> String {
+        var parts: [String] = []
+        if let attempt = json["attempt"]?.intValue {
+            parts.append("attempt \(attempt)" + (json["max_retries"]?.intValue.map { " of \($0)" } ?? ""))
+        }
+        if let status = json["error_status"]?.intValue { parts.append("HTTP \(status)") }
+        if let error = json["error"]?.stringValue { parts.append(error) }
+        if let delay = json["retry_delay_ms"]?.doubleValue { parts.append("next in \(Int(delay)) ms") }
+        return parts.isEmpty ? "retrying the model API" : parts.joined(separator: ", ")
+    }
+
+    private mutating func absorbResult(_ json: JSONValue) {
+        run.sawResult = true
+        run.subtype = json["subtype"]?.stringValue
+        run.isError = json["is_error"]?.boolValue ?? false
+        run.result = json["result"]?.stringValue
+        run.errors = (json["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
+        run.apiErrorStatus = json["api_error_status"]?.intValue
+        run.steps = json["num_turns"]?.intValue
+        if let cost = json["total_cost_usd"]?.doubleValue, cost.isFinite, cost >= 0 { costUSD = cost }
+        if let text = run.result, !run.isError { report.finalMessage = text }
+        // `modelUsage` is the session's, across `--resume`: absolute totals, per model.
+        if let byModel = json["modelUsage"]?.objectValue, !byModel.isEmpty {
+            var total = TokenUsage()
+            var top: (name: String, cost: Double)?
+            for (name, usage) in byModel {
+                let cached = usage["cacheReadInputTokens"]?.intValue ?? 0
+                let created = usage["cacheCreationInputTokens"]?.intValue ?? 0
+                total.input += (usage["inputTokens"]?.intValue ?? 0) + cached + created
+                total.cachedInput += cached
+                total.cacheCreationInput += created
+                total.output += usage["outputTokens"]?.intValue ?? 0
+                total.reasoningOutput += usage["thinkingTokens"]?.intValue ?? 0
+                let cost = usage["costUSD"]?.doubleValue ?? 0
+                if top == nil || cost > top!.cost || (cost == top!.cost && name < top!.name) { top = (name, cost) }
+            }
+            report.usage = total
+            earlier = total
+            if let top { report.model = top.name }
+        } else if let usage = json["usage"] {
+            // Older versions: `usage` of this run, added to the runs before it.
+            let cached = usage["cache_read_input_tokens"]?.intValue ?? 0
+            let created = usage["cache_creation_input_tokens"]?.intValue ?? 0
+            var total = earlier
+            total.input += (usage["input_tokens"]?.intValue ?? 0) + cached + created
+            total.cachedInput += cached
+            total.cacheCreationInput += created
+            total.output += usage["output_tokens"]?.intValue ?? 0
+            total.reasoningOutput += usage["output_tokens_details"]?["thinking_tokens"]?.intValue ?? 0
+            report.usage = total
+            earlier = total
+        }
+        for denial in json["permission_denials"]?.arrayValue ?? [] {
+            guard let id = denial["tool_use_id"]?.stringValue, !deniedIDs.contains(id) else { continue }
+            deniedIDs.insert(id)
+            let tool = denial["tool_name"]?.stringValue ?? "a tool"
+            report.denied(tool, denial["tool_input"]?["command"]?.stringValue ?? denial["tool_input"]?.text ?? "")
+        }
+    }
+
+    func outcome(failure: String) -> AgentOutcome {
+        var outcome = base(.failed)
+        outcome.error = failure == "cancelled" ? failure : "claude-code: " + failure
+        return outcome
+    }
+
+    private func base(_ status: AgentOutcome.Status) -> AgentOutcome {
+        var outcome = AgentOutcome(
+            status: status, result: run.result, tokensInput: report.usage.input, tokensOutput: report.usage.output,
+            costUSD: costUSD)
+        outcome.model = report.model
+        outcome.report = report
+        return outcome
+    }
+
+    /// How the attempt ended, in words: an error result, a step limit, a permission denial (which
+    /// blocks the issue), or success.
+    func finalOutcome(settings: ClaudeCodeRunner.Settings) -> AgentOutcome {
+        if let denial = report.permissionDenials.first {
+            var outcome = base(.needsInput)
+            let more = report.permissionDenials.count > 1 ? " (and \(report.permissionDenials.count - 1) more)" : ""
+            outcome.error =
+                "claude-code was denied \(denial.tool)\(more): \(denial.detail) — allow it with the provider's "
+                + "allowed_tools or permission_mode (now \(settings.permissionMode)), then retry the issue"
+            return outcome
+        }
+        guard run.isError || (run.subtype ?? "success") != "success" else { return base(.succeeded) }
+        var outcome = base(.failed)
+        outcome.error = "claude-code: " + errorSentence(settings: settings)
+        return outcome
+    }
+
+    private func errorSentence(settings: ClaudeCodeRunner.Settings) -> String {
+        let detail = run.errors.isEmpty ? (run.result ?? "") : run.errors.joined(separator: "; ")
+        switch run.subtype {
+        case "error_max_turns":
+            let steps = run.steps.map { " after \($0) steps" } ?? ""
+            return "stopped at its step limit\(steps) (providers.<name>.max_steps is "
+                + (settings.maxSteps.map(String.init) ?? "unset") + ")"
+        case "error_max_budget_usd":
+            return "stopped at its budget limit" + (detail.isEmpty ? "" : ": \(detail)")
+        case "error_during_execution":
+            return "the run failed" + (detail.isEmpty ? "" : ": \(detail)")
+        default:
+            if let status = run.apiErrorStatus {
+                // The CLI's text starts "API Error: 400 …": the status is said once, here.
+                var text = Substring(detail)
+                if text.hasPrefix("API Error: ") { text = text.dropFirst("API Error: ".count) }
+                if text.hasPrefix("\(status) ") { text = text.dropFirst("\(status) ".count) }
+                return "the model API answered HTTP \(status)" + (text.isEmpty ? "" : ": \(text)")
+            }
+            return (run.subtype.map { $0 == "success" ? "an error" : $0 } ?? "an error")
+                + (detail.isEmpty ? "" : ": \(detail)")
         }
     }
 }

@@ -6,24 +6,64 @@ import Synchronization
     import Glibc
 #endif
 
-/// Codex through its app-server: JSON-RPC 2.0 over stdio, one JSON object per line without the
-/// `"jsonrpc"` member. `initialize`, the `initialized` notification, `thread/start` in the
-/// workspace, then one `turn/start` per turn until `turn/completed` (`completed`, `failed` or
-/// `interrupted`). Approval requests are answered by the configured policy; a request for user
-/// input ends the attempt as needing input; token totals come from `thread/tokenUsage/updated`.
-/// Steering messages become the next turn of the same thread.
+/// Codex through its app-server (codex-cli, see `supported`): JSON-RPC 2.0 over stdio, one JSON
+/// object per line without the `"jsonrpc"` member. `initialize`, the `initialized` notification,
+/// `thread/start` in the workspace with the provider's sandbox and approval policy, then one
+/// `turn/start` per turn until `turn/completed` (`completed`, `failed` or `interrupted`). Every
+/// request the server may send is answered in its own typed shape; a request for user input ends
+/// the attempt as needing input; token totals come from `thread/tokenUsage/updated` (absolute for
+/// the thread). Steering messages become the next turn of the same thread.
 public struct CodexRunner: AgentRunner {
+    /// How Baton answers the approval requests codex sends (it sends them only when the approval
+    /// policy is not `never`).
     public enum Approvals: String, Sendable {
         case accept, decline
     }
 
-    public let kind = "codex"
-    public let command: String
-    public let approvals: Approvals
+    public struct Settings: Sendable {
+        /// thread/start's `sandbox`: read-only, workspace-write or danger-full-access.
+        public var sandbox = "workspace-write"
+        /// thread/start's `approvalPolicy`: never (commands that need more than the sandbox
+        /// fail inside codex), on-request or untrusted (codex asks, Baton answers `approvals`).
+        public var approvalPolicy = "never"
+        public var approvals = Approvals.decline
+        /// `error` notifications with `willRetry` tolerated in one turn before Baton interrupts it.
+        public var maxAPIRetries = 10
 
-    public init(command: String = "codex app-server", approvals: Approvals = .decline) {
-        self.command = command
-        self.approvals = approvals
+        public init(
+            sandbox: String = "workspace-write", approvalPolicy: String = "never", approvals: Approvals = .decline,
+            maxAPIRetries: Int = 10
+        ) {
+            self.sandbox = sandbox
+            self.approvalPolicy = approvalPolicy
+            self.approvals = approvals
+            self.maxAPIRetries = maxAPIRetries
+        }
+    }
+
+    /// Versions whose app-server protocol this runner speaks (README "Running real agents").
+    public static let supported = VersionRange(minimum: [0, 163, 0], below: [0, 200, 0], tested: "codex-cli 0.163.0")
+
+    public let kind = "codex"
+    public let launch: AgentLaunch
+    public let settings: Settings
+    private let version: VersionProbe
+
+    public init(launch: AgentLaunch, settings: Settings = Settings()) {
+        self.launch = launch
+        self.settings = settings
+        version = VersionProbe(agent: "codex", pattern: { Self.parseVersion($0) }, range: Self.supported)
+    }
+
+    public init(command: String = "codex app-server", settings: Settings = Settings()) {
+        self.init(launch: AgentLaunch(command: command), settings: settings)
+    }
+
+    /// `codex-cli 0.163.0`.
+    static func parseVersion(_ text: String) -> [Int]? {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard words.count >= 2, words[0] == "codex-cli" || words[0] == "codex" else { return nil }
+        return VersionRange.parse(String(words[1]))
     }
 
     struct ProtocolError: Error, CustomStringConvertible {
@@ -33,16 +73,28 @@ public struct CodexRunner: AgentRunner {
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
         async -> AgentOutcome
     {
+        let resolved: AgentLaunch.Resolved
+        do {
+            resolved = try await launch.resolve()
+        } catch {
+            return .failed("codex: \(error)")
+        }
+        var report = AgentReport(agent: kind)
+        switch await version.check(resolved.executable, environment: resolved.environment) {
+        case .success(let text): report.agentVersion = text
+        case .failure(let error): return .failed("codex: \(error.description)")
+        }
         let (lines, linesInput) = AsyncStream<String>.makeStream()
+        var environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
+        environment.merge(resolved.environment) { _, provider in provider }
         let child: Subprocess
         do {
             child = try Subprocess(
                 Subprocess.Options(
-                    "/bin/sh", ["-c", "exec \(command)"],
-                    environment: ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace],
-                    directory: task.workspace, captureLimit: 256 * 1024, onStdoutLine: { linesInput.yield($0) }))
+                    resolved.executable, resolved.arguments([]), environment: environment, directory: task.workspace,
+                    captureLimit: 256 * 1024, onStdoutLine: { linesInput.yield($0) }))
         } catch {
-            return .failed("codex: cannot start \(command): \(error)")
+            return .failed("codex: cannot start \(resolved.executable): \(error)")
         }
         let ended = Task {
             _ = await child.exitCode()
@@ -54,14 +106,17 @@ public struct CodexRunner: AgentRunner {
             // Not `terminate`: it waits, and this runs on the cooperative pool.
             child.endGroup(grace: 1)
         }
-        var session = Session(child: child, lines: lines.makeAsyncIterator(), approvals: approvals, events: events)
+        var session = Session(
+            child: child, lines: lines.makeAsyncIterator(), settings: settings, events: events, report: report)
         return await withTaskCancellationHandler {
             do {
                 return try await session.drive(task, steer: steer)
             } catch {
-                if Task.isCancelled { return .failed("cancelled") }
-                let detail = child.errors.split(separator: "\n").suffix(3).joined(separator: " | ")
-                return .failed("codex: \(error)" + (detail.isEmpty ? "" : " (stderr: \(detail))"))
+                if Task.isCancelled { return session.outcome(.failed, error: "cancelled") }
+                let detail = child.errors.split(separator: "\n").filter { !$0.contains("WARNING: proceeding") }
+                    .suffix(3).joined(separator: " | ")
+                return session.outcome(
+                    .failed, error: "codex: \(error)" + (detail.isEmpty ? "" : " (stderr: \(detail))"))
             }
         } onCancel: {
             child.endGroup(grace: 2)
@@ -72,12 +127,34 @@ public struct CodexRunner: AgentRunner {
     struct Session {
         let child: Subprocess
         var lines: AsyncStream<String>.Iterator
-        let approvals: Approvals
+        let settings: Settings
         let events: @Sendable (AgentEvent) -> Void
+        var report: AgentReport
         var nextID: Int64 = 1
-        var tokens: (input: Int64, output: Int64) = (0, 0)
-        var lastMessage: String?
         var question: String?
+        /// Retries announced in the current turn (`error` with `willRetry`).
+        var retries = 0
+        var lastError: String?
+
+        init(
+            child: Subprocess, lines: AsyncStream<String>.Iterator, settings: Settings,
+            events: @escaping @Sendable (AgentEvent) -> Void, report: AgentReport
+        ) {
+            self.child = child
+            self.lines = lines
+            self.settings = settings
+            self.events = events
+            self.report = report
+        }
+
+        func outcome(_ status: AgentOutcome.Status, error: String? = nil) -> AgentOutcome {
+            var outcome = AgentOutcome(
+                status: status, result: report.finalMessage, error: error, tokensInput: report.usage.input,
+                tokensOutput: report.usage.output)
+            outcome.model = report.model
+            outcome.report = report
+            return outcome
+        }
 
         mutating func drive(_ task: AgentTask, steer: AsyncStream<String>) async throws -> AgentOutcome {
             let pending = PendingSteer()
@@ -89,13 +166,15 @@ public struct CodexRunner: AgentRunner {
                 "initialize", ["clientInfo": ["name": "baton", "title": "Baton", "version": "1"]])
             send(["method": "initialized"])
             var threadParams: [String: JSONValue] = [
-                "cwd": .string(task.workspace), "approvalPolicy": "never", "sandbox": "workspaceWrite",
+                "cwd": .string(task.workspace), "approvalPolicy": .string(settings.approvalPolicy),
+                "sandbox": .string(settings.sandbox),
             ]
             if let model = task.model { threadParams["model"] = .string(model) }
             let started = try await request("thread/start", .object(threadParams))
             guard let thread = started["thread"]?["id"]?.stringValue else {
                 throw ProtocolError(description: "thread/start answered without a thread id")
             }
+            if let model = started["model"]?.stringValue, !model.isEmpty { report.model = model }
             var prompt = task.prompt
             if let input = task.input, !input.isEmpty { prompt += "\n\n" + input }
             var turn = 0
@@ -104,11 +183,7 @@ public struct CodexRunner: AgentRunner {
                 events(.turnStarted(turn))
                 let (status, error) = try await runTurn(thread: thread, text: prompt, cwd: task.workspace)
                 events(.turnEnded(turn))
-                if let question {
-                    return AgentOutcome(
-                        status: .needsInput, result: lastMessage, error: question, tokensInput: tokens.input,
-                        tokensOutput: tokens.output)
-                }
+                if let question { return outcome(.needsInput, error: question) }
                 switch status {
                 case "completed":
                     let next = pending.take()
@@ -116,96 +191,221 @@ public struct CodexRunner: AgentRunner {
                         prompt = next.joined(separator: "\n\n")
                         continue
                     }
-                    return AgentOutcome(
-                        status: .succeeded, result: lastMessage, tokensInput: tokens.input, tokensOutput: tokens.output)
+                    return outcome(.succeeded)
                 case "interrupted":
-                    return AgentOutcome(
-                        status: .failed, result: lastMessage, error: "codex: the turn was interrupted",
-                        tokensInput: tokens.input, tokensOutput: tokens.output)
+                    return outcome(.failed, error: "codex: the turn was interrupted" + (error.map { ": \($0)" } ?? ""))
                 default:
-                    return AgentOutcome(
-                        status: .failed, result: lastMessage, error: "codex: the turn failed: \(error ?? status)",
-                        tokensInput: tokens.input, tokensOutput: tokens.output)
+                    return outcome(.failed, error: "codex: " + (error ?? "the turn ended \(status)"))
                 }
             }
         }
 
-        /// Starts a turn and reads until `turn/completed`; returns its status and error message.
+        /// Starts a turn and reads until `turn/completed`; returns its status and, when it did
+        /// not complete, why in words.
         mutating func runTurn(thread: String, text: String, cwd: String) async throws -> (String, String?) {
+            retries = 0
+            lastError = nil
             let answer = try await request(
                 "turn/start",
                 ["threadId": .string(thread), "input": [["type": "text", "text": .string(text)]], "cwd": .string(cwd)])
             let turnID = answer["turn"]?["id"]?.stringValue
+            var gaveUp: String?
             while let message = try await nextMessage() {
-                if try handleServerRequest(message, thread: thread, turn: turnID) { continue }
+                if handleServerRequest(message, thread: thread, turn: turnID) { continue }
                 guard let method = message["method"]?.stringValue else { continue }
                 let params = message["params"] ?? .null
                 switch method {
                 case "item/completed":
-                    let item = params["item"] ?? .null
-                    switch item["type"]?.stringValue {
-                    case "agentMessage":
-                        if let text = item["text"]?.stringValue {
-                            lastMessage = text
-                            events(.message(text))
-                        }
-                    case "commandExecution":
-                        events(.toolCall(item["command"]?.stringValue ?? "command"))
-                    case "fileChange", "mcpToolCall":
-                        events(.toolCall(item["type"]?.stringValue ?? "tool"))
-                    default: break
-                    }
+                    record(params["item"] ?? .null)
                 case "thread/tokenUsage/updated":
                     // Absolute totals for the thread, not increments.
                     if let total = params["tokenUsage"]?["total"] {
-                        tokens = (
-                            total["inputTokens"]?.intValue ?? tokens.input,
-                            total["outputTokens"]?.intValue ?? tokens.output
-                        )
-                        events(.tokens(input: tokens.input, output: tokens.output))
+                        let cacheWrite = total["cacheWriteInputTokens"]?.intValue ?? 0
+                        report.usage = TokenUsage(
+                            input: total["inputTokens"]?.intValue ?? report.usage.input,
+                            cachedInput: total["cachedInputTokens"]?.intValue ?? 0,
+                            cacheCreationInput: cacheWrite,
+                            output: total["outputTokens"]?.intValue ?? report.usage.output,
+                            reasoningOutput: total["reasoningOutputTokens"]?.intValue ?? 0)
+                        events(.tokens(input: report.usage.input, output: report.usage.output))
+                    }
+                case "error":
+                    let error = params["error"] ?? .null
+                    let words = Self.describe(error)
+                    if params["willRetry"]?.boolValue == true {
+                        retries += 1
+                        report.apiRetries += 1
+                        events(.apiRetry(words))
+                        if retries > settings.maxAPIRetries, gaveUp == nil, let turnID {
+                            gaveUp =
+                                "the model API kept failing: \(retries) retries in one turn (last: \(words)); "
+                                + "providers.<name>.max_api_retries is \(settings.maxAPIRetries)"
+                            send([
+                                "id": .int(allocateID()), "method": "turn/interrupt",
+                                "params": ["threadId": .string(thread), "turnId": .string(turnID)],
+                            ])
+                        }
+                    } else {
+                        lastError = words
                     }
                 case "turn/completed":
                     let turn = params["turn"] ?? .null
-                    return (turn["status"]?.stringValue ?? "failed", turn["error"]?["message"]?.stringValue)
-                // Separate terminal notifications, as some app-server versions send them.
-                case "turn/failed":
-                    return (
-                        "failed",
-                        params["error"]?["message"]?.stringValue ?? params["turn"]?["error"]?["message"]?.stringValue
-                    )
-                case "turn/cancelled", "turn/interrupted":
-                    return ("interrupted", nil)
-                case "error":
-                    if let text = params["error"]?["message"]?.stringValue { events(.message("codex error: \(text)")) }
+                    let status = turn["status"]?.stringValue ?? "failed"
+                    if let gaveUp { return ("failed", gaveUp) }
+                    if status == "completed" { return (status, nil) }
+                    let error = turn["error"].flatMap { $0 == .null ? nil : Self.describe($0) } ?? lastError
+                    return (status, error)
                 default: break
                 }
             }
             throw ProtocolError(description: "the app-server exited before the turn completed")
         }
 
-        /// Answers approval and user-input requests from the server; true when `message` was one.
-        mutating func handleServerRequest(_ message: JSONValue, thread: String, turn: String?) throws -> Bool {
+        /// A finished item: the agent's messages, commands, file changes and tool calls.
+        mutating func record(_ item: JSONValue) {
+            let type = item["type"]?.stringValue ?? "item"
+            switch type {
+            case "agentMessage":
+                if let text = item["text"]?.stringValue {
+                    report.finalMessage = text
+                    events(.message(text))
+                }
+            case "commandExecution":
+                // `command` is the display form (`/bin/bash -lc '…'`); the parsed actions hold
+                // what the model asked for.
+                let actions = (item["commandActions"]?.arrayValue ?? []).compactMap { $0["command"]?.stringValue }
+                let command =
+                    actions.isEmpty ? (item["command"]?.stringValue ?? "command") : actions.joined(separator: " && ")
+                let status = item["status"]?.stringValue ?? ""
+                report.ranCommand(status == "declined" ? "(declined) " + command : command)
+                events(.command(command))
+            case "fileChange":
+                report.usedTool("fileChange")
+                for change in item["changes"]?.arrayValue ?? [] {
+                    if let path = change["path"]?.stringValue { events(.toolCall("edit \(path)")) }
+                }
+            case "mcpToolCall":
+                let name = [item["server"]?.stringValue, item["tool"]?.stringValue].compactMap { $0 }
+                    .joined(separator: ".")
+                report.usedTool(name.isEmpty ? "mcpToolCall" : "mcp:" + name)
+                events(.toolCall(name.isEmpty ? type : name))
+            case "dynamicToolCall":
+                let name = item["tool"]?.stringValue ?? type
+                report.usedTool("dynamic:" + name)
+                events(.toolCall(name))
+            case "webSearch", "collabAgentToolCall", "imageView", "imageGeneration", "subAgentActivity", "plan",
+                "contextCompaction", "sleep":
+                report.usedTool(type)
+                events(.toolCall(type))
+            default:
+                break
+            }
+        }
+
+        /// A TurnError (`{message, codexErrorInfo, additionalDetails}`) in words, with the HTTP
+        /// status where codex gives one.
+        static func describe(_ error: JSONValue) -> String {
+            var message = error["message"]?.stringValue ?? error.text
+            // A 400 carries the provider's whole JSON body as its message: keep its own message.
+            if message.hasPrefix("{"), let body = try? JSONParser.parse(message),
+                let inner = body["error"]?["message"]?.stringValue
+            {
+                message = inner
+            }
+            let info = error["codexErrorInfo"] ?? .null
+            var status: Int64?
+            var kind = info.stringValue
+            if let fields = info.objectValue, let (name, detail) = fields.first {
+                kind = name
+                status = detail["httpStatusCode"]?.intValue
+            }
+            let what: String? =
+                switch (kind, status) {
+                case (_, 401?), ("unauthorized", _): "the model API refused the key (HTTP 401)"
+                case (_, 403?): "the model API refused access (HTTP 403)"
+                case (_, 429?), ("rateLimitExceeded", _): "the model API rate-limited the request (HTTP 429)"
+                case ("usageLimitExceeded", _): "the model API account is over its usage limit"
+                case ("badRequest", _): "the model API rejected the request (HTTP 400)"
+                case ("contextWindowExceeded", _): "the conversation exceeded the model's context window"
+                case ("serverOverloaded", _), ("internalServerError", _):
+                    "the model API failed" + (status.map { " (HTTP \($0))" } ?? "")
+                case ("sandboxError", _): "codex's sandbox failed"
+                case (_, let code?): "the model API answered HTTP \(code)"
+                default: nil
+                }
+            guard let what else { return message }
+            return message.isEmpty ? what : "\(what): \(message)"
+        }
+
+        /// Answers a request from the server in the shape its method defines; true when `message`
+        /// was one.
+        mutating func handleServerRequest(_ message: JSONValue, thread: String, turn: String?) -> Bool {
             guard let id = message["id"], let method = message["method"]?.stringValue else { return false }
-            // `item/commandExecution/requestApproval`, `item/fileChange/requestApproval`, and the
-            // older `execCommandApproval` / `applyPatchApproval`.
-            if method.hasSuffix("requestApproval") || method.hasSuffix("Approval") {
-                events(.message("codex asked to approve \(method); answered \(approvals.rawValue)"))
-                send(["id": id, "result": ["decision": .string(approvals.rawValue)]])
-            } else if method.contains("requestUserInput") {
-                // Nobody is there to answer: the issue needs a person. Stop the turn.
-                question = "codex asked for input: " + (message["params"]?.text ?? "")
-                send(["id": id, "error": ["code": -32000, "message": "no user is available to answer"]])
+            let params = message["params"] ?? .null
+            let accept = settings.approvals == .accept
+            func approval(_ what: String, _ decision: String) {
+                report.approvals.append((AgentReport.clip(what), decision))
+                events(.message("codex asked to approve \(what); Baton answered \(decision)"))
+            }
+            switch method {
+            case "item/commandExecution/requestApproval":
+                let command = params["command"]?.stringValue ?? "a command"
+                approval("command: \(command)", accept ? "accept" : "decline")
+                reply(id, ["decision": accept ? "accept" : "decline"])
+            case "item/fileChange/requestApproval":
+                let reason = params["reason"]?.stringValue.map { ": \($0)" } ?? ""
+                approval("file change\(reason)", accept ? "accept" : "decline")
+                reply(id, ["decision": accept ? "accept" : "decline"])
+            case "item/permissions/requestApproval":
+                // Granting is returning the requested permissions; an empty object grants none.
+                approval("permissions \(params["permissions"]?.text ?? "{}")", accept ? "granted" : "none granted")
+                reply(id, ["permissions": accept ? (params["permissions"] ?? [:]) : [:], "scope": "turn"])
+            case "execCommandApproval", "applyPatchApproval":
+                // The v1 protocol's ReviewDecision: a bare "approved", or {"denied": {rejection}}.
+                let what = method == "execCommandApproval" ? "command" : "patch"
+                approval(what, accept ? "approved" : "denied")
+                reply(
+                    id,
+                    [
+                        "decision": accept
+                            ? "approved"
+                            : ["denied": ["rejection": "Baton's approval policy for this provider declines"]]
+                    ])
+            case "mcpServer/elicitation/request":
+                // A form or URL only a person can fill in: declined, and said.
+                approval("MCP elicitation: \(params["message"]?.stringValue ?? "")", "decline")
+                reply(id, ["action": "decline"])
+            case "item/tool/requestUserInput":
+                let questions = (params["questions"]?.arrayValue ?? []).compactMap { $0["question"]?.stringValue }
+                question = "codex asked: " + (questions.isEmpty ? "for input" : questions.joined(separator: " / "))
+                // No answers: nobody is there. The turn is interrupted; the issue needs a person.
+                reply(id, ["answers": [:]])
                 if let turn {
                     send([
                         "id": .int(allocateID()), "method": "turn/interrupt",
                         "params": ["threadId": .string(thread), "turnId": .string(turn)],
                     ])
                 }
-            } else {
-                send(["id": id, "error": ["code": -32601, "message": .string("baton does not handle \(method)")]])
+            case "item/tool/call":
+                // Baton registers no dynamic tools; a call to one is answered as failed.
+                report.usedTool("dynamic:" + (params["tool"]?.stringValue ?? "?"))
+                reply(
+                    id,
+                    [
+                        "success": false,
+                        "contentItems": [["type": "inputText", "text": "Baton provides no tool of that name."]],
+                    ])
+            default:
+                // ChatGPT token refresh, attestation and anything newer: Baton cannot answer them.
+                send([
+                    "id": id,
+                    "error": ["code": -32601, "message": .string("Baton does not handle \(method)")],
+                ])
             }
             return true
         }
+
+        func reply(_ id: JSONValue, _ result: JSONValue) { send(["id": id, "result": result]) }
 
         /// Sends a request and reads until its response, handling what arrives in between.
         mutating func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
@@ -219,7 +419,7 @@ public struct CodexRunner: AgentRunner {
                     }
                     return message["result"] ?? .null
                 }
-                _ = try handleServerRequest(message, thread: "", turn: nil)
+                _ = handleServerRequest(message, thread: "", turn: nil)
             }
             throw ProtocolError(description: "the app-server exited before answering \(method)")
         }

@@ -114,7 +114,9 @@ public struct CoordinatorClient: Sendable {
             let reason = outcome.status == .needsInput ? "needs input: " : ""
             body["error"] = .string(reason + (outcome.error ?? "the agent did not finish"))
         }
-        if let cost = outcome.costUSD { body["cost_usd"] = .double(cost) }
+        if let cost = outcome.costUSD, cost.isFinite, cost >= 0 { body["cost_usd"] = .double(cost) }
+        if let model = outcome.model, !model.isEmpty, model.utf8.count <= 256 { body["model_used"] = .string(model) }
+        if let report = outcome.report { body["report"] = report.json() }
         _ = try await call(.post, "/api/jobs/\(job.id)/complete", .object(body))
     }
 }

@@ -199,4 +199,12 @@ extension String {
         while s.last == " " { s = s.dropLast() }
         return String(s)
     }
+
+    /// Without leading and trailing whitespace (spaces, tabs, line breaks).
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
 }

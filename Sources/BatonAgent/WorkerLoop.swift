@@ -34,11 +34,25 @@ public struct RunnerCatalog: Sendable {
                     found[name] = CommandRunner(command: command)
                 }
             case "codex":
+                let approvals = provider["approvals"]?.stringValue.flatMap(CodexRunner.Approvals.init(rawValue:))
                 found[name] = CodexRunner(
-                    command: provider["command"]?.stringValue ?? "codex app-server",
-                    approvals: provider["approvals"]?.stringValue == "accept" ? .accept : .decline)
+                    launch: Self.launch(provider, default: "codex app-server", secret: secret),
+                    settings: CodexRunner.Settings(
+                        sandbox: provider["sandbox"]?.stringValue ?? "workspace-write",
+                        // Answers are only asked for when the policy lets codex ask: setting
+                        // `approvals` alone means "ask me" (on-request).
+                        approvalPolicy: provider["approval_policy"]?.stringValue
+                            ?? (approvals == nil ? "never" : "on-request"),
+                        approvals: approvals ?? .decline,
+                        maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
             case "claude-code":
-                found[name] = ClaudeCodeRunner(command: provider["command"]?.stringValue ?? "claude")
+                found[name] = ClaudeCodeRunner(
+                    launch: Self.launch(provider, default: "claude", secret: secret),
+                    settings: ClaudeCodeRunner.Settings(
+                        permissionMode: provider["permission_mode"]?.stringValue ?? "acceptEdits",
+                        allowedTools: (provider["allowed_tools"]?.arrayValue ?? []).compactMap(\.stringValue),
+                        maxSteps: provider["max_steps"]?.intValue.map { Int($0) },
+                        maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
             case "openai", "ollama", "anthropic":
                 let reference = provider["api_key"]?.stringValue
                 var runner = HTTPProviderRunner(
@@ -51,6 +65,19 @@ public struct RunnerCatalog: Sendable {
             }
         }
         self.init(found)
+    }
+
+    /// A CLI provider's command, `args` and `env` (whose `$secret:` values `secret` resolves).
+    static func launch(
+        _ provider: JSONValue, default command: String, secret: @escaping @Sendable (String) async throws -> String?
+    ) -> AgentLaunch {
+        AgentLaunch(
+            command: provider["command"]?.stringValue ?? command,
+            args: (provider["args"]?.arrayValue ?? []).compactMap(\.stringValue),
+            environment: (provider["env"]?.objectValue ?? [:]).compactMapValues(\.stringValue),
+            secret: { reference in
+                reference.hasPrefix("$secret:") ? try await secret(reference) : reference
+            })
     }
 
     public func runner(for provider: String) -> (any AgentRunner)? { runners[provider] }
@@ -415,8 +442,20 @@ public final class WorkerLoop: Sendable {
         let task = AgentTask(
             jobID: job.id, attempt: job.attempt, issue: job.issue, prompt: job.prompt, input: job.input,
             provider: job.provider, model: job.model, workspace: workspace.path, maxTurns: settings.maxTurns)
+        let changes = await offPool { WorkspaceChanges(path: workspace.path) }
         var outcome = await runner.run(task, steer: steer) { event in progress.record(event) }
-        if Task.isCancelled { outcome = .failed("cancelled") }
+        if Task.isCancelled {
+            outcome.status = .failed
+            outcome.error = "cancelled"
+        }
+        // What changed in the workspace goes into the report of every runner that keeps one.
+        if var report = outcome.report {
+            let (files, diffStat) = await changes.changes()
+            report.filesChanged = files
+            report.diffStat = diffStat
+            if report.finalMessage == nil { report.finalMessage = outcome.result }
+            outcome.report = report
+        }
         let after = await settings.hooks.run(.afterRun, in: workspace.path, environment: environment)
         if !after.succeeded { log("worker \(settings.name): job \(job.id): the after_run hook \(after.sentence)") }
         let totals = progress.tokens
@@ -485,6 +524,10 @@ final class ProgressBuffer: Sendable {
         var turn = 0
         var messages: [String] = []
         var toolCalls = 0
+        var commands = 0
+        var lastCommand: String?
+        var apiRetries = 0
+        var lastAPIError: String?
         var tokens: (input: Int64, output: Int64)?
         var changed = false
     }
@@ -499,6 +542,16 @@ final class ProgressBuffer: Sendable {
                 s.messages.append(String(text.prefix(500)))
                 if s.messages.count > 5 { s.messages.removeFirst(s.messages.count - 5) }
             case .toolCall: s.toolCalls += 1
+            case .command(let command):
+                s.toolCalls += 1
+                s.commands += 1
+                s.lastCommand = String(command.prefix(500))
+            case .apiRetry(let why):
+                s.apiRetries += 1
+                s.lastAPIError = String(why.prefix(500))
+            case .permissionDenied(let what):
+                s.messages.append(String(("permission denied: " + what).prefix(500)))
+                if s.messages.count > 5 { s.messages.removeFirst(s.messages.count - 5) }
             case .tokens(let input, let output): s.tokens = (input, output)
             }
             s.changed = true
@@ -514,11 +567,16 @@ final class ProgressBuffer: Sendable {
         state.withLock { s in
             guard s.changed else { return nil }
             s.changed = false
-            let progress: JSONValue = [
+            var progress: [String: JSONValue] = [
                 "turn": .int(Int64(s.turn)), "recent_messages": .array(s.messages.map(JSONValue.string)),
-                "tool_calls": .int(Int64(s.toolCalls)),
+                "tool_calls": .int(Int64(s.toolCalls)), "commands": .int(Int64(s.commands)),
             ]
-            return (progress, s.tokens)
+            if let command = s.lastCommand { progress["last_command"] = .string(command) }
+            if s.apiRetries > 0 {
+                progress["api_retries"] = .int(Int64(s.apiRetries))
+                progress["last_api_error"] = s.lastAPIError.map(JSONValue.string) ?? .null
+            }
+            return (.object(progress), s.tokens)
         }
     }
 }
@@ -527,5 +585,12 @@ extension Optional {
     func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
         guard let value = self else { return nil }
         return try await transform(value)
+    }
+}
+
+/// Runs blocking work (a directory walk) on a thread of its own, not the cooperative pool.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        OSThread.detach(name: "baton-worker-io") { continuation.resume(returning: work()) }
     }
 }

@@ -97,7 +97,8 @@ final class EventLog: Sendable {
     @Test func theCatalogMapsProvidersToRunners() throws {
         let catalog = RunnerCatalog(providers: [
             "scripted": ["kind": "command", "command": "cat"], "broken": ["kind": "command"],
-            "claude": ["kind": "anthropic", "models": ["haiku"]], "agent": ["kind": "codex"], "mystery": ["kind": "carrier-pigeon"],
+            "claude": ["kind": "anthropic", "models": ["haiku"]], "agent": ["kind": "codex"],
+            "mystery": ["kind": "carrier-pigeon"],
         ])
         #expect(catalog.runner(for: "dry-run")?.kind == "dry-run")
         #expect(catalog.runner(for: "scripted")?.kind == "command")

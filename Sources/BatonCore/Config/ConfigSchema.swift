@@ -41,6 +41,14 @@ public enum ConfigSchema {
         return .object(s)
     }
 
+    /// Environment variables by name: values are plain strings or `$secret:NAME` references.
+    static func environmentMap(_ description: String) -> JSONValue {
+        [
+            "type": "object", "description": .string(description), "default": [:], "x-env-names": true,
+            "additionalProperties": ["type": "string", "maxLength": 4096],
+        ]
+    }
+
     static func boolean(_ value: Bool, _ description: String) -> JSONValue {
         ["type": "boolean", "default": .bool(value), "description": .string(description)]
     }
@@ -148,10 +156,40 @@ public enum ConfigSchema {
                             "kind": string(nil, "What speaks to it.", oneOf: providerKinds),
                             "base_url": string(nil, "Endpoint for HTTP providers."),
                             "api_key": secretReference(nil, "API key."),
-                            "command": string(nil, "Command line for command-style providers."),
+                            "command": string(
+                                nil,
+                                "The agent's command: a shell line for kind command; for codex and claude-code the program and its first arguments, split at spaces and run without a shell (default `codex app-server`, `claude`)."
+                            ),
+                            "args": strings(
+                                [], "codex, claude-code: more arguments, after Baton's own, each passed as it is."),
+                            "env": environmentMap(
+                                "codex, claude-code, command: environment variables for the agent's process; a value may be a $secret:NAME reference, resolved when the process starts."
+                            ),
                             "approvals": string(
-                                nil, "How a codex provider answers approval requests (default decline).",
+                                nil,
+                                "codex: how Baton answers approval requests (default decline); setting it makes the default approval_policy on-request.",
                                 oneOf: ["accept", "decline"]),
+                            "approval_policy": string(
+                                nil,
+                                "codex: when codex asks before acting (thread/start approvalPolicy); default never, or on-request when approvals is set.",
+                                oneOf: ["never", "on-request", "untrusted"]),
+                            "sandbox": string(
+                                nil, "codex: the sandbox its commands run in (default workspace-write).",
+                                oneOf: ["read-only", "workspace-write", "danger-full-access"]),
+                            "permission_mode": string(
+                                nil,
+                                "claude-code: --permission-mode (default acceptEdits: edits and commands that write inside the workspace run; manual and dontAsk deny them, which blocks the issue). bypassPermissions is refused until agents run in Baton's workspace sandbox.",
+                                oneOf: ["acceptEdits", "manual", "plan", "dontAsk", "auto"]),
+                            "allowed_tools": strings(
+                                [], "claude-code: --allowedTools rules, e.g. Bash(npm test:*), allowed without asking."),
+                            "max_steps": integer(
+                                nil, 1, 10000,
+                                "claude-code: --max-turns, the CLI's tool steps within one run (agent.max_turns counts Baton's turns)."
+                            ),
+                            "max_api_retries": integer(
+                                nil, 0, 1000,
+                                "codex, claude-code: model API retries the agent may announce in one turn before Baton stops it (default 10)."
+                            ),
                             "models": strings([], "Models it offers."),
                             "pricing": map(
                                 "USD per million tokens by model.",

@@ -52,6 +52,22 @@ public enum ConfigValidator {
                 }
             }
         }
+        if case .object(let fields) = value, schema["x-env-names"] == .bool(true) {
+            for name in fields.keys.sorted() where !isEnvironmentName(name) {
+                issues.append(
+                    ConfigIssue(
+                        pointer: pointer + "/" + escape(name),
+                        message:
+                            "must be an environment variable name (letters, digits and _, not starting with a digit)"))
+            }
+            for name in fields.keys.sorted() {
+                if case .string(let text) = fields[name]!, text.hasPrefix("$secret:"), !SecretReference.isValid(text) {
+                    issues.append(
+                        ConfigIssue(
+                            pointer: pointer + "/" + escape(name), message: "is not a valid $secret:NAME reference"))
+                }
+            }
+        }
         if case .object(let fields) = value {
             let properties = schema["properties"]?.objectValue ?? [:]
             for name in fields.keys.sorted() {
@@ -64,6 +80,15 @@ public enum ConfigValidator {
                     issues.append(ConfigIssue(pointer: child, message: "unknown key"))
                 }
             }
+        }
+    }
+
+    static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first),
+            name.utf8.count <= 256
+        else { return false }
+        return name.utf8.allSatisfy {
+            $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
         }
     }
 

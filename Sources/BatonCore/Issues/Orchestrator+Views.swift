@@ -107,6 +107,9 @@ extension Orchestrator {
                 body["job_status"] = .string(job.status.rawValue)
                 body["tokens"] = ["input": .int(job.tokensInput), "output": .int(job.tokensOutput)]
                 body["result"] = job.result.map(JSONValue.string) ?? .null
+                body["model_used"] = job.modelUsed.map(JSONValue.string) ?? .null
+                body["cost_usd"] = job.costUSD.map(JSONValue.double) ?? .null
+                body["report"] = job.report.map(JSONValue.verbatim) ?? .null
             }
             return .object(body)
         }

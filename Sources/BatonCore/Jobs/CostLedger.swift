@@ -84,7 +84,7 @@ public enum CostLedger {
             """,
             [
                 .text(job.tenant), .integer(job.id), .integer(Int64(job.attempt)), .text(job.provider),
-                .text(job.model ?? ""), .integer(job.tokensInput), .integer(job.tokensOutput), .real(cost.usd),
+                .text(job.billedModel ?? ""), .integer(job.tokensInput), .integer(job.tokensOutput), .real(cost.usd),
                 .text(cost.source.rawValue), .text(at),
             ])
     }

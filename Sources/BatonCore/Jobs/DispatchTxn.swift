@@ -267,11 +267,16 @@ struct DispatchTxn {
         var tokensInput: Int64
         var tokensOutput: Int64
         var costUSD: Double
+        var modelUsed: String? = nil
+        var report: String? = nil
     }
 
     private static func bindings(_ usage: Usage?) -> [SQLValue] {
-        guard let usage else { return [.null, .null, .null] }
-        return [.integer(usage.tokensInput), .integer(usage.tokensOutput), .real(usage.costUSD)]
+        guard let usage else { return [.null, .null, .null, .null, .null] }
+        return [
+            .integer(usage.tokensInput), .integer(usage.tokensOutput), .real(usage.costUSD),
+            usage.modelUsed.map(SQLValue.text) ?? .null, usage.report.map(SQLValue.text) ?? .null,
+        ]
     }
 
     mutating func finish(
@@ -282,7 +287,8 @@ struct DispatchTxn {
             """
             UPDATE jobs SET status = ?2, finished_at = ?3, updated_at = ?3, result = coalesce(?4, result),
                 error = coalesce(?5, error), cancel_requested = ?6, tokens_input = coalesce(?7, tokens_input),
-                tokens_output = coalesce(?8, tokens_output), cost_usd = coalesce(?9, cost_usd) WHERE id = ?1
+                tokens_output = coalesce(?8, tokens_output), cost_usd = coalesce(?9, cost_usd),
+                model_used = coalesce(?10, model_used), report = coalesce(?11, report) WHERE id = ?1
             """,
             [
                 .integer(job.id), .text(status.rawValue), .text(nowText), result.map(SQLValue.text) ?? .null,
@@ -411,7 +417,8 @@ struct DispatchTxn {
     /// The cost of `job`'s tokens: the runner's figure, else the configured price table.
     func price(_ job: Job, reported: Double?) -> CostEntry {
         CostEntry.price(
-            provider: job.provider, model: job.model, tokensInput: job.tokensInput, tokensOutput: job.tokensOutput,
+            provider: job.provider, model: job.billedModel, tokensInput: job.tokensInput,
+            tokensOutput: job.tokensOutput,
             reported: reported, providers: settings.providers)
     }
 
@@ -426,7 +433,7 @@ struct DispatchTxn {
             try conn.execute("UPDATE jobs SET cost_usd = ?2 WHERE id = ?1", [.integer(job.id), .real(cost.usd)])
         }
         try CostLedger.record(job: job, cost: cost, at: nowText, into: conn)
-        observations.costs.append((job.provider, job.model ?? "", cost.usd, job.tokensInput, job.tokensOutput))
+        observations.costs.append((job.provider, job.billedModel ?? "", cost.usd, job.tokensInput, job.tokensOutput))
         try checkBudget(tenant: job.tenant, adding: cost.usd)
     }
 

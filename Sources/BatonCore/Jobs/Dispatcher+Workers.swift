@@ -71,11 +71,18 @@ extension Dispatcher {
         public var tokensInput: Int64?
         public var tokensOutput: Int64?
         public var costUSD: Double?
+        /// The model the agent says it used.
+        public var modelUsed: String?
+        /// JSON object text: what the agent did (checked by the route).
+        public var report: String?
 
         public init(
             token: String, succeeded: Bool = true, result: String? = nil, error: String? = nil,
-            tokensInput: Int64? = nil, tokensOutput: Int64? = nil, costUSD: Double? = nil
+            tokensInput: Int64? = nil, tokensOutput: Int64? = nil, costUSD: Double? = nil, modelUsed: String? = nil,
+            report: String? = nil
         ) {
+            self.modelUsed = modelUsed
+            self.report = report
             self.token = token
             self.succeeded = succeeded
             self.result = result
@@ -335,10 +342,14 @@ extension Dispatcher {
                 throw DispatchError.conflict("job \(id) is \(job.status.rawValue); it takes no more reports")
             }
             let expires = txn.now + txn.settings.leaseMs
+            // A report with nothing new extends the lease but is not agent activity: `updated_at`
+            // moves only with progress or tokens, so stall detection sees a silent agent.
             let progressText = report.progress.map(\.text)
             try txn.conn.execute(
                 """
-                UPDATE jobs SET lease_expires_ms = ?2, updated_at = ?3, progress = coalesce(?4, progress),
+                UPDATE jobs SET lease_expires_ms = ?2,
+                    updated_at = CASE WHEN ?4 IS NULL AND ?5 IS NULL AND ?6 IS NULL THEN updated_at ELSE ?3 END,
+                    progress = coalesce(?4, progress),
                     tokens_input = coalesce(?5, tokens_input), tokens_output = coalesce(?6, tokens_output)
                 WHERE id = ?1
                 """,
@@ -392,13 +403,19 @@ extension Dispatcher {
                 // while it ran: record what it used, change nothing else.
                 if job.status == .cancelled, completion.tokensInput != nil || completion.tokensOutput != nil {
                     try txn.conn.execute(
-                        "UPDATE jobs SET tokens_input = ?2, tokens_output = ?3 WHERE id = ?1",
+                        """
+                        UPDATE jobs SET tokens_input = ?2, tokens_output = ?3, model_used = coalesce(?4, model_used),
+                            report = coalesce(?5, report) WHERE id = ?1
+                        """,
                         [
                             .integer(id), .integer(completion.tokensInput ?? job.tokensInput),
                             .integer(completion.tokensOutput ?? job.tokensOutput),
+                            completion.modelUsed.map(SQLValue.text) ?? .null,
+                            completion.report.map(SQLValue.text) ?? .null,
                         ])
                     job.tokensInput = completion.tokensInput ?? job.tokensInput
                     job.tokensOutput = completion.tokensOutput ?? job.tokensOutput
+                    job.modelUsed = completion.modelUsed ?? job.modelUsed
                     try txn.recordCost(job, reported: completion.costUSD)
                 }
                 return try txn.job(id)
@@ -408,6 +425,8 @@ extension Dispatcher {
             }
             job.tokensInput = completion.tokensInput ?? job.tokensInput
             job.tokensOutput = completion.tokensOutput ?? job.tokensOutput
+            job.modelUsed = completion.modelUsed ?? job.modelUsed
+            job.report = completion.report ?? job.report
             // Tokens, cost and the final status go into the row in one UPDATE; the answer is the
             // row as it now reads, built here rather than read back.
             let cost = txn.price(job, reported: completion.costUSD)
@@ -416,7 +435,8 @@ extension Dispatcher {
             try txn.finish(
                 job, as: status, result: completion.result, error: error,
                 usage: DispatchTxn.Usage(
-                    tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd))
+                    tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd,
+                    modelUsed: completion.modelUsed, report: completion.report))
             if let name = job.worker {
                 let column = completion.succeeded ? "jobs_completed" : "jobs_failed"
                 try txn.conn.execute(

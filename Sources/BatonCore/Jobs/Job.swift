@@ -67,6 +67,14 @@ public struct Job: Sendable, Equatable {
     public var cancelRequested: Bool
     /// JSON object text: what the orchestrator tells the worker beyond the prompt (nil: nothing).
     public var context: String?
+    /// The model the agent says it used (an alias resolved, or the CLI's default when the job
+    /// named none); nil until a completion reports one.
+    public var modelUsed: String?
+    /// JSON object text: what the agent did, as its worker reported at completion.
+    public var report: String?
+
+    /// The model the job is billed for: the one the agent used, else the one it was given.
+    public var billedModel: String? { modelUsed ?? model }
 
     /// The job as the API shows it. The lease token is never shown here: only the lease answer
     /// carries it, to the worker that holds it.
@@ -109,6 +117,8 @@ public struct Job: Sendable, Equatable {
         text(issue)
         raw(#","model":"#)
         text(model)
+        raw(#","model_used":"#)
+        text(modelUsed)
         raw(#","priority":"#)
         text(priority.rawValue)
         raw(#","progress":"#)
@@ -117,6 +127,8 @@ public struct Job: Sendable, Equatable {
         text(prompt)
         raw(#","provider":"#)
         text(provider)
+        raw(#","report":"#)
+        verbatim(report)
         raw(#","result":"#)
         text(result)
         raw(#","routing":"#)
@@ -165,13 +177,16 @@ public struct Job: Sendable, Equatable {
         ]
         out["cancel_requested"] = .bool(cancelRequested)
         out["context"] = context.map(JSONValue.verbatim) ?? .null
+        out["model_used"] = modelUsed.map(JSONValue.string) ?? .null
+        out["report"] = report.map(JSONValue.verbatim) ?? .null
         return .object(out)
     }
 
     static let columns = """
         id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
         created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
-        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context
+        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context,
+        model_used, report
         """
 
     /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
@@ -206,6 +221,8 @@ public struct Job: Sendable, Equatable {
         leaseExpiresMs = nil
         cancelRequested = false
         context = spec.context.isEmpty ? nil : JSONValue.object(spec.context.mapValues(JSONValue.string)).text
+        modelUsed = nil
+        report = nil
     }
 
     init(row: Row) {
@@ -238,6 +255,8 @@ public struct Job: Sendable, Equatable {
         leaseExpiresMs = row.int64(26)
         cancelRequested = (row.int(27) ?? 0) != 0
         context = row.string(28)
+        modelUsed = row.string(29)
+        report = row.string(30)
     }
 
     static func decodeStrings(_ text: String?) -> [String] {
