@@ -322,6 +322,18 @@ import Testing
             (.post, "/api/jobs/\(id)/events", #"{"token":"\#(lease.token)","tokens":{"input":-1}}"#),
             (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","status":"done"}"#),
             (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","cost_usd":-1}"#),
+            (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","model_used":""}"#),
+            (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","model_used":7}"#),
+            (
+                .post, "/api/jobs/\(id)/complete",
+                #"{"token":"\#(lease.token)","model_used":"\#(String(repeating: "m", count: 257))"}"#
+            ),
+            (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","report":[1]}"#),
+            (.post, "/api/jobs/\(id)/complete", #"{"token":"\#(lease.token)","report":"did things"}"#),
+            (
+                .post, "/api/jobs/\(id)/complete",
+                #"{"token":"\#(lease.token)","report":{"commands":["\#(String(repeating: "x", count: 70_000))"]}}"#
+            ),
             (.post, "/api/workers/w/lease?wait_s=31", ""), (.post, "/tenant/killswitch", #"{"level":5,"reason":"x"}"#),
             (.post, "/tenant/killswitch", #"{"level":1}"#), (.post, "/tenant/killswitch", #"{"level":1,"reason":" "}"#),
             (.post, "/tenant/killswitch/clear?resume_all=maybe", ""),
@@ -336,5 +348,58 @@ import Testing
         #expect(wrongType.status == .unsupportedMediaType)
         #expect(try c.dispatchRows() == before)
         #expect(try c.eventCount() == events + cases.count + 1)  // only the audit entries' own events
+    }
+
+    /// The model the agent used and its report are stored with the completion, priced by that
+    /// model, shown on the job, and a stale token changes neither.
+    @Test func aCompletionRecordsTheModelUsedAndTheReport() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        _ = try c.config.replaceOverlay([
+            "providers": [
+                "claude": [
+                    "kind": "claude-code",
+                    "pricing": ["claude-sonnet-5-5": ["input_per_mtok": 3, "output_per_mtok": 15]],
+                ]
+            ]
+        ])
+        await c.heartbeat("w")
+        let id = try #require(await c.createJob()["id"]?.intValue)
+        let lease = try #require(await c.lease("w"))
+        let stale = await c.complete(id, token: "1.stale", extra: #","model_used":"other","report":{"commands":[]}"#)
+        #expect(stale.status == .conflict)
+        let untouched = await c.job(id)
+        #expect(untouched["model_used"] == .null && untouched["report"] == .null)
+        let report =
+            #"{"agent":"claude-code","commands":["make test"],"files_changed":[{"path":"a.swift","change":"modified"}]}"#
+        let done = await c.complete(
+            id, token: lease.token,
+            extra: #","tokens":{"input":1000000,"output":100000},"model_used":"claude-sonnet-5-5","report":\#(report)"#)
+        #expect(done.status == .ok, "\(done.bodyText)")
+        let job = await c.job(id)
+        #expect(job == done.json)
+        #expect(job["model"] == .null && job["model_used"] == "claude-sonnet-5-5")
+        #expect(job["report"]?["commands"] == ["make test"])
+        #expect(job["cost_usd"] == 4.5)
+        let breakdown = await c.request(.get, "/api/cost/breakdown").json
+        #expect(breakdown["items"]?.arrayValue?.first?["model"] == "claude-sonnet-5-5", "\(breakdown.text)")
+    }
+
+    /// A report with nothing new keeps the lease but is not agent activity: the job's
+    /// `updated_at`, which stall detection reads, moves only with progress or tokens.
+    @Test func aQuietReportIsNotActivity() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("w")
+        let id = try #require(await c.createJob()["id"]?.intValue)
+        let lease = try #require(await c.lease("w"))
+        let started = try #require(await c.job(id)["updated_at"]?.stringValue)
+        c.clock.advance(seconds: 5)
+        let quiet = await c.send(.post, "/api/jobs/\(id)/events", #"{"token":"\#(lease.token)"}"#)
+        #expect(quiet.status == .ok && quiet.json["lease"] != .null)
+        #expect(await c.job(id)["updated_at"]?.stringValue == started)
+        c.clock.advance(seconds: 5)
+        _ = await c.send(.post, "/api/jobs/\(id)/events", #"{"token":"\#(lease.token)","progress":{"turn":2}}"#)
+        #expect(await c.job(id)["updated_at"]?.stringValue != started)
     }
 }

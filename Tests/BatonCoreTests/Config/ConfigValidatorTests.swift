@@ -42,4 +42,22 @@ import Testing
         #expect(issues.map(\.pointer) == ["/tracker/api_key"])
         #expect(!issues[0].message.contains("lin_api_RAW"))
     }
+
+    /// A CLI provider's env: variable names a shell accepts, values plain or $secret: references;
+    /// its args and the agent settings are typed and ranged.
+    @Test func agentProviderSettingsAreChecked() throws {
+        let good = try JSONParser.parse(
+            #"{"providers":{"cc":{"kind":"claude-code","env":{"ANTHROPIC_API_KEY":"$secret:anthropic","HOME":"/srv/cc"},"args":["--effort","high"],"permission_mode":"acceptEdits","allowed_tools":["Bash(npm test:*)"],"max_steps":40,"max_api_retries":3},"cx":{"kind":"codex","sandbox":"workspace-write","approval_policy":"on-request","approvals":"accept"}}}"#
+        )
+        #expect(ConfigValidator.validate(good).isEmpty, "\(ConfigValidator.validate(good))")
+        let bad = try JSONParser.parse(
+            #"{"providers":{"cc":{"kind":"claude-code","env":{"1X":"a","A-B":"b","OK":5,"K":"$secret:"},"args":"--x","permission_mode":"bypassPermissions","max_steps":0},"cx":{"kind":"codex","sandbox":"workspaceWrite","approval_policy":"on-failure"}}}"#
+        )
+        #expect(
+            Set(ConfigValidator.validate(bad).map(\.pointer)) == [
+                "/providers/cc/env/1X", "/providers/cc/env/A-B", "/providers/cc/env/OK", "/providers/cc/env/K",
+                "/providers/cc/args", "/providers/cc/permission_mode", "/providers/cc/max_steps",
+                "/providers/cx/sandbox", "/providers/cx/approval_policy",
+            ], "\(ConfigValidator.validate(bad))")
+    }
 }

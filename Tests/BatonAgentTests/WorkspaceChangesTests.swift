@@ -1,0 +1,79 @@
+import BatonTestSupport
+import Testing
+
+@testable import BatonAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What an attempt changed in its workspace: a real git checkout, and a plain directory.
+@Suite struct WorkspaceChangesTests {
+    static func git(_ dir: String, _ arguments: [String]) throws {
+        let result = try ChildProcess.run(
+            "/usr/bin/git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com"] + arguments)
+        #expect(result.status == 0, "git \(arguments): \(result.stderr)")
+    }
+
+    @Test func aGitCheckoutAnswersWithStatusAndDiffStat() async throws {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        try Self.git(dir, ["init", "-q", "-b", "main"])
+        RealAgents.writeFile(dir + "/kept.txt", "one\n")
+        RealAgents.writeFile(dir + "/gone.txt", "bye\n")
+        try Self.git(dir, ["add", "."])
+        try Self.git(dir, ["commit", "-q", "-m", "start"])
+        let changes = WorkspaceChanges(path: dir)
+        #expect(changes.isGit)
+        RealAgents.writeFile(dir + "/kept.txt", "one\ntwo\n")
+        unlink(dir + "/gone.txt")
+        RealAgents.writeFile(dir + "/new file.txt", "new\n")
+        let (files, stat) = await changes.changes()
+        #expect(
+            files == [
+                FileChange("gone.txt", .deleted), FileChange("kept.txt", .modified),
+                FileChange("new file.txt", .untracked),
+            ], "\(files)")
+        #expect(stat?.contains("2 files changed") == true, "\(stat ?? "nil")")
+    }
+
+    @Test func aPlainDirectoryIsComparedWithItsListingBefore() async throws {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        mkdir(dir + "/src", 0o755)
+        RealAgents.writeFile(dir + "/src/a.swift", "let a = 1\n")
+        RealAgents.writeFile(dir + "/old.txt", "x")
+        RealAgents.writeFile(dir + "/same.txt", "same")
+        let changes = WorkspaceChanges(path: dir)
+        #expect(!changes.isGit)
+        RealAgents.writeFile(dir + "/src/a.swift", "let a = 2 // longer\n")
+        unlink(dir + "/old.txt")
+        RealAgents.writeFile(dir + "/src/b.swift", "let b = 1\n")
+        let (files, stat) = await changes.changes()
+        #expect(
+            files == [
+                FileChange("old.txt", .deleted), FileChange("src/a.swift", .modified),
+                FileChange("src/b.swift", .added),
+            ], "\(files)")
+        #expect(stat == nil)
+    }
+
+    @Test func porcelainLinesAreRead() {
+        let text =
+            " M Sources/a.swift\nA  added.swift\nR  old.swift -> new.swift\n D gone.swift\n?? \"with space.txt\"\nxx\n"
+        #expect(
+            WorkspaceChanges.parsePorcelain(text) == [
+                FileChange("Sources/a.swift", .modified), FileChange("added.swift", .added),
+                FileChange("new.swift", .renamed), FileChange("gone.swift", .deleted),
+                FileChange("with space.txt", .untracked),
+            ])
+    }
+
+    @Test func theListingStopsAtItsLimit() {
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        for i in 0..<30 { RealAgents.writeFile(dir + "/f\(i)", "") }
+        #expect(WorkspaceChanges.listing(dir, limit: 10).count == 10)
+        #expect(WorkspaceChanges.listing(dir).count == 30)
+    }
+}
