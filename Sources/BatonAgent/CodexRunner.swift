@@ -66,6 +66,19 @@ public struct CodexRunner: AgentRunner {
         return VersionRange.parse(String(words[1]))
     }
 
+    /// The one dynamic tool Baton gives codex: a question for a person ends the attempt as
+    /// needing input, so the issue is blocked with the question instead of guessed at.
+    static let askPersonName = "baton_ask_person"
+    static let askPersonTool: JSONValue = [
+        "type": "function", "name": .string(askPersonName),
+        "description":
+            "Ask the people on this issue a question only they can answer (a decision, missing information, access). The attempt stops and the issue waits for their answer: use it only when you cannot go on without one.",
+        "inputSchema": [
+            "type": "object", "properties": ["question": ["type": "string", "description": "The question, in full."]],
+            "required": ["question"],
+        ],
+    ]
+
     struct ProtocolError: Error, CustomStringConvertible {
         let description: String
     }
@@ -162,12 +175,18 @@ public struct CodexRunner: AgentRunner {
                 for await message in steer { pending.add(message) }
             }
             defer { listener.cancel() }
+            // The experimental API is what lets Baton offer the ask-a-person tool (dynamicTools):
+            // codex's own request_user_input works only in plan mode.
             _ = try await request(
-                "initialize", ["clientInfo": ["name": "baton", "title": "Baton", "version": "1"]])
+                "initialize",
+                [
+                    "clientInfo": ["name": "baton", "title": "Baton", "version": "1"],
+                    "capabilities": ["experimentalApi": true],
+                ])
             send(["method": "initialized"])
             var threadParams: [String: JSONValue] = [
                 "cwd": .string(task.workspace), "approvalPolicy": .string(settings.approvalPolicy),
-                "sandbox": .string(settings.sandbox),
+                "sandbox": .string(settings.sandbox), "dynamicTools": [CodexRunner.askPersonTool],
             ]
             if let model = task.model { threadParams["model"] = .string(model) }
             let started = try await request("thread/start", .object(threadParams))
@@ -386,8 +405,29 @@ public struct CodexRunner: AgentRunner {
                         "params": ["threadId": .string(thread), "turnId": .string(turn)],
                     ])
                 }
+            case "item/tool/call" where params["tool"]?.stringValue == CodexRunner.askPersonName:
+                let text = params["arguments"]?["question"]?.stringValue ?? params["arguments"]?.text ?? ""
+                question = "codex asked: " + (text.isEmpty ? "for input" : text)
+                reply(
+                    id,
+                    [
+                        "success": true,
+                        "contentItems": [
+                            [
+                                "type": "inputText",
+                                "text":
+                                    "Your question is on the issue. Stop here: the work resumes when a person answers.",
+                            ]
+                        ],
+                    ])
+                if let turn {
+                    send([
+                        "id": .int(allocateID()), "method": "turn/interrupt",
+                        "params": ["threadId": .string(thread), "turnId": .string(turn)],
+                    ])
+                }
             case "item/tool/call":
-                // Baton registers no dynamic tools; a call to one is answered as failed.
+                // No other dynamic tool is registered; a call to one is answered as failed.
                 report.usedTool("dynamic:" + (params["tool"]?.stringValue ?? "?"))
                 reply(
                     id,

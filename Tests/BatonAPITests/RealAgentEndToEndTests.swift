@@ -213,6 +213,18 @@ final class AgentHarness: Sendable {
         await h.stop()
     }
 
+    /// Codex asks a person (Baton's tool): the issue is blocked with the question.
+    @Test func aQuestionFromCodexBlocksTheIssue() async throws {
+        let h = try await AgentHarness.start("codex") { request in
+            request.continuesToolCall
+                ? .text("Waiting.") : .call(name: "baton_ask_person", arguments: ["question": "Which region?"])
+        }
+        let issue = try await h.run("ENG-46", title: "Deploy it")
+        #expect(issue["state"] == "blocked", "\(issue.text)")
+        #expect(issue["last_error"]?.stringValue?.contains("Which region?") == true, "\(issue.text)")
+        await h.stop()
+    }
+
     /// Past the step limit Claude Code stops, and the issue fails saying so.
     @Test func theStepLimitFailsTheIssueInWords() async throws {
         let h = try await AgentHarness.start("claude-code", provider: ["max_steps": 2]) { _ in .shell("echo again") }

@@ -177,6 +177,21 @@ import Testing
         #expect(fake.requests.count <= 3)
     }
 
+    /// The agent can ask a person: Baton's tool is offered to the model, and a call to it ends
+    /// the attempt as needing input, with the question.
+    @Test func askingAPersonEndsTheAttemptAsNeedingInput() async throws {
+        let fake = FakeModelAPI(.openAIResponses) { request in
+            request.continuesToolCall
+                ? .text("Waiting for an answer.")
+                : .call(name: "baton_ask_person", arguments: ["question": "Which database should I migrate?"])
+        }
+        let (outcome, dir) = try await Self.run(fake, prompt: "Migrate the database")
+        defer { Workspaces.removeTree(dir) }
+        #expect(fake.requests.first?.toolNames.contains("baton_ask_person") == true)
+        #expect(outcome.status == .needsInput, "\(outcome)")
+        #expect(outcome.error == "codex asked: Which database should I migrate?")
+    }
+
     @Test func cancellingEndsTheAppServerAtOnce() async throws {
         let fake = FakeModelAPI(.openAIResponses) { _ in
             try? await Task.sleep(for: .seconds(30))

@@ -12,7 +12,7 @@ import Testing
 ///   default codex reaches them (they need a permissions profile or an MCP server);
 /// - `execCommandApproval` / `applyPatchApproval`: the v1 protocol, sent only to v1 clients;
 /// - `item/tool/requestUserInput`: only in plan mode, which needs the experimental API;
-/// - `item/tool/call`: only for dynamic tools, which Baton does not register;
+/// - `item/tool/call` for a tool Baton did not register (its own is tested with the real CLI);
 /// - `attestation/generate`: only when the client asks for attestation.
 /// The approvals codex does send (commands, escalations) are tested against the real CLI in
 /// CodexRunnerTests.

@@ -19,6 +19,8 @@ public final class FakeModelAPI: HTTPResponder, Sendable {
         case shell(String, escalate: Bool = false)
         /// Claude Code's Write tool.
         case write(path: String, content: String)
+        /// Any function tool the CLI advertised, by name, with JSON arguments (Responses API).
+        case call(name: String, arguments: JSONValue)
         /// An HTTP error in the provider's error format.
         case error(status: Int, type: String, message: String, retryAfter: Int? = nil)
     }
@@ -55,6 +57,11 @@ public final class FakeModelAPI: HTTPResponder, Sendable {
                 }
             }
             return out
+        }
+
+        /// The names of the tools the CLI offered the model.
+        public var toolNames: [String] {
+            (body["tools"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
         }
 
         /// The output the CLI sent back for the model's last tool call.
@@ -176,6 +183,11 @@ public final class FakeModelAPI: HTTPResponder, Sendable {
                 "call_id": .string("call_\(number)"), "name": "exec_command",
                 "arguments": .string(JSONValue.object(arguments).text),
             ]
+        case .call(let name, let arguments):
+            item = [
+                "id": .string("fc_\(number)"), "type": "function_call", "status": "completed",
+                "call_id": .string("call_\(number)"), "name": .string(name), "arguments": .string(arguments.text),
+            ]
         case .write(let path, let content):
             item = [
                 "id": .string("fc_\(number)"), "type": "function_call", "status": "completed",
@@ -266,6 +278,9 @@ public final class FakeModelAPI: HTTPResponder, Sendable {
             stop = "tool_use"
         case .write(let path, let content):
             tool("Write", ["file_path": .string(path), "content": .string(content)])
+            stop = "tool_use"
+        case .call(let name, let arguments):
+            tool(name, arguments)
             stop = "tool_use"
         }
         out.append(
