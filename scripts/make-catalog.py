@@ -3,14 +3,16 @@
 which the build embeds into BatonFit. Keeps what the fit analysis and the node API read, in a
 compact form with stable order (by name), and refuses to write a catalog of fewer than 1,500 models.
 
-Usage: scripts/make-catalog.py [path/to/hf_models.json] [Catalog/models.json]
+Usage: scripts/make-catalog.py [Catalog/source/hf_models.json] [Catalog/models.json]
+The source is llmfit's hf_models.json as published, kept in the repository so the catalog can be
+made again (and checked) from a plain clone.
 """
 import json
 import os
 import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
-source = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "shared", "data", "llmfit", "hf_models.json")
+source = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "Catalog", "source", "hf_models.json")
 target = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "..", "Catalog", "models.json")
 
 

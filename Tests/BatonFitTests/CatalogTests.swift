@@ -37,12 +37,12 @@ import Testing
         #expect(fits.contains { $0.fitLevel == .perfect } && fits.contains { $0.fitLevel == .tooTight })
     }
 
-    /// The committed catalog is what the script makes of the shared data (when that data is here).
+    /// The committed catalog is what the script makes of the committed source (llmfit's list).
     @Test func theCatalogIsInStepWithItsScript() throws {
         var root = #filePath
         for _ in 0..<3 { root = String(root[..<root.lastIndex(of: "/")!]) }
-        let source = root + "/../shared/data/llmfit/hf_models.json"
-        try #require(access(source, R_OK) == 0, "no shared data at \(source)")
+        let source = root + "/Catalog/source/hf_models.json"
+        try #require(access(source, R_OK) == 0, "no catalog source at \(source)")
         let output = "/tmp/baton-catalog-\(getpid()).json"
         defer { unlink(output) }
         let run = try ChildProcess.run("/usr/bin/python3", [root + "/scripts/make-catalog.py", source, output])
