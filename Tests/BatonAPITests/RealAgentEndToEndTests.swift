@@ -181,10 +181,12 @@ final class AgentHarness: Sendable {
 
     /// Model API failures fail the issue with a sentence that says what happened.
     @Test(arguments: [
+        ("codex", 400, "bad request body"),
         ("codex", 401, "the model API refused the key (HTTP 401)"),
-        ("claude-code", 401, "the model API answered HTTP 401"),
         ("codex", 429, "the model API rate-limited the request (HTTP 429)"),
         ("claude-code", 400, "the model API answered HTTP 400: bad request body"),
+        ("claude-code", 401, "the model API answered HTTP 401"),
+        ("claude-code", 429, "the model API answered HTTP 429"),
     ])
     func aModelAPIFailureFailsTheIssueInWords(kind: String, status: Int, words: String) async throws {
         let h = try await AgentHarness.start(kind, provider: ["max_api_retries": 0]) { _ in
@@ -196,6 +198,24 @@ final class AgentHarness: Sendable {
         #expect(issue["state"] == "failed", "\(issue.text)")
         let error = issue["last_error"]?.stringValue ?? ""
         #expect(error.contains(words), "\(error)")
+        await h.stop()
+    }
+
+    /// Codex asks before a command that needs more than its sandbox; the provider's `approvals`
+    /// answers, and the attempt records the request and the answer.
+    @Test(arguments: ["accept", "decline"])
+    func anEscalationIsAnsweredByThePolicy(approvals: String) async throws {
+        let outside = TemporaryDirectory(prefix: "../var/tmp/baton-e2e-outside").path
+        defer { _ = try? ChildProcess.run("/bin/rm", ["-rf", outside]) }
+        let h = try await AgentHarness.start("codex", provider: ["approvals": .string(approvals)]) { request in
+            request.continuesToolCall ? .text("Finished.") : .shell("echo ok > \(outside)/deployed.txt", escalate: true)
+        }
+        let issue = try await h.run("ENG-47", title: "Deploy")
+        #expect(issue["state"] == "completed", "\(issue.text)")
+        let attempt = try await h.attempt(issue)
+        let asked = attempt["report"]?["approvals"]?.arrayValue ?? []
+        #expect(asked.count == 1 && asked.first?["decision"] == .string(approvals), "\(attempt.text)")
+        #expect(RealAgents.exists(outside + "/deployed.txt") == (approvals == "accept"))
         await h.stop()
     }
 
