@@ -103,6 +103,28 @@ public struct AgentLaunch: Sendable {
             executable: executable, leading: Array(words.dropFirst()), trailing: args, environment: resolved)
     }
 
+    /// Why a CLI agent could not start, as the attempt's outcome.
+    struct NotStarted: Error {
+        let outcome: AgentOutcome
+    }
+
+    /// Resolves the launch and checks the CLI's version: what a run starts with (the command and a
+    /// report that knows the version), or the failed outcome saying why it cannot start.
+    func prepare(_ kind: String, version: VersionProbe) async -> Result<(Resolved, AgentReport), NotStarted> {
+        let resolved: Resolved
+        do {
+            resolved = try await resolve()
+        } catch {
+            return .failure(NotStarted(outcome: .failed("\(kind): \(error)")))
+        }
+        var report = AgentReport(agent: kind)
+        switch await version.check(resolved.executable, environment: resolved.environment) {
+        case .success(let text): report.agentVersion = text
+        case .failure(let error): return .failure(NotStarted(outcome: .failed("\(kind): \(error.description)")))
+        }
+        return .success((resolved, report))
+    }
+
     public struct Resolved: Sendable {
         public var executable: String
         /// The command's words after the program.

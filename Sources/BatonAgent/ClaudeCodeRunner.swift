@@ -66,15 +66,10 @@ public struct ClaudeCodeRunner: AgentRunner {
         async -> AgentOutcome
     {
         let resolved: AgentLaunch.Resolved
-        do {
-            resolved = try await launch.resolve()
-        } catch {
-            return .failed("claude-code: \(error)")
-        }
-        var report = AgentReport(agent: kind)
-        switch await version.check(resolved.executable, environment: resolved.environment) {
-        case .success(let text): report.agentVersion = text
-        case .failure(let error): return .failed("claude-code: \(error.description)")
+        let report: AgentReport
+        switch await launch.prepare(kind, version: version) {
+        case .success(let ready): (resolved, report) = ready
+        case .failure(let failed): return failed.outcome
         }
         let pending = PendingSteer()
         let listener = Task {

@@ -87,15 +87,10 @@ public struct CodexRunner: AgentRunner {
         async -> AgentOutcome
     {
         let resolved: AgentLaunch.Resolved
-        do {
-            resolved = try await launch.resolve()
-        } catch {
-            return .failed("codex: \(error)")
-        }
-        var report = AgentReport(agent: kind)
-        switch await version.check(resolved.executable, environment: resolved.environment) {
-        case .success(let text): report.agentVersion = text
-        case .failure(let error): return .failed("codex: \(error.description)")
+        let report: AgentReport
+        switch await launch.prepare(kind, version: version) {
+        case .success(let ready): (resolved, report) = ready
+        case .failure(let failed): return failed.outcome
         }
         let (lines, linesInput) = AsyncStream<String>.makeStream()
         var environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
