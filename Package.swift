@@ -62,7 +62,7 @@ let package = Package(
             name: "BatonTestSupport", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform", "CLinux"],
             path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
-        .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform"]),
+        .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform", "BatonTestSupport"]),
         .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],

@@ -196,7 +196,8 @@ final class VersionProbe: Sendable {
     private func probe(_ executable: String, environment: [String: String]) async -> Result<String, Failure> {
         guard
             let child = try? Subprocess(
-                Subprocess.Options(executable, ["--version"], environment: environment, captureLimit: 16 * 1024))
+                Subprocess.Options(executable, ["--version"], environment: environment, captureLimit: 16 * 1024)
+                    .confined(Confinement(environment: Confinement.baseEnvironment(), sandbox: nil)))
         else { return .failure(Failure(description: "cannot run \(executable) --version")) }
         child.closeInput()
         let status = await child.exitEndingGroupOnCancel()

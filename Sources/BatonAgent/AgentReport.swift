@@ -57,6 +57,8 @@ public struct AgentReport: Sendable, Equatable {
     public var permissionDenials: [(tool: String, detail: String)] = []
     public var approvals: [(request: String, decision: String)] = []
     public var apiRetries = 0
+    /// The sandbox the agent ran in (`landlock (ABI 7)`, or `off`).
+    public var sandbox: String?
 
     public init(agent: String) { self.agent = agent }
 
@@ -126,6 +128,7 @@ public struct AgentReport: Sendable, Equatable {
                 permissionDenials.map { ["tool": .string($0.tool), "detail": .string($0.detail)] }),
             "approvals": .array(approvals.map { ["request": .string($0.request), "decision": .string($0.decision)] }),
             "api_retries": .int(Int64(apiRetries)), "truncated": .bool(truncated),
+            "sandbox": sandbox.map(JSONValue.string) ?? .null,
         ]
     }
 }

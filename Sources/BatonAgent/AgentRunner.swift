@@ -11,11 +11,15 @@ public struct AgentTask: Sendable {
     /// The workspace directory (absolute).
     public var workspace: String
     public var maxTurns: Int
+    /// How its processes run (environment, sandbox); nil runs them as Baton's own children, which
+    /// only a runner's own tests do.
+    public var confinement: Confinement?
 
     public init(
         jobID: Int64, attempt: Int = 1, issue: String? = nil, prompt: String, input: String? = nil,
-        provider: String, model: String? = nil, workspace: String, maxTurns: Int = 20
+        provider: String, model: String? = nil, workspace: String, maxTurns: Int = 20, confinement: Confinement? = nil
     ) {
+        self.confinement = confinement
         self.jobID = jobID
         self.attempt = attempt
         self.issue = issue

@@ -124,7 +124,8 @@ public struct ClaudeCodeRunner: AgentRunner {
         environment["DISABLE_AUTOUPDATER"] = "1"
         // The CLI's own retry budget (10 by default, minutes of backoff) follows the provider's.
         environment["CLAUDE_CODE_MAX_RETRIES"] = String(settings.maxAPIRetries)
-        environment.merge(resolved.environment) { _, provider in provider }
+        // Its temporary files (and its messaging socket) in the attempt's private directory.
+        if let tmp = task.confinement?.environment["TMPDIR"] { environment["TMPDIR"] = tmp }
         let child: Subprocess
         let stopped = Mutex<Subprocess?>(nil)
         do {
@@ -138,7 +139,8 @@ public struct ClaudeCodeRunner: AgentRunner {
                         let (said, giveUp) = state.withLock { $0.absorb(json) }
                         for event in said { events(event) }
                         if giveUp { stopped.withLock { $0 }?.endGroup(grace: 1) }
-                    }))
+                    }
+                ).confined(task.confinement, extra: resolved.environment))
         } catch {
             return "cannot start \(resolved.executable): \(error)"
         }

@@ -21,8 +21,9 @@ public struct CodexRunner: AgentRunner {
     }
 
     public struct Settings: Sendable {
-        /// thread/start's `sandbox`: read-only, workspace-write or danger-full-access.
-        public var sandbox = "workspace-write"
+        /// thread/start's `sandbox`: read-only, workspace-write or danger-full-access; nil:
+        /// workspace-write, or danger-full-access inside Baton's own sandbox (`sandbox(for:)`).
+        public var sandbox: String?
         /// thread/start's `approvalPolicy`: never (commands that need more than the sandbox
         /// fail inside codex), on-request or untrusted (codex asks, Baton answers `approvals`).
         public var approvalPolicy = "never"
@@ -30,8 +31,15 @@ public struct CodexRunner: AgentRunner {
         /// `error` notifications with `willRetry` tolerated in one turn before Baton interrupts it.
         public var maxAPIRetries = 10
 
+        /// Codex's own sandbox (bubblewrap) needs namespaces and mounts, which a Landlock
+        /// sandbox forbids; inside Baton's sandbox, which confines codex to the same workspace,
+        /// codex runs without its own unless the provider names one.
+        func sandbox(for task: AgentTask) -> String {
+            sandbox ?? (task.confinement?.sandbox != nil ? "danger-full-access" : "workspace-write")
+        }
+
         public init(
-            sandbox: String = "workspace-write", approvalPolicy: String = "never", approvals: Approvals = .decline,
+            sandbox: String? = nil, approvalPolicy: String = "never", approvals: Approvals = .decline,
             maxAPIRetries: Int = 10
         ) {
             self.sandbox = sandbox
@@ -93,14 +101,14 @@ public struct CodexRunner: AgentRunner {
         case .failure(let failed): return failed.outcome
         }
         let (lines, linesInput) = AsyncStream<String>.makeStream()
-        var environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
-        environment.merge(resolved.environment) { _, provider in provider }
+        let environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
         let child: Subprocess
         do {
             child = try Subprocess(
                 Subprocess.Options(
                     resolved.executable, resolved.arguments([]), environment: environment, directory: task.workspace,
-                    captureLimit: 256 * 1024, onStdoutLine: { linesInput.yield($0) }))
+                    captureLimit: 256 * 1024, onStdoutLine: { linesInput.yield($0) }
+                ).confined(task.confinement, extra: resolved.environment))
         } catch {
             return .failed("codex: cannot start \(resolved.executable): \(error)")
         }
@@ -181,7 +189,7 @@ public struct CodexRunner: AgentRunner {
             send(["method": "initialized"])
             var threadParams: [String: JSONValue] = [
                 "cwd": .string(task.workspace), "approvalPolicy": .string(settings.approvalPolicy),
-                "sandbox": .string(settings.sandbox), "dynamicTools": [CodexRunner.askPersonTool],
+                "sandbox": .string(settings.sandbox(for: task)), "dynamicTools": [CodexRunner.askPersonTool],
             ]
             if let model = task.model { threadParams["model"] = .string(model) }
             let started = try await request("thread/start", .object(threadParams))

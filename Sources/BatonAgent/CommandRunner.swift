@@ -30,7 +30,8 @@ public struct CommandRunner: AgentRunner {
             child = try Subprocess(
                 Subprocess.Options(
                     "/bin/sh", ["-c", command], environment: environment, directory: task.workspace,
-                    captureLimit: resultLimit, onStdoutLine: { line in events(.message(line)) }))
+                    captureLimit: resultLimit, onStdoutLine: { line in events(.message(line)) }
+                ).confined(task.confinement))
         } catch {
             return .failed("command: \(error)")
         }

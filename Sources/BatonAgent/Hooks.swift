@@ -51,14 +51,19 @@ public struct Hooks: Sendable {
     }
 
     /// Runs hook `name` in `directory` (ok at once when none is configured).
-    public func run(_ name: Name, in directory: String, environment: [String: String] = [:]) async -> Outcome {
+    /// With `confinement` the hook runs as the attempt's agent does (allowlisted environment,
+    /// sandbox): hooks are configuration, but they act on what the text put in the workspace.
+    public func run(
+        _ name: Name, in directory: String, environment: [String: String] = [:], confinement: Confinement? = nil
+    ) async -> Outcome {
         guard let script = scripts[name], !script.isEmpty else { return .ok }
         let child: Subprocess
         do {
             child = try Subprocess(
                 Subprocess.Options(
                     "/bin/sh", ["-c", script], environment: environment, directory: directory, mergeStderr: true,
-                    captureLimit: 64 * 1024))
+                    captureLimit: 64 * 1024
+                ).confined(confinement))
         } catch {
             return .failed(status: -1, output: "\(error)")
         }

@@ -38,7 +38,7 @@ public struct RunnerCatalog: Sendable {
                 found[name] = CodexRunner(
                     launch: Self.launch(provider, default: "codex app-server", secret: secret),
                     settings: CodexRunner.Settings(
-                        sandbox: provider["sandbox"]?.stringValue ?? "workspace-write",
+                        sandbox: provider["sandbox"]?.stringValue,
                         // Answers are only asked for when the policy lets codex ask: setting
                         // `approvals` alone means "ask me" (on-request).
                         approvalPolicy: provider["approval_policy"]?.stringValue
@@ -132,6 +132,8 @@ public struct WorkerSettings: Sendable {
     /// This machine's best-fitting models, sent with every heartbeat as `top_models` so the
     /// router's model-fit component can use them.
     public var topModels: [TopModel] = []
+    /// How agents and hooks are contained (`sandbox.*`).
+    public var sandbox = SandboxSettings()
 
     public init(
         name: String, tags: [String] = [], capacity: Int = 1, workspaces: Workspaces, hooks: Hooks = Hooks(),
@@ -430,33 +432,45 @@ public final class WorkerLoop: Sendable {
         where !key.isEmpty && key.utf8.allSatisfy({ $0 == 95 || (97...122).contains($0) || (48...57).contains($0) }) {
             environment["BATON_" + key.uppercased()] = value
         }
+        // A private temporary directory for the attempt's processes, removed after it.
+        guard let temporary = Workspaces.makeTemporary(prefix: "baton-job-\(job.id)") else {
+            return .failed("cannot make a temporary directory for the attempt: \(String(cString: strerror(errno)))")
+        }
+        defer { Workspaces.removeTree(temporary) }
+        environment["TMPDIR"] = temporary
+        let confinement = settings.sandbox.confinement(
+            environment: environment, workspace: workspace.path, temporary: temporary)
         if workspace.created {
-            let outcome = await settings.hooks.run(.afterCreate, in: workspace.path, environment: environment)
+            let outcome = await settings.hooks.run(
+                .afterCreate, in: workspace.path, environment: environment, confinement: confinement)
             if !outcome.succeeded { return .failed("the after_create hook \(outcome.sentence)") }
         }
-        let before = await settings.hooks.run(.beforeRun, in: workspace.path, environment: environment)
+        let before = await settings.hooks.run(
+            .beforeRun, in: workspace.path, environment: environment, confinement: confinement)
         if !before.succeeded { return .failed("the before_run hook \(before.sentence)") }
         guard let runner = runners.runner(for: job.provider) else {
             return .failed("this worker has no runner for provider \(JSONText.quote(job.provider))")
         }
         let task = AgentTask(
             jobID: job.id, attempt: job.attempt, issue: job.issue, prompt: job.prompt, input: job.input,
-            provider: job.provider, model: job.model, workspace: workspace.path, maxTurns: settings.maxTurns)
+            provider: job.provider, model: job.model, workspace: workspace.path, maxTurns: settings.maxTurns,
+            confinement: confinement)
         let changes = await offPool { WorkspaceChanges(path: workspace.path) }
         var outcome = await runner.run(task, steer: steer) { event in progress.record(event) }
         if Task.isCancelled {
             outcome.status = .failed
             outcome.error = "cancelled"
         }
-        // What changed in the workspace goes into the report of every runner that keeps one.
-        if var report = outcome.report {
-            let (files, diffStat) = await changes.changes()
-            report.filesChanged = files
-            report.diffStat = diffStat
-            if report.finalMessage == nil { report.finalMessage = outcome.result }
-            outcome.report = report
-        }
-        let after = await settings.hooks.run(.afterRun, in: workspace.path, environment: environment)
+        // What changed in the workspace, and the sandbox it ran in, go into every job's report.
+        var report = outcome.report ?? AgentReport(agent: runner.kind)
+        let (files, diffStat) = await changes.changes()
+        report.filesChanged = files
+        report.diffStat = diffStat
+        report.sandbox = confinement.description
+        if report.finalMessage == nil { report.finalMessage = outcome.result }
+        outcome.report = report
+        let after = await settings.hooks.run(
+            .afterRun, in: workspace.path, environment: environment, confinement: confinement)
         if !after.succeeded { log("worker \(settings.name): job \(job.id): the after_run hook \(after.sentence)") }
         let totals = progress.tokens
         if outcome.tokensInput == 0 && outcome.tokensOutput == 0, let totals {

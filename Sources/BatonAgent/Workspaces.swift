@@ -54,7 +54,8 @@ public struct Workspaces: Sendable {
         guard let realRoot = Self.realPath(root) else { throw WorkspaceError("the workspace root \(root) is unusable") }
         let path = realRoot + "/" + name
         var created = false
-        if mkdir(path, 0o755) == 0 {
+        // 0700: one workspace's files are none of another user's business on a shared machine.
+        if mkdir(path, 0o700) == 0 {
             created = true
         } else if errno != EEXIST {
             throw WorkspaceError("cannot create the workspace \(path): \(String(cString: strerror(errno)))")
@@ -125,17 +126,27 @@ public struct Workspaces: Sendable {
 
     // MARK: File system
 
+    /// A new directory `/tmp/<prefix>-XXXXXX` (or under `TMPDIR`), mode 0700; nil when it cannot be made.
+    static func makeTemporary(prefix: String) -> String? {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { return nil }
+        return String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+    }
+
     static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
+    /// Makes `path` and the folders on the way; the last one (the root itself) 0700.
     static func makeDirectories(_ path: String) throws(WorkspaceError) {
         var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
+        let parts = path.split(separator: "/")
+        for (i, part) in parts.enumerated() {
             current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            if mkdir(current, i == parts.count - 1 ? 0o700 : 0o755) != 0 && errno != EEXIST {
                 throw WorkspaceError("cannot create \(current): \(String(cString: strerror(errno)))")
             }
         }

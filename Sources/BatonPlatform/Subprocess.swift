@@ -28,6 +28,11 @@ public final class Subprocess: @unchecked Sendable {
         public var captureLimit: Int
         /// Called on the reader thread with each complete stdout line (without the newline).
         public var onStdoutLine: (@Sendable (String) -> Void)?
+        /// false: the child gets `environment` only, none of this process's (agents and hooks,
+        /// which must not see Baton's own variables).
+        public var inheritEnvironment = true
+        /// The Landlock sandbox the child runs in; nil: none.
+        public var sandbox: Sandbox?
 
         public init(
             _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
@@ -117,10 +122,27 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawnattr_setflags(&attributes, baton_spawn_flags(options.newProcessGroup ? 1 : 0))
 
         let argv = [options.executable] + options.arguments
-        let envp = Self.mergedEnvironment(options.environment)
+        let envp =
+            options.inheritEnvironment
+            ? Self.mergedEnvironment(options.environment) : options.environment.map { "\($0.key)=\($0.value)" }.sorted()
         var child = pid_t()
-        let rc = withCStrings(argv) { cArgv in
-            withCStrings(envp) { cEnvp in posix_spawn(&child, options.executable, &actions, &attributes, cArgv, cEnvp) }
+        var rc: Int32
+        if let sandbox = options.sandbox {
+            // Spawned from a thread that restricts itself first (Sandbox.run); the pointers stay
+            // valid because run waits for that thread.
+            let spawn = SpawnCall(actions: &actions, attributes: &attributes, executable: options.executable)
+            do {
+                (rc, child) = try sandbox.run { spawn.call(argv: argv, envp: envp) }
+            } catch {
+                for fd in inPipe + outPipe + errPipe { close(fd) }
+                throw Failure(description: "cannot start \(options.executable) in its sandbox: \(error)")
+            }
+        } else {
+            rc = withCStrings(argv) { cArgv in
+                withCStrings(envp) { cEnvp in
+                    posix_spawn(&child, options.executable, &actions, &attributes, cArgv, cEnvp)
+                }
+            }
         }
         close(inPipe[0])
         close(outPipe[1])
@@ -454,4 +476,29 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeM
     let copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { for pointer in copies { free(pointer) } }
     return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// One posix_spawn call, carried to the sandbox's thread. @unchecked: the pointers are to the
+/// caller's locals, which outlive the call because the caller waits for it.
+private struct SpawnCall: @unchecked Sendable {
+    let actions: UnsafeMutablePointer<posix_spawn_file_actions_t>
+    let attributes: UnsafeMutablePointer<posix_spawnattr_t>
+    let executable: String
+
+    init(
+        actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, attributes: UnsafeMutablePointer<posix_spawnattr_t>,
+        executable: String
+    ) {
+        self.actions = actions
+        self.attributes = attributes
+        self.executable = executable
+    }
+
+    func call(argv: [String], envp: [String]) -> (Int32, pid_t) {
+        var child = pid_t()
+        let rc = withCStrings(argv) { cArgv in
+            withCStrings(envp) { cEnvp in posix_spawn(&child, executable, actions, attributes, cArgv, cEnvp) }
+        }
+        return (rc, child)
+    }
 }

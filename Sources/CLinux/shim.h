@@ -127,4 +127,40 @@ static const uint32_t BATON_EPOLLERR = EPOLLERR;
 static const uint32_t BATON_EPOLLET = EPOLLET;
 static inline int baton_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 static inline int baton_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+// Landlock (Linux 5.13+): the syscalls and structures, declared here so the build does not depend
+// on the kernel headers' version. Numbers 444-446 are the same on every architecture.
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
+struct baton_landlock_ruleset_attr { uint64_t handled_access_fs; uint64_t handled_access_net; uint64_t scoped; };
+struct baton_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+struct baton_landlock_net_port_attr { uint64_t allowed_access; uint64_t port; };
+long syscall(long number, ...);
+// The kernel's Landlock ABI version, or -1 (errno ENOSYS/EOPNOTSUPP) when it has none.
+static inline int baton_landlock_abi(void) { return (int)syscall(444, (void *)0, (size_t)0, (uint32_t)1); }
+// A ruleset handling `fs` and `net` access and `scoped` IPC; the attribute's size follows the ABI.
+static inline int baton_landlock_create(uint64_t fs, uint64_t net, uint64_t scoped, int abi) {
+    struct baton_landlock_ruleset_attr attr = { fs, net, scoped };
+    size_t size = abi >= 6 ? sizeof(attr) : (abi >= 4 ? 2 * sizeof(uint64_t) : sizeof(uint64_t));
+    return (int)syscall(444, &attr, size, (uint32_t)0);
+}
+static inline int baton_landlock_allow_path(int ruleset, int parent_fd, uint64_t access) {
+    struct baton_landlock_path_beneath_attr attr = { access, parent_fd };
+    return (int)syscall(445, ruleset, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &attr, (uint32_t)0);
+}
+static inline int baton_landlock_allow_port(int ruleset, uint64_t port, uint64_t access) {
+    struct baton_landlock_net_port_attr attr = { access, port };
+    return (int)syscall(445, ruleset, 2 /* LANDLOCK_RULE_NET_PORT */, &attr, (uint32_t)0);
+}
+// Both apply to the calling thread only, and to every process it starts from then on.
+static inline int baton_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+static inline int baton_landlock_restrict_self(int ruleset) { return (int)syscall(446, ruleset, (uint32_t)0); }
+// O_PATH is a GNU name (see the note on _GNU_SOURCE above); its value is the same on every
+// architecture Linux has.
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+static inline int baton_open_path(const char *path) { return open(path, O_PATH | O_CLOEXEC); }
+
 #endif

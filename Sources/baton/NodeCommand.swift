@@ -40,7 +40,7 @@ enum NodeCommand: BatonCommand {
           --capacity N       Jobs at once, 1 to 64 (default 1).
           --config FILE      JSON configuration for providers, workspaces and hooks (default:
                              ./baton.json when it exists), layered like baton serve's.
-          --workspaces DIR   Workspace root (default: workspaces.root, .baton/workspaces).
+          --workspaces DIR   Workspace root (default: workspaces.root, .baton-workspaces).
           --help             Show this help.
 
         A provider's api_key "$secret:NAME" is read from the environment variable BATON_SECRET_NAME

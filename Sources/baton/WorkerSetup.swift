@@ -9,13 +9,18 @@ import BatonJSON
 /// Worker settings from the effective configuration: workspaces, hooks, turns, runners. Shared
 /// by the embedded workers of `baton serve` and by `baton node`.
 enum WorkerSetup {
-    /// `dataDir` moves the default workspace root (`.baton/workspaces`) under a data directory
-    /// given on the command line; a root set in the configuration is used as it is.
+    /// The default workspace root sits beside the data directory, never inside it (an agent must
+    /// not find the keys and the database a `..` away): `.baton-workspaces`, or `<data-dir>-workspaces`
+    /// for a data directory given on the command line. A root set in the configuration is used as it is.
     static func settings(name: String, tags: [String], capacity: Int, config: JSONValue, dataDir: String? = nil)
         -> WorkerSettings
     {
         var root = config.value(at: ["workspaces", "root"])?.stringValue ?? defaultRoot
-        if root == defaultRoot, let dataDir { root = dataDir + "/workspaces" }
+        if root == defaultRoot, let dataDir {
+            var base = dataDir
+            while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+            root = base + "-workspaces"
+        }
         var scripts: [Hooks.Name: String] = [:]
         for hook in Hooks.Name.allCases {
             if let script = config.value(at: ["workspaces", "hooks", hook.rawValue])?.stringValue {
@@ -27,10 +32,26 @@ enum WorkerSetup {
             name: name, tags: tags, capacity: capacity, workspaces: Workspaces(root: root),
             hooks: Hooks(scripts: scripts, timeoutMs: timeout), version: BatonVersion.current)
         settings.maxTurns = Int(config.value(at: ["agent", "max_turns"])?.intValue ?? 20)
+        settings.sandbox = sandbox(config)
         return settings
     }
 
-    static let defaultRoot = ".baton/workspaces"
+    static let defaultRoot = ".baton-workspaces"
+
+    /// `sandbox.*` (the schema has checked the values).
+    static func sandbox(_ config: JSONValue) -> SandboxSettings {
+        let strings = { (key: String) in
+            (config.value(at: ["sandbox", key])?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        let ports = config.value(at: ["sandbox", "connect_ports"])?.arrayValue?.compactMap { value -> UInt16? in
+            value.intValue.flatMap { UInt16(exactly: $0) }
+        }
+        return SandboxSettings(
+            mode: config.value(at: ["sandbox", "mode"])?.stringValue.flatMap(SandboxSettings.Mode.init(rawValue:))
+                ?? .landlock,
+            readPaths: strings("read_paths"), writePaths: strings("write_paths"),
+            connectPorts: ports?.isEmpty == false ? ports : nil)
+    }
 
     /// `secret` resolves `$secret:` references of provider API keys when a request needs them.
     static func runners(

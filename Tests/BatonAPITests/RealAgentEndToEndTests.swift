@@ -28,6 +28,7 @@ final class AgentHarness: Sendable {
     /// `provider` is the provider's configuration beyond kind, command and env.
     static func start(
         _ kind: String, provider extra: [String: JSONValue] = [:], agent: [String: JSONValue] = [:],
+        sandbox: SandboxSettings.Mode = .required,
         script: @escaping @Sendable (FakeModelAPI.Request) async -> FakeModelAPI.Reply
     ) async throws -> AgentHarness {
         let wire: FakeModelAPI.Wire = kind == "codex" ? .openAIResponses : .anthropicMessages
@@ -36,18 +37,21 @@ final class AgentHarness: Sendable {
         let c = try await TestCoordinator.make()
         try await c.storeWebhookSecret()
         var provider: [String: JSONValue] = ["kind": .string(kind)]
+        // The agent's own state is the one place outside its workspace it may write.
+        let home: String
         if kind == "codex" {
             try await c.vault.set(tenant: "default", name: "openai_key", value: "sk-e2e-openai")
+            home = RealAgents.codexHome(baseURL: base)
             provider["command"] = .string(RealAgents.codex + " app-server")
-            provider["env"] = [
-                "CODEX_HOME": .string(RealAgents.codexHome(baseURL: base)), "FAKE_OPENAI_API_KEY": "$secret:openai_key",
-            ]
+            provider["env"] = ["CODEX_HOME": .string(home), "FAKE_OPENAI_API_KEY": "$secret:openai_key"]
             // Codex reports no price: the table prices the model it used.
             provider["pricing"] = ["gpt-5.5": ["input_per_mtok": 1.25, "output_per_mtok": 10]]
         } else {
             try await c.vault.set(tenant: "default", name: "anthropic_key", value: "sk-e2e-anthropic")
             provider["command"] = .string(RealAgents.claude)
-            provider["env"] = .object(RealAgents.claudeEnvironment(baseURL: base).mapValues(JSONValue.string))
+            let environment = RealAgents.claudeEnvironment(baseURL: base)
+            home = environment["HOME"] ?? "/nonexistent"
+            provider["env"] = .object(environment.mapValues(JSONValue.string))
         }
         for (key, value) in extra { provider[key] = value }
         var agentSection: [String: JSONValue] = ["provider": "agent", "max_attempts": 1]
@@ -60,6 +64,7 @@ final class AgentHarness: Sendable {
         settings.leaseWaitSeconds = 2
         settings.eventIntervalMs = 50
         settings.quietReportMs = 200
+        settings.sandbox = SandboxSettings(mode: sandbox, writePaths: [home])
         let vault = c.vault
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w1")),
@@ -201,21 +206,24 @@ final class AgentHarness: Sendable {
         await h.stop()
     }
 
-    /// Codex asks before a command that needs more than its sandbox; the provider's `approvals`
-    /// answers, and the attempt records the request and the answer.
+    /// With approval_policy untrusted, codex asks before any command that is not known to be
+    /// safe; the provider's `approvals` answers, codex does what the answer says, and the attempt
+    /// records the request and the answer. (Inside Baton's sandbox codex runs without its own, so
+    /// it never asks to escape one: Baton's sandbox is what holds.)
     @Test(arguments: ["accept", "decline"])
-    func anEscalationIsAnsweredByThePolicy(approvals: String) async throws {
-        let outside = TemporaryDirectory(prefix: "../var/tmp/baton-e2e-outside").path
-        defer { _ = try? ChildProcess.run("/bin/rm", ["-rf", outside]) }
-        let h = try await AgentHarness.start("codex", provider: ["approvals": .string(approvals)]) { request in
-            request.continuesToolCall ? .text("Finished.") : .shell("echo ok > \(outside)/deployed.txt", escalate: true)
+    func aCommandIsAskedForAndAnsweredByThePolicy(approvals: String) async throws {
+        let h = try await AgentHarness.start(
+            "codex", provider: ["approvals": .string(approvals), "approval_policy": "untrusted"]
+        ) { request in
+            request.continuesToolCall ? .text("Finished.") : .shell("echo ok > deployed.txt")
         }
         let issue = try await h.run("ENG-47", title: "Deploy")
         #expect(issue["state"] == "completed", "\(issue.text)")
         let attempt = try await h.attempt(issue)
         let asked = attempt["report"]?["approvals"]?.arrayValue ?? []
         #expect(asked.count == 1 && asked.first?["decision"] == .string(approvals), "\(attempt.text)")
-        #expect(RealAgents.exists(outside + "/deployed.txt") == (approvals == "accept"))
+        #expect(asked.first?["request"]?.stringValue?.contains("deployed.txt") == true)
+        #expect(RealAgents.exists(h.workspace("ENG-47") + "/deployed.txt") == (approvals == "accept"))
         await h.stop()
     }
 

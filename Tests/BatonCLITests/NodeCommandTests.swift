@@ -61,7 +61,7 @@ import Testing
         #expect(job["status"] == "completed", "job: \(job.text)")
         #expect(job["result"]?.stringValue?.hasPrefix("Dry run:") == true)
         #expect(job["progress"]?["turn"] == 1)
-        let prompt = try String(contentsOfFile: dir + "/workspaces/job-\(id)/PROMPT.md", encoding: .utf8)
+        let prompt = try String(contentsOfFile: dir + "-workspaces/job-\(id)/PROMPT.md", encoding: .utf8)
         #expect(prompt == "Say hello to the team\n")
         // Its whole life is in the event log.
         let types = try eventTypes(dir: dir, job: id)

@@ -33,7 +33,7 @@ import Testing
         #expect(state["counts"]?["completed"] == 1, "state: \(state.text) \(baton.errors)")
         let (_, issue) = try await api.call(.get, "/api/v1/ENG-1")
         #expect(issue["labels"] == ["bug", "auth"] && issue["attempts"]?.arrayValue?.first?["status"] == "completed")
-        let prompt = try String(contentsOfFile: dir + "/workspaces/ENG-1/PROMPT.md", encoding: .utf8)
+        let prompt = try String(contentsOfFile: dir + "-workspaces/ENG-1/PROMPT.md", encoding: .utf8)
         #expect(prompt.hasPrefix("You are working on ENG-1: Fix the login page"))
         let types = Set(try NodeCommandTests().eventTypes(dir: dir, issue: "ENG-1"))
         #expect(
@@ -71,7 +71,7 @@ import Testing
         }
         let workspace = try #require(listed, "ENG-2 never listed: \(baton.errors)")
         #expect(workspace["worker"] == "local-1" && (workspace["bytes"]?.intValue ?? 0) > 0)
-        #expect(workspace["path"]?.stringValue?.hasSuffix("/workspaces/ENG-2") == true)
+        #expect(workspace["path"]?.stringValue?.hasSuffix("-workspaces/ENG-2") == true)
         // Completed by now (its PROMPT.md is there), so nothing runs in it.
         var status = 0
         for _ in 0..<100 {
@@ -87,7 +87,7 @@ import Testing
             if !gone { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(gone)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/workspaces/ENG-2"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "-workspaces/ENG-2"))
         #expect(await baton.stop() == 0)
     }
 
@@ -106,7 +106,7 @@ import Testing
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let sent = try await Self.send(["issue", "ENG-3", "--title", "Route me"], port: port, dir: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
-        let file = dir + "/workspaces/ENG-3/route.txt"
+        let file = dir + "-workspaces/ENG-3/route.txt"
         var text: String?
         for _ in 0..<200 where text == nil {
             text = try? String(contentsOfFile: file, encoding: .utf8)

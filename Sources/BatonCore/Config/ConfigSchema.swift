@@ -200,10 +200,30 @@ public enum ConfigSchema {
                                         "output_per_mtok": number(nil, min: 0, "USD per million output tokens."),
                                     ])),
                         ])),
+                "sandbox": object(
+                    "How workers contain agents and hooks (read by each worker at start).",
+                    [
+                        "mode": string(
+                            "landlock",
+                            "landlock: a Landlock sandbox where the kernel has one (Linux 5.13+); required: refuse to start without it; off: none (baton serve warns).",
+                            oneOf: ["landlock", "required", "off"]),
+                        "read_paths": strings(
+                            [], "Readable (and executable) by agents and hooks, besides the system paths."),
+                        "write_paths": strings(
+                            [],
+                            "Writable by agents and hooks, besides their workspace and a private temporary directory: an agent's own state, e.g. CODEX_HOME or ~/.claude."
+                        ),
+                        "connect_ports": array(
+                            of: ["type": "integer", "minimum": 1, "maximum": 65535],
+                            "Outbound TCP ports agents may connect to (Landlock ABI 4+); empty: any."),
+                    ]),
                 "workspaces": object(
                     "Per-issue working directories on workers.",
                     [
-                        "root": string(".baton/workspaces", "Directory holding every workspace."),
+                        "root": string(
+                            ".baton-workspaces",
+                            "Directory holding every workspace; outside the data directory. Default .baton-workspaces, or <data-dir>-workspaces with --data-dir."
+                        ),
                         "hooks": object(
                             "Shell commands run in the workspace.",
                             [

@@ -21,7 +21,7 @@ import Testing
         #expect(d.value(at: ["webhooks", "linear", "steer_prefix"]) == "/baton")
         #expect(d.value(at: ["agent", "provider"]) == "dry-run")
         #expect(d.value(at: ["agent", "max_retry_backoff_ms"]) == 300_000)
-        #expect(d.value(at: ["workspaces", "root"]) == ".baton/workspaces")
+        #expect(d.value(at: ["workspaces", "root"]) == ".baton-workspaces")
         #expect(d.value(at: ["router", "weights", "headroom"]) == 35)
         #expect(d.value(at: ["router", "weights", "stickiness"]) == 5)
         #expect(d.value(at: ["budget", "on_exceed_level"]) == 2)
@@ -35,7 +35,7 @@ import Testing
         let sections = [
             "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "jobs", "router",
             "budget",
-            "local_workers",
+            "local_workers", "sandbox",
         ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))
         func check(_ schema: JSONValue, _ path: String) {

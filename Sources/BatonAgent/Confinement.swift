@@ -1,0 +1,133 @@
+import BatonPlatform
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How the processes of one attempt (its agent and its hooks) run: with an environment built from
+/// an allowlist rather than Baton's own (which may hold keys), and, where the kernel has Landlock,
+/// in a sandbox that lets them write only their workspace, a private temporary directory and the
+/// configured `sandbox.write_paths`, and read only system paths and `sandbox.read_paths`: not the
+/// data directory, not other workspaces, not other homes.
+public struct Confinement: Sendable {
+    /// The whole environment of the child (before a provider's own `env` is added).
+    public var environment: [String: String]
+    /// nil: no sandbox (`sandbox.mode` off, or no Landlock in this kernel).
+    public var sandbox: Sandbox?
+
+    public init(environment: [String: String], sandbox: Sandbox?) {
+        self.environment = environment
+        self.sandbox = sandbox
+    }
+
+    /// Variables of Baton's own environment an agent may see; everything else stays behind.
+    public static let passedThrough = [
+        "PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TERM", "USER", "LOGNAME", "TZ",
+    ]
+
+    /// The allowlisted part of this process's environment.
+    public static func baseEnvironment() -> [String: String] {
+        var out: [String: String] = [:]
+        for name in passedThrough {
+            if let value = getenv(name) { out[name] = String(cString: value) }
+        }
+        if out["PATH"] == nil { out["PATH"] = "/usr/local/bin:/usr/bin:/bin" }
+        return out
+    }
+
+    /// What is in force, for the attempt's report and the runtime answer.
+    public var description: String { sandbox?.description ?? "off" }
+
+    /// Options for a child: `extra` added to the environment (a provider's `env` wins over Baton's
+    /// variables), and the directory of `executable` readable when it lies outside the system
+    /// paths (an agent CLI installed in a virtual environment, say).
+    func apply(to options: inout Subprocess.Options, extra: [String: String] = [:]) {
+        options.inheritEnvironment = false
+        options.environment = environment.merging(options.environment) { _, own in own }.merging(extra) { _, e in e }
+        guard var sandbox else { return }
+        if options.executable.hasPrefix("/"), let real = Workspaces.realPath(options.executable) {
+            let dir = Self.parent(real)
+            sandbox.readOnly.append(dir)
+            // An installation's `bin/` reads its prefix (codex: ../codex-package.json, resources).
+            if dir.hasSuffix("/bin") { sandbox.readOnly.append(Self.parent(dir)) }
+        }
+        options.sandbox = sandbox
+    }
+}
+
+extension Confinement {
+    static func parent(_ path: String) -> String {
+        var dir = path
+        while let last = dir.last, last != "/" { dir.removeLast() }
+        if dir.count > 1 { dir.removeLast() }
+        return dir
+    }
+}
+
+extension Subprocess.Options {
+    /// These options confined by `confinement` when there is one (a runner's task without one, as
+    /// in a runner's own tests, runs as it is).
+    func confined(_ confinement: Confinement?, extra: [String: String] = [:]) -> Subprocess.Options {
+        guard let confinement else {
+            var copy = self
+            copy.environment.merge(extra) { _, e in e }
+            return copy
+        }
+        var copy = self
+        confinement.apply(to: &copy, extra: extra)
+        return copy
+    }
+}
+
+/// `sandbox.*`: how a worker contains its agents and hooks.
+public struct SandboxSettings: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Landlock where the kernel has it; without it, agents run unsandboxed (said at start).
+        case landlock
+        /// No sandbox: chosen explicitly, and `baton serve` warns at start.
+        case off
+        /// Landlock or nothing: a worker on a kernel without it refuses to start.
+        case required
+    }
+
+    public var mode = Mode.landlock
+    /// Read (and execute) beneath these, besides the system paths.
+    public var readPaths: [String] = []
+    /// Read and write beneath these, besides the workspace and the private temporary directory
+    /// (an agent's own state: CODEX_HOME, ~/.claude).
+    public var writePaths: [String] = []
+    /// Outbound TCP only to these ports, where the kernel can enforce it (Landlock ABI 4+).
+    public var connectPorts: [UInt16]?
+
+    public init(
+        mode: Mode = .landlock, readPaths: [String] = [], writePaths: [String] = [], connectPorts: [UInt16]? = nil
+    ) {
+        self.mode = mode
+        self.readPaths = readPaths
+        self.writePaths = writePaths
+        self.connectPorts = connectPorts
+    }
+
+    /// Whether agents will run in a Landlock sandbox on this machine.
+    public var isEnforced: Bool { mode != .off && Sandbox.isAvailable }
+
+    /// What is in force, in words, for logs and the runtime answer.
+    public var description: String {
+        switch (mode, Sandbox.isAvailable) {
+        case (.off, _): "off (sandbox.mode is off)"
+        case (_, false): "off (this kernel has no Landlock)"
+        default: "landlock (ABI \(Sandbox.abi))"
+        }
+    }
+
+    /// The confinement of one attempt: `environment` (the job's BATON_* and TMPDIR) over the
+    /// allowlisted part of Baton's own, and the sandbox around `workspace` and `temporary`.
+    func confinement(environment: [String: String], workspace: String, temporary: String) -> Confinement {
+        let base = Confinement.baseEnvironment().merging(environment) { _, job in job }
+        guard isEnforced else { return Confinement(environment: base, sandbox: nil) }
+        return Confinement(
+            environment: base,
+            sandbox: Sandbox(
+                readWrite: [workspace, temporary] + writePaths, readOnly: readPaths, connectPorts: connectPorts))
+    }
+}

@@ -1,0 +1,136 @@
+import CLinux
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A Landlock sandbox for one child process: read-write beneath `readWrite`, read-only (read and
+/// execute) beneath `readOnly`, nothing else on the filesystem; TCP connections only to
+/// `connectPorts` when given and the kernel can enforce it; no signals to, or abstract sockets of,
+/// processes outside it (ABI 6+).
+///
+/// Landlock restricts a thread and what it starts. So the child is spawned from a thread made for
+/// that one spawn, which restricts itself first and then ends: nothing else in Baton ever runs
+/// restricted, and the child and everything it starts inherit the restriction (no fork in Swift,
+/// no helper binary).
+public struct Sandbox: Sendable, Equatable {
+    public var readWrite: [String]
+    public var readOnly: [String]
+    /// nil: outbound network unrestricted.
+    public var connectPorts: [UInt16]?
+
+    public init(readWrite: [String], readOnly: [String], connectPorts: [UInt16]? = nil) {
+        self.readWrite = readWrite
+        self.readOnly = readOnly
+        self.connectPorts = connectPorts
+    }
+
+    /// The kernel's Landlock ABI version; 0 when it has none (or it is disabled).
+    public static let abi: Int = {
+        let version = baton_landlock_abi()
+        return version > 0 ? Int(version) : 0
+    }()
+
+    public static var isAvailable: Bool { abi > 0 }
+
+    /// System paths every sandboxed child may read and execute (those that exist).
+    public static let systemReadOnly = [
+        "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys", "/run",
+        "/var/lib/ca-certificates",
+    ]
+    /// System paths every sandboxed child may write (device files such as /dev/null, /dev/tty).
+    public static let systemReadWrite = ["/dev"]
+
+    // LANDLOCK_ACCESS_FS_* bits.
+    static let execute: UInt64 = 1 << 0
+    static let writeFile: UInt64 = 1 << 1
+    static let readFile: UInt64 = 1 << 2
+    static let readDir: UInt64 = 1 << 3
+    static let truncate: UInt64 = 1 << 14
+    static let ioctlDev: UInt64 = 1 << 15
+
+    /// Every filesystem right the running kernel's ABI knows.
+    static func handledFilesystem(abi: Int) -> UInt64 {
+        var rights: UInt64 = (1 << 13) - 1  // ABI 1: execute … make_sym
+        if abi >= 2 { rights |= 1 << 13 }  // refer
+        if abi >= 3 { rights |= truncate }
+        if abi >= 5 { rights |= ioctlDev }
+        return rights
+    }
+
+    /// Rights that may be granted on a file rather than a directory.
+    static let fileRights: UInt64 = execute | writeFile | readFile | truncate | ioctlDev
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// What is in force, for the attempt's record: `landlock (ABI 7)`.
+    public var description: String { "landlock (ABI \(Self.abi))" }
+
+    /// A ruleset file descriptor with every rule added (paths that do not exist are skipped).
+    func makeRuleset() throws(Failure) -> Int32 {
+        let abi = Self.abi
+        guard abi > 0 else { throw Failure(description: "this kernel has no Landlock") }
+        let handled = Self.handledFilesystem(abi: abi)
+        let connect: UInt64 = 1 << 1  // LANDLOCK_ACCESS_NET_CONNECT_TCP
+        let net: UInt64 = connectPorts != nil && abi >= 4 ? connect : 0
+        let scoped: UInt64 = abi >= 6 ? 0b11 : 0  // abstract unix sockets, signals
+        let ruleset = baton_landlock_create(handled, net, scoped, Int32(abi))
+        guard ruleset >= 0 else {
+            throw Failure(description: "landlock_create_ruleset: \(String(cString: strerror(errno)))")
+        }
+        func allow(_ path: String, _ rights: UInt64) throws(Failure) {
+            let fd = baton_open_path(path)
+            guard fd >= 0 else { return }  // absent: nothing to allow
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return }
+            let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+            let granted = (isDirectory ? rights : rights & Self.fileRights) & handled
+            guard baton_landlock_allow_path(ruleset, fd, granted) == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(ruleset)
+                throw Failure(description: "landlock_add_rule \(path): \(reason)")
+            }
+        }
+        let readOnlyRights = Self.execute | Self.readFile | Self.readDir
+        for path in Self.systemReadOnly + readOnly { try allow(path, readOnlyRights) }
+        for path in Self.systemReadWrite + readWrite { try allow(path, handled) }
+        if net != 0 {
+            for port in connectPorts ?? [] where baton_landlock_allow_port(ruleset, UInt64(port), connect) != 0 {
+                close(ruleset)
+                throw Failure(description: "landlock_add_rule port \(port): \(String(cString: strerror(errno)))")
+            }
+        }
+        return ruleset
+    }
+
+    /// Runs `spawn` on a new thread restricted by this sandbox, and waits for it: the thread ends
+    /// right after, so its restriction dies with it.
+    func run<T: Sendable>(_ spawn: @escaping @Sendable () throws -> T) throws -> T {
+        let ruleset = try makeRuleset()
+        defer { close(ruleset) }
+        let done = ConditionLock()
+        nonisolated(unsafe) var outcome: Result<T, any Error>?
+        OSThread.detach(name: "baton-sandbox") {
+            let result: Result<T, any Error>
+            if baton_no_new_privs() != 0 {
+                result = .failure(
+                    Failure(description: "prctl(PR_SET_NO_NEW_PRIVS): \(String(cString: strerror(errno)))"))
+            } else if baton_landlock_restrict_self(ruleset) != 0 {
+                result = .failure(Failure(description: "landlock_restrict_self: \(String(cString: strerror(errno)))"))
+            } else {
+                result = Result { try spawn() }
+            }
+            done.withLock {
+                outcome = result
+                done.broadcast()
+            }
+        }
+        return try done.withLock {
+            while outcome == nil { done.wait() }
+            return try outcome!.get()
+        }
+    }
+}

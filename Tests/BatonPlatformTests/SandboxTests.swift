@@ -1,0 +1,95 @@
+import BatonTestSupport
+import Testing
+
+@testable import BatonPlatform
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The Landlock sandbox on this machine's kernel: every probe is run twice, sandboxed and not, so
+/// a test shows the protection is what makes the difference.
+@Suite struct SandboxTests {
+    static func run(_ script: String, sandbox: Sandbox?, environment: [String: String] = [:], inherit: Bool = true)
+        async throws -> Subprocess.Result
+    {
+        var options = Subprocess.Options("/bin/sh", ["-c", script], environment: environment)
+        options.sandbox = sandbox
+        options.inheritEnvironment = inherit
+        if !inherit { options.environment["PATH"] = "/usr/bin:/bin" }
+        let child = try Subprocess(options)
+        child.closeInput()
+        let status = await child.exitCode()
+        return Subprocess.Result(status: status, stdout: child.output, stderr: child.errors)
+    }
+
+    @Test func theKernelHasLandlock() {
+        #expect(Sandbox.abi >= 1, "Landlock is needed for the agent sandbox; this kernel reports none")
+    }
+
+    @Test func aSandboxedChildWritesOnlyBeneathItsPaths() async throws {
+        let root = TemporaryDirectory(prefix: "baton-sandbox")
+        defer { root.remove() }
+        root.write("secret/master.key", "top-secret-value")
+        root.makeFolder("workspace")
+        root.makeFolder("other")
+        let probe = """
+            cat \(root.path)/secret/master.key; echo "read:$?"
+            echo x > \(root.path)/other/escaped; echo "write-other:$?"
+            echo y > \(root.path)/workspace/made; echo "write-own:$?"
+            ls \(root.path); echo "list-root:$?"
+            """
+        let sandbox = Sandbox(readWrite: [root.path + "/workspace"], readOnly: [])
+        let confined = try await Self.run(probe, sandbox: sandbox)
+        #expect(!confined.stdout.contains("top-secret-value"))
+        #expect(confined.stdout.contains("read:1") && confined.stdout.contains("write-other:2"), "\(confined.stdout)")
+        #expect(
+            confined.stdout.contains("write-own:0") && confined.stdout.contains("list-root:2"), "\(confined.stdout)")
+        #expect(confined.stderr.contains("Permission denied"))
+        #expect(access(root.path + "/other/escaped", F_OK) != 0)
+        // The same probe without the sandbox reads and writes everything.
+        let free = try await Self.run(probe, sandbox: nil)
+        #expect(free.stdout.contains("top-secret-value") && free.stdout.contains("write-other:0"), "\(free.stdout)")
+    }
+
+    /// Another process's environment (Baton's own, holding its keys) is out of reach.
+    @Test func theParentsEnvironmentCannotBeReadThroughProc() async throws {
+        let probe = "tr '\\0' '\\n' < /proc/\(getpid())/environ | head -3; echo \"status:$?\""
+        let confined = try await Self.run(probe, sandbox: Sandbox(readWrite: [], readOnly: []))
+        #expect(
+            confined.stdout.trimmingCharacters == "status:0" || !confined.stdout.contains("="), "\(confined.stdout)")
+        #expect(confined.stderr.contains("Permission denied"), "\(confined.stderr)")
+        let free = try await Self.run(probe, sandbox: nil)
+        #expect(free.stdout.contains("="), "\(free.stdout)")
+    }
+
+    /// Without inheritance the child sees only what it is given.
+    @Test func anAllowlistedEnvironmentCarriesNothingElse() async throws {
+        setenv("BATON_TEST_PARENT_SECRET", "parent-only", 1)
+        let given = try await Self.run("env", sandbox: nil, environment: ["GIVEN": "1"], inherit: false)
+        #expect(given.stdout.contains("GIVEN=1") && !given.stdout.contains("parent-only"), "\(given.stdout)")
+        let inherited = try await Self.run("env", sandbox: nil)
+        #expect(inherited.stdout.contains("parent-only"))
+    }
+
+    /// The restriction stays with the child: the thread that spawned it is gone, and a later
+    /// unsandboxed child is free.
+    @Test func nothingElseInThisProcessIsRestricted() async throws {
+        let root = TemporaryDirectory(prefix: "baton-sandbox")
+        defer { root.remove() }
+        _ = try await Self.run("true", sandbox: Sandbox(readWrite: [], readOnly: []))
+        let after = try await Self.run("echo ok > \(root.path)/after; cat \(root.path)/after", sandbox: nil)
+        #expect(after.stdout == "ok\n")
+        let fd = open(root.path + "/direct", O_CREAT | O_WRONLY, 0o600)
+        #expect(fd >= 0)
+        close(fd)
+    }
+}
+
+extension String {
+    fileprivate var trimmingCharacters: String {
+        var s = Substring(self)
+        while let c = s.last, c.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}
