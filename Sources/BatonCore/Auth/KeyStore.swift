@@ -139,10 +139,10 @@ public final class KeyStore: Sendable {
             ])
     }
 
-    /// Creates the first admin key when no key exists at all; returns its token (to print once).
-    public func bootstrapAdminIfEmpty() throws -> APIKeyToken? {
+    /// Creates the first admin key (of the system tenant) when no key exists at all; returns its token (to print once).
+    public func bootstrapAdminIfEmpty(tenant: String = "default") throws -> APIKeyToken? {
         guard state.withLock({ $0.entries.isEmpty }) else { return nil }
-        return try createBlocking(name: "bootstrap-admin", role: .admin, tenant: "default").token
+        return try createBlocking(name: "bootstrap-admin", role: .admin, tenant: tenant).token
     }
 
     /// Keys of `tenant` (every tenant when nil), newest first.

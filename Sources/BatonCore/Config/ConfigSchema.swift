@@ -80,6 +80,10 @@ public enum ConfigSchema {
                         "header_timeout_s": integer(10, 1, 600, "Seconds a client may take to send its headers."),
                         "idle_timeout_s": integer(60, 1, 3600, "Seconds an idle keep-alive connection is kept."),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
+                        "system_tenant": string(
+                            "default",
+                            "The tenant that runs the instance (read at start): only its admin keys change configuration, secrets named in configuration resolve in it, and only its keys see instance events, metrics and configuration in full."
+                        ),
                         "rate_limits": object(
                             "Requests per minute before 429 (token buckets, read at start).",
                             [

@@ -46,21 +46,33 @@ public struct EventDraft: Sendable {
 }
 
 /// Which events a subscriber wants. Types match exactly, or by prefix when written `job.*`.
+///
+/// With a `tenant`, only that tenant's events match, and instance events (those without a
+/// tenant: the service starting and stopping, configuration changes, refused anonymous requests)
+/// only when `instance` is set — which the API does for keys of the system tenant alone. Without
+/// a tenant (Baton's own subscribers) every event matches.
 public struct EventFilter: Sendable, Equatable {
     public var types: [String]
     public var issue: String?
     public var tenant: String?
+    public var instance: Bool
 
-    public init(types: [String] = [], issue: String? = nil, tenant: String? = nil) {
+    public init(types: [String] = [], issue: String? = nil, tenant: String? = nil, instance: Bool = false) {
         self.types = types
         self.issue = issue
         self.tenant = tenant
+        self.instance = instance
     }
 
     public func matches(_ event: Event) -> Bool {
         if let issue, event.issue != issue { return false }
-        // Events without a tenant concern the whole service; tenant-scoped ones only their tenant.
-        if let tenant, let eventTenant = event.tenant, eventTenant != tenant { return false }
+        if let tenant {
+            if let eventTenant = event.tenant {
+                if eventTenant != tenant { return false }
+            } else if !instance {
+                return false
+            }
+        }
         if types.isEmpty { return true }
         for pattern in types {
             if pattern.hasSuffix(".*") {

@@ -4,8 +4,12 @@ import BatonStore
 extension Orchestrator {
     /// Ticks until cancelled: at once when woken (webhook, finished job, operator), else every
     /// second, which is as late as a stored retry timer fires.
-    /// With a `tracker`, it is also polled every `tracker.poll_interval_ms` and on each refresh.
-    public func run(tracker: (any IssueTracker)? = nil, log: @escaping @Sendable (String) -> Void) async {
+    /// With a `tracker`, it is also polled every `tracker.poll_interval_ms` and on each refresh,
+    /// for `trackerTenant` (the system tenant: the tracker is configured for the instance).
+    public func run(
+        tracker: (any IssueTracker)? = nil, trackerTenant: String = "default",
+        log: @escaping @Sendable (String) -> Void
+    ) async {
         var failures = 0
         var pollFailures = 0
         var lastPoll: Int64?
@@ -16,7 +20,7 @@ extension Orchestrator {
                 if refresh || due {
                     lastPoll = now
                     do {
-                        try await poll(tracker, tenant: "default")
+                        try await poll(tracker, tenant: trackerTenant)
                         pollFailures = 0
                     } catch {
                         pollFailures += 1

@@ -34,6 +34,9 @@ import Testing
         #expect(EventFilter(tenant: "acme").matches(event))
         #expect(!EventFilter(tenant: "other").matches(event))
         let global = Event(id: 2, type: "service.started", tenant: nil, issue: nil, at: "x", data: "{}")
-        #expect(EventFilter(tenant: "other").matches(global))
+        // Instance events (no tenant) reach a tenant-filtered subscriber only when it may see them.
+        #expect(!EventFilter(tenant: "other").matches(global))
+        #expect(EventFilter(tenant: "other", instance: true).matches(global))
+        #expect(EventFilter().matches(global))
     }
 }
