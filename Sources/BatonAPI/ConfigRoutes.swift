@@ -3,12 +3,17 @@ import BatonHTTP
 import BatonJSON
 
 /// `/api/v1/config*` and `/api/v1/runtime`. `$secret:` references are shown as written — this API
-/// never resolves a secret.
+/// never resolves a secret — and URLs without their credentials. Configuration belongs to the
+/// instance: only the system tenant's admins change it (the access policy's instance operations),
+/// and other tenants read its tenant view (`ConfigRedaction.tenantView`), marked by the header
+/// `Baton-Config-View: tenant`.
 enum ConfigRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let config = services.config
         let events = services.events
-        router.get("/api/v1/config") { _, _ in .json(.ok, config.effective.prettyText) }
+        router.get("/api/v1/config") { _, context in
+            try view(config.effective, context: context, services: services)
+        }
         router.get("/api/v1/config/schema") { _, _ in
             let body: JSONValue = [
                 "schema": ConfigSchema.schema,
@@ -30,7 +35,9 @@ enum ConfigRoutes {
             ]
             return .json(.ok, body.text)
         }
-        router.get("/api/v1/config/overlay") { _, _ in .json(.ok, config.overlay.prettyText) }
+        router.get("/api/v1/config/overlay") { _, context in
+            try view(config.overlay, context: context, services: services)
+        }
         router.put("/api/v1/config/overlay") { request, context in
             let body = try JSONBody.document(request)
             let changed: [String]
@@ -39,8 +46,8 @@ enum ConfigRoutes {
             } catch let invalid as ConfigStore.Invalid {
                 throw invalidError(invalid)
             }
-            try await announce(changed, events: events, context: context)
-            return .json(.ok, config.overlay.prettyText)
+            try await announce(changed, events: events)
+            return .json(.ok, ConfigRedaction.stripCredentials(config.overlay).prettyText)
         }
         router.delete("/api/v1/config/overlay/:path") { _, context in
             let path = context.parameter("path") ?? ""
@@ -55,13 +62,16 @@ enum ConfigRoutes {
             } catch let invalid as ConfigStore.Invalid {
                 throw invalidError(invalid)
             }
-            try await announce(changed, events: events, context: context)
+            try await announce(changed, events: events)
             return HTTPResponse(status: .noContent)
         }
         let started = Timestamp.nowMilliseconds()
-        router.get("/api/v1/runtime") { _, _ in
+        router.get("/api/v1/runtime") { _, context in
+            let system = services.isSystem(try KeyRoutes.principal(context))
             let body: JSONValue = [
-                "version": .string(BatonVersion.current), "data_dir": .string(services.dataDir),
+                "version": .string(BatonVersion.current),
+                // Where the instance keeps its files is the instance's business.
+                "data_dir": system ? .string(services.dataDir) : .null,
                 "started_at": .string(Timestamp.format(milliseconds: started)),
                 "uptime_s": .int((Timestamp.nowMilliseconds() - started) / 1000),
                 "features": [
@@ -83,11 +93,24 @@ enum ConfigRoutes {
             details: details)
     }
 
+    /// A configuration document as the caller may see it: in full (less URL credentials) for
+    /// the system tenant, its tenant view for any other.
+    static func view(_ document: JSONValue, context: RequestContext, services: CoordinatorServices) throws
+        -> HTTPResponse
+    {
+        if services.isSystem(try KeyRoutes.principal(context)) {
+            return .json(.ok, ConfigRedaction.stripCredentials(document).prettyText)
+        }
+        var response = HTTPResponse.json(.ok, ConfigRedaction.tenantView(document).prettyText)
+        response.headers.add("Baton-Config-View", "tenant")
+        return response
+    }
+
     /// A `config.changed` event names the changed paths only: values may be secret references.
-    static func announce(_ paths: [String], events: EventBus, context: RequestContext) async throws {
+    /// It is an instance event (no tenant), so only keys of the system tenant see it.
+    static func announce(_ paths: [String], events: EventBus) async throws {
         guard !paths.isEmpty else { return }
         let data: JSONValue = ["paths": .array(paths.map(JSONValue.string))]
-        try await events.publish(
-            EventDraft(type: "config.changed", tenant: context.storage[PrincipalKey.self]?.tenant, data: data.text))
+        try await events.publish(EventDraft(type: "config.changed", tenant: nil, data: data.text))
     }
 }

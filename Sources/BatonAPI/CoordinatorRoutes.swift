@@ -14,9 +14,11 @@ public enum CoordinatorRoutes {
         builder.use(
             AuthMiddleware(
                 keys: services.keys,
-                policy: AccessPolicy(publicMetrics: { [config = services.config] in
-                    config.value("server.public_metrics") == .bool(true)
-                })))
+                policy: AccessPolicy(
+                    systemTenant: services.systemTenant,
+                    publicMetrics: { [config = services.config] in
+                        config.value("server.public_metrics") == .bool(true)
+                    })))
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)

@@ -10,6 +10,10 @@ public struct CoordinatorServices: Sendable {
     public var vault: SecretVault
     public var rateLimiter: RateLimiter
     public var config: ConfigStore
+    /// The tenant that runs the instance (`server.system_tenant`, read once here): only its admin
+    /// keys change configuration, `$secret:` references in configuration resolve in it, and only
+    /// its keys see instance events, metrics and configuration unredacted.
+    public let systemTenant: String
     public var dataDir: String
     public var metrics: MetricsRegistry
     public var node: NodeIdentity
@@ -23,6 +27,9 @@ public struct CoordinatorServices: Sendable {
     /// How often an idle event stream gets a comment line, so proxies and clients see it is alive.
     public var sseHeartbeat: Duration
     public var log: @Sendable (String) -> Void
+
+    /// Whether `principal` belongs to the tenant that runs the instance.
+    public func isSystem(_ principal: Principal) -> Bool { principal.tenant == systemTenant }
 
     public init(
         database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault,
@@ -43,6 +50,7 @@ public struct CoordinatorServices: Sendable {
         self.audit = audit
         self.vault = vault
         self.config = config
+        self.systemTenant = config.value("server.system_tenant")?.stringValue ?? "default"
         self.dataDir = dataDir
         self.rateLimiter = rateLimiter
         self.metrics = metrics

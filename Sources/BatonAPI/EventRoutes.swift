@@ -3,17 +3,20 @@ import BatonHTTP
 
 /// `GET /api/v1/events`: Server-Sent Events with an `id:` on every message, resumption after
 /// `Last-Event-ID` (header, or `last_event_id` for clients that cannot set headers), filters by
-/// type and issue, and a comment heartbeat.
+/// type and issue, and a comment heartbeat. A key sees its own tenant's events only, live and
+/// replayed; instance events (without a tenant) only a key of the system tenant.
 enum EventRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let bus = services.events
         let heartbeat = services.sseHeartbeat
-        router.get("/api/v1/events") { request, _ in
+        router.get("/api/v1/events") { request, context in
+            let principal = try KeyRoutes.principal(context)
             let filter = EventFilter(
                 types: (request.queryValue("types") ?? "").split(separator: ",").map {
                     String($0.trimmingSpaces())
                 }.filter { !$0.isEmpty },
-                issue: request.queryValue("issue").flatMap { $0.isEmpty ? nil : $0 })
+                issue: request.queryValue("issue").flatMap { $0.isEmpty ? nil : $0 },
+                tenant: principal.tenant, instance: services.isSystem(principal))
             let lastID = try resumePoint(request)
             let stream = try await bus.subscribe(after: lastID, filter: filter)
             return HTTPResponse.eventStream { writer in

@@ -6,25 +6,33 @@ import BatonPlatform
 /// `GET /api/v1/git/context`: the configured repositories, read with `git` where a checkout is
 /// local (default branch, remotes, branches), the routing rules, and with `?issue=ENG-1` where
 /// that issue's work would start.
+/// URLs never carry their credentials. Repositories are the instance's: keys of other tenants get
+/// names, default branches and branches, but no path, URL, remote or `git` error (`url`, `path`
+/// and `error` null, `remotes` empty).
 enum GitRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         router.get("/api/v1/git/context") { request, context in
             let principal = try KeyRoutes.principal(context)
+            let system = services.isSystem(principal)
             let routing = GitRouting(config: services.config.effective)
             var repos: [JSONValue] = []
             for repo in routing.repos {
                 var entry: [String: JSONValue] = [
-                    "name": .string(repo.name), "url": repo.url.map(JSONValue.string) ?? .null,
-                    "path": repo.path.map(JSONValue.string) ?? .null,
+                    "name": .string(repo.name),
+                    "url": system ? repo.url.map { .string(URLCredentials.strip($0)) } ?? .null : .null,
+                    "path": system ? repo.path.map(JSONValue.string) ?? .null : .null,
                     "default_branch": repo.defaultBranch.map(JSONValue.string) ?? .null,
                     "remotes": [], "branches": [], "error": .null,
                 ]
                 if let path = repo.path {
                     let read = await offThread { inspect(path) }
-                    entry["remotes"] = .array(read.remotes.map { ["name": .string($0.0), "url": .string($0.1)] })
+                    if system {
+                        entry["remotes"] = .array(
+                            read.remotes.map { ["name": .string($0.0), "url": .string(URLCredentials.strip($0.1))] })
+                        entry["error"] = read.error.map { .string(URLCredentials.strip($0)) } ?? .null
+                    }
                     entry["branches"] = .array(read.branches.map(JSONValue.string))
                     if repo.defaultBranch == nil, let head = read.head { entry["default_branch"] = .string(head) }
-                    entry["error"] = read.error.map(JSONValue.string) ?? .null
                 }
                 repos.append(.object(entry))
             }

@@ -6,11 +6,16 @@ import BatonJSON
 /// `GET /api/v1/models` on the coordinator: the models the configured providers offer, merged
 /// with what the fleet reports (each worker's served models and its node's top models, with fit
 /// and score), filtered like the node API where its filters apply.
+/// The providers are the instance's configuration, which only the system tenant's admins write,
+/// so their `$secret:` keys resolve in the system tenant; other tenants see a provider's failure
+/// only as "unavailable" (its text may name the provider's address).
 enum ModelRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
-        let catalog = ProviderModels(secret: { try await services.vault.resolve($0, tenant: "default") })
+        let systemTenant = services.systemTenant
+        let catalog = ProviderModels(secret: { try await services.vault.resolve($0, tenant: systemTenant) })
         router.get("/api/v1/models") { request, context in
             let principal = try KeyRoutes.principal(context)
+            let system = services.isSystem(principal)
             let filters = try Filters(request)
             let listings = await catalog.listings(config: services.config.effective, refresh: filters.refresh)
             struct Entry {
@@ -67,7 +72,9 @@ enum ModelRoutes {
                         [
                             "name": .string(listing.provider), "kind": .string(listing.kind),
                             "source": .string(listing.source), "count": .int(Int64(listing.models.count)),
-                            "error": listing.error.map(JSONValue.string) ?? .null,
+                            "error": listing.error.map {
+                                .string(system ? URLCredentials.strip($0) : "unavailable")
+                            } ?? .null,
                             "fetched_at": .string(Timestamp.format(milliseconds: listing.fetchedAtMs)),
                         ]
                     }),

@@ -4,9 +4,9 @@ import BatonJSON
 
 /// `POST /webhooks/linear`: no API key; the `Linear-Signature` proves the sender. A delivery is
 /// checked, stored, answered 200 and processed afterwards, so a crash after the answer loses
-/// nothing. Webhooks act for the `default` tenant.
+/// nothing. Webhooks act for the system tenant (`server.system_tenant`), whose configuration
+/// names the signing secret.
 enum WebhookRoutes {
-    static let tenant = "default"
 
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let deliveries = try? services.metrics.counter(
@@ -37,6 +37,7 @@ enum WebhookRoutes {
     }
 
     static func receive(_ request: HTTPRequest, services: CoordinatorServices) async throws -> (HTTPResponse, Bool) {
+        let tenant = services.systemTenant
         // What can be judged without the secret comes first: an unsigned or mistyped
         // delivery is refused the same way whether or not a secret is configured.
         let type = request.headers["Content-Type"]?.split(separator: ";").first.map {

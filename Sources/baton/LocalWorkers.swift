@@ -15,7 +15,8 @@ struct LocalWorkers {
     private let tasks: [Task<Void, Never>]
 
     static func start(
-        count: Int, url: String, dataDir: String, keys: KeyStore, vault: SecretVault, config: JSONValue
+        count: Int, url: String, dataDir: String, keys: KeyStore, vault: SecretVault, config: JSONValue,
+        tenant: String = "default"
     ) async throws -> LocalWorkers {
         guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
         // Plain HTTP over loopback: the workers talk to this very server, and libcurl (with its TLS
@@ -26,14 +27,14 @@ struct LocalWorkers {
         var loops: [WorkerLoop] = []
         for index in 1...count {
             let name = "local-\(index)"
-            let token = try await key(for: name, dataDir: dataDir, keys: keys)
+            let token = try await key(for: name, dataDir: dataDir, keys: keys, tenant: tenant)
             loops.append(
                 WorkerLoop(
                     client: CoordinatorClient(baseURL: url, token: token, http: http),
                     settings: WorkerSetup.settings(
                         name: name, tags: tags, capacity: capacity, config: config, dataDir: dataDir),
                     runners: WorkerSetup.runners(
-                        config: config, secret: { try await vault.resolve($0, tenant: "default") }),
+                        config: config, secret: { try await vault.resolve($0, tenant: tenant) }),
                     log: Log.write))
         }
         let tasks = loops.map { loop in Task { await loop.run() } }
@@ -48,18 +49,18 @@ struct LocalWorkers {
 
     /// The worker key of a local worker: the one saved in the data directory while it is still
     /// valid, else a new one (saved with mode 0600).
-    static func key(for name: String, dataDir: String, keys: KeyStore) async throws -> String {
+    static func key(for name: String, dataDir: String, keys: KeyStore, tenant: String) async throws -> String {
         let path = "\(dataDir)/\(name).worker.key"
         if let bytes = try? KeyFile.read(path) {
             let saved = String(decoding: bytes, as: UTF8.self).trimmingSpaces.split(separator: "\n").first.map(
                 String.init)
             if let saved, let principal = await keys.authenticate(saved), principal.role == .worker,
-                principal.name == name
+                principal.name == name, principal.tenant == tenant
             {
                 return saved
             }
         }
-        let (_, token) = try await keys.create(name: name, role: .worker, tenant: "default")
+        let (_, token) = try await keys.create(name: name, role: .worker, tenant: tenant)
         try KeyFile.write(path, Array((token.text + "\n").utf8))
         return token.text
     }

@@ -74,6 +74,12 @@ enum ServeCommand: BatonCommand {
             await database.close()
             throw RuntimeError("configuration: \(error)")
         }
+        // The tenant that runs the instance; read once, here.
+        let systemTenant = config.value("server.system_tenant")?.stringValue ?? "default"
+        guard KeyStore.isValidTenant(systemTenant) else {
+            await database.close()
+            throw RuntimeError("configuration: server.system_tenant must match [A-Za-z0-9._-]{1,64}")
+        }
         var configuration = HTTPServerConfiguration()
         configuration.host = options.value("host") ?? config.value("server.host")?.stringValue ?? "127.0.0.1"
         configuration.port = port ?? config.value("server.port")?.intValue.map(Int.init) ?? 4000
@@ -85,7 +91,7 @@ enum ServeCommand: BatonCommand {
         let keys: KeyStore
         do {
             keys = try DataDirectory.openKeyStore(dataDir, database: database)
-            if let token = try keys.bootstrapAdminIfEmpty() {
+            if let token = try keys.bootstrapAdminIfEmpty(tenant: systemTenant) {
                 try KeyFile.write(dataDir + "/admin.key", Array((token.text + "\n").utf8))
                 print("baton: created the first admin key (also saved to \(dataDir)/admin.key, mode 0600):")
                 print("  \(token.text)")
@@ -171,7 +177,7 @@ enum ServeCommand: BatonCommand {
             let reference = effective.value(at: ["tracker", "api_key"])?.stringValue ?? "$secret:linear_api_key"
             let client = LinearClient(
                 endpoint: effective.value(at: ["tracker", "endpoint"])?.stringValue ?? "https://api.linear.app/graphql",
-                metrics: metrics, apiKey: { try await vault.resolve(reference, tenant: "default") })
+                metrics: metrics, apiKey: { try await vault.resolve(reference, tenant: systemTenant) })
             let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective))
             tracker = linear
             if effective.value(at: ["tracker", "write_back"])?.boolValue ?? true {
@@ -182,7 +188,9 @@ enum ServeCommand: BatonCommand {
             }
             Log.write("tracker: polling Linear every \(orchestrator.settings.pollIntervalMs / 1000) s")
         }
-        let orchestration = Task { [tracker] in await orchestrator.run(tracker: tracker, log: Log.write) }
+        let orchestration = Task { [tracker] in
+            await orchestrator.run(tracker: tracker, trackerTenant: systemTenant, log: Log.write)
+        }
         let deliveries = Task { await services.webhooks.run() }
         let finishedJobs = Task {
             let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
@@ -195,7 +203,7 @@ enum ServeCommand: BatonCommand {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
-                vault: vault, config: config.effective)
+                vault: vault, config: config.effective, tenant: systemTenant)
             if !local.loops.isEmpty {
                 let names = local.loops.map(\.settings.name).joined(separator: ", ")
                 print(

@@ -26,13 +26,37 @@ public struct AccessPolicy: Sendable {
     private let overrides: [String: Requirement]
     /// Read per request, so `server.public_metrics` changes through the overlay apply at once.
     private let publicMetrics: @Sendable () -> Bool
+    /// The tenant whose keys may use `instanceOperations`.
+    public let systemTenant: String
+    private let instanceOperations: Set<String>
 
     public init(
         overrides: [String: Requirement] = AccessPolicy.defaultOverrides,
+        systemTenant: String = "default",
+        instanceOperations: Set<String> = AccessPolicy.defaultInstanceOperations,
         publicMetrics: @escaping @Sendable () -> Bool = { false }
     ) {
         self.overrides = overrides
+        self.systemTenant = systemTenant
+        self.instanceOperations = instanceOperations
         self.publicMetrics = publicMetrics
+    }
+
+    /// Operations on the instance as a whole rather than on a tenant's own objects: besides the
+    /// role, they need a key of the system tenant. Configuration is one document for every tenant
+    /// (providers, hooks, repositories, limits), so another tenant's admin changing it would act
+    /// on the system tenant's jobs and secrets; metrics count every tenant's work; a refresh
+    /// polls the instance's tracker with the instance's credentials.
+    public static let defaultInstanceOperations: Set<String> = [
+        "PUT /api/v1/config/overlay",
+        "DELETE /api/v1/config/overlay/:path",
+        "GET /metrics",
+        "POST /api/v1/refresh",
+    ]
+
+    /// Whether the operation needs a key of the system tenant (checked after the role).
+    public func isInstanceOperation(method: HTTPMethod, route: String) -> Bool {
+        instanceOperations.contains("\(method.rawValue) \(route)")
     }
 
     /// Worker routes take a worker key (acting for its own instance) or an admin key (any

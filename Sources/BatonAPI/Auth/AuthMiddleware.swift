@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonJSON
 
 /// Bearer authentication and role checks, before any handler runs: 401 for a missing, malformed,
 /// unknown or revoked key, 403 for a role below what the route needs. The principal is left in
@@ -23,6 +24,15 @@ struct AuthMiddleware: HTTPMiddleware {
         guard requirement.admits(principal.role) else {
             let names = needed.map(\.rawValue).joined(separator: " or ")
             throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
+        }
+        if principal.tenant != policy.systemTenant,
+            policy.isInstanceOperation(method: request.method, route: context.route)
+        {
+            // The slot is filled so the refusal is audited in the caller's tenant, like a role refusal.
+            context.storage[PrincipalSlotKey.self]?.value = principal
+            throw HTTPError.forbidden(
+                "this concerns the whole instance: it needs a key of the system tenant, not of \(JSONText.quote(principal.tenant))"
+            )
         }
         context.storage[PrincipalSlotKey.self]?.value = principal
         var context = context
