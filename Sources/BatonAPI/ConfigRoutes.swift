@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 /// `/api/v1/config*` and `/api/v1/runtime`. `$secret:` references are shown as written — this API
 /// never resolves a secret — and URLs without their credentials. Configuration belongs to the
@@ -79,6 +80,11 @@ enum ConfigRoutes {
                     "local_workers": config.value("local_workers.count") ?? .null,
                     "public_metrics": config.value("server.public_metrics") ?? .null,
                     "api_keys": true, "audit_log": true, "secrets_vault": true,
+                ],
+                // What this machine's workers can contain agents with (`sandbox.*`).
+                "sandbox": [
+                    "mode": config.value("sandbox.mode") ?? .null, "landlock_abi": .int(Int64(Sandbox.abi)),
+                    "enforced": .bool(config.value("sandbox.mode")?.stringValue != "off" && Sandbox.isAvailable),
                 ],
             ]
             return .json(.ok, body.text)

@@ -64,6 +64,10 @@ public struct AgentLaunch: Sendable {
         public let description: String
     }
 
+    /// Longest protocol message (one stdout line) an agent CLI may send; a longer one is cut, fails
+    /// to parse, and ends the attempt with a sentence rather than a hang.
+    public static let maxMessageBytes = 16 << 20
+
     /// A valid environment variable name: what a shell would accept.
     public static func isVariableName(_ name: String) -> Bool {
         guard let first = name.utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first)
@@ -178,7 +182,7 @@ final class VersionProbe: Sendable {
     private let agent: String
     private let pattern: @Sendable (String) -> [Int]?
     private let range: VersionRange
-    private let known = Mutex<[String: Result<String, Failure>]>([:])
+    private let known = Mutex<[String: String]>([:])
 
     init(agent: String, pattern: @escaping @Sendable (String) -> [Int]?, range: VersionRange) {
         self.agent = agent
@@ -186,12 +190,17 @@ final class VersionProbe: Sendable {
         self.range = range
     }
 
+    /// A supported version is remembered per executable; a failure is not (the CLI may be
+    /// upgraded, or the probe may have timed out), so the next attempt asks again.
     func check(_ executable: String, environment: [String: String]) async -> Result<String, Failure> {
-        if let found = known.withLock({ $0[executable] }) { return found }
+        if let found = known.withLock({ $0[executable] }) { return .success(found) }
         let found = await probe(executable, environment: environment)
-        known.withLock { $0[executable] = found }
+        if case .success(let text) = found { known.withLock { $0[executable] = text } }
         return found
     }
+
+    /// Longest a `--version` may take.
+    static let timeoutSeconds = 10.0
 
     private func probe(_ executable: String, environment: [String: String]) async -> Result<String, Failure> {
         guard
@@ -200,6 +209,9 @@ final class VersionProbe: Sendable {
                     .confined(Confinement(environment: Confinement.baseEnvironment(), sandbox: nil)))
         else { return .failure(Failure(description: "cannot run \(executable) --version")) }
         child.closeInput()
+        OSThread.detach(name: "agent-version") {
+            if child.wait(timeout: VersionProbe.timeoutSeconds) == nil { child.endGroup(grace: 1) }
+        }
         let status = await child.exitEndingGroupOnCancel()
         let text = child.output.trimmingWhitespace
         guard status == 0, let version = pattern(text) else {
@@ -215,5 +227,13 @@ final class VersionProbe: Sendable {
                         + "(tested with \(range.tested))"))
         }
         return .success(text)
+    }
+}
+
+extension Subprocess.Options {
+    func withLineLimit(_ limit: Int) -> Subprocess.Options {
+        var copy = self
+        copy.lineLimit = limit
+        return copy
     }
 }

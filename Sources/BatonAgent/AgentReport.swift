@@ -73,7 +73,18 @@ public struct AgentReport: Sendable, Equatable {
         tools["command", default: 0] += 1
     }
 
-    mutating func usedTool(_ name: String) { tools[name, default: 0] += 1 }
+    /// Tool names are the agent's words: clipped, and at most `maxTools` kinds counted by name
+    /// (the rest as "other").
+    mutating func usedTool(_ name: String) {
+        let key = String(name.prefix(100))
+        if tools[key] == nil && tools.count >= Self.maxTools {
+            tools["other", default: 0] += 1
+        } else {
+            tools[key, default: 0] += 1
+        }
+    }
+
+    static let maxTools = 64
 
     mutating func denied(_ tool: String, _ detail: String) {
         permissionDenials.append((Self.clip(tool), Self.clip(detail)))
@@ -105,11 +116,18 @@ public struct AgentReport: Sendable, Equatable {
                 copy.permissionDenials.removeFirst(max(1, copy.permissionDenials.count / 2))
             } else if copy.diffStat != nil {
                 copy.diffStat = nil
+            } else if copy.tools.count > 1 {
+                copy.tools = [:]
             } else {
-                copy.commands = []
-                copy.filesChanged = []
-                copy.finalMessage = copy.finalMessage.map { String($0.prefix(1000)) }
-                return copy.render(truncated: true)
+                // Whatever is left that is large: the essentials only, each clipped.
+                var minimal = AgentReport(agent: String(agent.prefix(100)))
+                minimal.agentVersion = agentVersion.map { String($0.prefix(200)) }
+                minimal.model = model.map { String($0.prefix(256)) }
+                minimal.usage = usage
+                minimal.apiRetries = apiRetries
+                minimal.sandbox = sandbox.map { String($0.prefix(200)) }
+                minimal.finalMessage = finalMessage.map { String($0.prefix(1000)) }
+                return minimal.render(truncated: true)
             }
         }
     }

@@ -42,6 +42,8 @@ public struct ClaudeCodeRunner: AgentRunner {
     public static let supported = VersionRange(minimum: [2, 1, 0], below: [3, 0, 0], tested: "2.1.337")
 
     public let kind = "claude-code"
+    /// Seconds a CLI may stay after its result line before it is ended.
+    static let lingerSeconds = 10.0
     public let launch: AgentLaunch
     public let settings: Settings
     private let version: VersionProbe
@@ -135,12 +137,27 @@ public struct ClaudeCodeRunner: AgentRunner {
                     resolved.executable, arguments, environment: environment, directory: task.workspace,
                     captureLimit: 256 * 1024,
                     onStdoutLine: { line in
-                        guard let json = try? JSONParser.parse(line), json.objectValue != nil else { return }
-                        let (said, giveUp) = state.withLock { $0.absorb(json) }
+                        guard let json = try? JSONParser.parse(line), json.objectValue != nil else {
+                            if !line.isEmpty { state.withLock { $0.run.unreadable += 1 } }
+                            return
+                        }
+                        let (said, giveUp, ended) = state.withLock { stream in
+                            let seen = stream.run.sawResult
+                            let (said, giveUp) = stream.absorb(json)
+                            return (said, giveUp, !seen && stream.run.sawResult)
+                        }
                         for event in said { events(event) }
                         if giveUp { stopped.withLock { $0 }?.endGroup(grace: 1) }
+                        // The result is the run's last word: a CLI still there after it is ended.
+                        if ended, let child = stopped.withLock({ $0 }) {
+                            OSThread.detach(name: "claude-linger") {
+                                if child.wait(timeout: ClaudeCodeRunner.lingerSeconds) == nil {
+                                    child.endGroup(grace: 1)
+                                }
+                            }
+                        }
                     }
-                ).confined(task.confinement, extra: resolved.environment))
+                ).confined(task.confinement, extra: resolved.environment).withLineLimit(AgentLaunch.maxMessageBytes))
         } catch {
             return "cannot start \(resolved.executable): \(error)"
         }
@@ -155,7 +172,9 @@ public struct ClaudeCodeRunner: AgentRunner {
         }
         if !stream.run.sawResult {
             let detail = child.errors.split(separator: "\n").suffix(3).joined(separator: " | ")
-            return "exited with status \(status) without a result" + (detail.isEmpty ? "" : ": \(detail)")
+            let unreadable =
+                stream.run.unreadable > 0 ? " (\(stream.run.unreadable) lines of its output were not stream-json)" : ""
+            return "exited with status \(status) without a result\(unreadable)" + (detail.isEmpty ? "" : ": \(detail)")
         }
         return nil
     }
@@ -175,6 +194,8 @@ struct ClaudeStream: Sendable {
         var lastAPIError: String?
         var gaveUp = false
         var steps: Int64?
+        /// Lines that were not JSON objects (or were cut at the message limit).
+        var unreadable = 0
     }
 
     var report: AgentReport

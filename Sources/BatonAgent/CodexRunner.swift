@@ -108,7 +108,7 @@ public struct CodexRunner: AgentRunner {
                 Subprocess.Options(
                     resolved.executable, resolved.arguments([]), environment: environment, directory: task.workspace,
                     captureLimit: 256 * 1024, onStdoutLine: { linesInput.yield($0) }
-                ).confined(task.confinement, extra: resolved.environment))
+                ).confined(task.confinement, extra: resolved.environment).withLineLimit(AgentLaunch.maxMessageBytes))
         } catch {
             return .failed("codex: cannot start \(resolved.executable): \(error)")
         }
@@ -467,9 +467,18 @@ public struct CodexRunner: AgentRunner {
             throw ProtocolError(description: "the app-server exited before answering \(method)")
         }
 
+        /// The next message; a line that is not a JSON object breaks the protocol (codex logs to
+        /// stderr), so it ends the session with what it was rather than being skipped.
         mutating func nextMessage() async throws -> JSONValue? {
             while let line = await lines.next() {
-                if let json = try? JSONParser.parse(line), json.objectValue != nil { return json }
+                if line.isEmpty { continue }
+                guard let json = try? JSONParser.parse(line), json.objectValue != nil else {
+                    throw ProtocolError(
+                        description:
+                            "the app-server sent a line that is not a JSON-RPC message (\(line.utf8.count) bytes: "
+                            + "\(JSONText.quote(String(line.prefix(120))))…)")
+                }
+                return json
             }
             return nil
         }

@@ -12,10 +12,13 @@ public struct CommandRunner: AgentRunner {
     public let command: String
     /// Bytes of stdout kept as the result (head and tail).
     public let resultLimit: Int
+    /// The provider's `env` (values may be `$secret:` references), resolved at each start.
+    public let environment: AgentLaunch
 
-    public init(command: String, resultLimit: Int = 256 * 1024) {
+    public init(command: String, resultLimit: Int = 256 * 1024, environment: AgentLaunch? = nil) {
         self.command = command
         self.resultLimit = resultLimit
+        self.environment = environment ?? AgentLaunch(command: "/bin/sh")
     }
 
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
@@ -25,13 +28,19 @@ public struct CommandRunner: AgentRunner {
             "BATON_JOB_ID": String(task.jobID), "BATON_ATTEMPT": String(task.attempt),
             "BATON_ISSUE": task.issue ?? "", "BATON_MODEL": task.model ?? "", "BATON_WORKSPACE": task.workspace,
         ]
+        let provider: [String: String]
+        do {
+            provider = try await self.environment.resolve().environment
+        } catch {
+            return .failed("command: \(error)")
+        }
         let child: Subprocess
         do {
             child = try Subprocess(
                 Subprocess.Options(
                     "/bin/sh", ["-c", command], environment: environment, directory: task.workspace,
                     captureLimit: resultLimit, onStdoutLine: { line in events(.message(line)) }
-                ).confined(task.confinement))
+                ).confined(task.confinement, extra: provider))
         } catch {
             return .failed("command: \(error)")
         }

@@ -31,7 +31,11 @@ public struct RunnerCatalog: Sendable {
             case "dry-run": found[name] = DryRunRunner()
             case "command":
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
-                    found[name] = CommandRunner(command: command)
+                    // The command is a shell line: only the provider's env is taken from its launch.
+                    var launch = Self.launch(provider, default: "/bin/sh", secret: secret)
+                    launch.command = "/bin/sh"
+                    launch.args = []
+                    found[name] = CommandRunner(command: command, environment: launch)
                 }
             case "codex":
                 let approvals = provider["approvals"]?.stringValue.flatMap(CodexRunner.Approvals.init(rawValue:))
@@ -519,6 +523,15 @@ public final class WorkerLoop: Sendable {
                 if failures > 0 { log("worker \(settings.name): job \(job.id) reported after \(failures) retries") }
                 return
             } catch {
+                if case .refused(400, let message) = error, outcome.report != nil {
+                    // The outcome matters more than its report: send it without one.
+                    log(
+                        "worker \(settings.name): job \(job.id): the coordinator refused the report (\(message)); sending the outcome without it"
+                    )
+                    var bare = outcome
+                    bare.report = nil
+                    return await finish(job, bare, progress: progress)
+                }
                 if !error.isRetryable {
                     // 409: the lease went stale (the job was requeued elsewhere); nothing to keep.
                     log("worker \(settings.name): job \(job.id): the coordinator refused the result: \(error)")

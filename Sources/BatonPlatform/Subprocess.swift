@@ -28,6 +28,9 @@ public final class Subprocess: @unchecked Sendable {
         public var captureLimit: Int
         /// Called on the reader thread with each complete stdout line (without the newline).
         public var onStdoutLine: (@Sendable (String) -> Void)?
+        /// Longest line given to `onStdoutLine`, whole; longer ones are cut there (nil: `captureLimit`).
+        /// A protocol peer may send one large message while only a little output is worth keeping.
+        public var lineLimit: Int?
         /// false: the child gets `environment` only, none of this process's (agents and hooks,
         /// which must not see Baton's own variables).
         public var inheritEnvironment = true
@@ -346,7 +349,7 @@ public final class Subprocess: @unchecked Sendable {
         ]
         var buffer = [UInt8](repeating: 0, count: 65536)
         var partialLine: [UInt8] = []
-        let lineLimit = max(4096, options.captureLimit)
+        let lineLimit = max(4096, options.lineLimit ?? options.captureLimit)
         while fds.contains(where: { $0.fd >= 0 }) {
             let ready = poll(&fds, nfds_t(fds.count), -1)
             if ready < 0 {

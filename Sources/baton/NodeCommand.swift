@@ -76,6 +76,7 @@ enum NodeCommand: BatonCommand {
         var settings = WorkerSetup.settings(
             name: name, tags: WorkerSetup.tags(options.value("tags") ?? ""), capacity: capacity, config: config)
         if let root = options.value("workspaces") { settings.workspaces = Workspaces(root: root) }
+        let sandbox = try WorkerSetup.checkSandbox(settings.sandbox)
         var runners = WorkerSetup.runners(config: config, secret: { WorkerSetup.environmentSecret($0) })
         if let wanted = options.value("provider") {
             let names = WorkerSetup.tags(wanted)
@@ -121,7 +122,7 @@ enum NodeCommand: BatonCommand {
                 client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
                 log: Log.write)
             print(
-                "baton: node \(name) working for \(coordinator) (capacity \(capacity), providers \(runners.providers.joined(separator: ", ")), workspaces in \(settings.workspaces.root))"
+                "baton: node \(name) working for \(coordinator) (capacity \(capacity), providers \(runners.providers.joined(separator: ", ")), workspaces in \(settings.workspaces.root), sandbox: \(sandbox))"
             )
             fflush(nil)
             loop = worker

@@ -201,13 +201,15 @@ enum ServeCommand: BatonCommand {
         let local: LocalWorkers
         do {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
+            if count > 0 { _ = try WorkerSetup.checkSandbox(WorkerSetup.sandbox(config.effective), quiet: true) }
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
                 vault: vault, config: config.effective, tenant: systemTenant)
             if !local.loops.isEmpty {
                 let names = local.loops.map(\.settings.name).joined(separator: ", ")
+                let sandbox = try WorkerSetup.checkSandbox(local.loops[0].settings.sandbox)
                 print(
-                    "baton: local workers \(names) (providers: \(local.loops[0].runners.providers.joined(separator: ", ")))"
+                    "baton: local workers \(names) (providers: \(local.loops[0].runners.providers.joined(separator: ", ")); sandbox: \(sandbox))"
                 )
                 fflush(nil)
             }

@@ -1,6 +1,7 @@
 import BatonAgent
 import BatonCore
 import BatonJSON
+import BatonPlatform
 
 #if canImport(Glibc)
     import Glibc
@@ -74,6 +75,23 @@ enum WorkerSetup {
             }
         }.joined()
         return getenv("BATON_SECRET_" + name).map { String(cString: $0) }
+    }
+
+    /// The sandbox in force, in words; refuses `required` without Landlock, and warns on stderr
+    /// when agents will run without one (unless `quiet`).
+    static func checkSandbox(_ sandbox: SandboxSettings, quiet: Bool = false) throws -> String {
+        if sandbox.mode == .required && !Sandbox.isAvailable {
+            throw RuntimeError(
+                "sandbox.mode is required, but this kernel has no Landlock (Linux 5.13+ with landlock in its LSM list)")
+        }
+        if !quiet && !sandbox.isEnforced {
+            let why =
+                sandbox.mode == .off
+                ? "sandbox.mode is off"
+                : "this kernel has no Landlock (set sandbox.mode to off to say so, or required to refuse)"
+            Log.write("baton: warning: \(why): agents and hooks run with every file this process can reach")
+        }
+        return sandbox.description
     }
 
     static func tags(_ text: String) -> [String] {

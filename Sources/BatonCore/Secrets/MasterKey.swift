@@ -29,8 +29,7 @@ public struct MasterKey: Sendable {
 
     /// The configured key, or nil when neither the environment nor the file has one.
     public static func load(dataDir: String) throws -> MasterKey? {
-        if let value = getenv(environmentVariable) {
-            let text = String(cString: value)
+        if let text = fromEnvironment.value {
             guard let bytes = decode(text) else {
                 throw SecretVault.Failure.badMasterKey("\(environmentVariable) is not base64 of exactly 32 bytes")
             }
@@ -38,6 +37,11 @@ public struct MasterKey: Sendable {
         }
         return try loadFile(path(dataDir: dataDir))
     }
+
+    /// `BATON_MASTER_KEY` as the process started with it, taken out of the environment at first
+    /// use: unset, and its bytes overwritten where the kernel shows the process's initial
+    /// environment (`/proc/<pid>/environ`), so no child and no reader of that file finds it.
+    static let fromEnvironment = TakenVariable(environmentVariable)
 
     static func loadFile(_ path: String) throws -> MasterKey? {
         guard let content = try KeyFile.read(path) else { return nil }
@@ -56,5 +60,22 @@ public struct MasterKey: Sendable {
     static func decode(_ text: String) -> [UInt8]? {
         guard let bytes = Base64.decode(text), bytes.count == XChaCha20Poly1305.keyLength else { return nil }
         return bytes
+    }
+}
+
+/// An environment variable read once and then removed from the process.
+final class TakenVariable: Sendable {
+    let value: String?
+
+    init(_ name: String) {
+        guard let pointer = getenv(name) else {
+            value = nil
+            return
+        }
+        value = String(cString: pointer)
+        // getenv points into the variable's "NAME=value" bytes (for a variable the process started
+        // with, inside the block /proc/<pid>/environ reads): blank them before unsetting.
+        memset(pointer, 0x20, strlen(pointer))
+        unsetenv(name)
     }
 }
