@@ -74,12 +74,15 @@ public struct AccessPolicy: Sendable {
         "GET /api/jobs/:id": .anyOf([.viewer, .worker]),
     ]
 
+    /// HEAD is GET without the body (RFC 9110 §9.3.2), and the router answers it with the GET
+    /// route's handler, so it takes GET's rule: looked up as GET, never listed on its own.
     public func requirement(method: HTTPMethod, route: String) -> Requirement {
+        let method: HTTPMethod = method == .head ? .get : method
         if AccessPolicy.publicRoutes.contains(route) { return .none }
         if route == "/metrics" && publicMetrics() { return .none }
         if let requirement = overrides["\(method.rawValue) \(route)"] { return requirement }
         switch method {
-        case .get, .head, .options: return .role(.viewer)
+        case .get, .options: return .role(.viewer)
         default: return .role(.operator)
         }
     }

@@ -114,6 +114,39 @@ import Testing
     }
 }
 
+extension AuthMiddlewareTests {
+    /// HEAD runs the GET route's handler, so it must pass the same gate: for every GET route and
+    /// every role (and no key), HEAD gets GET's status class, and exactly 401/403 where GET does.
+    /// Before the policy looked HEAD up as GET, a viewer's HEAD /api/v1/keys was 200.
+    @Test func headFollowsGetsRuleOnEveryRoute() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        var keys: [Role: String] = [:]
+        for role in Role.allCases { keys[role] = try c.makeKey(role, name: "head-\(role.rawValue)") }
+        let before = try c.keyRows()
+        var probed = 0
+        for op in c.router.operations where op.method == .get {
+            let target = op.path.replacingBraces(with: "zzzzzzzz")
+            for role in [nil] + Role.allCases.map(Optional.some) {
+                let key = role.flatMap { keys[$0] }
+                let get = await c.request(.get, target, key: key, anonymous: role == nil).status.code
+                let head = await c.request(.head, target, key: key, anonymous: role == nil).status.code
+                let label = "\(op.path) as \(role?.rawValue ?? "anonymous"): GET \(get), HEAD \(head)"
+                #expect(get / 100 == head / 100, "\(label)")
+                #expect((get == 401) == (head == 401) && (get == 403) == (head == 403), "\(label)")
+                probed += 1
+            }
+        }
+        #expect(probed > 20)
+        // The reproduction: a viewer is refused the key list whichever of the two it asks with.
+        let viewer = try #require(keys[.viewer])
+        #expect(await c.request(.get, "/api/v1/keys", key: viewer).status == .forbidden)
+        #expect(await c.request(.head, "/api/v1/keys", key: viewer).status == .forbidden)
+        #expect(AccessPolicy().requirement(method: .head, route: "/api/v1/keys") == .role(.admin))
+        #expect(try c.keyRows() == before)
+    }
+}
+
 extension String {
     /// `/a/{id}` → `/a/zzzzzzzz` (a concrete path), or → `/a/:id` (the router's pattern) when nil.
     fileprivate func replacingBraces(with value: String?) -> String {
