@@ -18,7 +18,11 @@ public struct APIKeyRecord: Sendable, Equatable {
 /// Every key is held in memory (there are few), so authenticating a request costs one keyed
 /// BLAKE2b and a constant-time compare, and no database read. `last_used_at` is kept in memory and
 /// written in batches by `flushLastUsed()`, never once per request. Keys made or revoked by another
-/// process (the `baton keys` command) are picked up by `reload()` and on a cache miss.
+/// process (the `baton keys` command) are picked up through `api_key_changes`, a counter the
+/// database bumps on every change to `api_keys` (migration 0015): a request finding the last look
+/// older than `changeCheckInterval` (1 s) reads it, and the keys are re-read only when it moved.
+/// A revocation anywhere is therefore refused within a second. Nothing a request carries can make
+/// that happen sooner or more often: an unknown key id is simply refused, never a reason to reload.
 public final class KeyStore: Sendable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case invalidName(String)
@@ -43,17 +47,28 @@ public final class KeyStore: Sendable {
     struct State {
         var entries: [String: Entry] = [:]
         var used: [String: String] = [:]
+        /// `api_key_changes.counter` as of the snapshot `entries` came from.
+        var counter: Int64 = -1
+        /// When a request next reads the counter.
+        var nextCheck: ContinuousClock.Instant
+        /// Counter reads and key reloads since start (tests show requests cannot force them).
+        var checks = 0
+        var reloads = 0
     }
 
     public let database: Database
     private let hashingKey: [UInt8]
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// How long a request trusts the keys in memory before the counter is read again.
+    public let changeCheckInterval: Duration
 
     /// `hashingKey`: 32 secret bytes (see `loadHashingKey`) that make stored hashes useless without it.
-    public init(database: Database, hashingKey: [UInt8]) throws {
+    public init(database: Database, hashingKey: [UInt8], changeCheckInterval: Duration = .seconds(1)) throws {
         precondition(hashingKey.count == BLAKE2b.keyLength, "the key hashing key must be 32 bytes")
         self.database = database
         self.hashingKey = hashingKey
+        self.changeCheckInterval = changeCheckInterval
+        self.state = Mutex(State(nextCheck: ContinuousClock.now + changeCheckInterval))
         try reloadBlocking()
     }
 
@@ -81,18 +96,36 @@ public final class KeyStore: Sendable {
     /// The principal for a presented key, or nil for a malformed, unknown or revoked one.
     public func authenticate(_ presented: String) async -> Principal? {
         guard let token = APIKeyToken(parsing: presented) else { return nil }
-        var entry = state.withLock { $0.entries[token.id] }
-        if entry == nil {
-            // Perhaps made by `baton keys create` after this process loaded its keys.
-            try? await reload()
-            entry = state.withLock { $0.entries[token.id] }
-        }
-        guard let entry, entry.record.revokedAt == nil else { return nil }
+        await refreshIfDue()
+        guard let entry = state.withLock({ $0.entries[token.id] }), entry.record.revokedAt == nil else { return nil }
         guard ConstantTime.equals(hash(token.secret), entry.hash) else { return nil }
         let now = Timestamp.now()
         state.withLock { $0.used[token.id] = now }
         return Principal(
             keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
+    }
+
+    /// Reads the change counter when the last look is older than `changeCheckInterval` (one
+    /// request does it; the others meanwhile use the keys in memory) and reloads when it moved.
+    /// A failed read leaves the keys as they are until the next look.
+    private func refreshIfDue() async {
+        let due = state.withLock { state -> Bool in
+            let now = ContinuousClock.now
+            guard now >= state.nextCheck else { return false }
+            state.nextCheck = now + changeCheckInterval
+            state.checks += 1
+            return true
+        }
+        guard due else { return }
+        guard let counter = try? await database.read({ try Self.changeCounter($0) }) else { return }
+        if counter != state.withLock({ $0.counter }) { try? await reload() }
+    }
+
+    /// Counter reads and reloads so far (for tests and diagnostics).
+    public var refreshStatistics: (checks: Int, reloads: Int) { state.withLock { ($0.checks, $0.reloads) } }
+
+    static func changeCounter(_ conn: Connection) throws -> Int64 {
+        try conn.scalar("SELECT counter FROM api_key_changes WHERE id = 1")?.int64Value ?? 0
     }
 
     private func hash(_ secret: String) -> [UInt8] {
@@ -203,23 +236,38 @@ public final class KeyStore: Sendable {
         }
     }
 
-    /// Re-reads every key (creations and revocations by other processes).
+    /// Re-reads every key (creations and revocations by other processes) with the change
+    /// counter, from one snapshot.
     public func reload() async throws {
-        let rows = try await database.read { try $0.query("SELECT * FROM api_keys") }
-        apply(rows)
+        let (counter, rows) = try await database.read { conn in
+            (try Self.changeCounter(conn), try conn.query("SELECT * FROM api_keys"))
+        }
+        apply(rows, counter: counter)
     }
 
     private func reloadBlocking() throws {
-        apply(try database.readBlocking { try $0.query("SELECT * FROM api_keys") })
+        let (counter, rows) = try database.readBlocking { conn in
+            (try Self.changeCounter(conn), try conn.query("SELECT * FROM api_keys"))
+        }
+        apply(rows, counter: counter)
     }
 
-    private func apply(_ rows: [Row]) {
+    private func apply(_ rows: [Row], counter: Int64) {
         var entries: [String: Entry] = [:]
         for row in rows {
             guard let record = Self.record(row), let hash = row.blob("hash") else { continue }
             entries[record.id] = Entry(record: record, hash: hash)
         }
-        state.withLock { $0.entries = entries }
+        state.withLock {
+            // A revocation is final: a snapshot read before this process revoked a key (and
+            // applied after) must not bring it back.
+            for (id, entry) in $0.entries where entry.record.revokedAt != nil && entries[id]?.record.revokedAt == nil {
+                entries[id]?.record.revokedAt = entry.record.revokedAt
+            }
+            $0.entries = entries
+            $0.counter = counter
+            $0.reloads += 1
+        }
     }
 
     static func record(_ row: Row) -> APIKeyRecord? {

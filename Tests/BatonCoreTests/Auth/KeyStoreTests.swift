@@ -50,16 +50,50 @@ import Testing
         }
     }
 
-    @Test func keysMadeByAnotherProcessAreFoundAndRevocationsReloaded() async throws {
-        try await Self.withStore { db, keys, dir in
+    /// Another process's creations and revocations reach this store through the change counter,
+    /// within the check interval, and only then: an unknown key id is refused without a reload.
+    @Test func keysMadeOrRevokedByAnotherProcessArriveWithinTheInterval() async throws {
+        try await Self.withStore { db, _, dir in
             let hashingKey = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
-            let other = try KeyStore(database: db, hashingKey: hashingKey)
-            let (_, token) = try await other.create(name: "cli", role: .viewer, tenant: "default")
-            // Not in `keys`' memory yet: found on the cache miss.
-            #expect(await keys.authenticate(token.text) != nil)
-            try await other.revoke(id: token.id, tenant: nil)
-            try await keys.reload()
-            #expect(await keys.authenticate(token.text) == nil)
+            let server = try KeyStore(database: db, hashingKey: hashingKey, changeCheckInterval: .milliseconds(200))
+            let cli = try KeyStore(database: db, hashingKey: hashingKey)
+            let (_, token) = try await cli.create(name: "cli", role: .viewer, tenant: "default")
+            try await Task.sleep(for: .milliseconds(250))
+            #expect(await server.authenticate(token.text) != nil)
+            try await cli.revoke(id: token.id, tenant: nil)
+            try await Task.sleep(for: .milliseconds(250))
+            // The first request after the interval already sees the revocation.
+            #expect(await server.authenticate(token.text) == nil)
+        }
+    }
+
+    /// Made-up key ids cannot make the store read the database: a burst of them inside one
+    /// interval costs no counter read and no reload (before, each unknown id forced a reload).
+    @Test func unknownKeyIdsForceNoReloads() async throws {
+        try await Self.withStore { db, _, dir in
+            let hashingKey = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
+            let keys = try KeyStore(database: db, hashingKey: hashingKey, changeCheckInterval: .seconds(60))
+            let before = keys.refreshStatistics
+            for _ in 0..<200 { #expect(await keys.authenticate(APIKeyToken.generate().text) == nil) }
+            #expect(keys.refreshStatistics == before)
+            #expect(before == (checks: 0, reloads: 1))
+        }
+    }
+
+    /// Whoever changes `api_keys` bumps the counter; `last_used_at` writes do not.
+    @Test func theChangeCounterMovesWithTheKeySetOnly() async throws {
+        try await Self.withStore { db, keys, _ in
+            func counter() async throws -> Int64 { try await db.read { try KeyStore.changeCounter($0) } }
+            let start = try await counter()
+            let (_, token) = try await keys.create(name: "a", role: .viewer, tenant: "default")
+            #expect(try await counter() == start + 1)
+            _ = await keys.authenticate(token.text)
+            try await keys.flushLastUsed()
+            #expect(try await counter() == start + 1)
+            try await keys.revoke(id: token.id, tenant: nil)
+            #expect(try await counter() == start + 2)
+            try await db.write { try $0.execute("DELETE FROM api_keys WHERE id = ?1", [.text(token.id)]) }
+            #expect(try await counter() == start + 3)
         }
     }
 
