@@ -29,11 +29,15 @@ public struct DryRunRunner: AgentRunner {
         return AgentOutcome(status: .succeeded, result: summary, costUSD: 0)
     }
 
-    /// Writes through a temporary file and a rename, so a reader never sees half a prompt.
+    /// Writes through a temporary file and a rename, so a reader never sees half a prompt. The
+    /// temporary file is made by `mkstemp` (exclusive creation, an unpredictable name), so a
+    /// symlink planted in the workspace under a guessable name cannot redirect the write.
     static func write(_ text: String, to path: String) -> Bool {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { return false }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        fchmod(fd, 0o644)
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

@@ -2,6 +2,10 @@ import BatonPlatform
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Baton's SQLite database: one writer thread with group commit, and reader threads in parallel.
 ///
 /// Every SQLite call runs on the database's own threads; `read` and `write` suspend the caller
@@ -23,6 +27,7 @@ public final class Database: Sendable {
     public init(path: String, configuration: DatabaseConfiguration = .init()) throws {
         self.path = path
         self.configuration = configuration
+        try Self.createOwnerOnly(path)
         // The writer opens first: it creates the file and switches it to WAL for the others.
         let signal = CheckpointSignal(pages: configuration.checkpointPages)
         writer = try Writer(path: path, configuration: configuration, checkpoints: signal)
@@ -40,6 +45,19 @@ public final class Database: Sendable {
             throw error
         }
         signal.connect(checkpointer)
+    }
+
+    /// Creates the database file, when absent, readable and writable by its owner only (0600):
+    /// SQLite would make it 0644, and it gives the WAL and shared-memory files the database
+    /// file's mode, so this one creation decides all three. An existing file is left as it is.
+    static func createOwnerOnly(_ path: String) throws {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd >= 0 {
+            _ = Glibc.close(fd)
+        } else if errno != EEXIST {
+            throw DatabaseError.open(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     /// Without `close()`, the threads still finish queued work and close their connections, but

@@ -1,9 +1,13 @@
+import BatonCrypto
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Small secret files in the data directory (`admin.key`, `keyhash.key`): owner-only (0600),
-/// written atomically (temp file, fsync, rename) so a crash never leaves half a key.
+/// written atomically (temp file, fsync, rename) so a crash never leaves half a key. The temporary
+/// file has an unpredictable name and is created exclusively (`O_EXCL`, `O_NOFOLLOW`), so nobody
+/// can plant a file or a symlink there for the write to go through.
 public enum KeyFile {
     public enum Failure: Error, CustomStringConvertible {
         case io(path: String, reason: String)
@@ -39,9 +43,7 @@ public enum KeyFile {
 
     /// Replaces `path` with `bytes`, mode 0600, atomically and durably.
     public static func write(_ path: String, _ bytes: [UInt8]) throws(Failure) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io(path: temporary, reason: lastError()) }
+        let (temporary, fd) = try createTemporary(next: path)
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -71,6 +73,18 @@ public enum KeyFile {
             fsync(dirFD)
             close(dirFD)
         }
+    }
+
+    /// A new file beside `path`, named `<path>.tmp-<24 random hex digits>`, created exclusively
+    /// with mode 0600; another name is drawn if one is taken (a few times, then it is an error).
+    static func createTemporary(next path: String) throws(Failure) -> (path: String, fd: Int32) {
+        for _ in 0..<4 {
+            let temporary = path + ".tmp-" + Hex.encode(SecureRandom.bytes(12))
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { return (temporary, fd) }
+            guard errno == EEXIST else { throw .io(path: temporary, reason: lastError()) }
+        }
+        throw .io(path: path, reason: "cannot create a temporary file beside it")
     }
 
     private static func lastError() -> String {
