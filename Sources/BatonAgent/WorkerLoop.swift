@@ -314,7 +314,7 @@ public final class WorkerLoop: Sendable {
         }
     }
 
-    private func handle(_ command: JSONValue) {
+    func handle(_ command: JSONValue) {
         switch command["kind"]?.stringValue {
         case "cancel_job":
             if let id = command["job"]?.intValue { cancel(id) }
@@ -326,14 +326,23 @@ public final class WorkerLoop: Sendable {
     }
 
     /// Runs the before_remove hook (a failure is logged) and removes the workspace, unless a
-    /// running job is using it.
+    /// running job is using it or the name is not a workspace's.
     func removeWorkspace(_ name: String) async {
         let busy = state.withLock { $0.active.values.contains { $0.workspace == name } }
         guard !busy else {
             log("worker \(settings.name): not removing workspace \(name): a running job uses it")
             return
         }
-        guard let path = Workspaces.realPath(settings.workspaces.root + "/" + name) else { return }
+        // The name comes from the coordinator: validated (and resolved inside the root) before
+        // any hook runs, so `../x` or an absolute path never gets a before_remove hook.
+        let path: String
+        do {
+            guard let existing = try settings.workspaces.existing(key: name) else { return }
+            path = existing
+        } catch {
+            log("worker \(settings.name): not removing workspace \(name.debugDescription): \(error)")
+            return
+        }
         let hook = await settings.hooks.run(.beforeRemove, in: path, environment: ["BATON_WORKSPACE": path])
         if !hook.succeeded { log("worker \(settings.name): the before_remove hook for \(name) \(hook.sentence)") }
         do {

@@ -71,13 +71,21 @@ public struct Workspaces: Sendable {
         return Workspace(name: name, path: resolved, created: created)
     }
 
+    /// The real path of the existing workspace for `key`, or nil when there is none. Throws for a
+    /// key that is not a workspace name (`..`, `/`, an absolute path) or whose directory resolves
+    /// outside the root: what must be known before any hook runs in it.
+    public func existing(key: String) throws(WorkspaceError) -> String? {
+        let name = try Self.name(for: key)
+        guard let realRoot = Self.realPath(root) else { return nil }
+        let path = realRoot + "/" + name
+        guard let resolved = Self.realPath(path) else { return nil }
+        guard resolved == path else { throw WorkspaceError("the workspace \(name) resolves outside the root") }
+        return path
+    }
+
     /// Removes a workspace and everything in it (after the `before_remove` hook).
     public func remove(key: String) throws(WorkspaceError) {
-        let name = try Self.name(for: key)
-        guard let realRoot = Self.realPath(root) else { return }
-        let path = realRoot + "/" + name
-        guard let resolved = Self.realPath(path) else { return }
-        guard resolved == path else { throw WorkspaceError("the workspace \(name) resolves outside the root") }
+        guard let path = try existing(key: key) else { return }
         Self.removeTree(path)
     }
 

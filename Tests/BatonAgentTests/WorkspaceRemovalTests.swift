@@ -1,0 +1,60 @@
+import BatonJSON
+import BatonTestSupport
+import Testing
+
+@testable import BatonAgent
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `remove_workspace` command names its workspace; the worker validates that name (and where it
+/// resolves) before the before_remove hook runs. Before, the hook ran first, in whatever
+/// `root + "/" + name` resolved to (`../x` is a sibling of the root), and only the removal refused.
+@Suite struct WorkspaceRemovalTests {
+    @Test func aBadNameRunsNoHook() async throws {
+        let top = temporaryDirectory()
+        defer { Workspaces.removeTree(top) }
+        let root = top + "/root"
+        let marker = top + "/hook-ran"
+        // Every name below resolves to an existing directory, so only validation stops the hook.
+        for dir in [root, root + "/good", root + "/inside", top + "/x", top + "/elsewhere"] {
+            #expect(mkdir(dir, 0o755) == 0)
+        }
+        #expect(symlink(top + "/elsewhere", root + "/link") == 0)
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
+            settings: WorkerSettings(
+                name: "w", capacity: 1, workspaces: Workspaces(root: root),
+                hooks: Hooks(scripts: [.beforeRemove: "pwd >> '\(marker)'"])))
+        for bad in ["../x", "/inside", top + "/x", "..", "link", "good/../../x"] {
+            await worker.removeWorkspace(bad)
+            #expect(access(marker, F_OK) != 0, "before_remove ran for \(bad.debugDescription)")
+        }
+        #expect(access(top + "/x", F_OK) == 0 && access(root + "/inside", F_OK) == 0)
+        #expect(access(top + "/elsewhere", F_OK) == 0)
+        // The control: a good name runs the hook (in the workspace) and removes it.
+        await worker.removeWorkspace("good")
+        #expect(try ChildProcess.run("/bin/cat", [marker]).stdout.hasSuffix("/root/good\n"))
+        #expect(access(root + "/good", F_OK) != 0)
+    }
+
+    /// The command as a heartbeat answer carries it takes the same path.
+    @Test func aRemoveWorkspaceCommandWithABadNameRunsNoHook() async throws {
+        let top = temporaryDirectory()
+        defer { Workspaces.removeTree(top) }
+        let root = top + "/root"
+        let marker = top + "/hook-ran"
+        for dir in [root, top + "/x"] { #expect(mkdir(dir, 0o755) == 0) }
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
+            settings: WorkerSettings(
+                name: "w", capacity: 1, workspaces: Workspaces(root: root),
+                hooks: Hooks(scripts: [.beforeRemove: "pwd >> '\(marker)'"])))
+        worker.handle(["kind": "remove_workspace", "workspace": "../x"])
+        worker.handle(["kind": "remove_workspace", "workspace": .string(top + "/x")])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(access(marker, F_OK) != 0)
+        #expect(access(top + "/x", F_OK) == 0)
+    }
+}
