@@ -27,7 +27,7 @@ public final class Database: Sendable {
     public init(path: String, configuration: DatabaseConfiguration = .init()) throws {
         self.path = path
         self.configuration = configuration
-        try Self.createOwnerOnly(path)
+        Self.createOwnerOnly(path)
         // The writer opens first: it creates the file and switches it to WAL for the others.
         let signal = CheckpointSignal(pages: configuration.checkpointPages)
         writer = try Writer(path: path, configuration: configuration, checkpoints: signal)
@@ -49,15 +49,12 @@ public final class Database: Sendable {
 
     /// Creates the database file, when absent, readable and writable by its owner only (0600):
     /// SQLite would make it 0644, and it gives the WAL and shared-memory files the database
-    /// file's mode, so this one creation decides all three. An existing file is left as it is.
-    static func createOwnerOnly(_ path: String) throws {
+    /// file's mode, so this one creation decides all three. An existing file is left as it is;
+    /// when the file cannot be made, SQLite's own open reports why.
+    static func createOwnerOnly(_ path: String) {
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd >= 0 {
-            _ = Glibc.close(fd)
-        } else if errno != EEXIST {
-            throw DatabaseError.open(path: path, reason: String(cString: strerror(errno)))
-        }
+        if fd >= 0 { _ = Glibc.close(fd) }
     }
 
     /// Without `close()`, the threads still finish queued work and close their connections, but

@@ -7,8 +7,6 @@ public enum DatabaseError: Error, Sendable, Hashable, CustomStringConvertible {
     case reentrantCall
     /// The write connection is not in WAL mode (e.g. an in-memory database); Baton needs WAL.
     case walUnavailable(journalMode: String)
-    /// The database file could not be created.
-    case open(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,8 +15,6 @@ public enum DatabaseError: Error, Sendable, Hashable, CustomStringConvertible {
             return "a blocking database call was made from inside a read or write closure"
         case .walUnavailable(let mode):
             return "the database could not switch to WAL journal mode (it is \(mode))"
-        case .open(let path, let reason):
-            return "cannot create \(path): \(reason)"
         }
     }
 }
