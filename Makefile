@@ -20,10 +20,13 @@ run: build
 
 # Builds and runs every test. The HTTP server and client suites time shutdowns and cancellations
 # on the cooperative pool, so they run in a process of their own, apart from the suites that spawn
-# hundreds of child processes and servers.
+# hundreds of child processes and servers; so do the suites that run the real agent CLIs, each a
+# few hundred MiB binary whose start takes a core for a while.
+REAL_AGENTS = CodexRunnerTests|ClaudeCodeRunnerTests|RealAgentEndToEndTests|ContainmentTests
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip BatonHTTPTests
+	$(SWIFT) test --skip-build --skip BatonHTTPTests --skip '$(REAL_AGENTS)'
+	$(SWIFT) test --skip-build --filter '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter BatonHTTPTests
 
 # Schemathesis against a live server (installs it into .build/fuzz-venv the first time).

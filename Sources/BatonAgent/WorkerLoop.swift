@@ -343,7 +343,15 @@ public final class WorkerLoop: Sendable {
             log("worker \(settings.name): not removing workspace \(name.debugDescription): \(error)")
             return
         }
-        let hook = await settings.hooks.run(.beforeRemove, in: path, environment: ["BATON_WORKSPACE": path])
+        // Confined like the attempts' hooks: it runs in a workspace an agent has written.
+        var environment = ["BATON_WORKSPACE": path]
+        let temporary = Workspaces.makeTemporary(prefix: "baton-remove")
+        environment["TMPDIR"] = temporary
+        let confinement = settings.sandbox.confinement(
+            environment: environment, workspace: path, temporary: temporary ?? path)
+        let hook = await settings.hooks.run(
+            .beforeRemove, in: path, environment: environment, confinement: confinement)
+        if let temporary { Workspaces.removeTree(temporary) }
         if !hook.succeeded { log("worker \(settings.name): the before_remove hook for \(name) \(hook.sentence)") }
         do {
             try settings.workspaces.remove(key: name)

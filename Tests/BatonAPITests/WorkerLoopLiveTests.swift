@@ -208,10 +208,14 @@ struct SteerEchoRunner: AgentRunner {
         defer { c.close() }
         let (server, port) = try c.startServer()
         let root = Self.workspaceRoot()
-        let marker = root + ".removed"
+        // The hook is sandboxed like an agent: its marker goes where sandbox.write_paths allows.
+        let markers = root + ".markers"
+        mkdir(markers, 0o700)
+        let marker = markers + "/removed"
         var settings = WorkerSettings(
             name: "w1", capacity: 1, workspaces: Workspaces(root: root),
             hooks: Hooks(scripts: [.beforeRemove: "pwd > '\(marker)'"]))
+        settings.sandbox.writePaths = [markers]
         settings.heartbeatSeconds = 0.2
         settings.leaseWaitSeconds = 2
         let worker = WorkerLoop(
@@ -230,7 +234,7 @@ struct SteerEchoRunner: AgentRunner {
         worker.stop()
         await running.value
         await server.shutdown()
-        _ = try? ChildProcess.run("/bin/rm", ["-rf", root, marker])
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root, markers])
     }
 
     /// A worker with capacity 2 runs two jobs at the same time.

@@ -16,7 +16,10 @@ import Testing
         let top = temporaryDirectory()
         defer { Workspaces.removeTree(top) }
         let root = top + "/root"
-        let marker = top + "/hook-ran"
+        // The hook is sandboxed like an agent: its marker goes where sandbox.write_paths allows.
+        let markers = top + "/markers"
+        mkdir(markers, 0o700)
+        let marker = markers + "/hook-ran"
         // Every name below resolves to an existing directory, so only validation stops the hook.
         for dir in [root, root + "/good", root + "/inside", top + "/x", top + "/elsewhere"] {
             #expect(mkdir(dir, 0o755) == 0)
@@ -24,9 +27,7 @@ import Testing
         #expect(symlink(top + "/elsewhere", root + "/link") == 0)
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
-            settings: WorkerSettings(
-                name: "w", capacity: 1, workspaces: Workspaces(root: root),
-                hooks: Hooks(scripts: [.beforeRemove: "pwd >> '\(marker)'"])))
+            settings: Self.settings(root: root, marker: marker, writable: markers))
         for bad in ["../x", "/inside", top + "/x", "..", "link", "good/../../x"] {
             await worker.removeWorkspace(bad)
             #expect(access(marker, F_OK) != 0, "before_remove ran for \(bad.debugDescription)")
@@ -44,17 +45,26 @@ import Testing
         let top = temporaryDirectory()
         defer { Workspaces.removeTree(top) }
         let root = top + "/root"
-        let marker = top + "/hook-ran"
+        // The hook is sandboxed like an agent: its marker goes where sandbox.write_paths allows.
+        let markers = top + "/markers"
+        mkdir(markers, 0o700)
+        let marker = markers + "/hook-ran"
         for dir in [root, top + "/x"] { #expect(mkdir(dir, 0o755) == 0) }
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
-            settings: WorkerSettings(
-                name: "w", capacity: 1, workspaces: Workspaces(root: root),
-                hooks: Hooks(scripts: [.beforeRemove: "pwd >> '\(marker)'"])))
+            settings: Self.settings(root: root, marker: marker, writable: markers))
         worker.handle(["kind": "remove_workspace", "workspace": "../x"])
         worker.handle(["kind": "remove_workspace", "workspace": .string(top + "/x")])
         try await Task.sleep(for: .milliseconds(500))
         #expect(access(marker, F_OK) != 0)
         #expect(access(top + "/x", F_OK) == 0)
+    }
+
+    static func settings(root: String, marker: String, writable: String) -> WorkerSettings {
+        var settings = WorkerSettings(
+            name: "w", capacity: 1, workspaces: Workspaces(root: root),
+            hooks: Hooks(scripts: [.beforeRemove: "pwd >> '\(marker)'"]))
+        settings.sandbox.writePaths = [writable]
+        return settings
     }
 }
