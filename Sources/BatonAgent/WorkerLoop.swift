@@ -476,7 +476,7 @@ public final class WorkerLoop: Sendable {
             jobID: job.id, attempt: job.attempt, issue: job.issue, prompt: job.prompt, input: job.input,
             provider: job.provider, model: job.model, workspace: workspace.path, maxTurns: settings.maxTurns,
             confinement: confinement)
-        let changes = await offPool { WorkspaceChanges(path: workspace.path) }
+        let changes = await WorkspaceChanges.start(path: workspace.path, confinement: confinement)
         var outcome = await runner.run(task, steer: steer) { event in progress.record(event) }
         if Task.isCancelled {
             outcome.status = .failed
