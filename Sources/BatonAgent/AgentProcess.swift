@@ -103,8 +103,10 @@ public struct AgentLaunch: Sendable {
                 resolved[name] = value
             }
         }
+        let secrets = environment.compactMap { name, value in value.hasPrefix("$secret:") ? resolved[name] : nil }
         return Resolved(
-            executable: executable, leading: Array(words.dropFirst()), trailing: args, environment: resolved)
+            executable: executable, leading: Array(words.dropFirst()), trailing: args, environment: resolved,
+            secrets: secrets.filter { $0.utf8.count >= 8 })
     }
 
     /// Why a CLI agent could not start, as the attempt's outcome.
@@ -136,8 +138,17 @@ public struct AgentLaunch: Sendable {
         /// The provider's `args`.
         public var trailing: [String]
         public var environment: [String: String]
+        /// The values of `$secret:` references (8 bytes or more): never in what the agent reports.
+        public var secrets: [String] = []
 
         func arguments(_ own: [String]) -> [String] { leading + own + trailing }
+
+        /// `events` with every secret value taken out of what they say.
+        func redacting(_ events: @escaping @Sendable (AgentEvent) -> Void) -> @Sendable (AgentEvent) -> Void {
+            guard !secrets.isEmpty else { return events }
+            let secrets = secrets
+            return { event in events(event.redacting(secrets)) }
+        }
     }
 }
 
@@ -234,6 +245,40 @@ extension Subprocess.Options {
     func withLineLimit(_ limit: Int) -> Subprocess.Options {
         var copy = self
         copy.lineLimit = limit
+        return copy
+    }
+}
+
+extension AgentEvent {
+    func redacting(_ secrets: [String]) -> AgentEvent {
+        func clean(_ text: String) -> String { secrets.reduce(text) { HTTPProviderRunner.redact($0, key: $1) } }
+        switch self {
+        case .message(let text): return .message(clean(text))
+        case .command(let text): return .command(clean(text))
+        case .toolCall(let text): return .toolCall(clean(text))
+        case .apiRetry(let text): return .apiRetry(clean(text))
+        case .permissionDenied(let text): return .permissionDenied(clean(text))
+        default: return self
+        }
+    }
+}
+
+extension AgentOutcome {
+    /// The outcome with every secret value taken out of its texts: an agent that prints its key
+    /// (or echoes it in an error) does not put it into the job, the events or the report.
+    func redacting(_ secrets: [String]) -> AgentOutcome {
+        guard !secrets.isEmpty else { return self }
+        func clean(_ text: String) -> String { secrets.reduce(text) { HTTPProviderRunner.redact($0, key: $1) } }
+        var copy = self
+        copy.result = result.map(clean)
+        copy.error = error.map(clean)
+        if var report {
+            report.commands = report.commands.map(clean)
+            report.finalMessage = report.finalMessage.map(clean)
+            report.permissionDenials = report.permissionDenials.map { ($0.tool, clean($0.detail)) }
+            report.approvals = report.approvals.map { (clean($0.request), $0.decision) }
+            copy.report = report
+        }
         return copy
     }
 }

@@ -45,6 +45,8 @@ public enum AgentEvent: Sendable, Equatable {
     case apiRetry(String)
     /// The agent was refused a tool or a permission.
     case permissionDenied(String)
+    /// The agent is working (output streaming, a command running) with nothing to say yet.
+    case activity
     /// Totals so far (absolute, not increments).
     case tokens(input: Int64, output: Int64)
 }

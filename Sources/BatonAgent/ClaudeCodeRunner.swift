@@ -73,6 +73,15 @@ public struct ClaudeCodeRunner: AgentRunner {
         case .success(let ready): (resolved, report) = ready
         case .failure(let failed): return failed.outcome
         }
+        let events = resolved.redacting(events)
+        return await runSession(task, resolved, report: report, steer: steer, events: events).redacting(
+            resolved.secrets)
+    }
+
+    private func runSession(
+        _ task: AgentTask, _ resolved: AgentLaunch.Resolved, report: AgentReport, steer: AsyncStream<String>,
+        events: @escaping @Sendable (AgentEvent) -> Void
+    ) async -> AgentOutcome {
         let pending = PendingSteer()
         let listener = Task {
             for await message in steer { pending.add(message) }
@@ -207,6 +216,16 @@ struct ClaudeStream: Sendable {
     /// Tokens of the runs before this one; `usage` in a result covers its own run only.
     private var earlier = TokenUsage()
     private var deniedIDs: Set<String> = []
+    /// Where each Bash tool use's command is in the report, to mark it if it is denied.
+    private var commandIndex: [String: Int] = [:]
+
+    /// A denied command did not run: the report says so.
+    private mutating func markDenied(_ id: String) {
+        deniedIDs.insert(id)
+        if let index = commandIndex.removeValue(forKey: id), report.commands.indices.contains(index) {
+            report.commands[index] = "(denied) " + report.commands[index]
+        }
+    }
 
     init(report: AgentReport, maxAPIRetries: Int) {
         self.report = report
@@ -226,7 +245,7 @@ struct ClaudeStream: Sendable {
         case ("system", "permission_denied"):
             let tool = json["tool_name"]?.stringValue ?? "a tool"
             let message = json["message"]?.stringValue ?? ""
-            if let id = json["tool_use_id"]?.stringValue { deniedIDs.insert(id) }
+            if let id = json["tool_use_id"]?.stringValue { markDenied(id) }
             report.denied(tool, message)
             events.append(.permissionDenied("\(tool): \(message)"))
         case ("system", "api_retry"):
@@ -247,6 +266,7 @@ struct ClaudeStream: Sendable {
                 case "tool_use":
                     let name = block["name"]?.stringValue ?? "tool"
                     if name == "Bash", let command = block["input"]?["command"]?.stringValue {
+                        if let id = block["id"]?.stringValue { commandIndex[id] = report.commands.count }
                         report.ranCommand(command)
                         events.append(.command(command))
                     } else {
@@ -319,7 +339,7 @@ struct ClaudeStream: Sendable {
         }
         for denial in json["permission_denials"]?.arrayValue ?? [] {
             guard let id = denial["tool_use_id"]?.stringValue, !deniedIDs.contains(id) else { continue }
-            deniedIDs.insert(id)
+            markDenied(id)
             let tool = denial["tool_name"]?.stringValue ?? "a tool"
             report.denied(tool, denial["tool_input"]?["command"]?.stringValue ?? denial["tool_input"]?.text ?? "")
         }

@@ -100,6 +100,15 @@ public struct CodexRunner: AgentRunner {
         case .success(let ready): (resolved, report) = ready
         case .failure(let failed): return failed.outcome
         }
+        let events = resolved.redacting(events)
+        return await runSession(task, resolved, report: report, steer: steer, events: events).redacting(
+            resolved.secrets)
+    }
+
+    private func runSession(
+        _ task: AgentTask, _ resolved: AgentLaunch.Resolved, report: AgentReport, steer: AsyncStream<String>,
+        events: @escaping @Sendable (AgentEvent) -> Void
+    ) async -> AgentOutcome {
         let (lines, linesInput) = AsyncStream<String>.makeStream()
         let environment = ["BATON_JOB_ID": String(task.jobID), "BATON_WORKSPACE": task.workspace]
         let child: Subprocess
@@ -239,6 +248,13 @@ public struct CodexRunner: AgentRunner {
                 switch method {
                 case "item/completed":
                     record(params["item"] ?? .null)
+                case "item/started", "item/agentMessage/delta", "item/commandExecution/outputDelta",
+                    "item/reasoning/summaryTextDelta", "item/fileChange/outputDelta", "item/mcpToolCall/progress":
+                    // Work in progress: activity, so a long command is not taken for a stall.
+                    events(.activity)
+                case "model/rerouted":
+                    // Codex moved the thread to another model: that is the one used (and priced).
+                    if let model = params["toModel"]?.stringValue, !model.isEmpty { report.model = model }
                 case "thread/tokenUsage/updated":
                     // Absolute totals for the thread, not increments.
                     if let total = params["tokenUsage"]?["total"] {
@@ -430,14 +446,17 @@ public struct CodexRunner: AgentRunner {
                     ])
                 }
             case "item/tool/call":
-                // No other dynamic tool is registered; a call to one is answered as failed.
-                report.usedTool("dynamic:" + (params["tool"]?.stringValue ?? "?"))
+                // No other dynamic tool is registered; a call to one is answered as failed (its
+                // item, completed after, is what counts it).
                 reply(
                     id,
                     [
                         "success": false,
                         "contentItems": [["type": "inputText", "text": "Baton provides no tool of that name."]],
                     ])
+            case "currentTime/read":
+                // The experimental API may ask the client for the time: whole Unix seconds.
+                reply(id, ["currentTimeAt": .int(Int64(time(nil)))])
             default:
                 // ChatGPT token refresh, attestation and anything newer: Baton cannot answer them.
                 send([

@@ -24,16 +24,23 @@ public struct CommandRunner: AgentRunner {
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
         async -> AgentOutcome
     {
+        let resolved: AgentLaunch.Resolved
+        do {
+            resolved = try await self.environment.resolve()
+        } catch {
+            return .failed("command: \(error)")
+        }
+        return await run(task, provider: resolved.environment, events: resolved.redacting(events))
+            .redacting(resolved.secrets)
+    }
+
+    private func run(
+        _ task: AgentTask, provider: [String: String], events: @escaping @Sendable (AgentEvent) -> Void
+    ) async -> AgentOutcome {
         let environment = [
             "BATON_JOB_ID": String(task.jobID), "BATON_ATTEMPT": String(task.attempt),
             "BATON_ISSUE": task.issue ?? "", "BATON_MODEL": task.model ?? "", "BATON_WORKSPACE": task.workspace,
         ]
-        let provider: [String: String]
-        do {
-            provider = try await self.environment.resolve().environment
-        } catch {
-            return .failed("command: \(error)")
-        }
         let child: Subprocess
         do {
             child = try Subprocess(

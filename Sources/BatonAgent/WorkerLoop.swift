@@ -572,6 +572,9 @@ final class ProgressBuffer: Sendable {
         var lastCommand: String?
         var apiRetries = 0
         var lastAPIError: String?
+        /// Signs of work with nothing to show (streamed output): reported as a count, so the
+        /// report is activity for stall detection.
+        var activity = 0
         var tokens: (input: Int64, output: Int64)?
         var changed = false
     }
@@ -597,6 +600,7 @@ final class ProgressBuffer: Sendable {
                 s.messages.append(String(("permission denied: " + what).prefix(500)))
                 if s.messages.count > 5 { s.messages.removeFirst(s.messages.count - 5) }
             case .tokens(let input, let output): s.tokens = (input, output)
+            case .activity: s.activity += 1
             }
             s.changed = true
         }
@@ -616,6 +620,7 @@ final class ProgressBuffer: Sendable {
                 "tool_calls": .int(Int64(s.toolCalls)), "commands": .int(Int64(s.commands)),
             ]
             if let command = s.lastCommand { progress["last_command"] = .string(command) }
+            if s.activity > 0 { progress["activity"] = .int(Int64(s.activity)) }
             if s.apiRetries > 0 {
                 progress["api_retries"] = .int(Int64(s.apiRetries))
                 progress["last_api_error"] = s.lastAPIError.map(JSONValue.string) ?? .null

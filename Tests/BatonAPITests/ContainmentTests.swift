@@ -31,6 +31,8 @@ import Testing
         lines.append("echo pwned > '\(dataDir)/pwned' 2>/dev/null; echo \"write-data:$?\"")
         lines.append("echo mine > own.txt; echo \"write-own:$?\"")
         lines.append("echo \"token-length:${#AGENT_TOKEN}\"")
+        // An agent that prints its key: Baton takes it out of everything it keeps.
+        lines.append("echo \"token:$AGENT_TOKEN\"")
         lines.append("env | grep -c BATON_MASTER_KEY || true")
         return lines.joined(separator: "\n")
     }
@@ -125,6 +127,7 @@ import Testing
         }
         // The agent got its key (from the vault, through the provider's env) …
         #expect(run.result.contains("token-length:\(secrets[3].count)"), "\(run.result)")
+        #expect(run.result.contains("token:[REDACTED]"), "\(run.result)")
         // … and no secret byte is anywhere the coordinator keeps or shows.
         for secret in secrets where !secret.isEmpty {
             #expect(!run.everything.contains(secret), "a secret (\(secret.prefix(6))…) leaked")

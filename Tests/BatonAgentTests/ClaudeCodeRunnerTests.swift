@@ -77,6 +77,8 @@ import Testing
         #expect(outcome.error?.hasPrefix("claude-code was denied Bash") == true, "\(outcome.error ?? "")")
         #expect(outcome.error?.contains("needs approval") == true && outcome.error?.contains("manual") == true)
         #expect(outcome.report?.permissionDenials.first?.tool == "Bash")
+        // The command is in the report as one that did not run.
+        #expect(outcome.report?.commands == ["(denied) echo hi > hello.txt"])
         #expect(log.all.contains { if case .permissionDenied = $0 { true } else { false } })
     }
 

@@ -101,10 +101,11 @@ import Testing
 
     @Test func nameStatusLinesAreRead() {
         #expect(
-            WorkspaceChanges.parseNameStatus("M\ta.swift\nA\tb.swift\nD\tc.swift\nR087\told.swift\tnew.swift\nbad\n") == [
-                FileChange("a.swift", .modified), FileChange("b.swift", .added), FileChange("c.swift", .deleted),
-                FileChange("new.swift", .renamed),
-            ])
+            WorkspaceChanges.parseNameStatus("M\ta.swift\nA\tb.swift\nD\tc.swift\nR087\told.swift\tnew.swift\nbad\n")
+                == [
+                    FileChange("a.swift", .modified), FileChange("b.swift", .added), FileChange("c.swift", .deleted),
+                    FileChange("new.swift", .renamed),
+                ])
     }
 
     @Test func porcelainLinesAreRead() {
