@@ -119,5 +119,11 @@ import Testing
         #expect(runtime["data_dir"] == .string(c.directory))
         #expect(runtime["features"]?["tracker_kind"] == "local")
         #expect(runtime["uptime_s"]?.intValue != nil)
+        // What this machine can contain agents with.
+        #expect(runtime["sandbox"]?["mode"] == "landlock" && runtime["sandbox"]?["enforced"] == true)
+        #expect((runtime["sandbox"]?["landlock_abi"]?.intValue ?? 0) >= 1)
+        _ = try c.config.replaceOverlay(["sandbox": ["mode": "off"]])
+        let off = try JSONParser.parse(await c.request(.get, "/api/v1/runtime").bodyText)
+        #expect(off["sandbox"]?["mode"] == "off" && off["sandbox"]?["enforced"] == false)
     }
 }
