@@ -72,6 +72,36 @@ import Testing
         #expect(inherited.stdout.contains("parent-only"))
     }
 
+    /// With `connectPorts`, outbound TCP reaches only those ports (Landlock ABI 4+).
+    @Test func connectPortsLimitOutboundTCP() async throws {
+        #expect(Sandbox.abi >= 4, "TCP rules need Landlock ABI 4")
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        listen(listener, 8)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+        let connect =
+            "/usr/bin/python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", \(port)), 2); print(\"connected\")'"
+        let allowed = try await Self.run(connect, sandbox: Sandbox(readWrite: [], readOnly: [], connectPorts: [port]))
+        #expect(allowed.stdout == "connected\n", "\(allowed.stderr)")
+        let other = port == 65535 ? port - 1 : port + 1
+        let denied = try await Self.run(connect, sandbox: Sandbox(readWrite: [], readOnly: [], connectPorts: [other]))
+        #expect(denied.stdout.isEmpty && denied.stderr.contains("PermissionError"), "\(denied.stderr)")
+        let open = try await Self.run(connect, sandbox: Sandbox(readWrite: [], readOnly: []))
+        #expect(open.stdout == "connected\n")
+    }
+
     /// The restriction stays with the child: the thread that spawned it is gone, and a later
     /// unsandboxed child is free.
     @Test func nothingElseInThisProcessIsRestricted() async throws {
