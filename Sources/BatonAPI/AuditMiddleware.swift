@@ -28,7 +28,7 @@ struct AuditMiddleware: HTTPMiddleware {
             principal = await keys.authenticate(token)
         }
         let draft = AuditDraft(
-            tenant: principal?.tenant, actor: principal.map(Actor.key) ?? .anonymous,
+            tenant: principal?.tenant, actor: principal.map(AuditActor.key) ?? .anonymous,
             action: "\(request.method.rawValue) \(context.route)", target: request.path, requestID: context.requestID,
             source: context.remoteAddress, status: response.status.code,
             diff: AuditRedaction.diff(forBody: request.body))

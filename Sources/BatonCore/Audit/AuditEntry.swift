@@ -3,7 +3,7 @@ import BatonJSON
 /// An audit entry before it is chained.
 public struct AuditDraft: Sendable {
     public var tenant: String?
-    public var actor: Actor
+    public var actor: AuditActor
     public var action: String
     public var target: String
     public var requestID: String?
@@ -13,7 +13,7 @@ public struct AuditDraft: Sendable {
     public var diff: JSONValue
 
     public init(
-        tenant: String?, actor: Actor, action: String, target: String, requestID: String? = nil, source: String? = nil,
+        tenant: String?, actor: AuditActor, action: String, target: String, requestID: String? = nil, source: String? = nil,
         status: Int? = nil, diff: JSONValue = [:]
     ) {
         self.tenant = tenant

@@ -111,7 +111,7 @@ public final class AuditLog: Sendable {
         let actorName: String? =
             switch draft.actor {
             case .key(let p): p.name
-            case .system, .linear, .anonymous: nil
+            case .system, .anonymous: nil
             }
         var entry = AuditEntry(
             id: head.id + 1, at: time, tenant: draft.tenant, actor: draft.actor.label, actorName: actorName,

@@ -34,11 +34,11 @@ public struct Principal: Sendable, Equatable {
     }
 }
 
-/// Who caused an audited change: a key, or Baton itself, or Linear (through a webhook).
-public enum Actor: Sendable, Equatable {
+/// Who caused an audited change: a key, or Baton itself. (Named so it does not shadow
+/// `Swift.Actor`.)
+public enum AuditActor: Sendable, Equatable {
     case key(Principal)
     case system
-    case linear
     /// A request that presented no valid key (refused, but still recorded).
     case anonymous
 
@@ -46,7 +46,6 @@ public enum Actor: Sendable, Equatable {
         switch self {
         case .key(let p): "key:\(p.keyID)"
         case .system: "system"
-        case .linear: "linear"
         case .anonymous: "anonymous"
         }
     }

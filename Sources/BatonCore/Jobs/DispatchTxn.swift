@@ -469,7 +469,7 @@ struct DispatchTxn {
                 "budget: this month's spend \(money(totals.monthUSD)) exceeds budget.monthly_limit_usd \(money(limit))"
         }
         guard let reason else { return }
-        _ = try setKillswitch(tenant: tenant, level: level, reason: reason, by: Actor.system.label)
+        _ = try setKillswitch(tenant: tenant, level: level, reason: reason, by: AuditActor.system.label)
         let entry = try AuditLog.insert(
             AuditDraft(
                 tenant: tenant, actor: .system, action: "killswitch.raise", target: "/tenant/killswitch",

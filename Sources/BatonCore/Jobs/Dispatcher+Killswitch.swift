@@ -14,7 +14,7 @@ extension Dispatcher {
     }
 
     /// Sets the tenant's killswitch to `level` (0–4) and applies that level's effects at once.
-    public func setKillswitch(level: Int, reason: String, tenant: String, actor: Actor) async throws
+    public func setKillswitch(level: Int, reason: String, tenant: String, actor: AuditActor) async throws
         -> KillswitchChange
     {
         guard (0...4).contains(level) else { throw DispatchError.invalid("level must be a whole number from 0 to 4") }
@@ -29,7 +29,7 @@ extension Dispatcher {
     }
 
     /// Back to level 0. Paused workers stay paused unless `resumeAll`.
-    public func clearKillswitch(tenant: String, resumeAll: Bool, actor: Actor) async throws -> KillswitchChange {
+    public func clearKillswitch(tenant: String, resumeAll: Bool, actor: AuditActor) async throws -> KillswitchChange {
         try await mutate { txn in
             let previous = txn.board(tenant).killswitch.level
             _ = try txn.setKillswitch(tenant: tenant, level: 0, reason: "cleared", by: actor.label)

@@ -121,7 +121,7 @@ import Testing
         try await Self.withAudit { _, audit, bus in
             let stream = try await bus.subscribe(after: nil, filter: EventFilter(types: ["audit.*"]))
             let entry = try await audit.append(
-                AuditDraft(tenant: "acme", actor: .linear, action: "issue.update", target: "ENG-1"))
+                AuditDraft(tenant: "acme", actor: .system, action: "issue.update", target: "ENG-1"))
             let event = await EventBusTests.take(1, from: stream).first
             #expect(event?.type == "audit.appended")
             #expect(event?.tenant == "acme")
