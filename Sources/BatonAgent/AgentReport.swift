@@ -41,7 +41,7 @@ public struct FileChange: Sendable, Equatable {
     }
 }
 
-/// What the agent did in one attempt: built by its runner as the agent reports (commands, tools,
+/// What the agent did in one attempt (SPEC §8.8): built by its runner as the agent reports (commands, tools,
 /// denials, approvals, retries, tokens, model, final message), completed by the worker with what
 /// changed in the workspace, and sent with the completion as the job's `report`.
 public struct AgentReport: Sendable, Equatable {

@@ -6,7 +6,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// Claude Code headless: `claude -p --output-format stream-json --verbose --permission-mode M`,
+/// Claude Code headless (SPEC §8.6): `claude -p --output-format stream-json --verbose --permission-mode M`,
 /// the prompt on stdin, one JSON object per stdout line (`system` init, `assistant` text and
 /// tool_use blocks, `user` tool results, `system` permission_denied and api_retry, and a final
 /// `result`). Steering messages that arrive while it runs become the next run, which resumes the

@@ -6,7 +6,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// Codex through its app-server (codex-cli, see `supported`): JSON-RPC 2.0 over stdio, one JSON
+/// Codex through its app-server (codex-cli, see `supported`; SPEC §8.5): JSON-RPC 2.0 over stdio, one JSON
 /// object per line without the `"jsonrpc"` member. `initialize`, the `initialized` notification,
 /// `thread/start` in the workspace with the provider's sandbox and approval policy, then one
 /// `turn/start` per turn until `turn/completed` (`completed`, `failed` or `interrupted`). Every

@@ -4,7 +4,7 @@ import BatonPlatform
     import Glibc
 #endif
 
-/// How the processes of one attempt (its agent and its hooks) run: with an environment built from
+/// How the processes of one attempt (its agent and its hooks) run (SPEC §7.10, §7.11): with an environment built from
 /// an allowlist rather than Baton's own (which may hold keys), and, where the kernel has Landlock,
 /// in a sandbox that lets them write only their workspace, a private temporary directory and the
 /// configured `sandbox.write_paths`, and read only system paths and `sandbox.read_paths`: not the

@@ -4,7 +4,7 @@ import BatonPlatform
     import Glibc
 #endif
 
-/// What an attempt changed in its workspace, for the job's report. A git checkout answers with
+/// What an attempt changed in its workspace, for the job's report (SPEC §7.12). A git checkout answers with
 /// git: the changes from the commit the attempt started on to the working tree (so work the agent
 /// committed counts), untracked files, and the diff stat; any other directory with a listing
 /// taken before the agent ran compared to one taken after (size and modification time per file).

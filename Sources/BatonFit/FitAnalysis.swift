@@ -294,7 +294,7 @@ public struct ModelFit: Sendable, Equatable {
     public var notes: [String]
 }
 
-/// The formulas of NODE-FIT.md: pure functions of a system and a catalog entry.
+/// The formulas of SPEC §11.4–§11.8: pure functions of a system and a catalog entry.
 public enum FitAnalysis {
     /// Memory bandwidth in GB/s by GPU name, most specific names first.
     static let bandwidth: [(name: String, gbps: Double)] = [

@@ -1,7 +1,7 @@
 import BatonJSON
 
 /// The node API's model query: its parameters, validated in the reference's order with its
-/// messages, applied in the order NODE-FIT.md gives, and the answer's envelope.
+/// messages, applied in the order SPEC §11.3 and §11.9 give, and the answer's envelope.
 public struct ModelQuery: Sendable, Equatable {
     public enum Sort: String, Sendable, CaseIterable {
         case score, tps, params, mem, ctx, date

@@ -1,4 +1,4 @@
-/// Limits and tuning for `HTTPServer`. The defaults are the design's (`server.*` config keys).
+/// Limits and tuning for `HTTPServer`. The defaults are SPEC §2.1's (`server.*` config keys).
 public struct HTTPServerConfiguration: Sendable {
     /// Numeric IPv4/IPv6 address or `localhost`.
     public var host: String = "127.0.0.1"

@@ -4,7 +4,7 @@ import CLinux
     import Glibc
 #endif
 
-/// A Landlock sandbox for one child process: read-write beneath `readWrite`, read-only (read and
+/// A Landlock sandbox for one child process (SPEC §7.11): read-write beneath `readWrite`, read-only (read and
 /// execute) beneath `readOnly`, nothing else on the filesystem; TCP connections only to
 /// `connectPorts` when given and the kernel can enforce it; no signals to, or abstract sockets of,
 /// processes outside it (ABI 6+).

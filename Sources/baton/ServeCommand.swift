@@ -253,7 +253,7 @@ enum ServeCommand: BatonCommand {
         for routeClass in ["read", "write", "webhook"] {
             perMinute[routeClass] = config.value("server.rate_limits.\(routeClass)")?.intValue.map(Int.init)
         }
-        // webhooks.linear.rate_limit_per_min is the design's name for the webhook limit: when it is
+        // webhooks.linear.rate_limit_per_min is the webhook limit's own key (SPEC §2.7): when it is
         // set away from its default it wins; else server.rate_limits.webhook (same default, 600).
         if let linear = config.value("webhooks.linear.rate_limit_per_min")?.intValue, linear != 600 {
             perMinute["webhook"] = Int(linear)

@@ -2,7 +2,7 @@ import Testing
 
 @testable import BatonFit
 
-/// NODE-FIT.md's formulas against values worked out by hand (the arithmetic is in the comments).
+/// SPEC §11's formulas against values worked out by hand (the arithmetic is in the comments).
 @Suite struct FitAnalysisTests {
     static let rtx4090 = GPU(name: "NVIDIA GeForce RTX 4090", vramGB: 24, backend: .cuda)
 

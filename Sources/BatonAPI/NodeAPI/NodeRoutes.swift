@@ -4,7 +4,7 @@ import BatonHTTP
 import BatonJSON
 import Synchronization
 
-/// The node API of `baton node` (reference/node-api.txt): health, the detected system, and the
+/// The node API of `baton node` (SPEC §11.1): health, the detected system, and the
 /// catalog analysed for it. No authentication, as the reference has none; it listens on
 /// loopback unless told otherwise.
 public enum NodeRoutes {

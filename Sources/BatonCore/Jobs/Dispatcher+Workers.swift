@@ -343,7 +343,7 @@ extension Dispatcher {
             }
             let expires = txn.now + txn.settings.leaseMs
             // A report with nothing new extends the lease but is not agent activity: `updated_at`
-            // moves only with progress or tokens, so stall detection sees a silent agent.
+            // moves only with progress or tokens, so stall detection sees a silent agent (SPEC §6.9).
             let progressText = report.progress.map(\.text)
             try txn.conn.execute(
                 """

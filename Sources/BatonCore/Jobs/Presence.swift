@@ -52,7 +52,7 @@ public struct WorkspaceUsage: Sendable, Equatable {
 }
 
 /// One `PUT /presence` heartbeat: the reference body (`instance`, `status`, `tags` as a comma
-/// string, `provider`) plus the optional fields of the design.
+/// string, `provider`) plus the optional fields of SPEC §6.7.
 public struct PresenceReport: Sendable, Equatable {
     public enum Status: String, Sendable, CaseIterable {
         case online, idle, busy, offline

@@ -1,7 +1,7 @@
 import BatonJSON
 import Synchronization
 
-/// A prompt template in the strict Liquid subset of the design: `{{ a.b | filter: arg }}`,
+/// A prompt template in the strict Liquid subset of SPEC §9.11: `{{ a.b | filter: arg }}`,
 /// `{% if %}` / `{% elsif %}` / `{% else %}` / `{% endif %}`, `{% for x in list %}` … `{% endfor %}`
 /// (with `forloop.index`, `forloop.first`, `forloop.last`), `{%- -%}` whitespace trimming and
 /// `{% comment %}`. Strict: an unknown variable, field or filter is an error naming its line and
