@@ -27,7 +27,7 @@ enum ConfigRoutes {
                     [
                         "providers": [
                             "openai": [
-                                "kind": "openai", "base_url": "https://api.openai.com",
+                                "kind": "openai", "base_url": "https://api.openai.com/v1",
                                 "api_key": "$secret:openai_api_key",
                             ]
                         ]

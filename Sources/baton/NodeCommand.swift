@@ -35,8 +35,8 @@ enum NodeCommand: BatonCommand {
           --name NAME        The worker's instance name (default: the host name). Must match the key.
           --tags a,b         Tags the router matches jobs against (default: none).
           --provider a,b     Providers to serve, of those this node can run (default: all of them:
-                             dry-run and every providers.<name> of kind command, openai, ollama or
-                             anthropic in the config).
+                             dry-run and every providers.<name> of kind command, codex, claude-code,
+                             openai, ollama or anthropic in the config).
           --capacity N       Jobs at once, 1 to 64 (default 1).
           --config FILE      JSON configuration for providers, workspaces and hooks (default:
                              ./baton.json when it exists), layered like baton serve's.

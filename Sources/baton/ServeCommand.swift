@@ -29,8 +29,9 @@ enum ServeCommand: BatonCommand {
           --local-workers N  Workers to run inside this process (default: local_workers.count, 1); 0 for
                              none. They take jobs over loopback like any worker, as local-1, local-2, …
                              with worker keys saved in the data directory, and run the dry-run provider
-                             plus every providers.<name> of kind command, openai, ollama or anthropic
-                             (API keys from the secrets vault).
+                             plus every providers.<name> of kind command, codex, claude-code, openai,
+                             ollama or anthropic (keys from the secrets vault), in workspaces beside
+                             the data directory (<data-dir>-workspaces), sandboxed by sandbox.mode.
           --no-access-log    Do not write a line per request to stderr.
           --help             Show this help.
 
