@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps bench api-fuzz format clean
+.PHONY: run test build deps test-deps bench bench-deps api-fuzz format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,8 +33,11 @@ test: test-deps
 api-fuzz: test-deps
 	scripts/api-fuzz.sh
 
-bench: deps
+bench: bench-deps
 	bench/http.sh
+
+bench-deps:
+	@scripts/install-deps.sh --bench
 
 format:
 	$(SWIFT) format -i -r Sources Tests Plugins Package.swift

@@ -43,7 +43,7 @@ let package = Package(
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
-        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
+        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"]),
         .target(
             name: "BatonAPI",
             dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform", "BatonStore"],
@@ -51,11 +51,13 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonAgent", "BatonAPI", "BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonLinear", "BatonStore",
+                "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON", "BatonLinear",
+                "BatonPlatform", "BatonStore",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
-            name: "baton-bench", dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
+            name: "baton-bench",
+            dependencies: ["BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
         .target(
@@ -72,17 +74,19 @@ let package = Package(
         .testTarget(
             name: "BatonLinearTests",
             dependencies: ["BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"]),
-        .testTarget(name: "BatonCoreTests", dependencies: ["BatonTestSupport", "BatonCore", "BatonStore"]),
+        .testTarget(
+            name: "BatonCoreTests",
+            dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore"]),
         .testTarget(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
             exclude: ["Fixtures"]),
         // Runs the built `baton` binary as a child process, as a user would.
-        .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP"]),
+        .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP", "BatonJSON"]),
         .testTarget(
             name: "BatonAPITests",
             dependencies: [
-                "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonHTTP", "BatonJSON",
-                "BatonStore",
+                "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP",
+                "BatonJSON", "BatonPlatform", "BatonStore",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Baton needs and that are missing: the three C libraries it links
-# (and pkg-config, which SwiftPM uses to find them), plus, with --test, the tools its tests call.
+# (and pkg-config, which SwiftPM uses to find them), plus, with --test, the tools its tests call (and the pinned agent CLIs), with --bench, those the benchmarks call.
 set -euo pipefail
 
 packages=(libsqlite3-dev libsodium-dev libcurl4-openssl-dev pkg-config)
+if [ "${1:-}" = "--bench" ]; then
+  # wrk drives the HTTP benchmarks; hyperfine times commands.
+  packages+=(wrk hyperfine procps)
+fi
 if [ "${1:-}" = "--test" ]; then
   # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
   # headless chromium loads the docs page.
