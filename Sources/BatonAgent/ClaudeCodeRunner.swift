@@ -111,12 +111,10 @@ public struct ClaudeCodeRunner: AgentRunner {
 
     /// The arguments of one run, after the command's own words and before the provider's `args`.
     func arguments(_ task: AgentTask, resume: String?) -> [String] {
-        var arguments = [
-            "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", settings.permissionMode,
-        ]
-        if !settings.allowedTools.isEmpty {
-            arguments += ["--allowedTools", settings.allowedTools.joined(separator: ",")]
-        }
+        var arguments = ["-p", "--output-format", "stream-json", "--verbose"]
+        // One argument per rule (a rule may hold a comma or a space); a flag follows, which ends the list.
+        if !settings.allowedTools.isEmpty { arguments += ["--allowedTools"] + settings.allowedTools }
+        arguments += ["--permission-mode", settings.permissionMode]
         if let steps = settings.maxSteps { arguments += ["--max-turns", String(steps)] }
         if let model = task.model { arguments += ["--model", model] }
         if let resume { arguments += ["--resume", resume] }
@@ -304,7 +302,10 @@ struct ClaudeStream: Sendable {
         run.errors = (json["errors"]?.arrayValue ?? []).compactMap(\.stringValue)
         run.apiErrorStatus = json["api_error_status"]?.intValue
         run.steps = json["num_turns"]?.intValue
-        if let cost = json["total_cost_usd"]?.doubleValue, cost.isFinite, cost >= 0 { costUSD = cost }
+        // The session's total so far: it only grows (a failed resume reports 0 for itself).
+        if let cost = json["total_cost_usd"]?.doubleValue, cost.isFinite, cost >= 0 {
+            costUSD = max(costUSD ?? 0, cost)
+        }
         if let text = run.result, !run.isError { report.finalMessage = text }
         // `modelUsage` is the session's, across `--resume`: absolute totals, per model.
         if let byModel = json["modelUsage"]?.objectValue, !byModel.isEmpty {

@@ -402,4 +402,28 @@ import Testing
         _ = await c.send(.post, "/api/jobs/\(id)/events", #"{"token":"\#(lease.token)","progress":{"turn":2}}"#)
         #expect(await c.job(id)["updated_at"]?.stringValue != started)
     }
+
+    /// A CLI resolves an alias to a name the price table does not list: the job is priced by the
+    /// model it named, and recorded under the model used.
+    @Test func anAliasTheTableKnowsStillPricesTheJob() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        _ = try c.config.replaceOverlay([
+            "providers": [
+                "claude": ["kind": "claude-code", "pricing": ["sonnet": ["input_per_mtok": 3, "output_per_mtok": 15]]]
+            ]
+        ])
+        await c.heartbeat("w")
+        let id = try #require(
+            await c.createJob(#"{"prompt":"p","provider":"claude","model":"sonnet"}"#)["id"]?.intValue)
+        let lease = try #require(await c.lease("w"))
+        let done = await c.complete(
+            id, token: lease.token,
+            extra: #","tokens":{"input":1000000,"output":0},"model_used":"claude-sonnet-5-5""#)
+        #expect(
+            done.json["cost_usd"]?.doubleValue == 3 && done.json["model_used"] == "claude-sonnet-5-5",
+            "\(done.bodyText)")
+        let breakdown = await c.request(.get, "/api/cost/breakdown").json
+        #expect(breakdown["items"]?.arrayValue?.first?["model"] == "claude-sonnet-5-5")
+    }
 }

@@ -222,8 +222,8 @@ import Testing
                 permissionMode: "acceptEdits", allowedTools: ["Bash(npm test:*)", "Read"], maxSteps: 7))
         #expect(
             runner.arguments(Self.task("/w", prompt: "x", model: "opus"), resume: "s-1") == [
-                "-p", "--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits",
-                "--allowedTools", "Bash(npm test:*),Read", "--max-turns", "7", "--model", "opus", "--resume", "s-1",
+                "-p", "--output-format", "stream-json", "--verbose", "--allowedTools", "Bash(npm test:*)", "Read",
+                "--permission-mode", "acceptEdits", "--max-turns", "7", "--model", "opus", "--resume", "s-1",
             ])
         #expect(ClaudeCodeRunner.parseVersion("2.1.337 (Claude Code)\n") == [2, 1, 337])
         #expect(ClaudeCodeRunner.supported.contains([2, 1, 337]) && !ClaudeCodeRunner.supported.contains([1, 0, 0]))

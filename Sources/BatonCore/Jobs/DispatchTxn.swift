@@ -415,11 +415,17 @@ struct DispatchTxn {
 
     /// Records a finished attempt's cost, and raises the killswitch when it crosses a budget.
     /// The cost of `job`'s tokens: the runner's figure, else the configured price table.
+    /// By the model the agent used; when the price table knows only the model the job named (an
+    /// alias the CLI resolved, say), by that one.
     func price(_ job: Job, reported: Double?) -> CostEntry {
-        CostEntry.price(
+        let used = CostEntry.price(
             provider: job.provider, model: job.billedModel, tokensInput: job.tokensInput,
             tokensOutput: job.tokensOutput,
             reported: reported, providers: settings.providers)
+        guard used.source == .unpriced, job.modelUsed != nil, let named = job.model else { return used }
+        return CostEntry.price(
+            provider: job.provider, model: named, tokensInput: job.tokensInput, tokensOutput: job.tokensOutput,
+            reported: nil, providers: settings.providers)
     }
 
     mutating func recordCost(_ job: Job, reported: Double?) throws {
