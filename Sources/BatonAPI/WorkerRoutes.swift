@@ -113,8 +113,8 @@ enum WorkerRoutes {
                 request, allowed: ["token", "status", "result", "error", "tokens", "cost_usd", "model_used", "report"])
             let token = try body.string("token")!
             let status = try body.string("status", required: false) ?? "completed"
-            guard status == "completed" || status == "failed" else {
-                throw HTTPError.badRequest("status must be completed or failed")
+            guard status == "completed" || status == "failed" || status == "needs_input" else {
+                throw HTTPError.badRequest("status must be completed, failed or needs_input")
             }
             let result = try body.string("result", required: false)
             let error = try body.string("error", required: false)
@@ -143,7 +143,8 @@ enum WorkerRoutes {
                 id, tenant: principal.tenant, worker: actingWorker(principal),
                 Dispatcher.Completion(
                     token: token, succeeded: status == "completed", result: result, error: error, tokensInput: input,
-                    tokensOutput: output, costUSD: cost, modelUsed: modelUsed, report: report))
+                    tokensOutput: output, costUSD: cost, modelUsed: modelUsed, report: report,
+                    needsInput: status == "needs_input"))
             return .json(.ok, job.json.text)
         }
     }

@@ -105,15 +105,18 @@ public struct CoordinatorClient: Sendable {
 
     /// Ends the attempt with its outcome.
     public func complete(_ job: LeasedJob, _ outcome: AgentOutcome) async throws(CoordinatorError) {
+        let status =
+            switch outcome.status {
+            case .succeeded: "completed"
+            case .failed: "failed"
+            case .needsInput: "needs_input"
+            }
         var body: [String: JSONValue] = [
-            "token": .string(job.token), "status": .string(outcome.status == .succeeded ? "completed" : "failed"),
+            "token": .string(job.token), "status": .string(status),
             "tokens": ["input": .int(outcome.tokensInput), "output": .int(outcome.tokensOutput)],
         ]
         if let result = outcome.result { body["result"] = .string(result) }
-        if outcome.status != .succeeded {
-            let reason = outcome.status == .needsInput ? "needs input: " : ""
-            body["error"] = .string(reason + (outcome.error ?? "the agent did not finish"))
-        }
+        if outcome.status != .succeeded { body["error"] = .string(outcome.error ?? "the agent did not finish") }
         if let cost = outcome.costUSD, cost.isFinite, cost >= 0 { body["cost_usd"] = .double(cost) }
         if let model = outcome.model, !model.isEmpty, model.utf8.count <= 256 { body["model_used"] = .string(model) }
         if let report = outcome.report { body["report"] = report.json() }

@@ -193,11 +193,6 @@ enum ServeCommand: BatonCommand {
             await orchestrator.run(tracker: tracker, trackerTenant: systemTenant, log: Log.write)
         }
         let deliveries = Task { await services.webhooks.run() }
-        let finishedJobs = Task {
-            let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
-            guard let stream = try? await events.subscribe(after: nil, filter: filter) else { return }
-            for await event in stream where event.issue != nil { orchestrator.jobsChanged() }
-        }
 
         let local: LocalWorkers
         do {
@@ -228,7 +223,6 @@ enum ServeCommand: BatonCommand {
         await server.shutdown()
         flusher.cancel()
         sweeper.cancel()
-        finishedJobs.cancel()
         writeBack?.cancel()
         deliveries.cancel()
         orchestration.cancel()

@@ -316,10 +316,13 @@ extension JSONValue {
         try await c.deliverAndTick(c.issueDelivery("ENG-7"))
         let leased = try #require(await c.lease("w1"))
         _ = await c.complete(
-            leased.id, token: leased.token, extra: #","status":"failed","error":"needs input: which branch?""#)
+            leased.id, token: leased.token, extra: #","status":"needs_input","error":"which branch?""#)
         try await c.orchestrator.tick(tenant: "default")
         let blocked = await c.issueJSON("ENG-7")
         #expect(blocked["state"] == "blocked" && blocked["attempts"]?[0]?["status"] == "blocked")
+        #expect(blocked["last_error"] == "which branch?")
+        let job = await c.job(leased.id)
+        #expect(job["needs_input"] == true && job["status"] == "failed")
     }
 
     @Test func aTerminalStateMidRunStopsTheAttemptAndRemovesTheWorkspace() async throws {

@@ -10,6 +10,10 @@ extension Orchestrator {
         tracker: (any IssueTracker)? = nil, trackerTenant: String = "default",
         log: @escaping @Sendable (String) -> Void
     ) async {
+        // Issues are built on jobs: the orchestrator follows the jobs' events itself, so whoever
+        // runs it (serve, a test) gets an attempt reconciled as soon as its job ends.
+        let following = Task { await followJobs() }
+        defer { following.cancel() }
         var failures = 0
         var pollFailures = 0
         var lastPoll: Int64?
@@ -37,6 +41,13 @@ extension Orchestrator {
             }
             await wakeSignal.wait(timeout: .seconds(1))
         }
+    }
+
+    /// Wakes the loop when a job of an issue finishes or is requeued (until cancelled).
+    func followJobs() async {
+        let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
+        guard let stream = try? await dispatcher.events.subscribe(after: nil, filter: filter) else { return }
+        for await event in stream where event.issue != nil { jobsChanged() }
     }
 
     /// A tick for every tenant with issues. Running attempts are reconciled when a job of an issue
@@ -113,7 +124,7 @@ extension DispatchTxn {
                 try move(&record, to: .completed, by: .execution, actor: "orchestrator", reason: "the agent finished")
             case .failed, .cancelled:
                 let error = job.error ?? job.status.rawValue
-                if error.hasPrefix("needs input") {
+                if job.needsInput {
                     try finishAttempt(attempt, as: .blocked, error: error)
                     record.lastError = error
                     try move(&record, to: .blocked, by: .execution, actor: "orchestrator", reason: error)

@@ -269,13 +269,15 @@ struct DispatchTxn {
         var costUSD: Double
         var modelUsed: String? = nil
         var report: String? = nil
+        var needsInput = false
     }
 
     private static func bindings(_ usage: Usage?) -> [SQLValue] {
-        guard let usage else { return [.null, .null, .null, .null, .null] }
+        guard let usage else { return [.null, .null, .null, .null, .null, .null] }
         return [
             .integer(usage.tokensInput), .integer(usage.tokensOutput), .real(usage.costUSD),
             usage.modelUsed.map(SQLValue.text) ?? .null, usage.report.map(SQLValue.text) ?? .null,
+            .integer(usage.needsInput ? 1 : 0),
         ]
     }
 
@@ -288,7 +290,8 @@ struct DispatchTxn {
             UPDATE jobs SET status = ?2, finished_at = ?3, updated_at = ?3, result = coalesce(?4, result),
                 error = coalesce(?5, error), cancel_requested = ?6, tokens_input = coalesce(?7, tokens_input),
                 tokens_output = coalesce(?8, tokens_output), cost_usd = coalesce(?9, cost_usd),
-                model_used = coalesce(?10, model_used), report = coalesce(?11, report) WHERE id = ?1
+                model_used = coalesce(?10, model_used), report = coalesce(?11, report),
+                needs_input = coalesce(?12, needs_input) WHERE id = ?1
             """,
             [
                 .integer(job.id), .text(status.rawValue), .text(nowText), result.map(SQLValue.text) ?? .null,

@@ -75,12 +75,15 @@ extension Dispatcher {
         public var modelUsed: String?
         /// JSON object text: what the agent did (checked by the route).
         public var report: String?
+        /// The agent stopped to ask a person (with `succeeded` false): SPEC §6.10.
+        public var needsInput = false
 
         public init(
             token: String, succeeded: Bool = true, result: String? = nil, error: String? = nil,
             tokensInput: Int64? = nil, tokensOutput: Int64? = nil, costUSD: Double? = nil, modelUsed: String? = nil,
-            report: String? = nil
+            report: String? = nil, needsInput: Bool = false
         ) {
+            self.needsInput = needsInput
             self.modelUsed = modelUsed
             self.report = report
             self.token = token
@@ -436,7 +439,8 @@ extension Dispatcher {
                 job, as: status, result: completion.result, error: error,
                 usage: DispatchTxn.Usage(
                     tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd,
-                    modelUsed: completion.modelUsed, report: completion.report))
+                    modelUsed: completion.modelUsed, report: completion.report,
+                    needsInput: !completion.succeeded && completion.needsInput))
             if let name = job.worker {
                 let column = completion.succeeded ? "jobs_completed" : "jobs_failed"
                 try txn.conn.execute(
@@ -457,6 +461,7 @@ extension Dispatcher {
             job.error = error ?? job.error
             job.cancelRequested = false
             job.costUSD = cost.usd
+            job.needsInput = !completion.succeeded && completion.needsInput
             return job
         }
     }

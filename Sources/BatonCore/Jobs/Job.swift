@@ -72,6 +72,8 @@ public struct Job: Sendable, Equatable {
     public var modelUsed: String?
     /// JSON object text: what the agent did, as its worker reported at completion.
     public var report: String?
+    /// The agent stopped to ask a person (a failed job that blocks its issue rather than retrying).
+    public var needsInput: Bool
 
     /// The model the job is billed for: the one the agent used, else the one it was given.
     public var billedModel: String? { modelUsed ?? model }
@@ -119,6 +121,8 @@ public struct Job: Sendable, Equatable {
         text(model)
         raw(#","model_used":"#)
         text(modelUsed)
+        raw(#","needs_input":"#)
+        needsInput ? raw("true") : raw("false")
         raw(#","priority":"#)
         text(priority.rawValue)
         raw(#","progress":"#)
@@ -179,6 +183,7 @@ public struct Job: Sendable, Equatable {
         out["context"] = context.map(JSONValue.verbatim) ?? .null
         out["model_used"] = modelUsed.map(JSONValue.string) ?? .null
         out["report"] = report.map(JSONValue.verbatim) ?? .null
+        out["needs_input"] = .bool(needsInput)
         return .object(out)
     }
 
@@ -186,7 +191,7 @@ public struct Job: Sendable, Equatable {
         id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
         created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
         tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context,
-        model_used, report
+        model_used, report, needs_input
         """
 
     /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
@@ -223,6 +228,7 @@ public struct Job: Sendable, Equatable {
         context = spec.context.isEmpty ? nil : JSONValue.object(spec.context.mapValues(JSONValue.string)).text
         modelUsed = nil
         report = nil
+        needsInput = false
     }
 
     init(row: Row) {
@@ -257,6 +263,7 @@ public struct Job: Sendable, Equatable {
         context = row.string(28)
         modelUsed = row.string(29)
         report = row.string(30)
+        needsInput = (row.int(31) ?? 0) != 0
     }
 
     static func decodeStrings(_ text: String?) -> [String] {
