@@ -34,7 +34,7 @@ let package = Package(
         // Strict JSON values, parser and canonical serialiser: used by every layer above.
         .target(name: "BatonJSON"),
         .target(name: "BatonHTTP", dependencies: ["BatonJSON", "BatonPlatform", "CLinux", "CCurl"]),
-        .target(name: "BatonStore", dependencies: ["BatonPlatform", "CSQLite"]),
+        .target(name: "BatonStore", dependencies: ["BatonCrypto", "BatonPlatform", "CSQLite"]),
         .target(
             name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
             plugins: ["EmbedResources"]),

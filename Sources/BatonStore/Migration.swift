@@ -1,3 +1,5 @@
+import BatonCrypto
+
 /// One numbered schema change, normally the file `Migrations/NNNN_name.sql` carried in the binary.
 public struct Migration: Sendable, Hashable {
     public let version: Int
@@ -36,7 +38,7 @@ public struct Migration: Sendable, Hashable {
     }
 
     /// Hex SHA-256 of the SQL text: recorded when applied, compared on every later start.
-    public var checksum: String { SHA256.hex(sql) }
+    public var checksum: String { Hex.encode(SHA256Digest.hash(Array(sql.utf8))) }
 
     /// `0001_create_events`, as in the file name.
     public var label: String { Migration.label(version: version, name: name) }
