@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "BatonHTTP", dependencies: ["BatonJSON", "BatonPlatform", "CLinux", "CCurl"]),
         .target(name: "BatonStore", dependencies: ["BatonCrypto", "BatonPlatform", "CSQLite"]),
         .target(
-            name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonStore"],
+            name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"],
             plugins: ["EmbedResources"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
@@ -51,7 +51,8 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON", "BatonLinear",
+                "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON",
+                "BatonLinear",
                 "BatonPlatform", "BatonStore",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
@@ -81,7 +82,8 @@ let package = Package(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
             exclude: ["Fixtures"]),
         // Runs the built `baton` binary as a child process, as a user would.
-        .testTarget(name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP", "BatonJSON"]),
+        .testTarget(
+            name: "BatonCLITests", dependencies: ["BatonTestSupport", "BatonCrypto", "BatonHTTP", "BatonJSON"]),
         .testTarget(
             name: "BatonAPITests",
             dependencies: [

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonPlatform
 
 /// `GET /api/v1/events`: Server-Sent Events with an `id:` on every message, resumption after
 /// `Last-Event-ID` (header, or `last_event_id` for clients that cannot set headers), filters by
@@ -13,7 +14,7 @@ enum EventRoutes {
             let principal = try KeyRoutes.principal(context)
             let filter = EventFilter(
                 types: (request.queryValue("types") ?? "").split(separator: ",").map {
-                    String($0.trimmingSpaces())
+                    $0.trimmingSpaces
                 }.filter { !$0.isEmpty },
                 issue: request.queryValue("issue").flatMap { $0.isEmpty ? nil : $0 },
                 tenant: principal.tenant, instance: services.isSystem(principal))
@@ -47,7 +48,7 @@ enum EventRoutes {
     static func resumePoint(_ request: HTTPRequest) throws -> Int64? {
         let text = request.headers["Last-Event-ID"] ?? request.queryValue("last_event_id")
         guard let text, !text.isEmpty else { return nil }
-        guard let id = Int64(text.trimmingSpaces()), id >= 0 else {
+        guard let id = Int64(text.trimmingSpaces), id >= 0 else {
             throw HTTPError.badRequest("Last-Event-ID must be a non-negative event id, not '\(text.prefix(40))'")
         }
         return id
@@ -55,10 +56,4 @@ enum EventRoutes {
 }
 
 extension StringProtocol {
-    func trimmingSpaces() -> Substring {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return s
-    }
 }

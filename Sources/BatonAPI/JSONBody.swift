@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 /// Request bodies: JSON objects only, parsed strictly, with field-by-field checks that name what is
 /// wrong. Unknown fields are refused so a typo never silently does nothing.
@@ -9,7 +10,7 @@ struct JSONBody {
     /// The whole body as a JSON object, strictly parsed (bounded depth, no duplicate keys).
     static func document(_ request: HTTPRequest) throws -> JSONValue {
         let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
-            $0.trimmingSpaces().lowercased()
+            $0.trimmingSpaces.lowercased()
         }
         guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
         let value: JSONValue

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 /// `POST /webhooks/linear`: no API key; the `Linear-Signature` proves the sender. A delivery is
 /// checked, stored, answered 200 and processed afterwards, so a crash after the answer loses
@@ -41,7 +42,7 @@ enum WebhookRoutes {
         // What can be judged without the secret comes first: an unsigned or mistyped
         // delivery is refused the same way whether or not a secret is configured.
         let type = request.headers["Content-Type"]?.split(separator: ";").first.map {
-            $0.trimmingSpaces().lowercased()
+            $0.trimmingSpaces.lowercased()
         }
         guard type == "application/json" else { throw HTTPError.unsupportedMediaType() }
         guard let signature = request.headers["Linear-Signature"], !signature.isEmpty else {

@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 /// LLM providers over HTTP (libcurl): one request per turn, the prompt as the user message, the
 /// reply as the result, token usage from the response. 429 and 5xx answers are retried with
@@ -189,22 +190,4 @@ public struct HTTPProviderRunner: AgentRunner {
     }
 
     private func redact(_ text: String, key: String?) -> String { Self.redact(text, key: key) }
-}
-
-extension String {
-    /// Without leading and trailing spaces (not other whitespace).
-    public var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-
-    /// Without leading and trailing whitespace (spaces, tabs, line breaks).
-    var trimmingWhitespace: String {
-        var s = Substring(self)
-        while let c = s.first, c.isWhitespace { s = s.dropFirst() }
-        while let c = s.last, c.isWhitespace { s = s.dropLast() }
-        return String(s)
-    }
 }

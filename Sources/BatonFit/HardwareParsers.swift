@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 
 /// Pure parsers over what Linux and the GPU tools print, so each is tested on captured samples.
 public enum HardwareParsers {
@@ -188,14 +189,4 @@ public enum HardwareParsers {
 
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
-    func trimmingCharacters(in set: String) -> String { self[...].trimmingCharacters(in: set) }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let first = s.first, set.contains(first) { s = s.dropFirst() }
-        while let last = s.last, set.contains(last) { s = s.dropLast() }
-        return String(s)
-    }
 }

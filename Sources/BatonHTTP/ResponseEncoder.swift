@@ -1,3 +1,5 @@
+import BatonPlatform
+
 /// Serialises response heads and chunked framing into a connection's output buffer. The server
 /// owns framing: a responder's own `Content-Length`, `Transfer-Encoding`, `Connection` and `Date`
 /// fields are replaced, and fields whose name or value would break the head (CR, LF, NUL) are dropped.
@@ -150,10 +152,4 @@ enum ResponseEncoder {
 }
 
 extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let c = s.first, set.contains(c) { s.removeFirst() }
-        while let c = s.last, set.contains(c) { s.removeLast() }
-        return s
-    }
 }

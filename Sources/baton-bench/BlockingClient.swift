@@ -1,3 +1,5 @@
+import BatonPlatform
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -135,10 +137,4 @@ final class BlockingClient {
 }
 
 extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return s
-    }
 }

@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 import Synchronization
 
 #if canImport(Glibc)
@@ -75,7 +76,7 @@ enum CreateBench {
         var line = [CChar](repeating: 0, count: 64)
         while fgets(&line, 64, file) != nil {
             let bytes = line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-            let text = String(decoding: bytes, as: UTF8.self).trimmingNewline()
+            let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
             if let id = Int64(text) { ids.append(id) }
         }
         fclose(file)
@@ -106,13 +107,5 @@ enum CreateBench {
         )
         client.shutdown()
         if !lost.isEmpty { exit(1) }
-    }
-}
-
-extension String {
-    fileprivate func trimmingNewline() -> String {
-        var s = self
-        while s.last == "\n" || s.last == "\r" { s.removeLast() }
-        return s
     }
 }

@@ -2,6 +2,7 @@ import BatonAgent
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 #if canImport(Glibc)
     import Glibc

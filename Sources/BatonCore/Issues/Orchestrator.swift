@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 import BatonStore
 import Synchronization
 

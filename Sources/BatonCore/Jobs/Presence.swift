@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 
 /// A model a worker says it can run, with the fit its node API computed for it.
 public struct WorkerModel: Sendable, Equatable {
@@ -207,7 +208,7 @@ public struct PresenceReport: Sendable, Equatable {
         let items: [String]
         switch value {
         case .string(let text):
-            items = text.split(separator: ",").map { String($0.trimmingSpacesAndTabs()) }.filter { !$0.isEmpty }
+            items = text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
         case .array(let array):
             var strings: [String] = []
             for item in array {
@@ -279,10 +280,4 @@ public struct PresenceReport: Sendable, Equatable {
 }
 
 extension Substring {
-    fileprivate func trimmingSpacesAndTabs() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
 }

@@ -1,3 +1,5 @@
+import BatonPlatform
+
 /// Splits a template into text, `{{ output }}` and `{% tag %}` tokens, each with where it starts.
 /// `{{-`, `-}}`, `{%-` and `-%}` trim the whitespace on that side.
 enum TemplateLexer {

@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 
 /// Variables in force while rendering: the caller's, then loop variables over them.
 struct TemplateScope {

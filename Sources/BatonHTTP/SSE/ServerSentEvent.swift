@@ -1,3 +1,5 @@
+import BatonPlatform
+
 /// One Server-Sent Events message, encoded per the WHATWG HTML event-stream format.
 public struct ServerSentEvent: Sendable, Equatable {
     public var id: String?
@@ -70,19 +72,12 @@ extension HTTPRequest {
     /// The id a reconnecting EventSource last saw (`Last-Event-ID`), nil when absent or empty:
     /// browsers send an empty value after an event that reset the id, which means "none".
     public var lastEventID: String? {
-        guard let value = headers["Last-Event-ID"]?.trimmingASCIISpaces(), !value.isEmpty else { return nil }
+        guard let value = headers["Last-Event-ID"]?.trimming { $0 == " " }, !value.isEmpty else { return nil }
         return value
     }
 }
 
 extension String {
-    fileprivate func trimmingASCIISpaces() -> String {
-        let utf8 = self.utf8
-        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
-            let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
-        else { return "" }
-        return String(self[first...last])
-    }
 }
 
 extension ResponseBodyWriter {

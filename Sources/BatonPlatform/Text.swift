@@ -1,0 +1,20 @@
+/// The one trimming helper every module uses: the characters to drop are the caller's to say
+/// (HTTP drops spaces and tabs, config text any whitespace).
+extension StringProtocol {
+    /// Without leading and trailing characters for which `isTrimmed` is true.
+    public func trimming(while isTrimmed: (Character) -> Bool) -> String {
+        var s = Substring(self)
+        while let c = s.first, isTrimmed(c) { s = s.dropFirst() }
+        while let c = s.last, isTrimmed(c) { s = s.dropLast() }
+        return String(s)
+    }
+
+    /// Without leading and trailing whitespace (spaces, tabs, line breaks).
+    public var trimmingWhitespace: String { trimming(while: \.isWhitespace) }
+
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    public var trimmingSpaces: String { trimming { $0 == " " || $0 == "\t" } }
+
+    /// Without leading and trailing characters of `set`.
+    public func trimmingCharacters(in set: String) -> String { trimming { set.contains($0) } }
+}
