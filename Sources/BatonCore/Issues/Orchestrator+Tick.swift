@@ -250,7 +250,7 @@ extension DispatchTxn {
         ]
         var prompt: String?
         var failure: String?
-        if let body = try TemplateStore.load(templateID, tenant: tenant, from: conn)?.body {
+        if let body = try TemplateStore.bodyForAttempt(templateID, tenant: tenant, from: conn) {
             do {
                 prompt = try Template.cached(body).render(variables)
             } catch {

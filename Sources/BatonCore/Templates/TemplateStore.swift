@@ -37,6 +37,35 @@ public enum TemplateStore {
         ],
     ]
 
+    /// The template `default` as migration 0011 seeded it for tenant `default`: what every other
+    /// tenant (and the system tenant when it is not `default`) renders until it stores its own
+    /// (SPEC §9.11). A test holds the two equal.
+    static let builtInDefaultBody = """
+        You are working on {{ issue.identifier }}: {{ issue.title }}
+        {%- if issue.url %} ({{ issue.url }}){% endif %}
+        {% if issue.description != "" %}
+        {{ issue.description }}
+        {% endif %}
+        {%- if issue.labels.size > 0 %}
+        Labels: {{ issue.labels | join: ", " }}
+        {%- endif %}
+        {%- if attempt.number > 1 %}
+
+        This is attempt {{ attempt.number }}. The previous attempt ended with: {{ attempt.previous_error | default: "no error recorded" }}
+        {%- endif %}
+        {%- for message in steer %}
+        Operator guidance: {{ message }}
+        {%- endfor %}
+
+        Work in the current directory. When you are done, summarise what you changed.
+        """
+
+    /// The body an attempt renders: the tenant's own template, or for `default` the built-in one.
+    static func bodyForAttempt(_ id: String, tenant: String, from conn: Connection) throws -> String? {
+        if let stored = try load(id, tenant: tenant, from: conn) { return stored.body }
+        return id == "default" ? builtInDefaultBody : nil
+    }
+
     static func load(_ id: String, tenant: String, from conn: Connection) throws -> StoredTemplate? {
         try conn.query(
             "SELECT id, body, description, created_at, updated_at FROM templates WHERE tenant = ?1 AND id = ?2",
