@@ -49,8 +49,3 @@ public protocol ResponseBodyWriter: Sendable {
 public enum ResponseBodyWriterError: Error, Sendable {
     case closed
 }
-
-/// What the server calls for each complete request. The router is one; tests may supply others.
-public protocol HTTPResponder: Sendable {
-    func respond(to request: HTTPRequest) async -> HTTPResponse
-}

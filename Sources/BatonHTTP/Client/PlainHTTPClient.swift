@@ -2,14 +2,6 @@ import BatonPlatform
 import Glibc
 import Synchronization
 
-/// What sends a request and returns its response: `HTTPClient` (libcurl: TLS, redirects off, any
-/// host) or `PlainHTTPClient` (plain HTTP/1.1 to one host, no libcurl).
-public protocol HTTPTransport: Sendable {
-    func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse
-}
-
-extension HTTPClient: HTTPTransport {}
-
 /// Plain HTTP/1.1 over TCP, without libcurl, for a server Baton itself runs (the embedded workers
 /// talk to their own coordinator over loopback): loading libcurl and its TLS stack only for that
 /// cost several MiB of memory. Each request runs on a thread of its own with a blocking socket,
