@@ -1,0 +1,95 @@
+import BatonHTTP
+import BatonJSON
+
+/// Which runner serves which provider name: `dry-run` always, plus every `providers.<name>` whose
+/// `kind` this worker can run.
+public struct RunnerCatalog: Sendable {
+    private var runners: [String: any AgentRunner]
+    /// Announced order when restricted; nil means dry-run first, then by name.
+    private var order: [String]?
+
+    public init(_ runners: [String: any AgentRunner] = [:]) {
+        self.runners = ["dry-run": DryRunRunner()].merging(runners) { _, new in new }
+    }
+
+    /// From the `providers` section of the configuration. `secret` turns an `api_key` value (a
+    /// `$secret:NAME` reference) into the key, when a request needs it.
+    public init(
+        providers: JSONValue?, http: HTTPClient = .shared, turnTimeout: Duration = .seconds(3600),
+        secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
+    ) {
+        var found: [String: any AgentRunner] = [:]
+        for (name, provider) in providers?.objectValue ?? [:] {
+            let kind = provider["kind"]?.stringValue ?? name
+            switch kind {
+            case "dry-run": found[name] = DryRunRunner()
+            case "command":
+                if let command = provider["command"]?.stringValue, !command.isEmpty {
+                    // The command is a shell line: only the provider's env is taken from its launch.
+                    var launch = Self.launch(provider, default: "/bin/sh", secret: secret)
+                    launch.command = "/bin/sh"
+                    launch.args = []
+                    found[name] = CommandRunner(command: command, environment: launch)
+                }
+            case "codex":
+                let approvals = provider["approvals"]?.stringValue.flatMap(CodexRunner.Approvals.init(rawValue:))
+                found[name] = CodexRunner(
+                    launch: Self.launch(provider, default: "codex app-server", secret: secret),
+                    settings: CodexRunner.Settings(
+                        sandbox: provider["sandbox"]?.stringValue,
+                        // Answers are only asked for when the policy lets codex ask: setting
+                        // `approvals` alone means "ask me" (on-request).
+                        approvalPolicy: provider["approval_policy"]?.stringValue
+                            ?? (approvals == nil ? "never" : "on-request"),
+                        approvals: approvals ?? .decline,
+                        maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
+            case "claude-code":
+                found[name] = ClaudeCodeRunner(
+                    launch: Self.launch(provider, default: "claude", secret: secret),
+                    settings: ClaudeCodeRunner.Settings(
+                        permissionMode: provider["permission_mode"]?.stringValue ?? "acceptEdits",
+                        allowedTools: (provider["allowed_tools"]?.arrayValue ?? []).compactMap(\.stringValue),
+                        maxSteps: provider["max_steps"]?.intValue.map { Int($0) },
+                        maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
+            case "openai", "ollama", "anthropic":
+                let reference = provider["api_key"]?.stringValue
+                var runner = HTTPProviderRunner(
+                    wire: HTTPProviderRunner.Wire(rawValue: kind)!, baseURL: provider["base_url"]?.stringValue,
+                    model: provider["models"]?.arrayValue?.first?.stringValue, http: http,
+                    apiKey: { try await reference.asyncMap(secret) ?? nil })
+                runner.timeout = turnTimeout
+                found[name] = runner
+            default: continue
+            }
+        }
+        self.init(found)
+    }
+
+    /// A CLI provider's command, `args` and `env` (whose `$secret:` values `secret` resolves).
+    static func launch(
+        _ provider: JSONValue, default command: String, secret: @escaping @Sendable (String) async throws -> String?
+    ) -> AgentLaunch {
+        AgentLaunch(
+            command: provider["command"]?.stringValue ?? command,
+            args: (provider["args"]?.arrayValue ?? []).compactMap(\.stringValue),
+            environment: (provider["env"]?.objectValue ?? [:]).compactMapValues(\.stringValue),
+            secret: { reference in
+                reference.hasPrefix("$secret:") ? try await secret(reference) : reference
+            })
+    }
+
+    public func runner(for provider: String) -> (any AgentRunner)? { runners[provider] }
+
+    /// Only the named providers (each must be in the catalog); the first becomes the primary one.
+    public func restricted(to names: [String]) -> RunnerCatalog {
+        var copy = self
+        copy.runners = runners.filter { names.contains($0.key) }
+        copy.order = names.filter { runners[$0] != nil }
+        return copy
+    }
+
+    /// Provider names this worker serves, `dry-run` first.
+    public var providers: [String] {
+        order ?? (["dry-run"] + runners.keys.filter { $0 != "dry-run" }.sorted())
+    }
+}
