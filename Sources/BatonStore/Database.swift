@@ -153,7 +153,7 @@ public final class Database: Sendable {
     private var isOwnThread: Bool { writer.isCurrentThread || readers.isCurrentThread }
 
     private func submit<T: Sendable>(
-        to enqueue: (any Job) throws -> Void, transactional: Bool,
+        to enqueue: (any ConnectionWork) throws -> Void, transactional: Bool,
         _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {
         guard !isClosed else { throw DatabaseError.closed }
@@ -170,7 +170,7 @@ public final class Database: Sendable {
     }
 
     private func submitBlocking<T>(
-        to enqueue: (any Job) throws -> Void, transactional: Bool,
+        to enqueue: (any ConnectionWork) throws -> Void, transactional: Bool,
         _ body: (Connection) throws -> T
     ) throws -> T {
         guard !isClosed else { throw DatabaseError.closed }

@@ -1,14 +1,14 @@
 /// Read connections, each owned by its own thread, serving one shared queue so reads run in
 /// parallel with each other and with the writer (WAL lets readers see the last commit).
 final class ReaderPool: Sendable {
-    private let queue: WorkQueue<any Job>
+    private let queue: WorkQueue<any ConnectionWork>
     private let threads: [ConnectionThread]
 
     init(path: String, configuration: DatabaseConfiguration) throws {
         let options = Connection.Options(
             readOnly: true, create: false, busyTimeoutMs: configuration.busyTimeoutMs,
             statementCacheSize: configuration.statementCacheSize)
-        let queue = WorkQueue<any Job>()
+        let queue = WorkQueue<any ConnectionWork>()
         self.queue = queue
         var started: [ConnectionThread] = []
         do {
@@ -27,7 +27,7 @@ final class ReaderPool: Sendable {
         threads = started
     }
 
-    func submit(_ job: any Job) throws { try queue.push(job) }
+    func submit(_ work: any ConnectionWork) throws { try queue.push(work) }
 
     var isCurrentThread: Bool { threads.contains { $0.isCurrent } }
 
@@ -37,20 +37,20 @@ final class ReaderPool: Sendable {
         for thread in threads where wait && !thread.isCurrent { thread.join() }
     }
 
-    private static func serve(_ connection: Connection, queue: WorkQueue<any Job>) {
-        while let jobs = queue.take(max: 1, joins: { _ in false }) {
-            for job in jobs { read(job, on: connection) }
+    private static func serve(_ connection: Connection, queue: WorkQueue<any ConnectionWork>) {
+        while let batch = queue.take(max: 1, joins: { _ in false }) {
+            for work in batch { read(work, on: connection) }
         }
     }
 
     /// Runs one read in its own transaction, so every query in it sees the same snapshot.
-    private static func read(_ job: any Job, on connection: Connection) {
+    private static func read(_ work: any ConnectionWork, on connection: Connection) {
         do {
             try connection.execute("BEGIN")
         } catch {
-            return job.finish(failure: error)
+            return work.finish(failure: error)
         }
-        let succeeded = job.run(connection)
+        let succeeded = work.run(connection)
         var failure: (any Error)?
         if connection.isInTransaction {
             do {
@@ -60,6 +60,6 @@ final class ReaderPool: Sendable {
                 try? connection.execute("ROLLBACK")
             }
         }
-        job.finish(failure: failure)
+        work.finish(failure: failure)
     }
 }

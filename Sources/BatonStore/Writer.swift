@@ -1,7 +1,7 @@
 /// The single writer: one thread owning the write connection, committing queued write closures
 /// in groups (one transaction per batch, one savepoint per closure).
 final class Writer: Sendable {
-    private let queue: WorkQueue<any Job>
+    private let queue: WorkQueue<any ConnectionWork>
     private let thread: ConnectionThread
     let counters: WriterCounters
 
@@ -10,7 +10,7 @@ final class Writer: Sendable {
             readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs,
             statementCacheSize: configuration.statementCacheSize)
         let maxBatch = max(1, configuration.maxBatch)
-        let queue = WorkQueue<any Job>()
+        let queue = WorkQueue<any ConnectionWork>()
         let counters = WriterCounters()
         self.queue = queue
         self.counters = counters
@@ -37,7 +37,7 @@ final class Writer: Sendable {
         try connection.execute("PRAGMA synchronous = NORMAL")
     }
 
-    func submit(_ job: any Job) throws { try queue.push(job) }
+    func submit(_ work: any ConnectionWork) throws { try queue.push(work) }
 
     var queuedCount: Int { queue.count }
     var isCurrentThread: Bool { thread.isCurrent }
@@ -50,7 +50,7 @@ final class Writer: Sendable {
     }
 
     private static func serve(
-        _ connection: Connection, queue: WorkQueue<any Job>, maxBatch: Int, counters: WriterCounters
+        _ connection: Connection, queue: WorkQueue<any ConnectionWork>, maxBatch: Int, counters: WriterCounters
     ) {
         while let batch = queue.take(max: maxBatch, joins: { $0.isTransactional }) {
             if let only = batch.first, !only.isTransactional {
@@ -68,22 +68,22 @@ final class Writer: Sendable {
     /// Runs `batch` in one transaction, each closure in its own savepoint, and only after COMMIT
     /// succeeds resumes the callers; if the transaction fails, every caller gets the error.
     private static func commit(
-        _ batch: [any Job], on connection: Connection, counters: WriterCounters
+        _ batch: [any ConnectionWork], on connection: Connection, counters: WriterCounters
     ) {
         func fail(_ error: any Error) {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             counters.failedBatches.add(1, ordering: .relaxed)
-            for job in batch { job.finish(failure: error) }
+            for work in batch { work.finish(failure: error) }
         }
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch {
             return fail(error)
         }
-        for job in batch {
+        for work in batch {
             do {
                 try connection.execute("SAVEPOINT baton_write")
-                let succeeded = job.run(connection)
+                let succeeded = work.run(connection)
                 counters.writes.add(1, ordering: .relaxed)
                 // Some errors (disk full, RAISE(ROLLBACK)) make SQLite abandon the whole
                 // transaction, taking earlier closures' work with it.
@@ -100,7 +100,7 @@ final class Writer: Sendable {
             return fail(error)
         }
         counters.commits.add(1, ordering: .relaxed)
-        for job in batch { job.finish(failure: nil) }
+        for work in batch { work.finish(failure: nil) }
     }
 
     private static let transactionLost = SQLiteError(

@@ -1,16 +1,5 @@
-/// A unit of work for a connection thread, type-erased so one queue carries any result type.
-protocol Job: AnyObject, Sendable {
-    /// False for work that manages its own transactions (migrations), which the writer runs alone.
-    var isTransactional: Bool { get }
-    /// Runs the body on the connection's thread; returns false if it threw.
-    func run(_ connection: Connection) -> Bool
-    /// Delivers the outcome to the caller: the body's error if it threw, else `failure` if the
-    /// enclosing transaction did not commit, else the body's result. Called exactly once.
-    func finish(failure: (any Error)?)
-}
-
 /// A caller's closure and how to hand its result back (continuation or semaphore).
-final class Request<T>: Job, @unchecked Sendable {
+final class Request<T>: ConnectionWork, @unchecked Sendable {
     // @unchecked: created by the caller, then touched only by the one connection thread that took
     // it from the queue (the queue's lock orders the handover).
     let isTransactional: Bool
