@@ -38,8 +38,12 @@ public struct Sandbox: Sendable, Equatable {
         "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys", "/run",
         "/var/lib/ca-certificates",
     ]
-    /// System paths every sandboxed child may write (device files such as /dev/null, /dev/tty).
-    public static let systemReadWrite = ["/dev"]
+    /// Device files every sandboxed child may use. Named one by one, never `/dev` as a whole: as
+    /// root, a child could otherwise open the disk itself (/dev/vda, /dev/sda), /dev/kmsg or a
+    /// loop device and read the data directory around every path rule.
+    public static let systemReadWrite = [
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts",
+    ]
 
     // LANDLOCK_ACCESS_FS_* bits.
     static let execute: UInt64 = 1 << 0

@@ -52,6 +52,23 @@ import Testing
         #expect(free.stdout.contains("top-secret-value") && free.stdout.contains("write-other:0"), "\(free.stdout)")
     }
 
+    /// Only the named device files are open to a child, never /dev as a whole: as root it could
+    /// otherwise open the disk under every path rule (/dev/vda is refused to root even unsandboxed
+    /// on this machine, so the probe uses a device this machine lets root read).
+    @Test func onlyTheNamedDeviceFilesAreOpen() async throws {
+        let candidates: [String] = ["/dev/hwrng", "/dev/cpu_dma_latency", "/dev/kmsg"]
+        let free = try await Self.run(
+            candidates.map { "timeout 2 head -c 1 \($0) > /dev/null 2>&1 && echo \"readable:\($0)\"" }.joined(
+                separator: "; "),
+            sandbox: nil)
+        let readable = free.stdout.split(separator: "\n").map { String($0.dropFirst("readable:".count)) }
+        let path = try #require(readable.first, "no device this machine lets root read: \(free.stdout)")
+        let probe = "timeout 2 head -c 1 \(path) > /dev/null; echo \"device:$?\"; echo ok > /dev/null; echo \"null:$?\""
+        let confined = try await Self.run(probe, sandbox: Sandbox(readWrite: [], readOnly: []))
+        #expect(confined.stdout.contains("device:1") && confined.stdout.contains("null:0"), "\(confined.stdout)")
+        #expect(confined.stderr.contains("Permission denied"), "\(confined.stderr)")
+    }
+
     /// Another process's environment (Baton's own, holding its keys) is out of reach.
     @Test func theParentsEnvironmentCannotBeReadThroughProc() async throws {
         let probe = "tr '\\0' '\\n' < /proc/\(getpid())/environ | head -3; echo \"status:$?\""
