@@ -35,21 +35,25 @@ public struct Sandbox: Sendable, Equatable {
 
     /// System paths every sandboxed child may read and execute (those that exist).
     public static let systemReadOnly = [
-        "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys", "/run",
-        "/var/lib/ca-certificates",
+        "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys",
+        // Of /run only what name resolution reads (/etc/resolv.conf often points there): the rest
+        // holds sockets and credentials.
+        "/run/systemd/resolve", "/run/resolvconf", "/var/lib/ca-certificates",
     ]
     /// Device files every sandboxed child may use. Named one by one, never `/dev` as a whole: as
     /// root, a child could otherwise open the disk itself (/dev/vda, /dev/sda), /dev/kmsg or a
     /// loop device and read the data directory around every path rule.
-    public static let systemReadWrite = [
-        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx", "/dev/pts",
-    ]
+    public static let systemDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
+    /// Pseudo-terminals (an agent may run commands in one): these alone also take device ioctls.
+    public static let systemTerminals = ["/dev/ptmx", "/dev/pts"]
 
     // LANDLOCK_ACCESS_FS_* bits.
     static let execute: UInt64 = 1 << 0
     static let writeFile: UInt64 = 1 << 1
     static let readFile: UInt64 = 1 << 2
     static let readDir: UInt64 = 1 << 3
+    static let makeChar: UInt64 = 1 << 6
+    static let makeBlock: UInt64 = 1 << 11
     static let truncate: UInt64 = 1 << 14
     static let ioctlDev: UInt64 = 1 << 15
 
@@ -99,8 +103,15 @@ public struct Sandbox: Sendable, Equatable {
             }
         }
         let readOnlyRights = Self.execute | Self.readFile | Self.readDir
+        // Writable paths never allow making device nodes or device ioctls: a root agent could
+        // otherwise make a node for the disk in its own workspace and open it there.
+        let readWriteRights = handled & ~(Self.makeChar | Self.makeBlock | Self.ioctlDev)
         for path in Self.systemReadOnly + readOnly { try allow(path, readOnlyRights) }
-        for path in Self.systemReadWrite + readWrite { try allow(path, handled) }
+        for path in readWrite { try allow(path, readWriteRights) }
+        for path in Self.systemDevices { try allow(path, Self.readFile | Self.writeFile) }
+        for path in Self.systemTerminals {
+            try allow(path, Self.readFile | Self.writeFile | Self.readDir | Self.ioctlDev)
+        }
         if net != 0 {
             for port in connectPorts ?? [] where baton_landlock_allow_port(ruleset, UInt64(port), connect) != 0 {
                 close(ruleset)
@@ -124,6 +135,10 @@ public struct Sandbox: Sendable, Equatable {
                     Failure(description: "prctl(PR_SET_NO_NEW_PRIVS): \(String(cString: strerror(errno)))"))
             } else if baton_landlock_restrict_self(ruleset) != 0 {
                 result = .failure(Failure(description: "landlock_restrict_self: \(String(cString: strerror(errno)))"))
+            } else if baton_drop_capabilities() != 0 {
+                // Root without capabilities: no mounts, raw I/O, module loading or ptrace, and
+                // nothing regained at exec (the bounding set is empty, no_new_privs is set).
+                result = .failure(Failure(description: "dropping capabilities: \(String(cString: strerror(errno)))"))
             } else {
                 result = Result { try spawn() }
             }

@@ -122,7 +122,9 @@ public final class Subprocess: @unchecked Sendable {
         sigemptyset(&unblocked)
         posix_spawnattr_setsigmask(&attributes, &unblocked)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, baton_spawn_flags(options.newProcessGroup ? 1 : 0))
+        // A sandboxed child gets a session of its own (which leads a process group as well).
+        posix_spawnattr_setflags(
+            &attributes, baton_spawn_flags(options.newProcessGroup ? 1 : 0, options.sandbox != nil ? 1 : 0))
 
         let argv = [options.executable] + options.arguments
         let envp =

@@ -51,8 +51,11 @@ static inline int baton_spawn_chdir(posix_spawn_file_actions_t *actions, const c
     return posix_spawn_file_actions_addchdir_np(actions, dir);
 }
 // Flags are macros; keep them in C.
-static inline short baton_spawn_flags(int new_group) {
-    return (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (new_group ? POSIX_SPAWN_SETPGROUP : 0));
+// POSIX_SPAWN_SETSID (glibc 2.26+) is a GNU name: its value is written out. A new session has no
+// controlling terminal, so a sandboxed child cannot type into the operator's.
+static inline short baton_spawn_flags(int new_group, int new_session) {
+    return (short)(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        | (new_session ? 0x80 : (new_group ? POSIX_SPAWN_SETPGROUP : 0)));
 }
 // WIFEXITED/WEXITSTATUS/WTERMSIG are macros too: the exit code, or 128 + the signal that ended it.
 #include <sys/wait.h>
@@ -162,5 +165,18 @@ static inline int baton_landlock_restrict_self(int ruleset) { return (int)syscal
 #define O_PATH 010000000
 #endif
 static inline int baton_open_path(const char *path) { return open(path, O_PATH | O_CLOEXEC); }
+// Drops every capability of the calling thread (and so of what it starts): the bounding set first
+// (while CAP_SETPCAP is still held), then the effective, permitted and inheritable sets. Raw
+// syscalls, which act on this thread alone. Returns 0, or -1 with errno.
+struct baton_cap_header { uint32_t version; int pid; };
+struct baton_cap_data { uint32_t effective; uint32_t permitted; uint32_t inheritable; };
+static inline int baton_drop_capabilities(void) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    }
+    struct baton_cap_header header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct baton_cap_data data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    return (int)syscall(SYS_capset, &header, data);
+}
 
 #endif

@@ -69,6 +69,36 @@ import Testing
         #expect(confined.stderr.contains("Permission denied"), "\(confined.stderr)")
     }
 
+    /// A root child can make no device node, not even in its own workspace (where it could then
+    /// open the disk), and holds no capability: a file of another user's, mode 0600, stays closed
+    /// to it where root with CAP_DAC_OVERRIDE reads it.
+    @Test func aRootChildMakesNoDeviceAndHoldsNoCapability() async throws {
+        let root = TemporaryDirectory(prefix: "baton-sandbox")
+        defer { root.remove() }
+        root.makeFolder("workspace")
+        root.write("workspace/theirs.txt", "someone else's")
+        chown(root.path + "/workspace/theirs.txt", 4321, 4321)
+        chmod(root.path + "/workspace/theirs.txt", 0o600)
+        let probe = """
+            mknod disk b 7 0 2>&1; echo "mknod:$?"
+            cat theirs.txt 2>&1; echo "read:$?"
+            """
+        var options = Subprocess.Options("/bin/sh", ["-c", probe], directory: root.path + "/workspace")
+        options.sandbox = Sandbox(readWrite: [root.path + "/workspace"], readOnly: [])
+        let confinedChild = try Subprocess(options)
+        confinedChild.closeInput()
+        _ = await confinedChild.exitCode()
+        let confined = confinedChild.output
+        #expect(confined.contains("mknod:1") && confined.contains("read:1"), "\(confined)")
+        #expect(!confined.contains("someone else's"))
+        options.sandbox = nil
+        let freeChild = try Subprocess(options)
+        freeChild.closeInput()
+        _ = await freeChild.exitCode()
+        #expect(
+            freeChild.output.contains("mknod:0") && freeChild.output.contains("someone else's"), "\(freeChild.output)")
+    }
+
     /// Another process's environment (Baton's own, holding its keys) is out of reach.
     @Test func theParentsEnvironmentCannotBeReadThroughProc() async throws {
         let probe = "tr '\\0' '\\n' < /proc/\(getpid())/environ | head -3; echo \"status:$?\""
