@@ -83,7 +83,9 @@ public struct AgentLaunch: Sendable {
             return .failure(NotStarted(outcome: .failed("\(kind): \(error)")))
         }
         var report = AgentReport(agent: kind)
-        switch await version.check(resolved.executable, environment: resolved.environment) {
+        // `--version` runs before any sandbox exists: without the provider's secrets.
+        let withoutSecrets = resolved.environment.filter { name, _ in environment[name]?.hasPrefix("$secret:") != true }
+        switch await version.check(resolved.executable, environment: withoutSecrets) {
         case .success(let text): report.agentVersion = text
         case .failure(let error): return .failure(NotStarted(outcome: .failed("\(kind): \(error.description)")))
         }

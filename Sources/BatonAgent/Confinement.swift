@@ -49,7 +49,12 @@ public struct Confinement: Sendable {
             let dir = Self.parent(real)
             sandbox.readOnly.append(dir)
             // An installation's `bin/` reads its prefix (codex: ../codex-package.json, resources).
-            if dir.hasSuffix("/bin") { sandbox.readOnly.append(Self.parent(dir)) }
+            // Never a home directory (`~/bin/x`) or the root itself.
+            let prefix = Self.parent(dir)
+            let home = getenv("HOME").map { String(cString: $0) }
+            let depth = prefix.split(separator: "/").count
+            let isHome = prefix == home || prefix == "/root" || (prefix.hasPrefix("/home/") && depth == 2)
+            if dir.hasSuffix("/bin"), depth >= 1, !isHome { sandbox.readOnly.append(prefix) }
         }
         options.sandbox = sandbox
     }

@@ -29,6 +29,24 @@ public struct SandboxSettings: Sendable, Equatable {
         self.connectPorts = connectPorts
     }
 
+    /// The path an agent may read or write that holds `path` (its real path), if any: the data
+    /// directory or the workspace root beneath one would hand agents the keys or other workspaces.
+    public func exposure(of path: String) -> String? {
+        // A path not made yet is judged by the nearest folder above it that exists.
+        var probe = path.hasPrefix("/") ? path : "./" + path
+        var real = Workspaces.realPath(probe)
+        while real == nil, probe.count > 1 {
+            probe = Confinement.parent(probe)
+            real = Workspaces.realPath(probe.isEmpty ? "/" : probe)
+        }
+        guard let real else { return nil }
+        for granted in Sandbox.systemReadOnly + readPaths + writePaths {
+            guard let grantedReal = Workspaces.realPath(granted) else { continue }
+            if grantedReal == "/" || real == grantedReal || real.hasPrefix(grantedReal + "/") { return granted }
+        }
+        return nil
+    }
+
     /// Whether agents will run in a Landlock sandbox on this machine.
     public var isEnforced: Bool { mode != .off && Sandbox.isAvailable }
 

@@ -162,22 +162,45 @@ public struct Workspaces: Sendable {
 
     /// Depth-first removal that never follows symlinks (a link is removed, not its target).
     static func removeTree(_ path: String) {
+        // Walked through directory descriptors that never follow a link: an agent's process still
+        // running cannot swap a folder for a symlink mid-walk and make Baton delete elsewhere.
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            if let dir = opendir(path) {
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                    }
-                    if name == "." || name == ".." { continue }
-                    removeTree(path + "/" + name)
-                }
-                closedir(dir)
-            }
-            rmdir(path)
-        } else {
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
             unlink(path)
+            return
+        }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        removeContents(of: fd)
+        close(fd)
+        rmdir(path)
+    }
+
+    /// Removes everything inside the directory `fd` (which it leaves open).
+    private static func removeContents(of fd: Int32, depth: Int = 0) {
+        guard depth < 256, let dir = fdopendir(dup(fd)) else { return }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        for name in names {
+            var info = stat()
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 {
+                    removeContents(of: child, depth: depth + 1)
+                    close(child)
+                }
+                unlinkat(fd, name, AT_REMOVEDIR)
+            } else {
+                unlinkat(fd, name, 0)
+            }
         }
     }
 }

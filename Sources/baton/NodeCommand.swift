@@ -76,7 +76,8 @@ enum NodeCommand: BatonCommand {
         var settings = WorkerSetup.settings(
             name: name, tags: WorkerSetup.tags(options.value("tags") ?? ""), capacity: capacity, config: config)
         if let root = options.value("workspaces") { settings.workspaces = Workspaces(root: root) }
-        let sandbox = try WorkerSetup.checkSandbox(settings.sandbox)
+        let sandbox = try WorkerSetup.checkSandbox(
+            settings.sandbox, protected: [("the workspace root", settings.workspaces.root)])
         var runners = WorkerSetup.runners(config: config, secret: { WorkerSetup.environmentSecret($0) })
         if let wanted = options.value("provider") {
             let names = WorkerSetup.tags(wanted)

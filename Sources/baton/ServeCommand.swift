@@ -60,6 +60,13 @@ enum ServeCommand: BatonCommand {
             ?? ConfigSchema.defaults.merged(with: file).merged(with: environment).value(at: ["storage", "data_dir"])?
             .stringValue ?? ".baton"
 
+        // Before anything is written: agents must not be able to reach the data directory (the
+        // overlay's own sandbox settings are checked again below, once it is read).
+        if (localWorkerCount ?? 1) > 0 {
+            let layers = ConfigSchema.defaults.merged(with: file).merged(with: environment)
+            _ = try WorkerSetup.checkSandbox(
+                WorkerSetup.sandbox(layers), protected: [("the data directory", dataDir)], quiet: true)
+        }
         let database = try DataDirectory.openDatabase(at: dataDir)
         do {
             _ = try await database.migrate(BatonMigrations.all())
@@ -141,6 +148,21 @@ enum ServeCommand: BatonCommand {
         try? metrics.callbackGauge(name: "baton_db_queued_writes", help: "Writes waiting for the writer.") {
             Double(database.statistics.queuedWrites)
         }
+        // The local workers' agents must not reach the data directory or other workspaces:
+        // checked before anything listens.
+        if (localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)) > 0 {
+            let root = WorkerSetup.settings(
+                name: "local-1", tags: [], capacity: 1, config: config.effective, dataDir: dataDir
+            ).workspaces.root
+            do {
+                _ = try WorkerSetup.checkSandbox(
+                    WorkerSetup.sandbox(config.effective),
+                    protected: [("the data directory", dataDir), ("the workspace root", root)], quiet: true)
+            } catch {
+                await database.close()
+                throw error
+            }
+        }
         let bound: (host: String, port: Int)
         do {
             bound = try server.start()
@@ -197,7 +219,6 @@ enum ServeCommand: BatonCommand {
         let local: LocalWorkers
         do {
             let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
-            if count > 0 { _ = try WorkerSetup.checkSandbox(WorkerSetup.sandbox(config.effective), quiet: true) }
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
                 vault: vault, config: config.effective, tenant: systemTenant)

@@ -79,10 +79,23 @@ enum WorkerSetup {
 
     /// The sandbox in force, in words; refuses `required` without Landlock, and warns on stderr
     /// when agents will run without one (unless `quiet`).
-    static func checkSandbox(_ sandbox: SandboxSettings, quiet: Bool = false) throws -> String {
+    /// `protected` are the places no agent may reach (the data directory, the workspace root):
+    /// with a sandbox in force, one beneath a path agents are given is refused.
+    static func checkSandbox(_ sandbox: SandboxSettings, protected: [(String, String)] = [], quiet: Bool = false)
+        throws -> String
+    {
         if sandbox.mode == .required && !Sandbox.isAvailable {
             throw RuntimeError(
                 "sandbox.mode is required, but this kernel has no Landlock (Linux 5.13+ with landlock in its LSM list)")
+        }
+        if sandbox.isEnforced {
+            for (what, path) in protected {
+                if let granted = sandbox.exposure(of: path) {
+                    throw RuntimeError(
+                        "\(what) \(path) is beneath \(granted), which agents may read: move it (or leave it out of sandbox.read_paths and write_paths)"
+                    )
+                }
+            }
         }
         if !quiet && !sandbox.isEnforced {
             let why =

@@ -41,6 +41,9 @@ func writeError(_ line: String) {
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }
 
+// The master key leaves the environment before anything else runs, whatever the command: no
+// child (a hardware probe, git) inherits it, and /proc/<pid>/environ no longer shows it.
+MasterKey.takeFromEnvironment()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let first = arguments.first else {
     print(topLevelHelp())

@@ -84,3 +84,25 @@ func temporaryDirectory() -> String {
         #expect(WorkerLoop.isoTime(milliseconds: 1_764_626_969_085) == "2025-12-01T22:09:29.085Z")
     }
 }
+
+@Suite struct WorkspaceTreeRemovalTests {
+    /// Removing a workspace never follows a link out of it: what a link points at survives.
+    @Test func removalDoesNotFollowLinks() throws {
+        let top = temporaryDirectory()
+        defer { Workspaces.removeTree(top) }
+        let outside = top + "/outside"
+        let workspace = top + "/ENG-1"
+        for dir in [outside, workspace, workspace + "/src", workspace + "/src/deep"] { mkdir(dir, 0o755) }
+        RealAgents.writeFile(outside + "/baton.db", "precious")
+        RealAgents.writeFile(workspace + "/src/deep/file.txt", "x")
+        symlink(outside, workspace + "/src/link-to-dir")
+        symlink(outside + "/baton.db", workspace + "/link-to-file")
+        Workspaces.removeTree(workspace)
+        #expect(access(workspace, F_OK) != 0)
+        #expect(RealAgents.read(outside + "/baton.db") == "precious")
+        // A path that is itself a link is unlinked, not walked.
+        symlink(outside, top + "/alias")
+        Workspaces.removeTree(top + "/alias")
+        #expect(access(top + "/alias", F_OK) != 0 && access(outside + "/baton.db", F_OK) == 0)
+    }
+}

@@ -51,4 +51,23 @@ import Testing
         #expect(await baton.stop() == 0)
         #expect(!baton.output.contains(key) && !baton.errors.contains(key))
     }
+
+    /// A data directory where agents may read (here beneath /opt, which the sandbox lets them
+    /// read) would hand them the keys: serve refuses it, unless the sandbox is off.
+    @Test func aDataDirectoryAgentsCouldReadIsRefused() async throws {
+        let dir = "/opt/baton-exposed-\(UUID().uuidString)"
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: dir + "-workspaces")
+        }
+        let refused = try await BatonBinary.run(["serve", "--port", "0", "--data-dir", dir])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("the data directory \(dir) is beneath /opt, which agents may read"),
+            "\(refused.stderr)")
+        // Without local workers there are no agents here to protect it from.
+        let alone = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--local-workers", "0"])
+        #expect(await alone.waitForPort() != nil, "\(alone.errors)")
+        #expect(await alone.stop() == 0)
+    }
 }

@@ -43,6 +43,9 @@ public struct MasterKey: Sendable {
     /// environment (`/proc/<pid>/environ`), so no child and no reader of that file finds it.
     static let fromEnvironment = TakenVariable(environmentVariable)
 
+    /// Takes the key out of the environment now (it is kept for `load`).
+    public static func takeFromEnvironment() { _ = fromEnvironment }
+
     static func loadFile(_ path: String) throws -> MasterKey? {
         guard let content = try KeyFile.read(path) else { return nil }
         guard let bytes = decode(String(decoding: content, as: UTF8.self)) else {
