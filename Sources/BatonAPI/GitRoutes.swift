@@ -65,7 +65,17 @@ enum GitRoutes {
     /// Reads a local checkout with `git` (a missing tool or repository is reported, not thrown).
     static func inspect(_ path: String) -> Inspection {
         func git(_ arguments: [String]) -> (ok: Bool, out: String, err: String) {
-            let options = Subprocess.Options("/usr/bin/env", ["git", "-C", path] + arguments, captureLimit: 1 << 20)
+            // A checkout's own configuration may come from an agent's work: no fsmonitor, no
+            // hooks, no system or global configuration, and only a plain environment.
+            var options = Subprocess.Options(
+                "/usr/bin/env",
+                ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-C", path] + arguments,
+                environment: [
+                    "PATH": "/usr/local/bin:/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1",
+                    "GIT_CONFIG_GLOBAL": "/dev/null",
+                    "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LANG": "C",
+                ], captureLimit: 1 << 20)
+            options.inheritEnvironment = false
             guard let result = try? Subprocess.run(options, timeout: 10) else { return (false, "", "git did not run") }
             return (result.status == 0, result.stdout, result.stderr)
         }
