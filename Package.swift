@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore"]),
+        .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore", "BatonTestSupport"]),
         .testTarget(name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"]),
         .testTarget(
             name: "BatonLinearTests",

@@ -85,7 +85,7 @@ import Testing
         let running = Task { await worker.run() }
         let id = try #require(
             await c.createJob(#"{"prompt":"look around","provider":"probe","issue":"ENG-9"}"#)["id"]?.intValue)
-        #expect(await WorkerLoopLiveTests.waitFor { await c.job(id)["finished_at"] != .null })
+        #expect(await eventually { await c.job(id)["finished_at"] != .null })
         worker.stop()
         await running.value
         await server.shutdown()

@@ -41,15 +41,6 @@ struct SteerEchoRunner: AgentRunner {
             settings: settings, runners: RunnerCatalog(runners))
     }
 
-    static func waitFor(_ seconds: Double = 20, _ condition: () async -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     static func workspaceRoot() -> String {
         var template = Array("/tmp/baton-worker-live-XXXXXX".utf8CString)
         _ = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -66,7 +57,7 @@ struct SteerEchoRunner: AgentRunner {
         let running = Task { await worker.run() }
         let id = try #require(
             await c.createJob(#"{"prompt":"hello","provider":"shout","issue":"ENG-4"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await eventually { await c.job(id)["status"] == "completed" })
         #expect(await c.job(id)["result"] == "HELLO")
         worker.stop()
         await running.value
@@ -87,7 +78,7 @@ struct SteerEchoRunner: AgentRunner {
         let running = Task { await worker.run() }
         let id = try #require(await c.createJob(#"{"prompt":"p","provider":"slow"}"#)["id"]?.intValue)
         let pidFile = root + "/job-\(id)/child.pid"
-        #expect(await Self.waitFor { access(pidFile, F_OK) == 0 && worker.activeCount == 1 })
+        #expect(await eventually { access(pidFile, F_OK) == 0 && worker.activeCount == 1 })
         let text = try ChildProcess.run("/bin/cat", [pidFile]).stdout
         let pid = try #require(Int32(text.split(separator: "\n").first ?? ""))
         let cancelled = await c.send(.post, "/api/jobs/\(id)/cancel", "")
@@ -105,7 +96,7 @@ struct SteerEchoRunner: AgentRunner {
         // The 2 s bound from the worker's cancel to a dead tree is asserted in RunnersTests; here
         // the cancel also crosses two HTTP hops through a test process shared with every suite.
         #expect(try #require(gone, "the agent's child \(pid) survived the cancel") < 10)
-        #expect(await Self.waitFor { worker.activeCount == 0 })
+        #expect(await eventually { worker.activeCount == 0 })
         #expect(await c.job(id)["status"] == "cancelled")
         worker.stop()
         await running.value
@@ -121,9 +112,9 @@ struct SteerEchoRunner: AgentRunner {
         let worker = try Self.loop(c, port: port, runners: ["echo": SteerEchoRunner()], workspaces: root)
         let running = Task { await worker.run() }
         let id = try #require(await c.createJob(#"{"prompt":"p","provider":"echo"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { await c.job(id)["status"] == "running" })
+        #expect(await eventually { await c.job(id)["status"] == "running" })
         try await c.dispatcher.steer(id, tenant: "default", message: "use the staging database")
-        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await eventually { await c.job(id)["status"] == "completed" })
         #expect(await c.job(id)["result"] == "steered: use the staging database")
         worker.stop()
         await running.value
@@ -139,20 +130,20 @@ struct SteerEchoRunner: AgentRunner {
         let (server, port) = try c.startServer()
         let root = Self.workspaceRoot()
         let worker = try Self.loop(
-            c, port: port, runners: ["late": CommandRunner(command: "echo started; sleep 1; echo finished")],
+            c, port: port, runners: ["late": CommandRunner(command: "echo started; sleep 1; echo finished; : > done")],
             workspaces: root)
         let running = Task { await worker.run() }
         let id = try #require(await c.createJob(#"{"prompt":"p","provider":"late"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { await c.job(id)["status"] == "running" })
+        #expect(await eventually { await c.job(id)["status"] == "running" })
         await server.shutdown()
         // The command finishes while nobody listens; the worker retries with backoff.
-        try await Task.sleep(for: .milliseconds(1500))
+        #expect(await eventually { access(root + "/job-\(id)/done", F_OK) == 0 })
         #expect(await c.job(id)["status"] == "running")
         var configuration = HTTPServerConfiguration()
         configuration.port = port
         let again = HTTPServer(configuration: configuration, responder: c.router)
         _ = try again.start()
-        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await eventually { await c.job(id)["status"] == "completed" })
         #expect(await c.job(id)["result"] == "started\nfinished\n")
         worker.stop()
         await running.value
@@ -190,7 +181,7 @@ struct SteerEchoRunner: AgentRunner {
         let running = Task { await worker.run() }
         let id = try #require(
             await c.createJob(#"{"prompt":"Summarise","provider":"llm","model":"m"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
+        #expect(await eventually { await c.job(id)["status"] == "completed" })
         let job = await c.job(id)
         #expect(job["result"]?.stringValue == "Done via \(wire.rawValue).")
         #expect(job["tokens"]?["input"] == 1_000_000 && job["tokens"]?["output"] == 200_000)
@@ -224,13 +215,13 @@ struct SteerEchoRunner: AgentRunner {
         let running = Task { await worker.run() }
         let id = try #require(
             await c.createJob(#"{"prompt":"p","provider":"dry-run","issue":"ENG-5"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { await c.job(id)["status"] == "completed" })
-        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w1").json["workspaces"] == ["ENG-5"] })
+        #expect(await eventually { await c.job(id)["status"] == "completed" })
+        #expect(await eventually { await c.request(.get, "/api/workers/w1").json["workspaces"] == ["ENG-5"] })
         try await c.dispatcher.removeWorkspace("ENG-5", worker: "w1", tenant: "default")
-        #expect(await Self.waitFor { access(root + "/ENG-5", F_OK) != 0 })
+        #expect(await eventually { access(root + "/ENG-5", F_OK) != 0 })
         let hookSaw = try ChildProcess.run("/bin/cat", [marker]).stdout
         #expect(hookSaw.hasSuffix("/ENG-5\n"))
-        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w1").json["workspaces"] == [] })
+        #expect(await eventually { await c.request(.get, "/api/workers/w1").json["workspaces"] == [] })
         worker.stop()
         await running.value
         await server.shutdown()
@@ -250,11 +241,11 @@ struct SteerEchoRunner: AgentRunner {
             client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w2")),
             settings: settings, runners: RunnerCatalog(["slow": CommandRunner(command: "sleep 1; echo ok")]))
         let running = Task { await worker.run() }
-        #expect(await Self.waitFor { await c.request(.get, "/api/workers/w2").json["capacity"] == 2 })
+        #expect(await eventually { await c.request(.get, "/api/workers/w2").json["capacity"] == 2 })
         let first = try #require(await c.createJob(#"{"prompt":"a","provider":"slow"}"#)["id"]?.intValue)
         let second = try #require(await c.createJob(#"{"prompt":"b","provider":"slow"}"#)["id"]?.intValue)
-        #expect(await Self.waitFor { worker.activeCount == 2 })
-        let bothDone = await Self.waitFor {
+        #expect(await eventually { worker.activeCount == 2 })
+        let bothDone = await eventually {
             let a = await c.job(first)["status"]
             let b = await c.job(second)["status"]
             return a == "completed" && b == "completed"

@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -37,8 +38,7 @@ import Testing
         #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/health",status="200"} 1"#))
         #expect(metrics.text.contains(#"baton_http_requests_total{method="GET",route="/metrics",status="401"} 1"#))
         // The access log names the request.
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(baton.errors.contains("GET /health 200"))
+        #expect(await eventually { baton.errors.contains("GET /health 200") })
 
         #expect(await baton.stop(signal: SIGTERM) == 0)
         #expect(baton.errors.contains("shutting down"))

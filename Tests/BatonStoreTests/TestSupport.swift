@@ -1,4 +1,5 @@
 import BatonPlatform
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -49,12 +50,10 @@ func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
 
 struct TimedOut: Error {}
 
-/// Polls `condition` until it holds (or fails after `seconds`).
+/// Waits (with the shared `eventually`) until `condition` holds; throws when it never does.
 func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        guard Date() < deadline else { throw TimedOut() }
-        try await Task.sleep(for: .milliseconds(2))
+    guard await eventually(timeout: .milliseconds(Int(seconds * 1000)), interval: .milliseconds(2), condition) else {
+        throw TimedOut()
     }
 }
 
