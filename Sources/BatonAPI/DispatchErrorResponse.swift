@@ -2,7 +2,7 @@ import BatonCore
 import BatonHTTP
 
 /// The dispatcher's refusals render themselves: 404, 409, 423, 503 (with each rejected worker's
-/// reason in `details`), 400, and 422 for a move the issue state table forbids.
+/// reason in `details`) and 400.
 extension DispatchError: HTTPResponseError {
     public var status: HTTPStatus {
         switch self {
@@ -11,7 +11,6 @@ extension DispatchError: HTTPResponseError {
         case .locked: .locked
         case .noEligibleWorker: .serviceUnavailable
         case .invalid: .badRequest
-        case .forbiddenTransition: .unprocessableContent
         }
     }
 
@@ -22,7 +21,6 @@ extension DispatchError: HTTPResponseError {
         case .locked: "killswitch_active"
         case .noEligibleWorker: "no_eligible_worker"
         case .invalid: "bad_request"
-        case .forbiddenTransition: "forbidden_transition"
         }
     }
 
@@ -36,4 +34,23 @@ extension DispatchError: HTTPResponseError {
 extension JobInputError: HTTPResponseError {
     public var status: HTTPStatus { .badRequest }
     public var code: String { "bad_request" }
+}
+
+/// The orchestrator's refusals: 404, 409, and 422 for a move the issue state table forbids.
+extension IssueError: HTTPResponseError {
+    public var status: HTTPStatus {
+        switch self {
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .forbiddenTransition: .unprocessableContent
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: "not_found"
+        case .conflict: "conflict"
+        case .forbiddenTransition: "forbidden_transition"
+        }
+    }
 }

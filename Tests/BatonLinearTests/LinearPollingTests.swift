@@ -51,7 +51,7 @@ import Testing
         try await h.orchestrator.poll(h.tracker, tenant: "default")
         #expect(try await h.state("ENG-1") == .queued)
         // Backlog is not active: ENG-2 was never a candidate, so Baton does not know it.
-        await #expect(throws: DispatchError.self) { try await h.orchestrator.issue("ENG-2", tenant: "default") }
+        await #expect(throws: IssueError.self) { try await h.orchestrator.issue("ENG-2", tenant: "default") }
         let stream = try await h.events.subscribe(after: 0, filter: EventFilter(types: LinearWriteBack.eventTypes))
         try await h.orchestrator.tick(tenant: "default")
         #expect(try await h.state("ENG-1") == .running)
@@ -107,7 +107,7 @@ import Testing
             if case LinearError.rateLimited = error { return true }
             return false
         }
-        await #expect(throws: DispatchError.self) { try await h.orchestrator.issue("ENG-1", tenant: "default") }
+        await #expect(throws: IssueError.self) { try await h.orchestrator.issue("ENG-1", tenant: "default") }
         await h.close()
     }
 }

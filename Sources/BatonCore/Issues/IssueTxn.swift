@@ -3,11 +3,11 @@ import BatonStore
 
 /// The issue side of a dispatcher transaction: SQL on `issues`, `attempts` and
 /// `issue_transitions`, with an event for each move. Validation comes before any job change, so a
-/// refusal (a `DispatchError`) leaves the dispatcher's memory as it was.
+/// refusal (an `IssueError`) leaves the dispatcher's memory as it was.
 extension DispatchTxn {
     func issue(_ identifier: String, tenant: String) throws -> IssueRecord {
         guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
-            throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+            throw IssueError.notFound("no issue \(JSONText.quote(identifier))")
         }
         return record
     }
@@ -87,7 +87,7 @@ extension DispatchTxn {
         _ record: inout IssueRecord, to target: IssueState, by mover: IssueState.Mover, actor: String, reason: String
     ) throws {
         if let refusal = record.state.refusal(target, by: mover) {
-            throw DispatchError.forbiddenTransition(refusal)
+            throw IssueError.forbiddenTransition(refusal)
         }
         let from = record.state
         record.state = target
@@ -125,7 +125,7 @@ extension DispatchTxn {
     /// once that attempt's job has ended.
     mutating func release(_ record: inout IssueRecord, actor: String, reason: String, removeWorkspace: Bool) throws {
         if let refusal = record.state.refusal(.released, by: .execution) {
-            throw DispatchError.forbiddenTransition(refusal)
+            throw IssueError.forbiddenTransition(refusal)
         }
         try stopAttempt(of: record, as: .released, reason: reason)
         try move(&record, to: .released, by: .execution, actor: actor, reason: reason)

@@ -50,7 +50,7 @@ extension Orchestrator {
     public func detailJSON(_ identifier: String, tenant: String) async throws -> JSONValue {
         try await database.read { conn in
             guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
-                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+                throw IssueError.notFound("no issue \(JSONText.quote(identifier))")
             }
             var body = record.json.objectValue ?? [:]
             body["description"] = .string(record.tracked.description)
@@ -80,7 +80,7 @@ extension Orchestrator {
     public func attemptsJSON(_ identifier: String, tenant: String) async throws -> JSONValue {
         try await database.read { conn in
             guard try IssueRecord.load(identifier, tenant: tenant, from: conn) != nil else {
-                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+                throw IssueError.notFound("no issue \(JSONText.quote(identifier))")
             }
             let attempts = try AttemptRecord.list(issue: identifier, tenant: tenant, from: conn)
             return ["issue": .string(identifier), "attempts": .array(attempts.map(\.json))]
@@ -92,7 +92,7 @@ extension Orchestrator {
     public func attemptJSON(_ id: Int64, tenant: String) async throws -> JSONValue {
         try await database.read { conn in
             guard let attempt = try AttemptRecord.load(id, tenant: tenant, from: conn) else {
-                throw DispatchError.notFound("no attempt \(id)")
+                throw IssueError.notFound("no attempt \(id)")
             }
             var body = attempt.json.objectValue ?? [:]
             body["timeline"] = .array(

@@ -96,7 +96,7 @@ public final class Orchestrator: Sendable {
         do {
             try await steer(identifier, message: message, tenant: tenant)
             return true
-        } catch is DispatchError {
+        } catch is IssueError {
             return false
         }
     }
@@ -110,7 +110,7 @@ public final class Orchestrator: Sendable {
         let record = try await dispatcher.mutate { txn in
             var record = try txn.issue(identifier, tenant: tenant)
             if let refusal = record.state.refusal(target, by: .operator) {
-                throw DispatchError.forbiddenTransition(refusal)
+                throw IssueError.forbiddenTransition(refusal)
             }
             switch target {
             case .released:
@@ -141,7 +141,7 @@ public final class Orchestrator: Sendable {
         let record = try await dispatcher.mutate { txn in
             var record = try txn.issue(identifier, tenant: tenant)
             if restart && record.state != .running {
-                throw DispatchError.conflict(
+                throw IssueError.conflict(
                     "\(identifier) is \(record.state.rawValue), not running: nothing to restart")
             }
             record.modelOverride = model
@@ -170,15 +170,15 @@ public final class Orchestrator: Sendable {
     public func steer(_ identifier: String, message: String, tenant: String) async throws {
         let job = try await database.read { conn -> Int64? in
             guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
-                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+                throw IssueError.notFound("no issue \(JSONText.quote(identifier))")
             }
             guard record.state == .running else {
-                throw DispatchError.conflict(
+                throw IssueError.conflict(
                     "\(identifier) is \(record.state.rawValue); only a running issue can be steered")
             }
             return try AttemptRecord.running(issue: identifier, tenant: tenant, from: conn)?.jobID
         }
-        guard let job else { throw DispatchError.conflict("\(identifier) has no running attempt to steer") }
+        guard let job else { throw IssueError.conflict("\(identifier) has no running attempt to steer") }
         try await dispatcher.steer(job, tenant: tenant, message: message)
     }
 
@@ -189,7 +189,7 @@ public final class Orchestrator: Sendable {
         try await dispatcher.mutate { txn in
             var record = try txn.issue(identifier, tenant: tenant)
             if let template, try TemplateStore.load(template, tenant: tenant, from: txn.conn) == nil {
-                throw DispatchError.notFound("no template \(JSONText.quote(template))")
+                throw IssueError.notFound("no template \(JSONText.quote(template))")
             }
             record.templateOverride = template
             try txn.conn.execute(
@@ -206,7 +206,7 @@ public final class Orchestrator: Sendable {
     public func issue(_ identifier: String, tenant: String) async throws -> IssueRecord {
         try await database.read { conn in
             guard let record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
-                throw DispatchError.notFound("no issue \(JSONText.quote(identifier))")
+                throw IssueError.notFound("no issue \(JSONText.quote(identifier))")
             }
             return record
         }

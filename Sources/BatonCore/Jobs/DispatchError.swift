@@ -10,12 +10,10 @@ public enum DispatchError: Error, Sendable, Equatable {
     case noEligibleWorker(RoutingDecision)
     /// 400: a request that is well-formed JSON but says something impossible.
     case invalid(String)
-    /// 422: a move the issue state machine forbids.
-    case forbiddenTransition(String)
 
     public var message: String {
         switch self {
-        case .notFound(let m), .conflict(let m), .locked(let m), .invalid(let m), .forbiddenTransition(let m): m
+        case .notFound(let m), .conflict(let m), .locked(let m), .invalid(let m): m
         case .noEligibleWorker(let d):
             d.candidates == 0
                 ? "no eligible worker: no worker is registered"

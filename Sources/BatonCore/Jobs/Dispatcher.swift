@@ -65,16 +65,16 @@ public final class Dispatcher: Sendable {
                     do {
                         let value = try body(&txn)
                         return (value, txn.events, txn.wake, txn.observations, txn.state.statusCounts)
-                    } catch let error as DispatchError {
-                        throw error
+                    } catch let refusal as any Refusal {
+                        throw refusal
                     } catch {
                         txn.state.needsReload = true
                         throw error
                     }
                 }
             }
-        } catch let error as DispatchError {
-            throw error
+        } catch let refusal as any Refusal {
+            throw refusal
         } catch {
             // The transaction may have failed at COMMIT after memory moved on: rebuild from disk.
             state.withLock { $0.needsReload = true }

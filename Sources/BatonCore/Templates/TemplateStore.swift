@@ -90,7 +90,7 @@ public enum TemplateStore {
 
     public static func get(_ id: String, tenant: String, database: Database) async throws -> StoredTemplate {
         let found = try await database.read { conn in try load(id, tenant: tenant, from: conn) }
-        guard let found else { throw DispatchError.notFound("no template \(JSONText.quote(id))") }
+        guard let found else { throw IssueError.notFound("no template \(JSONText.quote(id))") }
         return found
     }
 
@@ -110,8 +110,8 @@ public enum TemplateStore {
         let now = Timestamp.now()
         return try await database.write { conn in
             let existing = try load(id, tenant: tenant, from: conn)
-            if create, existing != nil { throw DispatchError.conflict("template \(JSONText.quote(id)) exists") }
-            if !create, existing == nil { throw DispatchError.notFound("no template \(JSONText.quote(id))") }
+            if create, existing != nil { throw IssueError.conflict("template \(JSONText.quote(id)) exists") }
+            if !create, existing == nil { throw IssueError.notFound("no template \(JSONText.quote(id))") }
             try conn.execute(
                 """
                 INSERT INTO templates (tenant, id, body, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
@@ -130,15 +130,15 @@ public enum TemplateStore {
     public static func delete(_ id: String, inUse: String, tenant: String, database: Database) async throws {
         try await database.write { conn in
             guard try load(id, tenant: tenant, from: conn) != nil else {
-                throw DispatchError.notFound("no template \(JSONText.quote(id))")
+                throw IssueError.notFound("no template \(JSONText.quote(id))")
             }
-            if id == inUse { throw DispatchError.conflict("template \(JSONText.quote(id)) is agent.template") }
+            if id == inUse { throw IssueError.conflict("template \(JSONText.quote(id)) is agent.template") }
             let users = try conn.query(
                 "SELECT identifier FROM issues WHERE tenant = ?1 AND template_override = ?2 ORDER BY identifier LIMIT 5",
                 [.text(tenant), .text(id)]
             ).compactMap { $0.string(0) }
             if !users.isEmpty {
-                throw DispatchError.conflict(
+                throw IssueError.conflict(
                     "template \(JSONText.quote(id)) is the override of \(users.joined(separator: ", "))")
             }
             try conn.execute("DELETE FROM templates WHERE tenant = ?1 AND id = ?2", [.text(tenant), .text(id)])
