@@ -43,7 +43,7 @@ let package = Package(
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
-        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"]),
+        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
         .target(
             name: "BatonAPI",
             dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform", "BatonStore"],

@@ -1,6 +1,5 @@
 import BatonCore
 import BatonJSON
-import BatonStore
 
 /// Tells Linear what happened (`tracker.write_back`): the issue moves to the started state when
 /// its first attempt begins and to the review state when an attempt completes, and each outcome is
@@ -25,16 +24,17 @@ public final class LinearWriteBack: Sendable {
     }
 
     let tracker: any IssueTracker
-    let database: Database
+    /// Asked for what it writes back: the orchestrator owns the issue tables.
+    let orchestrator: Orchestrator
     let settings: Settings
     let log: @Sendable (String) -> Void
 
     public init(
-        tracker: any IssueTracker, database: Database, settings: Settings,
+        tracker: any IssueTracker, orchestrator: Orchestrator, settings: Settings,
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.tracker = tracker
-        self.database = database
+        self.orchestrator = orchestrator
         self.settings = settings
         self.log = log
     }
@@ -56,21 +56,8 @@ public final class LinearWriteBack: Sendable {
             let tenant = event.tenant
         else { return }
         do {
-            let found = try await database.read { conn -> (String, String?, Int)? in
-                guard
-                    let row = try conn.query(
-                        "SELECT tracker_id, attempts FROM issues WHERE tenant = ?1 AND identifier = ?2",
-                        [.text(tenant), .text(identifier)]
-                    ).first, let trackerID = row.string(0)
-                else { return nil }
-                let result = try conn.scalar(
-                    """
-                    SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
-                    WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
-                    """, [.text(tenant), .text(identifier)])?.stringValue
-                return (trackerID, result, row.int(1) ?? 0)
-            }
-            guard let (issueID, result, attempts) = found else { return }
+            guard let facts = try await orchestrator.writeBackFacts(identifier, tenant: tenant) else { return }
+            let (issueID, result, attempts) = (facts.trackerID, facts.latestResult, facts.attempts)
             let reason = data["reason"]?.stringValue ?? ""
             switch event.type {
             case "issue.running":

@@ -205,7 +205,7 @@ enum ServeCommand: BatonCommand {
             tracker = linear
             if effective.value(at: ["tracker", "write_back"])?.boolValue ?? true {
                 let writer = LinearWriteBack(
-                    tracker: linear, database: database, settings: LinearWriteBack.Settings(config: effective),
+                    tracker: linear, orchestrator: orchestrator, settings: LinearWriteBack.Settings(config: effective),
                     log: Log.write)
                 writeBack = Task { await writer.run(events: events) }
             }

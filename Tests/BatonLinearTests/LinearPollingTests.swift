@@ -46,7 +46,7 @@ import Testing
             FakeLinear.Issue(id: "uuid-1", identifier: "ENG-1", title: "Polled", state: "Todo", priority: 1),
             FakeLinear.Issue(id: "uuid-2", identifier: "ENG-2", title: "Not yet", state: "Backlog"),
         ])
-        let writeBack = LinearWriteBack(tracker: h.tracker, database: h.database, settings: .init())
+        let writeBack = LinearWriteBack(tracker: h.tracker, orchestrator: h.orchestrator, settings: .init())
         _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
         try await h.orchestrator.poll(h.tracker, tenant: "default")
         #expect(try await h.state("ENG-1") == .queued)

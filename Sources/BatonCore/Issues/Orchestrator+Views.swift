@@ -123,4 +123,29 @@ extension Orchestrator {
             ]
         }
     }
+
+    /// What a tracker write-back says about an issue: its tracker id, how many attempts it has had
+    /// and its latest attempt's result (nil when the issue is unknown or has no tracker id).
+    public struct WriteBackFacts: Sendable, Equatable {
+        public var trackerID: String
+        public var attempts: Int
+        public var latestResult: String?
+    }
+
+    public func writeBackFacts(_ identifier: String, tenant: String) async throws -> WriteBackFacts? {
+        try await database.read { conn in
+            guard
+                let row = try conn.query(
+                    "SELECT tracker_id, attempts FROM issues WHERE tenant = ?1 AND identifier = ?2",
+                    [.text(tenant), .text(identifier)]
+                ).first, let trackerID = row.string(0)
+            else { return nil }
+            let result = try conn.scalar(
+                """
+                SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
+                """, [.text(tenant), .text(identifier)])?.stringValue
+            return WriteBackFacts(trackerID: trackerID, attempts: row.int(1) ?? 0, latestResult: result)
+        }
+    }
 }
