@@ -94,7 +94,7 @@ import Testing
             #expect(outcomes.count == 3 && outcomes[0] == "d1: ENG-1 is queued" && outcomes[2] == "d3: ENG-3 is queued")
             #expect(outcomes[1].hasPrefix("bad: error: "), "\(outcomes)")
             #expect(try await core.orchestrator.issue("ENG-3", tenant: Self.tenant).state == .queued)
-            await #expect(throws: DispatchError.self) {
+            await #expect(throws: IssueError.self) {
                 try await core.orchestrator.issue("ENG-2", tenant: Self.tenant)
             }
         }
