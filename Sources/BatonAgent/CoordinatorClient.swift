@@ -71,9 +71,20 @@ public struct CoordinatorClient: Sendable {
         return (response.status, json)
     }
 
-    /// Reports presence; returns the commands waiting for this worker.
-    public func presence(_ report: JSONValue) async throws(CoordinatorError) -> [JSONValue] {
-        try await call(.put, "/presence", report).json["commands"]?.arrayValue ?? []
+    /// What a heartbeat's answer says: the commands waiting for this worker, and how often the
+    /// coordinator wants to hear from it (its `heartbeat_interval_s`, from `router.stale_after_s`).
+    public struct PresenceAnswer: Sendable {
+        public var commands: [JSONValue]
+        public var heartbeatIntervalS: Int?
+    }
+
+    /// Reports presence; returns the commands waiting for this worker and the wanted interval.
+    public func presence(_ report: JSONValue) async throws(CoordinatorError) -> PresenceAnswer {
+        let json = try await call(.put, "/presence", report).json
+        let interval = json["heartbeat_interval_s"]?.intValue.flatMap { Int(exactly: $0) }.flatMap {
+            (1...3600).contains($0) ? $0 : nil
+        }
+        return PresenceAnswer(commands: json["commands"]?.arrayValue ?? [], heartbeatIntervalS: interval)
     }
 
     /// Long-polls up to `waitS` seconds for the next job assigned to `instance`.

@@ -26,6 +26,8 @@ public final class WorkerLoop: Sendable {
         /// Each workspace's size and last change, and when that was measured (ms): a heartbeat
         /// walks a workspace's tree at most once a minute, and not while a job runs in it.
         var usage: [String: (bytes: Int64, modifiedMs: Int64, measuredMs: Int64)] = [:]
+        /// The interval the coordinator asked for, when shorter than the setting.
+        var heartbeatSeconds: Double?
     }
 
     private struct Active {
@@ -66,7 +68,8 @@ public final class WorkerLoop: Sendable {
         var failures = 0
         while !isStopping {
             do {
-                for command in try await client.presence(await presenceOffPool()) { handle(command) }
+                let answer = try await client.presence(await presenceOffPool())
+                follow(answer)
                 break
             } catch {
                 failures += 1
@@ -154,19 +157,31 @@ public final class WorkerLoop: Sendable {
     private func heartbeatLoop() async {
         var failures = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(Int(settings.heartbeatSeconds * 1000)))
+            try? await Task.sleep(for: .milliseconds(Int(heartbeatSeconds * 1000)))
             if Task.isCancelled { return }
             do {
-                let commands = try await client.presence(await presenceOffPool())
+                let answer = try await client.presence(await presenceOffPool())
                 if failures > 0 { log("worker \(settings.name): the coordinator is reachable again") }
                 failures = 0
-                for command in commands { handle(command) }
+                follow(answer)
             } catch {
                 if failures == 0 { log("worker \(settings.name): heartbeat failed: \(error)") }
                 failures += 1
             }
         }
     }
+
+    /// Runs a heartbeat answer's commands and adopts the coordinator's interval when it asks for
+    /// heartbeats more often than this worker's own setting (else it would be taken for offline).
+    private func follow(_ answer: CoordinatorClient.PresenceAnswer) {
+        if let wanted = answer.heartbeatIntervalS {
+            state.withLock { $0.heartbeatSeconds = min(settings.heartbeatSeconds, Double(wanted)) }
+        }
+        for command in answer.commands { handle(command) }
+    }
+
+    /// Seconds between heartbeats now: the setting, or the coordinator's shorter interval.
+    public var heartbeatSeconds: Double { state.withLock { $0.heartbeatSeconds ?? settings.heartbeatSeconds } }
 
     func handle(_ command: JSONValue) {
         switch command["kind"]?.stringValue {
@@ -212,8 +227,8 @@ public final class WorkerLoop: Sendable {
             log("worker \(settings.name): removed workspace \(name)")
             // Said at once rather than at the next heartbeat: the coordinator announces the removal
             // when an inventory no longer lists it.
-            if let commands = try? await client.presence(await presenceOffPool()) {
-                for command in commands { handle(command) }
+            if let answer = try? await client.presence(await presenceOffPool()) {
+                follow(answer)
             }
         } catch {
             log("worker \(settings.name): cannot remove workspace \(name): \(error)")

@@ -256,4 +256,27 @@ struct SteerEchoRunner: AgentRunner {
         await server.shutdown()
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
     }
+
+    /// A coordinator that takes workers for offline sooner than their own heartbeat period asks
+    /// for heartbeats more often, and the worker follows (never slower than its own setting).
+    @Test func theWorkerFollowsTheCoordinatorsHeartbeatInterval() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        _ = try c.config.replaceOverlay(["router": ["stale_after_s": 3]])
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        var settings = WorkerSettings(name: "w1", capacity: 1, workspaces: Workspaces(root: root))
+        settings.heartbeatSeconds = 30
+        settings.leaseWaitSeconds = 1
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w1")),
+            settings: settings)
+        #expect(worker.heartbeatSeconds == 30)
+        let running = Task { await worker.run() }
+        #expect(await eventually { worker.heartbeatSeconds == 1 }, "\(worker.heartbeatSeconds)")
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
 }
