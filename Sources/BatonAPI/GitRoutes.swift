@@ -42,7 +42,8 @@ enum GitRoutes {
                     throw HTTPError.badRequest("issue must be an issue identifier such as ENG-123")
                 }
                 let record = try await services.orchestrator.issue(id, tenant: principal.tenant)
-                let resolved = routing.resolve(identifier: id, labels: record.tracked.labels)
+                let resolved = routing.resolve(
+                    identifier: id, labels: record.tracked.labels, project: record.tracked.project)
                 body["issue"] = [
                     "identifier": .string(id), "labels": .array(record.tracked.labels.map(JSONValue.string)),
                     "route": resolved.map { .int(Int64($0.route)) } ?? .null,

@@ -47,7 +47,7 @@ public final class LinearTracker: IssueTracker {
 
     static let issueFields = """
         id identifier title description priority url createdAt updatedAt
-        state { id name type } labels { nodes { name } } team { id key }
+        state { id name type } labels { nodes { name } } team { id key } project { slugId }
         """
 
     static let issuesQuery = """
@@ -106,7 +106,8 @@ public final class LinearTracker: IssueTracker {
             description: node["description"]?.stringValue ?? "", state: state,
             priority: Int(node["priority"]?.intValue ?? node["priority"]?.doubleValue.map { Int64($0) } ?? 0),
             labels: (node["labels"]?["nodes"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue },
-            url: node["url"]?.stringValue, createdAt: node["createdAt"]?.stringValue)
+            url: node["url"]?.stringValue, createdAt: node["createdAt"]?.stringValue,
+            project: node["project"]?["slugId"]?.stringValue)
     }
 
     /// Who the API key acts for (a check that the key works).

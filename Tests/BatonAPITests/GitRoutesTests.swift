@@ -56,4 +56,29 @@ import Testing
         #expect(await c.request(.get, "/api/v1/git/context?issue=ENG-404").status == .notFound)
         #expect(await c.request(.get, "/api/v1/git/context", anonymous: true).status == .unauthorized)
     }
+
+    /// A route on a project matches the issues of that Linear project, and no others.
+    @Test func aProjectRouteMatchesItsProjectsIssues() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("w1", provider: "dry-run")
+        let overlay = """
+            {"git":{"repos":[{"name":"web","url":"https://example.com/acme/web.git"}],
+            "routes":[{"project":"web-relaunch","repo":"web","base_branch":"main"}]}}
+            """
+        #expect(await c.send(.put, "/api/v1/config/overlay", overlay).status == .ok)
+        try await c.storeWebhookSecret()
+        var inProject = TrackedIssue(identifier: "ENG-61", title: "Hero banner", state: "Todo", priority: 2)
+        inProject.project = "web-relaunch"
+        try await c.deliverAndTick(
+            LinearWebhook.issuePayload(inProject, timestampMs: Timestamp.nowMilliseconds()))
+        try await c.deliverAndTick(c.issueDelivery("ENG-62"))  // no project
+        let routed = await c.request(.get, "/api/v1/git/context?issue=ENG-61").json
+        #expect(routed["issue"]?["repo"] == "web" && routed["issue"]?["base_branch"] == "main", "\(routed.text)")
+        let attempt = await c.issueJSON("ENG-61")["attempts"]?.arrayValue?.first
+        let job = await c.job(try #require(attempt?["job"]?.intValue))
+        #expect(job["context"]?["git_repo"] == "web", "\(job.text)")
+        let other = await c.request(.get, "/api/v1/git/context?issue=ENG-62").json
+        #expect(other["issue"] == .null || other["issue"]?["repo"] == .null, "\(other.text)")
+    }
 }

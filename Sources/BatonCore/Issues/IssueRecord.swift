@@ -19,7 +19,7 @@ public struct IssueRecord: Sendable, Equatable {
     static let columns = """
         tenant, identifier, tracker_id, title, description, tracker_state, priority, labels, url, tracker_created_at,
         state, attempts, cycle_attempts, model_override, template_override, retry_at_ms, last_error, workspace_cleanup,
-        created_at, updated_at
+        created_at, updated_at, project
         """
 
     init(row: Row) {
@@ -27,7 +27,8 @@ public struct IssueRecord: Sendable, Equatable {
         tracked = TrackedIssue(
             identifier: row.string(1) ?? "", trackerID: row.string(2), title: row.string(3) ?? "",
             description: row.string(4) ?? "", state: row.string(5) ?? "", priority: row.int(6) ?? 0,
-            labels: Job.decodeStrings(row.string(7)), url: row.string(8), createdAt: row.string(9))
+            labels: Job.decodeStrings(row.string(7)), url: row.string(8), createdAt: row.string(9),
+            project: row.string(20))
         state = IssueState(rawValue: row.string(10) ?? "") ?? .released
         attempts = row.int(11) ?? 0
         cycleAttempts = row.int(12) ?? 0

@@ -58,19 +58,19 @@ extension DispatchTxn {
         try conn.execute(
             """
             INSERT INTO issues (tenant, identifier, tracker_id, title, description, tracker_state, priority, labels, url,
-                tracker_created_at, state, created_at, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'released', ?11, ?11)
+                tracker_created_at, state, created_at, updated_at, project)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'released', ?11, ?11, ?12)
             ON CONFLICT (tenant, identifier) DO UPDATE SET tracker_id = coalesce(excluded.tracker_id, tracker_id),
                 title = excluded.title, description = excluded.description, tracker_state = excluded.tracker_state,
                 priority = excluded.priority, labels = excluded.labels, url = coalesce(excluded.url, url),
                 tracker_created_at = coalesce(excluded.tracker_created_at, tracker_created_at),
-                updated_at = excluded.updated_at
+                project = coalesce(excluded.project, project), updated_at = excluded.updated_at
             """,
             [
                 .text(tenant), .text(issue.identifier), issue.trackerID.map(SQLValue.text) ?? .null, .text(issue.title),
                 .text(issue.description), .text(issue.state), .integer(Int64(issue.priority)),
                 .text(Job.encodeStrings(issue.labels)), issue.url.map(SQLValue.text) ?? .null,
-                issue.createdAt.map(SQLValue.text) ?? .null, .text(nowText),
+                issue.createdAt.map(SQLValue.text) ?? .null, .text(nowText), issue.project.map(SQLValue.text) ?? .null,
             ])
         if existing == nil {
             try conn.execute(

@@ -30,6 +30,7 @@ public enum LinearWebhook {
             "state": ["name": .string(issue.state)], "labels": .array(issue.labels.map { ["name": .string($0)] }),
             "team": ["key": .string(team)], "url": issue.url.map(JSONValue.string) ?? .null,
             "createdAt": .string(issue.createdAt ?? Timestamp.format(milliseconds: timestampMs)),
+            "project": issue.project.map { ["slugId": .string($0)] } ?? .null,
         ]
         return [
             "action": .string(action), "type": "Issue", "data": data,
@@ -128,6 +129,7 @@ public enum LinearWebhook {
         return TrackedIssue(
             identifier: identifier, trackerID: data["id"]?.stringValue, title: title, description: description,
             state: state, priority: Int(priority), labels: labels, url: data["url"]?.stringValue,
-            createdAt: data["createdAt"]?.stringValue)
+            createdAt: data["createdAt"]?.stringValue,
+            project: data["project"]?["slugId"]?.stringValue.flatMap { $0.utf8.count <= 256 ? $0 : nil })
     }
 }

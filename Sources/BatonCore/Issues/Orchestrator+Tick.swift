@@ -237,7 +237,8 @@ extension DispatchTxn {
         let templateID = record.templateOverride ?? settings.template
         let model = record.modelOverride ?? settings.model
         let number = record.attempts + 1
-        let route = settings.git.resolve(identifier: record.tracked.identifier, labels: record.tracked.labels)
+        let route = settings.git.resolve(
+            identifier: record.tracked.identifier, labels: record.tracked.labels, project: record.tracked.project)
         let variables: [String: JSONValue] = [
             "git": route?.variables ?? .null,
             "issue": record.variables,

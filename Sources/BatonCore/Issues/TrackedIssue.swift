@@ -11,11 +11,14 @@ public struct TrackedIssue: Sendable, Equatable {
     public var labels: [String]
     public var url: String?
     public var createdAt: String?
+    /// The Linear project's slug, when the tracker said (git routes match on it).
+    public var project: String?
 
     public init(
         identifier: String, trackerID: String? = nil, title: String, description: String = "", state: String,
-        priority: Int = 0, labels: [String] = [], url: String? = nil, createdAt: String? = nil
+        priority: Int = 0, labels: [String] = [], url: String? = nil, createdAt: String? = nil, project: String? = nil
     ) {
+        self.project = project
         self.identifier = identifier
         self.trackerID = trackerID
         self.title = title
