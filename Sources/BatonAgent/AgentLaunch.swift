@@ -27,15 +27,6 @@ public struct AgentLaunch: Sendable {
     /// to parse, and ends the attempt with a sentence rather than a hang.
     public static let maxMessageBytes = 16 << 20
 
-    /// A valid environment variable name: what a shell would accept.
-    public static func isVariableName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first)
-        else { return false }
-        return name.utf8.allSatisfy {
-            $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
-        }
-    }
-
     /// The executable's path, the command's own arguments (the words after the program), and the
     /// environment with every secret resolved. A runner passes `leading + its own + args`.
     func resolve() async throws(Failure) -> Resolved {
@@ -47,7 +38,7 @@ public struct AgentLaunch: Sendable {
         }
         var resolved: [String: String] = [:]
         for (name, value) in environment {
-            guard Self.isVariableName(name) else {
+            guard name.isEnvironmentVariableName else {
                 throw Failure(
                     description: "env has an invalid variable name \(JSONText.quote(String(name.prefix(64))))")
             }

@@ -278,10 +278,7 @@ public struct CodexRunner: AgentRunner {
                             gaveUp =
                                 "the model API kept failing: \(retries) retries in one turn (last: \(words)); "
                                 + "providers.<name>.max_api_retries is \(settings.maxAPIRetries)"
-                            send([
-                                "id": .int(allocateID()), "method": "turn/interrupt",
-                                "params": ["threadId": .string(thread), "turnId": .string(turnID)],
-                            ])
+                            interrupt(thread: thread, turn: turnID)
                         }
                     } else {
                         lastError = words
@@ -418,12 +415,7 @@ public struct CodexRunner: AgentRunner {
                 question = "codex asked: " + (questions.isEmpty ? "for input" : questions.joined(separator: " / "))
                 // No answers: nobody is there. The turn is interrupted; the issue needs a person.
                 reply(id, ["answers": [:]])
-                if let turn {
-                    send([
-                        "id": .int(allocateID()), "method": "turn/interrupt",
-                        "params": ["threadId": .string(thread), "turnId": .string(turn)],
-                    ])
-                }
+                if let turn { interrupt(thread: thread, turn: turn) }
             case "item/tool/call" where params["tool"]?.stringValue == CodexRunner.askPersonName:
                 let text = params["arguments"]?["question"]?.stringValue ?? params["arguments"]?.text ?? ""
                 question = "codex asked: " + (text.isEmpty ? "for input" : text)
@@ -439,12 +431,7 @@ public struct CodexRunner: AgentRunner {
                             ]
                         ],
                     ])
-                if let turn {
-                    send([
-                        "id": .int(allocateID()), "method": "turn/interrupt",
-                        "params": ["threadId": .string(thread), "turnId": .string(turn)],
-                    ])
-                }
+                if let turn { interrupt(thread: thread, turn: turn) }
             case "item/tool/call":
                 // No other dynamic tool is registered; a call to one is answered as failed (its
                 // item, completed after, is what counts it).
@@ -468,6 +455,14 @@ public struct CodexRunner: AgentRunner {
         }
 
         func reply(_ id: JSONValue, _ result: JSONValue) { send(["id": id, "result": result]) }
+
+        /// Asks codex to stop the turn; its `turn/completed` (interrupted) still follows.
+        mutating func interrupt(thread: String, turn: String) {
+            send([
+                "id": .int(allocateID()), "method": "turn/interrupt",
+                "params": ["threadId": .string(thread), "turnId": .string(turn)],
+            ])
+        }
 
         /// Sends a request and reads until its response, handling what arrives in between.
         mutating func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {

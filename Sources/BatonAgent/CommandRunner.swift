@@ -13,12 +13,12 @@ public struct CommandRunner: AgentRunner {
     /// Bytes of stdout kept as the result (head and tail).
     public let resultLimit: Int
     /// The provider's `env` (values may be `$secret:` references), resolved at each start.
-    public let environment: AgentLaunch
+    public let launch: AgentLaunch
 
-    public init(command: String, resultLimit: Int = 256 * 1024, environment: AgentLaunch? = nil) {
+    public init(command: String, resultLimit: Int = 256 * 1024, launch: AgentLaunch? = nil) {
         self.command = command
         self.resultLimit = resultLimit
-        self.environment = environment ?? AgentLaunch(command: "/bin/sh")
+        self.launch = launch ?? AgentLaunch(command: "/bin/sh")
     }
 
     public func run(_ task: AgentTask, steer: AsyncStream<String>, events: @escaping @Sendable (AgentEvent) -> Void)
@@ -26,7 +26,7 @@ public struct CommandRunner: AgentRunner {
     {
         let resolved: AgentLaunch.Resolved
         do {
-            resolved = try await self.environment.resolve()
+            resolved = try await launch.resolve()
         } catch {
             return .failed("command: \(error)")
         }

@@ -25,16 +25,15 @@ public struct RunnerCatalog: Sendable {
             case "dry-run": found[name] = DryRunRunner()
             case "command":
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
-                    // The command is a shell line: only the provider's env is taken from its launch.
-                    var launch = Self.launch(provider, default: "/bin/sh", secret: secret)
-                    launch.command = "/bin/sh"
-                    launch.args = []
-                    found[name] = CommandRunner(command: command, environment: launch)
+                    // The command is a shell line run by sh: of the launch, only the provider's env counts.
+                    found[name] = CommandRunner(
+                        command: command, launch: Self.launch(provider, command: "/bin/sh", args: [], secret: secret))
                 }
             case "codex":
                 let approvals = provider["approvals"]?.stringValue.flatMap(CodexRunner.Approvals.init(rawValue:))
                 found[name] = CodexRunner(
-                    launch: Self.launch(provider, default: "codex app-server", secret: secret),
+                    launch: Self.launch(
+                        provider, command: provider["command"]?.stringValue ?? "codex app-server", secret: secret),
                     settings: CodexRunner.Settings(
                         sandbox: provider["sandbox"]?.stringValue,
                         // Answers are only asked for when the policy lets codex ask: setting
@@ -45,7 +44,8 @@ public struct RunnerCatalog: Sendable {
                         maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
             case "claude-code":
                 found[name] = ClaudeCodeRunner(
-                    launch: Self.launch(provider, default: "claude", secret: secret),
+                    launch: Self.launch(
+                        provider, command: provider["command"]?.stringValue ?? "claude", secret: secret),
                     settings: ClaudeCodeRunner.Settings(
                         permissionMode: provider["permission_mode"]?.stringValue ?? "acceptEdits",
                         allowedTools: (provider["allowed_tools"]?.arrayValue ?? []).compactMap(\.stringValue),
@@ -67,15 +67,12 @@ public struct RunnerCatalog: Sendable {
 
     /// A CLI provider's command, `args` and `env` (whose `$secret:` values `secret` resolves).
     static func launch(
-        _ provider: JSONValue, default command: String, secret: @escaping @Sendable (String) async throws -> String?
+        _ provider: JSONValue, command: String, args: [String]? = nil,
+        secret: @escaping @Sendable (String) async throws -> String?
     ) -> AgentLaunch {
         AgentLaunch(
-            command: provider["command"]?.stringValue ?? command,
-            args: (provider["args"]?.arrayValue ?? []).compactMap(\.stringValue),
-            environment: (provider["env"]?.objectValue ?? [:]).compactMapValues(\.stringValue),
-            secret: { reference in
-                reference.hasPrefix("$secret:") ? try await secret(reference) : reference
-            })
+            command: command, args: args ?? (provider["args"]?.arrayValue ?? []).compactMap(\.stringValue),
+            environment: (provider["env"]?.objectValue ?? [:]).compactMapValues(\.stringValue), secret: secret)
     }
 
     public func runner(for provider: String) -> (any AgentRunner)? { runners[provider] }

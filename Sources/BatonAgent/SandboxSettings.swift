@@ -59,10 +59,12 @@ public struct SandboxSettings: Sendable, Equatable {
         }
     }
 
-    /// The confinement of one attempt: `environment` (the job's BATON_* and TMPDIR) over the
-    /// allowlisted part of Baton's own, and the sandbox around `workspace` and `temporary`.
+    /// The confinement of one attempt: `environment` (the job's BATON_*) and `TMPDIR` (the private
+    /// `temporary`) over the allowlisted part of Baton's own, and the sandbox around `workspace`
+    /// and `temporary`.
     func confinement(environment: [String: String], workspace: String, temporary: String) -> Confinement {
-        let base = Confinement.baseEnvironment().merging(environment) { _, job in job }
+        var base = Confinement.baseEnvironment().merging(environment) { _, job in job }
+        base["TMPDIR"] = temporary
         guard isEnforced else { return Confinement(environment: base, sandbox: nil) }
         return Confinement(
             environment: base,

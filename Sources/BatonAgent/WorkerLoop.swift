@@ -213,9 +213,8 @@ public final class WorkerLoop: Sendable {
             return
         }
         // Confined like the attempts' hooks: it runs in a workspace an agent has written.
-        var environment = ["BATON_WORKSPACE": path]
+        let environment = ["BATON_WORKSPACE": path]
         let temporary = Workspaces.makeTemporary(prefix: "baton-remove")
-        environment["TMPDIR"] = temporary
         let confinement = settings.sandbox.confinement(
             environment: environment, workspace: path, temporary: temporary ?? path)
         let hook = await settings.hooks.run(
@@ -327,7 +326,6 @@ public final class WorkerLoop: Sendable {
             return .failed("cannot make a temporary directory for the attempt: \(String(cString: strerror(errno)))")
         }
         defer { Workspaces.removeTree(temporary) }
-        environment["TMPDIR"] = temporary
         let confinement = settings.sandbox.confinement(
             environment: environment, workspace: workspace.path, temporary: temporary)
         if workspace.created {

@@ -17,4 +17,15 @@ extension StringProtocol {
 
     /// Without leading and trailing characters of `set`.
     public func trimmingCharacters(in set: String) -> String { trimming { set.contains($0) } }
+
+    /// A name a shell accepts for an environment variable (letters, digits and `_`, not starting
+    /// with a digit), of at most 256 bytes.
+    public var isEnvironmentVariableName: Bool {
+        guard let first = utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first),
+            utf8.count <= 256
+        else { return false }
+        return utf8.allSatisfy {
+            $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
+        }
+    }
 }

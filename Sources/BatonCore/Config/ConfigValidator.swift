@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 
 /// One reason a document does not fit the schema, located by JSON pointer (RFC 6901).
 public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
@@ -53,7 +54,7 @@ public enum ConfigValidator {
             }
         }
         if case .object(let fields) = value, schema["x-env-names"] == .bool(true) {
-            for name in fields.keys.sorted() where !isEnvironmentName(name) {
+            for name in fields.keys.sorted() where !name.isEnvironmentVariableName {
                 issues.append(
                     ConfigIssue(
                         pointer: pointer + "/" + escape(name),
@@ -80,15 +81,6 @@ public enum ConfigValidator {
                     issues.append(ConfigIssue(pointer: child, message: "unknown key"))
                 }
             }
-        }
-    }
-
-    static func isEnvironmentName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, first == 95 || (65...90).contains(first) || (97...122).contains(first),
-            name.utf8.count <= 256
-        else { return false }
-        return name.utf8.allSatisfy {
-            $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
         }
     }
 

@@ -60,4 +60,19 @@ import Testing
                 "/providers/cx/sandbox", "/providers/cx/approval_policy",
             ], "\(ConfigValidator.validate(bad))")
     }
+
+    /// `sandbox.*`: a known mode, path lists, ports in range.
+    @Test func sandboxSettingsAreChecked() throws {
+        let good = try JSONParser.parse(
+            #"{"sandbox":{"mode":"required","read_paths":["/srv/git"],"write_paths":["/home/b/.codex"],"connect_ports":[443]}}"#
+        )
+        #expect(ConfigValidator.validate(good).isEmpty, "\(ConfigValidator.validate(good))")
+        let bad = try JSONParser.parse(
+            #"{"sandbox":{"mode":"strict","read_paths":"/srv","connect_ports":[0,70000,"443"],"user":"nobody"}}"#)
+        #expect(
+            Set(ConfigValidator.validate(bad).map(\.pointer)) == [
+                "/sandbox/mode", "/sandbox/read_paths", "/sandbox/connect_ports/0", "/sandbox/connect_ports/1",
+                "/sandbox/connect_ports/2", "/sandbox/user",
+            ], "\(ConfigValidator.validate(bad))")
+    }
 }
