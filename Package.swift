@@ -38,27 +38,42 @@ let package = Package(
         .target(
             name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"],
             plugins: ["EmbedResources"]),
+        // Jobs, workers, leases, the router, the killswitch and the cost ledger (SPEC §6).
+        .target(
+            name: "BatonJobs", dependencies: ["BatonCore", "BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"]),
+        // The strict Liquid subset and the stored prompt templates (SPEC §9.11).
+        .target(name: "BatonTemplates", dependencies: ["BatonCore", "BatonJSON", "BatonPlatform", "BatonStore"]),
+        // Issues are built on jobs, never the other way: the orchestrator, its state table, the
+        // Linear webhook inbox (SPEC §9, §10).
+        .target(
+            name: "BatonIssues",
+            dependencies: ["BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
-        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonJSON"]),
+        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonIssues", "BatonJSON"]),
         .target(
             name: "BatonAPI",
-            dependencies: ["BatonCore", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform", "BatonStore"],
+            dependencies: [
+                "BatonCore", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform",
+                "BatonStore", "BatonTemplates",
+            ],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON",
-                "BatonLinear",
-                "BatonPlatform", "BatonStore",
+                "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues",
+                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
             name: "baton-bench",
-            dependencies: ["BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonJSON", "BatonPlatform"]),
+            dependencies: [
+                "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
+                "BatonPlatform",
+            ]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
         .target(
@@ -74,10 +89,35 @@ let package = Package(
         .testTarget(name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"]),
         .testTarget(
             name: "BatonLinearTests",
-            dependencies: ["BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonJSON", "BatonStore"]),
+            dependencies: [
+                "BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
+                "BatonStore",
+            ]),
         .testTarget(
             name: "BatonCoreTests",
             dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore"]),
+        // A migrated SQLite file with a dispatcher, an orchestrator and an inbox on a manual clock:
+        // what the domain tests of jobs and issues run against, without HTTP.
+        .target(
+            name: "BatonCoreFixtures",
+            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonPlatform", "BatonStore", "BatonTestSupport"],
+            path: "Tests/BatonCoreFixtures"),
+        .testTarget(
+            name: "BatonJobsTests",
+            dependencies: [
+                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport",
+            ]),
+        .testTarget(
+            name: "BatonTemplatesTests",
+            dependencies: [
+                "BatonCore", "BatonCoreFixtures", "BatonJSON", "BatonStore", "BatonTemplates", "BatonTestSupport",
+            ]),
+        .testTarget(
+            name: "BatonIssuesTests",
+            dependencies: [
+                "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonJSON", "BatonStore",
+                "BatonTemplates", "BatonTestSupport",
+            ]),
         .testTarget(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
             exclude: ["Fixtures"]),
@@ -88,7 +128,7 @@ let package = Package(
             name: "BatonAPITests",
             dependencies: [
                 "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP",
-                "BatonJSON", "BatonPlatform", "BatonStore",
+                "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates",
             ]),
     ],
     swiftLanguageModes: [.v6]

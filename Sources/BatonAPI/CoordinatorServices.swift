@@ -1,4 +1,6 @@
 import BatonCore
+import BatonIssues
+import BatonJobs
 import BatonStore
 
 /// Everything the coordinator's HTTP handlers need, built once by `baton serve` (or a test).
@@ -41,7 +43,8 @@ public struct CoordinatorServices: Sendable {
     ) {
         let orchestrator =
             orchestrator
-            ?? Orchestrator(dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective))
+            ?? Orchestrator(
+                dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective), metrics: metrics)
         self.orchestrator = orchestrator
         self.webhooks = WebhookInbox(orchestrator: orchestrator, log: log)
         self.database = database

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 
 /// `/api/cost/*`: the tenant's cost ledger summed over a UTC calendar period.
 enum CostRoutes {

@@ -1,6 +1,8 @@
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
+import BatonJobs
 import BatonPlatform
 
 /// `GET /api/v1/git/context`: the configured repositories, read with `git` where a checkout is
@@ -38,7 +40,7 @@ enum GitRoutes {
             }
             var body: [String: JSONValue] = ["repos": .array(repos), "routes": routing.routesJSON]
             if let id = request.queryValue("issue") {
-                guard TrackedIssue.isIdentifier(id) else {
+                guard IssueIdentifier.isValid(id) else {
                     throw HTTPError.badRequest("issue must be an issue identifier such as ENG-123")
                 }
                 let record = try await services.orchestrator.issue(id, tenant: principal.tenant)

@@ -1,6 +1,9 @@
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
+import BatonJobs
+import BatonTemplates
 
 /// The orchestrator's API: `/api/v1/state`, `/refresh`, `/transitions`, issues by their tracker
 /// identifier (`/api/v1/:id…`; static paths such as `/api/v1/keys` win in the trie) and attempts.
@@ -119,7 +122,7 @@ enum IssueRoutes {
     static func issue(_ context: RequestContext) throws -> (Principal, String) {
         let principal = try KeyRoutes.principal(context)
         let id = context.parameter("id") ?? ""
-        guard TrackedIssue.isIdentifier(id) else { throw HTTPError.notFound("no issue \(JSONText.quote(id))") }
+        guard IssueIdentifier.isValid(id) else { throw HTTPError.notFound("no issue \(JSONText.quote(id))") }
         return (principal, id)
     }
 

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 
 /// `/api/jobs*` and `POST /dispatch`: creating, routing, reading, changing, cancelling and
 /// retrying jobs. Every job belongs to the calling key's tenant.

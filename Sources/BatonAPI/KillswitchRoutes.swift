@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 
 /// `/tenant/killswitch`: the calling key's tenant's emergency brake. Changes are audited by the
 /// audit middleware like every other request, and announced as `killswitch.changed`.

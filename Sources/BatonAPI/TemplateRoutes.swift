@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonTemplates
 
 /// `/api/v1/templates`: prompt templates. A body is checked (parsed and rendered against the
 /// sample variables) before it is stored, so a template error is a 400 naming line and column.
@@ -43,9 +44,7 @@ enum TemplateRoutes {
         }
         router.delete("/api/v1/templates/:id") { _, context in
             let principal = try KeyRoutes.principal(context)
-            let inUse = services.config.effective.value(at: ["agent", "template"])?.stringValue ?? "default"
-            try await TemplateStore.delete(
-                context.parameter("id") ?? "", inUse: inUse, tenant: principal.tenant, database: database)
+            try await services.orchestrator.deleteTemplate(context.parameter("id") ?? "", tenant: principal.tenant)
             return HTTPResponse(status: .noContent)
         }
         router.post("/api/v1/templates/:id/preview") { request, context in

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
 import BatonPlatform
 

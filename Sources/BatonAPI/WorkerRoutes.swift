@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 
 /// Workers and presence (`/api/workers*`, `/presence`) and the worker protocol a worker uses to
 /// take and finish jobs: lease, events, complete. A worker key acts only as its own instance

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 
 /// `/api/v1/workspaces`: the workspaces workers keep (from their heartbeats' inventories) and
 /// their removal on the owning workers.

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonIssues
 import BatonJSON
 import Synchronization
 

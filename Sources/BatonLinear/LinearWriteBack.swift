@@ -1,4 +1,5 @@
 import BatonCore
+import BatonIssues
 import BatonJSON
 
 /// Tells Linear what happened (`tracker.write_back`): the issue moves to the started state when

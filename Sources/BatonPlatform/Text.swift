@@ -28,4 +28,14 @@ extension StringProtocol {
             $0 == 95 || (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0)
         }
     }
+
+    /// A name Baton accepts for a provider, a template, a tag-like id: 1 to 64 ASCII letters,
+    /// digits, `.`, `_` or `-` (SPEC §6.3).
+    public var isPlainName: Bool {
+        !utf8.isEmpty && utf8.count <= 64
+            && utf8.allSatisfy { b in
+                (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) || b == 46 || b == 95
+                    || b == 45
+            }
+    }
 }

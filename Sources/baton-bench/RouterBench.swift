@@ -1,4 +1,5 @@
 import BatonCore
+import BatonJobs
 
 /// The router's decision time among many online workers, as the dispatcher calls it.
 enum RouterBench {

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonCrypto
+import BatonIssues
 import BatonJSON
 import BatonPlatform
 import Synchronization

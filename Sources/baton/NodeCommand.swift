@@ -4,6 +4,7 @@ import BatonCore
 import BatonFit
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 import BatonPlatform
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import BatonAPI
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 import BatonLinear
 import BatonStore
 

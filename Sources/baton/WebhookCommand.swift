@@ -1,7 +1,9 @@
 import BatonCore
 import BatonCrypto
 import BatonHTTP
+import BatonIssues
 import BatonJSON
+import BatonJobs
 
 #if canImport(Glibc)
     import Glibc
@@ -43,7 +45,7 @@ enum WebhookCommand: BatonCommand {
             throw UsageError("webhook send needs issue ID or comment ID")
         }
         let identifier = arguments[1]
-        guard TrackedIssue.isIdentifier(identifier) else {
+        guard IssueIdentifier.isValid(identifier) else {
             throw UsageError("ID must be an issue identifier such as ENG-123")
         }
         let now = Timestamp.nowMilliseconds()

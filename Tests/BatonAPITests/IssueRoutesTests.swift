@@ -1,7 +1,9 @@
 import BatonCore
 import BatonCrypto
 import BatonHTTP
+import BatonIssues
 import BatonJSON
+import BatonJobs
 import BatonStore
 import Testing
 

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonJobs
 import Testing
 
 @testable import BatonAPI

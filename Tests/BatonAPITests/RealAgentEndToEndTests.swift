@@ -1,6 +1,7 @@
 import BatonAgent
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
 import BatonTestSupport
 import Testing

@@ -1,6 +1,8 @@
 import BatonCore
 import BatonCrypto
 import BatonHTTP
+import BatonIssues
+import BatonJobs
 import BatonStore
 import BatonTestSupport
 import Foundation
@@ -56,7 +58,7 @@ final class TestCoordinator: Sendable {
         dispatcher.follow(config)
         let lines = logLines
         let orchestrator = Orchestrator(
-            dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective))
+            dispatcher: dispatcher, settings: OrchestratorSettings(config: config.effective), metrics: metrics)
         orchestrator.follow(config)
         self.orchestrator = orchestrator
         let services = CoordinatorServices(

@@ -1,5 +1,7 @@
 import BatonCore
+import BatonIssues
 import BatonJSON
+import BatonJobs
 import BatonStore
 import BatonTestSupport
 import Testing

@@ -133,7 +133,8 @@ public final class AuditLog: Sendable {
         return entry
     }
 
-    static func eventDraft(_ entry: AuditEntry) -> EventDraft {
+    /// The `audit.appended` event announcing `entry` (SPEC §12.3).
+    public static func eventDraft(_ entry: AuditEntry) -> EventDraft {
         let data: JSONValue = [
             "audit_id": .int(entry.id), "action": .string(entry.action), "target": .string(entry.target),
             "actor": .string(entry.actor), "status": entry.status.map { .int(Int64($0)) } ?? .null,

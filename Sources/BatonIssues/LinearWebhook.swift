@@ -1,0 +1,138 @@
+import BatonCore
+import BatonCrypto
+import BatonJSON
+import BatonJobs
+import BatonTemplates
+
+/// Linear's webhook deliveries: the signature check and the payload's meaning (`WebhookInbox`
+/// stores each delivery before it is answered and processes it afterwards).
+public enum LinearWebhook {
+    /// `Linear-Signature`: hex HMAC-SHA256 of the raw body under the webhook's secret; either the
+    /// current or the previous secret (during rotation) is accepted, compared in constant time.
+    public static func verify(signature: String?, body: [UInt8], secrets: [String]) -> Bool {
+        guard let signature, let given = Hex.decode(signature.lowercased()), given.count == 32 else { return false }
+        var matched = false
+        for secret in secrets where !secret.isEmpty {
+            // Every secret is checked, so the time does not say which one matched.
+            if ConstantTime.equals(HMACSHA256.authenticate(body, key: Array(secret.utf8)), given) { matched = true }
+        }
+        return matched
+    }
+
+    public static func sign(_ body: [UInt8], secret: String) -> String {
+        Hex.encode(HMACSHA256.authenticate(body, key: Array(secret.utf8)))
+    }
+
+    /// A delivery as Linear shapes it, for `baton webhook send`, benchmarks and tests.
+    public static func issuePayload(_ issue: TrackedIssue, action: String = "create", timestampMs: Int64) -> JSONValue {
+        let team = String(issue.identifier.prefix { $0 != "-" })
+        let data: JSONValue = [
+            "id": .string(issue.trackerID ?? "baton-\(issue.identifier.lowercased())"),
+            "identifier": .string(issue.identifier), "title": .string(issue.title),
+            "description": .string(issue.description), "priority": .int(Int64(issue.priority)),
+            "state": ["name": .string(issue.state)], "labels": .array(issue.labels.map { ["name": .string($0)] }),
+            "team": ["key": .string(team)], "url": issue.url.map(JSONValue.string) ?? .null,
+            "createdAt": .string(issue.createdAt ?? Timestamp.format(milliseconds: timestampMs)),
+            "project": issue.project.map { ["slugId": .string($0)] } ?? .null,
+        ]
+        return [
+            "action": .string(action), "type": "Issue", "data": data,
+            "createdAt": .string(Timestamp.format(milliseconds: timestampMs)),
+            "webhookTimestamp": .int(timestampMs),
+        ]
+    }
+
+    public static func commentPayload(issue identifier: String, body: String, timestampMs: Int64) -> JSONValue {
+        [
+            "action": "create", "type": "Comment",
+            "data": [
+                "id": .string("baton-comment-\(timestampMs)"), "body": .string(body),
+                "issue": ["identifier": .string(identifier)],
+            ],
+            "createdAt": .string(Timestamp.format(milliseconds: timestampMs)), "webhookTimestamp": .int(timestampMs),
+        ]
+    }
+
+    /// What a delivery asks of Baton.
+    public enum Effect: Sendable, Equatable {
+        case upsert(TrackedIssue)
+        case remove(identifier: String)
+        /// `issue` is the identifier when the payload names it, else Linear's issue id.
+        case comment(issue: String?, issueID: String?, body: String)
+        case ignored(String)
+    }
+
+    public struct Delivery: Sendable, Equatable {
+        public var type: String
+        public var action: String
+        public var timestampMs: Int64?
+        public var effect: Effect
+    }
+
+    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Reads a delivery: `{action, type, data, webhookTimestamp, …}` in Linear's shapes.
+    public static func parse(_ body: [UInt8]) throws(Invalid) -> Delivery {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            throw Invalid("the body is not JSON: \(error)")
+        }
+        guard let fields = value.objectValue else { throw Invalid("the body must be a JSON object") }
+        guard let type = fields["type"]?.stringValue, !type.isEmpty else { throw Invalid("missing field \"type\"") }
+        guard let action = fields["action"]?.stringValue, !action.isEmpty else {
+            throw Invalid("missing field \"action\"")
+        }
+        let timestamp = fields["webhookTimestamp"].flatMap { $0.intValue ?? $0.doubleValue.map { Int64($0) } }
+        guard let data = fields["data"]?.objectValue else { throw Invalid("missing object \"data\"") }
+        let effect: Effect
+        switch (type, action) {
+        case ("Issue", "create"), ("Issue", "update"):
+            effect = .upsert(try issue(data))
+        case ("Issue", "remove"):
+            effect = .remove(identifier: try identifier(data))
+        case ("Comment", "create"):
+            guard let text = data["body"]?.stringValue else { throw Invalid("a comment needs data.body") }
+            let issue = data["issue"]?.objectValue
+            effect = .comment(
+                issue: issue?["identifier"]?.stringValue,
+                issueID: data["issueId"]?.stringValue ?? issue?["id"]?.stringValue,
+                body: text)
+        default:
+            effect = .ignored("\(type) \(action) is not something Baton acts on")
+        }
+        return Delivery(type: type, action: action, timestampMs: timestamp, effect: effect)
+    }
+
+    static func identifier(_ data: [String: JSONValue]) throws(Invalid) -> String {
+        guard let identifier = data["identifier"]?.stringValue, IssueIdentifier.isValid(identifier) else {
+            throw Invalid("data.identifier must be an issue identifier such as ENG-123")
+        }
+        return identifier
+    }
+
+    /// An Issue payload's `data`: identifier, title, state {name}, priority, labels [{name}], …
+    public static func issue(_ data: [String: JSONValue]) throws(Invalid) -> TrackedIssue {
+        let identifier = try identifier(data)
+        guard let state = data["state"]?["name"]?.stringValue ?? data["state"]?.stringValue, !state.isEmpty else {
+            throw Invalid("data.state.name is missing")
+        }
+        let priority = data["priority"]?.intValue ?? data["priority"]?.doubleValue.map { Int64($0) } ?? 0
+        guard (0...4).contains(priority) else { throw Invalid("data.priority must be 0 to 4") }
+        let labels = (data["labels"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue ?? $0.stringValue }
+        let title = data["title"]?.stringValue ?? ""
+        let description = data["description"]?.stringValue ?? ""
+        guard title.utf8.count <= 4096, description.utf8.count <= 262_144, labels.count <= 100 else {
+            throw Invalid("the issue's title, description or labels are too large")
+        }
+        return TrackedIssue(
+            identifier: identifier, trackerID: data["id"]?.stringValue, title: title, description: description,
+            state: state, priority: Int(priority), labels: labels, url: data["url"]?.stringValue,
+            createdAt: data["createdAt"]?.stringValue,
+            project: data["project"]?["slugId"]?.stringValue.flatMap { $0.utf8.count <= 256 ? $0 : nil })
+    }
+}

@@ -1,0 +1,319 @@
+import BatonCore
+import BatonJSON
+import BatonStore
+
+public enum JobStatus: String, Sendable, CaseIterable {
+    case pending, assigned, running, completed, failed, cancelled
+
+    /// Finished jobs never change again (except through an explicit retry).
+    public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+}
+
+public enum JobPriority: String, Sendable, CaseIterable, Comparable {
+    case low, normal, high
+
+    var rank: Int {
+        switch self {
+        case .low: 0
+        case .normal: 1
+        case .high: 2
+        }
+    }
+
+    public static func < (a: JobPriority, b: JobPriority) -> Bool { a.rank < b.rank }
+}
+
+public enum JobTier: String, Sendable, CaseIterable {
+    case low, medium, high
+
+    var rank: Int {
+        switch self {
+        case .low: 0
+        case .medium: 1
+        case .high: 2
+        }
+    }
+}
+
+/// A job as stored: one unit of agent or LLM work, carried out by one worker at a time.
+public struct Job: Sendable, Equatable {
+    public var id: Int64
+    public var tenant: String
+    public var status: JobStatus
+    public var prompt: String
+    public var input: String?
+    public var provider: String
+    public var model: String?
+    public var priority: JobPriority
+    public var tier: JobTier
+    public var tags: [String]
+    public var worker: String?
+    public var attempt: Int
+    public var issue: String?
+    public var createdAt: String
+    public var updatedAt: String
+    public var assignedAt: String?
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var result: String?
+    public var error: String?
+    public var progress: String?
+    public var tokensInput: Int64
+    public var tokensOutput: Int64
+    public var costUSD: Double?
+    /// JSON object text explaining the last routing decision.
+    public var routing: String?
+    public var leaseToken: String?
+    public var leaseExpiresMs: Int64?
+    public var cancelRequested: Bool
+    /// JSON object text: what the orchestrator tells the worker beyond the prompt (nil: nothing).
+    public var context: String?
+    /// The model the agent says it used (an alias resolved, or the CLI's default when the job
+    /// named none); nil until a completion reports one.
+    public var modelUsed: String?
+    /// JSON object text: what the agent did, as its worker reported at completion.
+    public var report: String?
+    /// The agent stopped to ask a person (a failed job that blocks its issue rather than retrying).
+    public var needsInput: Bool
+
+    /// The model the job is billed for: the one the agent used, else the one it was given.
+    public var billedModel: String? { modelUsed ?? model }
+
+    /// The job as the API shows it. The lease token is never shown here: only the lease answer
+    /// carries it, to the worker that holds it.
+    public var json: JSONValue { .verbatim(jsonText) }
+
+    /// The API form written field by field in key order: it is the body of most dispatcher
+    /// answers. A test holds it equal to serialising `jsonObject`.
+    public var jsonText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + prompt.utf8.count + (input?.utf8.count ?? 0) + (routing?.utf8.count ?? 0))
+        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func text(_ value: String?) {
+            if let value { JSONText.appendQuoted(value, to: &out) } else { raw("null") }
+        }
+        func number(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
+        func verbatim(_ value: String?) {
+            if let value { out.append(contentsOf: value.utf8) } else { raw("null") }
+        }
+        raw(#"{"assigned_at":"#)
+        text(assignedAt)
+        raw(#","attempt":"#)
+        number(Int64(attempt))
+        raw(#","cancel_requested":"#)
+        cancelRequested ? raw("true") : raw("false")
+        raw(#","context":"#)
+        verbatim(context)
+        raw(#","cost_usd":"#)
+        if let costUSD { out.append(contentsOf: JSONValue.double(costUSD).text.utf8) } else { raw("null") }
+        raw(#","created_at":"#)
+        text(createdAt)
+        raw(#","error":"#)
+        text(error)
+        raw(#","finished_at":"#)
+        text(finishedAt)
+        raw(#","id":"#)
+        number(id)
+        raw(#","input":"#)
+        text(input)
+        raw(#","issue":"#)
+        text(issue)
+        raw(#","model":"#)
+        text(model)
+        raw(#","model_used":"#)
+        text(modelUsed)
+        raw(#","needs_input":"#)
+        needsInput ? raw("true") : raw("false")
+        raw(#","priority":"#)
+        text(priority.rawValue)
+        raw(#","progress":"#)
+        verbatim(progress)
+        raw(#","prompt":"#)
+        text(prompt)
+        raw(#","provider":"#)
+        text(provider)
+        raw(#","report":"#)
+        verbatim(report)
+        raw(#","result":"#)
+        text(result)
+        raw(#","routing":"#)
+        verbatim(routing)
+        raw(#","started_at":"#)
+        text(startedAt)
+        raw(#","status":"#)
+        text(status.rawValue)
+        raw(#","tags":["#)
+        for (i, tag) in tags.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(tag, to: &out)
+        }
+        raw(#"],"tier":"#)
+        text(tier.rawValue)
+        raw(#","tokens":{"input":"#)
+        number(tokensInput)
+        raw(#","output":"#)
+        number(tokensOutput)
+        raw(#"},"updated_at":"#)
+        text(updatedAt)
+        raw(#","worker":"#)
+        text(worker)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same as a JSON object, for tests and for readers that need the fields.
+    var jsonObject: JSONValue {
+        var out: [String: JSONValue] = [
+            "id": .int(id), "status": .string(status.rawValue), "prompt": .string(prompt),
+            "input": input.map(JSONValue.string) ?? .null, "provider": .string(provider),
+            "model": model.map(JSONValue.string) ?? .null, "priority": .string(priority.rawValue),
+            "tier": .string(tier.rawValue), "tags": .array(tags.map(JSONValue.string)),
+            "worker": worker.map(JSONValue.string) ?? .null, "attempt": .int(Int64(attempt)),
+            "issue": issue.map(JSONValue.string) ?? .null, "created_at": .string(createdAt),
+            "updated_at": .string(updatedAt), "assigned_at": assignedAt.map(JSONValue.string) ?? .null,
+            "started_at": startedAt.map(JSONValue.string) ?? .null,
+            "finished_at": finishedAt.map(JSONValue.string) ?? .null,
+            "result": result.map(JSONValue.string) ?? .null, "error": error.map(JSONValue.string) ?? .null,
+            "tokens": ["input": .int(tokensInput), "output": .int(tokensOutput)],
+            "cost_usd": costUSD.map(JSONValue.double) ?? .null,
+            // Both columns hold JSON this server serialised: spliced in, not parsed again.
+            "routing": routing.map(JSONValue.verbatim) ?? .null,
+            "progress": progress.map(JSONValue.verbatim) ?? .null,
+        ]
+        out["cancel_requested"] = .bool(cancelRequested)
+        out["context"] = context.map(JSONValue.verbatim) ?? .null
+        out["model_used"] = modelUsed.map(JSONValue.string) ?? .null
+        out["report"] = report.map(JSONValue.verbatim) ?? .null
+        out["needs_input"] = .bool(needsInput)
+        return .object(out)
+    }
+
+    static let columns = """
+        id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
+        created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
+        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context,
+        model_used, report, needs_input
+        """
+
+    /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
+    /// the insert need not be read back.
+    init(new spec: JobSpec, id: Int64, tenant: String, at time: String, worker: String?, routing: String?) {
+        self.id = id
+        self.tenant = tenant
+        status = worker == nil ? .pending : .assigned
+        prompt = spec.prompt
+        input = spec.input
+        provider = spec.provider
+        model = spec.model
+        priority = spec.priority
+        tier = spec.tier
+        tags = spec.tags
+        self.worker = worker
+        attempt = 1
+        issue = spec.issue
+        createdAt = time
+        updatedAt = time
+        assignedAt = worker == nil ? nil : time
+        startedAt = nil
+        finishedAt = nil
+        result = nil
+        error = nil
+        progress = nil
+        tokensInput = 0
+        tokensOutput = 0
+        costUSD = nil
+        self.routing = routing
+        leaseToken = nil
+        leaseExpiresMs = nil
+        cancelRequested = false
+        context = spec.context.isEmpty ? nil : JSONValue.object(spec.context.mapValues(JSONValue.string)).text
+        modelUsed = nil
+        report = nil
+        needsInput = false
+    }
+
+    init(row: Row) {
+        id = row.int64(0) ?? 0
+        tenant = row.string(1) ?? ""
+        status = JobStatus(rawValue: row.string(2) ?? "") ?? .failed
+        prompt = row.string(3) ?? ""
+        input = row.string(4)
+        provider = row.string(5) ?? ""
+        model = row.string(6)
+        priority = JobPriority(rawValue: row.string(7) ?? "") ?? .normal
+        tier = JobTier(rawValue: row.string(8) ?? "") ?? .medium
+        tags = StringListColumn.decode(row.string(9))
+        worker = row.string(10)
+        attempt = row.int(11) ?? 1
+        issue = row.string(12)
+        createdAt = row.string(13) ?? ""
+        updatedAt = row.string(14) ?? ""
+        assignedAt = row.string(15)
+        startedAt = row.string(16)
+        finishedAt = row.string(17)
+        result = row.string(18)
+        error = row.string(19)
+        progress = row.string(20)
+        tokensInput = row.int64(21) ?? 0
+        tokensOutput = row.int64(22) ?? 0
+        costUSD = row.double(23)
+        routing = row.string(24)
+        leaseToken = row.string(25)
+        leaseExpiresMs = row.int64(26)
+        cancelRequested = (row.int(27) ?? 0) != 0
+        context = row.string(28)
+        modelUsed = row.string(29)
+        report = row.string(30)
+        needsInput = (row.int(31) ?? 0) != 0
+    }
+
+    /// Reads one job of `tenant` (nil when it does not exist there).
+    public static func load(id: Int64, tenant: String, from conn: Connection) throws -> Job? {
+        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1 AND tenant = ?2", [.integer(id), .text(tenant)])
+            .map(Job.init(row:))
+    }
+
+    static func load(id: Int64, from conn: Connection) throws -> Job? {
+        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1", [.integer(id)]).map(Job.init(row:))
+    }
+
+    /// A page of `tenant`'s jobs, newest first, with the total matching count.
+    public static func list(
+        tenant: String, status: JobStatus?, provider: String?, worker: String? = nil, limit: Int, offset: Int,
+        from conn: Connection
+    ) throws -> (jobs: [Job], total: Int) {
+        var conditions = ["tenant = ?1"]
+        var bindings: [SQLValue] = [.text(tenant)]
+        if let status {
+            bindings.append(.text(status.rawValue))
+            conditions.append("status = ?\(bindings.count)")
+        }
+        if let provider {
+            bindings.append(.text(provider))
+            conditions.append("provider = ?\(bindings.count)")
+        }
+        if let worker {
+            bindings.append(.text(worker))
+            conditions.append("worker = ?\(bindings.count)")
+        }
+        let clause = conditions.joined(separator: " AND ")
+        let total = try conn.scalar("SELECT count(*) FROM jobs WHERE \(clause)", bindings)?.intValue ?? 0
+        let rows = try conn.query(
+            "SELECT \(columns) FROM jobs WHERE \(clause) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)", bindings)
+        return (rows.map(Job.init(row:)), total)
+    }
+}
+
+extension Job {
+    static func decodeModels(_ text: String?) -> [WorkerModel] {
+        guard let text, let value = try? JSONParser.parse(Array(text.utf8)), let items = value.arrayValue else {
+            return []
+        }
+        return items.compactMap { item in
+            guard let name = item["name"]?.stringValue else { return nil }
+            return WorkerModel(name: name, score: item["score"]?.doubleValue, fit: item["fit"]?.stringValue)
+        }
+    }
+
+    static func encodeModels(_ models: [WorkerModel]) -> String { JSONValue.array(models.map(\.json)).text }
+}
