@@ -53,7 +53,7 @@ public struct CoordinatorServices: Sendable {
         self.audit = audit
         self.vault = vault
         self.config = config
-        self.systemTenant = config.value("server.system_tenant")?.stringValue ?? "default"
+        self.systemTenant = config.reader.string("server.system_tenant")
         self.dataDir = dataDir
         self.rateLimiter = rateLimiter
         self.metrics = metrics

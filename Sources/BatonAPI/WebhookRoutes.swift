@@ -78,7 +78,7 @@ enum WebhookRoutes {
         guard let sent = delivery.timestampMs else {
             throw HTTPError.badRequest("missing field \"webhookTimestamp\"")
         }
-        let maxAge = config.value(at: ["webhooks", "linear", "max_age_ms"])?.intValue ?? 60_000
+        let maxAge = ConfigReader(config).int("webhooks.linear.max_age_ms")
         let now = Timestamp.nowMilliseconds()
         guard abs(now - sent) <= maxAge else {
             throw HTTPError.unauthorized(

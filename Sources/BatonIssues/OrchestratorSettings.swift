@@ -5,50 +5,48 @@ import BatonTemplates
 
 /// What the orchestrator reads of the configuration (`tracker.*`, `agent.*`, `webhooks.linear.*`).
 public struct OrchestratorSettings: Sendable, Equatable {
-    public var activeStates = ["Todo", "In Progress"]
-    public var terminalStates = ["Done", "Closed", "Canceled", "Cancelled", "Duplicate"]
-    public var requiredLabels: [String] = []
-    public var maxConcurrent = 10
-    public var maxConcurrentByState: [String: Int] = [:]
-    public var maxAttempts = 10
-    public var maxRetryBackoffMs: Int64 = 300_000
-    public var stallTimeoutMs: Int64 = 300_000
-    public var provider = "dry-run"
+    public var activeStates: [String]
+    public var terminalStates: [String]
+    public var requiredLabels: [String]
+    public var maxConcurrent: Int
+    public var maxConcurrentByState: [String: Int]
+    public var maxAttempts: Int
+    public var maxRetryBackoffMs: Int64
+    public var stallTimeoutMs: Int64
+    public var provider: String
     public var model: String?
-    public var template = "default"
-    public var steerPrefix = "/baton"
-    public var pollIntervalMs: Int64 = 30_000
-    public var git = GitRouting()
+    public var template: String
+    public var steerPrefix: String
+    public var pollIntervalMs: Int64
+    public var git: GitRouting
 
-    public init() {}
+    /// The schema's defaults.
+    public init() { self.init(config: [:]) }
 
-    public init(config: JSONValue) {
-        func strings(_ path: [String]) -> [String]? {
-            config.value(at: path)?.arrayValue?.compactMap(\.stringValue)
+    public init(config effective: JSONValue) {
+        let config = ConfigReader(effective)
+        activeStates = config.strings("tracker.active_states")
+        terminalStates = config.strings("tracker.terminal_states")
+        requiredLabels = config.strings("tracker.required_labels")
+        pollIntervalMs = config.int("tracker.poll_interval_ms")
+        maxConcurrent = Int(config.int("agent.max_concurrent"))
+        maxConcurrentByState = (config.value("agent.max_concurrent_by_state")?.objectValue ?? [:]).compactMapValues {
+            $0.intValue.flatMap { Int(exactly: $0) }
         }
-        func int(_ path: [String]) -> Int64? { config.value(at: path)?.intValue }
-        activeStates = strings(["tracker", "active_states"]) ?? activeStates
-        terminalStates = strings(["tracker", "terminal_states"]) ?? terminalStates
-        requiredLabels = strings(["tracker", "required_labels"]) ?? requiredLabels
-        pollIntervalMs = int(["tracker", "poll_interval_ms"]) ?? pollIntervalMs
-        maxConcurrent = Int(int(["agent", "max_concurrent"]) ?? Int64(maxConcurrent))
-        if let byState = config.value(at: ["agent", "max_concurrent_by_state"])?.objectValue {
-            maxConcurrentByState = byState.compactMapValues { $0.intValue.map(Int.init) }
-        }
-        maxAttempts = Int(int(["agent", "max_attempts"]) ?? Int64(maxAttempts))
-        maxRetryBackoffMs = int(["agent", "max_retry_backoff_ms"]) ?? maxRetryBackoffMs
-        stallTimeoutMs = int(["agent", "stall_timeout_ms"]) ?? stallTimeoutMs
-        provider = config.value(at: ["agent", "provider"])?.stringValue ?? provider
-        model = config.value(at: ["agent", "model"])?.stringValue
-        template = config.value(at: ["agent", "template"])?.stringValue ?? template
-        steerPrefix = config.value(at: ["webhooks", "linear", "steer_prefix"])?.stringValue ?? steerPrefix
-        git = GitRouting(config: config)
+        maxAttempts = Int(config.int("agent.max_attempts"))
+        maxRetryBackoffMs = config.int("agent.max_retry_backoff_ms")
+        stallTimeoutMs = config.int("agent.stall_timeout_ms")
+        provider = config.string("agent.provider")
+        model = config.optionalString("agent.model")
+        template = config.string("agent.template")
+        steerPrefix = config.string("webhooks.linear.steer_prefix")
+        git = GitRouting(config: effective)
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }
     func isTerminal(_ state: String) -> Bool { terminalStates.contains { $0.lowercased() == state.lowercased() } }
 
-    /// The design's failure backoff: `min(10000 · 2^(n−1), max_retry_backoff_ms)`.
+    /// The failure backoff (SPEC §9.7): `min(10000 · 2^(n−1), max_retry_backoff_ms)`.
     public func retryDelayMs(afterFailure n: Int) -> Int64 {
         let exponent = min(max(0, n - 1), 30)
         return min(10_000 * (Int64(1) << exponent), maxRetryBackoffMs)

@@ -3,23 +3,25 @@ import BatonJSON
 
 /// Score weights from `router.weights`; the score is normalised so it stays 0–100 whatever they sum to.
 public struct RouterWeights: Sendable, Equatable {
-    public var headroom: Double = 35
-    public var tier: Double = 20
-    public var specialisation: Double = 15
-    public var modelFit: Double = 15
-    public var reliability: Double = 10
-    public var stickiness: Double = 5
+    public var headroom: Double
+    public var tier: Double
+    public var specialisation: Double
+    public var modelFit: Double
+    public var reliability: Double
+    public var stickiness: Double
 
-    public init() {}
+    /// The schema's defaults.
+    public init() { self.init(config: [:]) }
 
-    public init(config: JSONValue?) {
-        func read(_ key: String, _ fallback: Double) -> Double { config?[key]?.doubleValue ?? fallback }
-        headroom = read("headroom", 35)
-        tier = read("tier", 20)
-        specialisation = read("specialisation", 15)
-        modelFit = read("model_fit", 15)
-        reliability = read("reliability", 10)
-        stickiness = read("stickiness", 5)
+    /// `router.weights` of the effective configuration.
+    public init(config effective: JSONValue) {
+        let config = ConfigReader(effective)
+        headroom = config.double("router.weights.headroom")
+        tier = config.double("router.weights.tier")
+        specialisation = config.double("router.weights.specialisation")
+        modelFit = config.double("router.weights.model_fit")
+        reliability = config.double("router.weights.reliability")
+        stickiness = config.double("router.weights.stickiness")
     }
 
     var total: Double { headroom + tier + specialisation + modelFit + reliability + stickiness }

@@ -24,15 +24,14 @@ public final class LinearTracker: IssueTracker {
             self.pageSize = pageSize
         }
 
-        public init(config: JSONValue) {
-            let tracker = config["tracker"]
+        public init(config effective: JSONValue) {
+            let config = ConfigReader(effective)
             self.init(
-                teamKey: tracker?["team_key"]?.stringValue, projectSlug: tracker?["project_slug"]?.stringValue,
-                assignee: tracker?["assignee"]?.stringValue,
-                activeStates: tracker?["active_states"]?.arrayValue?.compactMap(\.stringValue) ?? [
-                    "Todo", "In Progress",
-                ],
-                pageSize: Int(tracker?["page_size"]?.intValue ?? 50))
+                teamKey: config.optionalString("tracker.team_key"),
+                projectSlug: config.optionalString("tracker.project_slug"),
+                assignee: config.optionalString("tracker.assignee"),
+                activeStates: config.strings("tracker.active_states"),
+                pageSize: Int(config.int("tracker.page_size")))
         }
     }
 

@@ -17,10 +17,11 @@ public final class LinearWriteBack: Sendable {
             self.comments = comments
         }
 
-        public init(config: JSONValue) {
+        public init(config effective: JSONValue) {
+            let config = ConfigReader(effective)
             self.init(
-                startedState: config.value(at: ["tracker", "started_state"])?.stringValue ?? "In Progress",
-                reviewState: config.value(at: ["tracker", "review_state"])?.stringValue ?? "In Review")
+                startedState: config.string("tracker.started_state"), reviewState: config.string("tracker.review_state")
+            )
         }
     }
 

@@ -23,8 +23,9 @@ struct LocalWorkers {
         // Plain HTTP over loopback: the workers talk to this very server, and libcurl (with its TLS
         // stack, several MiB) is opened only if a job calls out to an HTTP provider.
         let http = PlainHTTPClient()
-        let tags = WorkerSetup.tags(config.value(at: ["local_workers", "tags"])?.stringValue ?? "local")
-        let capacity = Int(config.value(at: ["local_workers", "capacity"])?.intValue ?? 1)
+        let reader = ConfigReader(config)
+        let tags = WorkerSetup.tags(reader.string("local_workers.tags"))
+        let capacity = Int(reader.int("local_workers.capacity"))
         var loops: [WorkerLoop] = []
         for index in 1...count {
             let name = "local-\(index)"

@@ -58,8 +58,8 @@ enum ServeCommand: BatonCommand {
         let (file, environment) = try ConfigLoading.layers(path: options.value("config"))
         let dataDir =
             options.value("data-dir")
-            ?? ConfigSchema.defaults.merged(with: file).merged(with: environment).value(at: ["storage", "data_dir"])?
-            .stringValue ?? ".baton"
+            ?? ConfigReader(ConfigSchema.defaults.merged(with: file).merged(with: environment)).string(
+                "storage.data_dir")
 
         // Before anything is written: agents must not be able to reach the data directory (the
         // overlay's own sandbox settings are checked again below, once it is read).
@@ -84,18 +84,19 @@ enum ServeCommand: BatonCommand {
             throw RuntimeError("configuration: \(error)")
         }
         // The tenant that runs the instance; read once, here.
-        let systemTenant = config.value("server.system_tenant")?.stringValue ?? "default"
+        let systemTenant = config.reader.string("server.system_tenant")
         guard KeyStore.isValidTenant(systemTenant) else {
             await database.close()
             throw RuntimeError("configuration: server.system_tenant must match [A-Za-z0-9._-]{1,64}")
         }
         var configuration = HTTPServerConfiguration()
-        configuration.host = options.value("host") ?? config.value("server.host")?.stringValue ?? "127.0.0.1"
-        configuration.port = port ?? config.value("server.port")?.intValue.map(Int.init) ?? 4000
-        configuration.maxBodyBytes = Int(config.value("server.max_body_bytes")?.intValue ?? 1_048_576)
-        configuration.maxHeaderBytes = Int(config.value("server.max_header_bytes")?.intValue ?? 16384)
-        configuration.headerTimeout = .seconds(config.value("server.header_timeout_s")?.intValue ?? 10)
-        configuration.idleTimeout = .seconds(config.value("server.idle_timeout_s")?.intValue ?? 60)
+        let settings = config.reader
+        configuration.host = options.value("host") ?? settings.string("server.host")
+        configuration.port = port ?? Int(settings.int("server.port"))
+        configuration.maxBodyBytes = Int(settings.int("server.max_body_bytes"))
+        configuration.maxHeaderBytes = Int(settings.int("server.max_header_bytes"))
+        configuration.headerTimeout = .seconds(settings.int("server.header_timeout_s"))
+        configuration.idleTimeout = .seconds(settings.int("server.idle_timeout_s"))
         let events = try EventBus(database: database)
         let keys: KeyStore
         do {
@@ -151,7 +152,7 @@ enum ServeCommand: BatonCommand {
         }
         // The local workers' agents must not reach the data directory or other workspaces:
         // checked before anything listens.
-        if (localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)) > 0 {
+        if (localWorkerCount ?? Int(config.reader.int("local_workers.count"))) > 0 {
             let root = WorkerSetup.settings(
                 name: "local-1", tags: [], capacity: 1, config: config.effective, dataDir: dataDir
             ).workspaces.root
@@ -198,13 +199,13 @@ enum ServeCommand: BatonCommand {
         var tracker: LinearTracker?
         var writeBack: Task<Void, Never>?
         if effective.value(at: ["tracker", "kind"])?.stringValue == "linear" {
-            let reference = effective.value(at: ["tracker", "api_key"])?.stringValue ?? "$secret:linear_api_key"
+            let reference = ConfigReader(effective).string("tracker.api_key")
             let client = LinearClient(
-                endpoint: effective.value(at: ["tracker", "endpoint"])?.stringValue ?? "https://api.linear.app/graphql",
+                endpoint: ConfigReader(effective).string("tracker.endpoint"),
                 metrics: metrics, apiKey: { try await vault.resolve(reference, tenant: systemTenant) })
             let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective))
             tracker = linear
-            if effective.value(at: ["tracker", "write_back"])?.boolValue ?? true {
+            if ConfigReader(effective).bool("tracker.write_back") {
                 let writer = LinearWriteBack(
                     tracker: linear, orchestrator: orchestrator, settings: LinearWriteBack.Settings(config: effective),
                     log: Log.write)
@@ -219,7 +220,7 @@ enum ServeCommand: BatonCommand {
 
         let local: LocalWorkers
         do {
-            let count = localWorkerCount ?? Int(config.value("local_workers.count")?.intValue ?? 1)
+            let count = localWorkerCount ?? Int(config.reader.int("local_workers.count"))
             local = try await LocalWorkers.start(
                 count: count, url: loopbackURL(host: bound.host, port: bound.port), dataDir: dataDir, keys: keys,
                 vault: vault, config: config.effective, tenant: systemTenant)
@@ -267,12 +268,14 @@ enum ServeCommand: BatonCommand {
     /// Token bucket sizes from `server.rate_limits`.
     static func rateLimits(_ config: ConfigStore) -> RateLimiter.Limits {
         var perMinute: [String: Int] = [:]
+        let reader = config.reader
         for routeClass in ["read", "write", "webhook"] {
-            perMinute[routeClass] = config.value("server.rate_limits.\(routeClass)")?.intValue.map(Int.init)
+            perMinute[routeClass] = Int(reader.int("server.rate_limits.\(routeClass)"))
         }
         // webhooks.linear.rate_limit_per_min is the webhook limit's own key (SPEC §2.7): when it is
-        // set away from its default it wins; else server.rate_limits.webhook (same default, 600).
-        if let linear = config.value("webhooks.linear.rate_limit_per_min")?.intValue, linear != 600 {
+        // set away from its default it wins; else server.rate_limits.webhook (the same default).
+        let linear = reader.int("webhooks.linear.rate_limit_per_min")
+        if linear != ConfigReader([:]).int("webhooks.linear.rate_limit_per_min") {
             perMinute["webhook"] = Int(linear)
         }
         return RateLimiter.Limits(perMinute: perMinute)

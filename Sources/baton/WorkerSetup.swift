@@ -16,7 +16,8 @@ enum WorkerSetup {
     static func settings(name: String, tags: [String], capacity: Int, config: JSONValue, dataDir: String? = nil)
         -> WorkerSettings
     {
-        var root = config.value(at: ["workspaces", "root"])?.stringValue ?? defaultRoot
+        let reader = ConfigReader(config)
+        var root = reader.string("workspaces.root")
         if root == defaultRoot, let dataDir {
             var base = dataDir
             while base.count > 1, base.hasSuffix("/") { base.removeLast() }
@@ -28,16 +29,16 @@ enum WorkerSetup {
                 scripts[hook] = script
             }
         }
-        let timeout = Int(config.value(at: ["workspaces", "hook_timeout_ms"])?.intValue ?? 60_000)
+        let timeout = Int(reader.int("workspaces.hook_timeout_ms"))
         var settings = WorkerSettings(
             name: name, tags: tags, capacity: capacity, workspaces: Workspaces(root: root),
             hooks: Hooks(scripts: scripts, timeoutMs: timeout), version: BatonVersion.current)
-        settings.maxTurns = Int(config.value(at: ["agent", "max_turns"])?.intValue ?? 20)
+        settings.maxTurns = Int(reader.int("agent.max_turns"))
         settings.sandbox = sandbox(config)
         return settings
     }
 
-    static let defaultRoot = ".baton-workspaces"
+    static let defaultRoot = ConfigReader([:]).string("workspaces.root")
 
     /// `sandbox.*` (the schema has checked the values).
     static func sandbox(_ config: JSONValue) -> SandboxSettings {
@@ -48,8 +49,7 @@ enum WorkerSetup {
             value.intValue.flatMap { UInt16(exactly: $0) }
         }
         return SandboxSettings(
-            mode: config.value(at: ["sandbox", "mode"])?.stringValue.flatMap(SandboxSettings.Mode.init(rawValue:))
-                ?? .landlock,
+            mode: SandboxSettings.Mode(rawValue: ConfigReader(config).string("sandbox.mode")) ?? .landlock,
             readPaths: strings("read_paths"), writePaths: strings("write_paths"),
             connectPorts: ports?.isEmpty == false ? ports : nil)
     }
@@ -58,7 +58,7 @@ enum WorkerSetup {
     static func runners(
         config: JSONValue, secret: @escaping @Sendable (String) async throws -> String? = { _ in nil }
     ) -> RunnerCatalog {
-        let timeout = config.value(at: ["agent", "turn_timeout_ms"])?.intValue ?? 3_600_000
+        let timeout = ConfigReader(config).int("agent.turn_timeout_ms")
         return RunnerCatalog(
             providers: config.value(at: ["providers"]), turnTimeout: .milliseconds(timeout), secret: secret)
     }

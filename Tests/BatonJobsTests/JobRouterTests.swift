@@ -133,7 +133,11 @@ import Testing
 
     @Test func weightsComeFromConfigAndScoreStaysWithin100() {
         var weights = RouterWeights(config: [
-            "headroom": 0, "tier": 0, "specialisation": 0, "model_fit": 0, "reliability": 1, "stickiness": 0,
+            "router": [
+                "weights": [
+                    "headroom": 0, "tier": 0, "specialisation": 0, "model_fit": 0, "reliability": 1, "stickiness": 0,
+                ]
+            ]
         ])
         #expect(weights.headroom == 0 && weights.reliability == 1)
         let decision = route(

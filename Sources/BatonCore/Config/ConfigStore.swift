@@ -48,6 +48,9 @@ public final class ConfigStore: Sendable {
     public var effective: JSONValue { state.withLock { $0.effective } }
     public var overlay: JSONValue { state.withLock { $0.overlay } }
 
+    /// The effective configuration now, read with the schema's defaults behind it.
+    public var reader: ConfigReader { ConfigReader(effective) }
+
     public func value(_ dotted: String) -> JSONValue? {
         effective.value(at: dotted.split(separator: ".").map(String.init))
     }
