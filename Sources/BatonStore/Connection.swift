@@ -113,7 +113,7 @@ public final class Connection {
 
     /// The first column of the first row, or nil when there is no row.
     public func scalar(_ sql: String, _ bindings: [SQLValue] = []) throws -> SQLValue? {
-        try queryOne(sql, bindings)?[0]
+        try queryOne(sql, bindings).map { $0.values.first ?? .null }
     }
 
     public var lastInsertRowID: Int64 { handle.map { sqlite3_last_insert_rowid($0) } ?? 0 }

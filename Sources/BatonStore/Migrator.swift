@@ -69,8 +69,8 @@ enum Migrator {
             if foreignKeysOff, let broken = try connection.queryOne("PRAGMA foreign_key_check") {
                 throw SQLiteError(
                     code: SQLiteError.error,
-                    message: "foreign key check failed after the rebuild: a row of \(broken.string(0) ?? "?") "
-                        + "refers to a missing row of \(broken.string(2) ?? "?")")
+                    message: "foreign key check failed after the rebuild: a row of \(broken.string("table") ?? "?") "
+                        + "refers to a missing row of \(broken.string("parent") ?? "?")")
             }
             try connection.execute(
                 """

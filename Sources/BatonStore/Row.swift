@@ -12,7 +12,8 @@ final class RowLayout: Sendable {
     }
 }
 
-/// One result row, fully copied out of SQLite (no pointers into a statement).
+/// One result row, fully copied out of SQLite (no pointers into a statement). Values are read by
+/// column name: a SELECT names (or aliases) what it reads, so its column order does not matter.
 public struct Row: Sendable, Hashable {
     let layout: RowLayout
     public let values: [SQLValue]
@@ -51,6 +52,33 @@ public struct Row: Sendable, Hashable {
     public func bool(_ column: String) -> Bool? { self[column].boolValue }
     public func bool(_ index: Int) -> Bool? { self[index].boolValue }
     public func isNull(_ column: String) -> Bool { self[column].isNull }
+
+    /// The named column's value as a `T`. Throws `RowDecodingError` when the result has no such
+    /// column, the value is NULL, or it is not a `T` (e.g. text where an integer was expected).
+    public func decode<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(RowDecodingError) -> T {
+        guard let value = try decodeIfPresent(column, as: type) else {
+            throw RowDecodingError(column: column, expected: T.sqlTypeName, problem: .null, columns: columns)
+        }
+        return value
+    }
+
+    /// The named column's value as a `T`, nil when it is NULL. Throws `RowDecodingError` when the
+    /// result has no such column or the value is not a `T`.
+    public func decodeIfPresent<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(RowDecodingError)
+        -> T?
+    {
+        guard let i = layout.indexByName[column] else {
+            throw RowDecodingError(column: column, expected: T.sqlTypeName, problem: .noSuchColumn, columns: columns)
+        }
+        let value = values[i]
+        if value.isNull { return nil }
+        guard let decoded = T(sqlValue: value) else {
+            throw RowDecodingError(
+                column: column, expected: T.sqlTypeName, problem: .wrongType(found: value.storageClass),
+                columns: columns)
+        }
+        return decoded
+    }
 
     public static func == (a: Row, b: Row) -> Bool {
         a.layout.columns == b.layout.columns && a.values == b.values

@@ -50,14 +50,73 @@ import Testing
             }
             let r = try #require(row)
             #expect(r.columns == ["i", "d", "s", "b", "flag", "n"])
-            #expect(r.int("i") == 7 && r.int64(0) == 7)
+            #expect(r.int("i") == 7 && r.int64("i") == 7)
             #expect(r.double("d") == 2.5)
-            #expect(r.string("s") == "x" && r.string(2) == "x")
+            #expect(r.string("s") == "x")
             #expect(r.blob("b") == [0, 1])
             #expect(r.bool("flag") == true)
             #expect(r.isNull("n") && r.int("n") == nil)
             #expect(r["missing"] == .null && !r.contains("missing") && r.contains("i"))
-            #expect(r[99] == .null)
+        }
+    }
+
+    /// A row read by name finds its column wherever the SELECT put it; a column the result does
+    /// not have reads as NULL (and as nil through the typed accessors).
+    @Test func rowsAreReadByNameWhateverTheColumnOrder() async throws {
+        try await withDatabase { db, _ in
+            let (forward, backward) = try await db.write { c in
+                try c.execute("CREATE TABLE t (id INTEGER, name TEXT, score REAL, note TEXT)")
+                try c.execute("INSERT INTO t VALUES (1, 'one', 1.5, NULL)")
+                return (
+                    try c.queryOne("SELECT id, name, score, note FROM t"),
+                    try c.queryOne("SELECT note, score AS score, name, id FROM t")
+                )
+            }
+            for row in [try #require(forward), try #require(backward)] {
+                #expect(row.int64("id") == 1 && row.string("name") == "one" && row.double("score") == 1.5)
+                #expect(row["id"] == .integer(1) && row["name"] == .text("one") && row.isNull("note"))
+                #expect(try row.decode("id", as: Int64.self) == 1 && row.decode("name", as: String.self) == "one")
+                #expect(try row.decodeIfPresent("note", as: String.self) == nil)
+                #expect(row["unknown"] == .null && row.isNull("unknown"))
+                #expect(row.int("unknown") == nil && row.string("unknown") == nil && row.bool("unknown") == nil)
+            }
+            #expect(forward?.columns == ["id", "name", "score", "note"])
+            #expect(backward?.columns == ["note", "score", "name", "id"])
+        }
+    }
+
+    /// `decode` throws, naming the column, where the optional accessors would give nil: a
+    /// column the result lacks, a NULL, a value of another type.
+    @Test func decodingFailsWithAnErrorNamingTheColumn() async throws {
+        try await withDatabase { db, _ in
+            let row = try #require(
+                try await db.read { c in try c.queryOne("SELECT 7 AS id, 'x' AS name, NULL AS gone") })
+            #expect(try row.decode("id", as: Int.self) == 7 && row.decode("id", as: Double.self) == 7)
+            #expect(try row.decode("id", as: Bool.self) == true)
+            #expect {
+                try row.decode("nmae", as: String.self)
+            } throws: { error in
+                guard let error = error as? RowDecodingError, error.problem == .noSuchColumn else { return false }
+                return error.column == "nmae"
+                    && error.description == "the result has no column \"nmae\" (its columns: id, name, gone)"
+            }
+            #expect {
+                try row.decodeIfPresent("nmae", as: String.self)
+            } throws: { error in (error as? RowDecodingError)?.problem == .noSuchColumn }
+            #expect {
+                try row.decode("gone", as: Int64.self)
+            } throws: { error in
+                (error as? RowDecodingError)?.description == "column \"gone\" is NULL where an integer is required"
+            }
+            #expect {
+                try row.decode("name", as: Int64.self)
+            } throws: { error in
+                (error as? RowDecodingError)?.description
+                    == "column \"name\" holds a value of type text where an integer is expected"
+            }
+            #expect {
+                try row.decodeIfPresent("id", as: String.self)
+            } throws: { error in (error as? RowDecodingError)?.problem == .wrongType(found: "integer") }
         }
     }
 

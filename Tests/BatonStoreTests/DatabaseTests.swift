@@ -12,7 +12,10 @@ import Testing
             #expect(writer.values == ["wal", 1, 1, 5000, 0])
             let reader = try #require(try await db.read { try $0.queryOne(pragmas) })
             // synchronous is per connection and irrelevant to readers, so only the writer sets it.
-            #expect(reader.string(0) == "wal" && reader.int(2) == 1 && reader.int(3) == 5000 && reader.int(4) == 1)
+            #expect(
+                reader.string("journal_mode") == "wal" && reader.int("foreign_keys") == 1
+                    && reader.int("timeout") == 5000
+                    && reader.int("query_only") == 1)
         }
     }
 

@@ -70,7 +70,7 @@ import Testing
             }
             let tables = try await db.read {
                 try $0.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-                    .compactMap { $0.string(0) }
+                    .compactMap { $0.string("name") }
             }
             #expect(tables == ["events", "schema_migrations"])
             #expect(try await db.appliedMigrations().map(\.version) == [1])
@@ -103,7 +103,7 @@ import Testing
             _ = try await db.migrate([Self.parentAndChild, rebuild])
             let (kinds, schema) = try await db.read { conn in
                 (
-                    try conn.query("SELECT kind FROM parent ORDER BY id").compactMap { $0.string(0) },
+                    try conn.query("SELECT kind FROM parent ORDER BY id").compactMap { $0.string("kind") },
                     try conn.scalar("SELECT sql FROM sqlite_master WHERE name = 'parent'")?.stringValue ?? ""
                 )
             }
@@ -132,6 +132,7 @@ import Testing
             } throws: { error in
                 guard case .failed(2, "lossy_rebuild", let sqlite) = error as? MigrationError else { return false }
                 return sqlite.message.contains("foreign key check failed")
+                    && sqlite.message.contains("a row of child refers to a missing row of parent")
             }
             #expect(try await db.appliedMigrations().map(\.version) == [1])
             let parents = try await db.read { try $0.scalar("SELECT count(*) FROM parent")?.intValue }

@@ -82,7 +82,8 @@ final class WriterGate: Sendable {
 struct Boom: Error, Equatable {}
 
 extension Database {
+    /// The first column of each row (read by position, which only BatonStore itself may do).
     func ints(_ sql: String) async throws -> [Int] {
-        try await read { try $0.query(sql).compactMap { $0.int(0) } }
+        try await read { try $0.query(sql).compactMap { $0.values.first?.intValue } }
     }
 }
