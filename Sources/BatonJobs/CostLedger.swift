@@ -100,12 +100,13 @@ public enum CostLedger {
     public static func total(tenant: String, since: String, in conn: Connection) throws -> Totals {
         let row = try conn.queryOne(
             """
-            SELECT count(*), coalesce(sum(tokens_input), 0), coalesce(sum(tokens_output), 0),
-                coalesce(sum(cost_usd), 0.0) FROM cost_ledger WHERE tenant = ?1 AND at >= ?2
+            SELECT count(*) AS jobs, coalesce(sum(tokens_input), 0) AS tokens_input,
+                coalesce(sum(tokens_output), 0) AS tokens_output, coalesce(sum(cost_usd), 0.0) AS usd
+            FROM cost_ledger WHERE tenant = ?1 AND at >= ?2
             """, [.text(tenant), .text(since)])
         return Totals(
-            jobs: row?.int(0) ?? 0, tokensInput: row?.int64(1) ?? 0, tokensOutput: row?.int64(2) ?? 0,
-            usd: row?.double(3) ?? 0)
+            jobs: row?.int("jobs") ?? 0, tokensInput: row?.int64("tokens_input") ?? 0,
+            tokensOutput: row?.int64("tokens_output") ?? 0, usd: row?.double("usd") ?? 0)
     }
 
     public struct Line: Sendable, Equatable {
@@ -117,15 +118,16 @@ public enum CostLedger {
     public static func breakdown(tenant: String, since: String, in conn: Connection) throws -> [Line] {
         try conn.query(
             """
-            SELECT provider, model, count(*), sum(tokens_input), sum(tokens_output), sum(cost_usd) FROM cost_ledger
+            SELECT provider, model, count(*) AS jobs, sum(tokens_input) AS tokens_input,
+                sum(tokens_output) AS tokens_output, sum(cost_usd) AS usd FROM cost_ledger
             WHERE tenant = ?1 AND at >= ?2 GROUP BY provider, model ORDER BY sum(cost_usd) DESC, provider, model
             """, [.text(tenant), .text(since)]
         ).map { row in
             Line(
-                provider: row.string(0) ?? "", model: row.string(1) ?? "",
+                provider: try row.decode("provider"), model: try row.decode("model"),
                 totals: Totals(
-                    jobs: row.int(2) ?? 0, tokensInput: row.int64(3) ?? 0, tokensOutput: row.int64(4) ?? 0,
-                    usd: row.double(5) ?? 0))
+                    jobs: row.int("jobs") ?? 0, tokensInput: row.int64("tokens_input") ?? 0,
+                    tokensOutput: row.int64("tokens_output") ?? 0, usd: row.double("usd") ?? 0))
         }
     }
 }

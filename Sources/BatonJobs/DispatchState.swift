@@ -164,8 +164,10 @@ struct DispatchState: Sendable {
 
     static func load(from conn: Connection, now: Int64, staleAfterMs: Int64) throws -> DispatchState {
         var state = DispatchState()
-        for row in try conn.query("SELECT status, count(*) FROM jobs GROUP BY status") {
-            if let status = JobStatus(rawValue: row.string(0) ?? "") { state.statusCounts[status] = row.int(1) ?? 0 }
+        for row in try conn.query("SELECT status, count(*) AS n FROM jobs GROUP BY status") {
+            if let status = JobStatus(rawValue: try row.decode("status")) {
+                state.statusCounts[status] = try row.decode("n")
+            }
         }
         for row in try conn.query(
             """
@@ -174,25 +176,29 @@ struct DispatchState: Sendable {
                 workspace_usage FROM workers
             """)
         {
-            let models = Job.decodeModels(row.string(8))
+            let models = Job.decodeModels(try row.decode("models"))
+            let usage: String = try row.decode("workspace_usage")
             let report = PresenceReport(
-                instance: row.string(1) ?? "", status: PresenceReport.Status(rawValue: row.string(2) ?? "") ?? .idle,
-                tags: StringListColumn.decode(row.string(3)), provider: row.string(4) ?? "",
-                providers: StringListColumn.decode(row.string(5)), capacity: row.int(6) ?? 1, load: row.int(7) ?? 0,
-                models: models, topModels: Job.decodeModels(row.string(17)), nodeURL: row.string(9),
-                version: row.string(10), workspaces: StringListColumn.decode(row.string(16)),
-                workspaceUsage: ((try? JSONParser.parse(Array((row.string(18) ?? "{}").utf8)))?.objectValue ?? [:])
+                instance: try row.decode("instance"),
+                status: PresenceReport.Status(rawValue: try row.decode("status")) ?? .idle,
+                tags: StringListColumn.decode(try row.decode("tags")), provider: try row.decode("provider"),
+                providers: StringListColumn.decode(try row.decode("providers")), capacity: try row.decode("capacity"),
+                load: try row.decode("load"), models: models, topModels: Job.decodeModels(try row.decode("top_models")),
+                nodeURL: try row.decodeIfPresent("node_url"), version: try row.decodeIfPresent("version"),
+                workspaces: StringListColumn.decode(try row.decode("workspaces")),
+                workspaceUsage: ((try? JSONParser.parse(Array(usage.utf8)))?.objectValue ?? [:])
                     .mapValues(WorkspaceUsage.init(json:)))
             var entry = WorkerEntry(
-                report: report, paused: (row.int(11) ?? 0) != 0, lastHeartbeatMs: row.int64(13) ?? 0,
-                firstSeenAt: row.string(12) ?? "", completed: row.int(14) ?? 0, failed: row.int(15) ?? 0)
+                report: report, paused: try row.decode("paused"), lastHeartbeatMs: try row.decode("last_heartbeat_ms"),
+                firstSeenAt: try row.decode("first_seen_at"), completed: try row.decode("jobs_completed"),
+                failed: try row.decode("jobs_failed"))
             entry.online = entry.isOnline(now: now, staleAfterMs: staleAfterMs)
-            state.tenants[row.string(0) ?? "", default: TenantBoard()].workers[entry.instance] = entry
+            state.tenants[try row.decode("tenant"), default: TenantBoard()].workers[entry.instance] = entry
         }
         for row in try conn.query(
             "SELECT \(Job.columns) FROM jobs WHERE finished_at IS NULL AND (status = 'pending' OR status = 'assigned' OR status = 'running') ORDER BY id"
         ) {
-            let job = Job(row: row)
+            let job = try Job(row: row)
             state.live[job.id] = LiveJob(job, queuedAtMs: now)
             var board = state.tenants[job.tenant, default: TenantBoard()]
             switch job.status {
@@ -217,15 +223,16 @@ struct DispatchState: Sendable {
                 WHERE issue IS NOT NULL AND worker IS NOT NULL GROUP BY tenant, issue)
             """)
         {
-            if let issue = row.string(1), let worker = row.string(2) {
-                state.tenants[row.string(0) ?? "", default: TenantBoard()].lastWorkerByIssue[issue] = worker
+            if let issue = row.string("issue"), let worker = row.string("worker") {
+                state.tenants[try row.decode("tenant"), default: TenantBoard()].lastWorkerByIssue[issue] = worker
             }
         }
         for row in try conn.query("SELECT DISTINCT job_id FROM job_steers WHERE delivered_at IS NULL") {
-            if let id = row.int64(0) { state.jobsWithSteers.insert(id) }
+            state.jobsWithSteers.insert(try row.decode("job_id"))
         }
         for row in try conn.query("SELECT DISTINCT tenant, instance FROM worker_commands WHERE delivered_at IS NULL") {
-            state.tenants[row.string(0) ?? "", default: TenantBoard()].workersWithCommands.insert(row.string(1) ?? "")
+            state.tenants[try row.decode("tenant"), default: TenantBoard()].workersWithCommands.insert(
+                try row.decode("instance"))
         }
         return state
     }

@@ -169,10 +169,10 @@ extension Dispatcher {
                 try txn.conn.execute(
                     "UPDATE job_steers SET delivered_at = ?2 WHERE job_id = ?1 AND delivered_at IS NULL",
                     [.integer(id), .text(txn.nowText)])
-                steer = rows.map { row in
+                steer = try rows.map { row in
                     [
-                        "id": .int(row.int64(0) ?? 0), "message": .string(row.string(1) ?? ""),
-                        "created_at": .string(row.string(2) ?? ""),
+                        "id": .int(try row.decode("id")), "message": .string(try row.decode("message")),
+                        "created_at": .string(try row.decode("created_at")),
                     ]
                 }
                 txn.state.jobsWithSteers.remove(id)

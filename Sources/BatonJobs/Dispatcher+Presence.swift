@@ -124,7 +124,9 @@ extension Dispatcher {
                     UPDATE worker_commands SET delivered_at = ?3 WHERE tenant = ?1 AND instance = ?2
                         AND delivered_at IS NULL
                     """, [.text(tenant), .text(report.instance), .text(txn.nowText)])
-                commands = rows.compactMap { row in row.string(1).flatMap { try? JSONParser.parse(Array($0.utf8)) } }
+                commands = rows.compactMap { row in
+                    row.string("command").flatMap { try? JSONParser.parse(Array($0.utf8)) }
+                }
                 txn.state.tenants[tenant]?.workersWithCommands.remove(report.instance)
             }
             try txn.schedule(tenant)

@@ -12,7 +12,7 @@ extension Dispatcher {
                 try conn.query(
                     "SELECT issue, id FROM jobs WHERE tenant = ?1 AND finished_at IS NULL", [.text(tenant)]
                 ).flatMap { row -> [String] in
-                    [row.string(0), row.int64(1).map { "job-\($0)" }].compactMap { $0 }
+                    [row.string("issue"), row.int64("id").map { "job-\($0)" }].compactMap { $0 }
                 })
         }
         var out: [JSONValue] = []

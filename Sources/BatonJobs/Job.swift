@@ -232,39 +232,41 @@ public struct Job: Sendable, Equatable {
         needsInput = false
     }
 
-    init(row: Row) {
-        id = row.int64(0) ?? 0
-        tenant = row.string(1) ?? ""
-        status = JobStatus(rawValue: row.string(2) ?? "") ?? .failed
-        prompt = row.string(3) ?? ""
-        input = row.string(4)
-        provider = row.string(5) ?? ""
-        model = row.string(6)
-        priority = JobPriority(rawValue: row.string(7) ?? "") ?? .normal
-        tier = JobTier(rawValue: row.string(8) ?? "") ?? .medium
-        tags = StringListColumn.decode(row.string(9))
-        worker = row.string(10)
-        attempt = row.int(11) ?? 1
-        issue = row.string(12)
-        createdAt = row.string(13) ?? ""
-        updatedAt = row.string(14) ?? ""
-        assignedAt = row.string(15)
-        startedAt = row.string(16)
-        finishedAt = row.string(17)
-        result = row.string(18)
-        error = row.string(19)
-        progress = row.string(20)
-        tokensInput = row.int64(21) ?? 0
-        tokensOutput = row.int64(22) ?? 0
-        costUSD = row.double(23)
-        routing = row.string(24)
-        leaseToken = row.string(25)
-        leaseExpiresMs = row.int64(26)
-        cancelRequested = (row.int(27) ?? 0) != 0
-        context = row.string(28)
-        modelUsed = row.string(29)
-        report = row.string(30)
-        needsInput = (row.int(31) ?? 0) != 0
+    /// A row selected with `columns`; throws `RowDecodingError` when one lacks a column or holds
+    /// a value the schema does not allow (NULL in a NOT NULL column, text in an integer one).
+    init(row: Row) throws {
+        id = try row.decode("id")
+        tenant = try row.decode("tenant")
+        status = JobStatus(rawValue: try row.decode("status")) ?? .failed
+        prompt = try row.decode("prompt")
+        input = try row.decodeIfPresent("input")
+        provider = try row.decode("provider")
+        model = try row.decodeIfPresent("model")
+        priority = JobPriority(rawValue: try row.decode("priority")) ?? .normal
+        tier = JobTier(rawValue: try row.decode("tier")) ?? .medium
+        tags = StringListColumn.decode(try row.decode("tags"))
+        worker = try row.decodeIfPresent("worker")
+        attempt = try row.decode("attempt")
+        issue = try row.decodeIfPresent("issue")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
+        assignedAt = try row.decodeIfPresent("assigned_at")
+        startedAt = try row.decodeIfPresent("started_at")
+        finishedAt = try row.decodeIfPresent("finished_at")
+        result = try row.decodeIfPresent("result")
+        error = try row.decodeIfPresent("error")
+        progress = try row.decodeIfPresent("progress")
+        tokensInput = try row.decode("tokens_input")
+        tokensOutput = try row.decode("tokens_output")
+        costUSD = try row.decodeIfPresent("cost_usd")
+        routing = try row.decodeIfPresent("routing")
+        leaseToken = try row.decodeIfPresent("lease_token")
+        leaseExpiresMs = try row.decodeIfPresent("lease_expires_ms")
+        cancelRequested = try row.decode("cancel_requested")
+        context = try row.decodeIfPresent("context")
+        modelUsed = try row.decodeIfPresent("model_used")
+        report = try row.decodeIfPresent("report")
+        needsInput = try row.decode("needs_input")
     }
 
     /// Reads one job of `tenant` (nil when it does not exist there).
@@ -300,7 +302,7 @@ public struct Job: Sendable, Equatable {
         let total = try conn.scalar("SELECT count(*) FROM jobs WHERE \(clause)", bindings)?.intValue ?? 0
         let rows = try conn.query(
             "SELECT \(columns) FROM jobs WHERE \(clause) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)", bindings)
-        return (rows.map(Job.init(row:)), total)
+        return (try rows.map(Job.init(row:)), total)
     }
 }
 

@@ -48,8 +48,9 @@ public struct KillswitchState: Sendable, Equatable {
     static func loadAll(from conn: Connection) throws -> [String: KillswitchState] {
         var out: [String: KillswitchState] = [:]
         for row in try conn.query("SELECT tenant, level, reason, set_at, set_by FROM killswitch") {
-            out[row.string(0) ?? ""] = KillswitchState(
-                level: row.int(1) ?? 0, reason: row.string(2) ?? "", setAt: row.string(3), setBy: row.string(4))
+            out[try row.decode("tenant")] = KillswitchState(
+                level: try row.decode("level"), reason: try row.decode("reason"),
+                setAt: try row.decodeIfPresent("set_at"), setBy: try row.decodeIfPresent("set_by"))
         }
         return out
     }
