@@ -25,23 +25,26 @@ public struct IssueRecord: Sendable, Equatable {
         created_at, updated_at, project
         """
 
-    init(row: Row) {
-        tenant = row.string(0) ?? ""
+    /// A row selected with `columns`; throws `RowDecodingError` when one lacks a column or holds
+    /// a value the schema does not allow.
+    init(row: Row) throws {
+        tenant = try row.decode("tenant")
         tracked = TrackedIssue(
-            identifier: row.string(1) ?? "", trackerID: row.string(2), title: row.string(3) ?? "",
-            description: row.string(4) ?? "", state: row.string(5) ?? "", priority: row.int(6) ?? 0,
-            labels: StringListColumn.decode(row.string(7)), url: row.string(8), createdAt: row.string(9),
-            project: row.string(20))
-        state = IssueState(rawValue: row.string(10) ?? "") ?? .released
-        attempts = row.int(11) ?? 0
-        cycleAttempts = row.int(12) ?? 0
-        modelOverride = row.string(13)
-        templateOverride = row.string(14)
-        retryAtMs = row.int64(15)
-        lastError = row.string(16)
-        workspaceCleanup = row.string(17)
-        createdAt = row.string(18) ?? ""
-        updatedAt = row.string(19) ?? ""
+            identifier: try row.decode("identifier"), trackerID: try row.decodeIfPresent("tracker_id"),
+            title: try row.decode("title"), description: try row.decode("description"),
+            state: try row.decode("tracker_state"), priority: try row.decode("priority"),
+            labels: StringListColumn.decode(try row.decode("labels")), url: try row.decodeIfPresent("url"),
+            createdAt: try row.decodeIfPresent("tracker_created_at"), project: try row.decodeIfPresent("project"))
+        state = IssueState(rawValue: try row.decode("state")) ?? .released
+        attempts = try row.decode("attempts")
+        cycleAttempts = try row.decode("cycle_attempts")
+        modelOverride = try row.decodeIfPresent("model_override")
+        templateOverride = try row.decodeIfPresent("template_override")
+        retryAtMs = try row.decodeIfPresent("retry_at_ms")
+        lastError = try row.decodeIfPresent("last_error")
+        workspaceCleanup = try row.decodeIfPresent("workspace_cleanup")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
     }
 
     static func load(_ identifier: String, tenant: String, from conn: Connection) throws -> IssueRecord? {
@@ -109,22 +112,31 @@ public struct AttemptRecord: Sendable, Equatable {
     public var finishedAt: String?
     public var error: String?
 
-    static let columns =
-        "id, issue, number, job_id, status, provider, model, template, prompt, started_at, finished_at, error"
+    static let columnNames = [
+        "id", "issue", "number", "job_id", "status", "provider", "model", "template", "prompt", "started_at",
+        "finished_at", "error",
+    ]
+    static let columns = columnNames.joined(separator: ", ")
+    /// The columns of `attempts` under the alias `table`, each named as `init(row:)` reads it.
+    static func columns(of table: String) -> String {
+        columnNames.map { "\(table).\($0) AS \($0)" }.joined(separator: ", ")
+    }
 
-    init(row: Row) {
-        id = row.int64(0) ?? 0
-        issue = row.string(1) ?? ""
-        number = row.int(2) ?? 0
-        jobID = row.int64(3)
-        status = Status(rawValue: row.string(4) ?? "") ?? .failed
-        provider = row.string(5) ?? ""
-        model = row.string(6)
-        template = row.string(7) ?? ""
-        prompt = row.string(8) ?? ""
-        startedAt = row.string(9) ?? ""
-        finishedAt = row.string(10)
-        error = row.string(11)
+    /// A row selected with `columns`; throws `RowDecodingError` when one lacks a column or holds
+    /// a value the schema does not allow.
+    init(row: Row) throws {
+        id = try row.decode("id")
+        issue = try row.decode("issue")
+        number = try row.decode("number")
+        jobID = try row.decodeIfPresent("job_id")
+        status = Status(rawValue: try row.decode("status")) ?? .failed
+        provider = try row.decode("provider")
+        model = try row.decodeIfPresent("model")
+        template = try row.decode("template")
+        prompt = try row.decode("prompt")
+        startedAt = try row.decode("started_at")
+        finishedAt = try row.decodeIfPresent("finished_at")
+        error = try row.decodeIfPresent("error")
     }
 
     public static func list(issue: String, tenant: String, from conn: Connection) throws -> [AttemptRecord] {
@@ -151,9 +163,7 @@ public struct AttemptRecord: Sendable, Equatable {
     {
         try conn.query(
             """
-            SELECT a.id, a.issue, a.number, a.job_id, a.status, a.provider, a.model, a.template, a.prompt,
-                a.started_at, a.finished_at, a.error
-            FROM attempts a LEFT JOIN jobs j ON j.id = a.job_id
+            SELECT \(columns(of: "a")) FROM attempts a LEFT JOIN jobs j ON j.id = a.job_id
             WHERE a.tenant = ?1 AND a.status = 'running'
                 AND (j.id IS NULL OR j.finished_at IS NOT NULL OR (j.status = 'running' AND j.updated_at < ?2))
             ORDER BY a.id

@@ -14,7 +14,7 @@ extension Orchestrator {
             try conn.query(
                 "SELECT tracker_id FROM issues WHERE tenant = ?1 AND state != 'released' AND tracker_id IS NOT NULL",
                 [.text(tenant)]
-            ).compactMap { $0.string(0) }
+            ).compactMap { $0.string("tracker_id") }
         }.filter { !seen.contains($0) }
         guard !tracked.isEmpty else { return }
         for start in stride(from: 0, to: tracked.count, by: 50) {

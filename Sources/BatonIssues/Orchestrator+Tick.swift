@@ -69,7 +69,7 @@ extension Orchestrator {
         if tenants == nil {
             let read = Set(
                 try await database.read { conn in
-                    try conn.query("SELECT tenant FROM issues GROUP BY tenant").compactMap { $0.string(0) }
+                    try conn.query("SELECT tenant FROM issues GROUP BY tenant").compactMap { $0.string("tenant") }
                 })
             tenants = knownTenants.withLock { known in
                 known = (known ?? []).union(read)
@@ -79,8 +79,8 @@ extension Orchestrator {
         for tenant in (tenants ?? []).sorted() { try await tick(tenant: tenant, reconcile: reconcile) }
         if reconcile, let metrics {
             let counts = try await database.read { conn in
-                try conn.query("SELECT state, count(*) FROM issues GROUP BY state").reduce(into: [String: Int]()) {
-                    $0[$1.string(0) ?? ""] = $1.int(1) ?? 0
+                try conn.query("SELECT state, count(*) AS n FROM issues GROUP BY state").reduce(into: [String: Int]()) {
+                    $0[$1.string("state") ?? ""] = $1.int("n") ?? 0
                 }
             }
             metrics.issues(counts)
@@ -205,10 +205,13 @@ extension IssueTxn {
         var runningByState: [String: Int] = [:]
         if !settings.maxConcurrentByState.isEmpty {
             for row in try conn.query(
-                "SELECT lower(tracker_state), count(*) FROM issues WHERE tenant = ?1 AND state = 'running' GROUP BY 1",
+                """
+                SELECT lower(tracker_state) AS tracker_state, count(*) AS n FROM issues
+                WHERE tenant = ?1 AND state = 'running' GROUP BY 1
+                """,
                 [.text(tenant)])
             {
-                runningByState[row.string(0) ?? ""] = row.int(1) ?? 0
+                runningByState[row.string("tracker_state") ?? ""] = row.int("n") ?? 0
             }
         }
         // Per-state slots may pass over some queued issues, so then every one is read.

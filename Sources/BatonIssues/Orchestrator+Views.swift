@@ -18,17 +18,18 @@ extension Orchestrator {
             }
             let totals = try conn.query(
                 """
-                SELECT coalesce(sum(tokens_input), 0), coalesce(sum(tokens_output), 0), coalesce(sum(cost_usd), 0)
+                SELECT coalesce(sum(tokens_input), 0) AS input, coalesce(sum(tokens_output), 0) AS output,
+                    coalesce(sum(cost_usd), 0) AS cost_usd
                 FROM jobs WHERE tenant = ?1 AND issue IS NOT NULL
                 """, [.text(tenant)]
             ).first
             return [
                 "counts": .object(counts), "issues": .object(rows), "total_issues": .int(Int64(issues.count)),
                 "tokens": [
-                    "input": .int(totals?.int64(0) ?? 0), "output": .int(totals?.int64(1) ?? 0),
-                    "total": .int((totals?.int64(0) ?? 0) + (totals?.int64(1) ?? 0)),
+                    "input": .int(totals?.int64("input") ?? 0), "output": .int(totals?.int64("output") ?? 0),
+                    "total": .int((totals?.int64("input") ?? 0) + (totals?.int64("output") ?? 0)),
                 ],
-                "cost_usd": .double(totals?[2].doubleValue ?? 0),
+                "cost_usd": .double(totals?.double("cost_usd") ?? 0),
             ]
         }
     }
@@ -67,9 +68,9 @@ extension Orchestrator {
                     """, [.text(tenant), .text(identifier)]
                 ).reversed().map { row in
                     [
-                        "from": row.string(0).map(JSONValue.string) ?? .null, "to": .string(row.string(1) ?? ""),
-                        "actor": .string(row.string(2) ?? ""), "reason": .string(row.string(3) ?? ""),
-                        "at": .string(row.string(4) ?? ""),
+                        "from": try row.decodeIfPresent("from_state", as: String.self).map(JSONValue.string) ?? .null,
+                        "to": .string(try row.decode("to_state")), "actor": .string(try row.decode("actor")),
+                        "reason": .string(try row.decode("reason")), "at": .string(try row.decode("at")),
                     ]
                 })
             body["recent_events"] = .array(
@@ -121,8 +122,8 @@ extension Orchestrator {
     static func events(_ conn: Connection, _ condition: String, _ bindings: [SQLValue]) throws -> [JSONValue] {
         try conn.query("SELECT id, type, at, data FROM events WHERE \(condition)", bindings).map { row in
             [
-                "id": .int(row.int64(0) ?? 0), "type": .string(row.string(1) ?? ""), "at": .string(row.string(2) ?? ""),
-                "data": .verbatim(row.string(3) ?? "null"),
+                "id": .int(try row.decode("id")), "type": .string(try row.decode("type")),
+                "at": .string(try row.decode("at")), "data": .verbatim(try row.decode("data")),
             ]
         }
     }
@@ -141,14 +142,14 @@ extension Orchestrator {
                 let row = try conn.query(
                     "SELECT tracker_id, attempts FROM issues WHERE tenant = ?1 AND identifier = ?2",
                     [.text(tenant), .text(identifier)]
-                ).first, let trackerID = row.string(0)
+                ).first, let trackerID = row.string("tracker_id")
             else { return nil }
             let result = try conn.scalar(
                 """
                 SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
                 WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
                 """, [.text(tenant), .text(identifier)])?.stringValue
-            return WriteBackFacts(trackerID: trackerID, attempts: row.int(1) ?? 0, latestResult: result)
+            return WriteBackFacts(trackerID: trackerID, attempts: try row.decode("attempts"), latestResult: result)
         }
     }
 }

@@ -55,7 +55,9 @@ public final class WebhookInbox: Sendable {
                         SELECT delivery_id, tenant, body FROM webhook_deliveries WHERE processed_at IS NULL
                         ORDER BY received_at, rowid LIMIT 500
                         """
-                    ).map { ($0.string(0) ?? "", $0.string(1) ?? "default", $0.string(2) ?? "") }
+                    ).map {
+                        ($0.string("delivery_id") ?? "", $0.string("tenant") ?? "default", $0.string("body") ?? "")
+                    }
                 }
             } catch {
                 log("webhooks: cannot read pending deliveries: \(error)")

@@ -19,6 +19,18 @@ public struct StoredTemplate: Sendable, Equatable {
     }
 }
 
+extension StoredTemplate {
+    static let columns = "id, body, description, created_at, updated_at"
+
+    /// A row of `templates` selected with `columns`; throws `RowDecodingError` when one lacks a
+    /// column or holds a value the schema does not allow.
+    init(row: Row) throws {
+        self.init(
+            id: try row.decode("id"), body: try row.decode("body"), description: try row.decode("description"),
+            createdAt: try row.decode("created_at"), updatedAt: try row.decode("updated_at"))
+    }
+}
+
 public enum TemplateStore {
     public static let maxBodyBytes = 65_536
 
@@ -69,23 +81,15 @@ public enum TemplateStore {
 
     public static func load(_ id: String, tenant: String, from conn: Connection) throws -> StoredTemplate? {
         try conn.query(
-            "SELECT id, body, description, created_at, updated_at FROM templates WHERE tenant = ?1 AND id = ?2",
-            [.text(tenant), .text(id)]
-        ).first.map(row)
-    }
-
-    static func row(_ row: Row) -> StoredTemplate {
-        StoredTemplate(
-            id: row.string(0) ?? "", body: row.string(1) ?? "", description: row.string(2) ?? "",
-            createdAt: row.string(3) ?? "", updatedAt: row.string(4) ?? "")
+            "SELECT \(StoredTemplate.columns) FROM templates WHERE tenant = ?1 AND id = ?2", [.text(tenant), .text(id)]
+        ).first.map(StoredTemplate.init(row:))
     }
 
     public static func list(tenant: String, database: Database) async throws -> [StoredTemplate] {
         try await database.read { conn in
             try conn.query(
-                "SELECT id, body, description, created_at, updated_at FROM templates WHERE tenant = ?1 ORDER BY id",
-                [.text(tenant)]
-            ).map(row)
+                "SELECT \(StoredTemplate.columns) FROM templates WHERE tenant = ?1 ORDER BY id", [.text(tenant)]
+            ).map(StoredTemplate.init(row:))
         }
     }
 
