@@ -16,7 +16,8 @@ final class RowLayout: Sendable {
 /// column name: a SELECT names (or aliases) what it reads, so its column order does not matter.
 public struct Row: Sendable, Hashable {
     let layout: RowLayout
-    public let values: [SQLValue]
+    /// The values in column order. Internal: outside BatonStore a row is read by name only.
+    let values: [SQLValue]
 
     init(layout: RowLayout, values: [SQLValue]) {
         self.layout = layout
@@ -34,23 +35,12 @@ public struct Row: Sendable, Hashable {
         return values[i]
     }
 
-    /// The value at a column index; `.null` when out of range.
-    public subscript(index: Int) -> SQLValue {
-        values.indices.contains(index) ? values[index] : .null
-    }
-
     public func int(_ column: String) -> Int? { self[column].intValue }
-    public func int(_ index: Int) -> Int? { self[index].intValue }
     public func int64(_ column: String) -> Int64? { self[column].int64Value }
-    public func int64(_ index: Int) -> Int64? { self[index].int64Value }
     public func double(_ column: String) -> Double? { self[column].doubleValue }
-    public func double(_ index: Int) -> Double? { self[index].doubleValue }
     public func string(_ column: String) -> String? { self[column].stringValue }
-    public func string(_ index: Int) -> String? { self[index].stringValue }
     public func blob(_ column: String) -> [UInt8]? { self[column].blobValue }
-    public func blob(_ index: Int) -> [UInt8]? { self[index].blobValue }
     public func bool(_ column: String) -> Bool? { self[column].boolValue }
-    public func bool(_ index: Int) -> Bool? { self[index].boolValue }
     public func isNull(_ column: String) -> Bool { self[column].isNull }
 
     /// The named column's value as a `T`. Throws `RowDecodingError` when the result has no such

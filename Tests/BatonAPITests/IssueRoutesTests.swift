@@ -68,7 +68,7 @@ extension TestCoordinator {
     func commands(_ worker: String) throws -> [String] {
         try database.readBlocking { conn in
             try conn.query("SELECT command FROM worker_commands WHERE instance = ?1 ORDER BY id", [.text(worker)])
-                .compactMap { $0.string(0) }
+                .compactMap { $0.string("command") }
         }
     }
 }
@@ -375,7 +375,7 @@ extension JSONValue {
             LinearWebhook.commentPayload(issue: "ENG-10", body: "/baton focus on the auth module", timestampMs: ts))
         let steers = try c.database.readBlocking { conn in
             try conn.query("SELECT message FROM job_steers WHERE job_id = ?1", [.integer(leased.id)]).compactMap {
-                $0.string(0)
+                $0.string("message")
             }
         }
         #expect(steers == ["focus on the auth module"])
@@ -460,7 +460,7 @@ extension JSONValue {
         await WebhookInbox(orchestrator: orchestrator).processPending()
         #expect(try await orchestrator.issue("ENG-44", tenant: "default").state == .queued)
         let outcome = try c.database.readBlocking { conn in
-            try conn.query("SELECT outcome FROM webhook_deliveries").compactMap { $0.string(0) }
+            try conn.query("SELECT outcome FROM webhook_deliveries").compactMap { $0.string("outcome") }
         }
         #expect(outcome == ["ENG-44 is queued"])
         await c.webhooks.processPending()  // already processed: nothing applied twice

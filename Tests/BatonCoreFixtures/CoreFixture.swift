@@ -105,7 +105,9 @@ extension Database {
 
     /// The event types written so far, oldest first.
     public func eventTypes() throws -> [String] {
-        try readBlocking { conn in try conn.query("SELECT type FROM events ORDER BY id").compactMap { $0.string(0) } }
+        try readBlocking { conn in
+            try conn.query("SELECT type FROM events ORDER BY id").compactMap { $0.string("type") }
+        }
     }
 
     /// An issue's transitions as `from>to`, oldest first (`-` when it first arrived).
@@ -114,7 +116,7 @@ extension Database {
             try conn.query(
                 "SELECT from_state, to_state FROM issue_transitions WHERE tenant = ?1 AND issue = ?2 ORDER BY id",
                 [.text(tenant), .text(issue)]
-            ).map { "\($0.string(0) ?? "-")>\($0.string(1) ?? "")" }
+            ).map { "\($0.string("from_state") ?? "-")>\($0.string("to_state") ?? "")" }
         }
     }
 

@@ -42,7 +42,7 @@ import Testing
     static func commands(_ core: Core, _ worker: String) throws -> [String] {
         try core.database.readBlocking { conn in
             try conn.query("SELECT command FROM worker_commands WHERE instance = ?1 ORDER BY id", [.text(worker)])
-                .compactMap { $0.string(0) }
+                .compactMap { $0.string("command") }
         }
     }
 

@@ -34,7 +34,8 @@ import Testing
             try conn.query(
                 "SELECT delivery_id, processed_at, outcome FROM webhook_deliveries ORDER BY received_at, rowid"
             ).map { row in
-                "\(row.string(0) ?? ""): " + (row.string(1) == nil ? "unprocessed" : (row.string(2) ?? "(no outcome)"))
+                "\(row.string("delivery_id") ?? ""): "
+                    + (row.string("processed_at") == nil ? "unprocessed" : (row.string("outcome") ?? "(no outcome)"))
             }
         }
     }

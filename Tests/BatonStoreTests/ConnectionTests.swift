@@ -16,7 +16,7 @@ import Testing
                 return try c.query("SELECT v FROM t ORDER BY id").map { $0["v"] }
             }
             #expect(read == values)
-            let again = try await db.read { c in try c.query("SELECT v FROM t ORDER BY id").map { $0[0] } }
+            let again = try await db.read { c in try c.query("SELECT id, v FROM t ORDER BY id").map { $0["v"] } }
             #expect(again == values)
         }
     }

@@ -60,7 +60,7 @@ import Testing
             #expect(Set(entries.map(\.id)).count == 50)
             #expect(Set(entries.map(\.action)).count == 50)
             let stored = try await db.read { conn in
-                try conn.query("SELECT id, action FROM audit").map { ($0.int64(0) ?? 0, $0.string(1) ?? "") }
+                try conn.query("SELECT id, action FROM audit").map { ($0.int64("id") ?? 0, $0.string("action") ?? "") }
             }
             #expect(
                 Dictionary(uniqueKeysWithValues: stored)

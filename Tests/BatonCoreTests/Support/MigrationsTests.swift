@@ -39,14 +39,15 @@ import Testing
             try db.writeBlocking { conn in
                 let job = try conn.queryOne(
                     "SELECT tenant, status, priority, tier, tokens_input FROM jobs WHERE id = 7")
-                #expect(job?.string(0) == "acme" && job?.string(1) == "completed" && job?.string(2) == "high")
-                #expect(job?.string(3) == "low" && job?.int(4) == 42)
+                #expect(job?.string("tenant") == "acme" && job?.string("status") == "completed")
+                #expect(job?.string("priority") == "high" && job?.string("tier") == "low")
+                #expect(job?.int("tokens_input") == 42)
                 #expect(try conn.scalar("SELECT count(*) FROM job_steers WHERE job_id = 7")?.intValue == 1)
                 #expect(try conn.scalar("SELECT cost_usd FROM cost_ledger WHERE job_id = 7")?.doubleValue == 0.5)
                 // No IN lists left in the hot tables' checks and indexes.
                 let schema = try conn.query(
                     "SELECT sql FROM sqlite_master WHERE tbl_name IN ('jobs', 'cost_ledger') AND sql IS NOT NULL"
-                ).compactMap { $0.string(0) }
+                ).compactMap { $0.string("sql") }
                 #expect(schema.count == 7)  // two tables, five indexes (jobs_live became jobs_unfinished)
                 #expect(schema.allSatisfy { !$0.contains(" IN (") })
                 // The checks still hold, and so do the references.
@@ -67,7 +68,7 @@ import Testing
                     EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE finished_at IS NULL
                         AND (status = 'pending' OR status = 'assigned' OR status = 'running') ORDER BY id
                     """
-                ).compactMap { $0.string(3) }.joined(separator: "; ")
+                ).compactMap { $0.string("detail") }.joined(separator: "; ")
                 #expect(plan.contains("jobs_unfinished"), "plan: \(plan)")
             }
         }
