@@ -1,0 +1,5 @@
+enum SecretReference {
+    static func isValid(_ text: String) -> Bool {
+        text.hasPrefix("$secret:") && SecretVault.isValidName(String(text.dropFirst("$secret:".count)))
+    }
+}
