@@ -33,14 +33,21 @@ let package = Package(
         .target(name: "BatonCrypto", dependencies: ["CSodium"]),
         // Strict JSON values, parser and canonical serialiser: used by every layer above.
         .target(name: "BatonJSON"),
+        // The worker protocol (presence, lease, events, complete) as typed messages both sides
+        // build and read, the one timestamp format, and the list of provider kinds.
+        .target(name: "BatonWorkerProtocol", dependencies: ["BatonJSON", "BatonPlatform"]),
         .target(name: "BatonHTTP", dependencies: ["BatonJSON", "BatonPlatform", "CLinux", "CCurl"]),
         .target(name: "BatonStore", dependencies: ["BatonCrypto", "BatonPlatform", "CSQLite"]),
         .target(
-            name: "BatonCore", dependencies: ["BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"],
+            name: "BatonCore",
+            dependencies: ["BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore", "BatonWorkerProtocol"],
             plugins: ["EmbedResources"]),
         // Jobs, workers, leases, the router, the killswitch and the cost ledger (SPEC §6).
         .target(
-            name: "BatonJobs", dependencies: ["BatonCore", "BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"]),
+            name: "BatonJobs",
+            dependencies: [
+                "BatonCore", "BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore", "BatonWorkerProtocol",
+            ]),
         // The strict Liquid subset and the stored prompt templates (SPEC §9.11).
         .target(name: "BatonTemplates", dependencies: ["BatonCore", "BatonJSON", "BatonPlatform", "BatonStore"]),
         // Issues are built on jobs, never the other way: the orchestrator, its state table, the
@@ -53,7 +60,9 @@ let package = Package(
         // The worker side: lease loop, workspaces and hooks, agent runners.
         .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
-        .target(name: "BatonLinear", dependencies: ["BatonCore", "BatonHTTP", "BatonIssues", "BatonJSON"]),
+        .target(
+            name: "BatonLinear",
+            dependencies: ["BatonCore", "BatonHTTP", "BatonIssues", "BatonJSON", "BatonWorkerProtocol"]),
         .target(
             name: "BatonAPI",
             dependencies: [
@@ -82,6 +91,7 @@ let package = Package(
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform", "BatonTestSupport"]),
         .testTarget(name: "BatonCryptoTests", dependencies: ["BatonCrypto"]),
+        .testTarget(name: "BatonWorkerProtocolTests", dependencies: ["BatonJSON", "BatonWorkerProtocol"]),
         .testTarget(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonWorkerProtocol
 import Synchronization
 
 /// Why a Linear call failed, classified so the caller knows whether to wait, fix the key or give up.

@@ -73,7 +73,7 @@ enum WebhookBench {
                 let issue = try JSONParser.parse(try client.call("GET", "/api/v1/\(identifier)").body)
                 if let job = issue["attempts"]?.arrayValue?.first?["job"]?.intValue {
                     let detail = try JSONParser.parse(try client.call("GET", "/api/jobs/\(job)").body)
-                    if let at = detail["assigned_at"]?.stringValue { assigned = parse(at) }
+                    if let at = detail["assigned_at"]?.stringValue { assigned = Timestamp.parse(at) }
                 }
                 if assigned == nil { usleep(500) }
             }
@@ -87,20 +87,5 @@ enum WebhookBench {
         print(
             "webhook -> job assigned: \(count) deliveries one at a time: median \(RouterBench.fmt(at(0.5))) ms, p99 \(RouterBench.fmt(at(0.99))) ms, max \(RouterBench.fmt(times.last ?? 0)) ms (server timestamps have 1 ms resolution)"
         )
-    }
-
-    /// `2026-12-01T22:09:29.085Z` → milliseconds since the epoch.
-    static func parse(_ text: String) -> Int64? {
-        let digits = text.unicodeScalars.filter { $0.properties.numericType != nil }.map { Int($0.value) - 48 }
-        guard digits.count >= 17 else { return nil }
-        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + digits[$1] } }
-        var parts = tm()
-        parts.tm_year = Int32(number(0..<4) - 1900)
-        parts.tm_mon = Int32(number(4..<6) - 1)
-        parts.tm_mday = Int32(number(6..<8))
-        parts.tm_hour = Int32(number(8..<10))
-        parts.tm_min = Int32(number(10..<12))
-        parts.tm_sec = Int32(number(12..<14))
-        return Int64(timegm(&parts)) * 1000 + Int64(number(14..<17))
     }
 }

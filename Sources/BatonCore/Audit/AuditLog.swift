@@ -1,6 +1,7 @@
 import BatonCrypto
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 import Synchronization
 
 /// The append-only, hash-chained audit log. Appends run on the database's single writer, and each

@@ -1,4 +1,5 @@
 import BatonStore
+import BatonWorkerProtocol
 import Synchronization
 
 /// Publishes events durably and fans them out to live subscribers.
