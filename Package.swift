@@ -54,7 +54,10 @@ let package = Package(
         // Linear webhook inbox (SPEC §9, §10).
         .target(
             name: "BatonIssues",
-            dependencies: ["BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates"]),
+            dependencies: [
+                "BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates",
+                "BatonWorkerProtocol",
+            ]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
@@ -68,13 +71,14 @@ let package = Package(
             dependencies: [
                 "BatonCore", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform",
                 "BatonStore", "BatonTemplates",
+                "BatonWorkerProtocol",
             ],
             plugins: ["EmbedResources"]),
         .executableTarget(
             name: "baton",
             dependencies: [
                 "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues",
-                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore",
+                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore", "BatonWorkerProtocol",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
@@ -82,6 +86,7 @@ let package = Package(
             dependencies: [
                 "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
                 "BatonPlatform",
+                "BatonWorkerProtocol",
             ]),
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
@@ -102,20 +107,27 @@ let package = Package(
             dependencies: [
                 "BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
                 "BatonStore",
+                "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonCoreTests",
-            dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore"]),
+            dependencies: [
+                "BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore", "BatonWorkerProtocol",
+            ]),
         // A migrated SQLite file with a dispatcher, an orchestrator and an inbox on a manual clock:
         // what the domain tests of jobs and issues run against, without HTTP.
         .target(
             name: "BatonCoreFixtures",
-            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonPlatform", "BatonStore", "BatonTestSupport"],
+            dependencies: [
+                "BatonCore", "BatonIssues", "BatonJobs", "BatonPlatform", "BatonStore", "BatonTestSupport",
+                "BatonWorkerProtocol",
+            ],
             path: "Tests/BatonCoreFixtures"),
         .testTarget(
             name: "BatonJobsTests",
             dependencies: [
                 "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport",
+                "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonTemplatesTests",
@@ -127,6 +139,7 @@ let package = Package(
             dependencies: [
                 "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonJSON", "BatonStore",
                 "BatonTemplates", "BatonTestSupport",
+                "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
@@ -139,6 +152,7 @@ let package = Package(
             dependencies: [
                 "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP",
                 "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates",
+                "BatonWorkerProtocol",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import BatonHTTP
 import BatonIssues
 import BatonJobs
 import BatonTemplates
+import BatonWorkerProtocol
 
 /// The dispatcher's refusals render themselves: 404, 409, 423, 503 (with each rejected worker's
 /// reason in `details`) and 400.
@@ -35,6 +36,13 @@ extension DispatchError: HTTPResponseError {
 
 /// A refused job, presence or update body: 400 with the sentence that says what is wrong.
 extension JobInputError: HTTPResponseError {
+    public var status: HTTPStatus { .badRequest }
+    public var code: String { "bad_request" }
+}
+
+/// A refused worker-protocol body (presence, events, complete): 400 with the sentence that names
+/// the field.
+extension WorkerProtocolError: HTTPResponseError {
     public var status: HTTPStatus { .badRequest }
     public var code: String { "bad_request" }
 }

@@ -178,9 +178,7 @@ extension IssueTxn {
                     [.text(tenant), .text(record.tracked.identifier)])?.intValue ?? 0
             guard unfinished == 0, let worker = record.workspaceCleanup else { continue }
             if jobs.knowsWorker(worker, tenant: tenant) {
-                try jobs.command(
-                    tenant: tenant, worker: worker,
-                    ["kind": "remove_workspace", "workspace": .string(record.tracked.identifier)])
+                try jobs.command(tenant: tenant, worker: worker, .removeWorkspace(record.tracked.identifier))
                 try emit(
                     "issue.workspace_removed", tenant: tenant, issue: record.tracked.identifier,
                     ["identifier": .string(record.tracked.identifier), "worker": .string(worker)])

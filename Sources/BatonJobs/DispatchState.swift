@@ -1,6 +1,7 @@
 import BatonCore
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 /// Everything the dispatcher keeps in memory: a cache of the database, rebuilt from it at start
 /// and after any failed write.
@@ -39,7 +40,7 @@ struct DispatchState: Sendable {
                 nodeURL: try row.decodeIfPresent("node_url"), version: try row.decodeIfPresent("version"),
                 workspaces: StringListColumn.decode(try row.decode("workspaces")),
                 workspaceUsage: ((try? JSONParser.parse(Array(usage.utf8)))?.objectValue ?? [:])
-                    .mapValues(WorkspaceUsage.init(json:)))
+                    .compactMapValues { try? WorkspaceUsage(json: $0) })
             var entry = WorkerEntry(
                 report: report, paused: try row.decode("paused"), lastHeartbeatMs: try row.decode("last_heartbeat_ms"),
                 firstSeenAt: try row.decode("first_seen_at"), completed: try row.decode("jobs_completed"),

@@ -2,6 +2,7 @@ import BatonCore
 import BatonCrypto
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 /// One dispatcher change, run on the database's writer thread with the in-memory state in hand.
 /// Every helper writes its SQL first and changes memory after, so an SQL error leaves memory as
@@ -396,15 +397,15 @@ public struct DispatchTxn {
         let running = job.status == .running
         try finish(job, as: .cancelled, error: error, cancelRequested: running)
         if running, let worker = job.worker {
-            try command(tenant: job.tenant, worker: worker, ["kind": "cancel_job", "job": .int(job.id)])
+            try command(tenant: job.tenant, worker: worker, .cancelJob(job.id))
         }
         try schedule(job.tenant)
     }
 
-    public mutating func command(tenant: String, worker: String, _ command: JSONValue) throws {
+    public mutating func command(tenant: String, worker: String, _ command: WorkerCommand) throws {
         try conn.execute(
             "INSERT INTO worker_commands (tenant, instance, command, created_at) VALUES (?1, ?2, ?3, ?4)",
-            [.text(tenant), .text(worker), .text(command.text), .text(nowText)])
+            [.text(tenant), .text(worker), .text(command.json.text), .text(nowText)])
         state.tenants[tenant, default: TenantBoard()].workersWithCommands.insert(worker)
     }
 
@@ -447,7 +448,7 @@ public struct DispatchTxn {
                     job, as: .cancelled, error: "cancelled by killswitch level \(level): \(reason)",
                     cancelRequested: true)
                 if let worker = job.worker {
-                    try command(tenant: tenant, worker: worker, ["kind": "cancel_job", "job": .int(id)])
+                    try command(tenant: tenant, worker: worker, .cancelJob(id))
                 }
                 cancelled += 1
             }

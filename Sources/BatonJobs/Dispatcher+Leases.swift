@@ -2,67 +2,32 @@ import BatonCore
 import BatonCrypto
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 extension Dispatcher {
     public struct Lease: Sendable {
         public var job: Job
         public var token: String
         public var expiresAt: String
-    }
 
-    /// `POST /api/jobs/:id/events`: what a worker reports while it runs a job.
-    public struct ProgressReport: Sendable {
-        public var token: String
-        public var progress: JSONValue?
-        public var tokensInput: Int64?
-        public var tokensOutput: Int64?
-
-        public init(token: String, progress: JSONValue? = nil, tokensInput: Int64? = nil, tokensOutput: Int64? = nil) {
-            self.token = token
-            self.progress = progress
-            self.tokensInput = tokensInput
-            self.tokensOutput = tokensOutput
+        /// The lease answer (SPEC §6.8): the job as the API shows it, the fields a worker runs it
+        /// with typed as the worker protocol reads them, and the lease.
+        public var answer: LeaseAnswer {
+            // The context column holds the JSON object of strings the orchestrator set.
+            let context = job.context.flatMap { try? JSONParser.parse(Array($0.utf8)) }?.objectValue?
+                .compactMapValues(\.stringValue)
+            let leased = LeasedJob(
+                id: job.id, attempt: job.attempt, prompt: job.prompt, input: job.input, provider: job.provider,
+                model: job.model, issue: job.issue, context: context, otherFields: job.jsonObject.objectValue ?? [:])
+            return LeaseAnswer(job: leased, lease: LeaseGrant(token: token, expiresAt: expiresAt))
         }
     }
 
+    /// What a progress report gets back: the route adds the token to the extended lease.
     public struct ProgressAnswer: Sendable, Equatable {
         public var cancel: Bool
-        public var steer: [JSONValue]
+        public var steer: [SteerMessage]
         public var leaseExpiresAt: String?
-    }
-
-    /// `POST /api/jobs/:id/complete`: how a job ended on its worker.
-    public struct Completion: Sendable {
-        public var token: String
-        public var succeeded: Bool
-        public var result: String?
-        public var error: String?
-        public var tokensInput: Int64?
-        public var tokensOutput: Int64?
-        public var costUSD: Double?
-        /// The model the agent says it used.
-        public var modelUsed: String?
-        /// JSON object text: what the agent did (checked by the route).
-        public var report: String?
-        /// The agent stopped to ask a person (with `succeeded` false): SPEC §6.10.
-        public var needsInput = false
-
-        public init(
-            token: String, succeeded: Bool = true, result: String? = nil, error: String? = nil,
-            tokensInput: Int64? = nil, tokensOutput: Int64? = nil, costUSD: Double? = nil, modelUsed: String? = nil,
-            report: String? = nil, needsInput: Bool = false
-        ) {
-            self.needsInput = needsInput
-            self.modelUsed = modelUsed
-            self.report = report
-            self.token = token
-            self.succeeded = succeeded
-            self.result = result
-            self.error = error
-            self.tokensInput = tokensInput
-            self.tokensOutput = tokensOutput
-            self.costUSD = costUSD
-        }
     }
 
     // MARK: Leases
@@ -161,7 +126,7 @@ extension Dispatcher {
                     report.tokensInput.map(SQLValue.integer) ?? .null,
                     report.tokensOutput.map(SQLValue.integer) ?? .null,
                 ])
-            var steer: [JSONValue] = []
+            var steer: [SteerMessage] = []
             if txn.state.jobsWithSteers.contains(id) {
                 let rows = try txn.conn.query(
                     "SELECT id, message, created_at FROM job_steers WHERE job_id = ?1 AND delivered_at IS NULL ORDER BY id",
@@ -170,10 +135,9 @@ extension Dispatcher {
                     "UPDATE job_steers SET delivered_at = ?2 WHERE job_id = ?1 AND delivered_at IS NULL",
                     [.integer(id), .text(txn.nowText)])
                 steer = try rows.map { row in
-                    [
-                        "id": .int(try row.decode("id")), "message": .string(try row.decode("message")),
-                        "created_at": .string(try row.decode("created_at")),
-                    ]
+                    SteerMessage(
+                        id: try row.decode("id"), message: try row.decode("message"),
+                        createdAt: try row.decode("created_at"))
                 }
                 txn.state.jobsWithSteers.remove(id)
             }
@@ -197,8 +161,13 @@ extension Dispatcher {
 
     /// Ends a leased job. The same token again gets the job as it is (idempotent); a stale token
     /// gets a conflict and changes nothing.
-    public func complete(_ id: Int64, tenant: String, worker: String?, _ completion: Completion) async throws -> Job {
-        try await mutate { txn in
+    public func complete(_ id: Int64, tenant: String, worker: String?, _ completion: CompletionReport) async throws
+        -> Job
+    {
+        let reportText = completion.report?.text
+        let succeeded = completion.status.succeeded
+        let needsInput = completion.status == .needsInput
+        return try await mutate { txn in
             var job = try txn.job(id, tenant: tenant)
             try Dispatcher.checkLease(job, token: completion.token, worker: worker)
             if job.status.isFinished {
@@ -214,7 +183,7 @@ extension Dispatcher {
                             .integer(id), .integer(completion.tokensInput ?? job.tokensInput),
                             .integer(completion.tokensOutput ?? job.tokensOutput),
                             completion.modelUsed.map(SQLValue.text) ?? .null,
-                            completion.report.map(SQLValue.text) ?? .null,
+                            reportText.map(SQLValue.text) ?? .null,
                         ])
                     job.tokensInput = completion.tokensInput ?? job.tokensInput
                     job.tokensOutput = completion.tokensOutput ?? job.tokensOutput
@@ -229,24 +198,23 @@ extension Dispatcher {
             job.tokensInput = completion.tokensInput ?? job.tokensInput
             job.tokensOutput = completion.tokensOutput ?? job.tokensOutput
             job.modelUsed = completion.modelUsed ?? job.modelUsed
-            job.report = completion.report ?? job.report
+            job.report = reportText ?? job.report
             // Tokens, cost and the final status go into the row in one UPDATE; the answer is the
             // row as it now reads, built here rather than read back.
             let cost = txn.price(job, reported: completion.costUSD)
-            let status: JobStatus = completion.succeeded ? .completed : .failed
-            let error = completion.succeeded ? nil : (completion.error ?? "the worker reported a failure")
+            let status: JobStatus = succeeded ? .completed : .failed
+            let error = succeeded ? nil : (completion.error ?? "the worker reported a failure")
             try txn.finish(
                 job, as: status, result: completion.result, error: error,
                 usage: DispatchTxn.Usage(
                     tokensInput: job.tokensInput, tokensOutput: job.tokensOutput, costUSD: cost.usd,
-                    modelUsed: completion.modelUsed, report: completion.report,
-                    needsInput: !completion.succeeded && completion.needsInput))
+                    modelUsed: completion.modelUsed, report: reportText, needsInput: needsInput))
             if let name = job.worker {
-                let column = completion.succeeded ? "jobs_completed" : "jobs_failed"
+                let column = succeeded ? "jobs_completed" : "jobs_failed"
                 try txn.conn.execute(
                     "UPDATE workers SET \(column) = \(column) + 1 WHERE tenant = ?1 AND instance = ?2",
                     [.text(tenant), .text(name)])
-                if completion.succeeded {
+                if succeeded {
                     txn.state.tenants[tenant]?.workers[name]?.completed += 1
                 } else {
                     txn.state.tenants[tenant]?.workers[name]?.failed += 1
@@ -261,7 +229,7 @@ extension Dispatcher {
             job.error = error ?? job.error
             job.cancelRequested = false
             job.costUSD = cost.usd
-            job.needsInput = !completion.succeeded && completion.needsInput
+            job.needsInput = needsInput
             return job
         }
     }

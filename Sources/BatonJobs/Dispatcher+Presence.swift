@@ -1,6 +1,7 @@
 import BatonCore
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 extension Dispatcher {
     /// A worker as the API shows it.
@@ -30,7 +31,7 @@ extension Dispatcher {
 
     public struct PresenceAnswer: Sendable {
         public var worker: WorkerView
-        public var commands: [JSONValue]
+        public var commands: [WorkerCommand]
         public var heartbeatIntervalS: Int64
         public var staleAfterS: Int64
     }
@@ -112,7 +113,7 @@ extension Dispatcher {
             if !online {
                 try txn.takeBackAssigned(tenant: tenant, worker: report.instance, reason: "worker reported offline")
             }
-            var commands: [JSONValue] = []
+            var commands: [WorkerCommand] = []
             if txn.board(tenant).workersWithCommands.contains(report.instance) {
                 let rows = try txn.conn.query(
                     """
@@ -125,7 +126,7 @@ extension Dispatcher {
                         AND delivered_at IS NULL
                     """, [.text(tenant), .text(report.instance), .text(txn.nowText)])
                 commands = rows.compactMap { row in
-                    row.string("command").flatMap { try? JSONParser.parse(Array($0.utf8)) }
+                    row.string("command").flatMap { try? WorkerCommand(json: JSONParser.parse(Array($0.utf8))) }
                 }
                 txn.state.tenants[tenant]?.workersWithCommands.remove(report.instance)
             }

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 extension Dispatcher {
     /// `GET /api/v1/workspaces`: every workspace in the inventories workers report, with what
@@ -51,8 +52,7 @@ extension Dispatcher {
                     "an attempt is running in workspace \(JSONText.quote(key)); abort it first")
             }
             for worker in holders {
-                try txn.command(
-                    tenant: tenant, worker: worker, ["kind": "remove_workspace", "workspace": .string(key)])
+                try txn.command(tenant: tenant, worker: worker, .removeWorkspace(key))
             }
             try txn.emit(
                 "workspace.removing", tenant: tenant, issue: IssueIdentifier.isValid(key) ? key : nil,
@@ -68,7 +68,7 @@ extension Dispatcher {
             guard txn.board(tenant).workers[worker] != nil else {
                 throw DispatchError.notFound("no worker \(JSONText.quote(worker))")
             }
-            try txn.command(tenant: tenant, worker: worker, ["kind": "remove_workspace", "workspace": .string(name)])
+            try txn.command(tenant: tenant, worker: worker, .removeWorkspace(name))
         }
     }
 }

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 
 public enum JobStatus: String, Sendable, CaseIterable {
     case pending, assigned, running, completed, failed, cancelled

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonJSON
+import BatonWorkerProtocol
 
 /// Why a job body was refused, in one sentence a client can act on.
 public struct JobInputError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -124,12 +125,6 @@ public struct JobSpec: Sendable, Equatable {
     /// `[A-Za-z0-9._-]{1,64}`: worker instances, providers, issue identifiers.
     public static func isName(_ text: String) -> Bool { text.isPlainName }
 
-    public static func isTag(_ text: String) -> Bool {
-        let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= 64
-            && bytes.allSatisfy { b in
-                (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 46 || b == 95 || b == 45
-                    || b == 58
-            }
-    }
+    /// A name that may also hold `:` (`tier:high`).
+    public static func isTag(_ text: String) -> Bool { ProtocolNames.isTag(text) }
 }

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonWorkerProtocol
 
 /// What the router needs to know about a worker, as the dispatcher keeps it in memory.
 public struct WorkerEntry: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import BatonCore
 import BatonJobs
+import BatonWorkerProtocol
 
 /// The router's decision time among many online workers, as the dispatcher calls it.
 enum RouterBench {

@@ -2,6 +2,7 @@ import BatonCore
 import BatonHTTP
 import BatonJSON
 import BatonJobs
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonAPI

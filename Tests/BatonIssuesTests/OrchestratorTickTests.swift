@@ -1,6 +1,7 @@
 import BatonCoreFixtures
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonCore
@@ -36,7 +37,7 @@ import Testing
     static func fail(_ core: Core, _ lease: Dispatcher.Lease, error: String, needsInput: Bool = false) async throws {
         _ = try await core.dispatcher.complete(
             lease.job.id, tenant: tenant, worker: lease.job.worker,
-            .init(token: lease.token, succeeded: false, error: error, needsInput: needsInput))
+            .init(token: lease.token, status: needsInput ? .needsInput : .failed, error: error))
     }
 
     static func commands(_ core: Core, _ worker: String) throws -> [String] {

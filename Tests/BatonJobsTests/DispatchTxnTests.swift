@@ -1,4 +1,5 @@
 import BatonCoreFixtures
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonCore

@@ -1,6 +1,7 @@
 import BatonCoreFixtures
 import BatonJSON
 import BatonStore
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonCore
@@ -103,7 +104,7 @@ import Testing
             }
             do {
                 _ = try await core.dispatcher.complete(
-                    job.id, tenant: Self.tenant, worker: "w1", .init(token: forged, succeeded: false, error: "x"))
+                    job.id, tenant: Self.tenant, worker: "w1", .init(token: forged, status: .failed, error: "x"))
                 Issue.record("a forged token completed the job")
             } catch {
                 #expect(Self.isConflict(error), "\(error)")
@@ -196,19 +197,19 @@ import Testing
             let lease = try #require(try await Self.lease(core))
             let answer = try await core.dispatcher.complete(
                 job.id, tenant: Self.tenant, worker: "w1",
-                .init(token: lease.token, succeeded: false, error: "which branch?", needsInput: true))
+                .init(token: lease.token, status: .needsInput, error: "which branch?"))
             #expect(answer.status == .failed && answer.needsInput && answer.error == "which branch?")
             let stored = try await core.dispatcher.job(job.id, tenant: Self.tenant)
             #expect(stored.status == .failed && stored.needsInput && stored.error == "which branch?")
             #expect(stored.json.text.contains(#""needs_input":true"#), "\(stored.json.text)")
             #expect(try core.dispatcher.worker("w1", tenant: Self.tenant).entry.failed == 1)
 
-            // needs_input only marks a failure: a success that says it is not marked.
+            // needs_input only marks a failure: a success is not marked.
             let other = try await Self.createJob(core, prompt: "second")
             let second = try #require(try await Self.lease(core))
             #expect(second.job.id == other.id)
             let ok = try await core.dispatcher.complete(
-                other.id, tenant: Self.tenant, worker: "w1", .init(token: second.token, needsInput: true))
+                other.id, tenant: Self.tenant, worker: "w1", .init(token: second.token, status: .completed))
             #expect(ok.status == .completed && !ok.needsInput)
 
             let restarted = try await fixture.restart(core)

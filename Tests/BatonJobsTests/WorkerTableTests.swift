@@ -1,3 +1,4 @@
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonCore

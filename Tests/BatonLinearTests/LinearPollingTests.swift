@@ -4,6 +4,7 @@ import BatonJSON
 import BatonJobs
 import BatonStore
 import BatonTestSupport
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonLinear
