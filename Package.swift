@@ -61,7 +61,8 @@ let package = Package(
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
-        .target(name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"]),
+        .target(
+            name: "BatonAgent", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform", "BatonWorkerProtocol"]),
         // Linear's GraphQL API: the tracker the orchestrator polls and writes back to.
         .target(
             name: "BatonLinear",
@@ -142,7 +143,8 @@ let package = Package(
                 "BatonWorkerProtocol",
             ]),
         .testTarget(
-            name: "BatonAgentTests", dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON"],
+            name: "BatonAgentTests",
+            dependencies: ["BatonTestSupport", "BatonAgent", "BatonHTTP", "BatonJSON", "BatonWorkerProtocol"],
             exclude: ["Fixtures"]),
         // Runs the built `baton` binary as a child process, as a user would.
         .testTarget(

@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonWorkerProtocol
 
 /// Why a call to the coordinator did not get a usable answer.
 public enum CoordinatorError: Error, CustomStringConvertible, Sendable {
@@ -7,11 +8,15 @@ public enum CoordinatorError: Error, CustomStringConvertible, Sendable {
     case unreachable(String)
     /// An answer with an error status, and the coordinator's message.
     case refused(status: Int, message: String)
+    /// A success whose body is not the worker protocol's answer (a coordinator of another version,
+    /// or not a coordinator): the error names the field.
+    case malformed(path: String, WorkerProtocolError)
 
     public var description: String {
         switch self {
         case .unreachable(let why): "the coordinator is unreachable: \(why)"
         case .refused(let status, let message): "the coordinator answered \(status): \(message)"
+        case .malformed(let path, let error): "the coordinator's answer to \(path) is not understood: \(error)"
         }
     }
 
@@ -19,22 +24,9 @@ public enum CoordinatorError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .unreachable: true
         case .refused(let status, _): status == 429 || status >= 500
+        case .malformed: false
         }
     }
-}
-
-/// A job handed to this worker, with the lease that fences every report about it.
-public struct LeasedJob: Sendable {
-    public var id: Int64
-    public var attempt: Int
-    public var prompt: String
-    public var input: String?
-    public var provider: String
-    public var model: String?
-    public var issue: String?
-    public var token: String
-    /// What the coordinator says beyond the prompt (the issue's git route), for the hooks.
-    public var context: [String: String] = [:]
 }
 
 /// The worker protocol over HTTP: presence, lease, events, complete.
@@ -71,66 +63,66 @@ public struct CoordinatorClient: Sendable {
         return (response.status, json)
     }
 
-    /// What a heartbeat's answer says: the commands waiting for this worker, and how often the
-    /// coordinator wants to hear from it (its `heartbeat_interval_s`, from `router.stale_after_s`).
-    public struct PresenceAnswer: Sendable {
-        public var commands: [JSONValue]
-        public var heartbeatIntervalS: Int?
-    }
-
-    /// Reports presence; returns the commands waiting for this worker and the wanted interval.
-    public func presence(_ report: JSONValue) async throws(CoordinatorError) -> PresenceAnswer {
-        let json = try await call(.put, "/presence", report).json
-        let interval = json["heartbeat_interval_s"]?.intValue.flatMap { Int(exactly: $0) }.flatMap {
-            (1...3600).contains($0) ? $0 : nil
-        }
-        return PresenceAnswer(commands: json["commands"]?.arrayValue ?? [], heartbeatIntervalS: interval)
-    }
-
-    /// Long-polls up to `waitS` seconds for the next job assigned to `instance`.
-    public func lease(instance: String, waitS: Int) async throws(CoordinatorError) -> LeasedJob? {
-        let (status, json) = try await call(
-            .post, "/api/workers/\(instance)/lease?wait_s=\(waitS)", timeout: .seconds(waitS + 15))
-        guard status == 200, let job = json["job"], let id = job["id"]?.intValue,
-            let token = json["lease"]?["token"]?.stringValue
-        else { return nil }
-        var leased = LeasedJob(
-            id: id, attempt: Int(job["attempt"]?.intValue ?? 1), prompt: job["prompt"]?.stringValue ?? "",
-            input: job["input"]?.stringValue, provider: job["provider"]?.stringValue ?? "",
-            model: job["model"]?.stringValue, issue: job["issue"]?.stringValue, token: token)
-        leased.context = (job["context"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        return leased
-    }
-
-    /// Reports progress and token totals (extending the lease); answers cancel and steering.
-    public func report(_ job: LeasedJob, progress: JSONValue?, tokens: (input: Int64, output: Int64)?)
-        async throws(CoordinatorError) -> (cancel: Bool, steer: [String])
+    /// Reads a success's body as the worker protocol's answer `T`.
+    private func read<T>(_ path: String, _ json: JSONValue, as parse: (JSONValue) throws(WorkerProtocolError) -> T)
+        throws(CoordinatorError) -> T
     {
-        var body: [String: JSONValue] = ["token": .string(job.token)]
-        if let progress { body["progress"] = progress }
-        if let tokens { body["tokens"] = ["input": .int(tokens.input), "output": .int(tokens.output)] }
-        let (_, json) = try await call(.post, "/api/jobs/\(job.id)/events", .object(body))
-        let steer = (json["steer"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
-        return (json["cancel"]?.boolValue ?? false, steer)
+        do {
+            return try parse(json)
+        } catch {
+            throw .malformed(path: path, error)
+        }
     }
 
-    /// Ends the attempt with its outcome.
-    public func complete(_ job: LeasedJob, _ outcome: AgentOutcome) async throws(CoordinatorError) {
-        let status =
+    /// Reports presence; the answer carries the commands waiting for this worker and how often the
+    /// coordinator wants to hear from it (its `heartbeat_interval_s`, from `router.stale_after_s`).
+    public func presence(_ report: PresenceReport) async throws(CoordinatorError) -> PresenceAnswer {
+        let json = try await call(.put, "/presence", report.json).json
+        return try read("PUT /presence", json, as: PresenceAnswer.init(json:))
+    }
+
+    /// Long-polls up to `waitS` seconds for the next job assigned to `instance`: the job and the
+    /// lease that fences every report about it, or nil when none came (204).
+    public func lease(instance: String, waitS: Int) async throws(CoordinatorError) -> LeaseAnswer? {
+        let path = "/api/workers/\(instance)/lease"
+        let query = LeaseRequest(waitS: waitS).query
+        let (status, json) = try await call(.post, path + "?" + query, timeout: .seconds(waitS + 15))
+        guard status == 200 else { return nil }
+        return try read("POST " + path, json, as: LeaseAnswer.init(json:))
+    }
+
+    /// Reports progress and token totals (extending the lease); the answer says whether to stop
+    /// and carries steering.
+    public func report(_ job: LeaseAnswer, _ report: ProgressReport) async throws(CoordinatorError) -> ProgressAnswer {
+        let path = "/api/jobs/\(job.job.id)/events"
+        return try read("POST " + path, try await call(.post, path, report.json).json, as: ProgressAnswer.init(json:))
+    }
+
+    /// Ends the attempt with its outcome. (The answer, the finished job, is not read.)
+    public func complete(_ job: LeaseAnswer, _ outcome: AgentOutcome) async throws(CoordinatorError) {
+        _ = try await call(
+            .post, "/api/jobs/\(job.job.id)/complete", CompletionReport(outcome, token: job.lease.token).json)
+    }
+}
+
+extension CompletionReport {
+    /// A runner's outcome as the worker reports it (SPEC §7.6): a failure always says why, a cost
+    /// only when it is a number the coordinator takes, the model only when it fits.
+    init(_ outcome: AgentOutcome, token: String) {
+        let status: CompletionStatus =
             switch outcome.status {
-            case .succeeded: "completed"
-            case .failed: "failed"
-            case .needsInput: "needs_input"
+            case .succeeded: .completed
+            case .failed: .failed
+            case .needsInput: .needsInput
             }
-        var body: [String: JSONValue] = [
-            "token": .string(job.token), "status": .string(status),
-            "tokens": ["input": .int(outcome.tokensInput), "output": .int(outcome.tokensOutput)],
-        ]
-        if let result = outcome.result { body["result"] = .string(result) }
-        if outcome.status != .succeeded { body["error"] = .string(outcome.error ?? "the agent did not finish") }
-        if let cost = outcome.costUSD, cost.isFinite, cost >= 0 { body["cost_usd"] = .double(cost) }
-        if let model = outcome.model, !model.isEmpty, model.utf8.count <= 256 { body["model_used"] = .string(model) }
-        if let report = outcome.report { body["report"] = report.json() }
-        _ = try await call(.post, "/api/jobs/\(job.id)/complete", .object(body))
+        self.init(
+            token: token, status: status, result: outcome.result,
+            error: status.succeeded ? nil : (outcome.error ?? "the agent did not finish"),
+            tokensInput: outcome.tokensInput, tokensOutput: outcome.tokensOutput,
+            costUSD: outcome.costUSD.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil },
+            modelUsed: outcome.model.flatMap {
+                !$0.isEmpty && $0.utf8.count <= CompletionReport.maxModelUsedBytes ? $0 : nil
+            },
+            report: outcome.report?.json())
     }
 }

@@ -1,5 +1,6 @@
 import BatonJSON
 import BatonPlatform
+import BatonWorkerProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ public final class WorkerLoop: Sendable {
         var stopping = false
         var active: [Int64: Active] = [:]
         /// Lease polls in flight, by slot: `stop()` cancels them (never a running job).
-        var polls: [Int: Task<LeasedJob?, any Error>] = [:]
+        var polls: [Int: Task<LeaseAnswer?, any Error>] = [:]
         var completed = 0
         /// Each workspace's size and last change, and when that was measured (ms): a heartbeat
         /// walks a workspace's tree at most once a minute, and not while a job runs in it.
@@ -53,7 +54,7 @@ public final class WorkerLoop: Sendable {
 
     /// Stops leasing; running jobs finish and are reported, then `run` returns.
     public func stop() {
-        let polls = state.withLock { state -> [Task<LeasedJob?, any Error>] in
+        let polls = state.withLock { state -> [Task<LeaseAnswer?, any Error>] in
             state.stopping = true
             return Array(state.polls.values)
         }
@@ -85,40 +86,32 @@ public final class WorkerLoop: Sendable {
         }
         beat.cancel()
         // A last heartbeat says this worker is gone, so nothing more is assigned to it.
-        _ = try? await client.presence(await presenceOffPool(status: "offline"))
+        _ = try? await client.presence(await presenceOffPool(status: .offline))
     }
 
     // MARK: Presence
 
     /// The heartbeat body, built on a thread of its own: it lists and measures the workspaces on
     /// disk, which must not hold a cooperative-pool thread.
-    func presenceOffPool(status: String? = nil) async -> JSONValue {
+    func presenceOffPool(status: PresenceReport.Status? = nil) async -> PresenceReport {
         await withCheckedContinuation { continuation in
             OSThread.detach(name: "baton-presence") { continuation.resume(returning: self.presence(status: status)) }
         }
     }
 
-    func presence(status: String? = nil) -> JSONValue {
+    func presence(status: PresenceReport.Status? = nil) -> PresenceReport {
         let load = activeCount
-        var body: [String: JSONValue] = [
-            "instance": .string(settings.name), "status": .string(status ?? (load > 0 ? "busy" : "idle")),
-            "tags": .string(settings.tags.joined(separator: ",")), "provider": .string(runners.providers[0]),
-            "providers": .array(runners.providers.map(JSONValue.string)), "capacity": .int(Int64(settings.capacity)),
-            "load": .int(Int64(load)), "version": settings.version.isEmpty ? .null : .string(settings.version),
-            "workspaces": .array(workspaceReports()),
-            "node_url": settings.nodeURL.map(JSONValue.string) ?? .null,
-        ]
-        if !settings.topModels.isEmpty {
-            body["top_models"] = .array(
-                settings.topModels.map {
-                    ["name": .string($0.name), "fit": .string($0.fit), "score": .double($0.score)]
-                })
-        }
-        return .object(body)
+        let (workspaces, usage) = workspaceReports()
+        return PresenceReport(
+            instance: settings.name, status: status ?? (load > 0 ? .busy : .idle), tags: settings.tags,
+            provider: runners.providers[0], providers: runners.providers, capacity: settings.capacity, load: load,
+            topModels: settings.topModels.map { WorkerModel(name: $0.name, score: $0.score, fit: $0.fit) },
+            nodeURL: settings.nodeURL, version: settings.version.isEmpty ? nil : settings.version,
+            workspaces: workspaces, workspaceUsage: usage)
     }
 
-    /// The inventory as `{name, path, bytes, last_used}`.
-    func workspaceReports() -> [JSONValue] {
+    /// The inventory, each with `{path, bytes, last_used}` (size and last change once measured).
+    func workspaceReports() -> (names: [String], usage: [String: WorkspaceUsage]) {
         let names = settings.workspaces.inventory()
         let now = Int64(time(nil)) * 1000
         let (known, busy) = state.withLock { s in (s.usage, Set(s.active.values.compactMap(\.workspace))) }
@@ -129,29 +122,13 @@ public final class WorkerLoop: Sendable {
             }
         }
         state.withLock { $0.usage = fresh }
-        return names.map { name in
-            var report: [String: JSONValue] = [
-                "name": .string(name), "path": .string(settings.workspaces.root + "/" + name),
-            ]
-            if let usage = fresh[name] {
-                report["bytes"] = .int(usage.bytes)
-                report["last_used"] = .string(Self.isoTime(milliseconds: usage.modifiedMs))
-            }
-            return .object(report)
+        var usage: [String: WorkspaceUsage] = [:]
+        for name in names {
+            usage[name] = WorkspaceUsage(
+                path: settings.workspaces.root + "/" + name, bytes: fresh[name]?.bytes,
+                lastUsed: fresh[name].map { Timestamp.format(milliseconds: $0.modifiedMs) })
         }
-    }
-
-    /// `2026-12-01T22:09:29.085Z` (UTC).
-    static func isoTime(milliseconds ms: Int64) -> String {
-        var seconds = time_t(ms / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let text = String(n)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+        return (names, usage)
     }
 
     private func heartbeatLoop() async {
@@ -173,8 +150,9 @@ public final class WorkerLoop: Sendable {
 
     /// Runs a heartbeat answer's commands and adopts the coordinator's interval when it asks for
     /// heartbeats more often than this worker's own setting (else it would be taken for offline).
-    private func follow(_ answer: CoordinatorClient.PresenceAnswer) {
-        if let wanted = answer.heartbeatIntervalS {
+    private func follow(_ answer: PresenceAnswer) {
+        let wanted = answer.heartbeatIntervalS
+        if (1...3600).contains(wanted) {
             state.withLock { $0.heartbeatSeconds = min(settings.heartbeatSeconds, Double(wanted)) }
         }
         for command in answer.commands { handle(command) }
@@ -183,14 +161,11 @@ public final class WorkerLoop: Sendable {
     /// Seconds between heartbeats now: the setting, or the coordinator's shorter interval.
     public var heartbeatSeconds: Double { state.withLock { $0.heartbeatSeconds ?? settings.heartbeatSeconds } }
 
-    func handle(_ command: JSONValue) {
-        switch command["kind"]?.stringValue {
-        case "cancel_job":
-            if let id = command["job"]?.intValue { cancel(id) }
-        case "remove_workspace":
-            if let name = command["workspace"]?.stringValue { Task { await self.removeWorkspace(name) } }
-        default:
-            log("worker \(settings.name): ignoring command \(command.text)")
+    func handle(_ command: WorkerCommand) {
+        switch command {
+        case .cancelJob(let id): cancel(id)
+        case .removeWorkspace(let name): Task { await self.removeWorkspace(name) }
+        case .other(let json): log("worker \(settings.name): ignoring command \(json.text)")
         }
     }
 
@@ -248,7 +223,7 @@ public final class WorkerLoop: Sendable {
     private func slotLoop(_ slot: Int) async {
         var failures = 0
         while !isStopping {
-            let poll = Task { [client, settings] () throws -> LeasedJob? in
+            let poll = Task { [client, settings] () throws -> LeaseAnswer? in
                 try await client.lease(instance: settings.name, waitS: settings.leaseWaitSeconds)
             }
             let stopped = state.withLock { state -> Bool in
@@ -280,23 +255,24 @@ public final class WorkerLoop: Sendable {
     // MARK: One job
 
     /// Runs one leased job to its end and reports it (retrying until the coordinator takes it).
-    func run(_ job: LeasedJob) async {
+    func run(_ leased: LeaseAnswer) async {
+        let job = leased.job
         let (steer, steerInput) = AsyncStream<String>.makeStream()
         let progress = ProgressBuffer()
         let runTask = Task { await self.attempt(job, steer: steer, progress: progress) }
         // Registered so a `cancel_job` command in a heartbeat answer reaches it.
         let workspace = try? Workspaces.name(for: job.issue ?? "job-\(job.id)")
         state.withLock { $0.active[job.id] = Active(task: runTask, steer: steerInput, workspace: workspace) }
-        let reporter = Task { await self.reportLoop(job, progress: progress, steer: steerInput, attempt: runTask) }
+        let reporter = Task { await self.reportLoop(leased, progress: progress, steer: steerInput, attempt: runTask) }
         let outcome = await runTask.value
         reporter.cancel()
         _ = await reporter.value
         steerInput.finish()
         // What the runner reported since the last batch, so the job shows its last progress.
         if let (snapshot, tokens) = progress.takeIfChanged() {
-            _ = try? await client.report(job, progress: snapshot, tokens: tokens)
+            _ = try? await client.report(leased, Self.report(leased, progress: snapshot, tokens: tokens))
         }
-        await finish(job, outcome, progress: progress)
+        await finish(leased, outcome, progress: progress)
         state.withLock {
             $0.active[job.id] = nil
             $0.completed += 1
@@ -317,7 +293,7 @@ public final class WorkerLoop: Sendable {
             "BATON_JOB_ID": String(job.id), "BATON_ISSUE": job.issue ?? "", "BATON_WORKSPACE": workspace.path,
         ]
         // The coordinator's context (git_url, git_branch, …) as BATON_GIT_URL, BATON_GIT_BRANCH, …
-        for (key, value) in job.context
+        for (key, value) in job.contextEntries
         where !key.isEmpty && key.utf8.allSatisfy({ $0 == 95 || (97...122).contains($0) || (48...57).contains($0) }) {
             environment["BATON_" + key.uppercased()] = value
         }
@@ -371,7 +347,7 @@ public final class WorkerLoop: Sendable {
     /// Sends what the runner reported about every `eventIntervalMs`; a `cancel` answer (or a
     /// stale lease) stops the attempt, steering goes to the runner.
     private func reportLoop(
-        _ job: LeasedJob, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
+        _ leased: LeaseAnswer, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
         attempt: Task<AgentOutcome, Never>
     ) async {
         var quietMs = 0
@@ -384,12 +360,13 @@ public final class WorkerLoop: Sendable {
             if changed == nil && quietMs < settings.quietReportMs { continue }
             quietMs = 0
             do {
-                let answer = try await client.report(job, progress: changed?.0, tokens: changed?.1)
-                for message in answer.steer { steer.yield(message) }
+                let answer = try await client.report(
+                    leased, Self.report(leased, progress: changed?.0, tokens: changed?.1))
+                for message in answer.steer { steer.yield(message.message) }
                 if answer.cancel { attempt.cancel() }
             } catch {
                 if case .refused(let status, _) = error, status == 409 || status == 404 {
-                    log("worker \(settings.name): job \(job.id) was taken back (\(error)); stopping it")
+                    log("worker \(settings.name): job \(leased.job.id) was taken back (\(error)); stopping it")
                     attempt.cancel()
                 }
                 // Unreachable: the next report carries the same totals.
@@ -398,12 +375,21 @@ public final class WorkerLoop: Sendable {
         }
     }
 
+    /// A progress report: the buffer's document and token totals, or neither (a quiet report).
+    static func report(_ job: LeaseAnswer, progress: JSONValue?, tokens: (input: Int64, output: Int64)?)
+        -> ProgressReport
+    {
+        ProgressReport(
+            token: job.lease.token, progress: progress, tokensInput: tokens?.input, tokensOutput: tokens?.output)
+    }
+
     /// Reports the outcome; retries with backoff while the coordinator is unreachable.
-    private func finish(_ job: LeasedJob, _ outcome: AgentOutcome, progress: ProgressBuffer) async {
+    private func finish(_ leased: LeaseAnswer, _ outcome: AgentOutcome, progress: ProgressBuffer) async {
+        let job = leased.job
         var failures = 0
         while true {
             do {
-                try await client.complete(job, outcome)
+                try await client.complete(leased, outcome)
                 if failures > 0 { log("worker \(settings.name): job \(job.id) reported after \(failures) retries") }
                 return
             } catch {
@@ -414,7 +400,7 @@ public final class WorkerLoop: Sendable {
                     )
                     var bare = outcome
                     bare.report = nil
-                    return await finish(job, bare, progress: progress)
+                    return await finish(leased, bare, progress: progress)
                 }
                 if !error.isRetryable {
                     // 409: the lease went stale (the job was requeued elsewhere); nothing to keep.

@@ -1,4 +1,3 @@
-import BatonJSON
 import BatonTestSupport
 import Testing
 
@@ -53,8 +52,8 @@ import Testing
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
             settings: Self.settings(root: root, marker: marker, writable: markers))
-        worker.handle(["kind": "remove_workspace", "workspace": "../x"])
-        worker.handle(["kind": "remove_workspace", "workspace": .string(top + "/x")])
+        worker.handle(.removeWorkspace("../x"))
+        worker.handle(.removeWorkspace(top + "/x"))
         try await Task.sleep(for: .milliseconds(500))
         #expect(access(marker, F_OK) != 0)
         #expect(access(top + "/x", F_OK) == 0)

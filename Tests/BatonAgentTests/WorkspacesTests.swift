@@ -1,4 +1,5 @@
 import BatonTestSupport
+import BatonWorkerProtocol
 import Testing
 
 @testable import BatonAgent
@@ -81,7 +82,7 @@ func temporaryDirectory() -> String {
         #expect(usage.bytes >= 12_288 && usage.bytes < 1_000_000, "\(usage.bytes)")
         #expect(abs(usage.modifiedMs - Int64(time(nil)) * 1000) < 60_000)
         #expect(Workspaces(root: root.path).usage("missing") == nil)
-        #expect(WorkerLoop.isoTime(milliseconds: 1_764_626_969_085) == "2025-12-01T22:09:29.085Z")
+        #expect(Timestamp.format(milliseconds: 1_764_626_969_085) == "2025-12-01T22:09:29.085Z")
     }
 }
 
