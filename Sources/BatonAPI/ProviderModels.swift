@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonWorkerProtocol
 import Synchronization
 
 /// The models each configured provider offers, asked of the provider itself where it has a list
@@ -53,9 +54,9 @@ final class ProviderModels: Sendable {
             }
             var listing = Listing(
                 provider: name, kind: kind, models: configured, source: "config", error: nil, fetchedAtMs: now)
-            if ["openai", "ollama", "anthropic"].contains(kind) {
+            if let http = ProviderKind(rawValue: kind), http.isHTTP {
                 do {
-                    let asked = try await fetch(kind: kind, entry: entry)
+                    let asked = try await fetch(kind: http, entry: entry)
                     listing.models = Array(Set(asked + configured)).sorted()
                     listing.source = "provider"
                 } catch {
@@ -73,7 +74,7 @@ final class ProviderModels: Sendable {
         let description: String
     }
 
-    func fetch(kind: String, entry: JSONValue) async throws -> [String] {
+    func fetch(kind: ProviderKind, entry: JSONValue) async throws -> [String] {
         var key: String?
         if let reference = entry["api_key"]?.stringValue {
             key = try await secret(reference)
@@ -81,10 +82,10 @@ final class ProviderModels: Sendable {
         var headers = HTTPHeaders()
         let url: String
         switch kind {
-        case "openai":
+        case .openai:
             url = (entry["base_url"]?.stringValue ?? "https://api.openai.com/v1").trimmingTrailingSlash + "/models"
             if let key { headers.add("Authorization", "Bearer \(key)") }
-        case "ollama":
+        case .ollama:
             url = (entry["base_url"]?.stringValue ?? "http://127.0.0.1:11434").trimmingTrailingSlash + "/api/tags"
         default:
             url = (entry["base_url"]?.stringValue ?? "https://api.anthropic.com").trimmingTrailingSlash + "/v1/models"
@@ -107,10 +108,10 @@ final class ProviderModels: Sendable {
         guard let document = try? JSONParser.parse(response.body) else {
             throw Failure(description: "\(url) did not answer JSON")
         }
-        let items = kind == "ollama" ? document["models"]?.arrayValue : document["data"]?.arrayValue
+        let items = kind == .ollama ? document["models"]?.arrayValue : document["data"]?.arrayValue
         guard let items else { throw Failure(description: "\(url) answered without a model list") }
         return items.compactMap {
-            kind == "ollama" ? ($0["name"]?.stringValue ?? $0["model"]?.stringValue) : $0["id"]?.stringValue
+            kind == .ollama ? ($0["name"]?.stringValue ?? $0["model"]?.stringValue) : $0["id"]?.stringValue
         }
     }
 }

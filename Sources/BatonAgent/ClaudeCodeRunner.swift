@@ -1,5 +1,6 @@
 import BatonJSON
 import BatonPlatform
+import BatonWorkerProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ public struct ClaudeCodeRunner: AgentRunner {
     /// Versions whose stream-json this runner was written against (README "Running real agents").
     public static let supported = VersionRange(minimum: [2, 1, 0], below: [3, 0, 0], tested: "2.1.337")
 
-    public let kind = "claude-code"
+    public let kind = ProviderKind.claudeCode.rawValue
     /// Seconds a CLI may stay after its result line before it is ended.
     static let lingerSeconds = 10.0
     public let launch: AgentLaunch

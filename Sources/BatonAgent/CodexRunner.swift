@@ -1,5 +1,6 @@
 import BatonJSON
 import BatonPlatform
+import BatonWorkerProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -52,7 +53,7 @@ public struct CodexRunner: AgentRunner {
     /// Versions whose app-server protocol this runner speaks (README "Running real agents").
     public static let supported = VersionRange(minimum: [0, 163, 0], below: [0, 200, 0], tested: "codex-cli 0.163.0")
 
-    public let kind = "codex"
+    public let kind = ProviderKind.codex.rawValue
     public let launch: AgentLaunch
     public let settings: Settings
     private let version: VersionProbe

@@ -1,4 +1,5 @@
 import BatonPlatform
+import BatonWorkerProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,7 @@ import BatonPlatform
 /// result, exit status 0 success. Each stdout line is also reported as a message. Steering is not
 /// passed on (the prompt ends with end of file); cancellation ends the command's whole group.
 public struct CommandRunner: AgentRunner {
-    public let kind = "command"
+    public let kind = ProviderKind.command.rawValue
     public let command: String
     /// Bytes of stdout kept as the result (head and tail).
     public let resultLimit: Int

@@ -1,3 +1,5 @@
+import BatonWorkerProtocol
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -5,7 +7,7 @@
 /// The default runner: writes the prompt into the workspace as `PROMPT.md` and returns a summary.
 /// Costs nothing and needs nothing installed, so a new install works end to end.
 public struct DryRunRunner: AgentRunner {
-    public let kind = "dry-run"
+    public let kind = ProviderKind.dryRun.rawValue
 
     public init() {}
 

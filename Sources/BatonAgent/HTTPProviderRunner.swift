@@ -1,6 +1,7 @@
 import BatonHTTP
 import BatonJSON
 import BatonPlatform
+import BatonWorkerProtocol
 
 /// LLM providers over HTTP (libcurl): one request per turn, the prompt as the user message, the
 /// reply as the result, token usage from the response. 429 and 5xx answers are retried with
@@ -10,6 +11,24 @@ public struct HTTPProviderRunner: AgentRunner {
     /// The wire formats: OpenAI-compatible chat completions, Ollama's chat, Anthropic's messages.
     public enum Wire: String, Sendable, CaseIterable {
         case openai, ollama, anthropic
+
+        /// The wire of an HTTP provider kind (nil for the others).
+        public init?(_ kind: ProviderKind) {
+            switch kind {
+            case .openai: self = .openai
+            case .ollama: self = .ollama
+            case .anthropic: self = .anthropic
+            case .dryRun, .command, .codex, .claudeCode: return nil
+            }
+        }
+
+        public var kind: ProviderKind {
+            switch self {
+            case .openai: .openai
+            case .ollama: .ollama
+            case .anthropic: .anthropic
+            }
+        }
 
         public var defaultBaseURL: String {
             switch self {
@@ -29,7 +48,7 @@ public struct HTTPProviderRunner: AgentRunner {
     }
 
     public let wire: Wire
-    public var kind: String { wire.rawValue }
+    public var kind: String { wire.kind.rawValue }
     public let baseURL: String
     public let defaultModel: String?
     /// Reads the API key when a request is made (a secret is decrypted only at the moment of use).

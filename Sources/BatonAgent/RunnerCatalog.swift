@@ -1,5 +1,6 @@
 import BatonHTTP
 import BatonJSON
+import BatonWorkerProtocol
 
 /// Which runner serves which provider name: `dry-run` always, plus every `providers.<name>` whose
 /// `kind` this worker can run.
@@ -9,7 +10,7 @@ public struct RunnerCatalog: Sendable {
     private var order: [String]?
 
     public init(_ runners: [String: any AgentRunner] = [:]) {
-        self.runners = ["dry-run": DryRunRunner()].merging(runners) { _, new in new }
+        self.runners = [ProviderKind.dryRun.rawValue: DryRunRunner()].merging(runners) { _, new in new }
     }
 
     /// From the `providers` section of the configuration. `secret` turns an `api_key` value (a
@@ -20,16 +21,16 @@ public struct RunnerCatalog: Sendable {
     ) {
         var found: [String: any AgentRunner] = [:]
         for (name, provider) in providers?.objectValue ?? [:] {
-            let kind = provider["kind"]?.stringValue ?? name
+            let kind = ProviderKind(provider: name, entry: provider)
             switch kind {
-            case "dry-run": found[name] = DryRunRunner()
-            case "command":
+            case .dryRun: found[name] = DryRunRunner()
+            case .command:
                 if let command = provider["command"]?.stringValue, !command.isEmpty {
                     // The command is a shell line run by sh: of the launch, only the provider's env counts.
                     found[name] = CommandRunner(
                         command: command, launch: Self.launch(provider, command: "/bin/sh", args: [], secret: secret))
                 }
-            case "codex":
+            case .codex:
                 let approvals = provider["approvals"]?.stringValue.flatMap(CodexRunner.Approvals.init(rawValue:))
                 found[name] = CodexRunner(
                     launch: Self.launch(
@@ -42,7 +43,7 @@ public struct RunnerCatalog: Sendable {
                             ?? (approvals == nil ? "never" : "on-request"),
                         approvals: approvals ?? .decline,
                         maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
-            case "claude-code":
+            case .claudeCode:
                 found[name] = ClaudeCodeRunner(
                     launch: Self.launch(
                         provider, command: provider["command"]?.stringValue ?? "claude", secret: secret),
@@ -51,15 +52,16 @@ public struct RunnerCatalog: Sendable {
                         allowedTools: (provider["allowed_tools"]?.arrayValue ?? []).compactMap(\.stringValue),
                         maxSteps: provider["max_steps"]?.intValue.map { Int($0) },
                         maxAPIRetries: Int(provider["max_api_retries"]?.intValue ?? 10)))
-            case "openai", "ollama", "anthropic":
+            case .openai, .ollama, .anthropic:
+                guard let wire = kind.flatMap(HTTPProviderRunner.Wire.init) else { continue }
                 let reference = provider["api_key"]?.stringValue
                 var runner = HTTPProviderRunner(
-                    wire: HTTPProviderRunner.Wire(rawValue: kind)!, baseURL: provider["base_url"]?.stringValue,
+                    wire: wire, baseURL: provider["base_url"]?.stringValue,
                     model: provider["models"]?.arrayValue?.first?.stringValue, http: http,
                     apiKey: { try await reference.asyncMap(secret) ?? nil })
                 runner.timeout = turnTimeout
                 found[name] = runner
-            default: continue
+            case nil: continue
             }
         }
         self.init(found)
@@ -87,6 +89,7 @@ public struct RunnerCatalog: Sendable {
 
     /// Provider names this worker serves, `dry-run` first.
     public var providers: [String] {
-        order ?? (["dry-run"] + runners.keys.filter { $0 != "dry-run" }.sorted())
+        let dryRun = ProviderKind.dryRun.rawValue
+        return order ?? ([dryRun] + runners.keys.filter { $0 != dryRun }.sorted())
     }
 }

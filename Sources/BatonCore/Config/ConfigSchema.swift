@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonWorkerProtocol
 
 /// The JSON Schema of Baton's configuration: every key, its type, limits, default and meaning.
 /// Built in code so it cannot drift from the defaults (`ConfigSchema.defaults` is derived from it).
@@ -62,7 +63,7 @@ public enum ConfigSchema {
         ["type": "array", "items": item, "maxItems": 256, "default": [], "description": .string(description)]
     }
 
-    static let providerKinds = ["dry-run", "command", "codex", "claude-code", "openai", "ollama", "anthropic"]
+    static let providerKinds = ProviderKind.allCases.map(\.rawValue)
 
     public static let schema: JSONValue = {
         var root = object(
