@@ -31,11 +31,13 @@ extension StringProtocol {
 
     /// A name Baton accepts for a provider, a template, a tag-like id: 1 to 64 ASCII letters,
     /// digits, `.`, `_` or `-` (SPEC §6.3).
-    public var isPlainName: Bool {
-        !utf8.isEmpty && utf8.count <= 64
-            && utf8.allSatisfy { b in
-                (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) || b == 46 || b == 95
-                    || b == 45
-            }
+    public var isPlainName: Bool { !utf8.isEmpty && utf8.count <= 64 && utf8.allSatisfy(\.isPlainNameByte) }
+}
+
+extension UInt8 {
+    /// An ASCII letter, digit, `.`, `_` or `-`: a byte of a plain name.
+    public var isPlainNameByte: Bool {
+        (48...57).contains(self) || (65...90).contains(self) || (97...122).contains(self) || self == 46 || self == 95
+            || self == 45
     }
 }

@@ -100,24 +100,3 @@ struct FieldReader {
         return n
     }
 }
-
-/// Names the protocol carries: worker instances, providers, issue identifiers
-/// (`[A-Za-z0-9._-]{1,64}`), and tags (the same plus `:`).
-public enum ProtocolNames {
-    public static func isName(_ text: String) -> Bool {
-        let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= 64
-            && bytes.allSatisfy { b in
-                (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 46 || b == 95 || b == 45
-            }
-    }
-
-    public static func isTag(_ text: String) -> Bool {
-        let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= 64
-            && bytes.allSatisfy { b in
-                (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 46 || b == 95 || b == 45
-                    || b == 58
-            }
-    }
-}
