@@ -24,10 +24,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    /// The value as a whole number: an integer, or a number with an exact Int64 value (`2.0`).
+    /// Anything else — `2.5`, `1e19`, a string — is nil, never a trap: this reads outside input.
     public var intValue: Int64? {
         switch self {
         case .int(let n): return n
-        case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+        case .double(let d): return Int64(exactly: d)
         default: return nil
         }
     }

@@ -18,6 +18,20 @@ import Testing
         #expect(JSONValue.string("x")["k"] == nil)
     }
 
+    /// Numbers from outside input that no Int64 holds are nil, not a trap (a trap would end the
+    /// test process, failing the suite).
+    @Test func intValueRefusesWhatNoInt64Holds() throws {
+        for d in [1e19, -1e19, 9.2233720368547758e18, 1e300, -1e300, 0.5, -2.5] {
+            #expect(JSONValue.double(d).intValue == nil, "\(d)")
+        }
+        #expect(JSONValue.double(-9.2233720368547758e18).intValue == Int64.min)
+        #expect(JSONValue.double(-0.0).intValue == 0)
+        #expect(JSONValue.double(9_007_199_254_740_992).intValue == 9_007_199_254_740_992)
+        let parsed = try JSONParser.parse(Array(#"{"a":1e19,"b":99999999999999999999,"c":-1e19,"d":3e0}"#.utf8))
+        #expect(parsed["a"]?.intValue == nil && parsed["b"]?.intValue == nil && parsed["c"]?.intValue == nil)
+        #expect(parsed["d"]?.intValue == 3)
+    }
+
     @Test func namesTypesForMessages() {
         #expect(JSONValue.null.typeName == "null")
         #expect(JSONValue.int(1).typeName == "integer")
