@@ -166,6 +166,12 @@ enum TemplateRenderer {
         }
     }
 
+    /// A number as a count of characters, clamped to ±2^53 (no string is longer) and NaN as 0.
+    static func length(_ d: Double) -> Int {
+        guard !d.isNaN else { return 0 }
+        return Int(min(max(d.rounded(.towardZero), -9_007_199_254_740_992), 9_007_199_254_740_992))
+    }
+
     static func same(_ x: JSONValue, _ y: JSONValue) -> Bool {
         if let p = number(x), let q = number(y) { return p == q }
         return x == y
@@ -237,7 +243,9 @@ enum TemplateRenderer {
             if case .array(let a) = value { return a.last ?? .null }
             return .string(String(string.suffix(1)))
         case "truncate":
-            let limit = arguments.first.flatMap(number).map { Int($0) } ?? 50
+            // Any number is a length: beyond what a string can hold it truncates nothing (a bare
+            // `Int(_:)` of `99999999999999999999` would trap and end the server).
+            let limit = arguments.first.flatMap(number).map(length) ?? 50
             guard string.count > limit else { return .string(string) }
             return .string(String(string.prefix(max(0, limit - 3))) + "...")
         default:

@@ -28,6 +28,14 @@ import Testing
         #expect(try render("{{ issue.priority }} {{ 1.5 }} {{ true }} {{ issue.url }}.") == "2 1.5 true .")
     }
 
+    /// A number no Int holds as truncate's length: it cut nothing before, it cuts nothing now,
+    /// instead of trapping in `Int(_:)` (which would end this test process and fail the suite).
+    @Test func truncateTakesAnyNumberAsALength() throws {
+        #expect(try render("{{ issue.title | truncate: 99999999999999999999 }}") == "Fix the login page")
+        #expect(try render("{{ issue.title | truncate: -99999999999999999999 }}") == "...")
+        #expect(try render("{{ issue.title | truncate: 9.9 }}") == "Fix th...")
+    }
+
     @Test func branchesAndComparisons() throws {
         let source = """
             {% if attempt.number > 1 and issue.labels contains "bug" %}retry of a bug\

@@ -1,0 +1,59 @@
+import BatonCore
+import BatonHTTP
+import BatonJSON
+import Foundation
+import Testing
+
+@testable import BatonAPI
+
+/// A live server on loopback, spoken to over a raw socket: what a client sends reaches the real
+/// event loop, so a trap in a handler would end this test process (failing the suite) and a
+/// handler that held the loop would hold `/health` with it.
+struct LiveServer {
+    let port: Int
+
+    /// One request on its own connection; the status and the body once the server closes it.
+    func exchange(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: String = "", timeoutMs: Int = 20_000
+    ) async throws -> (status: Int, body: String) {
+        let connection = try RawConnection(port: port)
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(body.utf8.count)\r\n\r\n"
+        try connection.send(head + body)
+        _ = await connection.awaitEOF(timeoutMs: timeoutMs)
+        let text = connection.text
+        let status = text.hasPrefix("HTTP/1.1 ") ? Int(text.dropFirst(9).prefix(3)) ?? 0 : 0
+        let answer = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, answer)
+    }
+
+    func health() async throws -> Int { try await exchange("GET", "/health", timeoutMs: 5000).status }
+}
+
+@Suite struct OutsideNumbersTests {
+    static func admin(_ c: TestCoordinator) -> [(String, String)] {
+        [("Authorization", "Bearer \(c.adminKey)"), ("Content-Type", "application/json")]
+    }
+
+    /// `truncate: 99999999999999999999` ended the server (`Double value cannot be converted to
+    /// Int`); now the number is a length beyond any string: nothing is cut.
+    @Test func aTruncateLengthBeyondInt64IsSavedAndRenderedAndTheServerLives() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let live = LiveServer(port: port)
+        let template: JSONValue = [
+            "id": "huge",
+            "body":
+                "{{ issue.title | truncate: 99999999999999999999 }}|{{ issue.title | truncate: -99999999999999999999 }}",
+        ]
+        let saved = try await live.exchange("POST", "/api/v1/templates", headers: Self.admin(c), body: template.text)
+        #expect(saved.status == 201, "\(saved.body)")
+        let preview = try await live.exchange("POST", "/api/v1/templates/huge/preview", headers: Self.admin(c))
+        #expect(preview.status == 200, "\(preview.body)")
+        #expect(try JSONParser.parse(preview.body)["rendered"] == "Fix the login redirect loop|...")
+        #expect(try await live.health() == 200)
+        await server.shutdown()
+    }
+}
