@@ -87,7 +87,13 @@ public enum LinearWebhook {
         guard let action = fields["action"]?.stringValue, !action.isEmpty else {
             throw Invalid("missing field \"action\"")
         }
-        let timestamp = fields["webhookTimestamp"].flatMap { $0.intValue ?? $0.doubleValue.map { Int64($0) } }
+        var timestamp: Int64?
+        if let given = fields["webhookTimestamp"], given != .null {
+            guard let ms = milliseconds(given) else {
+                throw Invalid("webhookTimestamp must be a time in milliseconds since 1970 (before the year 10000)")
+            }
+            timestamp = ms
+        }
         guard let data = fields["data"]?.objectValue else { throw Invalid("missing object \"data\"") }
         let effect: Effect
         switch (type, action) {
@@ -115,14 +121,28 @@ public enum LinearWebhook {
         return identifier
     }
 
+    /// Linear's priority (a Float in its API): a number 0–4, a fraction dropped; absent, null or
+    /// not a number is 0 (none); any other number is nil, for the caller to refuse or skip.
+    public static func priority(_ value: JSONValue?) -> Int? {
+        guard let d = value?.doubleValue else { return 0 }
+        guard d >= 0, d < 5 else { return nil }
+        return Int(d)
+    }
+
+    /// A webhook's `webhookTimestamp`: epoch milliseconds (a fraction dropped) from 1970 to the
+    /// year 9999, else nil. Checked, not converted with `Int64(_:)`, which traps on `1e19`.
+    public static func milliseconds(_ value: JSONValue) -> Int64? {
+        guard let d = value.doubleValue, d >= 0, d < 253_402_300_800_000 else { return nil }
+        return value.intValue ?? Int64(d)
+    }
+
     /// An Issue payload's `data`: identifier, title, state {name}, priority, labels [{name}], …
     public static func issue(_ data: [String: JSONValue]) throws(Invalid) -> TrackedIssue {
         let identifier = try identifier(data)
         guard let state = data["state"]?["name"]?.stringValue ?? data["state"]?.stringValue, !state.isEmpty else {
             throw Invalid("data.state.name is missing")
         }
-        let priority = data["priority"]?.intValue ?? data["priority"]?.doubleValue.map { Int64($0) } ?? 0
-        guard (0...4).contains(priority) else { throw Invalid("data.priority must be 0 to 4") }
+        guard let priority = priority(data["priority"]) else { throw Invalid("data.priority must be 0 to 4") }
         let labels = (data["labels"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue ?? $0.stringValue }
         let title = data["title"]?.stringValue ?? ""
         let description = data["description"]?.stringValue ?? ""
@@ -131,7 +151,7 @@ public enum LinearWebhook {
         }
         return TrackedIssue(
             identifier: identifier, trackerID: data["id"]?.stringValue, title: title, description: description,
-            state: state, priority: Int(priority), labels: labels, url: data["url"]?.stringValue,
+            state: state, priority: priority, labels: labels, url: data["url"]?.stringValue,
             createdAt: data["createdAt"]?.stringValue,
             project: data["project"]?["slugId"]?.stringValue.flatMap { $0.utf8.count <= 256 ? $0 : nil })
     }

@@ -39,10 +39,13 @@ public final class LinearTracker: IssueTracker {
     let filter: Filter
     /// Team workflow states by team id: name → state id (fetched once per team).
     let states = Mutex<[String: [String: String]]>([:])
+    /// Where a value Linear sent and Baton skipped is told.
+    let log: @Sendable (String) -> Void
 
-    public init(client: LinearClient, filter: Filter) {
+    public init(client: LinearClient, filter: Filter, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.client = client
         self.filter = filter
+        self.log = log
     }
 
     static let issueFields = """
@@ -88,7 +91,7 @@ public final class LinearTracker: IssueTracker {
             guard let connection = data["issues"], let nodes = connection["nodes"]?.arrayValue else {
                 throw LinearError.malformed("issues.nodes is missing")
             }
-            for node in nodes { out.append(try Self.issue(node)) }
+            for node in nodes { out.append(try Self.issue(node, log: log)) }
             guard connection["pageInfo"]?["hasNextPage"]?.boolValue == true,
                 let cursor = connection["pageInfo"]?["endCursor"]?.stringValue
             else { break }
@@ -97,14 +100,19 @@ public final class LinearTracker: IssueTracker {
         return out
     }
 
-    static func issue(_ node: JSONValue) throws -> TrackedIssue {
+    /// One GraphQL issue node; a priority outside 0–4 is skipped (none) and logged, not converted.
+    static func issue(_ node: JSONValue, log: (String) -> Void = { _ in }) throws -> TrackedIssue {
         guard let identifier = node["identifier"]?.stringValue, let state = node["state"]?["name"]?.stringValue else {
             throw LinearError.malformed("an issue without identifier or state")
         }
+        let priority = LinearWebhook.priority(node["priority"])
+        if priority == nil {
+            let given = node["priority"]?.text.prefix(40) ?? ""
+            log("tracker: \(identifier.prefix(64)): priority \(given) is not 0 to 4; taken as none")
+        }
         return TrackedIssue(
             identifier: identifier, trackerID: node["id"]?.stringValue, title: node["title"]?.stringValue ?? "",
-            description: node["description"]?.stringValue ?? "", state: state,
-            priority: Int(node["priority"]?.intValue ?? node["priority"]?.doubleValue.map { Int64($0) } ?? 0),
+            description: node["description"]?.stringValue ?? "", state: state, priority: priority ?? 0,
             labels: (node["labels"]?["nodes"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue },
             url: node["url"]?.stringValue, createdAt: node["createdAt"]?.stringValue,
             project: node["project"]?["slugId"]?.stringValue)

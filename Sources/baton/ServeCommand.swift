@@ -203,7 +203,7 @@ enum ServeCommand: BatonCommand {
             let client = LinearClient(
                 endpoint: ConfigReader(effective).string("tracker.endpoint"),
                 metrics: metrics, apiKey: { try await vault.resolve(reference, tenant: systemTenant) })
-            let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective))
+            let linear = LinearTracker(client: client, filter: LinearTracker.Filter(config: effective), log: Log.write)
             tracker = linear
             if ConfigReader(effective).bool("tracker.write_back") {
                 let writer = LinearWriteBack(

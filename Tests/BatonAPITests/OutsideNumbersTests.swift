@@ -1,3 +1,4 @@
+import BatonIssues
 import BatonCore
 import BatonHTTP
 import BatonJSON
@@ -54,6 +55,39 @@ struct LiveServer {
         #expect(preview.status == 200, "\(preview.body)")
         #expect(try JSONParser.parse(preview.body)["rendered"] == "Fix the login redirect loop|...")
         #expect(try await live.health() == 200)
+        await server.shutdown()
+    }
+
+    /// A signed delivery with `"webhookTimestamp": 1e19` ended the server in `Int64(_:)`; so did a
+    /// priority of `1e19`. Now each is a 400 that stores nothing, and the server goes on.
+    @Test(arguments: [
+        ("webhookTimestamp", "1e19"), ("webhookTimestamp", "-1e19"), ("webhookTimestamp", "-9223372036854775808"),
+        ("priority", "1e19"), ("priority", "-1e300"),
+    ])
+    func aSignedWebhookWithANumberBeyondInt64Is400AndTheServerLives(field: String, number: String) async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        try await c.storeWebhookSecret()
+        let (server, port) = try c.startServer()
+        let live = LiveServer(port: port)
+        let now = Timestamp.nowMilliseconds()
+        let timestamp = field == "webhookTimestamp" ? number : String(now)
+        let priority = field == "priority" ? number : "2"
+        let body = """
+            {"action":"create","type":"Issue","webhookTimestamp":\(timestamp),"createdAt":"2026-12-01T00:00:00.000Z",
+             "data":{"id":"uuid-1","identifier":"ENG-1","title":"t","state":{"name":"Todo"},"priority":\(priority)}}
+            """
+        let before = try c.orchestratorRows()
+        let headers = [
+            ("Content-Type", "application/json"), ("Linear-Delivery", "delivery-\(field)-\(number)"),
+            ("Linear-Signature", LinearWebhook.sign(Array(body.utf8), secret: TestCoordinator.webhookSecret)),
+        ]
+        let answer = try await live.exchange("POST", "/webhooks/linear", headers: headers, body: body)
+        #expect(answer.status == 400, "\(answer.body)")
+        #expect(answer.body.contains(field == "priority" ? "data.priority" : "webhookTimestamp"), "\(answer.body)")
+        #expect(try await live.health() == 200)
+        await c.webhooks.processPending()
+        #expect(try c.orchestratorRows() == before)
         await server.shutdown()
     }
 }

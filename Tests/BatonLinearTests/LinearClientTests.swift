@@ -137,4 +137,19 @@ import Testing
             try await tracker.move(issueID: "uuid-none", toState: "Done")
         }
     }
+
+    /// A priority no Int64 holds (`1e19`) is skipped (none) and logged, not converted: a trapping
+    /// `Int64(_:)` would end this test process and fail the suite.
+    @Test func aPriorityOutOfRangeIsSkippedAndLogged() throws {
+        for given: JSONValue in [.double(1e19), .double(-1e19), .double(1e300), .int(Int64.min), .int(7)] {
+            var lines: [String] = []
+            let node: JSONValue = ["identifier": "ENG-9", "state": ["name": "Todo"], "priority": given]
+            let issue = try LinearTracker.issue(node, log: { lines.append($0) })
+            #expect(issue.priority == 0 && issue.identifier == "ENG-9")
+            #expect(lines.count == 1 && lines.first?.contains("ENG-9: priority") == true, "\(lines)")
+        }
+        var lines: [String] = []
+        let node: JSONValue = ["identifier": "ENG-9", "state": ["name": "Todo"], "priority": 3.0]
+        #expect(try LinearTracker.issue(node, log: { lines.append($0) }).priority == 3 && lines.isEmpty)
+    }
 }
