@@ -10,7 +10,7 @@ enum WorkspaceRoutes {
         router.get("/api/v1/workspaces") { _, context in
             let principal = try KeyRoutes.principal(context)
             let list = try await dispatcher.workspaces(tenant: principal.tenant)
-            let bytes = list.compactMap { $0["bytes"]?.intValue }.reduce(0, +)
+            let bytes = list.compactMap { $0["bytes"]?.intValue }.reduce(Int64(0)) { $0.addingSaturating($1) }
             let body: JSONValue = [
                 "workspaces": .array(list), "total": .int(Int64(list.count)), "bytes": .int(bytes),
             ]

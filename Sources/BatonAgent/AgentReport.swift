@@ -4,6 +4,21 @@ import BatonJSON
 /// the cached and cache-creation tokens and `output` the reasoning ones, so the two job totals
 /// stay comparable across providers; the parts are kept for the report.
 public struct TokenUsage: Sendable, Equatable {
+    /// The most a count may be (2^53 − 1, what the coordinator accepts): an agent's or provider's
+    /// figure beyond it is taken as this, and totals stop there instead of overflowing.
+    public static let maxCount: Int64 = 9_007_199_254_740_991
+
+    /// A token count from an agent's or provider's JSON: a whole number clamped to 0...`maxCount`
+    /// (the coordinator refuses a report outside it); nil when absent or not a whole number
+    /// (a fraction, a string, `1e300`), which the caller skips.
+    public static func count(_ value: JSONValue?) -> Int64? {
+        guard let n = value?.intValue else { return nil }
+        return min(max(n, 0), maxCount)
+    }
+
+    /// Counts (each within 0...`maxCount`) added up to at most `maxCount`.
+    public static func sum(_ counts: Int64...) -> Int64 { counts.reduce(0) { min($0 + $1, maxCount) } }
+
     public var input: Int64 = 0
     public var cachedInput: Int64 = 0
     public var cacheCreationInput: Int64 = 0

@@ -291,7 +291,10 @@ struct ClaudeStream: Sendable {
         }
         if let status = json["error_status"]?.intValue { parts.append("HTTP \(status)") }
         if let error = json["error"]?.stringValue { parts.append(error) }
-        if let delay = json["retry_delay_ms"]?.doubleValue { parts.append("next in \(Int(delay)) ms") }
+        // Checked first: Int(_:) traps on a delay beyond Int64.
+        if let delay = json["retry_delay_ms"]?.doubleValue, delay >= 0, delay < 1e15 {
+            parts.append("next in \(Int(delay)) ms")
+        }
         return parts.isEmpty ? "retrying the model API" : parts.joined(separator: ", ")
     }
 
@@ -313,13 +316,15 @@ struct ClaudeStream: Sendable {
             var total = TokenUsage()
             var top: (name: String, cost: Double)?
             for (name, usage) in byModel {
-                let cached = usage["cacheReadInputTokens"]?.intValue ?? 0
-                let created = usage["cacheCreationInputTokens"]?.intValue ?? 0
-                total.input += (usage["inputTokens"]?.intValue ?? 0) + cached + created
-                total.cachedInput += cached
-                total.cacheCreationInput += created
-                total.output += usage["outputTokens"]?.intValue ?? 0
-                total.reasoningOutput += usage["thinkingTokens"]?.intValue ?? 0
+                // Counts checked and totals capped (TokenUsage.count, .sum): `+` would trap past Int64.
+                func count(_ key: String) -> Int64 { TokenUsage.count(usage[key]) ?? 0 }
+                let cached = count("cacheReadInputTokens")
+                let created = count("cacheCreationInputTokens")
+                total.input = TokenUsage.sum(total.input, count("inputTokens"), cached, created)
+                total.cachedInput = TokenUsage.sum(total.cachedInput, cached)
+                total.cacheCreationInput = TokenUsage.sum(total.cacheCreationInput, created)
+                total.output = TokenUsage.sum(total.output, count("outputTokens"))
+                total.reasoningOutput = TokenUsage.sum(total.reasoningOutput, count("thinkingTokens"))
                 let cost = usage["costUSD"]?.doubleValue ?? 0
                 if top == nil || cost > top!.cost || (cost == top!.cost && name < top!.name) { top = (name, cost) }
             }
@@ -328,14 +333,16 @@ struct ClaudeStream: Sendable {
             if let top { report.model = top.name }
         } else if let usage = json["usage"] {
             // Older versions: `usage` of this run, added to the runs before it.
-            let cached = usage["cache_read_input_tokens"]?.intValue ?? 0
-            let created = usage["cache_creation_input_tokens"]?.intValue ?? 0
+            func count(_ value: JSONValue?) -> Int64 { TokenUsage.count(value) ?? 0 }
+            let cached = count(usage["cache_read_input_tokens"])
+            let created = count(usage["cache_creation_input_tokens"])
             var total = earlier
-            total.input += (usage["input_tokens"]?.intValue ?? 0) + cached + created
-            total.cachedInput += cached
-            total.cacheCreationInput += created
-            total.output += usage["output_tokens"]?.intValue ?? 0
-            total.reasoningOutput += usage["output_tokens_details"]?["thinking_tokens"]?.intValue ?? 0
+            total.input = TokenUsage.sum(total.input, count(usage["input_tokens"]), cached, created)
+            total.cachedInput = TokenUsage.sum(total.cachedInput, cached)
+            total.cacheCreationInput = TokenUsage.sum(total.cacheCreationInput, created)
+            total.output = TokenUsage.sum(total.output, count(usage["output_tokens"]))
+            total.reasoningOutput = TokenUsage.sum(
+                total.reasoningOutput, count(usage["output_tokens_details"]?["thinking_tokens"]))
             report.usage = total
             earlier = total
         }

@@ -259,13 +259,13 @@ public struct CodexRunner: AgentRunner {
                 case "thread/tokenUsage/updated":
                     // Absolute totals for the thread, not increments.
                     if let total = params["tokenUsage"]?["total"] {
-                        let cacheWrite = total["cacheWriteInputTokens"]?.intValue ?? 0
+                        // Counts checked and clamped (TokenUsage.count), as every agent figure is.
                         report.usage = TokenUsage(
-                            input: total["inputTokens"]?.intValue ?? report.usage.input,
-                            cachedInput: total["cachedInputTokens"]?.intValue ?? 0,
-                            cacheCreationInput: cacheWrite,
-                            output: total["outputTokens"]?.intValue ?? report.usage.output,
-                            reasoningOutput: total["reasoningOutputTokens"]?.intValue ?? 0)
+                            input: TokenUsage.count(total["inputTokens"]) ?? report.usage.input,
+                            cachedInput: TokenUsage.count(total["cachedInputTokens"]) ?? 0,
+                            cacheCreationInput: TokenUsage.count(total["cacheWriteInputTokens"]) ?? 0,
+                            output: TokenUsage.count(total["outputTokens"]) ?? report.usage.output,
+                            reasoningOutput: TokenUsage.count(total["reasoningOutputTokens"]) ?? 0)
                         events(.tokens(input: report.usage.input, output: report.usage.output))
                     }
                 case "error":

@@ -162,15 +162,19 @@ public struct HTTPProviderRunner: AgentRunner {
         case .openai:
             guard let text = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else { return nil }
             return (
-                text, json["usage"]?["prompt_tokens"]?.intValue ?? 0, json["usage"]?["completion_tokens"]?.intValue ?? 0
+                text, TokenUsage.count(json["usage"]?["prompt_tokens"]) ?? 0,
+                TokenUsage.count(json["usage"]?["completion_tokens"]) ?? 0
             )
         case .ollama:
             guard let text = json["message"]?["content"]?.stringValue else { return nil }
-            return (text, json["prompt_eval_count"]?.intValue ?? 0, json["eval_count"]?.intValue ?? 0)
+            return (text, TokenUsage.count(json["prompt_eval_count"]) ?? 0, TokenUsage.count(json["eval_count"]) ?? 0)
         case .anthropic:
             guard let blocks = json["content"]?.arrayValue else { return nil }
             let text = blocks.filter { $0["type"] == "text" }.compactMap { $0["text"]?.stringValue }.joined()
-            return (text, json["usage"]?["input_tokens"]?.intValue ?? 0, json["usage"]?["output_tokens"]?.intValue ?? 0)
+            return (
+                text, TokenUsage.count(json["usage"]?["input_tokens"]) ?? 0,
+                TokenUsage.count(json["usage"]?["output_tokens"]) ?? 0
+            )
         }
     }
 

@@ -72,7 +72,9 @@ public enum HardwareParsers {
             for (key, value) in object where key.lowercased().hasPrefix("card") {
                 var fields: [String: String] = [:]
                 for (name, field) in value.objectValue ?? [:] {
-                    if let text = field.stringValue ?? field.doubleValue.map({ String(Int64($0)) }) {
+                    // A number no Int64 holds (rocm-smi prints what the driver says) is skipped.
+                    let number = field.doubleValue.flatMap { Int64(exactly: $0.rounded(.towardZero)) }
+                    if let text = field.stringValue ?? number.map(String.init) {
                         fields[name.lowercased()] = text
                     }
                 }

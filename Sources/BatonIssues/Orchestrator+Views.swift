@@ -27,7 +27,7 @@ extension Orchestrator {
                 "counts": .object(counts), "issues": .object(rows), "total_issues": .int(Int64(issues.count)),
                 "tokens": [
                     "input": .int(totals?.int64("input") ?? 0), "output": .int(totals?.int64("output") ?? 0),
-                    "total": .int((totals?.int64("input") ?? 0) + (totals?.int64("output") ?? 0)),
+                    "total": .int((totals?.int64("input") ?? 0).addingSaturating(totals?.int64("output") ?? 0)),
                 ],
                 "cost_usd": .double(totals?.double("cost_usd") ?? 0),
             ]

@@ -541,6 +541,8 @@ public struct DispatchTxn {
     }
 
     private func money(_ usd: Double) -> String {
+        // A reported cost may be any finite number: Int64(_:) of one beyond 9e16 dollars would trap.
+        guard usd.isFinite, abs(usd) < 1e15 else { return "$\(usd)" }
         let cents = (usd * 100).rounded()
         let whole = Int64(cents / 100)
         let rest = Int64(cents) - whole * 100

@@ -69,6 +69,8 @@ public struct WorkspaceUsage: Sendable, Equatable {
     public var lastUsed: String?
 
     public static let fields: Set<String> = ["path", "bytes", "last_used"]
+    /// The most `bytes` a heartbeat may report (2^53 − 1, 8 PiB): sums of them stay within Int64.
+    public static let maxBytes: Int64 = 9_007_199_254_740_991
 
     public init(path: String? = nil, bytes: Int64? = nil, lastUsed: String? = nil) {
         self.path = path
@@ -86,10 +88,11 @@ public struct WorkspaceUsage: Sendable, Equatable {
     }
 
     /// Each field absent, null, or of its type and within bounds (a path of at most 4096 bytes,
-    /// bytes a whole number ≥ 0, last_used at most 64 bytes); `name` is also allowed, for the
+    /// bytes a whole number from 0 to `maxBytes`, last_used at most 64 bytes); `name` is also allowed, for the
     /// heartbeat's `{name, path, bytes, last_used}`.
     public init(json: JSONValue, path at: String = "") throws(WorkerProtocolError) {
-        let sentence = "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+        let sentence =
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number from 0 to 2^53 - 1"
         guard case .object(let fields) = json else { throw WorkerProtocolError(field: at, sentence) }
         if let unknown = fields.keys.filter({ !WorkspaceUsage.fields.contains($0) && $0 != "name" }).sorted().first {
             throw WorkerProtocolError(field: at.isEmpty ? unknown : at + "." + unknown, sentence)
@@ -103,7 +106,7 @@ public struct WorkspaceUsage: Sendable, Equatable {
         }
         self.init(
             path: try field("path", \.stringValue) { $0.utf8.count <= 4096 },
-            bytes: try field("bytes", \.intValue) { $0 >= 0 },
+            bytes: try field("bytes", \.intValue) { (0...WorkspaceUsage.maxBytes).contains($0) },
             lastUsed: try field("last_used", \.stringValue) { $0.utf8.count <= 64 })
     }
 }

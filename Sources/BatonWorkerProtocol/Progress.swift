@@ -1,8 +1,12 @@
 import BatonJSON
 
 /// Token totals so far (absolute, never increments): `{"input": n, "output": n}`, each a whole
-/// number ≥ 0 and either one may be left out.
-enum TokenTotals {
+/// number from 0 to `maxCount` and either one may be left out.
+public enum TokenTotals {
+    /// 2^53 − 1, as the OpenAPI document says (the workers clamp to it), so sums of counts stay
+    /// far from Int64's end.
+    public static let maxCount: Int64 = 9_007_199_254_740_991
+
     static let sentence = "tokens must be an object {\"input\": n, \"output\": n}"
 
     static func json(input: Int64?, output: Int64?) -> JSONValue? {
@@ -20,7 +24,7 @@ enum TokenTotals {
         }
         let tokens = try FieldReader(value, path: "tokens")
         func count(_ name: String) throws(WorkerProtocolError) -> Int64? {
-            try tokens.integer(name, in: 0...Int64.max, "tokens.\(name) must be a whole number of at least 0")
+            try tokens.integer(name, in: 0...maxCount, "tokens.\(name) must be a whole number from 0 to 2^53 - 1")
         }
         return (try count("input"), try count("output"))
     }

@@ -90,4 +90,70 @@ struct LiveServer {
         #expect(try c.orchestratorRows() == before)
         await server.shutdown()
     }
+
+    /// Token counts are summed (an issue's `total`, the ledger): one of Int64.max from a worker
+    /// made `GET /api/v1/state` trap on `+`. Counts beyond 2^53 − 1 are refused and change nothing.
+    @Test func tokenCountsBeyondTheBoundAre400AndChangeNothing() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("w")
+        let id = try #require(await c.createJob()["id"]?.intValue)
+        let lease = try #require(await c.lease("w"))
+        let before = try c.dispatchRows()
+        for tokens in [
+            #"{"input":9223372036854775807}"#, #"{"output":1e19}"#, #"{"input":9007199254740992}"#,
+            #"{"input":1,"output":-1}"#,
+        ] {
+            let events = await c.send(
+                .post, "/api/jobs/\(id)/events", #"{"token":"\#(lease.token)","tokens":\#(tokens)}"#)
+            #expect(events.status == .badRequest, "\(tokens): \(events.bodyText)")
+            let done = await c.complete(id, token: lease.token, extra: #","tokens":\#(tokens)"#)
+            #expect(done.status == .badRequest && done.bodyText.contains("tokens."), "\(tokens): \(done.bodyText)")
+        }
+        #expect(try c.dispatchRows() == before)
+        let done = await c.complete(
+            id, token: lease.token, extra: #","tokens":{"input":9007199254740991,"output":9007199254740991}"#)
+        #expect(done.status == .ok, "\(done.bodyText)")
+        #expect(await c.request(.get, "/api/v1/state").status == .ok)
+    }
+
+    /// Workspace sizes from heartbeats are summed by `GET /api/v1/workspaces`: two of Int64.max
+    /// made it trap. Sizes beyond 2^53 − 1 are refused; the sum of those allowed cannot overflow.
+    @Test func workspaceSizesBeyondTheBoundAre400AndTheSumHolds() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("w")
+        let before = try c.dispatchRows()
+        for bytes in ["9223372036854775807", "9007199254740992", "1e19", "-1"] {
+            let response = await c.send(
+                .put, "/presence",
+                #"{"instance":"w","provider":"claude","workspaces":[{"name":"ENG-1","bytes":\#(bytes)}]}"#)
+            #expect(response.status == .badRequest, "\(bytes): \(response.bodyText)")
+        }
+        #expect(try c.dispatchRows() == before)
+        for worker in ["w", "v"] {
+            let response = await c.send(
+                .put, "/presence",
+                #"{"instance":"\#(worker)","status":"idle","provider":"claude","capacity":1,"workspaces":[{"name":"ENG-1","bytes":9007199254740991},{"name":"ENG-2","bytes":9007199254740991}]}"#
+            )
+            #expect(response.status == .ok, "\(response.bodyText)")
+        }
+        let listed = await c.request(.get, "/api/v1/workspaces")
+        #expect(listed.status == .ok && listed.json["bytes"] == .int(4 * 9_007_199_254_740_991), "\(listed.bodyText)")
+    }
+
+    /// A reported cost may be any finite number; crossing the budget with one of 1e300 made the
+    /// killswitch's reason trap in `Int64(_:)`. Now the budget is raised and the reason says it.
+    @Test func aHugeReportedCostRaisesTheBudgetWithoutATrap() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        _ = try c.config.replaceOverlay(["budget": ["daily_limit_usd": 1.0]])
+        await c.heartbeat("w")
+        let id = try #require(await c.createJob()["id"]?.intValue)
+        let lease = try #require(await c.lease("w"))
+        let done = await c.complete(id, token: lease.token, extra: #","cost_usd":1e300"#)
+        #expect(done.status == .ok, "\(done.bodyText)")
+        let state = await c.request(.get, "/tenant/killswitch").json
+        #expect(state["level"] == 2 && state["reason"]?.stringValue?.contains("1e+300") == true, "\(state)")
+    }
 }

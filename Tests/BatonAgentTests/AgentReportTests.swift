@@ -18,6 +18,52 @@ import Testing
         #expect(json["truncated"] == false)
     }
 
+    /// Token counts come from the agents' and providers' JSON: a count no Int64 holds, a negative
+    /// or fractional one is skipped or clamped, and totals stop at 2^53 − 1 instead of trapping on `+`
+    /// (a trap would end this test process and fail the suite).
+    @Test func tokenCountsFromOutsideAreCheckedAndTotalsCapped() throws {
+        #expect(TokenUsage.count(.int(Int64.max)) == TokenUsage.maxCount)
+        #expect(TokenUsage.count(.double(1e19)) == nil && TokenUsage.count(.double(2.5)) == nil)
+        #expect(TokenUsage.count(.int(-5)) == 0 && TokenUsage.count("7") == nil && TokenUsage.count(nil) == nil)
+        #expect(TokenUsage.count(.double(12)) == 12)
+        #expect(TokenUsage.sum(TokenUsage.maxCount, TokenUsage.maxCount, TokenUsage.maxCount) == TokenUsage.maxCount)
+
+        // Claude Code's result: per-model totals, each added up.
+        var stream = ClaudeStream(report: AgentReport(agent: "claude-code"), maxAPIRetries: 3)
+        var byModel: [String: JSONValue] = [:]
+        for n in 0..<4 {
+            byModel["model-\(n)"] = [
+                "inputTokens": .int(Int64.max), "outputTokens": 1e300, "cacheReadInputTokens": .int(Int64.max),
+                "cacheCreationInputTokens": .int(Int64.max), "thinkingTokens": -3,
+            ]
+        }
+        _ = stream.absorb(["type": "result", "subtype": "success", "result": "done", "modelUsage": .object(byModel)])
+        #expect(stream.report.usage.input == TokenUsage.maxCount && stream.report.usage.output == 0)
+        #expect(stream.report.usage.reasoningOutput == 0)
+        // Older versions: each run's usage added to the ones before.
+        var older = ClaudeStream(report: AgentReport(agent: "claude-code"), maxAPIRetries: 3)
+        for _ in 0..<3 {
+            _ = older.absorb([
+                "type": "result", "subtype": "success",
+                "usage": ["input_tokens": .int(Int64.max), "output_tokens": .int(Int64.max / 2)],
+            ])
+        }
+        #expect(older.report.usage.input == TokenUsage.maxCount && older.report.usage.output == TokenUsage.maxCount)
+        // A retry's delay beyond Int64 is not said, not converted.
+        let reason = ClaudeStream.retryReason(["attempt": 2, "retry_delay_ms": 1e300, "error": "overloaded"])
+        #expect(reason == "attempt 2, overloaded")
+        #expect(ClaudeStream.retryReason(["retry_delay_ms": 1500.7]) == "next in 1500 ms")
+
+        // The HTTP providers' usage.
+        let runner = HTTPProviderRunner(wire: .openai, baseURL: "http://127.0.0.1:9") { nil }
+        let reply = try #require(
+            runner.parse([
+                "choices": [["message": ["content": "hi"]]],
+                "usage": ["prompt_tokens": 1e19, "completion_tokens": .int(Int64.max)],
+            ]))
+        #expect(reply.input == 0 && reply.output == TokenUsage.maxCount)
+    }
+
     /// A report that would not fit the coordinator's limit is cut, oldest commands first, and says so.
     @Test func anOversizeReportIsTrimmedToTheLimit() {
         var report = AgentReport(agent: "claude-code")

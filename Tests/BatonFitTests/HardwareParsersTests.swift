@@ -97,6 +97,19 @@ import Testing
         #expect(FitAnalysis.bandwidthGBps(gpuName: gpus[0].name) == 960)
     }
 
+    /// Numbers rocm-smi prints as JSON numbers are read when an Int64 holds them, skipped when
+    /// none does (a trapping `Int64(_:)` would end this test process).
+    @Test func rocmSMINumbersBeyondInt64AreSkipped() {
+        let sample = """
+            {"card0": {"Card Series": "Navi 31 [Radeon RX 7900 XTX]", "VRAM Total Memory (B)": 25753026560, \
+            "VRAM Total Used Memory (B)": 1e300}, \
+            "card1": {"Card Series": "Radeon Pro W6800", "VRAM Total Memory (B)": 1e19}}
+            """
+        let gpus = HardwareParsers.rocmSMI(sample)
+        #expect(gpus.map(\.name) == ["AMD Radeon RX 7900 XTX"])
+        #expect(abs((gpus.first?.vramGB ?? 0) - 23.984375) < 1e-9 && gpus.first?.freeVRAMGB == nil)
+    }
+
     @Test func rocmSMITextOutputOfOlderReleases() {
         let sample = """
             ============================ ROCm System Management Interface ============================

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Glibc
 import Testing
 
@@ -95,6 +96,60 @@ import Testing
         } throws: { error in
             if case HTTPClientError.couldNotConnect = error { return true }
             return false
+        }
+    }
+
+    /// A server that answers every connection with `answer` and closes it.
+    static func withRawServer(_ answer: String, _ body: (String) async throws -> Void) async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0 && listen(fd, 8) == 0
+            }
+        }
+        try #require(listening)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        // Accepts on a thread of its own (a blocking accept must not hold a cooperative thread).
+        let serving = Task {
+            try await offPool {
+                while true {
+                    let client = accept(fd, nil, nil)
+                    if client < 0 { return }
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    _ = recv(client, &buffer, buffer.count, 0)
+                    _ = Array(answer.utf8).withUnsafeBytes {
+                        send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                    }
+                    close(client)
+                }
+            }
+        }
+        try await body("http://127.0.0.1:\(port)")
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+        try await serving.value
+    }
+
+    /// A negative length or chunk size trapped in the reader's `0..<count`; a chunk larger than
+    /// the limit was read before it was refused. Each is now an error, before anything is read.
+    @Test func negativeOrOversizeLengthsAreErrorsNotTraps() async throws {
+        let answers = [
+            "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nhello\r\n",
+        ]
+        for answer in answers {
+            try await Self.withRawServer(answer) { base in
+                let client = PlainHTTPClient()
+                await #expect(throws: HTTPClientError.self, "\(answer)") {
+                    try await client.execute(HTTPClientRequest(url: base + "/x", maxResponseBytes: 1000))
+                }
+            }
         }
     }
 }

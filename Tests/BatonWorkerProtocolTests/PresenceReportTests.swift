@@ -140,16 +140,21 @@ import Testing
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":["ok",{"name":"ENG-1","bytes":-1}]}"#, "workspaces[1].bytes",
-            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number from 0 to 2^53 - 1"
+        ),
+        (
+            #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","bytes":9007199254740992}]}"#,
+            "workspaces[0].bytes",
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number from 0 to 2^53 - 1"
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","last_used":5}]}"#,
             "workspaces[0].last_used",
-            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number from 0 to 2^53 - 1"
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":[{"name":"ENG-1","owner":"me"}]}"#, "workspaces[0].owner",
-            "a workspace object is {name, path, bytes, last_used} with bytes a whole number of 0 or more"
+            "a workspace object is {name, path, bytes, last_used} with bytes a whole number from 0 to 2^53 - 1"
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":[{"path":"/x"}]}"#, "workspaces[0]",

@@ -199,14 +199,14 @@ import Testing
         (#"{"token":5}"#, "token", "field \"token\" must be a string, not integer"),
         (#"{"token":null}"#, "token", "field \"token\" must be a string, not null"),
         (#"{"token":"t","extra":1}"#, "extra", "unknown field \"extra\""),
-        (#"{"token":"t","tokens":{"input":-1}}"#, "tokens.input", "tokens.input must be a whole number of at least 0"),
+        (#"{"token":"t","tokens":{"input":-1}}"#, "tokens.input", "tokens.input must be a whole number from 0 to 2^53 - 1"),
         (
             #"{"token":"t","tokens":{"output":1.5}}"#, "tokens.output",
-            "tokens.output must be a whole number of at least 0"
+            "tokens.output must be a whole number from 0 to 2^53 - 1"
         ),
         (
             #"{"token":"t","tokens":{"input":1e30}}"#, "tokens.input",
-            "tokens.input must be a whole number of at least 0"
+            "tokens.input must be a whole number from 0 to 2^53 - 1"
         ),
         (
             #"{"token":"t","tokens":{"input":1,"cached":2}}"#, "tokens",
@@ -297,7 +297,7 @@ import Testing
         (#"{"token":"t","model_used":7}"#, "model_used", "field \"model_used\" must be a string, not integer"),
         (#"{"token":"t","report":[1]}"#, "report", "report must be a JSON object"),
         (#"{"token":"t","report":"did things"}"#, "report", "report must be a JSON object"),
-        (#"{"token":"t","tokens":{"input":-5}}"#, "tokens.input", "tokens.input must be a whole number of at least 0"),
+        (#"{"token":"t","tokens":{"input":-5}}"#, "tokens.input", "tokens.input must be a whole number from 0 to 2^53 - 1"),
         (#"{"token":"t","worker":"w1"}"#, "worker", "unknown field \"worker\""),
     ])
     func badCompletions(text: String, field: String, message: String) {

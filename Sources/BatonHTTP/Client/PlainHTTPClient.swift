@@ -213,6 +213,11 @@ public final class PlainHTTPClient: HTTPTransport {
                 guard let sizeLine = reader.readLine(), let size = Int(sizeLine.prefix { $0 != ";" }, radix: 16) else {
                     return .failure(.failed(reader.error))
                 }
+                // A negative size would trap in read(_:); one past the limit is refused unread.
+                guard size >= 0 else { return .failure(.failed(.transport(code: -1, message: "a bad chunk size"))) }
+                guard size <= request.maxResponseBytes - body.count else {
+                    return .failure(.failed(.responseTooLarge(limit: request.maxResponseBytes)))
+                }
                 if size == 0 {
                     _ = reader.readLine()
                     break
@@ -226,6 +231,7 @@ public final class PlainHTTPClient: HTTPTransport {
                 }
             }
         } else if let length {
+            guard length >= 0 else { return .failure(.failed(.transport(code: -1, message: "a bad Content-Length"))) }
             guard length <= request.maxResponseBytes else {
                 return .failure(.failed(.responseTooLarge(limit: request.maxResponseBytes)))
             }
