@@ -78,8 +78,10 @@ struct TemplateFilter: Sendable {
 indirect enum TemplateCondition: Sendable {
     case truthy(TemplateExpression)
     case compare(TemplateExpression, String, TemplateExpression, SourcePosition)
-    case and(TemplateCondition, TemplateCondition)
-    case or(TemplateCondition, TemplateCondition)
+    /// `a and b or c …`: the first, then each next one with `and` (true) or `or` (false), applied
+    /// left to right. Kept flat, not nested: a chain as long as a body allows costs no recursion
+    /// (nested, a few thousand `and`s overflowed a thread's stack).
+    case chain(TemplateCondition, [(and: Bool, TemplateCondition)])
 }
 
 enum TemplateNode: Sendable {

@@ -290,13 +290,13 @@ struct WordCursor {
 
     /// `a`, `a == b`, `a contains b`, joined by `and` / `or` (evaluated left to right).
     mutating func condition() throws(TemplateError) -> TemplateCondition {
-        var left = try comparison()
+        let first = try comparison()
+        var rest: [(and: Bool, TemplateCondition)] = []
         while let word = current, word.kind == .name, word.text == "and" || word.text == "or" {
             index += 1
-            let right = try comparison()
-            left = word.text == "and" ? .and(left, right) : .or(left, right)
+            rest.append((word.text == "and", try comparison()))
         }
-        return left
+        return rest.isEmpty ? first : .chain(first, rest)
     }
 
     mutating func comparison() throws(TemplateError) -> TemplateCondition {

@@ -112,12 +112,12 @@ enum TemplateRenderer {
         switch condition {
         case .truthy(let expression):
             return truthy(try evaluate(expression, scope))
-        case .and(let a, let b):
-            guard try holds(a, scope) else { return false }
-            return try holds(b, scope)
-        case .or(let a, let b):
-            if try holds(a, scope) { return true }
-            return try holds(b, scope)
+        case .chain(let first, let rest):
+            // Left to right, short-circuiting: `and` reads the next one only while true, `or`
+            // only while false.
+            var result = try holds(first, scope)
+            for (isAnd, next) in rest where isAnd == result { result = try holds(next, scope) }
+            return result
         case .compare(let a, let op, let b, let at):
             let x = try evaluate(a, scope)
             let y = try evaluate(b, scope)

@@ -50,6 +50,20 @@ import Testing
         #expect(try render("{% if 'b' > 'a' %}y{% endif %}{% if issue.priority <= 2 %}z{% endif %}") == "yz")
     }
 
+    /// A chain of 10,900 `and`s (about all a 64 KiB body holds) parses and renders. Kept as a
+    /// nested tree, a few thousand overflowed the stack (SIGSEGV, ending the process).
+    @Test func aLongConditionChainRenders() throws {
+        let source = "{% if " + Array(repeating: "1", count: 10_900).joined(separator: " and ") + " %}y{% endif %}"
+        #expect(source.utf8.count < 65_536)
+        #expect(try render(source) == "y")
+        // Left to right, short-circuiting as before: ((true and false) or true) and 1 → true;
+        // a missing variable after a false `and` is never read.
+        #expect(try render("{% if true and false or true and 1 %}y{% else %}n{% endif %}") == "y")
+        #expect(try render("{% if false and missing or false %}y{% else %}n{% endif %}") == "n")
+        #expect(try render("{% if true or missing %}y{% endif %}") == "y")
+        #expect(throws: TemplateError.self) { try render("{% if false or missing %}y{% endif %}") }
+    }
+
     @Test func loopsWithForloopAndElse() throws {
         let source = "{% for label in issue.labels %}{{ forloop.index }}.{{ label }}{% unless %}{% endfor %}"
         #expect(throws: TemplateError("unknown tag \"unless\"", line: 1, column: 66)) { try render(source) }
