@@ -2,9 +2,12 @@ import BatonCore
 import BatonHTTP
 import BatonJSON
 import BatonTemplates
+import BatonPlatform
 
 /// `/api/v1/templates`: prompt templates. A body is checked (parsed and rendered against the
 /// sample variables) before it is stored, so a template error is a 400 naming line and column.
+/// Parsing and rendering run within `templates.*` and on a thread of their own, never on the
+/// event loop that runs the handlers.
 enum TemplateRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let database = services.database
@@ -21,7 +24,7 @@ enum TemplateRoutes {
             guard TemplateStore.isID(id) else {
                 throw HTTPError.badRequest("id must be 1 to 64 letters, digits, '.', '_' or '-'")
             }
-            let text = try checked(body)
+            let text = try await checked(body, limits: limits(services))
             let saved = try await TemplateStore.save(
                 id, body: text, description: try description(body), create: true, tenant: principal.tenant,
                 database: database)
@@ -36,7 +39,7 @@ enum TemplateRoutes {
         router.put("/api/v1/templates/:id") { request, context in
             let principal = try KeyRoutes.principal(context)
             let body = try JSONBody(request, allowed: ["body", "description"])
-            let text = try checked(body)
+            let text = try await checked(body, limits: limits(services))
             let saved = try await TemplateStore.save(
                 context.parameter("id") ?? "", body: text, description: try description(body), create: false,
                 tenant: principal.tenant, database: database)
@@ -63,29 +66,49 @@ enum TemplateRoutes {
                     sample = false
                 }
             }
-            do throws(TemplateError) {
-                let rendered = try Template(stored.body).render(variables)
+            let limits = limits(services)
+            let body = stored.body
+            let given = variables
+            let outcome = await offLoop {
+                Result { () throws(TemplateError) in try Template(body, limits: limits).render(given, limits: limits) }
+            }
+            switch outcome {
+            case .success(let rendered):
                 let answer: JSONValue = [
                     "id": .string(stored.id), "rendered": .string(rendered), "sample_variables": .bool(sample),
                 ]
                 return .json(.ok, answer.text)
-            } catch {
+            case .failure(let error):
                 throw templateError(error)
             }
         }
     }
 
-    static func checked(_ body: JSONBody) throws -> String {
+    static func checked(_ body: JSONBody, limits: TemplateLimits) async throws -> String {
         let text = try body.string("body")!
         guard !text.isEmpty, text.utf8.count <= TemplateStore.maxBodyBytes else {
             throw HTTPError.badRequest("body must be 1 to \(TemplateStore.maxBodyBytes) bytes")
         }
-        do throws(TemplateError) {
-            try TemplateStore.check(text)
-        } catch {
-            throw templateError(error)
+        let outcome = await offLoop {
+            Result { () throws(TemplateError) in try TemplateStore.check(text, limits: limits) }
         }
+        if case .failure(let error) = outcome { throw templateError(error) }
         return text
+    }
+
+    /// The `templates.*` limits in force now.
+    static func limits(_ services: CoordinatorServices) -> TemplateLimits {
+        TemplateLimits(config: services.config.effective)
+    }
+
+    /// Runs `work` (a parse and a render, up to `templates.max_render_ms`) on a thread of its own:
+    /// the handler runs on the server's event loop, which must go on answering everyone else.
+    static func offLoop<T: Sendable>(
+        _ work: @escaping @Sendable () -> Result<T, TemplateError>
+    ) async -> Result<T, TemplateError> {
+        await withCheckedContinuation { continuation in
+            OSThread.detach(name: "baton-template") { continuation.resume(returning: work()) }
+        }
     }
 
     static func description(_ body: JSONBody) throws -> String? {
@@ -95,8 +118,8 @@ enum TemplateRoutes {
     }
 
     static func templateError(_ error: TemplateError) -> HTTPError {
-        HTTPError.badRequest(
-            "template error at \(error.description)",
-            details: ["line": String(error.line), "column": String(error.column), "message": error.message])
+        var details = ["line": String(error.line), "column": String(error.column), "message": error.message]
+        if let limit = error.limit { details["limit"] = limit }
+        return HTTPError.badRequest("template error at \(error.description)", details: details)
     }
 }

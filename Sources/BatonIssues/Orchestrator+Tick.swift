@@ -257,7 +257,10 @@ extension IssueTxn {
         var failure: String?
         if let body = try TemplateStore.bodyForAttempt(templateID, tenant: tenant, from: conn) {
             do {
-                prompt = try Template.cached(body).render(variables)
+                // Within templates.*: a template that runs past a limit blocks the attempt with
+                // the limit's name, line and column instead of holding this transaction.
+                prompt = try Template.cached(body, limits: settings.templateLimits)
+                    .render(variables, limits: settings.templateLimits)
             } catch {
                 failure = "template \(templateID): \(error)"
             }

@@ -19,6 +19,8 @@ public struct OrchestratorSettings: Sendable, Equatable {
     public var steerPrefix: String
     public var pollIntervalMs: Int64
     public var git: GitRouting
+    /// `templates.*`: what rendering an attempt's prompt may cost.
+    public var templateLimits: TemplateLimits
 
     /// The schema's defaults.
     public init() { self.init(config: [:]) }
@@ -41,6 +43,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
         template = config.string("agent.template")
         steerPrefix = config.string("webhooks.linear.steer_prefix")
         git = GitRouting(config: effective)
+        templateLimits = TemplateLimits(config: effective)
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }

@@ -90,8 +90,14 @@ enum ExpressionScanner {
 struct TemplateParser {
     let tokens: [TemplateLexer.Token]
     var index = 0
+    /// How deeply `if`/`for` blocks may nest (`templates.max_depth`), and how deep they are here.
+    let maxDepth: Int
+    var depth = 0
 
-    init(tokens: [TemplateLexer.Token]) { self.tokens = tokens }
+    init(tokens: [TemplateLexer.Token], maxDepth: Int = TemplateLimits().maxDepth) {
+        self.tokens = tokens
+        self.maxDepth = maxDepth
+    }
 
     /// The filters the renderer knows, with how many arguments each takes; any other name, or
     /// another count, is refused at parse time.
@@ -115,23 +121,31 @@ struct TemplateParser {
             index += 1
             switch token.kind {
             case .text:
-                nodes.append(.text(token.text))
+                nodes.append(.text(token.text, at: token.at))
             case .output:
                 let words = try ExpressionScanner.scan(token.text, at: token.at)
                 var cursor = WordCursor(words: words, end: token.at)
                 let expression = try cursor.expression()
                 let filters = try cursor.filters()
                 try cursor.expectEnd()
-                nodes.append(.output(expression, filters))
+                nodes.append(.output(expression, filters, at: token.at))
             case .tag:
                 let keyword = String(token.text.prefix { !$0.isWhitespace })
                 let rest = String(token.text.dropFirst(keyword.count))
                 let restStart = SourcePosition(line: token.at.line, column: token.at.column + keyword.count)
                 switch keyword {
-                case "if":
-                    nodes.append(try parseIf(rest, at: restStart, tag: token))
-                case "for":
-                    nodes.append(try parseFor(rest, at: restStart, tag: token))
+                case "if", "for":
+                    // Checked before the block is read: nesting is recursion here and when rendering.
+                    guard depth < maxDepth else {
+                        throw token.at.exceeded(
+                            "max_depth", "blocks nest deeper than templates.max_depth (\(maxDepth))")
+                    }
+                    depth += 1
+                    defer { depth -= 1 }
+                    nodes.append(
+                        keyword == "if"
+                            ? try parseIf(rest, at: restStart, tag: token)
+                            : try parseFor(rest, at: restStart, tag: token))
                 case "comment":
                     try skipComment(from: token)
                 case "endif", "endfor", "else", "elsif", "endcomment":
@@ -163,9 +177,9 @@ struct TemplateParser {
             case "else":
                 let (otherwise, last) = try parseBlock(until: ["endif"])
                 guard last != nil else { throw tag.at.error("\"{% if %}\" is not closed by \"{% endif %}\"") }
-                return .branches(branches, otherwise: otherwise)
+                return .branches(branches, otherwise: otherwise, at: tag.at)
             default:
-                return .branches(branches, otherwise: [])
+                return .branches(branches, otherwise: [], at: tag.at)
             }
         }
     }
@@ -188,7 +202,7 @@ struct TemplateParser {
             guard last != nil else { throw tag.at.error("\"{% for %}\" is not closed by \"{% endfor %}\"") }
             otherwise = rest
         }
-        return .loop(variable: words[0].text, over: list, body: body, otherwise: otherwise)
+        return .loop(variable: words[0].text, over: list, body: body, otherwise: otherwise, at: tag.at)
     }
 
     mutating func skipComment(from tag: TemplateLexer.Token) throws(TemplateError) {

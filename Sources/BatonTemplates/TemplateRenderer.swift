@@ -13,27 +13,69 @@ struct TemplateScope {
     }
 }
 
+/// What one render has spent of its `TemplateLimits`: loop iterations, and the time, read
+/// before each node.
+struct TemplateBudget {
+    let limits: TemplateLimits
+    let deadline: ContinuousClock.Instant
+    var iterations = 0
+
+    init(_ limits: TemplateLimits) {
+        self.limits = limits
+        deadline = ContinuousClock.now + .milliseconds(limits.maxRenderMs)
+    }
+
+    func checkTime(at: SourcePosition) throws(TemplateError) {
+        guard ContinuousClock.now < deadline else {
+            throw at.exceeded(
+                "max_render_ms", "rendering takes longer than templates.max_render_ms (\(limits.maxRenderMs) ms)")
+        }
+    }
+
+    mutating func countIteration(at: SourcePosition) throws(TemplateError) {
+        iterations += 1
+        guard iterations <= limits.maxLoopIterations else {
+            throw at.exceeded(
+                "max_loop_iterations",
+                "loops run more than templates.max_loop_iterations (\(limits.maxLoopIterations)) times in all")
+        }
+    }
+
+    func checkSize(_ bytes: Int, at: SourcePosition) throws(TemplateError) {
+        guard bytes <= limits.maxOutputBytes else {
+            throw at.exceeded(
+                "max_output_bytes", "the output exceeds templates.max_output_bytes (\(limits.maxOutputBytes) bytes)")
+        }
+    }
+}
+
 enum TemplateRenderer {
-    static func render(_ nodes: [TemplateNode], scope: inout TemplateScope, into out: inout String)
-        throws(TemplateError)
-    {
+    static func render(
+        _ nodes: [TemplateNode], scope: inout TemplateScope, budget: inout TemplateBudget, into out: inout String
+    ) throws(TemplateError) {
         for node in nodes {
             switch node {
-            case .text(let text):
+            case .text(let text, let at):
+                try budget.checkTime(at: at)
                 out += text
-            case .output(let expression, let filters):
+                try budget.checkSize(out.utf8.count, at: at)
+            case .output(let expression, let filters, let at):
+                try budget.checkTime(at: at)
                 var value = try evaluate(expression, scope)
-                for filter in filters { value = try apply(filter, to: value, scope) }
+                for filter in filters { value = try apply(filter, to: value, scope, budget) }
                 out += text(of: value)
-            case .branches(let branches, let otherwise):
+                try budget.checkSize(out.utf8.count, at: at)
+            case .branches(let branches, let otherwise, let at):
+                try budget.checkTime(at: at)
                 var taken = false
                 for (condition, body) in branches where try holds(condition, scope) {
-                    try render(body, scope: &scope, into: &out)
+                    try render(body, scope: &scope, budget: &budget, into: &out)
                     taken = true
                     break
                 }
-                if !taken { try render(otherwise, scope: &scope, into: &out) }
-            case .loop(let variable, let over, let body, let otherwise):
+                if !taken { try render(otherwise, scope: &scope, budget: &budget, into: &out) }
+            case .loop(let variable, let over, let body, let otherwise, let at):
+                try budget.checkTime(at: at)
                 let items: [JSONValue]
                 switch try evaluate(over, scope) {
                 case .array(let array): items = array
@@ -42,17 +84,19 @@ enum TemplateRenderer {
                     throw position(of: over).error("a for loop needs a list, not \(described(other))")
                 }
                 if items.isEmpty {
-                    try render(otherwise, scope: &scope, into: &out)
+                    try render(otherwise, scope: &scope, budget: &budget, into: &out)
                     continue
                 }
                 for (n, item) in items.enumerated() {
+                    try budget.countIteration(at: at)
+                    try budget.checkTime(at: at)
                     let forloop: JSONValue = [
                         "index": .int(Int64(n + 1)), "index0": .int(Int64(n)), "first": .bool(n == 0),
                         "last": .bool(n == items.count - 1), "length": .int(Int64(items.count)),
                     ]
                     scope.locals.append([variable: item, "forloop": forloop])
                     defer { scope.locals.removeLast() }
-                    try render(body, scope: &scope, into: &out)
+                    try render(body, scope: &scope, budget: &budget, into: &out)
                 }
             }
         }
@@ -189,9 +233,19 @@ enum TemplateRenderer {
         }
     }
 
-    static func apply(_ filter: TemplateFilter, to value: JSONValue, _ scope: TemplateScope) throws(TemplateError)
-        -> JSONValue
-    {
+    /// A filter's result, refused once it is larger than the output may be (so a chain of filters
+    /// cannot build a value far beyond the limit before it reaches the output).
+    static func apply(
+        _ filter: TemplateFilter, to value: JSONValue, _ scope: TemplateScope, _ budget: TemplateBudget
+    ) throws(TemplateError) -> JSONValue {
+        let result = try filtered(value, by: filter, scope, budget)
+        if case .string(let s) = result { try budget.checkSize(s.utf8.count, at: filter.at) }
+        return result
+    }
+
+    static func filtered(
+        _ value: JSONValue, by filter: TemplateFilter, _ scope: TemplateScope, _ budget: TemplateBudget
+    ) throws(TemplateError) -> JSONValue {
         var arguments: [JSONValue] = []
         for argument in filter.arguments { arguments.append(try evaluate(argument, scope)) }
         let string = text(of: value)
@@ -211,7 +265,18 @@ enum TemplateRenderer {
         case "prepend": return .string(text(of: arguments[0]) + string)
         case "replace":
             let target = text(of: arguments[0])
-            return .string(target.isEmpty ? string : string.replacing(target, with: text(of: arguments[1])))
+            guard !target.isEmpty else { return .string(string) }
+            let replacement = text(of: arguments[1])
+            // Sized before it is built: 64 KiB of "a" each replaced by 64 KiB would be 4 GiB.
+            let growth = replacement.utf8.count - target.utf8.count
+            if growth > 0 {
+                let count = string.ranges(of: target).count
+                let limit = budget.limits.maxOutputBytes
+                if count > 0, growth > (limit - min(limit, string.utf8.count)) / count {
+                    try budget.checkSize(limit + 1, at: filter.at)
+                }
+            }
+            return .string(string.replacing(target, with: replacement))
         case "escape":
             var out = ""
             for c in string {

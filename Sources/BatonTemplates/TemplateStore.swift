@@ -99,11 +99,12 @@ public enum TemplateStore {
         return found
     }
 
-    /// Checks a body: it parses, and renders against the sample variables (so an unknown variable
-    /// is caught now, not at the first attempt).
-    public static func check(_ body: String) throws(TemplateError) {
-        let template = try Template(body)
-        _ = try template.render(sampleVariables)
+    /// Checks a body: it parses, and renders against the sample variables within `limits` (so an
+    /// unknown variable or an exceeded limit is caught now, not at the first attempt). It may
+    /// take up to `limits.maxRenderMs`: never call it on an event loop.
+    public static func check(_ body: String, limits: TemplateLimits = TemplateLimits()) throws(TemplateError) {
+        let template = try Template(body, limits: limits)
+        _ = try template.render(sampleVariables, limits: limits)
     }
 
     public static func isID(_ id: String) -> Bool { id.isPlainName }

@@ -267,6 +267,16 @@ public enum ConfigSchema {
                         "max_prompt_bytes": integer(
                             262_144, 1, 16_777_216, "Largest prompt plus input a job may carry, in bytes.")
                     ]),
+                "templates": object(
+                    "What rendering one prompt template may cost, on save, preview and every attempt.",
+                    [
+                        "max_depth": integer(16, 1, 64, "How deeply if and for blocks may nest."),
+                        "max_loop_iterations": integer(
+                            10_000, 1, 10_000_000, "Loop iterations one render may run, all loops together."),
+                        "max_output_bytes": integer(
+                            1_048_576, 1024, 16_777_216, "Largest rendered prompt (and filtered value), in bytes."),
+                        "max_render_ms": integer(1000, 10, 60_000, "Longest one render may take, in milliseconds."),
+                    ]),
                 "router": object(
                     "Choosing a worker for each job.",
                     [

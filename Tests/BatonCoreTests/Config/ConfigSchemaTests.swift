@@ -28,6 +28,12 @@ import Testing
         #expect(d.value(at: ["jobs", "max_prompt_bytes"]) == 262_144)
         #expect(d.value(at: ["local_workers", "tags"]) == "local")
         #expect(d.value(at: ["agent", "model"]) == nil)
+        #expect(
+            d.value(at: ["templates"])
+                == [
+                    "max_depth": 16, "max_loop_iterations": 10_000, "max_output_bytes": 1_048_576,
+                    "max_render_ms": 1000,
+                ])
         #expect(ConfigValidator.validate(d).isEmpty)
     }
 
@@ -35,7 +41,7 @@ import Testing
         let sections = [
             "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "jobs", "router",
             "budget",
-            "local_workers", "sandbox",
+            "local_workers", "sandbox", "templates",
         ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))
         func check(_ schema: JSONValue, _ path: String) {
