@@ -163,7 +163,11 @@ public final class LinearClient: Sendable {
         rateLimitState.withLock { state in
             if let limit = int("X-RateLimit-Requests-Limit") { state.limit = Int(limit) }
             if let remaining = int("X-RateLimit-Requests-Remaining") { state.remaining = Int(remaining) }
-            if let reset = int("X-RateLimit-Requests-Reset") { state.resetAtMs = reset }
+            // Epoch ms, at most an hour ahead (Linear's window): a negative or far-off value would
+            // hold every request until then; it is capped, and a negative one skipped.
+            if let reset = int("X-RateLimit-Requests-Reset"), reset >= 0 {
+                state.resetAtMs = min(reset, now().addingSaturating(3_600_000))
+            }
         }
     }
 }

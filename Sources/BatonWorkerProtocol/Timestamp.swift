@@ -20,7 +20,8 @@ public enum Timestamp {
     /// entry and job row carries timestamps, and joining eight padded strings was measurable.
     public static func format(milliseconds: Int64) -> String {
         var seconds = time_t(milliseconds.floorDiv(1000))
-        let ms = Int(milliseconds - Int64(seconds) * 1000)
+        // Not `milliseconds - seconds * 1000`: for Int64.min that product overflows and traps.
+        let ms = Int((milliseconds % 1000 + 1000) % 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let year = Int(parts.tm_year) + 1900

@@ -1,3 +1,4 @@
+import BatonIssues
 import BatonCore
 import BatonHTTP
 import BatonJSON

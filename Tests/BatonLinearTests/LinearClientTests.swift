@@ -56,6 +56,18 @@ import Testing
         #expect(linear.recorded.count == 1)
     }
 
+    /// The reset header is Linear's, read as it comes: a negative one is skipped, a far-off one
+    /// capped at an hour ahead, and none makes the error's description trap.
+    @Test func aResetHeaderOutOfRangeIsSkippedOrCapped() {
+        let client = Self.client("http://127.0.0.1:9")
+        client.remember(["X-RateLimit-Requests-Reset": "-9223372036854775808", "X-RateLimit-Requests-Remaining": "0"])
+        #expect(client.rateLimit.resetAtMs == nil && client.rateLimit.remaining == 0)
+        client.remember(["X-RateLimit-Requests-Reset": "9223372036854775807"])
+        let capped = client.rateLimit.resetAtMs ?? 0
+        #expect(capped > Timestamp.nowMilliseconds() && capped <= Timestamp.nowMilliseconds() + 3_600_000)
+        #expect(LinearError.rateLimited(resetAtMs: Int64.min).description.hasPrefix("Linear rate limit reached"))
+    }
+
     @Test func errorsAreClassified() async throws {
         let linear = FakeLinear()
         let url = try linear.start()

@@ -19,6 +19,15 @@ import Testing
         #expect(Timestamp.format(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
     }
 
+    /// Any Int64 formats without a trap (a Linear reset header of Int64.min reached here); times
+    /// outside what gmtime covers are not meaningful, only safe.
+    @Test func formatsEveryInt64WithoutATrap() {
+        for ms in [Int64.min, Int64.min + 1, -1_000, Int64.max, Int64.max - 999] {
+            #expect(Timestamp.format(milliseconds: ms).hasSuffix("Z"), "\(ms)")
+        }
+        #expect(Timestamp.format(milliseconds: Int64.min).hasSuffix(".192Z"))
+    }
+
     @Test func nowIsCurrentAndWellFormed() {
         let now = Timestamp.now()
         #expect(now.count == 24)
