@@ -93,7 +93,7 @@ struct SteerEchoRunner: AgentRunner {
             }
             return nil
         }
-        // The 2 s bound from the worker's cancel to a dead tree is asserted in RunnersTests; here
+        // The 2 s bound from the worker's cancel to a dead tree is asserted in CommandRunnerTests; here
         // the cancel also crosses two HTTP hops through a test process shared with every suite.
         #expect(try #require(gone, "the agent's child \(pid) survived the cancel") < 10)
         #expect(await eventually { worker.activeCount == 0 })

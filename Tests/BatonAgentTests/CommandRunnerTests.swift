@@ -14,28 +14,9 @@ final class EventLog: Sendable {
     var all: [AgentEvent] { events.withLock { $0 } }
 }
 
-@Suite struct RunnersTests {
+@Suite struct CommandRunnerTests {
     static func task(_ workspace: String, prompt: String = "Fix the bug", input: String? = nil) -> AgentTask {
         AgentTask(jobID: 7, issue: "ENG-7", prompt: prompt, input: input, provider: "p", workspace: workspace)
-    }
-
-    @Test func dryRunWritesThePromptAndSucceedsForFree() async throws {
-        let dir = temporaryDirectory()
-        defer { Workspaces.removeTree(dir) }
-        let log = EventLog()
-        let outcome = await DryRunRunner().run(
-            Self.task(dir, input: "details"), steer: AsyncStream { $0.finish() }, events: log.record)
-        #expect(outcome.status == .succeeded && outcome.costUSD == 0)
-        #expect(outcome.result?.contains("\(dir)/PROMPT.md") == true)
-        #expect(try ChildProcess.run("/bin/cat", [dir + "/PROMPT.md"]).stdout == "Fix the bug\n\n---\n\ndetails\n")
-        #expect(log.all.first == .turnStarted(1) && log.all.last == .turnEnded(1))
-    }
-
-    @Test func dryRunFailsClearlyWhenTheWorkspaceIsGone() async {
-        let outcome = await DryRunRunner().run(
-            Self.task("/nonexistent-baton-dir"), steer: AsyncStream { $0.finish() }, events: { _ in })
-        #expect(outcome.status == .failed)
-        #expect(outcome.error?.contains("cannot write /nonexistent-baton-dir/PROMPT.md") == true)
     }
 
     @Test func commandGetsThePromptOnStdinAndItsStdoutIsTheResult() async throws {
@@ -92,21 +73,5 @@ final class EventLog: Sendable {
         #expect(outcome.status == .succeeded)
         #expect((outcome.result?.utf8.count ?? 0) < 70 * 1024)
         #expect(outcome.result?.contains("bytes not kept") == true)
-    }
-
-    @Test func theCatalogMapsProvidersToRunners() throws {
-        let catalog = RunnerCatalog(providers: [
-            "scripted": ["kind": "command", "command": "cat"], "broken": ["kind": "command"],
-            "claude": ["kind": "anthropic", "models": ["haiku"]], "agent": ["kind": "codex"],
-            "mystery": ["kind": "carrier-pigeon"],
-        ])
-        #expect(catalog.runner(for: "dry-run")?.kind == "dry-run")
-        #expect(catalog.runner(for: "scripted")?.kind == "command")
-        #expect(catalog.runner(for: "broken") == nil)
-        #expect(catalog.runner(for: "claude")?.kind == "anthropic")
-        #expect(catalog.runner(for: "agent")?.kind == "codex")
-        // A node does not announce what it cannot run.
-        #expect(catalog.runner(for: "mystery") == nil)
-        #expect(catalog.providers == ["dry-run", "agent", "claude", "scripted"])
     }
 }

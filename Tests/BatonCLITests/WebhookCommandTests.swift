@@ -35,7 +35,7 @@ import Testing
         #expect(issue["labels"] == ["bug", "auth"] && issue["attempts"]?.arrayValue?.first?["status"] == "completed")
         let prompt = try String(contentsOfFile: dir + "-workspaces/ENG-1/PROMPT.md", encoding: .utf8)
         #expect(prompt.hasPrefix("You are working on ENG-1: Fix the login page"))
-        let types = Set(try NodeCommandTests().eventTypes(dir: dir, issue: "ENG-1"))
+        let types = Set(try Self.eventTypes(dir: dir, issue: "ENG-1"))
         #expect(
             types.isSuperset(of: ["issue.queued", "issue.running", "job.completed", "issue.completed"]), "\(types)")
         // Moving it to Done in the "tracker" releases it.
@@ -128,63 +128,10 @@ import Testing
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
-}
 
-/// `tracker.kind: linear` in a real `baton serve`: it polls a loopback Linear with the API key
-/// from its vault, finds an issue no webhook announced, has the embedded worker complete it, and
-/// writes back (In Progress, a comment, In Review).
-@Suite struct LinearTrackerServeTests {
-    @Test func serveFollowsLinearAndWritesBack() async throws {
-        let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let linear = FakeLinear([
-            FakeLinear.Issue(id: "uuid-1", identifier: "ENG-31", title: "From Linear", state: "Todo")
-        ])
-        let endpoint = try linear.start()
-        defer { Task { await linear.stop() } }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let stored = try await BatonBinary.run(
-            ["secrets", "set", "linear_api_key", "--data-dir", dir], input: FakeLinear.apiKey)
-        #expect(stored.status == 0, "\(stored.stderr)")
-        let config =
-            #"{"tracker":{"kind":"linear","endpoint":"\#(endpoint)","team_key":"ENG","poll_interval_ms":1000}}"#
-        try config.write(toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
-        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
-        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        var reviewed = false
-        for _ in 0..<200 where !reviewed {
-            reviewed = linear.issues.first?.state == "In Review"
-            if !reviewed { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(reviewed, "Linear: \(linear.issues) \(baton.errors)")
-        #expect(linear.comments.first?.body.hasPrefix("Baton: attempt 1 completed.") == true)
-        #expect(linear.recorded.allSatisfy { $0.authorization == FakeLinear.apiKey })
-        let (_, issue) = try await api.call(.get, "/api/v1/ENG-31")
-        #expect(issue["attempts"]?.arrayValue?.first?["status"] == "completed", "\(issue.text)")
-        #expect(await baton.stop() == 0)
-    }
-}
-
-/// `GET /api/v1/models` on a real `baton serve`, with a loopback server playing Ollama's
-/// `/api/tags` and the embedded worker registered.
-@Suite struct ModelsServeTests {
-    @Test func serveListsAProvidersModels() async throws {
-        let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let ollama = FakeProvider([.json(.ok, #"{"models":[{"name":"qwen2.5-coder:7b","model":"qwen2.5-coder:7b"}]}"#)])
-        let base = try ollama.start()
-        defer { Task { await ollama.stop() } }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try #"{"providers":{"local":{"kind":"ollama","base_url":"\#(base)"}}}"#.write(
-            toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
-        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
-        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        let (status, models) = try await api.call(.get, "/api/v1/models?provider=local")
-        #expect(status == 200 && models["models"]?.arrayValue?.first?["name"] == "qwen2.5-coder:7b", "\(models.text)")
-        #expect(models["providers"]?.arrayValue?.first { $0["name"] == "local" }?["source"] == "provider")
-        #expect(ollama.requests.first?.path == "/api/tags")
-        #expect(await baton.stop() == 0)
+    /// The events of one issue, oldest first, read from the database file.
+    static func eventTypes(dir: String, issue: String) throws -> [String] {
+        let out = try sqliteQuery(dir + "/baton.db", "SELECT type FROM events WHERE issue = '\(issue)' ORDER BY id")
+        return out.split(separator: "\n").map(String.init)
     }
 }
