@@ -223,3 +223,75 @@ import Testing
         #expect(try PresenceReport(json: bare.json) == bare)
     }
 }
+
+/// The heartbeat answer and its commands: it round-trips through its JSON, and malformed input is
+/// refused naming the field.
+@Suite struct PresenceAnswerTests {
+    @Test func aPresenceAnswerRoundTrips() throws {
+        let answer = PresenceAnswer(
+            worker: ["instance": "w1", "online": true], heartbeatIntervalS: 10, staleAfterS: 30,
+            commands: [.cancelJob(7), .removeWorkspace("ENG-1"), .other(["kind": "reboot", "when": "now"])])
+        #expect(
+            answer.json["commands"]
+                == [
+                    ["kind": "cancel_job", "job": 7], ["kind": "remove_workspace", "workspace": "ENG-1"],
+                    ["kind": "reboot", "when": "now"],
+                ])
+        #expect(try PresenceAnswer(json: json(answer.json.text)) == answer)
+    }
+
+    @Test(arguments: [
+        (#"{"heartbeat_interval_s":10,"stale_after_s":30,"commands":[]}"#, "worker", "missing field \"worker\""),
+        (
+            #"{"worker":[],"heartbeat_interval_s":10,"stale_after_s":30,"commands":[]}"#, "worker",
+            "field \"worker\" must be an object, not array"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":0,"stale_after_s":30,"commands":[]}"#, "heartbeat_interval_s",
+            "heartbeat_interval_s must be a whole number of at least 1"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":1.5,"stale_after_s":30,"commands":[]}"#, "heartbeat_interval_s",
+            "heartbeat_interval_s must be a whole number of at least 1"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"commands":[]}"#, "stale_after_s",
+            "missing field \"stale_after_s\""
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":{}}"#, "commands",
+            "field \"commands\" must be an array, not object"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":[{"kind":"cancel_job","job":"7"}]}"#,
+            "commands[0].job", "commands[0].job must be a job id"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":[{"kind":"cancel_job"}]}"#,
+            "commands[0].job", "missing field \"commands[0].job\""
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":[{"kind":"remove_workspace","workspace":3}]}"#,
+            "commands[0].workspace", "field \"commands[0].workspace\" must be a string, not integer"
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":[{"job":1}]}"#, "commands[0].kind",
+            "missing field \"commands[0].kind\""
+        ),
+        (
+            #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":["cancel_job"]}"#, "commands[0]",
+            "commands[0] must be a JSON object, not string"
+        ),
+    ])
+    func badPresenceAnswers(text: String, field: String, message: String) {
+        #expect(throws: WorkerProtocolError(field: field, message)) { try PresenceAnswer(json: json(text)) }
+    }
+
+    /// An answer's fields a worker does not know are ignored (a newer coordinator may add some).
+    @Test func answersIgnoreNewFields() throws {
+        let answer = try PresenceAnswer(
+            json: json(
+                #"{"worker":{},"heartbeat_interval_s":10,"stale_after_s":30,"commands":[],"motd":"hello"}"#))
+        #expect(answer.commands.isEmpty && answer.heartbeatIntervalS == 10)
+    }
+}
