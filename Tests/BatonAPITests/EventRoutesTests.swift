@@ -1,5 +1,6 @@
 import BatonCore
 import BatonHTTP
+import BatonTestSupport
 import Testing
 
 @testable import BatonAPI
@@ -83,12 +84,7 @@ import Testing
         var connection: RawConnection? = try await Self.subscribe(c, port)
         #expect(c.events.subscriberCount == 1)
         connection = nil
-        var waited = 0
-        while c.events.subscriberCount > 0 && waited < 5000 {
-            try await Task.sleep(for: .milliseconds(20))
-            waited += 20
-        }
-        #expect(c.events.subscriberCount == 0)
+        #expect(await eventually(timeout: .seconds(5)) { c.events.subscriberCount == 0 })
         // The server keeps serving others.
         #expect(await c.request(.get, "/health").status == .ok)
         let other = try RawConnection(port: port)

@@ -96,21 +96,25 @@ final class AgentHarness: Sendable {
         #expect(RealAgents.missing() == nil, "\(RealAgents.missing() ?? "")")
         try await c.deliverAndTick(c.issueDelivery(identifier, title: title))
         var steered = steer == nil
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            try await c.orchestrator.tick(tenant: "default")
-            let issue = await c.issueJSON(identifier)
-            let state = issue["state"]?.stringValue ?? ""
-            if !steered, state == "running", !fake.requests.isEmpty, let steer {
-                // A person comments on the issue in Linear while the agent works.
-                try await c.deliverAndTick(
-                    LinearWebhook.commentPayload(
-                        issue: identifier, body: "/baton \(steer)", timestampMs: Timestamp.nowMilliseconds()))
-                steered = true
+        var failure: (any Error)?
+        _ = await eventually(timeout: .seconds(60), interval: .milliseconds(50)) {
+            do {
+                try await c.orchestrator.tick(tenant: "default")
+                let state = await c.issueJSON(identifier)["state"]?.stringValue ?? ""
+                if !steered, state == "running", !fake.requests.isEmpty, let steer {
+                    // A person comments on the issue in Linear while the agent works.
+                    try await c.deliverAndTick(
+                        LinearWebhook.commentPayload(
+                            issue: identifier, body: "/baton \(steer)", timestampMs: Timestamp.nowMilliseconds()))
+                    steered = true
+                }
+                return state != "running" && state != "queued"
+            } catch {
+                failure = error
+                return true
             }
-            if state != "running" && state != "queued" { return issue }
-            try await Task.sleep(for: .milliseconds(50))
         }
+        if let failure { throw failure }
         return await c.issueJSON(identifier)
     }
 
@@ -174,6 +178,7 @@ final class AgentHarness: Sendable {
     func aCommentSteersTheAgentMidRun(kind: String) async throws {
         let h = try await AgentHarness.start(kind) { request in
             if request.userTexts.contains(where: { $0.contains("use the v2 API") }) { return .text("Switched to v2.") }
+            // A slow first turn (the model's pace, not a wait), so the steer arrives while it runs.
             try? await Task.sleep(for: .milliseconds(1500))
             return .text("Done with v1.")
         }

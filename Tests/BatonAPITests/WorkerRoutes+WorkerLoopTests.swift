@@ -87,11 +87,8 @@ struct SteerEchoRunner: AgentRunner {
         // is still reported on every 200 ms here, every second by default).
         let start = Subprocess.monotonicSeconds()
         let gone = try await offPool { () -> Double? in
-            for _ in 0..<2000 {
-                if processHasEnded(pid) { return Subprocess.monotonicSeconds() - start }
-                usleep(5_000)
-            }
-            return nil
+            eventually(onThisThread: .seconds(10)) { processHasEnded(pid) }
+                ? Subprocess.monotonicSeconds() - start : nil
         }
         // The 2 s bound from the worker's cancel to a dead tree is asserted in CommandRunnerTests; here
         // the cancel also crosses two HTTP hops through a test process shared with every suite.

@@ -1,10 +1,12 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonTestSupport
 import Synchronization
 import Testing
 
 @testable import BatonAPI
+@testable import BatonJobs
 
 /// A worker that speaks the worker protocol to a real server over loopback HTTP.
 struct SimulatedWorker: Sendable {
@@ -96,7 +98,8 @@ struct SimulatedWorker: Sendable {
         try await w.heartbeat()
         let started = ContinuousClock.now
         async let leased = w.lease(wait: 20)
-        try await Task.sleep(for: .milliseconds(200))
+        // The poll is parked in the dispatcher before the job exists, so the job is what wakes it.
+        #expect(await eventually { c.dispatcher.waiters.parkedCount == 1 })
         let (status, _) = try await w.call(.post, "/api/jobs", #"{"prompt":"x","provider":"claude"}"#)
         #expect(status == 201)
         let lease = try await leased

@@ -103,6 +103,7 @@ import Testing
             if request.userTexts.contains(where: { $0.contains("also update the changelog") }) {
                 return .text("Changelog updated.")
             }
+            // A slow first turn (the model's pace, not a wait), so the steer arrives while it runs.
             try? await Task.sleep(for: .milliseconds(1500))
             return .text("Fixed.")
         }
@@ -114,7 +115,7 @@ import Testing
         let run = Task {
             await Self.runner(base).run(Self.task(dir, prompt: "Fix it"), steer: steer, events: log.record)
         }
-        while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(await eventually { !fake.requests.isEmpty })
         input.yield("also update the changelog")
         let outcome = await run.value
         await fake.stop()
@@ -185,6 +186,7 @@ import Testing
 
     @Test func cancellingKillsTheCLIAtOnce() async throws {
         let fake = FakeModelAPI(.anthropicMessages) { _ in
+            // A model that does not answer before the run is cancelled.
             try? await Task.sleep(for: .seconds(30))
             return .text("too late")
         }
@@ -195,7 +197,7 @@ import Testing
             await Self.runner(base).run(
                 Self.task(dir, prompt: "Wait"), steer: AsyncStream { $0.finish() }, events: { _ in })
         }
-        while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(await eventually { !fake.requests.isEmpty })
         let start = ContinuousClock.now
         run.cancel()
         let outcome = await run.value

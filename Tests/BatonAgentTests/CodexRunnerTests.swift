@@ -121,6 +121,7 @@ import Testing
         #expect(RealAgents.missing() == nil)
         let fake = FakeModelAPI(.openAIResponses) { request in
             if request.userTexts.contains(where: { $0.contains("also add a test") }) { return .text("Added the test.") }
+            // A slow first turn (the model's pace, not a wait), so the steer arrives while it runs.
             try? await Task.sleep(for: .milliseconds(1500))
             return .text("Fixed the bug.")
         }
@@ -132,7 +133,7 @@ import Testing
         let run = Task {
             await Self.runner(base).run(Self.task(dir, prompt: "Fix the bug"), steer: steer, events: log.record)
         }
-        while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(await eventually { !fake.requests.isEmpty })
         input.yield("also add a test")
         let outcome = await run.value
         await fake.stop()
@@ -194,6 +195,7 @@ import Testing
 
     @Test func cancellingEndsTheAppServerAtOnce() async throws {
         let fake = FakeModelAPI(.openAIResponses) { _ in
+            // A model that does not answer before the run is cancelled.
             try? await Task.sleep(for: .seconds(30))
             return .text("too late")
         }
@@ -204,7 +206,7 @@ import Testing
             await Self.runner(base).run(
                 Self.task(dir, prompt: "Wait"), steer: AsyncStream { $0.finish() }, events: { _ in })
         }
-        while fake.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try #require(await eventually { !fake.requests.isEmpty })
         let start = ContinuousClock.now
         run.cancel()
         let outcome = await run.value

@@ -45,21 +45,18 @@ final class EventLog: Sendable {
         let runner = CommandRunner(command: "sleep 60 & echo $! > child; echo started; wait")
         let log = EventLog()
         let task = Task { await runner.run(Self.task(dir), steer: AsyncStream { $0.finish() }, events: log.record) }
-        for _ in 0..<500 where !log.all.contains(.message("started")) { try await Task.sleep(for: .milliseconds(10)) }
-        // Let the runner reach its wait, so the figure is the kill, not the pool getting there.
-        try await Task.sleep(for: .milliseconds(200))
+        // The runner spawns the command and installs its cancellation handler with no suspension
+        // point between them, so once the command has spoken a cancel finds the handler (or is
+        // seen the moment it is installed): the figure below is the kill, not the pool's turn.
+        try #require(await eventually { log.all.contains(.message("started")) })
         let text = try ChildProcess.run("/bin/cat", [dir + "/child"]).stdout
         let pid = try #require(Int32(text.split(separator: "\n").first ?? ""))
         // Timed on a thread of its own, so a busy cooperative pool cannot blur the figure: the
         // cancellation handler signals the group inside `cancel()`.
         let start = Subprocess.monotonicSeconds()
         task.cancel()
-        let gone = try await offPool { () -> Double? in
-            for _ in 0..<1000 {
-                if processHasEnded(pid) { return Subprocess.monotonicSeconds() - start }
-                usleep(5_000)
-            }
-            return nil
+        let gone = await offPool { () -> Double? in
+            eventually(onThisThread: .seconds(5)) { processHasEnded(pid) } ? Subprocess.monotonicSeconds() - start : nil
         }
         #expect(try #require(gone, "the command's child \(pid) survived") < 2)
         let outcome = await task.value

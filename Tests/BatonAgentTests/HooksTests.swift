@@ -33,7 +33,8 @@ import Testing
     @Test func aHangingHookIsKilledAtItsTimeout() async throws {
         let dir = temporaryDirectory()
         defer { Workspaces.removeTree(dir) }
-        let hooks = Hooks(scripts: [.beforeRun: "(trap '' TERM; sleep 120) & echo $! > child; sleep 120"], timeoutMs: 300)
+        let hooks = Hooks(
+            scripts: [.beforeRun: "(trap '' TERM; sleep 120) & echo $! > child; sleep 120"], timeoutMs: 300)
         let start = Subprocess.monotonicSeconds()
         let outcome = await hooks.run(.beforeRun, in: dir)
         #expect(outcome == .timedOut(seconds: 0.3))
@@ -43,21 +44,16 @@ import Testing
         let text = try ChildProcess.run("/bin/cat", [dir + "/child"]).stdout
         let pid = Int32(text.split(separator: "\n").first ?? "") ?? 0
         #expect(pid > 0)
-        var gone = false
-        for _ in 0..<200 {
-            if processHasEnded(pid) {
-                gone = true
-                break
-            }
-            usleep(10_000)
-        }
-        #expect(gone, "the hook's child \(pid) survived")
+        #expect(await eventually { processHasEnded(pid) }, "the hook's child \(pid) survived")
     }
 
     @Test func cancellingTheTaskKillsTheHook() async {
-        let hooks = Hooks(scripts: [.beforeRun: "sleep 120"], timeoutMs: 120_000)
-        let task = Task { await hooks.run(.beforeRun, in: "/tmp") }
-        try? await Task.sleep(for: .milliseconds(100))
+        let dir = temporaryDirectory()
+        defer { Workspaces.removeTree(dir) }
+        let hooks = Hooks(scripts: [.beforeRun: "echo > started; sleep 120"], timeoutMs: 120_000)
+        let task = Task { await hooks.run(.beforeRun, in: dir) }
+        // Cancelled while it runs, not before it started.
+        #expect(await eventually { access(dir + "/started", F_OK) == 0 })
         let start = Subprocess.monotonicSeconds()
         task.cancel()
         #expect(await task.value == .cancelled)

@@ -1,4 +1,5 @@
 import BatonTestSupport
+import Synchronization
 import Testing
 
 @testable import BatonAgent
@@ -49,12 +50,15 @@ import Testing
         mkdir(markers, 0o700)
         let marker = markers + "/hook-ran"
         for dir in [root, top + "/x"] { #expect(mkdir(dir, 0o755) == 0) }
+        let refusals = Mutex<[String]>([])
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:1", token: "unused"),
-            settings: Self.settings(root: root, marker: marker, writable: markers))
+            settings: Self.settings(root: root, marker: marker, writable: markers),
+            log: { line in if line.contains("not removing workspace") { refusals.withLock { $0.append(line) } } })
         worker.handle(.removeWorkspace("../x"))
         worker.handle(.removeWorkspace(top + "/x"))
-        try await Task.sleep(for: .milliseconds(500))
+        // Each command ran to its refusal (the commands run in tasks of their own).
+        #expect(await eventually { refusals.withLock { $0.count } == 2 }, "\(refusals.withLock { $0 })")
         #expect(access(marker, F_OK) != 0)
         #expect(access(top + "/x", F_OK) == 0)
     }

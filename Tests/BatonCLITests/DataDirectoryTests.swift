@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -38,9 +39,7 @@ import Testing
         let secret = try await BatonBinary.run(["secrets", "set", "linear_api_key", "--data-dir", dir], input: "v\n")
         #expect(secret.status == 0, "\(secret.stderr)")
         // The local worker saves its key once it runs.
-        for _ in 0..<100 where Self.mode(dir + "/local-1.worker.key") == nil {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        #expect(await eventually { Self.mode(dir + "/local-1.worker.key") != nil })
 
         let running = try Self.fileModes(dir)
         for name in [

@@ -15,13 +15,7 @@ import Testing
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
         // The local worker registers itself on start.
-        var online = false
-        for _ in 0..<200 where !online {
-            let (_, presence) = try await api.call(.get, "/presence")
-            online = presence["workers"]?.arrayValue?.contains { $0["instance"] == "local-1" } ?? false
-            if !online { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(online, "local-1 never reported presence: \(baton.errors)")
+        #expect(await Self.localWorkerOnline(api), "local-1 never reported presence: \(baton.errors)")
         let (status, dispatched) = try await api.call(.post, "/dispatch", #"{"prompt":"Say hello to the team"}"#)
         #expect(status == 200, "dispatch: \(dispatched.text)")
         #expect(dispatched["provider"] == "dry-run" && dispatched["worker"] == "local-1")
@@ -63,13 +57,9 @@ import Testing
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", config])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        var dispatched: JSONValue = .null
-        for _ in 0..<200 {
-            let (status, body) = try await api.call(.post, "/dispatch", #"{"prompt":"Hello","provider":"llm"}"#)
-            dispatched = body
-            if status == 200 { break }
-            try await Task.sleep(for: .milliseconds(50))  // local-1 has not registered yet
-        }
+        #expect(await Self.localWorkerOnline(api), "local-1 never reported presence: \(baton.errors)")
+        let (status, dispatched) = try await api.call(.post, "/dispatch", #"{"prompt":"Hello","provider":"llm"}"#)
+        #expect(status == 200, "dispatch: \(dispatched.text)")
         let id = try #require(dispatched["id"]?.intValue, "dispatch: \(dispatched.text)")
         let job = try await api.finished(id)
         #expect(job["status"] == "completed", "job: \(job.text)")
@@ -81,6 +71,13 @@ import Testing
         let events = try sqliteQuery(dir + "/baton.db", "SELECT data FROM events")
         #expect(!events.contains(secret))
         await fake.stop()
+    }
+
+    /// Whether the embedded worker `local-1` has registered (it does so on start), waiting for it.
+    static func localWorkerOnline(_ api: NodeCommandTests.API) async -> Bool {
+        await eventually {
+            await api.json("/presence")["workers"]?.arrayValue?.contains { $0["instance"] == "local-1" } ?? false
+        }
     }
 
     /// The job.* events of one job, oldest first, read from the database file.

@@ -20,16 +20,19 @@ import Testing
             return (response.status, (try? JSONParser.parse(response.body)) ?? .null)
         }
 
-        /// Polls `GET /api/jobs/:id` until the job has finished (or 20 s pass).
+        /// `GET path` as JSON, null when the request fails: for conditions `eventually` polls.
+        func json(_ path: String) async -> JSONValue {
+            (try? await call(.get, path))?.1 ?? .null
+        }
+
+        /// The job once it has finished (or as it is after 20 s).
         func finished(_ id: Int64) async throws -> JSONValue {
-            for _ in 0..<400 {
-                let (_, job) = try await call(.get, "/api/jobs/\(id)")
-                if let status = job["status"]?.stringValue, ["completed", "failed", "cancelled"].contains(status) {
-                    return job
-                }
-                try await Task.sleep(for: .milliseconds(50))
+            var job = JSONValue.null
+            _ = await eventually(interval: .milliseconds(50)) {
+                job = await json("/api/jobs/\(id)")
+                return ["completed", "failed", "cancelled"].contains(job["status"]?.stringValue ?? "")
             }
-            return try await call(.get, "/api/jobs/\(id)").1
+            return job
         }
     }
 
@@ -58,13 +61,9 @@ import Testing
             "--tags", "gpu,code", "--workspaces", workspaces,
         ])
         let api = API(port: port, key: try Self.adminKey(dir))
-        var online = false
-        for _ in 0..<200 where !online {
-            let (_, worker) = try await api.call(.get, "/api/workers/node-1")
-            online = worker["online"] == true
-            if !online { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(online, "node-1 never came online: \(node.errors)")
+        #expect(
+            await eventually { await api.json("/api/workers/node-1")["online"] == true },
+            "node-1 never came online: \(node.errors)")
         // Its heartbeat carries the node API's top ranking, for the router's model-fit component.
         let (_, registered) = try await api.call(.get, "/api/workers/node-1")
         let nodeURL = try #require(registered["node_url"]?.stringValue)

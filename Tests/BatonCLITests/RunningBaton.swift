@@ -27,8 +27,26 @@ final class RunningBaton: Sendable {
     }
 
     /// Sends `signal` and waits for the exit status (nil if it did not exit in time; it is then killed).
+    /// `baton serve` and `baton node` take over SIGTERM and SIGINT a moment after they print their
+    /// address; the signal waits for that, since one sent before would end the process at once.
     func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) async -> Int32? {
-        (try? await offPool { self.stopBlocking(signal: signal, timeout: timeout) }) ?? nil
+        _ = await eventually(timeout: .seconds(10)) { !child.isRunning || handles(signal) }
+        return (try? await offPool { self.stopBlocking(signal: signal, timeout: timeout) }) ?? nil
+    }
+
+    /// Whether the process ignores or catches `signal` (SigIgn, SigCgt in /proc/<pid>/status).
+    func handles(_ signal: Int32) -> Bool {
+        let fd = open("/proc/\(child.pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return false }
+        let bit = UInt64(1) << UInt64(signal - 1)
+        return String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").contains { line in
+            (line.hasPrefix("SigIgn:") || line.hasPrefix("SigCgt:"))
+                && (UInt64(line.split(separator: "\t").last ?? "", radix: 16) ?? 0) & bit != 0
+        }
     }
 
     private func stopBlocking(signal: Int32, timeout: TimeInterval) -> Int32? {

@@ -29,13 +29,9 @@ import Testing
             environment: ["BATON_MASTER_KEY": key])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        var dispatched: JSONValue = .null
-        for _ in 0..<200 {
-            let (status, body) = try await api.call(.post, "/dispatch", #"{"prompt":"look","provider":"probe"}"#)
-            dispatched = body
-            if status == 200 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        #expect(await LocalWorkersTests.localWorkerOnline(api), "local-1 never reported presence: \(baton.errors)")
+        let (status, dispatched) = try await api.call(.post, "/dispatch", #"{"prompt":"look","provider":"probe"}"#)
+        #expect(status == 200, "dispatch: \(dispatched.text)")
         let id = try #require(dispatched["id"]?.intValue, "dispatch: \(dispatched.text)")
         let job = try await api.finished(id)
         #expect(baton.output.contains("sandbox: landlock"), "\(baton.output)")

@@ -26,12 +26,8 @@ import Testing
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
-        var reviewed = false
-        for _ in 0..<200 where !reviewed {
-            reviewed = linear.issues.first?.state == "In Review"
-            if !reviewed { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(reviewed, "Linear: \(linear.issues) \(baton.errors)")
+        #expect(
+            await eventually { linear.issues.first?.state == "In Review" }, "Linear: \(linear.issues) \(baton.errors)")
         #expect(linear.comments.first?.body.hasPrefix("Baton: attempt 1 completed.") == true)
         #expect(linear.recorded.allSatisfy { $0.authorization == FakeLinear.apiKey })
         let (_, issue) = try await api.call(.get, "/api/v1/ENG-31")

@@ -25,12 +25,11 @@ import Testing
         #expect(sent.status == 0, "webhook send: \(sent.stdout) \(sent.stderr)")
         #expect(sent.stdout.hasPrefix("200 ") && sent.stdout.contains(#""duplicate":false"#))
         var state = JSONValue.null
-        for _ in 0..<200 {
-            (_, state) = try await api.call(.get, "/api/v1/state")
-            if state["counts"]?["completed"] == 1 { break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(state["counts"]?["completed"] == 1, "state: \(state.text) \(baton.errors)")
+        #expect(
+            await eventually {
+                state = await api.json("/api/v1/state")
+                return state["counts"]?["completed"] == 1
+            }, "state: \(state.text) \(baton.errors)")
         let (_, issue) = try await api.call(.get, "/api/v1/ENG-1")
         #expect(issue["labels"] == ["bug", "auth"] && issue["attempts"]?.arrayValue?.first?["status"] == "completed")
         let prompt = try String(contentsOfFile: dir + "-workspaces/ENG-1/PROMPT.md", encoding: .utf8)
@@ -43,13 +42,7 @@ import Testing
             ["issue", "ENG-1", "--title", "Fix the login page", "--state", "Done", "--action", "update"], port: port,
             dir: dir)
         #expect(done.status == 0, "\(done.stderr)")
-        var released = false
-        for _ in 0..<200 where !released {
-            let (_, now) = try await api.call(.get, "/api/v1/ENG-1")
-            released = now["state"] == "released"
-            if !released { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(released)
+        #expect(await eventually { await api.json("/api/v1/ENG-1")["state"] == "released" })
         #expect(await baton.stop() == 0)
     }
 
@@ -64,29 +57,24 @@ import Testing
         let sent = try await Self.send(["issue", "ENG-2", "--title", "Tidy up"], port: port, dir: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         var listed: JSONValue?
-        for _ in 0..<300 where listed == nil {
-            let (_, list) = try await api.call(.get, "/api/v1/workspaces")
-            listed = list["workspaces"]?.arrayValue?.first { $0["key"] == "ENG-2" && $0["bytes"] != .null }
-            if listed == nil { try await Task.sleep(for: .milliseconds(50)) }
+        _ = await eventually {
+            listed = await api.json("/api/v1/workspaces")["workspaces"]?.arrayValue?.first {
+                $0["key"] == "ENG-2" && $0["bytes"] != .null
+            }
+            return listed != nil
         }
         let workspace = try #require(listed, "ENG-2 never listed: \(baton.errors)")
         #expect(workspace["worker"] == "local-1" && (workspace["bytes"]?.intValue ?? 0) > 0)
         #expect(workspace["path"]?.stringValue?.hasSuffix("-workspaces/ENG-2") == true)
-        // Completed by now (its PROMPT.md is there), so nothing runs in it.
-        var status = 0
-        for _ in 0..<100 {
-            (status, _) = try await api.call(.delete, "/api/v1/workspaces/ENG-2")
-            if status == 202 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(status == 202)
-        var gone = false
-        for _ in 0..<300 where !gone {
-            let (_, list) = try await api.call(.get, "/api/v1/workspaces")
-            gone = !(list["workspaces"]?.arrayValue?.contains { $0["key"] == "ENG-2" } ?? true)
-            if !gone { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(gone)
+        // Once its attempt has completed nothing runs in it (a running one is a 409).
+        #expect(await eventually { await api.json("/api/v1/ENG-2")["state"] == "completed" })
+        let (status, removing) = try await api.call(.delete, "/api/v1/workspaces/ENG-2")
+        #expect(status == 202, "\(removing.text)")
+        #expect(
+            await eventually {
+                await api.json("/api/v1/workspaces")["workspaces"]?.arrayValue?.contains { $0["key"] == "ENG-2" }
+                    == false
+            })
         #expect(!FileManager.default.fileExists(atPath: dir + "-workspaces/ENG-2"))
         #expect(await baton.stop() == 0)
     }
@@ -107,11 +95,8 @@ import Testing
         let sent = try await Self.send(["issue", "ENG-3", "--title", "Route me"], port: port, dir: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         let file = dir + "-workspaces/ENG-3/route.txt"
-        var text: String?
-        for _ in 0..<200 where text == nil {
-            text = try? String(contentsOfFile: file, encoding: .utf8)
-            if text == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        #expect(await eventually { access(file, F_OK) == 0 }, "\(baton.errors)")
+        let text = try? String(contentsOfFile: file, encoding: .utf8)
         #expect(text == "git@example.com:acme/app.git trunk baton/ENG-3", "\(baton.errors)")
         #expect(await baton.stop() == 0)
     }

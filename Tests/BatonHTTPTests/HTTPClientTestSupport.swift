@@ -35,6 +35,17 @@ enum HTTPFixture {
 
     enum FixtureError: Error { case noPort }
 
+    /// A tag for `/sleep?tag=`, new each call, so tests sharing the fixture do not count each other.
+    static func newTag() -> String { UUID().uuidString }
+
+    /// How many `/sleep` requests tagged `tag` have reached the fixture (0 if it cannot be asked).
+    static func arrived(_ tag: String) async -> Int {
+        guard let base = try? await baseURL(),
+            let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/arrived?tag=" + tag))
+        else { return 0 }
+        return Int(response.text) ?? 0
+    }
+
     /// A loopback port with nothing listening: bound once to get a free number, then closed.
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

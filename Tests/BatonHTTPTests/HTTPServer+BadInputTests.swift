@@ -153,7 +153,7 @@ import Testing
                     try client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
                     let response = try client.readResponse()
                     out.append(response.status == 200 ? Date().timeIntervalSince(start) : -1)
-                    usleep(100_000)
+                    usleep(100_000)  // spread over the slow client's first half second, on purpose
                 }
                 return out
             }

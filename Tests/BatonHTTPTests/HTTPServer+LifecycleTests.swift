@@ -49,8 +49,9 @@ import Testing
         let responder = TestResponder { request in
             if request.path == "/slow" {
                 started.store(true, ordering: .relaxed)
-                // Answer only once shutdown is under way, however slowly a loaded machine schedules it.
-                while !shutdownBegun.value.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(10)) }
+                // Answer only once shutdown is under way, however slowly a loaded machine schedules it,
+                // and then late on purpose: the shutdown must wait for this answer.
+                _ = await eventually { shutdownBegun.value.load(ordering: .relaxed) }
                 try? await Task.sleep(for: .milliseconds(200))
                 return .text(.ok, "finished")
             }

@@ -89,7 +89,7 @@ import Testing
                 headers: ["Content-Type": "text/event-stream"],
                 body: .stream { writer in
                     do {
-                        while true {
+                        while true {  // a tick every 10 ms until the client leaves
                             try await writer.write(Array("data: tick\n\n".utf8))
                             try await Task.sleep(for: .milliseconds(10))
                         }
@@ -134,9 +134,16 @@ import Testing
                 try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
                 return client
             }
-            // The client reads nothing: the writer must stall once the socket buffers are full.
-            try await Task.sleep(for: .milliseconds(300))
-            let stalledAt = written.load(ordering: .relaxed)
+            // The client reads nothing: the writer must stall once the socket buffers are full
+            // (no chunk written between two looks 100 ms apart).
+            var stalledAt = -1
+            #expect(
+                await eventually(interval: .milliseconds(100)) {
+                    let now = written.load(ordering: .relaxed)
+                    defer { stalledAt = now }
+                    return now > 0 && now == stalledAt
+                })
+            // And it stays stalled: time passes on purpose, to show nothing more is written.
             try await Task.sleep(for: .milliseconds(200))
             #expect(written.load(ordering: .relaxed) == stalledAt)
             #expect(stalledAt < total / 2, "wrote \(stalledAt) chunks without a reader")

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Synchronization
 import Testing
 
@@ -60,7 +61,7 @@ import Testing
     }
 
     /// A hook or agent that starts children of its own: ending the group ends all of them.
-    @Test func terminatingTheGroupEndsTheWholeTreeQuickly() throws {
+    @Test func terminatingTheGroupEndsTheWholeTreeQuickly() async throws {
         let child = try Subprocess(
             Subprocess.Options("/bin/sh", ["-c", "trap '' TERM; sleep 60 & sleep 60 & echo started; wait"]))
         #expect(child.waitForOutput(containing: "started", timeout: 10) != nil)
@@ -68,15 +69,7 @@ import Testing
         child.terminate(grace: 0.5)
         #expect(Subprocess.monotonicSeconds() - start < 2)
         // Nothing is left in the group: signal 0 to it finds no process.
-        var gone = false
-        for _ in 0..<200 {
-            if Glibc.kill(-child.pid, 0) != 0 && errno == ESRCH {
-                gone = true
-                break
-            }
-            usleep(10_000)
-        }
-        #expect(gone)
+        #expect(await eventually { Glibc.kill(-child.pid, 0) != 0 && errno == ESRCH })
     }
 
     @Test func exitCodeCanBeAwaited() async throws {

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -37,7 +38,7 @@ import Testing
                     }
                 }
             }
-            try await waitUntil { db.statistics.checkpoints > 0 && fileSize(path) > before + 200_000 }
+            try #require(await eventually { db.statistics.checkpoints > 0 && fileSize(path) > before + 200_000 })
             #expect(try await db.read { try $0.scalar("SELECT count(*) FROM t")?.intValue } == 400)
         }
     }
@@ -57,7 +58,7 @@ import Testing
                 for i in 0..<200 {
                     group.addTask { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
                 }
-                try await waitUntil { db.statistics.queuedWrites == 200 }
+                try #require(await eventually { db.statistics.queuedWrites == 200 })
                 try await gate.release()
                 try await group.waitForAll()
             }
@@ -76,16 +77,16 @@ import Testing
             let gate = try await WriterGate(db)
             let before = db.statistics
             let a = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (1)") } }
-            try await waitUntil { db.statistics.queuedWrites == 1 }
+            try #require(await eventually { db.statistics.queuedWrites == 1 })
             let b = Task {
                 try await db.write { c in
                     try c.execute("INSERT INTO t VALUES (2)")
                     throw Boom()
                 }
             }
-            try await waitUntil { db.statistics.queuedWrites == 2 }
+            try #require(await eventually { db.statistics.queuedWrites == 2 })
             let c = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (3)") } }
-            try await waitUntil { db.statistics.queuedWrites == 3 }
+            try #require(await eventually { db.statistics.queuedWrites == 3 })
             try await gate.release()
             try await a.value
             await #expect(throws: Boom.self) { try await b.value }
@@ -107,10 +108,10 @@ import Testing
             let gate = try await WriterGate(db)
             let before = db.statistics
             let good = Task { try await db.write { try $0.execute("INSERT INTO parent VALUES (1)") } }
-            try await waitUntil { db.statistics.queuedWrites == 1 }
+            try #require(await eventually { db.statistics.queuedWrites == 1 })
             // A deferred foreign key is only checked at COMMIT, so this fails the whole batch.
             let bad = Task { try await db.write { try $0.execute("INSERT INTO child VALUES (99)") } }
-            try await waitUntil { db.statistics.queuedWrites == 2 }
+            try #require(await eventually { db.statistics.queuedWrites == 2 })
             try await gate.release()
             for task in [good, bad] {
                 await #expect {
@@ -265,9 +266,9 @@ import Testing
             let writes = (0..<5).map { i in
                 Task { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
             }
-            try await waitUntil { db.statistics.queuedWrites == 5 }
+            try #require(await eventually { db.statistics.queuedWrites == 5 })
             let closing = Task { await db.close() }
-            try await waitUntil { db.isClosed }
+            try #require(await eventually { db.isClosed })
             try await gate.release()
             await closing.value
             for write in writes { try await write.value }

@@ -48,15 +48,6 @@ func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
     }
 }
 
-struct TimedOut: Error {}
-
-/// Waits (with the shared `eventually`) until `condition` holds; throws when it never does.
-func waitUntil(seconds: Double = 5, _ condition: () -> Bool) async throws {
-    guard await eventually(timeout: .milliseconds(Int(seconds * 1000)), interval: .milliseconds(2), condition) else {
-        throw TimedOut()
-    }
-}
-
 /// Holds the writer thread inside a write closure until `release()`, so later writes queue up.
 final class WriterGate: Sendable {
     private let gate = DispatchSemaphore(value: 0)

@@ -47,11 +47,18 @@ public func detachThread(_ body: @escaping @Sendable () -> Void) {
 
 /// Whether `pid` has ended: no such process, or a zombie waiting for its new parent (often PID 1)
 /// to reap it, which `kill(pid, 0)` alone still reports as alive.
+/// Reads /proc directly (no child process), so it is cheap enough to poll from the pool.
 public func processHasEnded(_ pid: pid_t) -> Bool {
     if kill(pid, 0) != 0 { return true }
-    guard let stat = try? ChildProcess.run("/bin/cat", ["/proc/\(pid)/stat"]).stdout else { return true }
+    let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return true }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 1024)
+    let count = read(fd, &buffer, buffer.count)
+    guard count > 0 else { return true }
     // pid (comm) STATE …: the state follows the last ')'.
-    guard let close = stat.lastIndex(of: ")") else { return true }
-    let rest = stat[stat.index(after: close)...].drop { $0 == " " }
-    return rest.first == "Z" || rest.first == "X"
+    let stat = buffer[..<count]
+    guard let paren = stat.lastIndex(of: UInt8(ascii: ")")) else { return true }
+    let state = stat[stat.index(after: paren)...].first { $0 != UInt8(ascii: " ") }
+    return state == UInt8(ascii: "Z") || state == UInt8(ascii: "X")
 }

@@ -1,6 +1,9 @@
 import BatonJSON
 import BatonStore
+import BatonTestSupport
+import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BatonCore
@@ -8,6 +11,11 @@ import Testing
 @Suite struct AuditLogTests {
     static func withAudit(_ body: (Database, AuditLog, EventBus) async throws -> Void) async throws {
         try await EventBusTests.withBus { db, bus in try await body(db, AuditLog(database: db, events: bus), bus) }
+    }
+
+    /// How many appenders have called in.
+    final class CalledIn: Sendable {
+        let count = Atomic<Int>(0)
     }
 
     static let alice = Principal(keyID: "aaaaaaaa", name: "alice", role: .admin, tenant: "acme")
@@ -46,17 +54,34 @@ import Testing
     @Test func concurrentAppendersEachGetTheirOwnEntry() async throws {
         try await Self.withAudit { db, audit, _ in
             let before = db.statistics.writes
-            // Keep the writer busy while the appends arrive, as a loaded server's would be.
-            let blocker = Task { try await db.write { _ in usleep(300_000) } }
-            try await Task.sleep(for: .milliseconds(50))
-            let entries = try await withThrowingTaskGroup(of: AuditEntry.self) { group in
-                for i in 0..<50 {
-                    group.addTask {
-                        try await audit.append(AuditDraft(tenant: "t", actor: .system, action: "b\(i)", target: "y"))
-                    }
+            // Keep the writer busy while the appends arrive, as a loaded server's would be: it is
+            // held until every appender has called in and the audit's write is queued behind it.
+            let (held, holding) = AsyncStream<Void>.makeStream()
+            let gate = DispatchSemaphore(value: 0)
+            let blocker = Task {
+                try await db.write { _ in
+                    holding.yield()
+                    _ = gate.wait(timeout: .now() + 10)  // never hang the suite if a test fails early
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
             }
+            for await _ in held { break }
+            let calledIn = CalledIn()
+            let appends = Task {
+                try await withThrowingTaskGroup(of: AuditEntry.self) { group in
+                    for i in 0..<50 {
+                        group.addTask {
+                            calledIn.count.add(1, ordering: .relaxed)
+                            return try await audit.append(
+                                AuditDraft(tenant: "t", actor: .system, action: "b\(i)", target: "y"))
+                        }
+                    }
+                    return try await group.reduce(into: [AuditEntry]()) { $0.append($1) }
+                }
+            }
+            #expect(
+                await eventually { calledIn.count.load(ordering: .relaxed) == 50 && db.statistics.queuedWrites >= 1 })
+            gate.signal()
+            let entries = try await appends.value
             #expect(Set(entries.map(\.id)).count == 50)
             #expect(Set(entries.map(\.action)).count == 50)
             let stored = try await db.read { conn in

@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Testing
 
 @Suite struct HTTPClientConcurrencyTests {
@@ -37,18 +38,20 @@ import Testing
         let base = try await HTTPFixture.baseURL()
         let client = HTTPClient()
         defer { client.shutdown() }
+        let tag = HTTPFixture.newTag()
         let (pingDelay, elapsed) = try await timed {
             try await withThrowingTaskGroup(of: Duration?.self) { group in
                 for _ in 0..<8 {
                     group.addTask {
                         let response = try await client.execute(
-                            HTTPClientRequest(url: base + "/sleep?ms=500"))
+                            HTTPClientRequest(url: base + "/sleep?ms=500&tag=" + tag))
                         #expect(response.text == "slept")
                         return nil
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(100))
+                    // The ping runs while all eight are in flight.
+                    #expect(await eventually(interval: .milliseconds(5)) { await HTTPFixture.arrived(tag) == 8 })
                     let (_, delay) = await timed { await Task.yield() }
                     return delay
                 }

@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Testing
 
 /// Requests that fail, each with its typed error, and a client that keeps working afterwards.
@@ -65,8 +66,10 @@ import Testing
 
     @Test func cancellationIsPrompt() async throws {
         let base = try await HTTPFixture.baseURL()
-        let task = Task { await failure(of: HTTPClientRequest(url: base + "/sleep?ms=5000")) }
-        try await Task.sleep(for: .milliseconds(200))
+        let tag = HTTPFixture.newTag()
+        let task = Task { await failure(of: HTTPClientRequest(url: base + "/sleep?ms=5000&tag=" + tag)) }
+        // Cancelled in flight: the fixture holds the request.
+        #expect(await eventually { await HTTPFixture.arrived(tag) == 1 })
         let (error, elapsed) = await timed {
             task.cancel()
             return await task.value
@@ -104,10 +107,11 @@ import Testing
             )
                 == .responseTooLarge(limit: 10))
         #expect(await failure(of: HTTPClientRequest(url: base + "/close"), client: client) != nil)
+        let tag = HTTPFixture.newTag()
         let cancelled = Task {
-            await failure(of: HTTPClientRequest(url: base + "/sleep?ms=3000"), client: client)
+            await failure(of: HTTPClientRequest(url: base + "/sleep?ms=3000&tag=" + tag), client: client)
         }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { await HTTPFixture.arrived(tag) == 1 })
         cancelled.cancel()
         #expect(await cancelled.value == .cancelled)
 
@@ -120,10 +124,11 @@ import Testing
     @Test func shutdownFailsInFlightAndLaterRequests() async throws {
         let base = try await HTTPFixture.baseURL()
         let client = HTTPClient()
+        let tag = HTTPFixture.newTag()
         let inFlight = Task {
-            await failure(of: HTTPClientRequest(url: base + "/sleep?ms=3000"), client: client)
+            await failure(of: HTTPClientRequest(url: base + "/sleep?ms=3000&tag=" + tag), client: client)
         }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await eventually { await HTTPFixture.arrived(tag) == 1 })
         client.shutdown()
         #expect(await inFlight.value == .cancelled)
         #expect(await failure(of: HTTPClientRequest(url: base + "/echo"), client: client) == .cancelled)

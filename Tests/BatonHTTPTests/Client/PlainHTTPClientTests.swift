@@ -1,5 +1,6 @@
 import BatonTestSupport
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BatonHTTP
@@ -7,13 +8,22 @@ import Testing
 /// The plain loopback client against Baton's own server on a real socket: bodies both ways,
 /// chunked streams, kept-alive connections (and ones the server closed), cancellation, limits.
 @Suite struct PlainHTTPClientTests {
-    static func withServer(idleTimeoutS: Int = 60, _ body: (PlainHTTPClient, String) async throws -> Void)
-        async throws
-    {
+    /// The server under test, and how many requests its `/slow` route has taken.
+    final class Served: Sendable {
+        let server: HTTPServer
+        let slowRequests = Atomic<Int>(0)
+        init(_ server: HTTPServer) { self.server = server }
+    }
+
+    static func withServer(
+        idleTimeoutS: Int = 60, _ body: (PlainHTTPClient, String, Served) async throws -> Void
+    ) async throws {
         let b = RouterBuilder()
         ClientTestRoutes.register(on: b)
+        let slowRequests = Mutex<Served?>(nil)
         b.get("/slow") { _, _ in
-            try await Task.sleep(for: .seconds(20))
+            slowRequests.withLock { $0 }?.slowRequests.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .seconds(20))  // answers too late: it is cancelled or times out first
             return .text(.ok, "late")
         }
         b.get("/big") { _, _ in .text(.ok, String(repeating: "x", count: 10_000)) }
@@ -21,10 +31,12 @@ import Testing
         configuration.port = 0
         configuration.idleTimeout = .seconds(idleTimeoutS)
         let server = HTTPServer(configuration: configuration, responder: b.build())
+        let served = Served(server)
+        slowRequests.withLock { $0 = served }
         let bound = try server.start()
         let client = PlainHTTPClient()
         do {
-            try await body(client, "http://127.0.0.1:\(bound.port)")
+            try await body(client, "http://127.0.0.1:\(bound.port)", served)
         } catch {
             await server.shutdown()
             throw error
@@ -33,7 +45,7 @@ import Testing
     }
 
     @Test func bodiesQueriesAndStreams() async throws {
-        try await Self.withServer { client, base in
+        try await Self.withServer { client, base, _ in
             let payload = (0..<70_000).map { UInt8($0 % 251) }
             let echoed = try await client.execute(
                 HTTPClientRequest(
@@ -52,28 +64,31 @@ import Testing
 
     /// Sequential requests reuse one connection; one the server closed while idle is replaced.
     @Test func keptAliveConnectionsAreReusedAndReplaced() async throws {
-        try await Self.withServer(idleTimeoutS: 1) { client, base in
+        try await Self.withServer(idleTimeoutS: 1) { (client, base, served) async throws in
             for _ in 0..<20 {
                 #expect(try await client.execute(HTTPClientRequest(url: base + "/query/x")).status == 200)
             }
-            try await Task.sleep(for: .milliseconds(1600))  // past the server's idle timeout
+            // The server closes the idle connection at its timeout (1 s).
+            #expect(await eventually { served.server.activeConnections == 0 })
             #expect(try await client.execute(HTTPClientRequest(url: base + "/query/y")).text == "y|")
         }
     }
 
     @Test func cancellingTheTaskShutsItsConnection() async throws {
-        try await Self.withServer { client, base in
+        try await Self.withServer { client, base, served in
             let started = ContinuousClock.now
             let task = Task { try await client.execute(HTTPClientRequest(url: base + "/slow", timeout: .seconds(30))) }
-            try await Task.sleep(for: .milliseconds(200))
+            // Cancelled in flight: the handler holds the request.
+            #expect(await eventually { served.slowRequests.load(ordering: .relaxed) == 1 })
             task.cancel()
             await #expect(throws: HTTPClientError.cancelled) { try await task.value }
             #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(await eventually { served.server.activeConnections == 0 })
         }
     }
 
     @Test func failuresAreClassified() async throws {
-        try await Self.withServer { client, base in
+        try await Self.withServer { client, base, _ in
             await #expect(throws: HTTPClientError.timedOut) {
                 try await client.execute(HTTPClientRequest(url: base + "/slow", timeout: .milliseconds(300)))
             }

@@ -7,7 +7,8 @@ with the test process that started it).
 Routes (any method):
   /echo                 200 JSON {method, path, headers: [[name, value]...], body_base64}
   /status/<code>        that status, body "status <code>" (none for 204 and 304)
-  /sleep?ms=N           waits N ms, then 200 "slept"
+  /sleep?ms=N[&tag=T]   waits N ms, then 200 "slept"; a tag is counted as it arrives
+  /arrived?tag=T        200 with the number of /sleep requests tagged T that arrived so far
   /large?bytes=N[&chunked=1]  N bytes of "x", with Content-Length or chunked
   /close                promises 1000 bytes, sends 10, closes the connection
   /continue             an interim "100 Continue" (with a header) before the final 200
@@ -22,6 +23,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+arrived = {}  # tag -> /sleep requests that carried it, so a test can wait for one to be in flight
+arrived_lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -73,8 +78,15 @@ class Handler(BaseHTTPRequestHandler):
             code = int(path.rsplit("/", 1)[1])
             self.send(code, b"" if code in (204, 304) else f"status {code}".encode())
         elif path == "/sleep":
+            for tag in query.get("tag", []):
+                with arrived_lock:
+                    arrived[tag] = arrived.get(tag, 0) + 1
             time.sleep(int(query.get("ms", ["1000"])[0]) / 1000)
             self.send(200, b"slept")
+        elif path == "/arrived":
+            with arrived_lock:
+                count = arrived.get(query.get("tag", [""])[0], 0)
+            self.send(200, str(count).encode())
         elif path == "/large":
             size = int(query.get("bytes", ["0"])[0])
             if query.get("chunked") == ["1"]:
