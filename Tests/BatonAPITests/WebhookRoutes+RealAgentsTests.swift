@@ -25,6 +25,8 @@ final class AgentHarness: Sendable {
     let worker: WorkerLoop
     let running: Task<Void, Never>
     let root: String
+    /// The agent's home (CODEX_HOME, or Claude Code's HOME), removed by `stop()`.
+    let home: TemporaryDirectory
 
     /// `provider` is the provider's configuration beyond kind, command and env.
     static func start(
@@ -39,19 +41,19 @@ final class AgentHarness: Sendable {
         try await c.storeWebhookSecret()
         var provider: [String: JSONValue] = ["kind": .string(kind)]
         // The agent's own state is the one place outside its workspace it may write.
-        let home: String
+        let home: TemporaryDirectory
         if kind == "codex" {
             try await c.vault.set(tenant: "default", name: "openai_key", value: "sk-e2e-openai")
             home = RealAgents.codexHome(baseURL: base)
             provider["command"] = .string(RealAgents.codex + " app-server")
-            provider["env"] = ["CODEX_HOME": .string(home), "FAKE_OPENAI_API_KEY": "$secret:openai_key"]
+            provider["env"] = ["CODEX_HOME": .string(home.path), "FAKE_OPENAI_API_KEY": "$secret:openai_key"]
             // Codex reports no price: the table prices the model it used.
             provider["pricing"] = ["gpt-5.5": ["input_per_mtok": 1.25, "output_per_mtok": 10]]
         } else {
             try await c.vault.set(tenant: "default", name: "anthropic_key", value: "sk-e2e-anthropic")
             provider["command"] = .string(RealAgents.claude)
-            let environment = RealAgents.claudeEnvironment(baseURL: base)
-            home = environment["HOME"] ?? "/nonexistent"
+            home = RealAgents.home()
+            let environment = RealAgents.claudeEnvironment(home: home, baseURL: base)
             provider["env"] = .object(environment.mapValues(JSONValue.string))
         }
         for (key, value) in extra { provider[key] = value }
@@ -65,7 +67,7 @@ final class AgentHarness: Sendable {
         settings.leaseWaitSeconds = 2
         settings.eventIntervalMs = 50
         settings.quietReportMs = 200
-        settings.sandbox = SandboxSettings(mode: sandbox, writePaths: [home])
+        settings.sandbox = SandboxSettings(mode: sandbox, writePaths: [home.path])
         let vault = c.vault
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w1")),
@@ -75,12 +77,13 @@ final class AgentHarness: Sendable {
                 secret: { try await vault.resolve($0, tenant: "default") }
             ).restricted(to: ["agent"]))
         let running = Task { await worker.run() }
-        return AgentHarness(c: c, fake: fake, server: server, worker: worker, running: running, root: root)
+        return AgentHarness(
+            c: c, fake: fake, server: server, worker: worker, running: running, root: root, home: home)
     }
 
     private init(
         c: TestCoordinator, fake: FakeModelAPI, server: HTTPServer, worker: WorkerLoop, running: Task<Void, Never>,
-        root: String
+        root: String, home: TemporaryDirectory
     ) {
         self.c = c
         self.fake = fake
@@ -88,6 +91,7 @@ final class AgentHarness: Sendable {
         self.worker = worker
         self.running = running
         self.root = root
+        self.home = home
     }
 
     /// Delivers the issue as Linear would, then ticks the orchestrator until the issue leaves
@@ -133,6 +137,7 @@ final class AgentHarness: Sendable {
         await fake.stop()
         c.close()
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+        home.remove()
     }
 }
 

@@ -12,12 +12,13 @@ import Testing
 @Suite(.serialized) struct ClaudeCodeRunnerTests {
     static let key = "sk-ant-fake-key"
 
-    static func runner(_ baseURL: String, settings: ClaudeCodeRunner.Settings = ClaudeCodeRunner.Settings())
-        -> ClaudeCodeRunner
-    {
+    /// A runner for Claude Code pointed at `baseURL`, with `home` (which the caller removes).
+    static func runner(
+        _ baseURL: String, home: TemporaryDirectory, settings: ClaudeCodeRunner.Settings = ClaudeCodeRunner.Settings()
+    ) -> ClaudeCodeRunner {
         ClaudeCodeRunner(
             launch: AgentLaunch(
-                command: RealAgents.claude, environment: RealAgents.claudeEnvironment(baseURL: baseURL),
+                command: RealAgents.claude, environment: RealAgents.claudeEnvironment(home: home, baseURL: baseURL),
                 secret: { $0 == "$secret:anthropic_key" ? key : nil }),
             settings: settings)
     }
@@ -33,7 +34,9 @@ import Testing
         #expect(RealAgents.missing() == nil, "\(RealAgents.missing() ?? "")")
         let base = try fake.start()
         let dir = temporaryDirectory()
-        let outcome = await runner(base, settings: settings).run(
+        let home = RealAgents.home()
+        defer { home.remove() }
+        let outcome = await runner(base, home: home, settings: settings).run(
             task(dir, prompt: prompt, model: model), steer: AsyncStream { $0.finish() }, events: log.record)
         await fake.stop()
         return (outcome, dir)
@@ -112,8 +115,10 @@ import Testing
         defer { Workspaces.removeTree(dir) }
         let (steer, input) = AsyncStream<String>.makeStream()
         let log = EventLog()
+        let home = RealAgents.home()
+        defer { home.remove() }
         let run = Task {
-            await Self.runner(base).run(Self.task(dir, prompt: "Fix it"), steer: steer, events: log.record)
+            await Self.runner(base, home: home).run(Self.task(dir, prompt: "Fix it"), steer: steer, events: log.record)
         }
         try #require(await eventually { !fake.requests.isEmpty })
         input.yield("also update the changelog")
@@ -193,8 +198,10 @@ import Testing
         let base = try fake.start()
         let dir = temporaryDirectory()
         defer { Workspaces.removeTree(dir) }
+        let home = RealAgents.home()
+        defer { home.remove() }
         let run = Task {
-            await Self.runner(base).run(
+            await Self.runner(base, home: home).run(
                 Self.task(dir, prompt: "Wait"), steer: AsyncStream { $0.finish() }, events: { _ in })
         }
         try #require(await eventually { !fake.requests.isEmpty })

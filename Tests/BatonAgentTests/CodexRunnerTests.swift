@@ -12,18 +12,16 @@ import Testing
 @Suite(.serialized) struct CodexRunnerTests {
     static let key = "sk-fake-codex-key"
 
-    /// A runner for codex pointed at `baseURL`, through the provider's `env` (CODEX_HOME and the
-    /// key as a `$secret:` reference, resolved by `secret` as the vault would).
-    static func runner(
-        _ baseURL: String, settings: CodexRunner.Settings = CodexRunner.Settings(), streamRetries: Int = 0
-    ) -> CodexRunner {
+    /// A runner for codex with `home` (`RealAgents.codexHome`, pointed at the fake) as its
+    /// CODEX_HOME, through the provider's `env` (with the key as a `$secret:` reference, resolved
+    /// by `secret` as the vault would).
+    static func runner(_ home: TemporaryDirectory, settings: CodexRunner.Settings = CodexRunner.Settings())
+        -> CodexRunner
+    {
         CodexRunner(
             launch: AgentLaunch(
                 command: RealAgents.codex + " app-server",
-                environment: [
-                    "CODEX_HOME": RealAgents.codexHome(baseURL: baseURL, streamRetries: streamRetries),
-                    "FAKE_OPENAI_API_KEY": "$secret:openai_key",
-                ],
+                environment: ["CODEX_HOME": home.path, "FAKE_OPENAI_API_KEY": "$secret:openai_key"],
                 secret: { $0 == "$secret:openai_key" ? key : nil }),
             settings: settings)
     }
@@ -40,7 +38,9 @@ import Testing
         #expect(RealAgents.missing() == nil, "\(RealAgents.missing() ?? "")")
         let base = try fake.start()
         let dir = temporaryDirectory()
-        let outcome = await runner(base, settings: settings, streamRetries: streamRetries).run(
+        let home = RealAgents.codexHome(baseURL: base, streamRetries: streamRetries)
+        defer { home.remove() }
+        let outcome = await runner(home, settings: settings).run(
             task(dir, prompt: prompt), steer: AsyncStream { $0.finish() }, events: log.record)
         await fake.stop()
         return (outcome, dir)
@@ -128,10 +128,12 @@ import Testing
         let base = try fake.start()
         let dir = temporaryDirectory()
         defer { Workspaces.removeTree(dir) }
+        let home = RealAgents.codexHome(baseURL: base)
+        defer { home.remove() }
         let (steer, input) = AsyncStream<String>.makeStream()
         let log = EventLog()
         let run = Task {
-            await Self.runner(base).run(Self.task(dir, prompt: "Fix the bug"), steer: steer, events: log.record)
+            await Self.runner(home).run(Self.task(dir, prompt: "Fix the bug"), steer: steer, events: log.record)
         }
         try #require(await eventually { !fake.requests.isEmpty })
         input.yield("also add a test")
@@ -202,8 +204,10 @@ import Testing
         let base = try fake.start()
         let dir = temporaryDirectory()
         defer { Workspaces.removeTree(dir) }
+        let home = RealAgents.codexHome(baseURL: base)
+        defer { home.remove() }
         let run = Task {
-            await Self.runner(base).run(
+            await Self.runner(home).run(
                 Self.task(dir, prompt: "Wait"), steer: AsyncStream { $0.finish() }, events: { _ in })
         }
         try #require(await eventually { !fake.requests.isEmpty })

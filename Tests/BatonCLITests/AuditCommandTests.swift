@@ -6,7 +6,7 @@ import Testing
 @Suite struct AuditCommandTests {
     @Test func verifiesThenNamesAnEditedEntry() async throws {
         let dir = NSTemporaryDirectory() + "baton-audit-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         // Keys made at the console are not audited (no request); the API calls below are.
         let admin = try await BatonBinary.run(["keys", "create", "--role", "admin", "--name", "ops", "--data-dir", dir])
         #expect(admin.status == 0)

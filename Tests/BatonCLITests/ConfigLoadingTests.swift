@@ -9,7 +9,7 @@ import Testing
 
     @Test func theOverlaySurvivesARestart() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let client = HTTPClient()
         defer { client.shutdown() }
         let first = try RunningBaton([
@@ -51,7 +51,7 @@ import Testing
 
     @Test func fileAndEnvironmentLayersAreCheckedAtStart() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let missing = try await BatonBinary.run(["serve", "--config", dir + "/nope.json", "--data-dir", dir])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("does not exist"))
@@ -70,7 +70,7 @@ import Testing
 
     @Test func theEnvironmentSetsTheListeningPort() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         // Port 0 through the environment: the server picks one and says which.
         let baton = try RunningBaton(
             ["serve", "--data-dir", dir, "--no-access-log"], environment: ["BATON_SERVER__PORT": "0"])
@@ -80,7 +80,7 @@ import Testing
 
     @Test func rateLimitsComeFromConfiguration() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(
             ["serve", "--port", "0", "--data-dir", dir, "--no-access-log"],
             environment: ["BATON_SERVER__RATE_LIMITS__READ": "2"])

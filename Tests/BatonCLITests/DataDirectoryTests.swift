@@ -25,7 +25,7 @@ import Testing
 
     @Test func aFreshDataDirectoryIsOwnerOnlyAfterServeKeysAndSecrets() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton([
             "serve", "--local-workers", "1", "--port", "0", "--data-dir", dir, "--no-access-log",
         ])

@@ -20,7 +20,7 @@ import Testing
     /// (only a request with an unknown key id made the server re-read its keys).
     @Test func aKeyRevokedByTheCLIIsRefusedByARunningServer() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton([
             "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
         ])
@@ -51,7 +51,7 @@ import Testing
     /// Over the API the revocation is in the server's own memory: refused on the very next request.
     @Test func aKeyRevokedOverTheAPIIsRefusedOnTheNextRequest() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton([
             "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
         ])

@@ -7,7 +7,7 @@ import Testing
 
     @Test func createListRevoke() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let created = try await BatonBinary.run([
             "keys", "create", "--role", "operator", "--name", "ci bot", "--tenant", "acme", "--data-dir", dir,
         ])
@@ -32,7 +32,7 @@ import Testing
 
     @Test func usageErrors() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         for args in [
             ["keys"], ["keys", "rotate"], ["keys", "create", "--name", "x"],
             ["keys", "create", "--role", "root", "--name", "x"],
@@ -48,7 +48,7 @@ import Testing
 
     @Test func serveCreatesTheAdminKeyOnlyOnFirstStart() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let first = try RunningBaton([
             "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
         ])

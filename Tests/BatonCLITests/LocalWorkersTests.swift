@@ -10,7 +10,7 @@ import Testing
     /// embedded worker and completed, with its events.
     @Test func theEmbeddedWorkerCompletesADispatchedJob() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
@@ -38,7 +38,7 @@ import Testing
     /// the vault at the moment of the request, and it is in no answer, log line or event.
     @Test func theEmbeddedWorkerUsesTheVaultForProviderKeys() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let secret = "sk-vault-secret-value-1234567890"
         let set = try await BatonBinary.run(["secrets", "set", "llm_key", "--data-dir", dir], input: secret)
         #expect(set.status == 0, "secrets set: \(set.stderr)")

@@ -5,7 +5,7 @@ import Testing
 @Suite struct MigrateCommandTests {
     @Test func migrateReportsAppliedThenAlreadyApplied() async throws {
         let dir = NSTemporaryDirectory() + "baton-cli-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let first = try await BatonBinary.run(["migrate", "--data-dir", dir])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("0001 events  applied now at 20"))

@@ -56,3 +56,9 @@ final class RunningBaton: Sendable {
         return nil
     }
 }
+
+/// Removes a data directory and what `baton serve` makes beside it: `<dir>-workspaces`, its local
+/// workers' workspaces root.
+func removeDataDirectory(_ dir: String) {
+    for path in [dir, dir + "-workspaces"] { try? FileManager.default.removeItem(atPath: path) }
+}

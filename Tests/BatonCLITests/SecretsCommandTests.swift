@@ -8,7 +8,7 @@ import Testing
 
     @Test func setListDeleteAndRotate() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let set = try await BatonBinary.run(
             ["secrets", "set", "linear_api_key", "--data-dir", dir], input: "lin_api_SECRET\n")
         #expect(set.status == 0, "\(set.stderr)")
@@ -30,7 +30,7 @@ import Testing
 
     @Test func badNamesAreUsageErrors() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         for args in [
             ["secrets", "set", "../x"], ["secrets", "set"], ["secrets", "frob"], ["secrets", "delete", ""], ["secrets"],
         ] {
@@ -41,7 +41,7 @@ import Testing
 
     @Test func serveRefusesToStartWithoutTheMasterKey() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         #expect(try await BatonBinary.run(["secrets", "set", "a", "--data-dir", dir], input: "v").status == 0)
         try FileManager.default.removeItem(atPath: dir + "/master.key")
         let result = try await BatonBinary.run(["serve", "--port", "0", "--data-dir", dir])
@@ -62,7 +62,7 @@ import Testing
 
     @Test func theEnvironmentKeyWorksAndRotationPrintsTheNewOne() async throws {
         let dir = Self.dataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let key = Base64.encode(SecureRandom.bytes(32))
         let env = ["BATON_MASTER_KEY": key]
         #expect(

@@ -29,7 +29,7 @@ import Testing
 
     @Test func everyOperationAppearsAndTryItShowsALiveAnswer() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--local-workers", "0"])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let base = "http://127.0.0.1:\(port)"

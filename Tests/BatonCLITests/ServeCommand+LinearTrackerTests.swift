@@ -10,7 +10,7 @@ import Testing
 @Suite struct LinearTrackerServeTests {
     @Test func serveFollowsLinearAndWritesBack() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let linear = FakeLinear([
             FakeLinear.Issue(id: "uuid-1", identifier: "ENG-31", title: "From Linear", state: "Todo")
         ])

@@ -9,7 +9,7 @@ import Testing
 @Suite struct ModelsServeTests {
     @Test func serveListsAProvidersModels() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let ollama = FakeProvider([.json(.ok, #"{"models":[{"name":"qwen2.5-coder:7b","model":"qwen2.5-coder:7b"}]}"#)])
         let base = try ollama.start()
         defer { Task { await ollama.stop() } }

@@ -11,7 +11,7 @@ import Testing
 
     @Test func servesHealthAndStopsCleanlyOnSIGTERM() async throws {
         let dir = Self.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(["serve", "--local-workers", "0", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not report a port: \(baton.errors)")
 
@@ -49,7 +49,7 @@ import Testing
 
     @Test func sigintAlsoStopsGracefully() async throws {
         let dir = Self.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton([
             "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir, "--no-access-log",
         ])
@@ -59,7 +59,7 @@ import Testing
 
     @Test func aPortInUseFailsWithOneLineAndStatus1() async throws {
         let dir = Self.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let first = try RunningBaton([
             "serve", "--local-workers", "0", "--port", "0", "--data-dir", dir + "-a", "--no-access-log",
         ])
@@ -70,6 +70,6 @@ import Testing
         #expect(second.stderr.hasPrefix("baton: cannot listen on 127.0.0.1:\(port)"))
         #expect(second.stderr.split(separator: "\n").count == 1)
         #expect(await first.stop() == 0)
-        try? FileManager.default.removeItem(atPath: dir + "-a")
+        removeDataDirectory(dir + "-a")
     }
 }

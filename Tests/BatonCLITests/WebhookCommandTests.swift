@@ -16,7 +16,7 @@ import Testing
 
     @Test func theWalkthroughCompletesAnIssueSentAsAWebhook() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
@@ -50,7 +50,7 @@ import Testing
     /// with its size; DELETE has it removed on the worker.
     @Test func aWorkspaceIsListedAndRemovedOnTheWorker() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
@@ -82,7 +82,7 @@ import Testing
     /// A git route reaches the worker's after_create hook as BATON_GIT_* variables.
     @Test func theGitRouteReachesTheAfterCreateHook() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { removeDataDirectory(dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let config = #"""
             {"git":{"repos":[{"name":"app","url":"git@example.com:acme/app.git","default_branch":"trunk"}],

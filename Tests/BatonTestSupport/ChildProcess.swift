@@ -1,4 +1,5 @@
 @_exported import BatonPlatform
+import Dispatch
 
 #if canImport(Glibc)
     import Glibc
@@ -40,9 +41,21 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
     }
 }
 
-/// Starts fire-and-forget blocking work (a teardown) on a dedicated thread.
+/// Starts blocking work (a teardown) on a dedicated thread. The test process waits for it (up to
+/// 30 s) when it exits, so a teardown that removes files has removed them when the run ends.
 public func detachThread(_ body: @escaping @Sendable () -> Void) {
-    OSThread.detach(name: "test-detached", body)
+    Teardowns.group.enter()
+    OSThread.detach(name: "test-detached") {
+        body()
+        Teardowns.group.leave()
+    }
+}
+
+private enum Teardowns {
+    static let group: DispatchGroup = {
+        atexit { _ = Teardowns.group.wait(timeout: .now() + 30) }
+        return DispatchGroup()
+    }()
 }
 
 /// Whether `pid` has ended: no such process, or a zombie waiting for its new parent (often PID 1)

@@ -28,11 +28,14 @@ public enum RealAgents {
         return nil
     }
 
+    /// A fresh home for one agent run; the caller removes it.
+    public static func home() -> TemporaryDirectory { TemporaryDirectory(prefix: "baton-agent-home") }
+
     /// A `CODEX_HOME` whose config.toml sends codex to `baseURL` (a FakeModelAPI playing the
     /// Responses API), with the key in `FAKE_OPENAI_API_KEY`, no retries (a test decides what
-    /// a retry looks like) and nothing else on the network.
-    public static func codexHome(baseURL: String, streamRetries: Int = 0) -> String {
-        let home = TemporaryDirectory(prefix: "baton-agent-home").path
+    /// a retry looks like) and nothing else on the network. The caller removes it.
+    public static func codexHome(baseURL: String, streamRetries: Int = 0) -> TemporaryDirectory {
+        let directory = home()
         let config = """
             model = "gpt-5.5"
             model_provider = "fake"
@@ -54,16 +57,17 @@ public enum RealAgents {
             exporter = "none"
 
             """
-        writeFile(home + "/config.toml", config)
-        return home
+        writeFile(directory.path + "/config.toml", config)
+        return directory
     }
 
-    /// Claude Code's environment for `baseURL` (a FakeModelAPI playing the Messages API): its own
-    /// HOME and config directory, and no traffic but the model's.
-    public static func claudeEnvironment(baseURL: String, keyReference: String = "$secret:anthropic_key")
-        -> [String: String]
-    {
-        let home = TemporaryDirectory(prefix: "baton-agent-home").path
+    /// Claude Code's environment for `baseURL` (a FakeModelAPI playing the Messages API): `home`
+    /// (from `home()`, which the caller removes) as its HOME and config directory, and no traffic
+    /// but the model's.
+    public static func claudeEnvironment(
+        home: TemporaryDirectory, baseURL: String, keyReference: String = "$secret:anthropic_key"
+    ) -> [String: String] {
+        let home = home.path
         return [
             "HOME": home, "CLAUDE_CONFIG_DIR": home + "/.claude", "ANTHROPIC_BASE_URL": baseURL,
             "ANTHROPIC_API_KEY": keyReference, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
