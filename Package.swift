@@ -45,9 +45,7 @@ let package = Package(
         // Jobs, workers, leases, the router, the killswitch and the cost ledger (SPEC §6).
         .target(
             name: "BatonJobs",
-            dependencies: [
-                "BatonCore", "BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore", "BatonWorkerProtocol",
-            ]),
+            dependencies: ["BatonCore", "BatonCrypto", "BatonJSON", "BatonStore", "BatonWorkerProtocol"]),
         // The strict Liquid subset and the stored prompt templates (SPEC §9.11).
         .target(name: "BatonTemplates", dependencies: ["BatonCore", "BatonJSON", "BatonPlatform", "BatonStore"]),
         // Issues are built on jobs, never the other way: the orchestrator, its state table, the
@@ -55,8 +53,7 @@ let package = Package(
         .target(
             name: "BatonIssues",
             dependencies: [
-                "BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates",
-                "BatonWorkerProtocol",
+                "BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates", "BatonCrypto",
             ]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
@@ -79,7 +76,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues",
-                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore", "BatonWorkerProtocol",
+                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
@@ -112,23 +109,17 @@ let package = Package(
             ]),
         .testTarget(
             name: "BatonCoreTests",
-            dependencies: [
-                "BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore", "BatonWorkerProtocol",
-            ]),
+            dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore"]),
         // A migrated SQLite file with a dispatcher, an orchestrator and an inbox on a manual clock:
         // what the domain tests of jobs and issues run against, without HTTP.
         .target(
             name: "BatonCoreFixtures",
-            dependencies: [
-                "BatonCore", "BatonIssues", "BatonJobs", "BatonPlatform", "BatonStore", "BatonTestSupport",
-                "BatonWorkerProtocol",
-            ],
+            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonStore", "BatonTestSupport", "BatonJSON"],
             path: "Tests/BatonCoreFixtures"),
         .testTarget(
             name: "BatonJobsTests",
             dependencies: [
-                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport",
-                "BatonWorkerProtocol",
+                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonTemplatesTests",
@@ -139,7 +130,6 @@ let package = Package(
             name: "BatonIssuesTests",
             dependencies: [
                 "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonJSON", "BatonStore",
-                "BatonTemplates", "BatonTestSupport",
                 "BatonWorkerProtocol",
             ]),
         .testTarget(
@@ -153,8 +143,7 @@ let package = Package(
             name: "BatonAPITests",
             dependencies: [
                 "BatonTestSupport", "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP",
-                "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates",
-                "BatonWorkerProtocol",
+                "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonWorkerProtocol",
             ]),
     ],
     swiftLanguageModes: [.v6]
