@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout bench bench-deps api-fuzz format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,12 +22,16 @@ run: build
 check-test-layout:
 	@scripts/check-test-layout.sh
 
+# Package.swift's dependencies are exactly what each target imports (docs/ARCHITECTURE.md).
+check-module-imports:
+	@python3 scripts/check-module-imports.py
+
 # Checks the test layout, then builds and runs every test. The HTTP server and client suites time
 # shutdowns and cancellations on the cooperative pool, so they run in a process of their own, apart
 # from the suites that spawn hundreds of child processes and servers; so do the suites that run the
 # real agent CLIs, each a few hundred MiB binary whose start takes a core for a while.
 REAL_AGENTS = CodexRunnerTests|ClaudeCodeRunnerTests|RealAgentEndToEndTests|ContainmentTests
-test: test-deps check-test-layout
+test: test-deps check-test-layout check-module-imports
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip BatonHTTPTests --skip '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter '$(REAL_AGENTS)'

@@ -89,7 +89,7 @@ let package = Package(
 
         // Helpers several test targets share (child processes and their pipes); never shipped.
         .target(
-            name: "BatonTestSupport", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform", "CLinux"],
+            name: "BatonTestSupport", dependencies: ["BatonHTTP", "BatonJSON", "BatonPlatform"],
             path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonJSONTests", dependencies: ["BatonJSON"]),
         .testTarget(name: "BatonPlatformTests", dependencies: ["BatonPlatform", "BatonTestSupport"]),
