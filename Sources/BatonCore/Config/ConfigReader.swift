@@ -12,60 +12,28 @@ public struct ConfigReader: Sendable {
 
     /// The configured value, else the schema's default, else nil.
     public func value(_ key: String) -> JSONValue? {
-        let path = key.split(separator: ".").map(String.init)
+        let path = Self.path(key)
         return effective.value(at: path) ?? ConfigSchema.defaults.value(at: path)
     }
 
-    public func int(_ key: String) -> Int64 {
-        let path = key.split(separator: ".").map(String.init)
-        if let value = effective.value(at: path)?.intValue { return value }
-        guard let fallback = defaultValue(key, path).intValue else { Self.noDefault(key) }
-        return fallback
-    }
-
-    public func string(_ key: String) -> String {
-        let path = key.split(separator: ".").map(String.init)
-        if let value = effective.value(at: path)?.stringValue { return value }
-        guard let fallback = defaultValue(key, path).stringValue else { Self.noDefault(key) }
-        return fallback
-    }
-
-    public func bool(_ key: String) -> Bool {
-        let path = key.split(separator: ".").map(String.init)
-        if let value = effective.value(at: path)?.boolValue { return value }
-        guard let fallback = defaultValue(key, path).boolValue else { Self.noDefault(key) }
-        return fallback
-    }
-
-    public func double(_ key: String) -> Double {
-        let path = key.split(separator: ".").map(String.init)
-        if let value = effective.value(at: path)?.doubleValue { return value }
-        guard let fallback = defaultValue(key, path).doubleValue else { Self.noDefault(key) }
-        return fallback
-    }
-
-    public func strings(_ key: String) -> [String] {
-        let path = key.split(separator: ".").map(String.init)
-        if let items = effective.value(at: path)?.arrayValue { return items.compactMap(\.stringValue) }
-        guard let fallback = defaultValue(key, path).arrayValue else { Self.noDefault(key) }
-        return fallback.compactMap(\.stringValue)
-    }
+    public func int(_ key: String) -> Int64 { read(key, \.intValue) }
+    public func string(_ key: String) -> String { read(key, \.stringValue) }
+    public func bool(_ key: String) -> Bool { read(key, \.boolValue) }
+    public func double(_ key: String) -> Double { read(key, \.doubleValue) }
+    public func strings(_ key: String) -> [String] { read(key, \.arrayValue).compactMap(\.stringValue) }
 
     /// A key without a default (`agent.model`, `budget.daily_limit_usd`): nil when not set.
-    public func optionalString(_ key: String) -> String? {
-        effective.value(at: key.split(separator: ".").map(String.init))?.stringValue
-    }
+    public func optionalString(_ key: String) -> String? { effective.value(at: Self.path(key))?.stringValue }
+    public func optionalDouble(_ key: String) -> Double? { effective.value(at: Self.path(key))?.doubleValue }
 
-    public func optionalDouble(_ key: String) -> Double? {
-        effective.value(at: key.split(separator: ".").map(String.init))?.doubleValue
-    }
-
-    private func defaultValue(_ key: String, _ path: [String]) -> JSONValue {
-        guard let fallback = ConfigSchema.defaults.value(at: path) else { Self.noDefault(key) }
+    private func read<T>(_ key: String, _ typed: (JSONValue) -> T?) -> T {
+        let path = Self.path(key)
+        if let value = effective.value(at: path).flatMap(typed) { return value }
+        guard let fallback = ConfigSchema.defaults.value(at: path).flatMap(typed) else {
+            preconditionFailure("config key \(key) has no default of that type in ConfigSchema")
+        }
         return fallback
     }
 
-    private static func noDefault(_ key: String) -> Never {
-        preconditionFailure("config key \(key) has no default in ConfigSchema")
-    }
+    private static func path(_ key: String) -> [String] { key.split(separator: ".").map(String.init) }
 }
