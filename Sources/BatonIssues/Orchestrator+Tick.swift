@@ -267,6 +267,11 @@ extension IssueTxn {
         } else {
             failure = "template \(templateID) does not exist"
         }
+        // The same bound as a job created over the API (SPEC §6.3): issue text can be large.
+        if let size = prompt?.utf8.count, size > settings.maxPromptBytes {
+            failure =
+                "the rendered prompt is \(size) bytes; the limit is \(settings.maxPromptBytes) (jobs.max_prompt_bytes)"
+        }
         record.attempts = number
         record.cycleAttempts += 1
         try conn.execute(

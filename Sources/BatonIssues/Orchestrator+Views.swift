@@ -18,8 +18,8 @@ extension Orchestrator {
             }
             let totals = try conn.query(
                 """
-                SELECT coalesce(sum(tokens_input), 0) AS input, coalesce(sum(tokens_output), 0) AS output,
-                    coalesce(sum(cost_usd), 0) AS cost_usd
+                SELECT \(CostLedger.saturatingSum("tokens_input")) AS input,
+                    \(CostLedger.saturatingSum("tokens_output")) AS output, coalesce(sum(cost_usd), 0) AS cost_usd
                 FROM jobs WHERE tenant = ?1 AND issue IS NOT NULL
                 """, [.text(tenant)]
             ).first

@@ -21,6 +21,8 @@ public struct OrchestratorSettings: Sendable, Equatable {
     public var git: GitRouting
     /// `templates.*`: what rendering an attempt's prompt may cost.
     public var templateLimits: TemplateLimits
+    /// `jobs.max_prompt_bytes`: an attempt's rendered prompt is held to it as an API job is.
+    public var maxPromptBytes: Int
 
     /// The schema's defaults.
     public init() { self.init(config: [:]) }
@@ -44,6 +46,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
         steerPrefix = config.string("webhooks.linear.steer_prefix")
         git = GitRouting(config: effective)
         templateLimits = TemplateLimits(config: effective)
+        maxPromptBytes = Int(config.int("jobs.max_prompt_bytes"))
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }

@@ -25,11 +25,18 @@ public enum CostLedger {
         public var usd: Double
     }
 
+    /// SQL for the sum of a token column that cannot fail: SQLite's `sum` of integers stops the
+    /// query with "integer overflow", `total` adds as doubles (exact below 2^53); the result is
+    /// held at 2^53 − 1, the most one report may count.
+    public static func saturatingSum(_ column: String) -> String {
+        "CAST(min(total(\(column)), 9007199254740991) AS INTEGER)"
+    }
+
     public static func total(tenant: String, since: String, in conn: Connection) throws -> Totals {
         let row = try conn.queryOne(
             """
-            SELECT count(*) AS jobs, coalesce(sum(tokens_input), 0) AS tokens_input,
-                coalesce(sum(tokens_output), 0) AS tokens_output, coalesce(sum(cost_usd), 0.0) AS usd
+            SELECT count(*) AS jobs, \(saturatingSum("tokens_input")) AS tokens_input,
+                \(saturatingSum("tokens_output")) AS tokens_output, coalesce(sum(cost_usd), 0.0) AS usd
             FROM cost_ledger WHERE tenant = ?1 AND at >= ?2
             """, [.text(tenant), .text(since)])
         return Totals(
@@ -46,8 +53,8 @@ public enum CostLedger {
     public static func breakdown(tenant: String, since: String, in conn: Connection) throws -> [Line] {
         try conn.query(
             """
-            SELECT provider, model, count(*) AS jobs, sum(tokens_input) AS tokens_input,
-                sum(tokens_output) AS tokens_output, sum(cost_usd) AS usd FROM cost_ledger
+            SELECT provider, model, count(*) AS jobs, \(saturatingSum("tokens_input")) AS tokens_input,
+                \(saturatingSum("tokens_output")) AS tokens_output, sum(cost_usd) AS usd FROM cost_ledger
             WHERE tenant = ?1 AND at >= ?2 GROUP BY provider, model ORDER BY sum(cost_usd) DESC, provider, model
             """, [.text(tenant), .text(since)]
         ).map { row in

@@ -31,6 +31,10 @@ public struct CompletionReport: Sendable, Equatable {
     /// What the agent did (SPEC §8.8): a JSON object of at most `maxReportBytes`.
     public var report: JSONValue?
 
+    /// The most one attempt may report it cost: far beyond any real run, and small enough that
+    /// the ledger's sums stay finite and exact to the cent.
+    public static let maxCostUSD: Double = 1_000_000
+
     public static let fields: Set<String> = [
         "token", "status", "result", "error", "tokens", "cost_usd", "model_used", "report",
     ]
@@ -78,8 +82,8 @@ public struct CompletionReport: Sendable, Equatable {
         let tokens = try TokenTotals.read(body.fields["tokens"])
         var cost: Double?
         if let value = body.value("cost_usd") {
-            guard let usd = value.doubleValue, usd >= 0, usd.isFinite else {
-                throw body.error("cost_usd", "cost_usd must be a number of at least 0")
+            guard let usd = value.doubleValue, (0...Self.maxCostUSD).contains(usd) else {
+                throw body.error("cost_usd", "cost_usd must be a number from 0 to \(Int(Self.maxCostUSD))")
             }
             cost = usd
         }

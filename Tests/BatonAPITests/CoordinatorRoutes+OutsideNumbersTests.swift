@@ -1,6 +1,6 @@
-import BatonIssues
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
 import Foundation
 import Testing
@@ -142,18 +142,23 @@ struct LiveServer {
         #expect(listed.status == .ok && listed.json["bytes"] == .int(4 * 9_007_199_254_740_991), "\(listed.bodyText)")
     }
 
-    /// A reported cost may be any finite number; crossing the budget with one of 1e300 made the
-    /// killswitch's reason trap in `Int64(_:)`. Now the budget is raised and the reason says it.
-    @Test func aHugeReportedCostRaisesTheBudgetWithoutATrap() async throws {
+    /// A reported cost of 1e300 made the killswitch's reason trap in `Int64(_:)` while crossing
+    /// the budget. A cost beyond 1,000,000 is now a 400 that changes nothing; the largest one
+    /// allowed raises the budget's killswitch with a reason that says it.
+    @Test func aHugeReportedCostIsRefusedAndTheLargestAllowedRaisesTheBudget() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }
         _ = try c.config.replaceOverlay(["budget": ["daily_limit_usd": 1.0]])
         await c.heartbeat("w")
         let id = try #require(await c.createJob()["id"]?.intValue)
         let lease = try #require(await c.lease("w"))
-        let done = await c.complete(id, token: lease.token, extra: #","cost_usd":1e300"#)
+        let before = try c.dispatchRows()
+        let refused = await c.complete(id, token: lease.token, extra: #","cost_usd":1e300"#)
+        #expect(refused.status == .badRequest && refused.bodyText.contains("cost_usd"), "\(refused.bodyText)")
+        #expect(try c.dispatchRows() == before)
+        let done = await c.complete(id, token: lease.token, extra: #","cost_usd":1000000"#)
         #expect(done.status == .ok, "\(done.bodyText)")
         let state = await c.request(.get, "/tenant/killswitch").json
-        #expect(state["level"] == 2 && state["reason"]?.stringValue?.contains("1e+300") == true, "\(state)")
+        #expect(state["level"] == 2 && state["reason"]?.stringValue?.contains("$1000000.00") == true, "\(state)")
     }
 }

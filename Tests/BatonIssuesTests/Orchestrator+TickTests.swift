@@ -281,3 +281,26 @@ import Testing
         }
     }
 }
+
+/// An attempt's rendered prompt is held to `jobs.max_prompt_bytes`, as a job created over the API.
+@Suite struct OrchestratorPromptSizeTests {
+    @Test func aPromptOverTheLimitBlocksTheAttemptWithoutAJob() async throws {
+        try await CoreFixture.with { fixture in
+            var settings = OrchestratorSettings()
+            settings.maxPromptBytes = 4096
+            let core = try await fixture.open(orchestrator: settings)
+            try await OrchestratorTickTests.heartbeat(core)
+            _ = try await core.orchestrator.ingest(
+                TrackedIssue(
+                    identifier: "ENG-1", title: "Large", description: String(repeating: "x", count: 10_000),
+                    state: "Todo"),
+                tenant: OrchestratorTickTests.tenant, actor: "test")
+            try await core.orchestrator.tick(tenant: OrchestratorTickTests.tenant)
+            let record = try await OrchestratorTickTests.issue(core, "ENG-1")
+            #expect(record.state == .blocked)
+            #expect(record.lastError?.contains("limit is 4096 (jobs.max_prompt_bytes)") == true, "\(record)")
+            #expect(try core.database.rows(["jobs"]).isEmpty)
+            #expect(try core.database.attempts("ENG-1").map(\.status) == [.blocked])
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import BatonCoreFixtures
 import BatonJSON
 import Testing
 
@@ -45,5 +46,38 @@ import Testing
             CostEntry.price(
                 provider: "claude", model: "opus", tokensInput: 5, tokensOutput: 5, reported: nil, providers: providers)
                 == CostEntry(usd: 0, source: .unpriced))
+    }
+}
+
+/// Token sums cannot fail: SQLite's `sum` of integers stops a query with "integer overflow".
+@Suite struct CostLedgerSumTests {
+    @Test func tokenTotalsSaturateInsteadOfFailingTheQuery() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let near = Int64.max / 2 + 1
+            var jobs: [Int64] = []
+            for _ in 0..<3 {
+                jobs.append(
+                    try await core.dispatcher.create(JobSpec(prompt: "x", provider: "dry-run"), tenant: "default").id)
+            }
+            try core.database.writeBlocking { conn in
+                for job in jobs {
+                    try conn.execute(
+                        """
+                        INSERT INTO cost_ledger (tenant, job_id, attempt, provider, model, tokens_input, tokens_output,
+                            cost_usd, source, at)
+                        VALUES ('default', ?1, 1, 'p', 'm', ?2, 5, 0.5, 'runner', '2026-12-06T00:00:00.000Z')
+                        """, [.integer(job), .integer(near)])
+                }
+            }
+            let totals = try core.database.readBlocking { conn in
+                try CostLedger.total(tenant: "default", since: "2026-01-01T00:00:00.000Z", in: conn)
+            }
+            #expect(totals.tokensInput == 9_007_199_254_740_991 && totals.tokensOutput == 15 && totals.jobs == 3)
+            let lines = try core.database.readBlocking { conn in
+                try CostLedger.breakdown(tenant: "default", since: "2026-01-01T00:00:00.000Z", in: conn)
+            }
+            #expect(lines.count == 1 && lines[0].totals.tokensInput == 9_007_199_254_740_991)
+        }
     }
 }

@@ -31,13 +31,17 @@ import Testing
         (#"{"token":"t","status":null}"#, "status", "field \"status\" must be a string, not null"),
         (#"{"token":"t","result":null}"#, "result", "field \"result\" must be a string, not null"),
         (#"{"token":"t","error":7}"#, "error", "field \"error\" must be a string, not integer"),
-        (#"{"token":"t","cost_usd":-1}"#, "cost_usd", "cost_usd must be a number of at least 0"),
-        (#"{"token":"t","cost_usd":"1"}"#, "cost_usd", "cost_usd must be a number of at least 0"),
+        (#"{"token":"t","cost_usd":-1}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
+        (#"{"token":"t","cost_usd":"1"}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
+        (#"{"token":"t","cost_usd":1e300}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
         (#"{"token":"t","model_used":""}"#, "model_used", "model_used must be a model name of 1 to 256 bytes"),
         (#"{"token":"t","model_used":7}"#, "model_used", "field \"model_used\" must be a string, not integer"),
         (#"{"token":"t","report":[1]}"#, "report", "report must be a JSON object"),
         (#"{"token":"t","report":"did things"}"#, "report", "report must be a JSON object"),
-        (#"{"token":"t","tokens":{"input":-5}}"#, "tokens.input", "tokens.input must be a whole number from 0 to 2^53 - 1"),
+        (
+            #"{"token":"t","tokens":{"input":-5}}"#, "tokens.input",
+            "tokens.input must be a whole number from 0 to 2^53 - 1"
+        ),
         (#"{"token":"t","worker":"w1"}"#, "worker", "unknown field \"worker\""),
     ])
     func badCompletions(text: String, field: String, message: String) {
