@@ -105,7 +105,7 @@ public final class WorkerLoop: Sendable {
         return PresenceReport(
             instance: settings.name, status: status ?? (load > 0 ? .busy : .idle), tags: settings.tags,
             provider: runners.providers[0], providers: runners.providers, capacity: settings.capacity, load: load,
-            topModels: settings.topModels.map { WorkerModel(name: $0.name, score: $0.score, fit: $0.fit) },
+            topModels: settings.topModels().map { WorkerModel(name: $0.name, score: $0.score, fit: $0.fit) },
             nodeURL: settings.nodeURL, version: settings.version.isEmpty ? nil : settings.version,
             workspaces: workspaces, workspaceUsage: usage)
     }

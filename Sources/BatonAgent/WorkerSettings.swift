@@ -16,9 +16,10 @@ public struct WorkerSettings: Sendable {
     public var maxBackoffSeconds: Double = 30
     /// Where this worker's node API answers (`baton node` serves one), for the coordinator.
     public var nodeURL: String?
-    /// This machine's best-fitting models, sent with every heartbeat as `top_models` so the
-    /// router's model-fit component can use them.
-    public var topModels: [TopModel] = []
+    /// This machine's best-fitting models, asked for at every heartbeat and sent as `top_models`
+    /// so the router's model-fit component scores against the machine as it is now (free memory
+    /// moves the ranking).
+    public var topModels: @Sendable () -> [TopModel] = { [] }
     /// How agents and hooks are contained (`sandbox.*`).
     public var sandbox = SandboxSettings()
 

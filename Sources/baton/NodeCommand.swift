@@ -53,6 +53,8 @@ enum NodeCommand: BatonCommand {
         ], flags: [])
 
     static func run(_ options: CommandLineOptions) async throws {
+        // Before anything starts: a stop asked for while starting is a graceful stop, not a kill.
+        ShutdownSignal.install()
         guard options.positionals.isEmpty else {
             throw UsageError("node takes no arguments, got '\(options.positionals[0])'")
         }
@@ -119,7 +121,7 @@ enum NodeCommand: BatonCommand {
         var running: Task<Void, Never>?
         if let coordinator, let token {
             settings.nodeURL = ServeCommand.loopbackURL(host: bound.host, port: bound.port)
-            settings.topModels = topModels(on: snapshot.value)
+            settings.topModels = { topModels(on: snapshot.value) }
             let worker = WorkerLoop(
                 client: CoordinatorClient(baseURL: coordinator, token: token), settings: settings, runners: runners,
                 log: Log.write)

@@ -50,6 +50,8 @@ enum ServeCommand: BatonCommand {
         valued: ["host", "port", "data-dir", "config", "local-workers"], flags: ["no-access-log"])
 
     static func run(_ options: CommandLineOptions) async throws {
+        // Before anything starts: a stop asked for while starting is a graceful stop, not a kill.
+        ShutdownSignal.install()
         guard options.positionals.isEmpty else {
             throw UsageError("serve takes no arguments, got '\(options.positionals[0])'")
         }
