@@ -60,6 +60,7 @@ public final class PlainHTTPClient: HTTPTransport {
     private func perform(_ request: HTTPClientRequest, target: Target, socket: borrowing Mutex<Int32>)
         -> Result<HTTPClientResponse, HTTPClientError>
     {
+        pruneClosed()
         // A pooled connection the server has closed fails before any answer: try once more on a new one.
         for attempt in 0..<2 {
             let reused = attempt == 0 ? idle.withLock { $0.popLast() } : nil
@@ -106,6 +107,23 @@ public final class PlainHTTPClient: HTTPTransport {
         }
         return .failure(.transport(code: -1, message: "the connection closed before an answer"))
     }
+
+    /// Closes the pooled connections the server has closed while they were idle (readable with
+    /// nothing to read, or hung up): otherwise each would sit in CLOSE-WAIT until reused.
+    func pruneClosed() {
+        let closed = idle.withLock { pool -> [Int32] in
+            var fds = pool.map { pollfd(fd: $0, events: Int16(POLLIN) | 0x2000 /* POLLRDHUP */, revents: 0) }
+            guard !fds.isEmpty, poll(&fds, nfds_t(fds.count), 0) > 0 else { return [] }
+            // An idle connection has no answer pending: anything readable is the end of it.
+            let gone = Set(fds.filter { $0.revents != 0 }.map(\.fd))
+            pool.removeAll { gone.contains($0) }
+            return Array(gone)
+        }
+        for fd in closed { close(fd) }
+    }
+
+    /// How many connections wait in the pool (for tests).
+    var idleCount: Int { idle.withLock { $0.count } }
 
     enum Failure: Error {
         /// Nothing came back: on a reused connection, the server closed it while idle.

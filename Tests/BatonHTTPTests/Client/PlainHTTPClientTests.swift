@@ -74,6 +74,27 @@ import Testing
         }
     }
 
+    /// Connections the server closed while idle are closed on the client's side too at its next
+    /// request, not left in CLOSE-WAIT until each happens to be reused.
+    @Test func connectionsTheServerClosedLeaveThePool() async throws {
+        try await Self.withServer(idleTimeoutS: 1) { (client, base, served) async throws in
+            // Four at once: four connections, all kept.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<4 {
+                    group.addTask {
+                        _ = try await client.execute(HTTPClientRequest(url: base + "/query/\(n)"))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(client.idleCount >= 2)
+            #expect(await eventually { served.server.activeConnections == 0 })
+            #expect(try await client.execute(HTTPClientRequest(url: base + "/query/z")).text == "z|")
+            // The closed ones were dropped before the request; only its own fresh one is kept.
+            #expect(client.idleCount == 1)
+        }
+    }
+
     @Test func cancellingTheTaskShutsItsConnection() async throws {
         try await Self.withServer { client, base, served in
             let started = ContinuousClock.now
