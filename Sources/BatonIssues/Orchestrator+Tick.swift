@@ -49,7 +49,9 @@ extension Orchestrator {
     /// Wakes the loop when a job of an issue finishes or is requeued (until cancelled).
     func followJobs() async {
         let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
-        guard let stream = try? await dispatcher.events.subscribe(after: nil, filter: filter) else { return }
+        guard let stream = try? await dispatcher.events.subscribe(after: nil, filter: filter, isClient: false) else {
+            return
+        }
         for await event in stream where event.issue != nil { jobsChanged() }
     }
 

@@ -45,7 +45,10 @@ public final class LinearWriteBack: Sendable {
 
     /// Follows live issue events until cancelled.
     public func run(events: EventBus) async {
-        guard let stream = try? await events.subscribe(after: nil, filter: EventFilter(types: Self.eventTypes)) else {
+        guard
+            let stream = try? await events.subscribe(
+                after: nil, filter: EventFilter(types: Self.eventTypes), isClient: false)
+        else {
             return
         }
         for await event in stream { await handle(event) }

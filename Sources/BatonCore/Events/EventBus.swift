@@ -27,6 +27,8 @@ public final class EventBus: Sendable {
     struct Subscriber {
         var filter: EventFilter
         var continuation: AsyncStream<Event>.Continuation
+        /// Baton's own followers (the orchestrator, the Linear write-back) are not clients.
+        var isClient: Bool
     }
 
     /// Loads the newest `replayCapacity` events so recent history replays without a database read.
@@ -46,7 +48,9 @@ public final class EventBus: Sendable {
     /// Id of the newest event delivered so far (0 when there is none).
     public var lastEventID: Int64 { state.withLock { $0.lastDelivered } }
 
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    /// Subscribers that are clients (an SSE stream), not Baton's own followers: the
+    /// `baton_sse_subscribers` gauge.
+    public var subscriberCount: Int { state.withLock { $0.subscribers.values.count(where: \.isClient) } }
 
     /// Stores the event in its own transaction, then delivers it.
     @discardableResult
@@ -108,7 +112,8 @@ public final class EventBus: Sendable {
     /// Events after `lastID` (all history when nil is not wanted: nil means live events only),
     /// then live events, in id order without gaps. The stream ends if the subscriber falls more
     /// than `bufferLimit` events behind.
-    public func subscribe(after lastID: Int64?, filter: EventFilter, bufferLimit: Int = 1024) async throws
+    public func subscribe(after lastID: Int64?, filter: EventFilter, bufferLimit: Int = 1024, isClient: Bool = true)
+        async throws
         -> AsyncStream<Event>
     {
         var history: [Event] = []
@@ -125,7 +130,7 @@ public final class EventBus: Sendable {
                 for event in history + replay { continuation.yield(event) }
                 let id = state.nextSubscriberID
                 state.nextSubscriberID += 1
-                state.subscribers[id] = Subscriber(filter: filter, continuation: continuation)
+                state.subscribers[id] = Subscriber(filter: filter, continuation: continuation, isClient: isClient)
                 continuation.onTermination = { [weak self] _ in
                     self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) }
                 }

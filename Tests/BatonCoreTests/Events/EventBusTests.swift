@@ -133,4 +133,17 @@ import Testing
             #expect(bus.subscriberCount == 0)
         }
     }
+
+    /// `baton_sse_subscribers` counts clients: Baton's own followers still get every event.
+    @Test func ownFollowersAreNotCountedAsClients() async throws {
+        try await Self.withBus { _, bus in
+            let follower = try await bus.subscribe(after: nil, filter: EventFilter(), isClient: false)
+            #expect(bus.subscriberCount == 0)
+            let client = try await bus.subscribe(after: nil, filter: EventFilter())
+            #expect(bus.subscriberCount == 1)
+            try await bus.publish(EventDraft(type: "test.one", tenant: "default", data: "{}"))
+            #expect(await Self.take(1, from: follower).map(\.type) == ["test.one"])
+            #expect(await Self.take(1, from: client).map(\.type) == ["test.one"])
+        }
+    }
 }
