@@ -81,6 +81,38 @@ import Testing
         }
     }
 
+    /// The README's promise, with the interval a server runs with: however many made-up key ids
+    /// arrive, the change counter is read at most once a second, and the keys are re-read only
+    /// when it moved (once here: another process made a key midway).
+    @Test func aFloodOfUnknownKeysReadsTheCounterAtMostOncePerSecond() async throws {
+        try await Self.withStore { db, keys, dir in
+            #expect(keys.changeCheckInterval == .seconds(1))
+            let cli = try KeyStore(
+                database: db, hashingKey: try KeyStore.loadHashingKey(dataDir: dir.path, database: db))
+            let before = keys.refreshStatistics
+            let start = ContinuousClock.now
+            var attempts = 0
+            var accepted = 0
+            var made = false
+            // At least 2.5 s and 2000 attempts, however slowly a loaded machine runs them.
+            while ContinuousClock.now - start < .milliseconds(2500) || attempts < 2000 {
+                if await keys.authenticate(APIKeyToken.generate().text) != nil { accepted += 1 }
+                attempts += 1
+                if !made && ContinuousClock.now - start > .milliseconds(1200) {
+                    _ = try await cli.create(name: "elsewhere", role: .viewer, tenant: "default")
+                    made = true
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            let after = keys.refreshStatistics
+            let checks = after.checks - before.checks
+            #expect(accepted == 0)
+            // One look per whole second elapsed (the first is due a second after the store opened).
+            #expect(checks >= 1 && checks <= Int(elapsed.components.seconds) + 1, "\(checks) checks in \(elapsed)")
+            #expect(after.reloads - before.reloads <= 1)
+        }
+    }
+
     /// Whoever changes `api_keys` bumps the counter; `last_used_at` writes do not.
     @Test func theChangeCounterMovesWithTheKeySetOnly() async throws {
         try await Self.withStore { db, keys, _ in
