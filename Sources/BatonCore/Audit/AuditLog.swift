@@ -117,19 +117,19 @@ public final class AuditLog: Sendable {
         var entry = AuditEntry(
             id: head.id + 1, at: time, tenant: draft.tenant, actor: draft.actor.label, actorName: actorName,
             action: draft.action, target: draft.target, requestID: draft.requestID, source: draft.source,
-            status: draft.status, diff: diff, prevHash: head.hash, hash: "")
+            status: draft.status, diff: diff, prevHash: head.hash, hash: "", count: draft.count)
         entry.hash = hash(entry)
         try conn.execute(
             """
             INSERT INTO audit (id, at, tenant, actor, actor_name, action, target, request_id, source, status, diff,
-                prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                prev_hash, hash, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """,
             [
                 .integer(entry.id), .text(entry.at), entry.tenant.map(SQLValue.text) ?? .null, .text(entry.actor),
                 entry.actorName.map(SQLValue.text) ?? .null, .text(entry.action), .text(entry.target),
                 entry.requestID.map(SQLValue.text) ?? .null, entry.source.map(SQLValue.text) ?? .null,
                 entry.status.map { .integer(Int64($0)) } ?? .null, .text(entry.diff), .text(entry.prevHash),
-                .text(entry.hash),
+                .text(entry.hash), .integer(Int64(entry.count)),
             ])
         return entry
     }
@@ -139,6 +139,7 @@ public final class AuditLog: Sendable {
         let data: JSONValue = [
             "audit_id": .int(entry.id), "action": .string(entry.action), "target": .string(entry.target),
             "actor": .string(entry.actor), "status": entry.status.map { .int(Int64($0)) } ?? .null,
+            "count": .int(Int64(entry.count)),
         ]
         return EventDraft(type: "audit.appended", tenant: entry.tenant, data: data.text)
     }
@@ -242,7 +243,7 @@ public final class AuditLog: Sendable {
         return AuditEntry(
             id: id, at: at, tenant: row.string("tenant"), actor: actor, actorName: row.string("actor_name"),
             action: action, target: target, requestID: row.string("request_id"), source: row.string("source"),
-            status: row.int("status"), diff: diff, prevHash: prev, hash: hash)
+            status: row.int("status"), diff: diff, prevHash: prev, hash: hash, count: row.int("count") ?? 1)
     }
 }
 

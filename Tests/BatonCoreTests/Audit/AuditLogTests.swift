@@ -129,6 +129,32 @@ import Testing
         }
     }
 
+    /// A coalesced entry's count is covered by its hash: raising or lowering it (to 1 as well)
+    /// breaks the chain; entries of one request keep the hash they had before counts existed.
+    @Test func theCountIsCoveredByTheHash() async throws {
+        try await Self.withAudit { db, audit, _ in
+            let single = try await audit.append(AuditDraft(tenant: nil, actor: .anonymous, action: "a", target: "x"))
+            let many = try await audit.append(
+                AuditDraft(tenant: nil, actor: .anonymous, action: "a", target: "x", count: 250))
+            #expect(single.count == 1 && many.count == 250)
+            #expect(!single.canonicalContent.contains("count") && many.canonicalContent.contains(#""count":250"#))
+            #expect(try audit.verify() == .intact(entries: 2))
+            let listed = try await audit.list(.init(), limit: 10, offset: 0).entries
+            #expect(listed.map(\.count) == [250, 1])
+            #expect(listed[0].json["count"] == 250)
+            try await db.write { conn in
+                try conn.execute("DROP TRIGGER audit_no_update")
+                try conn.execute("UPDATE audit SET count = 1 WHERE id = 2")
+            }
+            #expect(try audit.verify() == .broken(entryID: 2, reason: "its content does not match its hash"))
+            try await db.write { conn in
+                try conn.execute("UPDATE audit SET count = 250 WHERE id = 2")
+                try conn.execute("UPDATE audit SET count = 2 WHERE id = 1")
+            }
+            #expect(try audit.verify() == .broken(entryID: 1, reason: "its content does not match its hash"))
+        }
+    }
+
     @Test func aRemovedEntryIsFound() async throws {
         try await Self.withAudit { db, audit, _ in
             for i in 0..<3 {
@@ -182,9 +208,13 @@ import Testing
             AuditEntry(
                 id: 9_007_199_254_740_993, at: "t", tenant: nil, actor: "system", actorName: nil, action: "é ✓ 🚀",
                 target: "\u{01}\u{2028}", requestID: nil, source: nil, status: nil, diff: "", prevHash: "p", hash: "h"),
+            AuditEntry(
+                id: 3, at: "t", tenant: nil, actor: "anonymous", actorName: nil, action: "POST /api/jobs",
+                target: "/api/jobs", requestID: nil, source: "10.0.0.1", status: 401, diff: "{}", prevHash: "p",
+                hash: "h", count: 9950),
         ]
         for e in entries {
-            let fields: [String: JSONValue] = [
+            var fields: [String: JSONValue] = [
                 "id": .int(e.id), "at": .string(e.at), "tenant": e.tenant.map(JSONValue.string) ?? .null,
                 "actor": .string(e.actor), "actor_name": e.actorName.map(JSONValue.string) ?? .null,
                 "action": .string(e.action), "target": .string(e.target),
@@ -192,6 +222,8 @@ import Testing
                 "source": e.source.map(JSONValue.string) ?? .null, "status": e.status.map { .int(Int64($0)) } ?? .null,
                 "diff": .string(e.diff), "prev_hash": .string(e.prevHash),
             ]
+            // `count` is a field when it is not 1, so older entries hash as they always did.
+            if e.count != 1 { fields["count"] = .int(Int64(e.count)) }
             #expect(e.canonicalContent == JSONValue.object(fields).text)
         }
     }

@@ -73,4 +73,48 @@ import Testing
             }
         }
     }
+
+    /// Entries chained before migration 0018 added `count` still verify after it, and the chain
+    /// goes on from them.
+    @Test func anAuditChainFromBeforeTheCountColumnStillVerifies() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await offPool {
+            let all = try BatonMigrations.all()
+            let db = try Database(path: dir.path + "/baton.db")
+            defer { db.close() }
+            _ = try db.migrate(all.filter { $0.version <= 17 })
+            var previous = AuditLog.genesisHash
+            for id in Int64(1)...3 {
+                var entry = AuditEntry(
+                    id: id, at: "2026-01-01T00:00:0\(id).000Z", tenant: nil, actor: "anonymous", actorName: nil,
+                    action: "POST /api/jobs", target: "/api/jobs", requestID: "r\(id)", source: "10.0.0.1:9",
+                    status: 401, diff: #"{"body":{"prompt":"x"}}"#, prevHash: previous, hash: "")
+                entry.hash = AuditLog.hash(entry)
+                previous = entry.hash
+                try db.writeBlocking { conn in
+                    try conn.execute(
+                        """
+                        INSERT INTO audit (id, at, tenant, actor, actor_name, action, target, request_id, source,
+                            status, diff, prev_hash, hash) VALUES (?1, ?2, NULL, ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                        """,
+                        [
+                            .integer(entry.id), .text(entry.at), .text(entry.actor), .text(entry.action),
+                            .text(entry.target), .text(entry.requestID!), .text(entry.source!), .integer(401),
+                            .text(entry.diff), .text(entry.prevHash), .text(entry.hash),
+                        ])
+                }
+            }
+            _ = try db.migrate(all)
+            let audit = AuditLog(database: db, events: try EventBus(database: db))
+            #expect(try audit.verify() == .intact(entries: 3))
+            try db.writeBlocking { conn in
+                _ = try AuditLog.insert(
+                    AuditDraft(
+                        tenant: nil, actor: .anonymous, action: "POST /api/jobs", target: "/api/jobs", count: 40),
+                    into: conn)
+            }
+            #expect(try audit.verify() == .intact(entries: 4))
+        }
+    }
 }
