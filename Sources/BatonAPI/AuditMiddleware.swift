@@ -1,37 +1,55 @@
 import BatonCore
 import BatonHTTP
+import BatonJSON
 
 /// Appends an audit entry for every request that may change something (any method but GET, HEAD
 /// and OPTIONS), after it is answered and whatever the answer — refused attempts are security
-/// events too. It runs outside authentication so it sees 401/403/429 answers, and identifies the
-/// caller itself (a cached key check, no database read).
+/// events too. It runs outside authentication so it sees 401/403/429 answers, and learns the
+/// caller from the key check made in front of it (no second hash, no database read).
+///
+/// What is kept depends on who asked and how it went (SPEC §2.9):
+/// - a request with a valid key, answered anything but 401/403/429: an entry of its own with the
+///   redacted body;
+/// - a valid key refused with 401 or 403: an entry of its own with the body's size and the
+///   reason only;
+/// - a request without a valid key (anonymous), or any 429: the body's size and the reason, and
+///   coalesced by `AuditCoalescer`, so one source adds at most one entry per interval.
 struct AuditMiddleware: HTTPMiddleware {
     let audit: AuditLog
+    let refused: AuditCoalescer
     let keys: KeyStore
     let log: @Sendable (String) -> Void
 
+    /// Longest target kept for an anonymous or refused request (the rest is cut at a character).
+    static let maxRefusedTargetBytes = 256
+
+    static func audits(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .get, .head, .options: false
+        default: true
+        }
+    }
+
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-        switch request.method {
-        case .get, .head, .options: return try await next(request, context)
-        default: break
+        guard Self.audits(request.method) else { return try await next(request, context) }
+        let response = try await next(request, context)
+        let principal = await KeyCheck.of(request, context, keys: keys).principal
+        let status = response.status.code
+        if principal == nil || status == 429 {
+            await refused.record(
+                Self.sizeOnlyDraft(
+                    request, context, principal: principal, status: status, reason: Self.reason(response)),
+                source: SourceAddress.key(context.remoteAddress), bodyBytes: request.body.count)
+            return response
         }
-        let slot = PrincipalSlot()
-        var inner = context
-        inner.storage[PrincipalSlotKey.self] = slot
-        let response = try await next(request, inner)
-        // The auth middleware fills the slot when it accepted a key; otherwise (a public route,
-        // or a key it refused) identify the caller here.
-        var principal = slot.value
-        if principal == nil, let header = request.headers["Authorization"],
-            let token = AuthMiddleware.bearerToken(header)
-        {
-            principal = await keys.authenticate(token)
+        var draft: AuditDraft
+        if status == 401 || status == 403 {
+            draft = Self.sizeOnlyDraft(
+                request, context, principal: principal, status: status, reason: Self.reason(response))
+        } else {
+            draft = Self.draft(request, context, principal: principal, status: status)
+            draft.diff = AuditRedaction.diff(forBody: request.body)
         }
-        let draft = AuditDraft(
-            tenant: principal?.tenant, actor: principal.map(AuditActor.key) ?? .anonymous,
-            action: "\(request.method.rawValue) \(context.route)", target: request.path, requestID: context.requestID,
-            source: context.remoteAddress, status: response.status.code,
-            diff: AuditRedaction.diff(forBody: request.body))
         do {
             try await audit.append(draft)
         } catch {
@@ -39,5 +57,45 @@ struct AuditMiddleware: HTTPMiddleware {
             log("error: could not append the audit entry for \(draft.action) \(draft.target): \(error)")
         }
         return response
+    }
+
+    static func draft(_ request: HTTPRequest, _ context: RequestContext, principal: Principal?, status: Int)
+        -> AuditDraft
+    {
+        AuditDraft(
+            tenant: principal?.tenant, actor: principal.map(AuditActor.key) ?? .anonymous,
+            action: "\(request.method.rawValue) \(context.route)", target: request.path, requestID: context.requestID,
+            source: context.remoteAddress, status: status)
+    }
+
+    /// An anonymous or refused request: what it asked for, how large its body was and why it was
+    /// refused, never the body (nor more than `maxRefusedTargetBytes` of its path).
+    static func sizeOnlyDraft(
+        _ request: HTTPRequest, _ context: RequestContext, principal: Principal?, status: Int, reason: String?
+    ) -> AuditDraft {
+        var draft = draft(request, context, principal: principal, status: status)
+        draft.target = truncated(draft.target, to: maxRefusedTargetBytes)
+        var diff: [String: JSONValue] = ["body_bytes": .int(Int64(request.body.count))]
+        if let reason { diff["reason"] = .string(reason) }
+        draft.diff = .object(diff)
+        return draft
+    }
+
+    /// The error code of an error answer (`{"error","code"}`), else nil.
+    static func reason(_ response: HTTPResponse) -> String? {
+        guard response.status.code >= 400, case .bytes(let body) = response.body, body.count <= 16384 else {
+            return nil
+        }
+        return (try? JSONParser.parse(body))?["code"]?.stringValue
+    }
+
+    static func truncated(_ text: String, to limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var out = ""
+        for character in text {
+            if out.utf8.count + character.utf8.count > limit - 3 { break }
+            out.append(character)
+        }
+        return out + "…"
     }
 }

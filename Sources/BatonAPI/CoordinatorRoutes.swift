@@ -10,16 +10,27 @@ public enum CoordinatorRoutes {
         if services.accessLog {
             builder.use(AccessLogMiddleware(sink: services.log))
         }
-        builder.use(AuditMiddleware(audit: services.audit, keys: services.keys, log: services.log))
+        let policy = AccessPolicy(
+            systemTenant: services.systemTenant,
+            publicMetrics: { [config = services.config] in
+                config.value("server.public_metrics") == .bool(true)
+            })
+        let limited = try? services.metrics.counter(
+            name: "baton_rate_limited_total", help: "Requests answered 429 by a rate limit, by class.",
+            labelNames: ["class"])
+        for routeClass in ["anonymous", "read", "write", "webhook"] { _ = limited?.labels(routeClass) }
+        // Keyless requests to routes that need a key are limited per source before they are
+        // authenticated or audited; audit then sees every answer below it, auth and the per-key
+        // limits included (SPEC §2.7, §2.9).
         builder.use(
-            AuthMiddleware(
-                keys: services.keys,
-                policy: AccessPolicy(
-                    systemTenant: services.systemTenant,
-                    publicMetrics: { [config = services.config] in
-                        config.value("server.public_metrics") == .bool(true)
-                    })))
-        builder.use(RateLimitMiddleware(limiter: services.rateLimiter))
+            SourceLimitMiddleware(
+                keys: services.keys, policy: policy, limiter: services.rateLimiter, refusedAudit: services.refusedAudit,
+                limited: limited?.labels("anonymous")))
+        builder.use(
+            AuditMiddleware(
+                audit: services.audit, refused: services.refusedAudit, keys: services.keys, log: services.log))
+        builder.use(AuthMiddleware(keys: services.keys, policy: policy))
+        builder.use(RateLimitMiddleware(limiter: services.rateLimiter, limited: limited))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
         MetricsRoutes.register(on: builder, services: services)

@@ -9,6 +9,9 @@ public struct CoordinatorServices: Sendable {
     public var events: EventBus
     public var keys: KeyStore
     public var audit: AuditLog
+    /// Anonymous and refused requests' audit entries, one per source per
+    /// `audit.refused_interval_s` (read once here); `baton serve` stops it before closing the database.
+    public var refusedAudit: AuditCoalescer
     public var vault: SecretVault
     public var rateLimiter: RateLimiter
     public var config: ConfigStore
@@ -51,6 +54,8 @@ public struct CoordinatorServices: Sendable {
         self.events = events
         self.keys = keys
         self.audit = audit
+        self.refusedAudit = AuditCoalescer(
+            audit: audit, interval: Double(config.reader.int("audit.refused_interval_s")), log: log)
         self.vault = vault
         self.config = config
         self.systemTenant = config.reader.string("server.system_tenant")

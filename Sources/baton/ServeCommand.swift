@@ -252,6 +252,8 @@ enum ServeCommand: BatonCommand {
         deliveries.cancel()
         orchestration.cancel()
         _ = await (orchestration.value, deliveries.value)
+        // Requests counted into coalesced audit entries are written before the database closes.
+        await services.refusedAudit.stop()
         try? await keys.flushLastUsed()
         await database.close()
         Log.write("stopped")
@@ -271,7 +273,7 @@ enum ServeCommand: BatonCommand {
     static func rateLimits(_ config: ConfigStore) -> RateLimiter.Limits {
         var perMinute: [String: Int] = [:]
         let reader = config.reader
-        for routeClass in ["read", "write", "webhook"] {
+        for routeClass in ["read", "write", "webhook", "anonymous"] {
             perMinute[routeClass] = Int(reader.int("server.rate_limits.\(routeClass)"))
         }
         // webhooks.linear.rate_limit_per_min is the webhook limit's own key (SPEC §2.7): when it is

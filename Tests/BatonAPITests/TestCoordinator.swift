@@ -2,6 +2,7 @@ import BatonCore
 import BatonCrypto
 import BatonHTTP
 import BatonIssues
+import BatonJSON
 import BatonJobs
 import BatonStore
 import BatonTestSupport
@@ -29,13 +30,14 @@ final class TestCoordinator: Sendable {
     let dispatcher: Dispatcher
     let orchestrator: Orchestrator
     let webhooks: WebhookInbox
+    let refusedAudit: AuditCoalescer
     let clock: ManualClock
     let router: Router
     let logLines = LogLines()
 
     init(
         sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
-        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:]))
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:]
     ) throws {
         var template = Array("/tmp/baton-api-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -47,8 +49,9 @@ final class TestCoordinator: Sendable {
         keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
         adminKey = try keys.bootstrapAdminIfEmpty()!.text
         vault = try SecretVault.open(dataDir: directory, database: database, events: events)
-        config = try ConfigStore(
-            file: publicMetrics ? ["server": ["public_metrics": true]] : [:], overlayPath: directory + "/overlay.json")
+        var file = configFile.objectValue ?? [:]
+        if publicMetrics { file["server", default: [:]] = ["public_metrics": true] }
+        config = try ConfigStore(file: .object(file), overlayPath: directory + "/overlay.json")
         metrics = MetricsRegistry()
         let clock = ManualClock()
         self.clock = clock
@@ -69,6 +72,7 @@ final class TestCoordinator: Sendable {
             rateLimiter: rateLimiter, accessLog: true,
             sseHeartbeat: sseHeartbeat, orchestrator: orchestrator, log: { lines.append($0) })
         webhooks = services.webhooks
+        refusedAudit = services.refusedAudit
         router = CoordinatorRoutes.makeRouter(services)
     }
 
@@ -76,10 +80,12 @@ final class TestCoordinator: Sendable {
     /// dozens of tests doing that on the two cooperative threads would starve timing-sensitive ones.
     static func make(
         sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
-        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:]))
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:]
     ) async throws -> TestCoordinator {
         try await offPool {
-            try TestCoordinator(sseHeartbeat: sseHeartbeat, publicMetrics: publicMetrics, rateLimiter: rateLimiter)
+            try TestCoordinator(
+                sseHeartbeat: sseHeartbeat, publicMetrics: publicMetrics, rateLimiter: rateLimiter,
+                configFile: configFile)
         }
     }
 

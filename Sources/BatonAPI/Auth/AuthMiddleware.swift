@@ -18,9 +18,14 @@ struct AuthMiddleware: HTTPMiddleware {
         guard let token = Self.bearerToken(header) else {
             throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
         }
-        guard let principal = await keys.authenticate(token) else {
-            throw HTTPError.unauthorized("the API key is unknown or revoked")
+        // The key was checked in front of audit (`KeyCheck`); checked here only without that layer.
+        let principal: Principal?
+        if let check = context.storage[KeyCheckKey.self] {
+            principal = check.principal
+        } else {
+            principal = await keys.authenticate(token)
         }
+        guard let principal else { throw HTTPError.unauthorized("the API key is unknown or revoked") }
         guard requirement.admits(principal.role) else {
             let names = needed.map(\.rawValue).joined(separator: " or ")
             throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
@@ -28,13 +33,10 @@ struct AuthMiddleware: HTTPMiddleware {
         if principal.tenant != policy.systemTenant,
             policy.isInstanceOperation(method: request.method, route: context.route)
         {
-            // The slot is filled so the refusal is audited in the caller's tenant, like a role refusal.
-            context.storage[PrincipalSlotKey.self]?.value = principal
             throw HTTPError.forbidden(
                 "this concerns the whole instance: it needs a key of the system tenant, not of \(JSONText.quote(principal.tenant))"
             )
         }
-        context.storage[PrincipalSlotKey.self]?.value = principal
         var context = context
         context.storage[PrincipalKey.self] = principal
         return try await next(request, context)

@@ -3,15 +3,18 @@ import BatonHTTP
 
 /// 429 with `Retry-After` once a key (or, for webhooks, a source address) exceeds its route
 /// class's rate. Runs after authentication, so an unauthenticated flood is refused by auth first
-/// and never fills the limiter with forged identities. Liveness and the spec are never limited.
+/// (and by `SourceLimitMiddleware` before that) and never fills the limiter with forged
+/// identities. Liveness and the spec are never limited.
 struct RateLimitMiddleware: HTTPMiddleware {
     let limiter: RateLimiter
+    /// `baton_rate_limited_total`, by class.
+    let limited: CounterFamily?
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         let who: String
         let routeClass: String
         if context.route == "/webhooks/linear" {
-            who = Self.host(context.remoteAddress)
+            who = SourceAddress.key(context.remoteAddress)
             routeClass = "webhook"
         } else if let principal = context.storage[PrincipalKey.self] {
             who = principal.keyID
@@ -23,14 +26,9 @@ struct RateLimitMiddleware: HTTPMiddleware {
             return try await next(request, context)
         }
         if let wait = limiter.take(who: who, routeClass: routeClass) {
+            limited?.labels(routeClass).inc()
             throw HTTPError.tooManyRequests(retryAfter: wait)
         }
         return try await next(request, context)
-    }
-
-    /// `1.2.3.4:5678` → `1.2.3.4`: one bucket per client address, not per connection.
-    static func host(_ address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon])
     }
 }

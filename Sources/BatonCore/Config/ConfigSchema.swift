@@ -91,7 +91,19 @@ public enum ConfigSchema {
                                 "read": integer(1200, 1, 1_000_000, "GET/HEAD/OPTIONS per API key."),
                                 "write": integer(300, 1, 1_000_000, "Other methods per API key."),
                                 "webhook": integer(600, 1, 1_000_000, "POST /webhooks/linear per source address."),
+                                "anonymous": integer(
+                                    60, 1, 1_000_000,
+                                    "Requests to routes that need a key, made without a valid one, per source address (an IPv6 /64); beyond it 429 before authentication and audit."
+                                ),
                             ]),
+                    ]),
+                "audit": object(
+                    "The audit log of change attempts.",
+                    [
+                        "refused_interval_s": integer(
+                            60, 0, 86400,
+                            "Anonymous and refused (429) change attempts from one source: the first is an entry at once, the rest are counted into one entry per this many seconds. 0 writes an entry for each."
+                        )
                     ]),
                 "storage": object(
                     "Where state is kept.",

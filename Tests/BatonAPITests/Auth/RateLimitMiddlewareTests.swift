@@ -21,9 +21,23 @@ import Testing
         for _ in 0..<5 { #expect(await c.request(.get, "/health", anonymous: true).status == .ok) }
     }
 
-    @Test func sourceAddressesAreGroupedByHost() {
-        #expect(RateLimitMiddleware.host("127.0.0.1:5555") == "127.0.0.1")
-        #expect(RateLimitMiddleware.host("[::1]:80") == "[::1]")
-        #expect(RateLimitMiddleware.host("") == "")
+    /// Webhook buckets are per source (`SourceAddress.key`), shared by a client's connections.
+    @Test func webhookBucketsArePerSourceAddress() async throws {
+        let limiter = RateLimiter(limits: .init(perMinute: ["webhook": 1]))
+        let c = try await TestCoordinator.make(rateLimiter: limiter)
+        defer { c.close() }
+        func post(from address: String) async -> HTTPStatus {
+            await c.router.respond(
+                to: HTTPRequest(
+                    method: .post, target: "/webhooks/linear", headers: ["Content-Type": "application/json"],
+                    body: Array("{}".utf8), remoteAddress: address)
+            ).status
+        }
+        #expect(await post(from: "10.0.0.1:1000") != .tooManyRequests)
+        #expect(await post(from: "10.0.0.1:2000") == .tooManyRequests)
+        #expect(await post(from: "[2001:db8:1:2::5]:80") != .tooManyRequests)
+        #expect(await post(from: "[2001:db8:1:2:ffff::9]:81") == .tooManyRequests)
+        #expect(await post(from: "10.0.0.2:1000") != .tooManyRequests)
+        #expect(c.metrics.exposition().contains(#"baton_rate_limited_total{class="webhook"} 2"#))
     }
 }

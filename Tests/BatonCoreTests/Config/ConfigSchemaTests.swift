@@ -12,7 +12,9 @@ import Testing
         #expect(d.value(at: ["server", "max_header_bytes"]) == 16384)
         #expect(d.value(at: ["server", "public_metrics"]) == false)
         #expect(d.value(at: ["storage", "data_dir"]) == ".baton")
-        #expect(d.value(at: ["server", "rate_limits"]) == ["read": 1200, "write": 300, "webhook": 600])
+        #expect(
+            d.value(at: ["server", "rate_limits"]) == ["read": 1200, "write": 300, "webhook": 600, "anonymous": 60])
+        #expect(d.value(at: ["audit", "refused_interval_s"]) == 60)
         #expect(d.value(at: ["tracker", "kind"]) == "local")
         #expect(d.value(at: ["tracker", "api_key"]) == "$secret:linear_api_key")
         #expect(d.value(at: ["tracker", "active_states"]) == ["Todo", "In Progress"])
@@ -41,7 +43,7 @@ import Testing
         let sections = [
             "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "jobs", "router",
             "budget",
-            "local_workers", "sandbox", "templates",
+            "local_workers", "sandbox", "templates", "audit",
         ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))
         func check(_ schema: JSONValue, _ path: String) {
