@@ -15,14 +15,24 @@ enum WebhookRoutes {
             name: "baton_webhook_deliveries_total", help: "Linear webhook deliveries by outcome.",
             labelNames: ["outcome"])
         for outcome in [
-            "accepted", "duplicate", "unauthorized", "bad_request", "unsupported_media_type", "unavailable",
+            "accepted", "ignored", "duplicate", "unauthorized", "bad_request", "unsupported_media_type", "unavailable",
         ] {
             _ = deliveries?.labels(outcome)
         }
+        let ignored = try? services.metrics.counter(
+            name: "baton_webhook_ignored_total",
+            help: "Linear webhook deliveries of a type (or action) Baton does not act on, by type.",
+            labelNames: ["type"])
         router.post("/webhooks/linear") { request, _ in
             do {
-                let (response, duplicate) = try await receive(request, services: services)
-                deliveries?.labels(duplicate ? "duplicate" : "accepted").inc()
+                let (response, received) = try await receive(request, services: services)
+                switch received {
+                case .duplicate: deliveries?.labels("duplicate").inc()
+                case .accepted: deliveries?.labels("accepted").inc()
+                case .ignored(let type):
+                    deliveries?.labels("ignored").inc()
+                    ignored?.labels(ignoredTypeLabel(type)).inc()
+                }
                 return response
             } catch let error as HTTPError {
                 let outcome =
@@ -38,7 +48,26 @@ enum WebhookRoutes {
         }
     }
 
-    static func receive(_ request: HTTPRequest, services: CoordinatorServices) async throws -> (HTTPResponse, Bool) {
+    enum Received: Equatable {
+        case accepted
+        /// Stored as processed: a type (or action) Baton does not act on.
+        case ignored(type: String)
+        /// This delivery id, or this very body, was stored before.
+        case duplicate
+    }
+
+    /// Linear's webhook types, as metric labels; any other type is counted as `other`, so a
+    /// label's values stay few whatever a (signed) sender makes up.
+    static let knownTypes: Set<String> = [
+        "Issue", "Comment", "Attachment", "IssueAttachment", "Reaction", "IssueLabel", "Project", "ProjectUpdate",
+        "Cycle", "Document", "Initiative", "InitiativeUpdate", "Customer", "CustomerNeed", "User", "IssueSLA",
+        "OAuthApp", "AppUserNotification", "AgentSessionEvent", "CustomResource", "PermissionChange", "AuditEntry",
+    ]
+
+    static func ignoredTypeLabel(_ type: String) -> String { knownTypes.contains(type) ? type : "other" }
+
+    static func receive(_ request: HTTPRequest, services: CoordinatorServices) async throws -> (HTTPResponse, Received)
+    {
         let tenant = services.systemTenant
         // What can be judged without the secret comes first: an unsigned or mistyped
         // delivery is refused the same way whether or not a secret is configured.
@@ -87,8 +116,16 @@ enum WebhookRoutes {
         }
         let stored = try await services.webhooks.store(
             id: deliveryID, tenant: tenant, delivery: delivery, body: String(decoding: request.body, as: UTF8.self))
-        if stored { services.webhooks.notify() }
+        let received: Received
+        if !stored {
+            received = .duplicate
+        } else if case .ignored = delivery.effect {
+            received = .ignored(type: delivery.type)
+        } else {
+            received = .accepted
+            services.webhooks.notify()
+        }
         let answer: JSONValue = ["received": true, "duplicate": .bool(!stored), "delivery": .string(deliveryID)]
-        return (.json(.ok, answer.text), !stored)
+        return (.json(.ok, answer.text), received)
     }
 }

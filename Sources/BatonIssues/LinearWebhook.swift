@@ -59,6 +59,8 @@ public enum LinearWebhook {
         case remove(identifier: String)
         /// `issue` is the identifier when the payload names it, else Linear's issue id.
         case comment(issue: String?, issueID: String?, body: String)
+        /// A type (or, of `Issue` and `Comment`, an action) Baton does not act on: answered 200,
+        /// stored as processed with the outcome `ignored: <what>` (the type, or type and action).
         case ignored(String)
     }
 
@@ -74,7 +76,10 @@ public enum LinearWebhook {
         init(_ description: String) { self.description = description }
     }
 
-    /// Reads a delivery: `{action, type, data, webhookTimestamp, …}` in Linear's shapes.
+    /// Reads a delivery: `{action, type, data, webhookTimestamp, …}` in Linear's shapes. Only
+    /// the deliveries Baton acts on (`Issue` create/update/remove, `Comment` create) need `action`
+    /// and `data`; any other type (IssueSLA carries `issueData`, AgentSessionEvent `agentSession`,
+    /// some none at all) needs only its `type` and is `.ignored`, so Linear never counts it failed.
     public static func parse(_ body: [UInt8]) throws(Invalid) -> Delivery {
         let value: JSONValue
         do {
@@ -84,9 +89,7 @@ public enum LinearWebhook {
         }
         guard let fields = value.objectValue else { throw Invalid("the body must be a JSON object") }
         guard let type = fields["type"]?.stringValue, !type.isEmpty else { throw Invalid("missing field \"type\"") }
-        guard let action = fields["action"]?.stringValue, !action.isEmpty else {
-            throw Invalid("missing field \"action\"")
-        }
+        let action = fields["action"]?.stringValue ?? ""
         var timestamp: Int64?
         if let given = fields["webhookTimestamp"], given != .null {
             guard let ms = milliseconds(given) else {
@@ -94,22 +97,27 @@ public enum LinearWebhook {
             }
             timestamp = ms
         }
-        guard let data = fields["data"]?.objectValue else { throw Invalid("missing object \"data\"") }
         let effect: Effect
         switch (type, action) {
-        case ("Issue", "create"), ("Issue", "update"):
-            effect = .upsert(try issue(data))
-        case ("Issue", "remove"):
-            effect = .remove(identifier: try identifier(data))
-        case ("Comment", "create"):
-            guard let text = data["body"]?.stringValue else { throw Invalid("a comment needs data.body") }
-            let issue = data["issue"]?.objectValue
-            effect = .comment(
-                issue: issue?["identifier"]?.stringValue,
-                issueID: data["issueId"]?.stringValue ?? issue?["id"]?.stringValue,
-                body: text)
+        case ("Issue", "create"), ("Issue", "update"), ("Issue", "remove"), ("Comment", "create"):
+            guard let data = fields["data"]?.objectValue else { throw Invalid("missing object \"data\"") }
+            switch (type, action) {
+            case ("Issue", "remove"):
+                effect = .remove(identifier: try identifier(data))
+            case ("Issue", _):
+                effect = .upsert(try issue(data))
+            default:
+                guard let text = data["body"]?.stringValue else { throw Invalid("a comment needs data.body") }
+                let issue = data["issue"]?.objectValue
+                effect = .comment(
+                    issue: issue?["identifier"]?.stringValue,
+                    issueID: data["issueId"]?.stringValue ?? issue?["id"]?.stringValue,
+                    body: text)
+            }
+        case ("Issue", _), ("Comment", _):
+            effect = .ignored(action.isEmpty ? type : "\(type) \(action)")
         default:
-            effect = .ignored("\(type) \(action) is not something Baton acts on")
+            effect = .ignored(type)
         }
         return Delivery(type: type, action: action, timestampMs: timestamp, effect: effect)
     }

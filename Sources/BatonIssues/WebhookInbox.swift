@@ -1,4 +1,5 @@
 import BatonCore
+import BatonCrypto
 import BatonJobs
 import BatonStore
 import BatonTemplates
@@ -17,17 +18,35 @@ public final class WebhookInbox: Sendable {
         self.log = log
     }
 
-    /// Stores a delivery; false when this `Linear-Delivery` id was seen before (nothing stored).
+    /// Stores a delivery; false when it is a duplicate — this `Linear-Delivery` id, or this very
+    /// body (by its SHA-256), was stored before — and nothing was stored. The delivery id is not
+    /// signed, so a replayed body under new ids A, A, B, C is stored (and applied) once. A
+    /// delivery Baton does not act on is stored already processed, its outcome `ignored: <what>`.
     public func store(id: String, tenant: String, delivery: LinearWebhook.Delivery, body: String) async throws -> Bool {
         let now = Timestamp.now()
+        let hash = Self.bodyHash(body)
+        let (processedAt, outcome): (SQLValue, SQLValue) =
+            if case .ignored(let what) = delivery.effect { (.text(now), .text("ignored: \(what)")) } else {
+                (.null, .null)
+            }
         return try await database.write { conn in
             try conn.execute(
                 """
-                INSERT INTO webhook_deliveries (delivery_id, tenant, received_at, type, action, body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (delivery_id) DO NOTHING
-                """, [.text(id), .text(tenant), .text(now), .text(delivery.type), .text(delivery.action), .text(body)])
+                INSERT INTO webhook_deliveries (delivery_id, tenant, received_at, type, action, body, body_hash,
+                    processed_at, outcome)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING
+                """,
+                [
+                    .text(id), .text(tenant), .text(now), .text(delivery.type), .text(delivery.action), .text(body),
+                    .text(hash), processedAt, outcome,
+                ])
             return conn.changes > 0
         }
+    }
+
+    /// Hex SHA-256 of a delivery's body, as signed.
+    static func bodyHash(_ body: String) -> String {
+        Hex.encode(SHA256Digest.hash(Array(body.utf8)))
     }
 
     /// Tells the processing loop a delivery was stored.

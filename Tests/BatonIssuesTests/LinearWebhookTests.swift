@@ -40,6 +40,44 @@ import Testing
         #expect(LinearWebhook.priority(nil) == 0 && LinearWebhook.priority(.null) == 0)
         #expect(LinearWebhook.priority(.double(4.9)) == 4 && LinearWebhook.priority(.double(5)) == nil)
     }
+
+    /// Types Baton does not act on need only a type (and a timestamp, which the route checks):
+    /// not `data`, not even an `action`. The types and actions Baton acts on still need theirs.
+    @Test func typesBatonDoesNotActOnAreIgnoredWhateverTheirShape() throws {
+        func parse(_ text: String) throws(LinearWebhook.Invalid) -> LinearWebhook.Delivery {
+            try LinearWebhook.parse(Array(text.utf8))
+        }
+        let ignored: [(String, String)] = [
+            (#"{"type":"IssueSLA","action":"breached","issueData":{"id":"x"},"webhookTimestamp":1}"#, "IssueSLA"),
+            (#"{"type":"OAuthApp","action":"revoked","oauthClientId":"c","webhookTimestamp":1}"#, "OAuthApp"),
+            (
+                #"{"type":"AppUserNotification","action":"x","notification":{},"webhookTimestamp":1}"#,
+                "AppUserNotification"
+            ),
+            (#"{"type":"AgentSessionEvent","action":"prompted","agentSession":{}}"#, "AgentSessionEvent"),
+            (#"{"type":"CustomResource","action":"create","data":[1]}"#, "CustomResource"),
+            (#"{"type":"Brand new"}"#, "Brand new"),
+            (#"{"type":"Issue","action":"restore"}"#, "Issue restore"),
+            (#"{"type":"Issue"}"#, "Issue"),
+            (#"{"type":"Comment","action":"remove","data":{"id":"c"}}"#, "Comment remove"),
+        ]
+        for (body, what) in ignored {
+            let delivery = try parse(body)
+            #expect(delivery.effect == .ignored(what), "\(body)")
+        }
+        #expect(try parse(#"{"type":"OAuthApp","webhookTimestamp":1733000000000}"#).timestampMs == 1_733_000_000_000)
+        #expect(throws: LinearWebhook.Invalid("missing object \"data\"")) {
+            try parse(#"{"type":"Issue","action":"create"}"#)
+        }
+        #expect(throws: LinearWebhook.Invalid("missing object \"data\"")) {
+            try parse(#"{"type":"Comment","action":"create","data":"x"}"#)
+        }
+        #expect(throws: LinearWebhook.Invalid("missing field \"type\"")) {
+            try parse(#"{"action":"create","data":{}}"#)
+        }
+        #expect(throws: LinearWebhook.Invalid("missing field \"type\"")) { try parse(#"{"type":3}"#) }
+        #expect(throws: LinearWebhook.Invalid.self) { try parse(#"{"type":"IssueSLA","webhookTimestamp":1e19}"#) }
+    }
 }
 
 extension LinearWebhook.Effect {

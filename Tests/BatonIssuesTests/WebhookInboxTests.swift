@@ -82,6 +82,31 @@ import Testing
         }
     }
 
+    /// One body under delivery ids A, A, B, C is stored once and applied once; an ignored type is
+    /// stored already processed, with its outcome, and the inbox leaves it alone.
+    @Test func aBodyIsStoredOnceWhateverItsDeliveryIds() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let payload = LinearWebhook.issuePayload(
+                TrackedIssue(identifier: "ENG-7", title: "t", state: "Todo"), action: "create",
+                timestampMs: Timestamp.nowMilliseconds())
+            let body = payload.text
+            let delivery = try LinearWebhook.parse(Array(body.utf8))
+            var stored: [Bool] = []
+            for id in ["A", "A", "B", "C"] {
+                stored.append(try await core.inbox.store(id: id, tenant: Self.tenant, delivery: delivery, body: body))
+            }
+            #expect(stored == [true, false, false, false])
+            let sla = #"{"type":"IssueSLA","action":"set","issueData":{"id":"x"},"webhookTimestamp":1}"#
+            let ignored = try LinearWebhook.parse(Array(sla.utf8))
+            #expect(try await core.inbox.store(id: "S", tenant: Self.tenant, delivery: ignored, body: sla))
+            #expect(try Self.outcomes(core) == ["A: unprocessed", "S: ignored: IssueSLA"])
+            await core.inbox.processPending()
+            #expect(try Self.outcomes(core) == ["A: ENG-7 is queued", "S: ignored: IssueSLA"])
+            #expect(try core.database.transitions("ENG-7") == ["->released", "released>queued"])
+        }
+    }
+
     /// A delivery whose body does not parse is marked with its error and does not hold back the
     /// ones around it.
     @Test func aBadDeliveryIsMarkedAndTheRestApplied() async throws {
