@@ -11,8 +11,9 @@ import CLinux
 ///
 /// Landlock restricts a thread and what it starts. So the child is spawned from a thread made for
 /// that one spawn, which restricts itself first and then ends: nothing else in Baton ever runs
-/// restricted, and the child and everything it starts inherit the restriction (no fork in Swift,
-/// no helper binary).
+/// restricted, and the child and everything it starts inherit the restriction (no fork in Swift).
+/// A supervised child (`Supervisor`) is restricted by its supervisor instead, which enters the
+/// same ruleset before it starts the child.
 public struct Sandbox: Sendable, Equatable {
     public var readWrite: [String]
     public var readOnly: [String]
@@ -121,6 +122,23 @@ public struct Sandbox: Sendable, Equatable {
         return ruleset
     }
 
+    /// Restricts the calling thread, and every process it starts from then on, to `ruleset`:
+    /// no_new_privs, the Landlock domain, no capabilities. For good: only a thread that ends
+    /// afterwards (`run`) or a process made for one child (`Supervisor`) calls it.
+    static func enter(ruleset: Int32) throws(Failure) {
+        if baton_no_new_privs() != 0 {
+            throw Failure(description: "prctl(PR_SET_NO_NEW_PRIVS): \(String(cString: strerror(errno)))")
+        }
+        if baton_landlock_restrict_self(ruleset) != 0 {
+            throw Failure(description: "landlock_restrict_self: \(String(cString: strerror(errno)))")
+        }
+        if baton_drop_capabilities() != 0 {
+            // Root without capabilities: no mounts, raw I/O, module loading or ptrace, and
+            // nothing regained at exec (the bounding set is empty, no_new_privs is set).
+            throw Failure(description: "dropping capabilities: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Runs `spawn` on a new thread restricted by this sandbox, and waits for it: the thread ends
     /// right after, so its restriction dies with it.
     func run<T: Sendable>(_ spawn: @escaping @Sendable () throws -> T) throws -> T {
@@ -130,17 +148,11 @@ public struct Sandbox: Sendable, Equatable {
         nonisolated(unsafe) var outcome: Result<T, any Error>?
         OSThread.detach(name: "baton-sandbox") {
             let result: Result<T, any Error>
-            if baton_no_new_privs() != 0 {
-                result = .failure(
-                    Failure(description: "prctl(PR_SET_NO_NEW_PRIVS): \(String(cString: strerror(errno)))"))
-            } else if baton_landlock_restrict_self(ruleset) != 0 {
-                result = .failure(Failure(description: "landlock_restrict_self: \(String(cString: strerror(errno)))"))
-            } else if baton_drop_capabilities() != 0 {
-                // Root without capabilities: no mounts, raw I/O, module loading or ptrace, and
-                // nothing regained at exec (the bounding set is empty, no_new_privs is set).
-                result = .failure(Failure(description: "dropping capabilities: \(String(cString: strerror(errno)))"))
-            } else {
+            do {
+                try Self.enter(ruleset: ruleset)
                 result = Result { try spawn() }
+            } catch {
+                result = .failure(error)
             }
             done.withLock {
                 outcome = result

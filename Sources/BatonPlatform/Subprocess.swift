@@ -7,6 +7,8 @@ import CLinux
 /// A child process: posix_spawn with its own process group, pipes drained by a reader thread
 /// while it runs (a chatty child can never block on a full pipe), output kept within a bound,
 /// and a waiter thread that reaps it. Hooks, agent CLIs and the tests all start children here.
+/// A supervised child (`Options.supervisor`) is started by its supervisor, which leads its group:
+/// `pid` is then the supervisor's, which exits with the child's status.
 ///
 /// Not Foundation's `Process`: Baton keeps Foundation out of the server, and `Process` crashed the
 /// test process when many children were spawned at once.
@@ -36,6 +38,10 @@ public final class Subprocess: @unchecked Sendable {
         public var inheritEnvironment = true
         /// The Landlock sandbox the child runs in; nil: none.
         public var sandbox: Sandbox?
+        /// Started under this supervisor, which ends the child's whole group when its lifeline ends
+        /// (SPEC §7.14); nil: none. It leads the child's group, so it needs one of its own
+        /// (`newProcessGroup`, or the session a sandbox gives); without one it is not used.
+        public var supervisor: Supervisor?
 
         public init(
             _ executable: String, _ arguments: [String] = [], environment: [String: String] = [:],
@@ -107,7 +113,31 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, options.mergeStderr ? outPipe[1] : errPipe[1], 2)
-        baton_spawn_close_from(&actions, 3)
+        // A supervised child: its supervisor is started in its place and starts it, given the
+        // lifeline as descriptor 3 and the sandbox's ruleset as 4 (it enters the sandbox itself).
+        var argv = [options.executable] + options.arguments
+        var executable = options.executable
+        var ruleset: Int32 = -1
+        defer { if ruleset >= 0 { close(ruleset) } }
+        let supervisor = options.newProcessGroup || options.sandbox != nil ? options.supervisor : nil
+        if let supervisor {
+            posix_spawn_file_actions_adddup2(&actions, supervisor.lifeline.readFD, 3)
+            if let sandbox = options.sandbox {
+                do {
+                    let made = try sandbox.makeRuleset()
+                    ruleset = baton_dup_cloexec_above(made, 10)
+                    close(made)
+                    if ruleset < 0 { throw Sandbox.Failure(description: String(cString: strerror(errno))) }
+                } catch {
+                    for fd in inPipe + outPipe + errPipe { close(fd) }
+                    throw Failure(description: "cannot start \(options.executable) in its sandbox: \(error)")
+                }
+                posix_spawn_file_actions_adddup2(&actions, ruleset, 4)
+            }
+            argv = supervisor.arguments(argv, sandbox: options.sandbox != nil)
+            executable = supervisor.executable
+        }
+        baton_spawn_close_from(&actions, supervisor == nil ? 3 : options.sandbox == nil ? 4 : 5)
         if let directory = options.directory { baton_spawn_chdir(&actions, directory) }
 
         var attributes = posix_spawnattr_t()
@@ -126,18 +156,18 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawnattr_setflags(
             &attributes, baton_spawn_flags(options.newProcessGroup ? 1 : 0, options.sandbox != nil ? 1 : 0))
 
-        let argv = [options.executable] + options.arguments
         let envp =
             options.inheritEnvironment
             ? Self.mergedEnvironment(options.environment) : options.environment.map { "\($0.key)=\($0.value)" }.sorted()
         var child = pid_t()
         var rc: Int32
-        if let sandbox = options.sandbox {
+        if let sandbox = options.sandbox, supervisor == nil {
             // Spawned from a thread that restricts itself first (Sandbox.run); the pointers stay
             // valid because run waits for that thread.
             let spawn = SpawnCall(actions: &actions, attributes: &attributes, executable: options.executable)
+            let command = argv
             do {
-                (rc, child) = try sandbox.run { spawn.call(argv: argv, envp: envp) }
+                (rc, child) = try sandbox.run { spawn.call(argv: command, envp: envp) }
             } catch {
                 for fd in inPipe + outPipe + errPipe { close(fd) }
                 throw Failure(description: "cannot start \(options.executable) in its sandbox: \(error)")
@@ -145,7 +175,7 @@ public final class Subprocess: @unchecked Sendable {
         } else {
             rc = withCStrings(argv) { cArgv in
                 withCStrings(envp) { cEnvp in
-                    posix_spawn(&child, options.executable, &actions, &attributes, cArgv, cEnvp)
+                    posix_spawn(&child, executable, &actions, &attributes, cArgv, cEnvp)
                 }
             }
         }
@@ -156,7 +186,8 @@ public final class Subprocess: @unchecked Sendable {
             close(inPipe[1])
             close(outPipe[0])
             close(errPipe[0])
-            throw Failure(description: "cannot start \(options.executable): \(String(cString: strerror(rc)))")
+            let under = supervisor.map { " (its supervisor \($0.executable))" } ?? ""
+            throw Failure(description: "cannot start \(options.executable)\(under): \(String(cString: strerror(rc)))")
         }
         pid = child
         stdinFD = inPipe[1]
@@ -477,7 +508,7 @@ struct BoundedBuffer {
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings (valid only during the call).
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     let copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
     defer { for pointer in copies { free(pointer) } }
     return copies.withUnsafeBufferPointer { body($0.baseAddress!) }

@@ -179,4 +179,11 @@ static inline int baton_drop_capabilities(void) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
+// A copy of `fd` numbered `minimum` or above, close-on-exec: a descriptor handed to a child with
+// posix_spawn_file_actions_adddup2 must not be the very number it is moved to.
+static inline int baton_dup_cloexec_above(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
+// pidfd_open (Linux 5.3+; 434 on every architecture): a descriptor that polls readable when the
+// process exits. -1 (ENOSYS) on older kernels.
+static inline int baton_pidfd_open(pid_t pid) { return (int)syscall(434, pid, 0); }
+
 #endif

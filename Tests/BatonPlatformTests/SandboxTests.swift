@@ -10,11 +10,14 @@ import Testing
 /// The Landlock sandbox on this machine's kernel: every probe is run twice, sandboxed and not, so
 /// a test shows the protection is what makes the difference.
 @Suite struct SandboxTests {
-    static func run(_ script: String, sandbox: Sandbox?, environment: [String: String] = [:], inherit: Bool = true)
-        async throws -> Subprocess.Result
-    {
+    /// `supervisor`: started by it, which enters the sandbox itself (SupervisorTests).
+    static func run(
+        _ script: String, sandbox: Sandbox?, environment: [String: String] = [:], inherit: Bool = true,
+        supervisor: Supervisor? = nil
+    ) async throws -> Subprocess.Result {
         var options = Subprocess.Options("/bin/sh", ["-c", script], environment: environment)
         options.sandbox = sandbox
+        options.supervisor = supervisor
         options.inheritEnvironment = inherit
         if !inherit { options.environment["PATH"] = "/usr/bin:/bin" }
         let child = try Subprocess(options)
