@@ -71,14 +71,15 @@ extension Confinement {
 
 extension Subprocess.Options {
     /// These options confined by `confinement` when there is one (a runner's task without one, as
-    /// in a runner's own tests, runs as it is).
+    /// in a runner's own tests, runs as it is), and supervised by this process's supervisor when
+    /// it has one (`baton` installs it): the child's group ends when the worker does (SPEC §7.14).
     func confined(_ confinement: Confinement?, extra: [String: String] = [:]) -> Subprocess.Options {
+        var copy = self
+        copy.supervisor = Supervisor.current
         guard let confinement else {
-            var copy = self
             copy.environment.merge(extra) { _, e in e }
             return copy
         }
-        var copy = self
         confinement.apply(to: &copy, extra: extra)
         return copy
     }

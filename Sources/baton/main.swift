@@ -1,4 +1,5 @@
 import BatonCore
+import BatonPlatform
 
 #if canImport(Glibc)
     import Glibc
@@ -39,6 +40,17 @@ func topLevelHelp() -> String {
 func writeError(_ line: String) {
     var text = "baton: " + line + "\n"
     text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+// A supervisor of one agent (SPEC §7.14) is this binary started again by a worker: it does nothing
+// else. Every other command installs this binary as the supervisor of the agents it may start.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == Supervisor.command {
+    Supervisor.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+do {
+    try Supervisor.install()
+} catch {
+    writeError("warning: \(error): agents will not end with this process")
 }
 
 // The master key leaves the environment before anything else runs, whatever the command: no

@@ -25,10 +25,10 @@ import Testing
             (try? await call(.get, path))?.1 ?? .null
         }
 
-        /// The job once it has finished (or as it is after 20 s).
-        func finished(_ id: Int64) async throws -> JSONValue {
+        /// The job once it has finished (or as it is after `timeout`).
+        func finished(_ id: Int64, timeout: Duration = .seconds(20)) async throws -> JSONValue {
             var job = JSONValue.null
-            _ = await eventually(interval: .milliseconds(50)) {
+            _ = await eventually(timeout: timeout, interval: .milliseconds(50)) {
                 job = await json("/api/jobs/\(id)")
                 return ["completed", "failed", "cancelled"].contains(job["status"]?.stringValue ?? "")
             }

@@ -1,0 +1,120 @@
+import BatonJSON
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// An agent lives no longer than its worker (SPEC §7.14): `baton node` killed with SIGKILL mid-job
+/// takes its agent's whole process group with it; the job then runs once more, elsewhere, and is
+/// completed once.
+@Suite(.serialized) struct NodeAgentLifetimeTests {
+    /// A coordinator with short leases, and the `command` provider `loop`: its first attempt starts
+    /// a background `sleep 60` and beats forever; a later one says it is done. Each line of its
+    /// log is `start <attempt> <pid>`, `sleeper <pid>` or `done <attempt>`.
+    struct Setup {
+        let dir = ServeCommandTests.temporaryDataDir()
+        var workspaces: String { dir + "-workspaces" }
+        var config: String { dir + "-config.json" }
+        let baton: RunningBaton
+        let port: Int
+        let api: NodeCommandTests.API
+
+        static let script = #"""
+            log="$BATON_WORKSPACE/log"
+            echo "start $BATON_ATTEMPT $$" >> "$log"
+            if [ "$BATON_ATTEMPT" = 1 ]; then
+              sleep 60 &
+              echo "sleeper $!" >> "$log"
+              while :; do echo beat >> "$BATON_WORKSPACE/beats"; sleep 0.2; done
+            fi
+            echo "done $BATON_ATTEMPT" >> "$log"
+            echo finished
+            """#
+
+        init(leaseSeconds: Int) async throws {
+            let config: JSONValue = [
+                "router": ["lease_s": .int(Int64(leaseSeconds)), "stale_after_s": 3],
+                "providers": ["loop": ["kind": "command", "command": .string(Self.script)]],
+            ]
+            try config.text.write(toFile: dir + "-config.json", atomically: true, encoding: .utf8)
+            baton = try RunningBaton([
+                "serve", "--port", "0", "--data-dir", dir, "--local-workers", "0", "--config", dir + "-config.json",
+            ])
+            port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+            api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
+        }
+
+        /// A `baton node` named `name` serving `loop`, once the coordinator sees it online.
+        func node(_ name: String, coordinator: String? = nil) async throws -> RunningBaton {
+            let created = try await BatonBinary.run([
+                "keys", "create", "--role", "worker", "--name", name, "--data-dir", dir,
+            ])
+            let token = try #require(
+                created.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bt_") }.map(String.init),
+                "keys create: \(created.stderr)")
+            let node = try RunningBaton([
+                "node", "--port", "0", "--coordinator", coordinator ?? "http://127.0.0.1:\(port)", "--token", token,
+                "--name", name, "--provider", "loop", "--workspaces", workspaces, "--config", config,
+            ])
+            _ = try #require(await node.waitForPort(), "node did not start: \(node.errors)")
+            #expect(
+                await eventually { await api.json("/api/workers/\(name)")["online"] == true },
+                "\(name) never came online: \(node.errors)")
+            return node
+        }
+
+        func log(_ job: Int64) -> [String] {
+            let text = (try? String(contentsOfFile: workspaces + "/job-\(job)/log", encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").map(String.init)
+        }
+
+        /// The first attempt's agent once it has started: its shell's process group (its
+        /// supervisor's pid) and its background sleeper.
+        func firstAgent(_ job: Int64) async throws -> (group: Int32, shell: Int32, sleeper: Int32) {
+            #expect(
+                await eventually { log(job).contains { $0.hasPrefix("sleeper ") } }, "no agent started: \(log(job))")
+            let lines = log(job)
+            let shell = try #require(
+                lines.first { $0.hasPrefix("start 1 ") }.flatMap { Int32($0.split(separator: " ")[2]) })
+            let sleeper = try #require(
+                lines.first { $0.hasPrefix("sleeper ") }.flatMap { Int32($0.split(separator: " ")[1]) })
+            let group = try #require(ProcessTable.entry(shell)?.group, "the agent \(shell) is not running")
+            #expect(ProcessTable.entry(sleeper)?.group == group)
+            return (group, shell, sleeper)
+        }
+
+        func remove() {
+            for path in [dir, workspaces, config] { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    @Test func aNodeKilledMidJobLeavesNoAgentAndTheJobCompletesOnceElsewhere() async throws {
+        let setup = try await Setup(leaseSeconds: 5)
+        defer { setup.remove() }
+        let first = try await setup.node("node-1")
+        defer { first.child.kill() }
+        let (status, dispatched) = try await setup.api.call(.post, "/dispatch", #"{"prompt":"loop","provider":"loop"}"#)
+        #expect(status == 200 && dispatched["worker"] == "node-1", "dispatch: \(dispatched.text)")
+        let id = try #require(dispatched["id"]?.intValue)
+        let agent = try await setup.firstAgent(id)
+        // The agent is not its group's leader: its supervisor is.
+        #expect(agent.group != agent.shell && agent.group != first.child.pid)
+
+        first.child.signal(SIGKILL)
+        #expect(first.child.wait(timeout: 10) == 128 + SIGKILL)
+        let gone = try await offPool {
+            eventually(onThisThread: .seconds(3)) { ProcessTable.members(ofGroup: agent.group).isEmpty }
+        }
+        #expect(gone, "the agent's group outlived its node: \(ProcessTable.members(ofGroup: agent.group))")
+        #expect(processHasEnded(agent.shell) && processHasEnded(agent.sleeper))
+
+        // Once the lease expires the job runs again, on the node still there, and completes once.
+        let second = try await setup.node("node-2")
+        let job = try await setup.api.finished(id, timeout: .seconds(40))
+        #expect(job["status"] == "completed" && job["worker"] == "node-2" && job["attempt"] == 2, "\(job.text)")
+        #expect(job["result"]?.stringValue == "finished\n")
+        let log = setup.log(id)
+        #expect(log.filter { $0.hasPrefix("start ") }.count == 2 && log.filter { $0.hasPrefix("done") } == ["done 2"])
+        #expect(await second.stop() == 0, "node-2: \(second.errors)")
+        #expect(await setup.baton.stop() == 0)
+    }
+}
