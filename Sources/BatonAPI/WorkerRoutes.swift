@@ -78,7 +78,9 @@ enum WorkerRoutes {
                 id, tenant: principal.tenant, worker: actingWorker(principal), report)
             let reply = ProgressAnswer(
                 cancel: answer.cancel, steer: answer.steer,
-                lease: answer.leaseExpiresAt.map { LeaseGrant(token: report.token, expiresAt: $0) })
+                lease: answer.leaseExpiresAt.map {
+                    LeaseGrant(token: report.token, expiresAt: $0, expiresInMs: answer.leaseExpiresInMs)
+                })
             return .json(.ok, reply.json.text)
         }
         router.post("/api/jobs/:id/complete") { request, context in

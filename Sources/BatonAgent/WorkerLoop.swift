@@ -233,10 +233,11 @@ public final class WorkerLoop: Sendable {
             if stopped { poll.cancel() }
             do {
                 let leased = try await poll.value
+                let receivedAt = ContinuousClock.now
                 state.withLock { $0.polls[slot] = nil }
                 guard let job = leased else { continue }
                 failures = 0
-                await run(job)
+                await run(job, receivedAt: receivedAt)
             } catch {
                 state.withLock { $0.polls[slot] = nil }
                 if isStopping { break }
@@ -254,28 +255,56 @@ public final class WorkerLoop: Sendable {
 
     // MARK: One job
 
-    /// Runs one leased job to its end and reports it (retrying until the coordinator takes it).
-    func run(_ leased: LeaseAnswer) async {
+    /// Runs one leased job to its end and reports it (retrying until the coordinator takes it),
+    /// unless its lease was lost first (`receivedAt`: when the lease answer arrived).
+    func run(_ leased: LeaseAnswer, receivedAt: ContinuousClock.Instant = .now) async {
         let job = leased.job
         let (steer, steerInput) = AsyncStream<String>.makeStream()
         let progress = ProgressBuffer()
+        let lease = LeaseDeadline(leased.lease, receivedAt: receivedAt)
         let runTask = Task { await self.attempt(job, steer: steer, progress: progress) }
         // Registered so a `cancel_job` command in a heartbeat answer reaches it.
         let workspace = try? Workspaces.name(for: job.issue ?? "job-\(job.id)")
         state.withLock { $0.active[job.id] = Active(task: runTask, steer: steerInput, workspace: workspace) }
-        let reporter = Task { await self.reportLoop(leased, progress: progress, steer: steerInput, attempt: runTask) }
+        let reporter = Task {
+            await self.reportLoop(leased, lease: lease, progress: progress, steer: steerInput, attempt: runTask)
+        }
+        let watchdog = Task { await self.watch(lease, job: job.id, attempt: runTask) }
         let outcome = await runTask.value
+        watchdog.cancel()
         reporter.cancel()
         _ = await reporter.value
         steerInput.finish()
-        // What the runner reported since the last batch, so the job shows its last progress.
-        if let (snapshot, tokens) = progress.takeIfChanged() {
-            _ = try? await client.report(leased, Self.report(leased, progress: snapshot, tokens: tokens))
+        if lease.isLost {
+            // Any report now could renew a lease this worker gave up: the coordinator requeues
+            // the job when the lease expires on its side.
+            log("worker \(settings.name): job \(job.id) is not reported: its lease was lost")
+        } else {
+            // What the runner reported since the last batch, so the job shows its last progress.
+            if let (snapshot, tokens) = progress.takeIfChanged() {
+                _ = try? await client.report(leased, Self.report(leased, progress: snapshot, tokens: tokens))
+            }
+            await finish(leased, outcome, progress: progress)
         }
-        await finish(leased, outcome, progress: progress)
         state.withLock {
             $0.active[job.id] = nil
             $0.completed += 1
+        }
+    }
+
+    /// Cancels the attempt when its lease deadline passes without a renewal (SPEC §7.14), so its
+    /// agent has ended before the lease expires on the coordinator and the job runs elsewhere.
+    private func watch(_ lease: LeaseDeadline, job: Int64, attempt: Task<AgentOutcome, Never>) async {
+        while !Task.isCancelled {
+            guard let deadline = lease.deadline else { return }
+            if lease.hasPassed() {
+                log(
+                    "worker \(settings.name): job \(job): the lease could not be renewed in time; stopping its agent before the lease expires"
+                )
+                attempt.cancel()
+                return
+            }
+            try? await Task.sleep(until: deadline, clock: .continuous)
         }
     }
 
@@ -347,11 +376,11 @@ public final class WorkerLoop: Sendable {
     /// Sends what the runner reported about every `eventIntervalMs`; a `cancel` answer (or a
     /// stale lease) stops the attempt, steering goes to the runner.
     private func reportLoop(
-        _ leased: LeaseAnswer, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
+        _ leased: LeaseAnswer, lease: LeaseDeadline, progress: ProgressBuffer, steer: AsyncStream<String>.Continuation,
         attempt: Task<AgentOutcome, Never>
     ) async {
         var quietMs = 0
-        while !Task.isCancelled {
+        while !Task.isCancelled && !lease.isLost {
             try? await Task.sleep(for: .milliseconds(settings.eventIntervalMs))
             // Nothing new is still reported every `quietReportMs`: the report extends the lease
             // and its answer is how a cancel reaches a silent agent.
@@ -360,8 +389,10 @@ public final class WorkerLoop: Sendable {
             if changed == nil && quietMs < settings.quietReportMs { continue }
             quietMs = 0
             do {
+                let sentAt = ContinuousClock.now
                 let answer = try await client.report(
                     leased, Self.report(leased, progress: changed?.0, tokens: changed?.1))
+                lease.renewed(answer.lease, sentAt: sentAt)
                 for message in answer.steer { steer.yield(message.message) }
                 if answer.cancel { attempt.cancel() }
             } catch {

@@ -9,6 +9,8 @@ extension Dispatcher {
         public var job: Job
         public var token: String
         public var expiresAt: String
+        /// `router.lease_s` in milliseconds: how far off `expiresAt` is as the lease is granted.
+        public var expiresInMs: Int64
 
         /// The lease answer (SPEC §6.8): the job as the API shows it, the fields a worker runs it
         /// with typed as the worker protocol reads them, and the lease.
@@ -19,7 +21,8 @@ extension Dispatcher {
             let leased = LeasedJob(
                 id: job.id, attempt: job.attempt, prompt: job.prompt, input: job.input, provider: job.provider,
                 model: job.model, issue: job.issue, context: context, otherFields: job.jsonObject.objectValue ?? [:])
-            return LeaseAnswer(job: leased, lease: LeaseGrant(token: token, expiresAt: expiresAt))
+            return LeaseAnswer(
+                job: leased, lease: LeaseGrant(token: token, expiresAt: expiresAt, expiresInMs: expiresInMs))
         }
     }
 
@@ -28,6 +31,8 @@ extension Dispatcher {
         public var cancel: Bool
         public var steer: [SteerMessage]
         public var leaseExpiresAt: String?
+        /// How far off `leaseExpiresAt` is as the report is answered (`router.lease_s`).
+        public var leaseExpiresInMs: Int64? = nil
     }
 
     // MARK: Leases
@@ -83,7 +88,9 @@ extension Dispatcher {
             live.leaseToken = token
             live.leaseExpiresMs = expires
             txn.state.live[id] = live
-            return Lease(job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires))
+            return Lease(
+                job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires),
+                expiresInMs: txn.settings.leaseMs)
         }
     }
 
@@ -155,7 +162,9 @@ extension Dispatcher {
             var updated = live
             updated.leaseExpiresMs = expires
             txn.state.live[id] = updated
-            return ProgressAnswer(cancel: false, steer: steer, leaseExpiresAt: Timestamp.format(milliseconds: expires))
+            return ProgressAnswer(
+                cancel: false, steer: steer, leaseExpiresAt: Timestamp.format(milliseconds: expires),
+                leaseExpiresInMs: txn.settings.leaseMs)
         }
     }
 

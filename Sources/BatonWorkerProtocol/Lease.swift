@@ -36,13 +36,24 @@ public struct LeaseGrant: Sendable, Equatable {
     public var token: String
     /// A `Timestamp`.
     public var expiresAt: String
+    /// Milliseconds from the answer to `expiresAt` by the coordinator's clock (`router.lease_s`):
+    /// the worker times the lease on its own clock with it, whatever the two clocks say (SPEC
+    /// §7.14). nil when the coordinator did not send it.
+    public var expiresInMs: Int64?
 
-    public init(token: String, expiresAt: String) {
+    public static let maxExpiresInMs = TokenTotals.maxCount
+
+    public init(token: String, expiresAt: String, expiresInMs: Int64? = nil) {
         self.token = token
         self.expiresAt = expiresAt
+        self.expiresInMs = expiresInMs
     }
 
-    public var json: JSONValue { ["token": .string(token), "expires_at": .string(expiresAt)] }
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = ["token": .string(token), "expires_at": .string(expiresAt)]
+        if let expiresInMs { fields["expires_in_ms"] = .int(expiresInMs) }
+        return .object(fields)
+    }
 
     public init(json: JSONValue, path: String = "lease") throws(WorkerProtocolError) {
         let lease = try FieldReader(json, path: path)
@@ -53,7 +64,10 @@ public struct LeaseGrant: Sendable, Equatable {
             throw lease.error(
                 "expires_at", "\(lease.at("expires_at")) must be a timestamp such as 2026-12-01T10:00:00.000Z")
         }
-        self.init(token: token, expiresAt: expiresAt)
+        let expiresInMs = try lease.integer(
+            "expires_in_ms", in: 0...Self.maxExpiresInMs,
+            "\(lease.at("expires_in_ms")) must be a whole number of milliseconds from 0 to 2^53 - 1")
+        self.init(token: token, expiresAt: expiresAt, expiresInMs: expiresInMs)
     }
 }
 

@@ -67,7 +67,9 @@ struct SimulatedWorker: Sendable {
         let id = try #require(job["id"]?.intValue)
         let leaseA = try #require(try await a.lease(wait: 1))
         #expect(leaseA.id == id)
-        #expect(try await a.report(id, token: leaseA.token).0 == 200)
+        // The renewed lease says how long it lasts (router.lease_s), for the worker's own clock.
+        let (reported, renewed) = try await a.report(id, token: leaseA.token)
+        #expect(reported == 200 && renewed["lease"]?["expires_in_ms"] == 30_000, "\(renewed.text)")
         // a goes silent; b comes up. Past the lease and the staleness window, the sweep requeues.
         c.clock.advance(seconds: 31)
         try await b.heartbeat()

@@ -3,9 +3,10 @@ import BatonTestSupport
 import Foundation
 import Testing
 
-/// An agent lives no longer than its worker (SPEC §7.14): `baton node` killed with SIGKILL mid-job
-/// takes its agent's whole process group with it; the job then runs once more, elsewhere, and is
-/// completed once.
+/// An agent lives no longer than its worker and its lease (SPEC §7.14): `baton node` killed with
+/// SIGKILL mid-job takes its agent's whole process group with it, and a node cut off from its
+/// coordinator stops its agent before the lease expires there; either way the job then runs once
+/// more, elsewhere or later, and is completed once.
 @Suite(.serialized) struct NodeAgentLifetimeTests {
     /// A coordinator with short leases, and the `command` provider `loop`: its first attempt starts
     /// a background `sleep 60` and beats forever; a later one says it is done. Each line of its
@@ -115,6 +116,41 @@ import Testing
         let log = setup.log(id)
         #expect(log.filter { $0.hasPrefix("start ") }.count == 2 && log.filter { $0.hasPrefix("done") } == ["done 2"])
         #expect(await second.stop() == 0, "node-2: \(second.errors)")
+        #expect(await setup.baton.stop() == 0)
+    }
+
+    /// The coordinator frozen (SIGSTOP): the node's reports hang and its lease is not renewed.
+    /// It stops its agent while the lease still holds on the coordinator: within the lease less
+    /// the up to 1.25 s that may pass between two reports, counted from the freeze.
+    @Test func aNodeCutOffFromItsCoordinatorStopsItsAgentBeforeTheLeaseExpires() async throws {
+        let lease = 8.0
+        let setup = try await Setup(leaseSeconds: Int(lease))
+        defer { setup.remove() }
+        let node = try await setup.node("node-1")
+        defer { node.child.kill() }
+        let (status, dispatched) = try await setup.api.call(.post, "/dispatch", #"{"prompt":"loop","provider":"loop"}"#)
+        #expect(status == 200, "dispatch: \(dispatched.text)")
+        let id = try #require(dispatched["id"]?.intValue)
+        let agent = try await setup.firstAgent(id)
+
+        let coordinator = setup.baton.child.pid
+        kill(coordinator, SIGSTOP)
+        let frozen = ContinuousClock.now
+        let gone = try await offPool {
+            eventually(onThisThread: .seconds(lease + 2)) { ProcessTable.members(ofGroup: agent.group).isEmpty }
+        }
+        let after = ContinuousClock.now - frozen
+        kill(coordinator, SIGCONT)
+        #expect(gone, "the agent outlived its lease: \(ProcessTable.members(ofGroup: agent.group))")
+        #expect(after < .seconds(lease - 1.5), "the agent ended \(after) after the coordinator froze")
+        #expect(node.child.isRunning)
+
+        // The coordinator, back, requeues the job when the lease expires; it runs once more.
+        let job = try await setup.api.finished(id, timeout: .seconds(60))
+        #expect(job["status"] == "completed" && job["attempt"] == 2, "\(job.text) node: \(node.errors)")
+        #expect(setup.log(id).filter { $0.hasPrefix("done") } == ["done 2"])
+        #expect(node.errors.contains("the lease could not be renewed in time"), "\(node.errors)")
+        #expect(await node.stop() == 0, "node: \(node.errors)")
         #expect(await setup.baton.stop() == 0)
     }
 }

@@ -48,6 +48,7 @@ import Testing
             let lease = try #require(try await Self.lease(core))
             #expect(lease.job.id == created.id && lease.job.status == .running && lease.job.worker == "w1")
             #expect(lease.expiresAt == Timestamp.format(milliseconds: fixture.clock.now + 5_000))
+            #expect(lease.answer.lease.expiresInMs == 5_000)
             // Nothing else to lease.
             #expect(try await Self.lease(core) == nil)
 
@@ -58,6 +59,7 @@ import Testing
                 .init(token: lease.token, progress: ["step": "tests"], tokensInput: 10, tokensOutput: 4))
             #expect(!answer.cancel && answer.steer.isEmpty)
             #expect(answer.leaseExpiresAt == Timestamp.format(milliseconds: fixture.clock.now + 5_000))
+            #expect(answer.leaseExpiresInMs == 5_000)
             let running = try await core.dispatcher.job(created.id, tenant: Self.tenant)
             #expect(running.status == .running && running.tokensInput == 10 && running.tokensOutput == 4)
             #expect(running.leaseExpiresMs == fixture.clock.now + 5_000)

@@ -41,6 +41,12 @@ import Testing
             lease: LeaseGrant(token: "1.x", expiresAt: "2026-12-01T10:00:05.000Z"))
         #expect(plain.json["job"]?["context"] == .null && plain.json["job"]?["attempt"] == 1)
         #expect(try LeaseAnswer(json: plain.json) == plain)
+        // How long the lease lasts travels when the coordinator says it, and is none otherwise.
+        let timed = try LeaseGrant(
+            json: json(#"{"token":"1.x","expires_at":"2026-12-01T10:00:05.000Z","expires_in_ms":30000}"#))
+        #expect(timed.expiresInMs == 30_000 && timed.json["expires_in_ms"] == 30_000)
+        #expect(try LeaseGrant(json: timed.json) == timed)
+        #expect(plain.lease.expiresInMs == nil && plain.json["lease"]?["expires_in_ms"] == nil)
     }
 
     @Test(arguments: [
@@ -92,6 +98,14 @@ import Testing
         (
             #"{"job":{"id":1,"attempt":1,"prompt":"p","provider":"x"},"lease":null}"#, "lease",
             "lease must be a JSON object, not null"
+        ),
+        (
+            #"{"job":{"id":1,"attempt":1,"prompt":"p","provider":"x"},"lease":{"token":"t","expires_at":"2026-12-01T10:00:05.000Z","expires_in_ms":-1}}"#,
+            "lease.expires_in_ms", "lease.expires_in_ms must be a whole number of milliseconds from 0 to 2^53 - 1"
+        ),
+        (
+            #"{"job":{"id":1,"attempt":1,"prompt":"p","provider":"x"},"lease":{"token":"t","expires_at":"2026-12-01T10:00:05.000Z","expires_in_ms":"30s"}}"#,
+            "lease.expires_in_ms", "lease.expires_in_ms must be a whole number of milliseconds from 0 to 2^53 - 1"
         ),
     ])
     func badLeaseAnswers(text: String, field: String, message: String) {
