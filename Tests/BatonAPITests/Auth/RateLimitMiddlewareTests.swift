@@ -13,7 +13,9 @@ import Testing
         #expect(await c.request(.get, "/metrics").status == .ok)
         let limited = await c.request(.get, "/metrics")
         #expect(limited.status == .tooManyRequests)
-        #expect(limited.headers["Retry-After"] == "30")
+        // 2 a minute: the next token is 30 s after the first request, less the time the three took
+        // (a loaded machine can take a second or two).
+        #expect((27...30).contains(Int(limited.headers["Retry-After"] ?? "") ?? 0), "\(limited.headers)")
         #expect(limited.bodyText.contains(#""code":"rate_limited""#))
         // Another key has its own bucket; liveness is never limited.
         let other = try c.makeKey(.viewer)
