@@ -11,8 +11,22 @@ final class ServerContext: Sendable {
     let log: @Sendable (String) -> Void
     /// Connections counted against `maxConnections` (refused ones are not).
     let activeConnections = Atomic<Int>(0)
+    /// Counted connections per remote address (the peer's IP), against `maxConnectionsPerSource`.
+    /// Taken on accept (loop 0) and given back on close (any loop), hence the lock.
+    private let perSource = Mutex<[String: Int]>([:])
+    /// Refused connections still being answered (each lingers until its peer closes, at most
+    /// `HTTPConnection.lingerTime`); past `maxRefusing` a refused connection is closed unanswered.
+    let refusing = Atomic<Int>(0)
+    let bodyTimeouts = Atomic<Int>(0)
+    let capacityRefusals = Atomic<Int>(0)
+    let sourceRefusals = Atomic<Int>(0)
     let headerTimeout: UInt64
     let idleTimeout: UInt64
+    let bodyTimeout: UInt64
+
+    /// Refusals in progress beyond which a refused connection gets no answer, so a flood of
+    /// connections over a cap cannot pile up descriptors waiting for their peers to close.
+    static let maxRefusing = 1024
 
     init(
         configuration: HTTPServerConfiguration, responder: any HTTPResponder, log: @escaping @Sendable (String) -> Void
@@ -22,6 +36,31 @@ final class ServerContext: Sendable {
         self.log = log
         headerTimeout = configuration.headerTimeout.nanoseconds
         idleTimeout = configuration.idleTimeout.nanoseconds
+        bodyTimeout = configuration.bodyTimeout.nanoseconds
+    }
+
+    /// Takes one of `source`'s connections; false when it already holds `maxConnectionsPerSource`.
+    func admit(source: String) -> Bool {
+        let cap = configuration.maxConnectionsPerSource
+        return perSource.withLock { counts in
+            let open = counts[source, default: 0]
+            guard open < cap else { return false }
+            counts[source] = open + 1
+            return true
+        }
+    }
+
+    /// Gives back a connection `admit` took.
+    func release(source: String) {
+        perSource.withLock { counts in
+            guard let open = counts[source] else { return }
+            if open <= 1 { counts[source] = nil } else { counts[source] = open - 1 }
+        }
+    }
+
+    /// Connections `source` holds now (for tests).
+    func connections(from source: String) -> Int {
+        perSource.withLock { $0[source, default: 0] }
     }
 }
 
@@ -195,7 +234,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         freeSlots.append(connection.slot)
         connection.slot = -1
         liveConnections -= 1
-        if connection.counted { context.activeConnections.subtract(1, ordering: .relaxed) }
+        if connection.counted {
+            context.activeConnections.subtract(1, ordering: .relaxed)
+            context.release(source: connection.source)
+        } else {
+            context.refusing.subtract(1, ordering: .relaxed)
+        }
     }
 
     func scheduleFlush(_ connection: HTTPConnection) {

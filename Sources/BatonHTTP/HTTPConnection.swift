@@ -28,7 +28,9 @@ final class HTTPConnection: @unchecked Sendable {
     let fd: Int32
     unowned let loop: EventLoop
     let remoteAddress: String
-    /// Counted against `maxConnections` (refused connections are not).
+    /// The peer's IP: what `maxConnectionsPerSource` counts ("" for a refused connection).
+    let source: String
+    /// Counted against `maxConnections` and its source's cap (refused connections are not).
     let counted: Bool
     var slot = -1
     var queuedForFlush = false
@@ -36,6 +38,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     private(set) var state = State.reading
     private var deadlineKind = DeadlineKind.none
+    /// When the body of the request being read must be in (`bodyTimeout` after its head); 0
+    /// outside a body.
+    private var bodyDeadline: UInt64 = 0
     private var parser: HTTPRequestParser
     /// Bytes read but not yet parsed (the next pipelined request); at most one read's worth.
     private var pending: [UInt8] = []
@@ -63,10 +68,11 @@ final class HTTPConnection: @unchecked Sendable {
     static let lingerTime: UInt64 = 2_000_000_000
     static let maxDiscard = 1 << 20
 
-    init(fd: Int32, loop: EventLoop, remoteAddress: String, counted: Bool) {
+    init(fd: Int32, loop: EventLoop, remoteAddress: String, source: String, counted: Bool) {
         self.fd = fd
         self.loop = loop
         self.remoteAddress = remoteAddress
+        self.source = source
         self.counted = counted
         let configuration = loop.context.configuration
         parser = HTTPRequestParser(
@@ -78,6 +84,13 @@ final class HTTPConnection: @unchecked Sendable {
     private func setDeadline(_ kind: DeadlineKind, after interval: UInt64) {
         deadlineKind = kind
         deadline = kind == .none ? 0 : loop.now &+ interval
+    }
+
+    /// A body is arriving: the next read must come within the idle timeout, and the whole body
+    /// by its absolute deadline, whichever is sooner.
+    private func setBodyDeadline() {
+        deadlineKind = .body
+        deadline = min(loop.now &+ loop.context.idleTimeout, bodyDeadline)
     }
 
     /// Just registered: the client must send its first header block within the header timeout.
@@ -178,13 +191,15 @@ final class HTTPConnection: @unchecked Sendable {
             switch event {
             case .needMoreData:
                 if !parser.isIdle && !parser.isReadingHead {
-                    // A body in progress: stalls are bounded by the idle timeout.
-                    setDeadline(.body, after: loop.context.idleTimeout)
+                    // A body in progress: stalls are bounded by the idle timeout, the whole body by
+                    // the body timeout (a byte now and then does not keep it open).
+                    setBodyDeadline()
                 }
                 return offset
             case .headComplete:
                 let head = parser.head!
-                setDeadline(.body, after: loop.context.idleTimeout)
+                bodyDeadline = loop.now &+ loop.context.bodyTimeout
+                setBodyDeadline()
                 // RFC 9110 §10.1.1: the client waits for this before sending the body; skip it when
                 // the body is already arriving.
                 if head.expectsContinue && head.hasBody && head.version.minor >= 1 && offset == bytes.count {
@@ -451,6 +466,7 @@ final class HTTPConnection: @unchecked Sendable {
             if parser.isIdle && unsent == 0 {
                 close()
             } else {
+                if deadlineKind == .body { loop.context.bodyTimeouts.add(1, ordering: .relaxed) }
                 refuse(HTTPParseError(.requestTimeout, "request_timeout", "The request was not received in time."))
             }
         case .idle, .linger:

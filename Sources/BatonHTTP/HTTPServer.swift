@@ -39,6 +39,18 @@ public final class HTTPServer: Sendable {
     /// Connections currently open (refused ones excluded).
     public var activeConnections: Int { context.activeConnections.load(ordering: .relaxed) }
 
+    /// What the server's own limits refused since it was made, for metrics.
+    public var statistics: HTTPServerStatistics {
+        HTTPServerStatistics(
+            bodyTimeouts: context.bodyTimeouts.load(ordering: .relaxed),
+            capacityRefusals: context.capacityRefusals.load(ordering: .relaxed),
+            sourceRefusals: context.sourceRefusals.load(ordering: .relaxed))
+    }
+
+    /// Connections `source` (a peer IP as `HTTPRequest.remoteAddress` shows it, without the port)
+    /// holds against `maxConnectionsPerSource` right now.
+    public func connections(from source: String) -> Int { context.connections(from: source) }
+
     /// Binds, listens and starts the loop threads; returns the bound address (the real port when
     /// the configuration asked for port 0). Throws if already started or if binding fails.
     @discardableResult
@@ -120,4 +132,15 @@ public final class HTTPServer: Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
+}
+
+/// Counters of `HTTPServer`'s own refusals (monotonic since the server was made).
+public struct HTTPServerStatistics: Sendable, Hashable {
+    /// Requests answered 408 because their body did not arrive in time (`bodyTimeout`, or a read
+    /// stalled past `idleTimeout`).
+    public var bodyTimeouts: Int
+    /// Connections refused because `maxConnections` were open.
+    public var capacityRefusals: Int
+    /// Connections refused because their address already held `maxConnectionsPerSource`.
+    public var sourceRefusals: Int
 }

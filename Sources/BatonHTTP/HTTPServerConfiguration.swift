@@ -12,8 +12,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// How long a keep-alive connection may sit between requests (also bounds body read stalls).
     public var idleTimeout: Duration = .seconds(60)
+    /// Time from the end of a request's header block to the end of its body, however steadily
+    /// the body trickles in; beyond it: 408.
+    public var bodyTimeout: Duration = .seconds(60)
     /// Connections beyond this get a 503 and are closed.
     public var maxConnections: Int = 10_000
+    /// Open connections one remote address (the peer's IP, any port) may hold; more get a 503
+    /// and are closed.
+    public var maxConnectionsPerSource: Int = 256
     /// Threads running event loops. One is plenty for a small machine; connections are spread
     /// round-robin across loops.
     public var eventLoopCount: Int = 1
@@ -25,8 +31,8 @@ public struct HTTPServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 4000, maxHeaderBytes: Int = 16384,
         maxBodyBytes: Int = 1_048_576, headerTimeout: Duration = .seconds(10),
-        idleTimeout: Duration = .seconds(60), maxConnections: Int = 10_000, eventLoopCount: Int = 1,
-        shutdownGracePeriod: Duration = .seconds(10)
+        idleTimeout: Duration = .seconds(60), bodyTimeout: Duration = .seconds(60), maxConnections: Int = 10_000,
+        maxConnectionsPerSource: Int = 256, eventLoopCount: Int = 1, shutdownGracePeriod: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -34,7 +40,9 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.bodyTimeout = bodyTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerSource = maxConnectionsPerSource
         self.eventLoopCount = eventLoopCount
         self.shutdownGracePeriod = shutdownGracePeriod
     }

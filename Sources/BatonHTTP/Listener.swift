@@ -2,7 +2,8 @@ import CLinux
 import Glibc
 
 /// The listening socket, owned by loop 0. Accepts in batches and deals connections round-robin to
-/// the loops; beyond `maxConnections` a connection is answered 503 and closed.
+/// the loops; beyond `maxConnections`, or `maxConnectionsPerSource` from one address, a connection
+/// is answered 503 and closed.
 final class Listener {
     let fd: Int32
     private unowned let loop: EventLoop
@@ -43,31 +44,59 @@ final class Listener {
                 }
             }
             _ = baton_set_tcp_nodelay(client)
-            let remote = Socket.describePeer(address)
+            let peer = Socket.format(address)
+            let source = peer?.host ?? ""
+            let remote = Socket.describePeer(peer)
             if context.activeConnections.load(ordering: .relaxed) >= maxConnections {
-                let connection = HTTPConnection(fd: client, loop: loop, remoteAddress: remote, counted: false)
-                loop.register(connection)
-                connection.refuse(
+                context.capacityRefusals.add(1, ordering: .relaxed)
+                refuse(
+                    client, remote: remote,
                     HTTPParseError(
                         .serviceUnavailable, "too_many_connections",
                         "The server has too many open connections; try again later."))
+                continue
+            }
+            guard context.admit(source: source) else {
+                context.sourceRefusals.add(1, ordering: .relaxed)
+                refuse(
+                    client, remote: remote,
+                    HTTPParseError(
+                        .serviceUnavailable, "too_many_connections",
+                        "This address has too many open connections; close some or try again later."))
                 continue
             }
             context.activeConnections.add(1, ordering: .relaxed)
             let target = loops[nextLoop]
             nextLoop = (nextLoop + 1) % loops.count
             if target === loop {
-                target.register(HTTPConnection(fd: client, loop: target, remoteAddress: remote, counted: true))
+                target.register(
+                    HTTPConnection(fd: client, loop: target, remoteAddress: remote, source: source, counted: true))
             } else {
                 let handedOver = target.execute {
-                    target.register(HTTPConnection(fd: client, loop: target, remoteAddress: remote, counted: true))
+                    target.register(
+                        HTTPConnection(fd: client, loop: target, remoteAddress: remote, source: source, counted: true))
                 }
                 if !handedOver {
                     Glibc.close(client)
                     context.activeConnections.subtract(1, ordering: .relaxed)
+                    context.release(source: source)
                 }
             }
         }
+    }
+
+    /// Answers `error` (a 503) on this loop and closes; with too many refusals already lingering,
+    /// closes at once without an answer.
+    private func refuse(_ client: Int32, remote: String, _ error: HTTPParseError) {
+        let context = loop.context
+        guard context.refusing.load(ordering: .relaxed) < ServerContext.maxRefusing else {
+            Glibc.close(client)
+            return
+        }
+        context.refusing.add(1, ordering: .relaxed)
+        let connection = HTTPConnection(fd: client, loop: loop, remoteAddress: remote, source: "", counted: false)
+        loop.register(connection)
+        connection.refuse(error)
     }
 
     func sweep(now: UInt64) {

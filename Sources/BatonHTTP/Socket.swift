@@ -63,9 +63,9 @@ enum Socket {
         return (host, Int(port))
     }
 
-    /// `ip:port` (IPv6 in brackets), or "" for other families.
-    static func describePeer(_ address: sockaddr_storage) -> String {
-        guard let (host, port) = format(address) else { return "" }
+    /// `ip:port` (IPv6 in brackets) of a `format`ted address, or "" for other families.
+    static func describePeer(_ peer: (host: String, port: Int)?) -> String {
+        guard let (host, port) = peer else { return "" }
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 

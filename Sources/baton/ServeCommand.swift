@@ -99,6 +99,8 @@ enum ServeCommand: BatonCommand {
         configuration.maxHeaderBytes = Int(settings.int("server.max_header_bytes"))
         configuration.headerTimeout = .seconds(settings.int("server.header_timeout_s"))
         configuration.idleTimeout = .seconds(settings.int("server.idle_timeout_s"))
+        configuration.bodyTimeout = .seconds(settings.int("server.body_timeout_s"))
+        configuration.maxConnectionsPerSource = Int(settings.int("server.max_connections_per_source"))
         let events = try EventBus(database: database)
         let keys: KeyStore
         do {
@@ -142,6 +144,17 @@ enum ServeCommand: BatonCommand {
         try? metrics.callbackGauge(name: "baton_http_connections", help: "Open HTTP connections.") {
             Double(server.activeConnections)
         }
+        try? metrics.callbackCounter(
+            name: "baton_http_body_timeouts_total", help: "Requests answered 408 because their body came too slowly."
+        ) { Double(server.statistics.bodyTimeouts) }
+        try? metrics.callbackCounter(
+            name: "baton_http_capacity_refusals_total",
+            help: "Connections refused with 503 because the server held its maximum of open connections."
+        ) { Double(server.statistics.capacityRefusals) }
+        try? metrics.callbackCounter(
+            name: "baton_http_source_refusals_total",
+            help: "Connections refused with 503 because their address held server.max_connections_per_source."
+        ) { Double(server.statistics.sourceRefusals) }
         // Writes per commit show how well the writer batches under load.
         try? metrics.callbackCounter(name: "baton_db_commits_total", help: "Write transactions committed.") {
             Double(database.statistics.commits)

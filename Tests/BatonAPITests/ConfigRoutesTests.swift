@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonTestSupport
 import Foundation
 import Testing
 

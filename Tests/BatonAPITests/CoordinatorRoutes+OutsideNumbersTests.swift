@@ -2,6 +2,7 @@ import BatonCore
 import BatonHTTP
 import BatonIssues
 import BatonJSON
+import BatonTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -97,6 +98,45 @@ import Testing
         }
         client.shutdown()
         #expect(statuses == [200, 200, 429])
+        #expect(await baton.stop() == 0)
+    }
+
+    @Test func connectionLimitsComeFromConfiguration() async throws {
+        let dir = Self.dataDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let baton = try RunningBaton(
+            ["serve", "--port", "0", "--data-dir", dir, "--no-access-log", "--local-workers", "0"],
+            environment: ["BATON_SERVER__BODY_TIMEOUT_S": "1", "BATON_SERVER__MAX_CONNECTIONS_PER_SOURCE": "2"])
+        let port = try #require(await baton.waitForPort())
+        let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        do {
+            // A body that never ends, and a second connection: all this address may hold.
+            let slow = try RawConnection(port: port)
+            try slow.send("POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{")
+            let idle = try RawConnection(port: port)
+            let third = try RawConnection(port: port)
+            #expect(await third.awaitEOF())
+            #expect(third.text.hasPrefix("HTTP/1.1 503 "))
+            #expect(third.text.contains("too_many_connections"))
+            #expect(await slow.awaitText { $0.contains("}") })
+            #expect(slow.text.hasPrefix("HTTP/1.1 408 "))
+            withExtendedLifetime(idle) {}
+        }
+        let client = HTTPClient()
+        var text = ""
+        for _ in 0..<50 {
+            let metrics = try? await client.execute(
+                HTTPClientRequest(
+                    url: "http://127.0.0.1:\(port)/metrics", headers: ["Authorization": "Bearer \(key)"]))
+            text = metrics?.text ?? ""
+            if metrics?.status == 200 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        client.shutdown()
+        #expect(text.contains("baton_http_body_timeouts_total 1\n"))
+        #expect(text.contains("baton_http_source_refusals_total 1\n"))
+        #expect(text.contains("baton_http_capacity_refusals_total 0\n"))
         #expect(await baton.stop() == 0)
     }
 }

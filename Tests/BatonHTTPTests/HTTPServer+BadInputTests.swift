@@ -164,6 +164,88 @@ import Testing
         }
     }
 
+    @Test func slowBodySenderIsCutOffAtTheBodyDeadlineWhileOthersAreServed() async throws {
+        // Every read comes well inside the idle timeout, so only the absolute body deadline can
+        // end this body (before, each byte restarted the clock and the connection stayed open).
+        try await withServer({
+            $0.bodyTimeout = .seconds(3)
+            $0.idleTimeout = .seconds(2)
+        }) { server, port in
+            let slow = Task {
+                try await onThread { () -> (Double, String) in
+                    let client = try RawClient(port: port, timeout: 10)
+                    try client.send("POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+                    let start = Date()
+                    for _ in 0..<100 {
+                        try? client.send("z")
+                        var poller = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+                        if poll(&poller, 1, 500) > 0 { break }
+                    }
+                    let elapsed = Date().timeIntervalSince(start)
+                    let rest = String(decoding: try client.readToEnd(), as: UTF8.self)
+                    return (elapsed, rest)
+                }
+            }
+            // Meanwhile others are served promptly, bodies included.
+            let durations = try await onThread { () -> [Double] in
+                var out: [Double] = []
+                for _ in 0..<5 {
+                    let start = Date()
+                    let client = try RawClient(port: port)
+                    try client.send(
+                        "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+                    let response = try client.readResponse()
+                    out.append(
+                        response.status == 200 && response.text == "hello" ? Date().timeIntervalSince(start) : -1)
+                    usleep(100_000)
+                }
+                return out
+            }
+            for d in durations { #expect(d >= 0 && d < 2, "served in \(d) s") }
+            let (elapsed, rest) = try await slow.value
+            #expect(elapsed > 2.9 && elapsed < 5, "cut off after \(elapsed) s")
+            #expect(rest.hasPrefix("HTTP/1.1 408 "))
+            #expect(rest.contains("\"code\":\"request_timeout\""))
+            #expect(server.statistics.bodyTimeouts == 1)
+            #expect(await eventually { server.activeConnections == 0 })
+        }
+    }
+
+    @Test func aSourceOverItsConnectionCapIsRefusedWhileOthersAreServed() async throws {
+        try await withServer({ $0.maxConnectionsPerSource = 2 }) { server, port in
+            var held = try await onThread {
+                let clients = try (0..<2).map { _ in try RawClient(port: port, source: "127.0.0.1") }
+                for client in clients {
+                    try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                    #expect(try client.readResponse().status == 200)
+                }
+                return clients
+            }
+            #expect(server.connections(from: "127.0.0.1") == 2)
+            let (refused, closed) = try await onThread {
+                let client = try RawClient(port: port, source: "127.0.0.1")
+                try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                let response = try client.readResponse()
+                return (response, try client.waitForClose())
+            }
+            #expect(refused.status == 503)
+            #expect(refused.text.contains("\"code\":\"too_many_connections\""))
+            #expect(closed)
+            #expect(server.statistics.sourceRefusals == 1)
+            #expect(server.statistics.capacityRefusals == 0)
+            // Another address is served meanwhile, up to its own cap.
+            #expect(try await getOK(port: port, source: "127.0.0.2").status == 200)
+            // Once one of the first address's connections closes, it gets in again.
+            held.removeFirst()
+            #expect(await eventually { server.connections(from: "127.0.0.1") == 1 })
+            #expect(try await getOK(port: port, source: "127.0.0.1").status == 200)
+            #expect(server.statistics.sourceRefusals == 1)
+            withExtendedLifetime(held) {}
+            held.removeAll()
+            #expect(await eventually { server.activeConnections == 0 && server.connections(from: "127.0.0.1") == 0 })
+        }
+    }
+
     @Test func clientDisconnectingMidBodyIsForgotten() async throws {
         let echo = EchoResponder()
         try await withServer(responder: echo) { server, port in
@@ -197,6 +279,7 @@ import Testing
             #expect(refused.status == 503)
             #expect(closed)
             #expect(server.activeConnections == 2)
+            #expect(server.statistics.capacityRefusals == 1)
             // Once one leaves, a new client gets in.
             held.removeFirst()  // closes that client's socket
             #expect(await eventually { server.activeConnections == 1 })

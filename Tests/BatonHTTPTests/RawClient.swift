@@ -28,7 +28,9 @@ final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeout: Double = 5, smallReceiveBuffer: Bool = false) throws {
+    /// `source` binds the client's end to that loopback address first (any of 127.0.0.0/8), so a
+    /// test can connect from several remote addresses.
+    init(port: Int, timeout: Double = 5, smallReceiveBuffer: Bool = false, source: String? = nil) throws {
         var address = sockaddr_storage()
         var length = socklen_t(0)
         guard baton_make_sockaddr("127.0.0.1", Int32(port), &address, &length) == 0 else {
@@ -45,6 +47,22 @@ final class RawClient: @unchecked Sendable {
         if smallReceiveBuffer {
             // Set before connecting so the window stays small: lets tests fill the path quickly.
             _ = baton_set_int_option(fd, SOL_SOCKET, SO_RCVBUF, 64 * 1024)
+        }
+        if let source {
+            var local = sockaddr_storage()
+            var localLength = socklen_t(0)
+            guard baton_make_sockaddr(source, 0, &local, &localLength) == 0 else {
+                Glibc.close(fd)
+                throw Failure(description: "source address \(source)")
+            }
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, localLength) }
+            }
+            guard bound == 0 else {
+                let e = errno
+                Glibc.close(fd)
+                throw Failure(description: "bind \(source): errno \(e)")
+            }
         }
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
@@ -223,9 +241,9 @@ func withServer(
 }
 
 /// A simple GET on a fresh connection; proves the server still serves after a bad client.
-func getOK(port: Int, path: String = "/ok") async throws -> RawClient.Response {
+func getOK(port: Int, path: String = "/ok", source: String? = nil) async throws -> RawClient.Response {
     try await onThread {
-        let client = try RawClient(port: port)
+        let client = try RawClient(port: port, source: source)
         try client.send("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n")
         return try client.readResponse()
     }

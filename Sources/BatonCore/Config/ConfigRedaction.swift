@@ -17,7 +17,8 @@ public enum ConfigRedaction {
     ]
     /// The server limits a client meets.
     static let serverFields: Set<String> = [
-        "max_body_bytes", "max_header_bytes", "header_timeout_s", "idle_timeout_s", "rate_limits",
+        "max_body_bytes", "max_header_bytes", "header_timeout_s", "idle_timeout_s", "body_timeout_s",
+        "max_connections_per_source", "rate_limits",
     ]
     /// Sections shown as they are.
     static let openSections: Set<String> = ["agent", "jobs", "router", "budget"]

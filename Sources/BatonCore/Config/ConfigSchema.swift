@@ -80,6 +80,11 @@ public enum ConfigSchema {
                             16384, 1024, 1_048_576, "Largest request header block; larger ones get 431."),
                         "header_timeout_s": integer(10, 1, 600, "Seconds a client may take to send its headers."),
                         "idle_timeout_s": integer(60, 1, 3600, "Seconds an idle keep-alive connection is kept."),
+                        "body_timeout_s": integer(
+                            60, 1, 3600,
+                            "Seconds a client may take to send a request body, from the end of its headers; then 408."),
+                        "max_connections_per_source": integer(
+                            256, 1, 100_000, "Open connections one remote address may hold; beyond it 503."),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
                         "system_tenant": string(
                             "default",

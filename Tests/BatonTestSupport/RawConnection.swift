@@ -1,14 +1,13 @@
-import BatonTestSupport
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A blocking loopback TCP client for tests that must read a response as it streams (SSE).
-final class RawConnection: @unchecked Sendable {
-    let fd: Int32
-    private(set) var received: [UInt8] = []
+public final class RawConnection: @unchecked Sendable {
+    public let fd: Int32
+    public private(set) var received: [UInt8] = []
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawConnectionError.failed("socket") }
         var address = sockaddr_in()
@@ -26,7 +25,7 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -38,11 +37,11 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    var text: String { String(decoding: received, as: UTF8.self) }
+    public var text: String { String(decoding: received, as: UTF8.self) }
 
     /// Reads until `done(text)` holds or `timeoutMs` passes; returns whether it held.
     @discardableResult
-    func read(until done: (String) -> Bool, timeoutMs: Int = 5000) -> Bool {
+    public func read(until done: (String) -> Bool, timeoutMs: Int = 5000) -> Bool {
         var waited = 0
         while !done(text) {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -61,16 +60,16 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// `read(until:)` on its own thread.
-    func awaitText(timeoutMs: Int = 5000, until done: @escaping @Sendable (String) -> Bool) async -> Bool {
+    public func awaitText(timeoutMs: Int = 5000, until done: @escaping @Sendable (String) -> Bool) async -> Bool {
         (try? await offPool { self.read(until: done, timeoutMs: timeoutMs) }) ?? false
     }
 
-    func awaitEOF(timeoutMs: Int = 5000) async -> Bool {
+    public func awaitEOF(timeoutMs: Int = 5000) async -> Bool {
         (try? await offPool { self.readsEOF(timeoutMs: timeoutMs) }) ?? false
     }
 
     /// Whether the peer has closed the connection (reads EOF within `timeoutMs`).
-    func readsEOF(timeoutMs: Int = 5000) -> Bool {
+    public func readsEOF(timeoutMs: Int = 5000) -> Bool {
         var waited = 0
         while waited < timeoutMs {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -89,6 +88,6 @@ final class RawConnection: @unchecked Sendable {
     deinit { close(fd) }
 }
 
-enum RawConnectionError: Error {
+public enum RawConnectionError: Error {
     case failed(String)
 }
