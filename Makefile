@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz fuzz fuzz-smoke format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +36,20 @@ test: test-deps check-test-layout check-module-imports
 	$(SWIFT) test --skip-build --skip BatonHTTPTests --skip '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter BatonHTTPTests
+	scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS)
+
+# libFuzzer targets in fuzz/ (HTTP request parser, chunked decoder, JSON, templates, Linear
+# webhooks, config validation), each run for FUZZ_SECONDS on a corpus kept in .build/libfuzzer;
+# prints runs, coverage and corpus size per target. FUZZ_TARGETS picks some (default: all).
+# `make test` runs each for FUZZ_SMOKE_SECONDS from the seeds in fuzz/corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 4
+FUZZ_TARGETS ?=
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # Schemathesis against a live server (installs it into .build/fuzz-venv the first time).
 api-fuzz: test-deps
@@ -48,7 +62,7 @@ bench-deps:
 	@scripts/install-deps.sh --bench
 
 format:
-	$(SWIFT) format -i -r Sources Tests Plugins Package.swift
+	$(SWIFT) format -i -r Sources Tests Plugins fuzz Package.swift
 
 clean:
 	rm -rf .build
