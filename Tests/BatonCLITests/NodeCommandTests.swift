@@ -56,43 +56,36 @@ import Testing
         #expect(created.status == 0, "keys create: \(created.stderr)")
         let token = try #require(
             created.stdout.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bt_") }.map(String.init))
-        // The node detects its system once as it starts and ranks its heartbeat's top_models on
-        // that snapshot; its node API ranks on a snapshot it refreshes every 5 s, and available
-        // memory moves enough between two to reorder a ranking. So the ranking compared with the
-        // heartbeat is the one the node API answered within 5 s of the process's start: certainly
-        // on the same snapshot. (A machine too busy to answer that soon gets a fresh node.)
         let client = HTTPClient()
         defer { client.shutdown() }
-        var started: (node: RunningBaton, port: Int, ranking: [JSONValue])?
-        for _ in 0..<3 where started == nil {
-            let spawned = ContinuousClock.now
-            let node = try RunningBaton([
-                "node", "--port", "0", "--coordinator", "http://127.0.0.1:\(port)", "--token", token, "--name",
-                "node-1", "--tags", "gpu,code", "--workspaces", workspaces,
-            ])
-            let nodePort = try #require(await node.waitForPort(), "node did not start: \(node.errors)")
-            let top = try JSONParser.parse(
-                try await client.execute(
-                    HTTPClientRequest(url: "http://127.0.0.1:\(nodePort)/api/v1/models/top?limit=20")
-                )
-                .body)
-            if ContinuousClock.now - spawned < .seconds(5) {
-                started = (node, nodePort, try #require(top["models"]?.arrayValue))
-            } else {
-                #expect(await node.stop() == 0, "node: \(node.errors)")
-            }
-        }
-        let (node, nodePort, ranking) = try #require(started, "no node answered within 5 s of its start")
+        let node = try RunningBaton([
+            "node", "--port", "0", "--coordinator", "http://127.0.0.1:\(port)", "--token", token, "--name", "node-1",
+            "--tags", "gpu,code", "--workspaces", workspaces,
+        ])
+        let nodePort = try #require(await node.waitForPort(), "node did not start: \(node.errors)")
         let api = API(port: port, key: try Self.adminKey(dir))
         #expect(
             await eventually { await api.json("/api/workers/node-1")["online"] == true },
             "node-1 never came online: \(node.errors)")
-        // Its heartbeat carries the node API's top ranking, for the router's model-fit component.
         let (_, registered) = try await api.call(.get, "/api/workers/node-1")
         #expect(registered["node_url"]?.stringValue == "http://127.0.0.1:\(nodePort)")
-        #expect(!ranking.isEmpty)
-        #expect(registered["top_models"]?.arrayValue?.map { $0["name"] } == ranking.map { $0["name"] })
-        #expect(registered["top_models"]?.arrayValue?.map { $0["fit"] } == ranking.map { $0["fit_level"] })
+        // Its heartbeat carries the node API's top ranking, for the router's model-fit component.
+        // Both rank the node's current system snapshot (refreshed every 5 s; free memory moves
+        // enough to reorder near ties), so they agree from a heartbeat until the next refresh:
+        // read both until one such pair is seen.
+        var last: (heartbeat: [JSONValue], api: [JSONValue]) = ([], [])
+        let agreed = await eventually(timeout: .seconds(30)) {
+            guard
+                let top = try? await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(nodePort)/api/v1/models/top?limit=20")),
+                let ranking = (try? JSONParser.parse(top.body))?["models"]?.arrayValue
+            else { return false }
+            let heartbeat = await api.json("/api/workers/node-1")["top_models"]?.arrayValue ?? []
+            last = (heartbeat, ranking)
+            return !ranking.isEmpty && heartbeat.map { $0["name"] } == ranking.map { $0["name"] }
+                && heartbeat.map { $0["fit"] } == ranking.map { $0["fit_level"] }
+        }
+        #expect(agreed, "heartbeat \(last.heartbeat.map { $0["name"] }) vs node API \(last.api.map { $0["name"] })")
         let (status, dispatched) = try await api.call(
             .post, "/dispatch", #"{"prompt":"Fix ENG-9","provider":"dry-run","tags":["gpu"],"issue":"ENG-9"}"#)
         #expect(status == 200, "dispatch: \(dispatched.text)")
