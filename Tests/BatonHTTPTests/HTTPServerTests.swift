@@ -73,12 +73,15 @@ import Testing
     @Test func fiveHundredConcurrentConnections() async throws {
         try await withServer { server, port in
             // Four threads of 125 connections each; every connection stays open until all have
-            // been answered, so the server holds 500 at once.
+            // been answered, so the server holds 500 at once. Each thread connects from an address
+            // of its own, within the per-source cap.
             let groups = try await withThrowingTaskGroup(of: [RawClient].self) { group in
                 for g in 0..<4 {
                     group.addTask {
                         try await onThread {
-                            let clients = try (0..<125).map { _ in try RawClient(port: port) }
+                            let clients = try (0..<125).map { _ in
+                                try RawClient(port: port, source: "127.0.0.\(g + 1)")
+                            }
                             for (i, client) in clients.enumerated() {
                                 try client.send("GET /c/\(g)/\(i) HTTP/1.1\r\nHost: test\r\n\r\n")
                             }
@@ -96,6 +99,7 @@ import Testing
             }
             #expect(groups.map(\.count).reduce(0, +) == 500)
             #expect(server.activeConnections == 500)
+            #expect((1...4).map { server.connections(from: "127.0.0.\($0)") } == [125, 125, 125, 125])
             withExtendedLifetime(groups) {}
         }
     }
