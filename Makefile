@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz fuzz fuzz-smoke format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz fuzz fuzz-smoke sanitize format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -50,6 +50,20 @@ fuzz: deps
 
 fuzz-smoke: deps
 	scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+# The module suites and the HTTP suites, built and run once under AddressSanitizer and once under
+# ThreadSanitizer (build directories .build/asan and .build/tsan). LeakSanitizer is off and one
+# TSan pattern suppressed: both report the toolchain, not Baton (scripts/tsan-suppressions.txt,
+# bench/RESULTS.md "Sanitizers"). SANITIZE_SUITES may name more (the API and CLI suites run too,
+# but their timings are tuned for an uninstrumented build).
+SANITIZE_SUITES ?= BatonJSONTests|BatonPlatformTests|BatonCryptoTests|BatonWorkerProtocolTests|BatonStoreTests|BatonCoreTests|BatonJobsTests|BatonTemplatesTests|BatonIssuesTests|BatonFitTests|BatonLinearTests
+sanitize: test-deps
+	$(SWIFT) build --build-tests --sanitize=address --build-path .build/asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --build-path .build/asan --filter '$(SANITIZE_SUITES)'
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --build-path .build/asan --filter BatonHTTPTests
+	$(SWIFT) build --build-tests --sanitize=thread --build-path .build/tsan
+	TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/tsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=thread --build-path .build/tsan --filter '$(SANITIZE_SUITES)'
+	TSAN_OPTIONS=suppressions=$(CURDIR)/scripts/tsan-suppressions.txt $(SWIFT) test --skip-build --sanitize=thread --build-path .build/tsan --filter BatonHTTPTests
 
 # Schemathesis against a live server (installs it into .build/fuzz-venv the first time).
 api-fuzz: test-deps
