@@ -64,7 +64,8 @@ for top in BatonHTTP BatonIssues; do
     fi
 done
 
-# 2. One executable per target, relinked when it or what it links changed.
+# 2. One executable per target, relinked when it or what it links changed. The target files
+# themselves are built without optimisation: a failed precondition then says which one and why.
 for t in "${targets[@]}"; do
     objects=()
     for m in $(modules "$t"); do objects+=("$bin/$m.build"/*.o); done
@@ -75,7 +76,7 @@ for t in "${targets[@]}"; do
         continue
     fi
     # ld.gold warns once per ASan check symbol it cannot export: shown only when linking fails.
-    if ! swiftc -O -parse-as-library -module-name "Fuzz_$t" -sanitize=fuzzer,address \
+    if ! swiftc -Onone -g -parse-as-library -module-name "Fuzz_$t" -sanitize=fuzzer,address \
         -I "$bin/Modules" -I Sources/CLinux -I Sources/CCurl -I Sources/CSQLite -I Sources/CSodium \
         "${sources[@]}" "${objects[@]}" -o "$exe" >"$root/logs/link-$t.log" 2>&1; then
         grep -v "Cannot export local symbol" "$root/logs/link-$t.log" | head -30 >&2 || true
@@ -120,7 +121,7 @@ done
 if [ ${#failed[@]} -gt 0 ]; then
     for t in "${failed[@]}"; do
         echo "--- $t ($root/logs/$t.log):" >&2
-        grep -E "^(==[0-9]+==|SUMMARY|Fatal error|.*precondition|artifact_prefix|Test unit written)" \
+        grep -iE "^(==[0-9]+==|SUMMARY|Fatal error|.*precondition|artifact_prefix|Test unit written)" \
             "$root/logs/$t.log" | head -20 >&2 || tail -30 "$root/logs/$t.log" >&2
     done
     exit 1
