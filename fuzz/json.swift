@@ -18,7 +18,8 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let again = try? JSONParser.parse(Array(form.utf8)) else {
             preconditionFailure("the serialiser wrote JSON its parser refuses: \(form)")
         }
-        precondition(again.text == text, "not canonical: \(text) vs \(again.text)")
+        // Bytes, not String equality (which treats canonically equivalent text as equal).
+        precondition(Array(again.text.utf8) == Array(text.utf8), "not canonical: \(text) vs \(again.text)")
     }
     return 0
 }

@@ -64,7 +64,7 @@ for top in BatonHTTP BatonIssues; do
     fi
 done
 
-# 2. One executable per target, relinked when it or what it links changed. The target files
+# 2. One executable per target, relinked when it, what it links or this script changed. The target files
 # themselves are built without optimisation: a failed precondition then says which one and why.
 for t in "${targets[@]}"; do
     objects=()
@@ -72,7 +72,7 @@ for t in "${targets[@]}"; do
     sources=("fuzz/$t.swift")
     for s in $(support "$t"); do sources+=("$s"); done
     exe="$root/targets/$t"
-    if [ -x "$exe" ] && [ -z "$(find "${sources[@]}" "${objects[@]}" -newer "$exe" 2>/dev/null | head -1)" ]; then
+    if [ -x "$exe" ] && [ -z "$(find "$0" "${sources[@]}" "${objects[@]}" -newer "$exe" 2>/dev/null | head -1)" ]; then
         continue
     fi
     # ld.gold warns once per ASan check symbol it cannot export: shown only when linking fails.

@@ -30,6 +30,17 @@ import Testing
             ])
     }
 
+    /// A key may start with a combining mark, which joins the pointer's "/" into one Character:
+    /// the pointer is still "/" and the key's bytes (`hasPrefix("/")` says otherwise). Found by
+    /// the `config` fuzz target, whose check compared Characters (fuzz/config.swift).
+    @Test func aKeyStartingWithACombiningMarkGetsAPlainPointer() throws {
+        let doc = try JSONParser.parse(Array(#"{"\#u{0652}st":1,"tracker":{"%api_key":"x"}}"#.utf8))
+        let pointers = ConfigValidator.validate(doc).map(\.pointer)
+        #expect(Set(pointers.map { Array($0.utf8) }) == [Array("/\u{0652}st".utf8), Array("/tracker/%api_key".utf8)])
+        #expect(pointers.allSatisfy { $0.utf8.first == UInt8(ascii: "/") })
+        #expect(ConfigValidator.validate(doc).allSatisfy { !$0.message.isEmpty })
+    }
+
     @Test func pointersEscapeSlashAndTilde() throws {
         let doc = try JSONParser.parse(#"{"providers":{"a/b~c":{"kind":1}}}"#)
         #expect(ConfigValidator.validate(doc).first?.pointer == "/providers/a~1b~0c/kind")
