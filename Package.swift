@@ -55,6 +55,10 @@ let package = Package(
             dependencies: [
                 "BatonCore", "BatonJobs", "BatonJSON", "BatonPlatform", "BatonStore", "BatonTemplates", "BatonCrypto",
             ]),
+        // Retention (SPEC §1.4): prunes old events, jobs, deliveries and ledger entries off the hot path.
+        .target(
+            name: "BatonRetention",
+            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonStore"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
@@ -76,7 +80,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonAgent", "BatonAPI", "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues",
-                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonStore",
+                "BatonJobs", "BatonJSON", "BatonLinear", "BatonPlatform", "BatonRetention", "BatonStore",
             ]),
         // Load tools for bench/: the router in isolation, and HTTP load playing clients and workers.
         .executableTarget(
@@ -131,6 +135,11 @@ let package = Package(
             dependencies: [
                 "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonJSON", "BatonStore",
                 "BatonWorkerProtocol",
+            ]),
+        .testTarget(
+            name: "BatonRetentionTests",
+            dependencies: [
+                "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonRetention", "BatonStore",
             ]),
         .testTarget(
             name: "BatonAgentTests",

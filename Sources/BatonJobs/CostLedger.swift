@@ -18,6 +18,17 @@ public enum CostLedger {
             ])
     }
 
+    /// One batch of retention (SPEC §1.4): removes entries recorded before `cutoff`.
+    public static func prune(_ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int) throws
+        -> Int
+    {
+        guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return 0 }
+        try conn.execute(
+            "DELETE FROM cost_ledger WHERE id > ?1 AND id <= ?2 AND at < ?3",
+            [.integer(window.from), .integer(window.through), .text(cutoff)])
+        return conn.changes
+    }
+
     public struct Totals: Sendable, Equatable {
         public var jobs: Int
         public var tokensInput: Int64

@@ -4,6 +4,7 @@ import BatonHTTP
 import BatonJSON
 import BatonJobs
 import BatonLinear
+import BatonRetention
 import BatonStore
 
 #if canImport(Glibc)
@@ -76,6 +77,17 @@ enum ServeCommand: BatonCommand {
         } catch {
             await database.close()
             throw RuntimeError("migration failed: \(error)")
+        }
+        // A file made before Baton asked for incremental vacuum is converted once, so pruned
+        // pages can be given back (SPEC §1.4); a new file already is.
+        do {
+            if try await !database.hasIncrementalVacuum() {
+                Log.write("database: converting \(dataDir)/baton.db to incremental vacuum (once; rewrites the file)")
+                _ = try await database.enableIncrementalVacuum()
+            }
+        } catch {
+            await database.close()
+            throw RuntimeError("database: cannot enable incremental vacuum: \(error)")
         }
         let config: ConfigStore
         do {
@@ -206,6 +218,12 @@ enum ServeCommand: BatonCommand {
         // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
         let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }
 
+        // Old events, finished jobs, processed deliveries and old ledger entries (SPEC §1.4).
+        let retention = RetentionSweeper(
+            dispatcher: dispatcher, settings: RetentionSettings(config: config.effective), metrics: metrics)
+        retention.follow(config)
+        let pruning = Task { await retention.run(log: Log.write) }
+
         // Issues: the orchestrator ticks on its timers and whenever something happens; stored
         // webhook deliveries (those a crash left unprocessed first) are processed in order.
         let orchestrator = services.orchestrator
@@ -261,10 +279,11 @@ enum ServeCommand: BatonCommand {
         await server.shutdown()
         flusher.cancel()
         sweeper.cancel()
+        pruning.cancel()
         writeBack?.cancel()
         deliveries.cancel()
         orchestration.cancel()
-        _ = await (orchestration.value, deliveries.value)
+        _ = await (orchestration.value, deliveries.value, pruning.value)
         // Requests counted into coalesced audit entries are written before the database closes.
         await services.refusedAudit.stop()
         try? await keys.flushLastUsed()

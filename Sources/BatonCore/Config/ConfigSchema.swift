@@ -113,6 +113,35 @@ public enum ConfigSchema {
                 "storage": object(
                     "Where state is kept.",
                     ["data_dir": string(".baton", "Directory of the SQLite database and key files.")]),
+                "retention": object(
+                    "How long finished work is kept in the database; older rows are pruned in small batches off the request path. 0 keeps them forever. The audit log is pruned only by `baton audit prune`.",
+                    [
+                        "events_s": integer(
+                            2_592_000, 0, 3_153_600_000,
+                            "Events older than this many seconds (default 30 days) are removed; an event stream resuming from an older id continues at the oldest kept."
+                        ),
+                        "jobs_s": integer(
+                            2_592_000, 0, 3_153_600_000,
+                            "Jobs finished (completed, failed, cancelled) longer ago than this are removed with their steering messages and delivered worker commands; their attempts keep their history without the job."
+                        ),
+                        "webhook_deliveries_s": integer(
+                            2_592_000, 0, 3_153_600_000,
+                            "Processed Linear webhook deliveries older than this are removed; at least one day is kept whatever is set, so a replay inside webhooks.linear.max_age_ms is still recognised."
+                        ),
+                        "attempt_prompts_s": integer(
+                            2_592_000, 0, 3_153_600_000,
+                            "Rendered prompts of attempts finished longer ago than this are cleared (the attempt itself is kept)."
+                        ),
+                        "cost_ledger_s": integer(
+                            34_560_000, 0, 3_153_600_000,
+                            "Cost ledger entries older than this (default 400 days) are removed; at least 32 days are kept whatever is set, so the month's budget always sees its spend."
+                        ),
+                        "interval_s": integer(60, 1, 86400, "Seconds between pruning passes."),
+                        "batch_rows": integer(
+                            500, 1, 100_000,
+                            "Rows one pruning transaction removes at most; a pass runs batches until nothing old is left."
+                        ),
+                    ]),
                 "tracker": object(
                     "Where issues come from.",
                     [
@@ -256,6 +285,10 @@ public enum ConfigSchema {
                             ]),
                         "hook_timeout_ms": integer(
                             60000, 1000, 3_600_000, "A hook running longer is killed with its process group."),
+                        "keep_adhoc": boolean(
+                            false,
+                            "Keep the workspace of a job that belongs to no issue after the job ends (by default it is removed at once; issue workspaces follow the issue)."
+                        ),
                     ]),
                 "git": object(
                     "Repositories and how issues route to them.",

@@ -56,11 +56,14 @@ import Testing
                 }
                 #expect(throws: SQLiteError.self) {
                     try conn.execute(
-                        """
-                        INSERT INTO cost_ledger (tenant, job_id, attempt, provider, model, tokens_input, tokens_output,
-                            cost_usd, source, at) VALUES ('acme', 99, 1, 'claude', 'haiku', 1, 1, 0, 'pricing', 't')
-                        """)
+                        "INSERT INTO job_steers (job_id, message, created_at) VALUES (99, 'to nobody', 't')")
                 }
+                // Since 0020 the ledger outlives the jobs retention removes: no reference to jobs.
+                try conn.execute(
+                    """
+                    INSERT INTO cost_ledger (tenant, job_id, attempt, provider, model, tokens_input, tokens_output,
+                        cost_usd, source, at) VALUES ('acme', 99, 1, 'claude', 'haiku', 1, 1, 0, 'pricing', 't')
+                    """)
                 #expect(try conn.query("PRAGMA foreign_key_check").isEmpty)
                 // The start-up query for live jobs is answered from the unfinished-jobs index.
                 let plan = try conn.query(

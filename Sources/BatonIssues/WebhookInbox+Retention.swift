@@ -1,0 +1,17 @@
+import BatonStore
+
+extension WebhookInbox {
+    /// One batch of retention (SPEC §1.4): removes processed deliveries received before `cutoff`.
+    /// Unprocessed ones stay whatever their age: they are still to be applied.
+    public static func prune(_ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int) throws
+        -> Int
+    {
+        guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return 0 }
+        try conn.execute(
+            """
+            DELETE FROM webhook_deliveries WHERE rowid > ?1 AND rowid <= ?2 AND received_at < ?3
+                AND processed_at IS NOT NULL
+            """, [.integer(window.from), .integer(window.through), .text(cutoff)])
+        return conn.changes
+    }
+}
