@@ -100,10 +100,16 @@ public final class AuditLog: Sendable {
         try insert(draft, diff: draft.diff.text, into: conn, at: time, after: head(conn))
     }
 
-    /// The newest entry's id and hash (0 and the genesis hash for an empty log).
+    /// The newest entry's id and hash; with every entry pruned, the anchor's (SPEC §1.4), so the
+    /// chain continues from it; 0 and the genesis hash for a log that never had an entry.
     static func head(_ conn: Connection) throws -> (id: Int64, hash: String) {
-        let row = try conn.queryOne("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-        return (row?.int64("id") ?? 0, row?.string("hash") ?? genesisHash)
+        if let row = try conn.queryOne("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"),
+            let id = row.int64("id"), let hash = row.string("hash")
+        {
+            return (id, hash)
+        }
+        if let anchor = try AuditAnchor.load(conn) { return (anchor.lastID, anchor.lastHash) }
+        return (0, genesisHash)
     }
 
     private static func insert(
@@ -202,12 +208,16 @@ public final class AuditLog: Sendable {
         case broken(entryID: Int64, reason: String)
     }
 
-    /// Walks the whole chain in id order, recomputing every hash.
+    /// Walks the whole chain in id order, recomputing every hash. After a prune it starts from
+    /// the anchor: the first entry kept must link to the hash recorded for the last one removed.
     public func verify() throws -> Verification {
-        var previous = AuditLog.genesisHash
-        var expectedID: Int64 = 1
+        let anchor = try database.readBlocking { try AuditAnchor.load($0) }
+        var previous = anchor?.lastHash ?? AuditLog.genesisHash
+        var expectedID: Int64 = (anchor?.lastID ?? 0) + 1
         var count = 0
-        var after: Int64 = 0
+        // Entries up to the anchor that an interrupted prune left are on their way out: they were
+        // verified before the anchor was recorded, and are not part of the chain kept.
+        var after: Int64 = anchor?.lastID ?? 0
         while true {
             let from = after
             let rows = try database.readBlocking { conn in
