@@ -58,7 +58,7 @@ let package = Package(
         // Retention (SPEC §1.4): prunes old events, jobs, deliveries and ledger entries off the hot path.
         .target(
             name: "BatonRetention",
-            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonStore"]),
+            dependencies: ["BatonCore", "BatonIssues", "BatonJobs", "BatonJSON", "BatonStore"]),
         // Hardware detection, the model catalog, and the fit and score formulas (pure functions).
         .target(name: "BatonFit", dependencies: ["BatonJSON", "BatonPlatform"], plugins: ["EmbedResources"]),
         // The worker side: lease loop, workspaces and hooks, agent runners.
@@ -139,7 +139,9 @@ let package = Package(
         .testTarget(
             name: "BatonRetentionTests",
             dependencies: [
-                "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonRetention", "BatonStore",
+                "BatonCore", "BatonCoreFixtures", "BatonIssues", "BatonJobs", "BatonJSON", "BatonRetention",
+                "BatonStore",
+                "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonAgentTests",

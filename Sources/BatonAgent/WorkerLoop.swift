@@ -170,8 +170,9 @@ public final class WorkerLoop: Sendable {
     }
 
     /// Runs the before_remove hook (a failure is logged) and removes the workspace, unless a
-    /// running job is using it or the name is not a workspace's.
-    func removeWorkspace(_ name: String) async {
+    /// running job is using it or the name is not a workspace's. `announce` sends a heartbeat at
+    /// once, so the coordinator sees the inventory without it now rather than at the next beat.
+    func removeWorkspace(_ name: String, announce: Bool = true) async {
         let busy = state.withLock { $0.active.values.contains { $0.workspace == name } }
         guard !busy else {
             log("worker \(settings.name): not removing workspace \(name): a running job uses it")
@@ -187,17 +188,22 @@ public final class WorkerLoop: Sendable {
             log("worker \(settings.name): not removing workspace \(name.debugDescription): \(error)")
             return
         }
-        // Confined like the attempts' hooks: it runs in a workspace an agent has written.
-        let environment = ["BATON_WORKSPACE": path]
-        let temporary = Workspaces.makeTemporary(prefix: "baton-remove")
-        let confinement = settings.sandbox.confinement(
-            environment: environment, workspace: path, temporary: temporary ?? path)
-        let hook = await settings.hooks.run(
-            .beforeRemove, in: path, environment: environment, confinement: confinement)
-        if let temporary { Workspaces.removeTree(temporary) }
-        if !hook.succeeded { log("worker \(settings.name): the before_remove hook for \(name) \(hook.sentence)") }
+        if settings.hooks.scripts[.beforeRemove]?.isEmpty == false {
+            // Confined like the attempts' hooks: it runs in a workspace an agent has written.
+            let environment = ["BATON_WORKSPACE": path]
+            let temporary = Workspaces.makeTemporary(prefix: "baton-remove")
+            let confinement = settings.sandbox.confinement(
+                environment: environment, workspace: path, temporary: temporary ?? path)
+            let hook = await settings.hooks.run(
+                .beforeRemove, in: path, environment: environment, confinement: confinement)
+            if let temporary { Workspaces.removeTree(temporary) }
+            if !hook.succeeded {
+                log("worker \(settings.name): the before_remove hook for \(name) \(hook.sentence)")
+            }
+        }
         do {
             try settings.workspaces.remove(key: name)
+            guard announce else { return }
             log("worker \(settings.name): removed workspace \(name)")
             // Said at once rather than at the next heartbeat: the coordinator announces the removal
             // when an inventory no longer lists it.
@@ -289,6 +295,11 @@ public final class WorkerLoop: Sendable {
         state.withLock {
             $0.active[job.id] = nil
             $0.completed += 1
+        }
+        // A job of no issue has nothing to come back to: its workspace goes with it (SPEC §7.8),
+        // quietly — the next heartbeat's inventory says so.
+        if job.issue == nil, !settings.keepAdHocWorkspaces, let workspace {
+            await removeWorkspace(workspace, announce: false)
         }
     }
 

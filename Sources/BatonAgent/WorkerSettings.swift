@@ -10,6 +10,8 @@ public struct WorkerSettings: Sendable {
     public var quietReportMs: Int = 1000
     public var maxTurns: Int = 20
     public var workspaces: Workspaces
+    /// Keep the workspace of a job that belongs to no issue once it ends (`workspaces.keep_adhoc`).
+    public var keepAdHocWorkspaces = false
     public var hooks: Hooks
     public var version: String
     /// Longest wait between retries while the coordinator is unreachable.

@@ -34,6 +34,7 @@ enum WorkerSetup {
             name: name, tags: tags, capacity: capacity, workspaces: Workspaces(root: root),
             hooks: Hooks(scripts: scripts, timeoutMs: timeout), version: BatonVersion.current)
         settings.maxTurns = Int(reader.int("agent.max_turns"))
+        settings.keepAdHocWorkspaces = reader.bool("workspaces.keep_adhoc")
         settings.sandbox = sandbox(config)
         return settings
     }

@@ -225,6 +225,38 @@ struct SteerEchoRunner: AgentRunner {
         _ = try? ChildProcess.run("/bin/rm", ["-rf", root, markers])
     }
 
+    /// A job of no issue leaves no workspace behind (SPEC §7.8); an issue's stays for its next
+    /// attempt; `workspaces.keep_adhoc` keeps ad-hoc ones too.
+    @Test(arguments: [false, true])
+    func anAdHocJobsWorkspaceGoesWithTheJob(keep: Bool) async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let root = Self.workspaceRoot()
+        var settings = WorkerSettings(name: "w1", capacity: 1, workspaces: Workspaces(root: root))
+        settings.heartbeatSeconds = 0.5
+        settings.leaseWaitSeconds = 2
+        settings.keepAdHocWorkspaces = keep
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w1")),
+            settings: settings, runners: RunnerCatalog(["make": CommandRunner(command: "touch made && cat")]))
+        let running = Task { await worker.run() }
+        let adHoc = try #require(await c.createJob(#"{"prompt":"p","provider":"make"}"#)["id"]?.intValue)
+        #expect(await eventually { await c.job(adHoc)["status"] == "completed" })
+        let issue = try #require(
+            await c.createJob(#"{"prompt":"p","provider":"make","issue":"ENG-9"}"#)["id"]?.intValue)
+        #expect(await eventually { await c.job(issue)["status"] == "completed" })
+        // The ad-hoc job's files were made (the issue job's show where), then removed with it.
+        #expect(await eventually { worker.activeCount == 0 })
+        #expect(access(root + "/ENG-9/made", F_OK) == 0)
+        #expect(await eventually { (access(root + "/job-\(adHoc)/made", F_OK) == 0) == keep })
+        if !keep { #expect(access(root + "/job-\(adHoc)", F_OK) != 0) }
+        worker.stop()
+        await running.value
+        await server.shutdown()
+        _ = try? ChildProcess.run("/bin/rm", ["-rf", root])
+    }
+
     /// A worker with capacity 2 runs two jobs at the same time.
     @Test func capacityJobsRunAtOnce() async throws {
         let c = try await TestCoordinator.make()
