@@ -71,9 +71,8 @@ let package = Package(
         .target(
             name: "BatonAPI",
             dependencies: [
-                "BatonCore", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON", "BatonPlatform",
-                "BatonStore", "BatonTemplates",
-                "BatonWorkerProtocol",
+                "BatonCore", "BatonCrypto", "BatonFit", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
+                "BatonPlatform", "BatonStore", "BatonTemplates", "BatonWorkerProtocol",
             ],
             plugins: ["EmbedResources"]),
         .executableTarget(

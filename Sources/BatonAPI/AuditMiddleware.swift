@@ -17,7 +17,7 @@ import BatonJSON
 struct AuditMiddleware: HTTPMiddleware {
     let audit: AuditLog
     let refused: AuditCoalescer
-    let keys: KeyStore
+    let credentials: Credentials
     let log: @Sendable (String) -> Void
 
     /// Longest target kept for an anonymous or refused request (the rest is cut at a character).
@@ -33,7 +33,7 @@ struct AuditMiddleware: HTTPMiddleware {
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         guard Self.audits(request.method) else { return try await next(request, context) }
         let response = try await next(request, context)
-        let principal = await KeyCheck.of(request, context, keys: keys).principal
+        let principal = await KeyCheck.of(request, context, credentials: credentials).principal
         let status = response.status.code
         if principal == nil || status == 429 {
             await refused.record(

@@ -24,18 +24,21 @@ public enum CoordinatorRoutes {
         // limits included (SPEC §2.7, §2.9).
         builder.use(
             SourceLimitMiddleware(
-                keys: services.keys, policy: policy, limiter: services.rateLimiter, refusedAudit: services.refusedAudit,
+                credentials: services.credentials, policy: policy, limiter: services.rateLimiter,
+                refusedAudit: services.refusedAudit,
                 limited: limited?.labels("anonymous")))
         builder.use(
             AuditMiddleware(
-                audit: services.audit, refused: services.refusedAudit, keys: services.keys, log: services.log))
-        builder.use(AuthMiddleware(keys: services.keys, policy: policy))
+                audit: services.audit, refused: services.refusedAudit, credentials: services.credentials,
+                log: services.log))
+        builder.use(AuthMiddleware(credentials: services.credentials, policy: policy))
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter, limited: limited))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
         MetricsRoutes.register(on: builder, services: services)
         EventRoutes.register(on: builder, services: services)
         KeyRoutes.register(on: builder, keys: services.keys)
+        SessionRoutes.register(on: builder, services: services)
         AuditRoutes.register(on: builder, audit: services.audit)
         SecretRoutes.register(on: builder, vault: services.vault)
         ConfigRoutes.register(on: builder, services: services)

@@ -8,6 +8,8 @@ public struct CoordinatorServices: Sendable {
     public var database: Database
     public var events: EventBus
     public var keys: KeyStore
+    /// Dashboard sessions standing for keys (SPEC §2.12).
+    public var sessions: SessionStore
     public var audit: AuditLog
     /// Anonymous and refused requests' audit entries, one per source per
     /// `audit.refused_interval_s` (read once here); `baton serve` stops it before closing the database.
@@ -36,6 +38,8 @@ public struct CoordinatorServices: Sendable {
     /// Whether `principal` belongs to the tenant that runs the instance.
     public func isSystem(_ principal: Principal) -> Bool { principal.tenant == systemTenant }
 
+    var credentials: Credentials { Credentials(keys: keys, sessions: sessions) }
+
     public init(
         database: Database, events: EventBus, keys: KeyStore, audit: AuditLog, vault: SecretVault,
         metrics: MetricsRegistry,
@@ -53,6 +57,7 @@ public struct CoordinatorServices: Sendable {
         self.database = database
         self.events = events
         self.keys = keys
+        self.sessions = SessionStore(database: database, keys: keys)
         self.audit = audit
         self.refusedAudit = AuditCoalescer(
             audit: audit, interval: Double(config.reader.int("audit.refused_interval_s")), log: log)

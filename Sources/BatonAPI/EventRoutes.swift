@@ -20,6 +20,7 @@ enum EventRoutes {
                 tenant: principal.tenant, instance: services.isSystem(principal))
             let lastID = try resumePoint(request)
             let stream = try await bus.subscribe(after: lastID, filter: filter)
+            let sessionToken = context.storage[KeyCheckKey.self]?.sessionToken
             return HTTPResponse.eventStream { writer in
                 // An opening comment sends the headers at once, so clients know they are subscribed.
                 try await writer.write(Array(": subscribed\n\n".utf8))
@@ -36,7 +37,20 @@ enum EventRoutes {
                             try await writer.write(ServerSentEvent.comment("heartbeat"))
                         }
                     }
-                    // Whichever ends first (the subscription, or a write to a gone client) ends both.
+                    // A stream lives no longer than what opened it: its session (signed out,
+                    // expired) or its key (revoked), looked at every second (SPEC §2.12).
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            if let sessionToken {
+                                if await services.sessions.authenticate(sessionToken) == nil { return }
+                            } else if await services.keys.principal(keyID: principal.keyID) == nil {
+                                return
+                            }
+                        }
+                    }
+                    // Whichever ends first (the subscription, a write to a gone client, or the
+                    // credential) ends them all.
                     _ = try await group.next()
                     group.cancelAll()
                 }

@@ -1,8 +1,8 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
-import BatonTemplates
 import BatonPlatform
+import BatonTemplates
 
 /// `/api/v1/templates`: prompt templates. A body is checked (parsed and rendered against the
 /// sample variables) before it is stored, so a template error is a 400 naming line and column.

@@ -12,4 +12,7 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let patch = HTTPMethod("PATCH")
     public static let delete = HTTPMethod("DELETE")
     public static let options = HTTPMethod("OPTIONS")
+
+    /// GET, HEAD and OPTIONS: methods that only read (RFC 9110 §9.2.1).
+    public var isSafe: Bool { self == .get || self == .head || self == .options }
 }

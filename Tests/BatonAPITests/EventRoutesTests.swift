@@ -39,6 +39,22 @@ import Testing
         await server.shutdown()
     }
 
+    /// A stream lives no longer than its key.
+    @Test func revokingTheKeyEndsItsStream() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let (server, port) = try c.startServer()
+        let key = try c.makeKey(.viewer)
+        let connection = try RawConnection(port: port)
+        try connection.send(
+            "GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(key)\r\n\r\n")
+        #expect(await connection.awaitText { $0.contains(": subscribed") })
+        let id = try #require(APIKeyToken(parsing: key)?.id)
+        #expect(await c.request(.delete, "/api/v1/keys/\(id)").status == .noContent)
+        #expect(await connection.awaitText { $0.hasSuffix("0\r\n\r\n") })
+        await server.shutdown()
+    }
+
     @Test func resumesAfterLastEventIDWithoutMissingEvents() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }

@@ -11,7 +11,9 @@ import Testing
     @Test func theEmbeddedWorkerCompletesADispatchedJob() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
         defer { removeDataDirectory(dir) }
-        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir])
+        // The job's workspace is read after it ends: kept (by default it goes with the job).
+        let baton = try RunningBaton(
+            ["serve", "--port", "0", "--data-dir", dir], environment: ["BATON_WORKSPACES__KEEP_ADHOC": "true"])
         let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
         let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
         // The local worker registers itself on start.

@@ -35,6 +35,8 @@ import Testing
             let config: JSONValue = [
                 "router": ["lease_s": .int(Int64(leaseSeconds)), "stale_after_s": 3],
                 "providers": ["loop": ["kind": "command", "command": .string(Self.script)]],
+                // Both attempts write one log in the job's workspace, read after the job ends.
+                "workspaces": ["keep_adhoc": true],
             ]
             try config.text.write(toFile: dir + "-config.json", atomically: true, encoding: .utf8)
             baton = try RunningBaton([

@@ -22,6 +22,9 @@ public struct AccessPolicy: Sendable {
 
     public static let publicRoutes: Set<String> = ["/health", "/api/v1/openapi.json", "/api/docs", "/webhooks/linear"]
 
+    /// Routes open to anyone by method: signing in takes the key in its body.
+    public static let publicOperations: Set<String> = ["POST /api/v1/session"]
+
     /// Stricter (or looser) requirements by "METHOD /pattern".
     private let overrides: [String: Requirement]
     /// Read per request, so `server.public_metrics` changes through the overlay apply at once.
@@ -72,6 +75,8 @@ public struct AccessPolicy: Sendable {
         "POST /api/jobs/:id/events": .role(.worker),
         "POST /api/jobs/:id/complete": .role(.worker),
         "GET /api/jobs/:id": .anyOf([.viewer, .worker]),
+        // Signing out is open to every role that can sign in.
+        "DELETE /api/v1/session": .role(.viewer),
     ]
 
     /// HEAD is GET without the body (RFC 9110 §9.3.2), and the router answers it with the GET
@@ -79,6 +84,7 @@ public struct AccessPolicy: Sendable {
     public func requirement(method: HTTPMethod, route: String) -> Requirement {
         let method: HTTPMethod = method == .head ? .get : method
         if AccessPolicy.publicRoutes.contains(route) { return .none }
+        if AccessPolicy.publicOperations.contains("\(method.rawValue) \(route)") { return .none }
         if route == "/metrics" && publicMetrics() { return .none }
         if let requirement = overrides["\(method.rawValue) \(route)"] { return requirement }
         switch method {

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonCrypto
 import BatonHTTP
 import BatonJSON
 
@@ -6,26 +7,40 @@ import BatonJSON
 /// unknown or revoked key, 403 for a role below what the route needs. The principal is left in
 /// `context.storage[PrincipalKey.self]`.
 struct AuthMiddleware: HTTPMiddleware {
-    let keys: KeyStore
+    let credentials: Credentials
     let policy: AccessPolicy
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         let requirement = policy.requirement(method: request.method, route: context.route)
         guard case .anyOf(let needed) = requirement else { return try await next(request, context) }
-        guard let header = request.headers["Authorization"] else {
+        // The key was checked in front of audit (`KeyCheck`); checked here only without that layer.
+        let check = await KeyCheck.of(request, context, credentials: credentials)
+        if let header = request.headers["Authorization"] {
+            guard Self.bearerToken(header) != nil else {
+                throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
+            }
+        } else if check.sessionToken == nil {
             throw HTTPError.unauthorized("an API key is required: send Authorization: Bearer <key>")
         }
-        guard let token = Self.bearerToken(header) else {
-            throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
+        guard let principal = check.principal else {
+            if check.sessionToken != nil, request.headers["Authorization"] == nil {
+                throw HTTPError.unauthorized(
+                    "the session has ended (signed out, expired or its key revoked): sign in again")
+            }
+            throw HTTPError.unauthorized("the API key is unknown or revoked")
         }
-        // The key was checked in front of audit (`KeyCheck`); checked here only without that layer.
-        let principal: Principal?
-        if let check = context.storage[KeyCheckKey.self] {
-            principal = check.principal
-        } else {
-            principal = await keys.authenticate(token)
+        // A session cookie goes with every request the browser makes, a forged one from another
+        // site included (SameSite=Strict aside): a change also needs the session's CSRF token,
+        // which only a page of this origin can read (SPEC §2.12).
+        if let session = check.session, !request.method.isSafe {
+            guard let given = request.headers[Self.csrfHeader],
+                ConstantTime.equals(Array(given.utf8), Array(session.csrfToken.utf8))
+            else {
+                throw HTTPError.forbidden(
+                    "a change made with a session cookie needs its CSRF token in \(Self.csrfHeader) (from POST or GET /api/v1/session)"
+                )
+            }
         }
-        guard let principal else { throw HTTPError.unauthorized("the API key is unknown or revoked") }
         guard requirement.admits(principal.role) else {
             let names = needed.map(\.rawValue).joined(separator: " or ")
             throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
@@ -41,6 +56,8 @@ struct AuthMiddleware: HTTPMiddleware {
         context.storage[PrincipalKey.self] = principal
         return try await next(request, context)
     }
+
+    static let csrfHeader = "X-CSRF-Token"
 
     /// The token of `Bearer <token>` (scheme case-insensitive); nil for any other shape.
     /// `Bearer <token>` (scheme case-insensitive, spaces around either part ignored); nil for

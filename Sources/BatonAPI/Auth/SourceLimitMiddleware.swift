@@ -9,7 +9,7 @@ import BatonHTTP
 /// a valid key and public routes (liveness, the spec, webhooks, which have their own limit) never
 /// take from it, so a flood from one address does not lock out the workers or operators there.
 struct SourceLimitMiddleware: HTTPMiddleware {
-    let keys: KeyStore
+    let credentials: Credentials
     let policy: AccessPolicy
     let limiter: RateLimiter
     let refusedAudit: AuditCoalescer
@@ -18,7 +18,7 @@ struct SourceLimitMiddleware: HTTPMiddleware {
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         var context = context
-        let check = await KeyCheck.check(request, keys: keys)
+        let check = await KeyCheck.check(request, credentials: credentials)
         context.storage[KeyCheckKey.self] = check
         if check.principal == nil, policy.requirement(method: request.method, route: context.route) != .none {
             let source = SourceAddress.key(context.remoteAddress)

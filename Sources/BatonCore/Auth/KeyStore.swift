@@ -105,6 +105,16 @@ public final class KeyStore: Sendable {
             keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
     }
 
+    /// The principal of key `id` while it is active: what a session (SPEC §2.12) acts as, so
+    /// revoking the key ends its sessions at their next request.
+    public func principal(keyID id: String) async -> Principal? {
+        await refreshIfDue()
+        guard let entry = state.withLock({ $0.entries[id] }), entry.record.revokedAt == nil else { return nil }
+        state.withLock { $0.used[id] = Timestamp.now() }
+        return Principal(
+            keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
+    }
+
     /// Reads the change counter when the last look is older than `changeCheckInterval` (one
     /// request does it; the others meanwhile use the keys in memory) and reloads when it moved.
     /// A failed read leaves the keys as they are until the next look.

@@ -352,6 +352,18 @@ public enum ConfigSchema {
                         "monthly_limit_usd": number(nil, min: 0, "Monthly spend limit."),
                         "on_exceed_level": integer(2, 0, 4, "Killswitch level raised when a limit is crossed."),
                     ]),
+                "dashboard": object(
+                    "The operator dashboard's browser sessions (SPEC §2.12).",
+                    [
+                        "session_ttl_s": integer(
+                            43_200, 60, 604_800,
+                            "How long a session lasts after signing in; it also ends when its key is revoked or on signing out."
+                        ),
+                        "secure_cookie": boolean(
+                            false,
+                            "Mark the session cookie Secure (sent over HTTPS only): set it when a TLS proxy serves Baton. It is also set for a request that arrives with X-Forwarded-Proto: https."
+                        ),
+                    ]),
                 "local_workers": object(
                     "Workers embedded in baton serve.",
                     [

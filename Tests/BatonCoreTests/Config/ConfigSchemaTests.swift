@@ -43,7 +43,7 @@ import Testing
         let sections = [
             "server", "storage", "tracker", "webhooks", "agent", "providers", "workspaces", "git", "jobs", "router",
             "budget",
-            "local_workers", "sandbox", "templates", "audit", "retention",
+            "local_workers", "sandbox", "templates", "audit", "retention", "dashboard",
         ]
         #expect(Set(ConfigSchema.schema["properties"]?.objectValue?.keys.map { $0 } ?? []) == Set(sections))
         func check(_ schema: JSONValue, _ path: String) {
