@@ -57,10 +57,15 @@ extension Dispatcher {
 
     // MARK: Presence
 
+    /// How stale the stored heartbeat of an unchanged, online worker may get before a heartbeat
+    /// writes it again: an idle coordinator writes nothing between (SPEC §6.7).
+    public static let persistHeartbeatMs: Int64 = 60_000
+
     /// A heartbeat: registers or refreshes the worker, announces it when it comes online, hands
     /// over pending commands, and dispatches whatever it can now take.
     public func presence(_ report: PresenceReport, tenant: String) async throws -> PresenceAnswer {
-        try await mutate { txn in
+        if let answer = quietPresence(report, tenant: tenant) { return answer }
+        return try await mutate { txn in
             let previous = txn.board(tenant).workers[report.instance]
             let heartbeat = txn.now
             try txn.conn.execute(
@@ -90,6 +95,7 @@ extension Dispatcher {
                 ?? WorkerEntry(report: report, lastHeartbeatMs: heartbeat, firstSeenAt: txn.nowText, online: false)
             entry.update(report)
             entry.lastHeartbeatMs = heartbeat
+            entry.persistedHeartbeatMs = heartbeat
             let online = entry.isOnline(now: txn.now, staleAfterMs: txn.settings.staleAfterMs)
             if online != entry.online {
                 try txn.emit(
@@ -135,6 +141,33 @@ extension Dispatcher {
             return PresenceAnswer(
                 worker: WorkerView(tenant: tenant, entry: final, online: online), commands: commands,
                 heartbeatIntervalS: txn.settings.heartbeatIntervalS, staleAfterS: txn.settings.staleAfterMs / 1000)
+        }
+    }
+
+    /// The heartbeat of an online worker whose report is the one already stored, with no command
+    /// waiting and no job waiting for it, while its stored heartbeat is fresh: only memory moves
+    /// (the sweeper reads `lastHeartbeatMs` there). Nil when anything would be written.
+    func quietPresence(_ report: PresenceReport, tenant: String) -> PresenceAnswer? {
+        let now = clock.now()
+        let settings = self.settings
+        return state.withLock { state -> PresenceAnswer? in
+            // The board is read in a scope of its own and changed in place afterwards: a copy
+            // alive across the change would copy the whole fleet.
+            let quiet: WorkerEntry? = {
+                guard let board = state.tenants[tenant], let entry = board.workers[report.instance], entry.online,
+                    report.status != .offline, entry.report == report,
+                    now - entry.persistedHeartbeatMs < Self.persistHeartbeatMs,
+                    now - entry.lastHeartbeatMs < settings.staleAfterMs,
+                    !board.workersWithCommands.contains(report.instance), board.pending.count == 0
+                else { return nil }
+                return entry
+            }()
+            guard var entry = quiet else { return nil }
+            entry.lastHeartbeatMs = now
+            state.tenants[tenant]?.workers[report.instance]?.lastHeartbeatMs = now
+            return PresenceAnswer(
+                worker: WorkerView(tenant: tenant, entry: entry, online: true), commands: [],
+                heartbeatIntervalS: settings.heartbeatIntervalS, staleAfterS: settings.staleAfterMs / 1000)
         }
     }
 }

@@ -16,6 +16,9 @@ public struct WorkerEntry: Sendable, Equatable {
     public var failed: Int
     /// Whether the last sweep saw it online (so `worker.online`/`worker.offline` fire once per change).
     public var online: Bool
+    /// The heartbeat time last written to `workers` (SPEC §6.7): a heartbeat that changes nothing
+    /// refreshes memory only, and is written again once this is `persistHeartbeatMs` old.
+    public var persistedHeartbeatMs: Int64
 
     public init(
         report: PresenceReport, paused: Bool = false, lastHeartbeatMs: Int64, firstSeenAt: String, active: Int = 0,
@@ -32,6 +35,7 @@ public struct WorkerEntry: Sendable, Equatable {
         self.completed = completed
         self.failed = failed
         self.online = online
+        self.persistedHeartbeatMs = lastHeartbeatMs
     }
 
     mutating func update(_ report: PresenceReport) {

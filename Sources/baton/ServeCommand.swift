@@ -211,7 +211,7 @@ enum ServeCommand: BatonCommand {
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(30))
-                try? await keys.flushLastUsed()
+                try? await keys.flushLastUsed(unlessWithinMs: 60_000)
             }
         }
 

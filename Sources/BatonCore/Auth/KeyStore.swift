@@ -231,12 +231,27 @@ public final class KeyStore: Sendable {
     // MARK: Persistence
 
     /// Writes the remembered `last_used_at` times in one transaction.
-    public func flushLastUsed() async throws {
+    /// Writes the keys' last-use times. With `unlessWithinMs`, a key whose stored time is less
+    /// than that much older than its latest use waits for a later flush: a worker's key used every
+    /// few seconds is written once a minute, not at every flush (an idle coordinator writes
+    /// nothing, SPEC §6.7). Shutdown flushes everything.
+    public func flushLastUsed(unlessWithinMs: Int64 = 0) async throws {
         let used = state.withLock { state -> [String: String] in
-            let used = state.used
-            state.used = [:]
-            for (id, at) in used { state.entries[id]?.record.lastUsedAt = at }
-            return used
+            var due: [String: String] = [:]
+            for (id, at) in state.used {
+                if unlessWithinMs > 0, let usedMs = Timestamp.parse(at),
+                    let storedMs = state.entries[id]?.record.lastUsedAt.flatMap(Timestamp.parse),
+                    usedMs - storedMs < unlessWithinMs
+                {
+                    continue
+                }
+                due[id] = at
+            }
+            for (id, at) in due {
+                state.used[id] = nil
+                state.entries[id]?.record.lastUsedAt = at
+            }
+            return due
         }
         guard !used.isEmpty else { return }
         try await database.write { conn in
