@@ -77,7 +77,7 @@ enum IssueRoutes {
             var model: String?
             switch value {
             case .null: model = nil
-            case .string(let text) where !text.isEmpty && text.utf8.count <= 200 && !text.contains(where: \.isNewline):
+            case .string(let text) where !text.isEmpty && text.codePointCount <= 200 && !text.containsLineBreak:
                 model = text
             default: throw HTTPError.badRequest("model must be a model name of 1 to 200 characters, or null")
             }
@@ -94,8 +94,8 @@ enum IssueRoutes {
             let (principal, id) = try issue(context)
             let body = try JSONBody(request, allowed: ["message"])
             let message = try body.string("message")!
-            guard message.contains(where: { !$0.isWhitespace }), message.utf8.count <= 16_384 else {
-                throw HTTPError.badRequest("message must be 1 to 16384 bytes of guidance")
+            guard !message.isBlank, message.codePointCount <= 16_384 else {
+                throw HTTPError.badRequest("message must be 1 to 16384 characters of guidance, not blank")
             }
             try await orchestrator.steer(id, message: message, tenant: principal.tenant)
             let answer: JSONValue = ["issue": .string(id), "steered": true]
@@ -127,8 +127,8 @@ enum IssueRoutes {
     }
 
     static func checkedReason(_ text: String) throws -> String {
-        guard text.contains(where: { !$0.isWhitespace }), text.utf8.count <= 500 else {
-            throw HTTPError.badRequest("reason must be 1 to 500 characters")
+        guard !text.isBlank, text.codePointCount <= 500 else {
+            throw HTTPError.badRequest("reason must be 1 to 500 characters, not blank")
         }
         return text
     }

@@ -19,7 +19,7 @@ enum KillswitchRoutes {
                 throw HTTPError.badRequest("level must be a whole number from 0 to 4")
             }
             let reason = try body.string("reason")!
-            guard reason.contains(where: { !$0.isWhitespace }), reason.utf8.count <= 500 else {
+            guard !reason.isBlank, reason.codePointCount <= 500 else {
                 throw HTTPError.badRequest("reason must be 1 to 500 characters saying why")
             }
             let change = try await dispatcher.setKillswitch(

@@ -60,9 +60,9 @@ enum TemplateRoutes {
                 let body = try JSONBody(request, allowed: ["variables"])
                 if let given = body.fields["variables"] {
                     guard let object = given.objectValue else {
-                        throw HTTPError.badRequest("variables must be an object of issue, attempt, steer and job")
+                        throw HTTPError.badRequest("variables must be an object of issue, attempt, steer, job and git")
                     }
-                    variables = object
+                    variables = try previewVariables(object)
                     sample = false
                 }
             }
@@ -84,10 +84,77 @@ enum TemplateRoutes {
         }
     }
 
+    /// What a preview renders with when the caller gives variables (SPEC §9.11): the sample
+    /// variables with the given ones laid over them. A name the sample has must hold a value of
+    /// the shape an attempt renders with (`variableShapes`, which the OpenAPI document states);
+    /// given as an object, it replaces the sample's fields one by one, so a template that
+    /// rendered against the sample on save is short of no variable. Other names are added as given.
+    static func previewVariables(_ given: [String: JSONValue]) throws -> [String: JSONValue] {
+        var variables = TemplateStore.sampleVariables
+        for (name, value) in given {
+            if let shape = variableShapes[name] { try shape.check(value, at: "variables." + name) }
+            if case .object(let fields) = value, case .object(var merged)? = variables[name] {
+                for (field, fieldValue) in fields { merged[field] = fieldValue }
+                variables[name] = .object(merged)
+            } else {
+                variables[name] = value
+            }
+        }
+        return variables
+    }
+
+    /// The shape of a template variable as an attempt builds it (`Orchestrator.startAttempt`).
+    indirect enum VariableShape: Sendable {
+        case string
+        case integer(ClosedRange<Int64>)
+        case strings
+        case nullable(VariableShape)
+        /// An object whose named fields, where present, have these shapes; other fields pass.
+        case object([String: VariableShape])
+
+        func check(_ value: JSONValue, at path: String) throws {
+            func refuse(_ what: String) -> HTTPError { HTTPError.badRequest("\(path) must be \(what)") }
+            switch self {
+            case .nullable(let shape):
+                if value != .null { try shape.check(value, at: path) }
+            case .string:
+                guard case .string = value else { throw refuse("a string") }
+            case .integer(let range):
+                guard let n = value.intValue, range.contains(n) else {
+                    throw refuse("a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+            case .strings:
+                guard case .array(let items) = value, items.allSatisfy({ $0.stringValue != nil }) else {
+                    throw refuse("an array of strings")
+                }
+            case .object(let fields):
+                guard case .object(let given) = value else { throw refuse("an object") }
+                for (name, shape) in fields.sorted(by: { $0.key < $1.key }) {
+                    if let field = given[name] { try shape.check(field, at: path + "." + name) }
+                }
+            }
+        }
+    }
+
+    static let variableShapes: [String: VariableShape] = [
+        "issue": .object([
+            "identifier": .string, "title": .string, "description": .string, "state": .string,
+            "priority": .integer(0...4), "labels": .strings, "url": .nullable(.string),
+            "created_at": .nullable(.string),
+        ]),
+        "attempt": .object([
+            "number": .integer(1...Int64.max), "max": .integer(1...Int64.max), "previous_error": .nullable(.string),
+        ]),
+        "steer": .strings,
+        "job": .object(["provider": .string, "model": .nullable(.string)]),
+        "git": .nullable(
+            .object(["repo": .string, "url": .nullable(.string), "base_branch": .string, "branch": .string])),
+    ]
+
     static func checked(_ body: JSONBody, limits: TemplateLimits) async throws -> String {
         let text = try body.string("body")!
-        guard !text.isEmpty, text.utf8.count <= TemplateStore.maxBodyBytes else {
-            throw HTTPError.badRequest("body must be 1 to \(TemplateStore.maxBodyBytes) bytes")
+        guard !text.isEmpty, text.codePointCount <= TemplateStore.maxBodyLength else {
+            throw HTTPError.badRequest("body must be 1 to \(TemplateStore.maxBodyLength) characters")
         }
         let outcome = await offLoop {
             Result { () throws(TemplateError) in try TemplateStore.check(text, limits: limits) }
@@ -113,7 +180,9 @@ enum TemplateRoutes {
 
     static func description(_ body: JSONBody) throws -> String? {
         guard let text = try body.string("description", required: false) else { return nil }
-        guard text.utf8.count <= 500 else { throw HTTPError.badRequest("description must be at most 500 bytes") }
+        guard text.codePointCount <= 500 else {
+            throw HTTPError.badRequest("description must be at most 500 characters")
+        }
         return text
     }
 

@@ -2,6 +2,7 @@ import BatonCore
 import BatonHTTP
 import BatonJSON
 import BatonJobs
+import BatonWorkerProtocol
 
 /// `/api/v1/workspaces`: the workspaces workers keep (from their heartbeats' inventories) and
 /// their removal on the owning workers.
@@ -19,7 +20,7 @@ enum WorkspaceRoutes {
         router.delete("/api/v1/workspaces/:key") { _, context in
             let principal = try KeyRoutes.principal(context)
             let key = context.parameter("key") ?? ""
-            guard !key.isEmpty, key.utf8.count <= 200, !key.hasPrefix("."), !key.contains("/") else {
+            guard PresenceReport.isWorkspaceName(key) else {
                 throw HTTPError.notFound("no workspace \(JSONText.quote(key))")
             }
             let workers = try await dispatcher.removeWorkspace(key, tenant: principal.tenant)

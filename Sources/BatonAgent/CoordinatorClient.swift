@@ -121,7 +121,7 @@ extension CompletionReport {
             tokensInput: outcome.tokensInput, tokensOutput: outcome.tokensOutput,
             costUSD: outcome.costUSD.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil },
             modelUsed: outcome.model.flatMap {
-                !$0.isEmpty && $0.utf8.count <= CompletionReport.maxModelUsedBytes ? $0 : nil
+                !$0.isEmpty && $0.codePointCount <= CompletionReport.maxModelUsedLength ? $0 : nil
             },
             report: outcome.report?.json())
     }

@@ -154,7 +154,7 @@ public enum LinearWebhook {
         let labels = (data["labels"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue ?? $0.stringValue }
         let title = data["title"]?.stringValue ?? ""
         let description = data["description"]?.stringValue ?? ""
-        guard title.utf8.count <= 4096, description.utf8.count <= 262_144, labels.count <= 100 else {
+        guard title.codePointCount <= 4096, description.codePointCount <= 262_144, labels.count <= 100 else {
             throw Invalid("the issue's title, description or labels are too large")
         }
         return TrackedIssue(

@@ -3,13 +3,14 @@
 /// this way belongs to that issue; `job-7`, an ad-hoc job's workspace, does not.
 public enum IssueIdentifier {
     public static func isValid(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let team = parts.first, let number = parts.last, let first = team.first else {
-            return false
-        }
+        // Byte by byte, so what passes is exactly `^[A-Z][A-Z0-9]{0,15}-[0-9]{1,9}$`.
+        let bytes = Array(text.utf8)
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")), let first = bytes.first else { return false }
+        let team = bytes[..<dash]
+        let number = bytes[(dash + 1)...]
         // Linear's team keys are upper case ASCII letters and digits, starting with a letter.
-        return (1...16).contains(team.count) && team.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
-            && ("A"..."Z").contains(first) && (1...9).contains(number.count)
-            && number.allSatisfy { ("0"..."9").contains($0) }
+        return (1...16).contains(team.count) && (65...90).contains(first)
+            && team.allSatisfy { (65...90).contains($0) || (48...57).contains($0) }
+            && (1...9).contains(number.count) && number.allSatisfy { (48...57).contains($0) }
     }
 }

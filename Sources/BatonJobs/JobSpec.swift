@@ -53,7 +53,7 @@ public struct JobSpec: Sendable, Equatable {
         guard case .string(let prompt) = promptValue else {
             throw JobInputError("field \"prompt\" must be a string, not \(promptValue.typeName)")
         }
-        guard prompt.contains(where: { !$0.isWhitespace }) else { throw JobInputError("the prompt is empty") }
+        guard !prompt.isBlank else { throw JobInputError("the prompt is empty") }
         let input = try optionalString(fields, "input")
         let size = prompt.utf8.count + (input?.utf8.count ?? 0)
         guard size <= maxPromptBytes else {
@@ -65,7 +65,7 @@ public struct JobSpec: Sendable, Equatable {
             throw JobInputError("provider must be 1 to 64 letters, digits, '.', '_' or '-'")
         }
         let model = try optionalString(fields, "model")
-        if let model, model.isEmpty || model.utf8.count > 200 || model.contains(where: \.isNewline) {
+        if let model, model.isEmpty || model.codePointCount > 200 || model.containsLineBreak {
             throw JobInputError("model must be 1 to 200 characters on one line")
         }
         let issue = try optionalString(fields, "issue")

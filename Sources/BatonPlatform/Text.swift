@@ -32,6 +32,21 @@ extension StringProtocol {
     /// A name Baton accepts for a provider, a template, a tag-like id: 1 to 64 ASCII letters,
     /// digits, `.`, `_` or `-` (SPEC §6.3).
     public var isPlainName: Bool { !utf8.isEmpty && utf8.count <= 64 && utf8.allSatisfy(\.isPlainNameByte) }
+
+    /// Its length as JSON Schema's `minLength` and `maxLength` count it: in Unicode code points.
+    /// The API's text limits count this way, so `openapi/openapi.json` states them exactly.
+    public var codePointCount: Int { unicodeScalars.count }
+
+    /// Nothing but white space (code points with Unicode's White_Space property), or empty: what
+    /// the API refuses as blank. The OpenAPI document states "not blank" as the pattern
+    /// `[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]`.
+    public var isBlank: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
+
+    /// Holds a line break: LF, VT, FF, CR, NEL, LS or PS (the code points `Character.isNewline`
+    /// stands for), as the OpenAPI document's one-line patterns exclude them.
+    public var containsLineBreak: Bool {
+        unicodeScalars.contains { (0x0A...0x0D).contains($0.value) || [0x85, 0x2028, 0x2029].contains($0.value) }
+    }
 }
 
 extension UInt8 {

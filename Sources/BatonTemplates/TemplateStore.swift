@@ -32,7 +32,8 @@ extension StoredTemplate {
 }
 
 public enum TemplateStore {
-    public static let maxBodyBytes = 65_536
+    /// The longest body, in characters (Unicode code points, as JSON Schema's `maxLength` counts).
+    public static let maxBodyLength = 65_536
 
     /// Sample variables for previews and for checking a template before it is saved.
     public static let sampleVariables: [String: JSONValue] = [

@@ -26,7 +26,7 @@ public struct CompletionReport: Sendable, Equatable {
     /// What the attempt cost as the agent counted it (a finite number ≥ 0); else the coordinator
     /// prices the tokens (SPEC §6.15).
     public var costUSD: Double?
-    /// The model the agent says it used (1–`maxModelUsedBytes` bytes).
+    /// The model the agent says it used (1–`maxModelUsedLength` characters).
     public var modelUsed: String?
     /// What the agent did (SPEC §8.8): a JSON object of at most `maxReportBytes`.
     public var report: JSONValue?
@@ -38,7 +38,7 @@ public struct CompletionReport: Sendable, Equatable {
     public static let fields: Set<String> = [
         "token", "status", "result", "error", "tokens", "cost_usd", "model_used", "report",
     ]
-    public static let maxModelUsedBytes = 256
+    public static let maxModelUsedLength = 256
     /// Largest `report` a completion may carry (the worker trims its lists to fit).
     public static let maxReportBytes = 65536
 
@@ -88,8 +88,9 @@ public struct CompletionReport: Sendable, Equatable {
             cost = usd
         }
         let modelUsed = try body.string("model_used", nullable: false)
-        if let modelUsed, modelUsed.isEmpty || modelUsed.utf8.count > Self.maxModelUsedBytes {
-            throw body.error("model_used", "model_used must be a model name of 1 to \(Self.maxModelUsedBytes) bytes")
+        if let modelUsed, modelUsed.isEmpty || modelUsed.codePointCount > Self.maxModelUsedLength {
+            throw body.error(
+                "model_used", "model_used must be a model name of 1 to \(Self.maxModelUsedLength) characters")
         }
         var report: JSONValue?
         if let value = body.value("report") {

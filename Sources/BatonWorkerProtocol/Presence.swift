@@ -32,10 +32,10 @@ public struct WorkerModel: Sendable, Equatable {
     /// `list` is the field it is in (`models`, `top_models`).
     public init(json: JSONValue, path: String = "", list: String = "models") throws(WorkerProtocolError) {
         switch json {
-        case .string(let name) where !name.isEmpty && name.utf8.count <= 200:
+        case .string(let name) where !name.isEmpty && name.codePointCount <= 200:
             self.init(name: name)
         case .object(let fields):
-            guard let name = fields["name"]?.stringValue, !name.isEmpty, name.utf8.count <= 200 else {
+            guard let name = fields["name"]?.stringValue, !name.isEmpty, name.codePointCount <= 200 else {
                 throw WorkerProtocolError(
                     field: path + ".name", "each of \(list) needs a \"name\" of 1 to 200 characters")
             }
@@ -87,8 +87,9 @@ public struct WorkspaceUsage: Sendable, Equatable {
         return .object(out)
     }
 
-    /// Each field absent, null, or of its type and within bounds (a path of at most 4096 bytes,
-    /// bytes a whole number from 0 to `maxBytes`, last_used at most 64 bytes); `name` is also allowed, for the
+    /// Each field absent, null, or of its type and within bounds (a path of at most 4096
+    /// characters, bytes a whole number from 0 to `maxBytes`, last_used at most 64 characters;
+    /// characters are code points, as JSON Schema counts them); `name` is also allowed, for the
     /// heartbeat's `{name, path, bytes, last_used}`.
     public init(json: JSONValue, path at: String = "") throws(WorkerProtocolError) {
         let sentence =
@@ -105,9 +106,9 @@ public struct WorkspaceUsage: Sendable, Equatable {
             return typed
         }
         self.init(
-            path: try field("path", \.stringValue) { $0.utf8.count <= 4096 },
+            path: try field("path", \.stringValue) { $0.codePointCount <= 4096 },
             bytes: try field("bytes", \.intValue) { (0...WorkspaceUsage.maxBytes).contains($0) },
-            lastUsed: try field("last_used", \.stringValue) { $0.utf8.count <= 64 })
+            lastUsed: try field("last_used", \.stringValue) { $0.codePointCount <= 64 })
     }
 }
 
@@ -241,12 +242,12 @@ public struct PresenceReport: Sendable, Equatable {
         let topModels = try Self.models(body.fields["top_models"], field: "top_models")
         let nodeURL = try body.string("node_url")
         if let nodeURL,
-            nodeURL.utf8.count > 500 || !(nodeURL.hasPrefix("http://") || nodeURL.hasPrefix("https://"))
+            nodeURL.codePointCount > 500 || !(nodeURL.hasPrefix("http://") || nodeURL.hasPrefix("https://"))
         {
-            throw body.error("node_url", "node_url must be an http:// or https:// URL of at most 500 bytes")
+            throw body.error("node_url", "node_url must be an http:// or https:// URL of at most 500 characters")
         }
         let version = try body.string("version")
-        if let version, version.isEmpty || version.utf8.count > 64 || version.contains(where: \.isNewline) {
+        if let version, version.isEmpty || version.codePointCount > 64 || version.containsLineBreak {
             throw body.error("version", "version must be 1 to 64 characters on one line")
         }
         var workspaces: [String] = []
@@ -261,7 +262,7 @@ public struct PresenceReport: Sendable, Equatable {
                 guard let name = item.stringValue ?? item["name"]?.stringValue, Self.isWorkspaceName(name) else {
                     throw WorkerProtocolError(
                         field: "workspaces[\(i)]",
-                        "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')")
+                        "workspaces must hold directory names (1 to 200 characters, no '/', not starting with '.')")
                 }
                 if case .object = item { usage[name] = try WorkspaceUsage(json: item, path: "workspaces[\(i)]") }
                 workspaces.append(name)
@@ -273,9 +274,11 @@ public struct PresenceReport: Sendable, Equatable {
             workspaces: workspaces.sorted(), workspaceUsage: usage)
     }
 
-    /// 1–200 bytes, no `/`, not starting with `.` (the worker's own rule is stricter, SPEC §7.8).
+    /// 1–200 characters (code points), no `/`, not starting with `.` (the worker's own rule is
+    /// stricter, SPEC §7.8).
     public static func isWorkspaceName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 200 && !name.contains("/") && !name.hasPrefix(".")
+        !name.isEmpty && name.codePointCount <= 200 && !name.unicodeScalars.contains("/")
+            && name.unicodeScalars.first != "."
     }
 
     /// The reference sends tags as one comma string (`"code,draft,economy"`); an array is accepted too.

@@ -50,7 +50,8 @@ enum SecretsCommand: BatonCommand {
         switch action {
         case "set":
             let name = try oneName()
-            let value = try readStandardInput(limit: SecretVault.maxValueBytes)
+            // The vault counts characters; a character is at most 4 bytes of UTF-8.
+            let value = try readStandardInput(limit: SecretVault.maxValueLength * 4)
             try await withVault(dataDir) { vault in
                 try await vault.set(tenant: tenant, name: name, value: value)
                 print("stored secret \(name) (tenant \(tenant))")

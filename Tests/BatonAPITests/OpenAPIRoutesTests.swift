@@ -1,4 +1,5 @@
 import BatonHTTP
+import BatonPlatform
 import Foundation
 import Testing
 
@@ -47,6 +48,44 @@ import Testing
         #expect(routed.subtracting(documented).sorted() == [], "routes missing from openapi.json")
         #expect(documented.subtracting(routed).sorted() == [], "documented operations with no route")
         #expect(!routed.isEmpty)
+    }
+
+    /// Every `pattern` in the document, wherever it is.
+    static func patterns(_ value: Any, into out: inout [String]) {
+        if let object = value as? [String: Any] {
+            if let pattern = object["pattern"] as? String { out.append(pattern) }
+            for child in object.values { patterns(child, into: &out) }
+        } else if let array = value as? [Any] {
+            for child in array { patterns(child, into: &out) }
+        }
+    }
+
+    /// "Not blank" and "one line" are stated by patterns; they must say what the server's checks
+    /// (`isBlank`, `containsLineBreak`) say, code point by code point.
+    @Test func textPatternsAgreeWithTheServersChecks() throws {
+        let root = try JSONSerialization.jsonObject(with: Data(OpenAPIRoutes.document.utf8))
+        var all: [String] = []
+        Self.patterns(root, into: &all)
+        let notBlank = #"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"#
+        let oneLine = #"^[^\n\r\u000b\u000c\u0085\u2028\u2029]+$"#
+        #expect(all.filter { $0.hasPrefix("[^\\t-\\r") }.allSatisfy { $0 == notBlank })
+        #expect(all.filter { $0 == notBlank }.count >= 5, "the prompt, the reasons, the steer message")
+        #expect(all.filter { $0 == oneLine }.count >= 3, "models and version")
+        let blank = try NSRegularExpression(pattern: notBlank)
+        let line = try NSRegularExpression(pattern: oneLine)
+        // ICU's `$` also matches before a final line break; JSON Schema's (ECMA 262) only at the
+        // end, so an anchored pattern matches when its match is the whole text.
+        func matches(_ regex: NSRegularExpression, _ text: String) -> Bool {
+            let whole = NSRange(text.startIndex..., in: text)
+            guard let match = regex.firstMatch(in: text, range: whole) else { return false }
+            return !regex.pattern.hasSuffix("$") || match.range == whole
+        }
+        for value in Array(0...0x3100) + [0xFEFF, 0xFFFD, 0x1F642, 0x10FFFF] {
+            guard let scalar = Unicode.Scalar(UInt32(value)) else { continue }
+            let text = "a" + String(scalar)
+            #expect(matches(blank, String(scalar)) == !String(scalar).isBlank, "U+\(String(value, radix: 16))")
+            #expect(matches(line, text) == !text.containsLineBreak, "U+\(String(value, radix: 16))")
+        }
     }
 
     @Test func everyOperationHasAnIdTagsAndResponses() throws {

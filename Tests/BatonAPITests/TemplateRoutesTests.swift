@@ -64,7 +64,14 @@ import Testing
         #expect(wrongType.status.code == 415)
         let viewer = try c.makeKey(.viewer, name: "viewer")
         #expect(await c.send(.post, "/api/v1/templates", #"{"id":"t","body":"x"}"#, key: viewer).status == .forbidden)
-        let preview = await c.send(.post, "/api/v1/templates/default/preview", #"{"variables":{"issue":{}}}"#)
-        #expect(preview.status == .badRequest && preview.json["details"]?["line"] == "1", "\(preview.bodyText)")
+        // Given variables lie over the sample's, so a stored template lacks none of them; a known
+        // variable of the wrong shape is refused, naming it.
+        let partial = await c.send(.post, "/api/v1/templates/default/preview", #"{"variables":{"issue":{}}}"#)
+        #expect(partial.status == .ok && partial.json["sample_variables"] == false, "\(partial.bodyText)")
+        let preview = await c.send(
+            .post, "/api/v1/templates/default/preview", #"{"variables":{"issue":{"title":5},"other":1}}"#)
+        #expect(
+            preview.status == .badRequest && preview.json["error"] == "variables.issue.title must be a string",
+            "\(preview.bodyText)")
     }
 }

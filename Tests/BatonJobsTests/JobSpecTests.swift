@@ -51,6 +51,25 @@ import Testing
         }
     }
 
+    /// What the OpenAPI document states: a prompt is blank when every code point is white space
+    /// (NEL and the ideographic space too); a model is 1 to 200 code points on one line.
+    @Test func blankPromptsAndModelsAsTheDocumentStatesThem() throws {
+        for blank in ["\n", "\u{85}", "\u{3000}", "\t\u{2028} ", "\r\n"] {
+            let body: JSONValue = ["prompt": .string(blank)]
+            #expect(throws: JobInputError("the prompt is empty")) {
+                try JobSpec.parse(body.objectValue!, defaultProvider: "dry-run", maxPromptBytes: 1000)
+            }
+        }
+        // A combining mark is not white space, even after a space.
+        #expect(try parse(#"{"prompt":" \u0301"}"#).prompt == " \u{301}")
+        let oneLine = "model must be 1 to 200 characters on one line"
+        #expect(throws: JobInputError(oneLine)) { try parse(#"{"prompt":"x","model":"a\u0085b"}"#) }
+        #expect(throws: JobInputError(oneLine)) { try parse(#"{"prompt":"x","model":"a\u2029"}"#) }
+        let wide = String(repeating: "é", count: 200)
+        #expect(try parse("{\"prompt\":\"x\",\"model\":\"\(wide)\"}").model == wide)
+        #expect(throws: JobInputError(oneLine)) { try parse("{\"prompt\":\"x\",\"model\":\"\(wide)é\"}") }
+    }
+
     @Test func tooManyTags() {
         let tags = (0...32).map { "\"t\($0)\"" }.joined(separator: ",")
         #expect(throws: JobInputError("at most 32 tags are allowed")) {

@@ -34,7 +34,7 @@ import Testing
         (#"{"token":"t","cost_usd":-1}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
         (#"{"token":"t","cost_usd":"1"}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
         (#"{"token":"t","cost_usd":1e300}"#, "cost_usd", "cost_usd must be a number from 0 to 1000000"),
-        (#"{"token":"t","model_used":""}"#, "model_used", "model_used must be a model name of 1 to 256 bytes"),
+        (#"{"token":"t","model_used":""}"#, "model_used", "model_used must be a model name of 1 to 256 characters"),
         (#"{"token":"t","model_used":7}"#, "model_used", "field \"model_used\" must be a string, not integer"),
         (#"{"token":"t","report":[1]}"#, "report", "report must be a JSON object"),
         (#"{"token":"t","report":"did things"}"#, "report", "report must be a JSON object"),
@@ -49,9 +49,11 @@ import Testing
     }
 
     @Test func oversizeCompletionFieldsAreRefused() {
-        let model = String(repeating: "m", count: CompletionReport.maxModelUsedBytes)
+        let model = String(repeating: "m", count: CompletionReport.maxModelUsedLength)
         #expect((try? CompletionReport(json: ["token": "t", "model_used": .string(model)]))?.modelUsed == model)
-        #expect(throws: WorkerProtocolError(field: "model_used", "model_used must be a model name of 1 to 256 bytes")) {
+        #expect(
+            throws: WorkerProtocolError(field: "model_used", "model_used must be a model name of 1 to 256 characters")
+        ) {
             try CompletionReport(json: ["token": "t", "model_used": .string(model + "m")])
         }
         let report: JSONValue = ["commands": [.string(String(repeating: "x", count: 70_000))]]

@@ -118,7 +118,7 @@ import Testing
         ),
         (
             #"{"instance":"w","provider":"x","node_url":"ftp://x"}"#, "node_url",
-            "node_url must be an http:// or https:// URL of at most 500 bytes"
+            "node_url must be an http:// or https:// URL of at most 500 characters"
         ),
         (
             #"{"instance":"w","provider":"x","version":"1\n2"}"#, "version",
@@ -136,7 +136,7 @@ import Testing
         (#"{"instance":"w","provider":"x","extra":1}"#, "extra", "unknown field \"extra\""),
         (
             #"{"instance":"w","provider":"x","workspaces":["../etc"]}"#, "workspaces[0]",
-            "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')"
+            "workspaces must hold directory names (1 to 200 characters, no '/', not starting with '.')"
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":["ok",{"name":"ENG-1","bytes":-1}]}"#, "workspaces[1].bytes",
@@ -158,7 +158,7 @@ import Testing
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":[{"path":"/x"}]}"#, "workspaces[0]",
-            "workspaces must hold directory names (1 to 200 bytes, no '/', not starting with '.')"
+            "workspaces must hold directory names (1 to 200 characters, no '/', not starting with '.')"
         ),
         (
             #"{"instance":"w","provider":"x","workspaces":"ENG-1"}"#, "workspaces",

@@ -308,7 +308,7 @@ public final class KeyStore: Sendable {
     // MARK: Validation
 
     public static func validate(name: String, tenant: String) throws(Failure) {
-        guard !name.isEmpty, name.count <= 100 else { throw .invalidName("must be 1 to 100 characters") }
+        guard !name.isEmpty, name.codePointCount <= 100 else { throw .invalidName("must be 1 to 100 characters") }
         guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw .invalidName("must not contain control characters")
         }

@@ -19,7 +19,7 @@ public final class SecretVault: Sendable {
             switch self {
             case .invalidName(let name):
                 "invalid secret name \(JSONText.quote(name)): use [A-Za-z0-9_.-], 1 to 128 characters"
-            case .valueTooLarge(let limit): "the secret value is larger than \(limit) bytes"
+            case .valueTooLarge(let limit): "the secret value is longer than \(limit) characters"
             case .notFound(let name): "no secret named \(JSONText.quote(name))"
             case .undecryptable(let name):
                 "secret \(JSONText.quote(name)) cannot be decrypted: the master key is wrong or the stored value was altered"
@@ -34,7 +34,9 @@ public final class SecretVault: Sendable {
         public var updatedAt: String
     }
 
-    public static let maxValueBytes = 1 << 20
+    /// The longest value, in characters (Unicode code points, as JSON Schema's `maxLength`
+    /// counts them in the OpenAPI document).
+    public static let maxValueLength = 1 << 20
     static let checkValue = Array("baton vault check".utf8)
     static let checkAD = Array("baton\u{0}vault-check".utf8)
 
@@ -94,7 +96,9 @@ public final class SecretVault: Sendable {
 
     public func set(tenant: String, name: String, value: String) async throws {
         guard Self.isValidName(name) else { throw Failure.invalidName(name) }
-        guard value.utf8.count <= Self.maxValueBytes else { throw Failure.valueTooLarge(limit: Self.maxValueBytes) }
+        guard value.codePointCount <= Self.maxValueLength else {
+            throw Failure.valueTooLarge(limit: Self.maxValueLength)
+        }
         var plaintext = Array(value.utf8)
         let sealed = try XChaCha20Poly1305.seal(
             plaintext, additionalData: Self.additionalData(tenant: tenant, name: name), key: key)

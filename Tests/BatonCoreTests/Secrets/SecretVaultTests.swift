@@ -94,13 +94,13 @@ import Testing
     @Test func valuesOverOneMebibyteAreRefused() async throws {
         try await Self.withVault { db, vault, _ in
             let before = try Self.rows(db)
-            let tooBig = String(repeating: "x", count: SecretVault.maxValueBytes + 1)
-            await #expect(throws: SecretVault.Failure.valueTooLarge(limit: SecretVault.maxValueBytes)) {
+            let tooBig = String(repeating: "x", count: SecretVault.maxValueLength + 1)
+            await #expect(throws: SecretVault.Failure.valueTooLarge(limit: SecretVault.maxValueLength)) {
                 try await vault.set(tenant: "default", name: "big", value: tooBig)
             }
             #expect(try Self.rows(db) == before)
             try await vault.set(
-                tenant: "default", name: "max", value: String(repeating: "x", count: SecretVault.maxValueBytes))
+                tenant: "default", name: "max", value: String(repeating: "x", count: SecretVault.maxValueLength))
         }
     }
 
