@@ -3,15 +3,27 @@
 # rate limits lifted), driven by the spec the server serves: every check (`--checks all`) in
 # every phase (examples, coverage, fuzzing and the stateful phase, which follows the document's
 # links). bench/schemathesis.toml allows only what the document declares. Installs schemathesis
-# into a venv under .build the first time (with $API_FUZZ_PYTHON, python3 by default). Prints
-# schemathesis' summary; exits non-zero on any failure or error.
+# into a venv under .build the first time (with $API_FUZZ_PYTHON, else the first Python new
+# enough of python3, python3.13, python3.12 and pyenv's). Prints schemathesis' summary; exits
+# non-zero on any failure or error.
 # Usage: scripts/api-fuzz.sh [max-examples] [more schemathesis options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-30}"
 venv=.build/fuzz-venv
+# CPython before 3.11.8 (and 3.12 before 3.12.2) raises "SystemError: AST constructor recursion
+# depth mismatch" (gh-106905) when hypothesis describes a filter deep in schemathesis' coverage
+# phase, which ends the run with an error: the venv needs a later Python.
+fixed() { "$1" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 12, 2) or (3, 11, 8) <= v < (3, 12) else 1)' 2>/dev/null; }
+if [ -x "$venv/bin/python" ] && ! fixed "$venv/bin/python"; then rm -rf "$venv"; fi
 if [ ! -x "$venv/bin/st" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-    "${API_FUZZ_PYTHON:-python3}" -m venv "$venv"
+    python=""
+    for candidate in ${API_FUZZ_PYTHON:-} python3 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+        if fixed "$candidate"; then python="$candidate"; break; fi
+    done
+    [ -n "$python" ] || { echo "api-fuzz: needs Python 3.11.8 or later (set API_FUZZ_PYTHON)" >&2; exit 1; }
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/pip" install -q "schemathesis==4.32.5" "openapi-spec-validator==0.7.2"
 fi
 # The document first: it must be valid OpenAPI before it drives anything.
