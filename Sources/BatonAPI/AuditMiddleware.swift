@@ -30,11 +30,23 @@ struct AuditMiddleware: HTTPMiddleware {
         }
     }
 
+    /// The worker protocol's routine traffic: heartbeats, lease polls and progress reports, every
+    /// few seconds per worker and recorded where they land (the workers table, jobs, events).
+    /// Answered below 400 they are not audit entries, so an idle fleet adds none (SPEC §2.9);
+    /// refused ones are, and a job's completion always is.
+    static let workerTelemetry: Set<String> = [
+        "PUT /presence", "POST /api/workers/:id/lease", "POST /api/jobs/:id/events",
+    ]
+
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         guard Self.audits(request.method) else { return try await next(request, context) }
         let response = try await next(request, context)
         let principal = await KeyCheck.of(request, context, credentials: credentials).principal
         let status = response.status.code
+        if principal != nil, status < 400, Self.workerTelemetry.contains("\(request.method.rawValue) \(context.route)")
+        {
+            return response
+        }
         if principal == nil || status == 429 {
             await refused.record(
                 Self.sizeOnlyDraft(
