@@ -2,8 +2,8 @@ import Foundation
 import PackagePlugin
 
 /// Embeds the package's text resources into the target that applies the plugin:
-/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json` and `openapi/docs.html`, BatonFit gets
-/// `Catalog/models.json` (made by scripts/make-catalog.py).
+/// BatonCore gets `Migrations/*.sql`, BatonAPI gets `openapi/openapi.json`, `openapi/docs.html` and the dashboard's
+/// files in `ui/` (as assets by file name), BatonFit gets `Catalog/models.json` (made by scripts/make-catalog.py).
 @main
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -27,6 +27,14 @@ struct EmbedResources: BuildToolPlugin {
             let docs = root.appending(path: "openapi/docs.html")
             inputs.append(docs)
             arguments.append("docs=\(docs.path)")
+            let ui = root.appending(path: "ui")
+            let assets = try FileManager.default.contentsOfDirectory(atPath: ui.path)
+                .filter { !$0.hasPrefix(".") }.sorted()
+            for name in assets {
+                let url = ui.appending(path: name)
+                inputs.append(url)
+                arguments.append("asset=\(url.path)")
+            }
         case "BatonFit":
             let url = root.appending(path: "Catalog/models.json")
             inputs.append(url)

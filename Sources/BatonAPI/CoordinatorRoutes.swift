@@ -35,6 +35,7 @@ public enum CoordinatorRoutes {
         builder.use(RateLimitMiddleware(limiter: services.rateLimiter, limited: limited))
         HealthRoutes.register(on: builder, node: services.node)
         OpenAPIRoutes.register(on: builder)
+        DashboardRoutes.register(on: builder)
         MetricsRoutes.register(on: builder, services: services)
         EventRoutes.register(on: builder, services: services)
         KeyRoutes.register(on: builder, keys: services.keys)

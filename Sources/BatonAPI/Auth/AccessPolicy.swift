@@ -20,7 +20,10 @@ public struct AccessPolicy: Sendable {
         }
     }
 
-    public static let publicRoutes: Set<String> = ["/health", "/api/v1/openapi.json", "/api/docs", "/webhooks/linear"]
+    /// The dashboard's page, script and styles are public too: they carry no data (DashboardRoutes).
+    public static let publicRoutes: Set<String> = [
+        "/health", "/api/v1/openapi.json", "/api/docs", "/webhooks/linear", "/", "/ui/app.js", "/ui/app.css",
+    ]
 
     /// Routes open to anyone by method: signing in takes the key in its body.
     public static let publicOperations: Set<String> = ["POST /api/v1/session"]
