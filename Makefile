@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout check-module-imports bench bench-deps api-fuzz fuzz fuzz-smoke sanitize format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports browser-test screenshots bench bench-deps api-fuzz fuzz fuzz-smoke sanitize format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -36,7 +36,19 @@ test: test-deps check-test-layout check-module-imports
 	$(SWIFT) test --skip-build --skip BatonHTTPTests --skip '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter '$(REAL_AGENTS)'
 	$(SWIFT) test --skip-build --filter BatonHTTPTests
+	scripts/browser-test.sh
 	scripts/fuzz.sh --smoke $(FUZZ_SMOKE_SECONDS)
+
+# The dashboard in headless Chromium through WebDriver against a real `baton serve` (the debug
+# binary; scripts/browser-test.py says what it checks). Installs selenium into .build/browser-venv.
+browser-test: test-deps
+	$(SWIFT) build --product baton
+	scripts/browser-test.sh
+
+# Regenerates docs/screenshots/{board,issue,fleet}.png at 1280×800 from a live server.
+screenshots: test-deps
+	$(SWIFT) build --product baton
+	scripts/browser-test.sh --screenshots docs/screenshots
 
 # libFuzzer targets in fuzz/ (HTTP request parser, chunked decoder, JSON, templates, Linear
 # webhooks, config validation), each run for FUZZ_SECONDS on a corpus kept in .build/libfuzzer;

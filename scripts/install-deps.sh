@@ -10,8 +10,9 @@ if [ "${1:-}" = "--bench" ]; then
 fi
 if [ "${1:-}" = "--test" ]; then
   # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
-  # headless chromium loads the docs page.
-  packages+=(prometheus python3 python3-venv curl chromium git)
+  # headless chromium loads the docs page, and drives the dashboard through chromium-driver
+  # (WebDriver; the selenium package goes into .build/browser-venv, see scripts/browser-test.sh).
+  packages+=(prometheus python3 python3-venv curl chromium chromium-driver git)
 fi
 
 missing=()
@@ -51,8 +52,21 @@ install_agents() {
   echo "$want" >"$bin/.pins"
 }
 
+# selenium for the dashboard's browser test, pinned like the agents, in a venv of its own.
+install_selenium() {
+  local root venv want="selenium==4.38.0"
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  venv="$root/.build/browser-venv"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "$want" ]; then return 0; fi
+  echo "install-deps: installing $want into .build/browser-venv"
+  mkdir -p "$root/.build"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$want"
+  echo "$want" >"$venv/.pins"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  if [ "${1:-}" = "--test" ]; then install_agents; fi
+  if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; fi
   exit 0
 fi
 
@@ -65,4 +79,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-if [ "${1:-}" = "--test" ]; then install_agents; fi
+if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; fi
