@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -321,8 +322,9 @@ class Run:
         box.send_keys(STEER)
         self.q('#steer-form button[type="submit"]').click()
         self.wait(lambda: "Sent." in self.text_of("#steer-form"), 10, "the steer to be accepted")
-        # The worker picks the message up with its next progress report; then the first run ends.
-        time.sleep(2.5)
+        # The worker picks the message up with its next progress report (its answer carries it);
+        # once it has, the first run may end and the message becomes the resumed run's prompt.
+        self.until(self.steer_delivered, 15, "the worker to take the steering message")
         open(self.go, "w").close()
         self.wait(lambda: ("agent heard: " + STEER) in self.text_of("#output"), 25, "the agent echoing the steer")
         lines = self.text_of("#output").splitlines()
@@ -379,6 +381,13 @@ class Run:
         state = self.call("GET", "/api/v1/ENG-1")[1]["state"]
         if state != "aborted":
             raise Failed("the forged change moved the issue to %s" % state)
+
+    def steer_delivered(self):
+        db = sqlite3.connect(os.path.join(self.data, "baton.db"), timeout=5)
+        try:
+            return db.execute("SELECT count(*) FROM job_steers WHERE delivered_at IS NOT NULL").fetchone()[0] > 0
+        finally:
+            db.close()
 
     def test_killswitch_and_overlay_controls(self):
         # Levels 3 and 4 ask first; cancelling changes nothing.

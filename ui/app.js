@@ -539,6 +539,7 @@ function pageIssue(main, id) {
   let latest = null;
   let table = null;
   let templates = null;
+  let controlsFor = null;
 
   const addMessages = (messages) => {
     const fresh = mergeWindow(out.lines, messages || []);
@@ -614,7 +615,12 @@ function pageIssue(main, id) {
       d.last_error ? h('p', { class: 'last-error', text: `Last error: ${d.last_error}` }) : null);
     drawAttempts();
     drawTransitions();
-    drawControls();
+    // Rebuilt only when what they offer changes, so a message being typed survives live updates.
+    const signature = JSON.stringify([d.state, d.model_override, d.template_override, !!table, (templates || []).length]);
+    if (signature !== controlsFor) {
+      controlsFor = signature;
+      drawControls();
+    }
   };
 
   const drawAttempts = () => {
@@ -696,11 +702,20 @@ function pageIssue(main, id) {
       showResult(moveSlot, api('POST', `/api/v1/${encodeURIComponent(id)}/transition`, body), (r) => `Moved to ${r.to}.`).then(() => reload());
     });
     // Model override.
-    const model = h('input', { type: 'text', id: 'model-override', maxlength: '200', value: d.model_override || '', placeholder: 'agent.model' });
+    const models = h('datalist', { id: 'model-list' });
+    const model = h('input', { type: 'text', id: 'model-override', maxlength: '200', value: d.model_override || '', placeholder: 'agent.model', list: 'model-list' });
+    // The models the providers and the fleet offer, asked for once, when the field is first used.
+    model.addEventListener('focus', () => {
+      if (models.dataset.loaded) return;
+      models.dataset.loaded = 'yes';
+      api('GET', '/api/v1/models?limit=200').then((r) => {
+        for (const m of r.models) models.append(h('option', { value: m.name }));
+      }, () => {});
+    }, { once: true });
     const restart = h('input', { type: 'checkbox', id: 'model-restart' });
     const modelSlot = h('div', { class: 'slot', 'aria-live': 'polite' });
     const modelForm = h('form', { class: 'control', id: 'model-form' },
-      h('fieldset', null, h('legend', { text: 'Model override' }), field('Model', model),
+      h('fieldset', null, h('legend', { text: 'Model override' }), field('Model', model), models,
         h('div', { class: 'check' }, restart, h('label', { for: 'model-restart', text: 'Restart a running attempt with it' })),
         h('button', { type: 'submit', text: 'Set model' }), ' ',
         h('button', { type: 'button', class: 'quiet', text: 'Clear', onclick: () =>
@@ -771,11 +786,17 @@ function pageFleet(main) {
     }
   };
 
+  const ksStatus = h('div', { id: 'ks-status' });
+  const ksSlot = h('div', { class: 'slot', 'aria-live': 'polite' }); // kept across rebuilds of the form
+  let ksLevel = null;
   const drawKillswitch = (k) => {
     showKillswitchBanner(k.level);
-    fill(ks, h('h2', { id: 'ks-h', text: 'Killswitch' }),
-      h('p', null, h('span', { class: `badge level-${k.level}`, id: 'ks-level', text: `Level ${k.level}` }), ' ', k.effect),
+    fill(ksStatus, h('p', null, h('span', { class: `badge level-${k.level}`, id: 'ks-level', text: `Level ${k.level}` }), ' ', k.effect),
       k.set_at ? h('p', { class: 'hint' }, `Set by ${k.set_by || 'unknown'} at `, timeEl(k.set_at), k.reason ? ` — ${k.reason}` : '') : null);
+    // The form is kept while the level stays, so a reason being typed survives the refreshes.
+    if (ksLevel === k.level) return;
+    ksLevel = k.level;
+    fill(ks, h('h2', { id: 'ks-h', text: 'Killswitch' }), ksStatus);
     if (!can('operator')) return;
     const radios = h('div', { class: 'levels', role: 'radiogroup', 'aria-labelledby': 'ks-legend' });
     KILLSWITCH.forEach((text, level) => {
@@ -784,7 +805,6 @@ function pageFleet(main) {
         h('label', { for: idr }, h('strong', { text: `${level}` }), ` — ${text}`)));
     });
     const reason = h('input', { type: 'text', id: 'ks-reason', maxlength: '500', required: true, placeholder: 'why' });
-    const ksSlot = h('div', { class: 'slot', 'aria-live': 'polite' });
     const confirmBox = h('div', { class: 'confirm' });
     const send = (level) => showResult(ksSlot, api('POST', '/tenant/killswitch', { level, reason: reason.value.trim() }),
       (r) => `Level ${r.killswitch.level}: ${r.cancelled_jobs} jobs cancelled, ${r.paused_workers} workers paused, ${r.resumed_workers} resumed.`).then(() => load());
