@@ -315,6 +315,15 @@ class Run:
             raise Failed("no link to the Linear issue")
         if "Rendered prompt" not in self.page_text():
             raise Failed("no rendered prompt")
+        # A message being typed survives a live update that redraws the controls.
+        self.q("#steer-message").send_keys("half a thought")
+        status, _ = self.call("POST", "/api/v1/ENG-1/model", {"model": "fake-opus"})
+        if status != 202:
+            raise Failed("model override: %s" % status)
+        self.wait(lambda: "fake-opus" in self.text_of("#main"), 10, "the model override on the page")
+        if self.q("#steer-message").get_attribute("value") != "half a thought":
+            raise Failed("the steer box lost what was typed")
+        self.q("#steer-message").clear()
 
     def test_steer_reaches_the_agent(self):
         open(self.go + ".hold", "w").close()  # the resumed run keeps working until the abort

@@ -619,7 +619,18 @@ function pageIssue(main, id) {
     const signature = JSON.stringify([d.state, d.model_override, d.template_override, !!table, (templates || []).length]);
     if (signature !== controlsFor) {
       controlsFor = signature;
+      // What is being typed is carried over (the model field only while it has the focus).
+      const active = document.activeElement && controls.contains(document.activeElement) ? document.activeElement.id : null;
+      const kept = {};
+      for (const el of controls.querySelectorAll('textarea, input[type=text]')) {
+        if (el.id && el.value && (el.id !== 'model-override' || el.id === active)) kept[el.id] = el.value;
+      }
       drawControls();
+      for (const [key, value] of Object.entries(kept)) {
+        const el = document.getElementById(key);
+        if (el) el.value = value;
+      }
+      if (active && document.getElementById(active)) document.getElementById(active).focus();
     }
   };
 
