@@ -754,6 +754,7 @@ function pageIssue(main, id) {
   };
 
   const reload = debounced(200, load);
+  every(30000, load); // as on the board: a catch-up, not the news
   app.page.onEvent = (event) => {
     if (event.issue !== id) return;
     if (event.type === 'job.progress') {
@@ -1116,6 +1117,7 @@ async function settingsTemplates(body) {
   const desc = h('input', { type: 'text', id: 'template-description', maxlength: '500' });
   const text = h('textarea', { id: 'template-body', rows: '14', spellcheck: 'false', class: 'code', readonly: can('operator') ? null : true });
   const preview = h('pre', { class: 'output', id: 'template-preview', 'aria-live': 'polite' });
+  const previewTitle = h('h3', { text: 'Preview' });
   const slot = h('div', { class: 'slot', 'aria-live': 'polite' });
   const showTemplate = () => {
     const t = templates.find((x) => x.id === pick.value);
@@ -1125,9 +1127,9 @@ async function settingsTemplates(body) {
     text.value = t ? t.body : 'Fix {{ issue.identifier }}: {{ issue.title }}\n\n{{ issue.description }}';
     renderPreview();
   };
-  // Live preview: the stored template renders on the server against sample variables; an edited
-  // body is previewed by the same renderer through a scratch copy only when saved, so edits are
-  // checked locally for balance and shown as typed.
+  // Live preview: a stored template, as stored, is rendered by the server with its sample
+  // variables (POST …/preview renders only stored bodies); an edited body is shown with the sample
+  // values filled in locally until it is saved, when the server checks and renders it.
   let previewTimer = null;
   const renderPreview = () => {
     clearTimeout(previewTimer);
@@ -1136,20 +1138,25 @@ async function settingsTemplates(body) {
       if (t && t.body === text.value) {
         try {
           const r = await api('POST', `/api/v1/templates/${encodeURIComponent(t.id)}/preview`);
+          previewTitle.textContent = 'Preview — rendered by the server with sample variables';
           preview.textContent = r.rendered;
         } catch (err) { fill(preview, errorBox(err)); }
-      } else preview.textContent = localPreview(text.value);
+      } else {
+        previewTitle.textContent = 'Preview — variables filled in as typed; the server renders it on save';
+        preview.textContent = localPreview(text.value);
+      }
     }, 300);
   };
   text.addEventListener('input', renderPreview);
   pick.addEventListener('change', showTemplate);
   const form = h('form', { class: 'panel', id: 'template-form' }, h('h2', { text: 'Prompt templates' }), field('Template', pick), field('Id', tid), field('Description', desc),
-    field('Body (strict Liquid subset)', text), can('operator') ? [h('button', { type: 'submit', class: 'primary', text: 'Save' }), ' ',
+    h('div', { class: 'split' }, h('div', null, field('Body (strict Liquid subset)', text)),
+      h('div', null, previewTitle, preview)),
+    can('operator') ? [h('button', { type: 'submit', class: 'primary', text: 'Save' }), ' ',
       h('button', { type: 'button', class: 'danger', text: 'Delete', onclick: () => {
         if (!pick.value || !window.confirm(`Delete the template ${pick.value}?`)) return;
         showResult(slot, api('DELETE', `/api/v1/templates/${encodeURIComponent(pick.value)}`), 'Deleted.').then((r) => { if (r !== undefined) { clear(body); settingsTemplates(body); } });
-      } })] : null, slot,
-    h('h3', { text: 'Preview (sample variables)' }), preview);
+      } })] : null, slot);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const existing = templates.find((x) => x.id === pick.value);
