@@ -20,6 +20,8 @@ public final class EventBus: Sendable {
         var lastDelivered: Int64
         /// Committed events waiting for a smaller id to commit first.
         var waiting: [Int64: Event] = [:]
+        /// A look in the database for the ids a gap is missing is scheduled.
+        var gapCheck = false
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
     }
@@ -78,7 +80,7 @@ public final class EventBus: Sendable {
 
     /// Delivers committed events, in id order, once every smaller id has been delivered.
     public func didCommit(_ events: [Event]) {
-        let ended = state.withLock { state in
+        let (ended, checkGap) = state.withLock { state in
             for event in events where event.id > state.lastDelivered {
                 state.waiting[event.id] = event
             }
@@ -86,10 +88,47 @@ public final class EventBus: Sendable {
             while let next = state.waiting.removeValue(forKey: state.lastDelivered + 1) {
                 deliver(next, in: &state, ended: &ended)
             }
-            return ended
+            let checkGap = !state.waiting.isEmpty && !state.gapCheck
+            if checkGap { state.gapCheck = true }
+            return (ended, checkGap)
         }
         // Finishing runs the stream's termination handler, which takes the lock: do it outside.
         for continuation in ended { continuation.finish() }
+        if checkGap { scheduleGapCheck() }
+    }
+
+    /// An event another process committed (`baton secrets set`, or `baton webhook send` storing
+    /// its signing secret, while the server runs) never reaches `didCommit` here, and the gap it
+    /// leaves would hold back every later event for good. A gap that lasts `gapCheckDelay` is
+    /// filled from the database, which has every committed row; an id still absent there belongs
+    /// to a transaction of this process that has not committed yet, and is looked for again.
+    static let gapCheckDelay = Duration.milliseconds(200)
+
+    private func scheduleGapCheck() {
+        Task { [weak self] in
+            try? await Task.sleep(for: EventBus.gapCheckDelay)
+            await self?.fillGap()
+        }
+    }
+
+    private func fillGap() async {
+        let bounds: (after: Int64, before: Int64)? = state.withLock { state in
+            guard let next = state.waiting.keys.min(), next > state.lastDelivered + 1 else {
+                state.gapCheck = false
+                return nil
+            }
+            return (state.lastDelivered, next)
+        }
+        guard let bounds else { return }
+        let rows =
+            (try? await database.read { conn in
+                try conn.query(
+                    "SELECT id, type, tenant, issue, at, data FROM events WHERE id > ?1 AND id < ?2 ORDER BY id",
+                    [.integer(bounds.after), .integer(bounds.before)])
+            }) ?? []
+        state.withLock { $0.gapCheck = false }
+        // Delivers what is now contiguous, and schedules another look if a gap remains.
+        didCommit(rows.map(EventBus.event(from:)))
     }
 
     private func deliver(_ event: Event, in state: inout State, ended: inout [AsyncStream<Event>.Continuation]) {

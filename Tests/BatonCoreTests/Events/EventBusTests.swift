@@ -110,6 +110,18 @@ import Testing
         }
     }
 
+    /// `baton secrets set` while the server runs commits an event in another process: its id must
+    /// not hold back the server's own later events.
+    @Test func anEventCommittedElsewhereDoesNotHoldBackLaterOnes() async throws {
+        try await Self.withBus { db, bus in
+            let stream = try await bus.subscribe(after: nil, filter: EventFilter())
+            let foreign = try await db.write { try EventBus.insert(EventDraft(type: "secret.changed"), into: $0) }
+            let own = try await bus.publish(EventDraft(type: "issue.queued"))
+            #expect(await Self.take(2, from: stream) == [foreign, own])
+            #expect(bus.lastEventID == own.id)
+        }
+    }
+
     @Test func aSubscriberThatFallsTooFarBehindIsEnded() async throws {
         try await Self.withBus { db, bus in
             let stream = try await bus.subscribe(after: nil, filter: EventFilter(), bufferLimit: 2)
