@@ -23,18 +23,28 @@ public enum Catalog {
             guard let params = item["params_b"]?.doubleValue, params > 0 else {
                 throw Failure(description: "catalog entry \(name) has no parameter count")
             }
-            func int(_ key: String) -> Int? { item[key]?.intValue.map(Int.init) }
+            func int(_ key: String) -> Int? { item[key]?.intValue.flatMap { Int(exactly: $0) } }
             var model = CatalogModel(
                 name: name, provider: item["provider"]?.stringValue ?? "",
                 parameterCount: item["parameter_count"]?.stringValue ?? "", paramsB: params,
-                contextLength: int("context_length") ?? 4096,
+                parametersRaw: item["parameters_raw"]?.intValue, contextLength: int("context_length") ?? 4096,
                 useCase: item["use_case"]?.stringValue ?? "General purpose",
                 releaseDate: item["release_date"]?.stringValue, isMoE: item["is_moe"]?.boolValue ?? false,
-                activeParamsB: item["active_params_b"]?.doubleValue, layers: int("layers"), kvHeads: int("kv_heads"),
-                attentionHeads: int("attention_heads"), headDim: int("head_dim"),
+                activeParamsB: item["active_parameters"]?.doubleValue.map { $0 / 1_000_000_000 }
+                    ?? item["active_params_b"]?.doubleValue, numExperts: int("num_experts"),
+                activeExperts: int("active_experts"), layers: int("layers"), kvHeads: int("kv_heads"),
+                attentionHeads: int("attention_heads"), headDim: int("head_dim"), hiddenSize: int("hidden_size"),
+                moeIntermediateSize: int("moe_intermediate_size"), vocabSize: int("vocab_size"),
+                sharedExpertIntermediateSize: int("shared_expert_intermediate_size"),
                 format: item["format"]?.stringValue ?? "gguf",
                 quantization: item["quantization"]?.stringValue ?? "Q4_K_M",
-                recommendedRAMGB: item["recommended_ram_gb"]?.doubleValue ?? 0)
+                minRAMGB: item["min_ram_gb"]?.doubleValue,
+                recommendedRAMGB: item["recommended_ram_gb"]?.doubleValue ?? 0,
+                minVRAMGB: item["min_vram_gb"]?.doubleValue, architecture: item["architecture"]?.stringValue,
+                license: item["license"]?.stringValue,
+                capabilities: (item["capabilities"]?.arrayValue ?? []).compactMap {
+                    $0.stringValue.flatMap(Capability.init(rawValue:))
+                })
             model.ggufSources = (item["gguf_sources"]?.arrayValue ?? []).compactMap(\.stringValue)
             return model
         }

@@ -2,177 +2,477 @@
     import Glibc
 #endif
 
-/// The formulas of SPEC §11.4–§11.8: pure functions of a system and a catalog entry.
+/// The fit algorithm of SPEC §11.4–§11.8 (llmfit's, at commit 3f44fd3): pure functions of a
+/// system, a catalog entry and the month.
 public enum FitAnalysis {
-    /// Memory bandwidth in GB/s by GPU name, most specific names first.
-    static let bandwidth: [(name: String, gbps: Double)] = [
-        ("RTX 5090", 1792), ("RTX 4090", 1008), ("RTX 3090", 936), ("RTX 3060", 360), ("H100 PCIe", 2039),
-        ("H100 SXM", 3350), ("RX 7900 XTX", 960), ("M1 Max", 400), ("M4 Max", 546), ("MI300X", 5300),
-        ("H200", 4800), ("A100", 1555), ("L4", 300), ("T4", 320), ("M1", 68),
-    ]
+    /// Context used for memory estimates when the caller sets none.
+    public static let defaultEstimationContext = 8192
+    /// Share of raw bandwidth a decode step gets.
+    static let efficiency = 0.55
+    /// RAM bandwidth assumed for MoE experts read from RAM when the system does not say, GB/s.
+    static let defaultRAMBandwidth = 50.0
+    static let gib = 1024.0 * 1024.0 * 1024.0
 
-    /// The bandwidth of a GPU whose name contains a known name as whole words ("L4" is not "L40S").
-    public static func bandwidthGBps(gpuName: String) -> Double? {
-        let words = tokens(gpuName)
-        for entry in bandwidth.sorted(by: { $0.name.count > $1.name.count }) {
-            let key = tokens(entry.name)
-            guard key.count <= words.count else { continue }
-            for start in 0...(words.count - key.count) where Array(words[start..<(start + key.count)]) == key {
-                return entry.gbps
-            }
+    /// What every model's analysis on one machine shares, worked out once per catalog pass.
+    struct Machine {
+        var system: SystemSpecs
+        var hasGPU: Bool
+        var unified: Bool
+        /// One primary card's VRAM.
+        var gpuVRAM: Double?
+        /// All counted cards' VRAM.
+        var totalVRAM: Double?
+        var gpuName: String?
+        var backend: Backend
+        var bandwidth: Double?
+        var ramBandwidth: Double
+        /// This month as year · 12 + month (for the recency bonus).
+        var month: Int
+
+        init(_ system: SystemSpecs, month: Int) {
+            self.system = system
+            hasGPU = system.hasGPU
+            unified = system.isUnifiedMemory
+            gpuVRAM = system.gpuVRAMGB
+            totalVRAM = system.totalGPUVRAMGB
+            gpuName = system.gpuName
+            backend = system.backend
+            bandwidth = system.gpuName.flatMap(GPUFacts.bandwidthGBps(gpuName:))
+            ramBandwidth = system.ramBandwidthGBps.flatMap { $0 > 0 ? $0 : nil } ?? FitAnalysis.defaultRAMBandwidth
+            self.month = month
         }
-        return nil
     }
 
-    static func tokens(_ text: String) -> [String] {
-        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+    /// The GPU bandwidth table (GPUFacts), kept here for callers of the old name.
+    public static func bandwidthGBps(gpuName: String) -> Double? { GPUFacts.bandwidthGBps(gpuName: gpuName) }
+
+    /// This month (UTC) as year · 12 + month.
+    public static func currentMonth() -> Int {
+        let days = Int(time(nil)) / 86_400
+        let (year, month) = civil(daysSinceEpoch: days)
+        return year * 12 + month
     }
 
-    static func kBackend(_ backend: Backend) -> Double {
-        switch backend {
-        case .cuda: 220
-        case .rocm: 180
-        case .vulkan: 150
-        case .sycl: 100
-        case .metal: 160
-        case .cpuX86: 70
-        case .cpuARM: 90
-        }
+    /// Days since 1970-01-01 as a proleptic Gregorian (year, month) (Howard Hinnant's method).
+    static func civil(daysSinceEpoch: Int) -> (Int, Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month)
     }
 
-    /// KV cache in GiB at `context` tokens.
+    /// KV cache in GiB at `context` tokens (fp16): per layer 2 · kv heads · head dim · 2 bytes
+    /// per token when layers and head dim are known (kv heads, else attention heads, else 8);
+    /// else 0.000008 · params · context.
     static func kvCacheGB(_ model: CatalogModel, context: Int) -> Double {
-        if let layers = model.layers, let headDim = model.headDim, layers > 0, headDim > 0 {
+        if let layers = model.layers, let headDim = model.headDim {
             let heads = model.kvHeads ?? model.attentionHeads ?? 8
-            let bytes = 2.0 * Double(layers) * Double(heads) * Double(headDim) * Double(context) * 2.0
-            return bytes / (1024 * 1024 * 1024)
+            let bytes = 2.0 * Double(heads) * Double(headDim) * Double(context) * 2.0 * Double(layers)
+            return bytes / gib
         }
         return 0.000008 * model.paramsB * Double(context)
     }
 
     /// `params · bpp + kv + 0.5` GiB.
     static func requiredGB(_ model: CatalogModel, quant: String, context: Int) -> Double {
-        model.paramsB * Quantization.bytesPerParameter(quant) + kvCacheGB(model, context: context) + 0.5
+        model.paramsB * Quantization.bytesPerParameter(quant) + kvGB(model, context) + 0.5
     }
 
-    /// The first quantisation (and context) that `fits`; tried at the full estimation context,
-    /// then at half of it when that is still 1024 or more.
-    static func bestQuant(_ model: CatalogModel, context: Int, fits: (String, Int) -> Bool) -> (String, Int)? {
-        let candidates = model.hasFixedQuantization ? [model.quantization] : Quantization.ladder
+    /// The KV cache from the per-token figure worked out once (exact for both formulas, which
+    /// are linear in the context).
+    @inline(__always) static func kvGB(_ model: CatalogModel, _ context: Int) -> Double {
+        if let layers = model.layers, let headDim = model.headDim {
+            let heads = model.kvHeads ?? model.attentionHeads ?? 8
+            return 2.0 * Double(heads) * Double(headDim) * Double(context) * 2.0 * Double(layers) / gib
+        }
+        return 0.000008 * model.paramsB * Double(context)
+    }
+
+    /// The first quantisation of `ladder` whose requirement fits `budget` at `context`, then at
+    /// half of it when that is 1024 tokens or more: (quant, required GiB).
+    static func bestQuant(_ model: CatalogModel, ladder: [String], budget: Double, context: Int) -> (String, Double)? {
         for ctx in context / 2 >= 1024 ? [context, context / 2] : [context] {
-            if let quant = candidates.first(where: { fits($0, ctx) }) { return (quant, ctx) }
+            for quant in ladder {
+                let required = requiredGB(model, quant: quant, context: ctx)
+                if required <= budget { return (quant, required) }
+            }
         }
         return nil
     }
 
-    public static func analyse(_ model: CatalogModel, on system: SystemSpecs, maxContext: Int? = nil) -> ModelFit {
-        analyse(
-            model, on: system, bandwidth: system.gpuName.flatMap { bandwidthGBps(gpuName: $0) }, maxContext: maxContext)
+    /// The quantisation a runtime would pick within `budget`: a pre-quantised model's own
+    /// when it fits; on MLX the MLX ladder, then the GGUF one; else the GGUF ladder.
+    static func bestQuant(_ model: CatalogModel, runtime: Runtime, budget: Double, context: Int) -> (String, Double)? {
+        if runtime == .vllm {
+            let required = requiredGB(model, quant: model.quantization, context: context)
+            return required <= budget ? (model.quantization, required) : nil
+        }
+        if runtime == .mlx {
+            return bestQuant(model, ladder: Quantization.mlxLadder, budget: budget, context: context)
+                ?? bestQuant(model, ladder: Quantization.ladder, budget: budget, context: context)
+        }
+        return bestQuant(model, ladder: Quantization.ladder, budget: budget, context: context)
     }
 
-    /// With the GPU's bandwidth looked up once by the caller (a whole catalog shares it).
-    static func analyse(_ model: CatalogModel, on system: SystemSpecs, bandwidth: Double?, maxContext: Int?) -> ModelFit
-    {
-        let context = max(1, min(model.contextLength, maxContext ?? 8192))
-        var notes: [String] = []
-        var mode: RunMode
-        var pool: Double
-        var chosen: (String, Int)?
+    /// A MoE model's active experts in VRAM (× 1.1, at least 0.5 GiB) and the rest in RAM, GiB,
+    /// at `quant`; nil for dense models or when the counts are unknown.
+    static func moeSplitMemory(_ model: CatalogModel, quant: String) -> (vram: Double, ram: Double)? {
+        guard model.isMoE, let active = model.activeParamsB, model.parametersRaw != nil else { return nil }
+        let bpp = Quantization.bytesPerParameter(quant)
+        let activeBytes = active * 1_000_000_000 * bpp
+        let inactive = max(0, model.paramsB - active) * 1_000_000_000
+        return (max(0.5, activeBytes / gib * 1.1), inactive * bpp / gib)
+    }
 
-        if system.unifiedMemory {
-            mode = .gpu
-            pool = system.totalRAMGB
-            chosen = bestQuant(model, context: context) { requiredGB(model, quant: $0, context: $1) <= pool }
-            notes.append("unified memory: the whole of RAM is the pool")
-        } else if system.hasGPU, let vram = system.gpuVRAMGB {
+    /// RAM the inactive experts take at the catalog's own quantisation, GiB.
+    static func moeOffloadedGB(_ model: CatalogModel) -> Double? {
+        guard model.isMoE, let active = model.activeParamsB, model.parametersRaw != nil else { return nil }
+        let inactive = (model.paramsB - active) * 1_000_000_000
+        return inactive <= 0 ? 0 : inactive * Quantization.bytesPerParameter(model.quantization) / gib
+    }
+
+    /// The MoE bandwidth split (billions of parameters): the active experts' FFN weights (three
+    /// projections each) and the fixed part a token always reads (attention, shared experts,
+    /// router, output head and embedding); nil without the architecture's sizes.
+    static func moeBandwidthSplit(_ model: CatalogModel) -> (activeFFN: Double, fixed: Double)? {
+        guard model.isMoE, let hidden = model.hiddenSize.map(Double.init), let layers = model.layers.map(Double.init),
+            let activeExperts = model.activeExperts.map(Double.init),
+            let expertFFN = model.moeIntermediateSize.map(Double.init), let vocab = model.vocabSize.map(Double.init)
+        else { return nil }
+        let experts = Double(model.numExperts ?? 8)
+        let heads = Double(model.attentionHeads ?? 1)
+        let kvHeads = Double(model.kvHeads ?? model.attentionHeads ?? 1)
+        let headDim = model.headDim.map(Double.init) ?? hidden / heads
+        let activeFFN = layers * activeExperts * 3 * hidden * expertFFN
+        let attention = layers * (2 * heads * headDim * hidden + 2 * kvHeads * headDim * hidden)
+        let shared = layers * 3 * hidden * Double(model.sharedExpertIntermediateSize ?? 0)
+        let router = layers * experts * hidden
+        let fixed = attention + shared + router + 2 * vocab * hidden
+        return (activeFFN / 1_000_000_000, fixed / 1_000_000_000)
+    }
+
+    /// Whether llmfit would list the model on this machine at all: not text-to-speech; MLX
+    /// conversions only on Apple (Metal with unified memory); pre-quantised models only on CUDA
+    /// or ROCm, and on a known NVIDIA card only from the compute capability their kernels need.
+    public static func backendCompatible(_ model: CatalogModel, on system: SystemSpecs) -> Bool {
+        if model.traits.requiresSpecializedRuntime { return false }
+        if model.traits.isMLXModel { return system.backend == .metal && system.isUnifiedMemory }
+        guard model.isPrequantized else { return true }
+        guard system.backend == .cuda || system.backend == .rocm else { return false }
+        if system.backend == .cuda, let needed = GPUFacts.minimumComputeCapability(quantization: model.quantization),
+            let name = system.gpuName, let has = GPUFacts.computeCapability(gpuName: name)
+        {
+            return has >= needed
+        }
+        return true
+    }
+
+    public static func analyse(
+        _ model: CatalogModel, on system: SystemSpecs, maxContext: Int? = nil, month: Int = currentMonth()
+    ) -> ModelFit {
+        analyse(model, on: Machine(system, month: month), maxContext: maxContext)
+    }
+
+    static func analyse(_ model: CatalogModel, on machine: Machine, maxContext: Int?) -> ModelFit {
+        let system = machine.system
+        let context = min(model.contextLength, maxContext ?? defaultEstimationContext)
+        var notes: [String] = []
+        if context < model.contextLength {
+            notes.append(
+                "memory estimated at a context of \(context) tokens (the model takes up to \(model.contextLength))")
+        }
+        let minVRAM = model.minVRAMGB ?? model.minRAMGB
+        let category = model.traits.category
+        let runtime: Runtime =
+            model.isPrequantized ? .vllm : machine.backend == .metal && machine.unified ? .mlx : .llamacpp
+        func choose(_ budget: Double) -> (String, Double)? {
+            bestQuant(model, runtime: runtime, budget: budget, context: context)
+        }
+        func defaultRequired() -> Double { requiredGB(model, quant: model.quantization, context: context) }
+
+        var mode: RunMode
+        var required: Double
+        var pool: Double
+        if model.traits.requiresSpecializedRuntime {
+            notes.append("needs a text-to-speech runtime, which the fit does not model")
+            return ModelFit(
+                model: model, bestQuant: model.quantization, runMode: .cpuOnly, fitLevel: .tooTight,
+                requiredGB: defaultRequired(), availableGB: 0, utilizationPct: 0, contextUsed: context,
+                usableContext: 0, estimatedTPS: 0, quality: 0, speed: 0, fit: 0, context: 0, score: 0,
+                category: category, runtime: .unsupported, moeOffloadedGB: nil,
+                basis: EstimateBasis(method: "unsupported", assumedContext: context), notes: notes)
+        }
+
+        func cpuPath() -> (RunMode, Double, Double) {
             let ram = system.availableRAMGB
-            if let onGPU = bestQuant(
-                model, context: context, fits: { requiredGB(model, quant: $0, context: $1) <= vram })
-            {
-                (mode, pool, chosen) = (.gpu, vram, onGPU)
-            } else if model.isMoE, let active = model.activeParamsB,
-                let split = bestQuant(
-                    model, context: context,
-                    fits: { quant, ctx in
-                        let bpp = Quantization.bytesPerParameter(quant)
-                        let hot = active * bpp + kvCacheGB(model, context: ctx) + 0.5
-                        return hot <= vram && (model.paramsB - active) * bpp <= ram
-                    })
-            {
-                (mode, pool, chosen) = (.moeOffload, vram + ram, split)
-                notes.append("MoE: active experts in VRAM, the rest in RAM")
-            } else if let offload = bestQuant(
-                model, context: context, fits: { requiredGB(model, quant: $0, context: $1) <= ram })
-            {
-                (mode, pool, chosen) = (.cpuOffload, ram, offload)
-                notes.append("does not fit VRAM: layers offloaded to system RAM")
+            if model.isMoE {
+                notes.append("MoE: expert offloading needs a GPU; the whole model in RAM")
+                return (.cpuOnly, model.minRAMGB, ram)
+            }
+            return (.cpuOnly, choose(ram)?.1 ?? defaultRequired(), ram)
+        }
+
+        if machine.hasGPU && machine.unified {
+            if let shared = machine.gpuVRAM {
+                notes.append("unified memory: CPU and GPU share one pool")
+                if model.isMoE {
+                    (mode, required, pool) = (.gpu, minVRAM, shared)
+                } else {
+                    (mode, required, pool) = (.gpu, choose(shared)?.1 ?? defaultRequired(), shared)
+                }
             } else {
-                (mode, pool, chosen) = (.gpu, vram, nil)
+                (mode, required, pool) = cpuPath()
+            }
+        } else if machine.hasGPU, let vram = machine.totalVRAM {
+            let ram = system.availableRAMGB
+            if model.isMoE && minVRAM <= vram {
+                notes.append("MoE: every expert in VRAM")
+                (mode, required, pool) = (.gpu, minVRAM, vram)
+            } else if model.isMoE {
+                if let (quant, memory) = bestQuant(model, runtime: runtime, budget: vram, context: context) {
+                    notes.append("MoE: every expert in VRAM at \(quant)")
+                    (mode, required, pool) = (.gpu, memory, vram)
+                } else {
+                    (mode, required, pool) = moeOffloadPath(
+                        model, runtime: runtime, vram: vram, ram: ram, fullVRAM: minVRAM, notes: &notes)
+                }
+            } else if let (_, memory) = choose(vram) {
+                (mode, required, pool) = (.gpu, memory, vram)
+            } else if let (_, memory) = choose(ram) {
+                notes.append("does not fit VRAM: layers offloaded to system RAM, much slower")
+                (mode, required, pool) = (.cpuOffload, memory, ram)
+            } else {
+                notes.append("fits neither VRAM nor system RAM")
+                (mode, required, pool) = (.gpu, defaultRequired(), vram)
             }
         } else {
-            mode = .cpuOnly
-            pool = system.availableRAMGB
-            chosen = bestQuant(model, context: context) { requiredGB(model, quant: $0, context: $1) <= pool }
-            if system.hasGPU { notes.append("GPU memory unknown: judged on system RAM alone") }
-        }
-        let (quant, contextUsed) = chosen ?? (model.quantization, context)
-        let bits = quant == model.quantization ? model.traits.quantizationBits : Quantization.bits(quant)
-        if contextUsed < context { notes.append("fits only at a context of \(contextUsed) tokens") }
-        let required = requiredGB(model, quant: quant, context: contextUsed)
-
-        let level: FitLevel
-        if required > pool {
-            level = .tooTight
-        } else if mode == .gpu && model.recommendedRAMGB > 0 && model.recommendedRAMGB <= pool {
-            level = .perfect
-        } else if pool >= 1.2 * required {
-            level = .good
-        } else {
-            level = .marginal
+            if machine.hasGPU { notes.append("GPU memory unknown: judged on system RAM alone") }
+            (mode, required, pool) = cpuPath()
         }
 
-        let params = max(0.1, model.isMoE ? (model.activeParamsB ?? model.paramsB) : model.paramsB)
-        let tps: Double
-        if mode != .cpuOnly, let gbps = bandwidth {
-            tps = gbps / (params * Quantization.speedBytesPerParameter(bits: bits)) * 0.55 * mode.speedFactor
-        } else {
-            let backend = mode == .cpuOnly ? system.cpuBackend : system.backend
-            tps =
-                kBackend(backend) / params * Quantization.speedMultiplier(bits: bits) * (system.cpuCores >= 8 ? 1.1 : 1)
-                * mode.speedFactor
+        let level = fitLevel(required: required, pool: pool, recommended: model.recommendedRAMGB, mode: mode)
+        let moeOffloaded = mode == .moeOffload ? moeOffloadedGB(model) : nil
+
+        // The quantisation the pool allows (a pre-quantised model keeps its own).
+        var quant = model.quantization
+        if !model.isPrequantized {
+            let ladder = runtime == .mlx ? Quantization.mlxLadder : Quantization.ladder
+            if let (best, _) = bestQuant(model, ladder: ladder, budget: pool, context: context)
+                ?? (runtime == .mlx
+                    ? bestQuant(model, ladder: Quantization.ladder, budget: pool, context: context) : nil)
+            {
+                quant = best
+            }
+        }
+        if quant != model.quantization {
+            notes.append("best quantisation here: \(quant) (catalog: \(model.quantization))")
         }
 
-        let category = model.traits.category
-        let quality = min(100, max(0, model.traits.baseQuality + Quantization.qualityPenalty(bits: bits)))
-        let speed = min(100, tps / category.speedTarget * 100)
-        let ratio = pool > 0 ? required / pool : .infinity
-        let fit = level == .tooTight ? 0 : 100 * exp(-0.5 * pow(max(0, (ratio - 0.7) / 0.2), 2))
+        let tps = estimateTPS(model, quant: quant, machine: machine, mode: mode, runtime: runtime)
+        let method =
+            mode == .cpuOnly ? "cpu_constant" : machine.bandwidth != nil ? "gpu_bandwidth_roofline" : "backend_constant"
+        let basis = EstimateBasis(
+            method: method, gpuBandwidthGBps: mode == .cpuOnly ? nil : machine.bandwidth,
+            ramBandwidthGBps: mode == .moeOffload ? machine.ramBandwidth : nil, assumedContext: context)
+
+        let quality = qualityScore(model, quant: quant, month: machine.month)
+        let speed = min(100, max(0, tps / category.speedTarget * 100))
+        let fit = fitScore(required: required, pool: pool)
         let target = category.contextTarget
         let contextScore: Double = model.contextLength >= target ? 100 : (model.contextLength >= target / 2 ? 70 : 30)
         let w = category.weights
         let weighted = quality * w.quality + speed * w.speed + fit * w.fit + contextScore * w.context
-        let runtime =
-            system.unifiedMemory && system.backend == .metal && model.traits.isMLX ? "mlx" : "llamacpp"
+
+        // The context the pool holds once the weights and overhead are in, up to the model's.
+        let usable: Int
+        let perToken = kvGB(model, 4096) / 4096
+        if perToken > 0 {
+            let leftover = max(0, pool - requiredGB(model, quant: quant, context: 0))
+            let tokens = (leftover / perToken).rounded(.towardZero)
+            usable = min(tokens < Double(UInt32.max) ? Int(tokens) : Int(UInt32.max), model.contextLength)
+        } else {
+            usable = model.contextLength
+        }
         return ModelFit(
             model: model, bestQuant: quant, runMode: mode, fitLevel: level, requiredGB: required, availableGB: pool,
-            utilizationPct: pool > 0 ? required / pool * 100 : 0, contextUsed: contextUsed, estimatedTPS: tps,
-            quality: quality, speed: speed, fit: fit, context: contextScore, score: (weighted * 10).rounded() / 10,
-            category: category, runtime: runtime, notes: notes)
+            utilizationPct: pool > 0 ? required / pool * 100 : .infinity, contextUsed: context, usableContext: usable,
+            estimatedTPS: tps, quality: quality, speed: speed, fit: fit, context: contextScore,
+            score: (weighted * 10).rounded() / 10, category: category, runtime: runtime, moeOffloadedGB: moeOffloaded,
+            basis: basis, notes: notes)
     }
 
-    /// Size, family, coding, reasoning and vision bonuses: everything of the quality score but
-    /// the quantisation's penalty (the clamp comes after the penalty).
-    static func baseQuality(name: String, useCase: String, paramsB p: Double, category: UseCase) -> Double {
-        var score: Double =
-            p < 1 ? 30 : p < 3 ? 45 : p < 7 ? 60 : p < 10 ? 75 : p < 20 ? 82 : p < 40 ? 89 : 95
-        let name = name.lowercased()
-        let families: [(String, Double)] = [
-            ("deepseek", 3), ("qwen", 2), ("llama", 2), ("mixtral", 1), ("mistral", 1), ("gemma", 1), ("starcoder", 1),
-        ]
-        if let family = families.first(where: { name.contains($0.0) }) { score += family.1 }
-        if name.contains("code") || name.contains("coder") || name.contains("starcoder") { score += 6 }
-        if category == .reasoning && p >= 13 { score += 5 }
-        if (name + " " + useCase.lowercased()).contains("vision") { score += 6 }
-        return score
+    /// Active experts in VRAM and the rest in RAM, at the first quantisation where both fit;
+    /// else the whole model in RAM when its minimum fits; else too tight against VRAM.
+    static func moeOffloadPath(
+        _ model: CatalogModel, runtime: Runtime, vram: Double, ram: Double, fullVRAM: Double, notes: inout [String]
+    ) -> (RunMode, Double, Double) {
+        let ladders = runtime == .mlx ? [Quantization.mlxLadder, Quantization.ladder] : [Quantization.ladder]
+        for ladder in ladders {
+            for quant in ladder {
+                if let split = moeSplitMemory(model, quant: quant), split.vram <= vram, split.ram <= ram {
+                    notes.append(
+                        "MoE: active experts in VRAM at \(quant), \(format1(split.ram)) GB of inactive experts in RAM")
+                    return (.moeOffload, split.vram, vram)
+                }
+            }
+        }
+        if model.minRAMGB <= ram {
+            notes.append("MoE: too little VRAM to offload experts; the whole model in system RAM, much slower")
+            return (.cpuOffload, model.minRAMGB, ram)
+        }
+        notes.append("fits neither VRAM nor system RAM")
+        return (.gpu, fullVRAM, vram)
+    }
+
+    static func format1(_ x: Double) -> String {
+        let tenths = (x * 10).rounded()
+        guard tenths.isFinite, abs(tenths) < 1e15 else { return "\(x)" }
+        let n = Int(tenths)
+        return "\(n / 10).\(abs(n % 10))"
+    }
+
+    /// Too tight when it does not fit; on the GPU perfect when the recommended memory fits too;
+    /// else good with a fifth to spare, marginal without.
+    static func fitLevel(required: Double, pool: Double, recommended: Double, mode: RunMode) -> FitLevel {
+        if required > pool { return .tooTight }
+        if mode == .gpu && recommended <= pool { return .perfect }
+        return pool >= required * 1.2 ? .good : .marginal
+    }
+
+    /// 0 when it does not fit; 100 up to 70 % of the pool, then a one-sided Gaussian (σ 0.2).
+    static func fitScore(required: Double, pool: Double) -> Double {
+        if pool <= 0 || required > pool { return 0 }
+        let z = max(0, (required / pool - 0.7) / 0.2)
+        return min(100, max(0, 100 * exp(-0.5 * z * z)))
+    }
+
+    /// The decode speed estimate, tokens per second (at least 0.1).
+    static func estimateTPS(_ model: CatalogModel, quant: String, machine: Machine, mode: RunMode, runtime: Runtime)
+        -> Double
+    {
+        let params = max(0.1, model.isMoE ? (model.activeParamsB ?? model.paramsB) : model.paramsB)
+        let cores = machine.system.cpuCores
+        if mode != .cpuOnly, let bandwidth = machine.bandwidth {
+            let activeGB = params * Quantization.speedBytesPerParameter(quant)
+            if model.isMoE && (mode == .moeOffload || mode == .gpu) {
+                if mode == .moeOffload {
+                    let time = activeGB / machine.ramBandwidth + activeGB / (bandwidth * efficiency)
+                    return max(0.1, 1 / time * mode.speedFactor)
+                }
+                let pressure = vramPressure(model, quant: quant, vram: machine.gpuVRAM)
+                if let split = model.traits.moeSplit {
+                    let bytes = split.activeFFN * Quantization.bytesPerParameter(quant) + split.fixed * 3.2
+                    return max(0.1, bandwidth / bytes * mode.speedFactor * pressure)
+                }
+                let overhead: Double =
+                    switch model.numExperts {
+                    case .some(let n) where n <= 8: 0.90
+                    case .some(let n) where n <= 16: 0.85
+                    case .some(let n) where n <= 32: 0.80
+                    case .some(let n) where n <= 64: 0.70
+                    case .some: 0.40
+                    case .none: 0.60
+                    }
+                let moeGB = params * Quantization.bytesPerParameter(quant)
+                return max(0.1, bandwidth / moeGB * efficiency * overhead * mode.speedFactor * pressure)
+            }
+            return max(0.1, bandwidth / activeGB * efficiency * mode.speedFactor)
+        }
+        let k: Double =
+            switch (machine.backend, runtime) {
+            case (_, .unsupported): 0
+            case (.metal, .mlx): 250
+            case (.metal, _): 160
+            case (.cuda, _): 220
+            case (.rocm, _): 180
+            case (.vulkan, _): 150
+            case (.sycl, _): 100
+            case (.cpuARM, _): 90
+            case (.cpuX86, _): 70
+            }
+        let threads = cores >= 8 ? 1.1 : 1.0
+        if mode == .moeOffload {
+            let bpp = Quantization.speedBytesPerParameter(quant)
+            let gpuBandwidth = k * bpp / efficiency
+            let activeGB = params * bpp
+            let time = activeGB / machine.ramBandwidth + activeGB / (gpuBandwidth * efficiency)
+            return max(0.1, 1 / time) * threads
+        }
+        var tps = k / params * Quantization.speedMultiplier(quant) * threads
+        if mode == .cpuOnly {
+            tps = hostCPUConstant / params * Quantization.speedMultiplier(quant) * threads
+        }
+        return max(0.1, tps * mode.speedFactor)
+    }
+
+    /// The CPU-only constant follows the machine the estimate runs on, as llmfit's does.
+    #if arch(arm64)
+        static let hostCPUConstant = 90.0
+    #else
+        static let hostCPUConstant = 70.0
+    #endif
+
+    /// All experts in VRAM crowd its cache: above 60 % of one card, the estimate drops by the
+    /// excess times the share of inactive experts (half when unknown), to no less than 0.3.
+    static func vramPressure(_ model: CatalogModel, quant: String, vram: Double?) -> Double {
+        guard let vram else { return 1 }
+        let utilisation = model.paramsB * Quantization.bytesPerParameter(quant) / vram
+        if utilisation > 1 || utilisation < 0.6 { return 1 }
+        let inactiveShare = model.numExperts.map { 1 - Double(model.activeExperts ?? 1) / Double($0) } ?? 0.5
+        return max(0.3, 1 - (utilisation - 0.6) * inactiveShare)
+    }
+
+    /// The quality component: the model's base (size, family, generation, task) plus the
+    /// recency bonus and the quantisation's penalty, clamped to 0–100.
+    static func qualityScore(_ model: CatalogModel, quant: String, month: Int) -> Double {
+        var recency = 0.0
+        if let released = model.traits.releaseMonth {
+            let months = max(0, month - released)
+            recency = months < 3 ? 3 : months < 9 ? 1.5 : 0
+        }
+        return min(100, max(0, model.traits.baseQuality + recency + Quantization.qualityPenalty(quant)))
+    }
+
+    /// Size (on active parameters for MoE), family, generation and task alignment: everything
+    /// of the quality score that does not depend on the quantisation or the date.
+    static func baseQuality(_ model: CatalogModel, category: UseCase) -> Double {
+        let q = model.activeParamsB ?? model.paramsB
+        let size: Double = q < 1 ? 30 : q < 3 ? 45 : q < 7 ? 60 : q < 10 ? 75 : q < 20 ? 82 : q < 40 ? 89 : 95
+        let name = model.name.lowercased()
+        let family: Double =
+            name.contains("qwen")
+            ? 2
+            : name.contains("deepseek")
+                ? 3
+                : name.contains("llama")
+                    ? 2
+                    : name.contains("mistral") || name.contains("mixtral")
+                        ? 1
+                        : name.contains("gemma")
+                            ? 1
+                            : name.contains("phi")
+                                ? 0
+                                : name.contains("starcoder") ? 1 : 0
+        let generation = ModelGeneration.qualityBonus(architecture: model.architecture, name: model.name)
+        let task: Double
+        if let bench = TaskBenchmarks.score(lowerName: name, task: category) {
+            task = min(9, max(-8, (bench - 72) * 0.4))
+        } else {
+            switch category {
+            case .coding:
+                task = name.contains("code") || name.contains("starcoder") || name.contains("wizard") ? 6 : 0
+            case .reasoning:
+                task = model.paramsB >= 13 ? 5 : 0
+            case .multimodal:
+                task = name.contains("vision") || model.useCase.lowercased().contains("vision") ? 6 : 0
+            default:
+                task = 0
+            }
+        }
+        return size + family + generation + task
     }
 }

@@ -45,7 +45,7 @@ public struct ModelQuery: Sendable, Equatable {
     public mutating func apply(_ parameters: [String: String]) throws(Invalid) {
         if let text = parameters["sort"] {
             guard let sort = Sort(rawValue: text.lowercased()) else {
-                throw Invalid("invalid sort column: use score|tps|params|mem|ctx|date|use_case")
+                throw Invalid("invalid sort value: use score|tps|params|mem|ctx|date|use_case")
             }
             self.sort = sort
         }
@@ -58,14 +58,14 @@ public struct ModelQuery: Sendable, Equatable {
         }
         if let text = parameters["runtime"] {
             let value = text.lowercased()
-            guard ["any", "mlx", "llamacpp"].contains(value) else {
-                throw Invalid("invalid runtime value: use any|mlx|llamacpp")
+            guard ["any", "mlx", "llamacpp", "vllm"].contains(value) else {
+                throw Invalid("invalid runtime value: use any|mlx|llamacpp|vllm")
             }
             runtime = value
         }
         if let text = parameters["use_case"] {
             guard let useCase = UseCase(rawValue: text.lowercased()) else {
-                throw Invalid("invalid use_case value: use coding|reasoning|chat|multimodal|embedding|general")
+                throw Invalid("invalid use_case value: use general|coding|reasoning|chat|multimodal|embedding")
             }
             self.useCase = useCase
         }
@@ -94,16 +94,23 @@ public struct ModelQuery: Sendable, Equatable {
     }
 
     /// The matching analyses, sorted and cut to the limit, and how many matched before the cut.
-    public func run(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> (
-        models: [ModelFit], total: Int
-    ) {
-        select(from: sorted(analyse(on: system, catalog: catalog)))
+    public func run(
+        on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models, month: Int = FitAnalysis.currentMonth()
+    ) -> (models: [ModelFit], total: Int) {
+        select(from: sorted(analyse(on: system, catalog: catalog, month: month)))
     }
 
-    /// Every catalog model analysed for `system` (depends on `maxContext` alone of the query).
-    public func analyse(on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models) -> [ModelFit] {
-        let bandwidth = system.gpuName.flatMap { FitAnalysis.bandwidthGBps(gpuName: $0) }
-        return catalog.map { FitAnalysis.analyse($0, on: system, bandwidth: bandwidth, maxContext: maxContext) }
+    /// Every catalog model llmfit would list on `system` (backend-compatible; MLX conversions
+    /// only on Apple machines), analysed (depends on `maxContext` alone of the query).
+    public func analyse(
+        on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models, month: Int = FitAnalysis.currentMonth()
+    ) -> [ModelFit] {
+        let machine = FitAnalysis.Machine(system, month: month)
+        let apple = system.backend == .metal && system.isUnifiedMemory
+        return catalog.compactMap { model in
+            guard FitAnalysis.backendCompatible(model, on: system), apple || !model.traits.isMLXOnly else { return nil }
+            return FitAnalysis.analyse(model, on: machine, maxContext: maxContext)
+        }
     }
 
     /// Analyses in this query's order (depends on `sort` alone of the query).
@@ -147,8 +154,8 @@ public struct ModelQuery: Sendable, Equatable {
                 case .tps: (fit.estimatedTPS, fit.score)
                 case .params: (fit.model.paramsB, 0)
                 case .mem: (fit.utilizationPct, 0)
-                case .ctx: (Double(fit.model.contextLength), 0)
-                case .date: (Double(dateRanks[i]), 0)
+                case .ctx: (Double(fit.usableContext), Double(fit.model.contextLength))
+                case .date: (Double(dateRanks[i]), fit.score)
                 case .useCase: (-Double(fit.category.labelRank), fit.score)
                 }
             return SortKey(tight: fit.fitLevel == .tooTight, first: first, second: second, nameRank: nameRanks[i])
@@ -190,7 +197,7 @@ public struct ModelQuery: Sendable, Equatable {
                 }
                 if (topOnly || !includeTooTight) && level == .tooTight { continue }
                 if let useCase, fits[i].category != useCase { continue }
-                if let runtime, runtime != "any", fits[i].runtime != runtime { continue }
+                if let runtime, runtime != "any", fits[i].runtime.rawValue != runtime { continue }
                 if let provider, !fits[i].model.provider.lowercased().contains(provider) { continue }
                 if let search {
                     let model = fits[i].model
@@ -206,7 +213,7 @@ public struct ModelQuery: Sendable, Equatable {
         return (kept, total)
     }
 
-    /// too_tight last, then the chosen column, then the name (so ties never reorder).
+    /// too_tight last, then the chosen column (and its tie-breaker), then the name.
     func order(_ a: ModelFit, _ b: ModelFit) -> Bool {
         let aTight = a.fitLevel == .tooTight
         let bTight = b.fitLevel == .tooTight
@@ -218,13 +225,16 @@ public struct ModelQuery: Sendable, Equatable {
         case .tps: return desc(a.estimatedTPS, b.estimatedTPS) { desc(a.score, b.score, then: byName) }
         case .params: return desc(a.model.paramsB, b.model.paramsB, then: byName)
         case .mem: return desc(a.utilizationPct, b.utilizationPct, then: byName)
-        case .ctx: return desc(Double(a.model.contextLength), Double(b.model.contextLength), then: byName)
+        case .ctx:
+            return desc(Double(a.usableContext), Double(b.usableContext)) {
+                desc(Double(a.model.contextLength), Double(b.model.contextLength), then: byName)
+            }
         case .date:
             switch (a.model.releaseDate, b.model.releaseDate) {
             case (let x?, let y?) where x != y: return x > y
             case (nil, _?): return false
             case (_?, nil): return true
-            default: return byName()
+            default: return desc(a.score, b.score, then: byName)
             }
         case .useCase:
             let x = a.category.label
@@ -274,13 +284,18 @@ extension UseCase {
 }
 
 extension ModelFit {
-    /// One row of `models`.
+    /// One row of `models`, with llmfit's fields and rounding (GiB to 0.01, scores to 0.1).
     public var json: JSONValue {
-        func round(_ x: Double, _ places: Double) -> JSONValue { .double((x * places).rounded() / places) }
+        func round(_ x: Double, _ places: Double) -> JSONValue {
+            x.isFinite ? .double((x * places).rounded() / places) : .null
+        }
+        func int(_ n: Int) -> JSONValue { .int(Int64(n)) }
+        let capabilities = JSONValue.array(model.capabilities.map { .string($0.rawValue) })
         return [
             "name": .string(model.name), "provider": .string(model.provider),
             "parameter_count": .string(model.parameterCount), "params_b": round(model.paramsB, 100),
-            "context_length": .int(Int64(model.contextLength)), "use_case": .string(model.useCase),
+            "context_length": int(model.contextLength), "usable_context": int(usableContext),
+            "effective_context_length": int(contextUsed), "use_case": .string(model.useCase),
             "category": .string(category.label), "release_date": model.releaseDate.map(JSONValue.string) ?? .null,
             "is_moe": .bool(model.isMoE), "fit_level": .string(fitLevel.rawValue), "fit_label": .string(fitLevel.label),
             "run_mode": .string(runMode.rawValue), "run_mode_label": .string(runMode.label), "score": round(score, 10),
@@ -288,11 +303,23 @@ extension ModelFit {
                 "quality": round(quality, 10), "speed": round(speed, 10), "fit": round(fit, 10),
                 "context": round(context, 10),
             ],
-            "estimated_tps": round(estimatedTPS, 10), "runtime": .string(runtime),
-            "runtime_label": .string(runtime == "mlx" ? "MLX" : "llama.cpp"), "best_quant": .string(bestQuant),
+            "estimated_tps": round(estimatedTPS, 10), "runtime": .string(runtime.rawValue),
+            "runtime_label": .string(runtime.label), "best_quant": .string(bestQuant),
             "memory_required_gb": round(requiredGB, 100), "memory_available_gb": round(availableGB, 100),
+            "moe_offloaded_gb": moeOffloadedGB.map { round($0, 100) } ?? .null,
+            "total_memory_gb": round(requiredGB + (moeOffloadedGB ?? 0), 100),
             "utilization_pct": round(utilizationPct, 10), "notes": .array(notes.map(JSONValue.string)),
-            "gguf_sources": .array(model.ggufSources.map(JSONValue.string)),
+            "gguf_sources": .array(model.ggufSources.map(JSONValue.string)), "capabilities": capabilities,
+            "capability_ids": capabilities, "license": model.license.map(JSONValue.string) ?? .null,
+            "supports_tp": .array(model.validTPSizes.map(int)), "installed": false,
+            "disk_size_gb": round(model.paramsB * Quantization.bytesPerParameter(bestQuant), 100),
+            "estimate_basis": [
+                "method": .string(basis.method),
+                "gpu_bandwidth_gbps": basis.gpuBandwidthGBps.map(JSONValue.double) ?? .null,
+                "ddr_bandwidth_gbps": basis.ramBandwidthGBps.map(JSONValue.double) ?? .null,
+                "efficiency": .double(basis.efficiency), "assumed_context": int(basis.assumedContext),
+                "local_calibration": .null,
+            ],
         ]
     }
 }

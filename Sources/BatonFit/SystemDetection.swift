@@ -121,14 +121,17 @@ extension SystemSpecs {
         return [
             "total_ram_gb": gb(totalRAMGB), "available_ram_gb": gb(availableRAMGB), "cpu_cores": .int(Int64(cpuCores)),
             "cpu_name": .string(cpuName), "has_gpu": .bool(hasGPU), "gpu_vram_gb": gpuVRAMGB.map(gb) ?? .null,
+            "gpu_available_gb": gpuAvailableGB.map(gb) ?? .null,
             "gpu_name": gpuName.map(JSONValue.string) ?? .null, "gpu_count": .int(Int64(gpuCount)),
-            "unified_memory": .bool(unifiedMemory), "backend": .string(backend.rawValue),
+            "unified_memory": .bool(isUnifiedMemory), "backend": .string(backend.rawValue),
             "gpus": .array(
                 poolGPUs.map { gpu in
                     [
                         "name": .string(gpu.name), "vram_gb": gpu.vramGB.map(gb) ?? .null,
                         "free_vram_gb": gpu.freeVRAMGB.map(gb) ?? .null, "backend": .string(gpu.backend.rawValue),
                         "count": .int(Int64(gpu.count)), "unified_memory": .bool(gpu.unifiedMemory),
+                        "memory_bandwidth_gbps": GPUFacts.bandwidthGBps(gpuName: gpu.name).map(JSONValue.double)
+                            ?? .null,
                     ]
                 }),
         ]

@@ -43,14 +43,20 @@ public struct SystemSpecs: Sendable, Equatable {
     public var cpuCores: Int
     public var cpuName: String
     public var gpus: [GPU]
-    /// Apple-style memory shared by CPU and GPU: the pool is all of RAM.
+    /// Apple-style memory shared by CPU and GPU (also true when the primary GPU says so).
     public var unifiedMemory: Bool
     /// The CPU's own backend when there is no GPU (`CPU (x86)` or `CPU (ARM)`).
     public var cpuBackend: Backend
+    /// How much of a unified pool the GPU may use, when the platform says (macOS's Metal does;
+    /// Linux never sets it).
+    public var gpuAvailableGB: Double?
+    /// System RAM bandwidth, GB/s, for MoE experts streamed from RAM; nil: 50.
+    public var ramBandwidthGBps: Double?
 
     public init(
         totalRAMGB: Double, availableRAMGB: Double, cpuCores: Int, cpuName: String, gpus: [GPU] = [],
-        unifiedMemory: Bool = false, cpuBackend: Backend = .cpuX86
+        unifiedMemory: Bool = false, cpuBackend: Backend = .cpuX86, gpuAvailableGB: Double? = nil,
+        ramBandwidthGBps: Double? = nil
     ) {
         self.totalRAMGB = totalRAMGB
         self.availableRAMGB = availableRAMGB
@@ -59,23 +65,39 @@ public struct SystemSpecs: Sendable, Equatable {
         self.gpus = gpus
         self.unifiedMemory = unifiedMemory
         self.cpuBackend = cpuBackend
+        self.gpuAvailableGB = gpuAvailableGB
+        self.ramBandwidthGBps = ramBandwidthGBps
     }
 
-    /// The GPUs that count: integrated ones only when there is no discrete one.
+    /// The GPUs that count, most VRAM first (ties in detection order): integrated ones only
+    /// when there is no discrete one.
     public var poolGPUs: [GPU] {
         let discrete = gpus.filter { !$0.integrated }
-        return discrete.isEmpty ? gpus : discrete
+        let counted = discrete.isEmpty ? gpus : discrete
+        return counted.enumerated().sorted { a, b in
+            let x = a.element.vramGB ?? 0
+            let y = b.element.vramGB ?? 0
+            return x != y ? x > y : a.offset < b.offset
+        }.map(\.element)
     }
+
+    /// The primary GPU: the counted one with the most VRAM.
+    public var primaryGPU: GPU? { poolGPUs.first }
 
     public var hasGPU: Bool { !poolGPUs.isEmpty }
 
-    /// The GPU pool: VRAM summed over every counted card; nil when no card's VRAM is known.
-    public var gpuVRAMGB: Double? {
-        let known = poolGPUs.compactMap { gpu in gpu.vramGB.map { $0 * Double(gpu.count) } }
-        return known.isEmpty ? nil : known.reduce(0, +)
+    /// VRAM of one primary card, GiB; nil when unknown.
+    public var gpuVRAMGB: Double? { primaryGPU?.vramGB }
+
+    /// VRAM summed over every counted card (cards × count); nil when none is known.
+    public var totalGPUVRAMGB: Double? {
+        let sum = poolGPUs.reduce(0.0) { total, gpu in total + (gpu.vramGB.map { $0 * Double(gpu.count) } ?? 0) }
+        return sum > 0 ? sum : nil
     }
 
-    public var gpuName: String? { poolGPUs.first?.name }
+    public var gpuName: String? { primaryGPU?.name }
     public var gpuCount: Int { poolGPUs.reduce(0) { $0 + $1.count } }
-    public var backend: Backend { poolGPUs.first?.backend ?? cpuBackend }
+    public var backend: Backend { primaryGPU?.backend ?? cpuBackend }
+    /// Whether the pool is shared memory: said of the machine or of its primary GPU.
+    public var isUnifiedMemory: Bool { unifiedMemory || (primaryGPU?.unifiedMemory ?? false) }
 }

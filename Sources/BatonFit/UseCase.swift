@@ -1,14 +1,16 @@
 public enum UseCase: String, Sendable, CaseIterable {
     case general, coding, reasoning, chat, multimodal, embedding
 
-    /// Inferred from the catalog's use-case text and the name, in this order of precedence.
+    /// Inferred from the catalog's use-case text and the name, in this order of precedence:
+    /// embedding (use case, or `embed`/`bge` in the name), coding (`code` in either), multimodal
+    /// (use case), reasoning (use case, or a DeepSeek-R1 name), chat (use case), else general.
     public static func infer(useCase: String, name: String) -> UseCase {
-        let text = (useCase + " " + name).lowercased()
+        let text = useCase.lowercased()
         let lowerName = name.lowercased()
         if text.contains("embedding") || lowerName.contains("embed") || lowerName.contains("bge") { return .embedding }
-        if text.contains("code") { return .coding }
+        if lowerName.contains("code") || text.contains("code") { return .coding }
         if text.contains("vision") || text.contains("multimodal") { return .multimodal }
-        if text.contains("reason") || text.contains("chain-of-thought") || text.contains("deepseek-r1") {
+        if text.contains("reason") || text.contains("chain-of-thought") || lowerName.contains("deepseek-r1") {
             return .reasoning
         }
         if text.contains("chat") || text.contains("instruction") { return .chat }

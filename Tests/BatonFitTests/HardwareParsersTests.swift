@@ -48,7 +48,7 @@ import Testing
         #expect(abs((gpus[0].vramGB ?? 0) - 23.98828125) < 1e-9)
         #expect(gpus[0].freeVRAMGB == 20)  // the tighter card
         let system = SystemSpecs(totalRAMGB: 64, availableRAMGB: 48, cpuCores: 16, cpuName: "x", gpus: gpus)
-        #expect(system.gpuCount == 3 && abs((system.gpuVRAMGB ?? 0) - (2 * 23.98828125 + 11.994140625)) < 1e-9)
+        #expect(system.gpuCount == 3 && abs((system.totalGPUVRAMGB ?? 0) - (2 * 23.98828125 + 11.994140625)) < 1e-9)
     }
 
     @Test(arguments: [
@@ -92,7 +92,7 @@ import Testing
         #expect(abs((gpus[0].freeVRAMGB ?? 0) - 21.984375) < 1e-9)
         let system = SystemSpecs(totalRAMGB: 128, availableRAMGB: 100, cpuCores: 32, cpuName: "x", gpus: gpus)
         #expect(system.backend == .rocm && system.gpuCount == 3)
-        #expect(abs((system.gpuVRAMGB ?? 0) - (2 * 23.984375 + 191.6875)) < 1e-6)
+        #expect(abs((system.totalGPUVRAMGB ?? 0) - (2 * 23.984375 + 191.6875)) < 1e-6)
         // Its bandwidth is known by name, so the speed estimate uses it.
         #expect(FitAnalysis.bandwidthGBps(gpuName: gpus[0].name) == 960)
     }
@@ -152,9 +152,11 @@ import Testing
         #expect(gpus.map(\.integrated) == [true, false, true, false])
         #expect(gpus[1].count == 2 && gpus[1].vramGB == 16 && gpus[1].freeVRAMGB == 12 && gpus[1].backend == .vulkan)
         #expect(gpus[2].vramGB == nil && gpus[3].vramGB == nil && gpus[3].backend == .cuda)
-        // The pool keeps the discrete cards only; NVIDIA's unknown size adds nothing to it.
+        // The pool keeps the discrete cards only; NVIDIA's unknown size adds nothing to it. The
+        // primary card is the one with the most VRAM; the total counts every card.
         let system = SystemSpecs(totalRAMGB: 64, availableRAMGB: 40, cpuCores: 8, cpuName: "x", gpus: gpus)
-        #expect(system.gpuCount == 3 && system.gpuVRAMGB == 32 && system.backend == .vulkan)
+        #expect(system.gpuCount == 3 && system.gpuVRAMGB == 16 && system.totalGPUVRAMGB == 32)
+        #expect(system.backend == .vulkan)
     }
 
     @Test func drmWithMalformedFiles() {

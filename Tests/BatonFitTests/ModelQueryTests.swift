@@ -36,13 +36,13 @@ import Testing
 
     @Test(arguments: [
         (["min_fit": "great"], "invalid min_fit value: use perfect|good|marginal|too_tight"),
-        (["runtime": "vllm"], "invalid runtime value: use any|mlx|llamacpp"),
-        (["use_case": "poetry"], "invalid use_case value: use coding|reasoning|chat|multimodal|embedding|general"),
-        (["sort": "name"], "invalid sort column: use score|tps|params|mem|ctx|date|use_case"),
+        (["runtime": "ollama"], "invalid runtime value: use any|mlx|llamacpp|vllm"),
+        (["use_case": "poetry"], "invalid use_case value: use general|coding|reasoning|chat|multimodal|embedding"),
+        (["sort": "name"], "invalid sort value: use score|tps|params|mem|ctx|date|use_case"),
         // Several bad at once: sort is checked first, then min_fit, runtime, use_case.
         (
             ["sort": "x", "min_fit": "x", "runtime": "x"],
-            "invalid sort column: use score|tps|params|mem|ctx|date|use_case"
+            "invalid sort value: use score|tps|params|mem|ctx|date|use_case"
         ),
         (["min_fit": "x", "use_case": "x"], "invalid min_fit value: use perfect|good|marginal|too_tight"),
     ])

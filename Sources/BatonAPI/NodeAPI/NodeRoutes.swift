@@ -16,19 +16,22 @@ public enum NodeRoutes {
         public func update(_ system: SystemSpecs) { current.withLock { $0 = system } }
     }
 
-    /// The catalog analysed and sorted for the current system, per (max_context, sort): the
-    /// analysis is the expensive part and changes only when the system snapshot does.
+    /// The catalog analysed and sorted for the current system, per (max_context, sort, month): the
+    /// analysis is the expensive part and changes only when the system snapshot (or, through the
+    /// recency bonus, the month) does.
     final class AnalysisCache: Sendable {
         struct Key: Hashable {
             var maxContext: Int?
             var sort: ModelQuery.Sort
+            var month: Int
         }
         private let entries = Mutex<(system: SystemSpecs?, sorted: [Key: [ModelFit]])>((nil, [:]))
 
         func sorted(_ query: ModelQuery, system: SystemSpecs, catalog: [CatalogModel]) -> [ModelFit] {
-            let key = Key(maxContext: query.maxContext, sort: query.sort)
+            let month = FitAnalysis.currentMonth()
+            let key = Key(maxContext: query.maxContext, sort: query.sort, month: month)
             if let hit = entries.withLock({ $0.system == system ? $0.sorted[key] : nil }) { return hit }
-            let fits = query.sorted(query.analyse(on: system, catalog: catalog))
+            let fits = query.sorted(query.analyse(on: system, catalog: catalog, month: month))
             entries.withLock { entries in
                 if entries.system != system { entries = (system, [:]) }
                 // A handful of keys at most are asked for; keep the memory bounded anyway.

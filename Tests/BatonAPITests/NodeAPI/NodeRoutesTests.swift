@@ -48,9 +48,9 @@ import Testing
 
     @Test(arguments: [
         ("min_fit=best", "invalid min_fit value: use perfect|good|marginal|too_tight"),
-        ("runtime=vllm", "invalid runtime value: use any|mlx|llamacpp"),
-        ("use_case=art", "invalid use_case value: use coding|reasoning|chat|multimodal|embedding|general"),
-        ("sort=name", "invalid sort column: use score|tps|params|mem|ctx|date|use_case"),
+        ("runtime=ollama", "invalid runtime value: use any|mlx|llamacpp|vllm"),
+        ("use_case=art", "invalid use_case value: use general|coding|reasoning|chat|multimodal|embedding"),
+        ("sort=name", "invalid sort value: use score|tps|params|mem|ctx|date|use_case"),
     ])
     func badParametersAre400WithTheReferenceMessage(query: String, message: String) async {
         for path in ["/api/v1/models", "/api/v1/models/top", "/api/v1/models/qwen"] {
