@@ -24,7 +24,7 @@ public enum Catalog {
                 throw Failure(description: "catalog entry \(name) has no parameter count")
             }
             func int(_ key: String) -> Int? { item[key]?.intValue.flatMap { Int(exactly: $0) } }
-            var model = CatalogModel(
+            return CatalogModel(
                 name: name, provider: item["provider"]?.stringValue ?? "",
                 parameterCount: item["parameter_count"]?.stringValue ?? "", paramsB: params,
                 parametersRaw: item["parameters_raw"]?.intValue, contextLength: int("context_length") ?? 4096,
@@ -44,9 +44,7 @@ public enum Catalog {
                 license: item["license"]?.stringValue,
                 capabilities: (item["capabilities"]?.arrayValue ?? []).compactMap {
                     $0.stringValue.flatMap(Capability.init(rawValue:))
-                })
-            model.ggufSources = (item["gguf_sources"]?.arrayValue ?? []).compactMap(\.stringValue)
-            return model
+                }, ggufSources: (item["gguf_sources"]?.arrayValue ?? []).compactMap(\.stringValue))
         }
     }
 }

@@ -1,48 +1,93 @@
 /// A catalog entry: what the analysis reads of a model (the fields of llmfit's model list that its
 /// fit algorithm uses; scripts/make-catalog.py keeps them).
 public struct CatalogModel: Sendable, Equatable {
-    public let name: String
-    public var provider: String
-    public var parameterCount: String
-    /// Total parameters, in billions (the exact count / 10⁹ when the catalog gives one).
-    public let paramsB: Double
-    /// The exact parameter count, when known.
-    public let parametersRaw: Int64?
-    public let contextLength: Int
-    public let useCase: String
-    public let releaseDate: String?
-    public let isMoE: Bool
-    /// Active parameters per token, in billions (MoE models).
-    public let activeParamsB: Double?
-    public let numExperts: Int?
-    public let activeExperts: Int?
-    public let layers: Int?
-    public let kvHeads: Int?
-    public let attentionHeads: Int?
-    public let headDim: Int?
-    public let hiddenSize: Int?
-    public let moeIntermediateSize: Int?
-    public let vocabSize: Int?
-    public let sharedExpertIntermediateSize: Int?
-    /// gguf, awq, gptq, autoround, mlx, …
-    public let format: String
-    /// The catalog's own quantisation.
-    public let quantization: String
-    public let minRAMGB: Double
-    public let recommendedRAMGB: Double
-    /// VRAM the catalog says the model needs; nil when it does not say (then `minRAMGB`).
-    public let minVRAMGB: Double?
-    /// The Hugging Face architecture string (`llama`, `qwen3_moe`, …).
-    public let architecture: String?
-    public var license: String?
-    /// Capabilities as the catalog gives them; `capabilities` adds the inferred ones.
-    public let declaredCapabilities: [Capability]
-    /// Repositories with GGUF builds of it.
-    public var ggufSources: [String] = []
+    /// The entry's facts, plain values.
+    struct Fields: Sendable, Equatable {
+        var name: String
+        var provider: String
+        var parameterCount: String
+        var paramsB: Double
+        var parametersRaw: Int64?
+        var contextLength: Int
+        var useCase: String
+        var releaseDate: String?
+        var isMoE: Bool
+        var activeParamsB: Double?
+        var numExperts: Int?
+        var activeExperts: Int?
+        var layers: Int?
+        var kvHeads: Int?
+        var attentionHeads: Int?
+        var headDim: Int?
+        var hiddenSize: Int?
+        var moeIntermediateSize: Int?
+        var vocabSize: Int?
+        var sharedExpertIntermediateSize: Int?
+        var format: String
+        var quantization: String
+        var minRAMGB: Double
+        var recommendedRAMGB: Double
+        var minVRAMGB: Double?
+        var architecture: String?
+        var license: String?
+        var declaredCapabilities: [Capability]
+        var ggufSources: [String]
+    }
+
+    /// Held by reference: the whole catalog is analysed per request and each analysis carries its
+    /// model, so a copy is one retain instead of one per text field.
+    final class Storage: Sendable {
+        let fields: Fields
+        let traits: Traits
+        init(fields: Fields, traits: Traits) {
+            self.fields = fields
+            self.traits = traits
+        }
+    }
+
+    let storage: Storage
     /// What the analysis derives from the text fields, worked out once per model: the whole
     /// catalog is analysed per request, and substring searches were most of that time.
-    /// (The fields they come from are constants, so they cannot go stale.)
-    private(set) var traits: Traits
+    var traits: Traits { storage.traits }
+
+    public var name: String { storage.fields.name }
+    public var provider: String { storage.fields.provider }
+    public var parameterCount: String { storage.fields.parameterCount }
+    /// Total parameters, in billions (the exact count / 10⁹ when the catalog gives one).
+    public var paramsB: Double { storage.fields.paramsB }
+    /// The exact parameter count, when known.
+    public var parametersRaw: Int64? { storage.fields.parametersRaw }
+    public var contextLength: Int { storage.fields.contextLength }
+    public var useCase: String { storage.fields.useCase }
+    public var releaseDate: String? { storage.fields.releaseDate }
+    public var isMoE: Bool { storage.fields.isMoE }
+    /// Active parameters per token, in billions (MoE models).
+    public var activeParamsB: Double? { storage.fields.activeParamsB }
+    public var numExperts: Int? { storage.fields.numExperts }
+    public var activeExperts: Int? { storage.fields.activeExperts }
+    public var layers: Int? { storage.fields.layers }
+    public var kvHeads: Int? { storage.fields.kvHeads }
+    public var attentionHeads: Int? { storage.fields.attentionHeads }
+    public var headDim: Int? { storage.fields.headDim }
+    public var hiddenSize: Int? { storage.fields.hiddenSize }
+    public var moeIntermediateSize: Int? { storage.fields.moeIntermediateSize }
+    public var vocabSize: Int? { storage.fields.vocabSize }
+    public var sharedExpertIntermediateSize: Int? { storage.fields.sharedExpertIntermediateSize }
+    /// gguf, awq, gptq, autoround, mlx, …
+    public var format: String { storage.fields.format }
+    /// The catalog's own quantisation.
+    public var quantization: String { storage.fields.quantization }
+    public var minRAMGB: Double { storage.fields.minRAMGB }
+    public var recommendedRAMGB: Double { storage.fields.recommendedRAMGB }
+    /// VRAM the catalog says the model needs; nil when it does not say (then `minRAMGB`).
+    public var minVRAMGB: Double? { storage.fields.minVRAMGB }
+    /// The Hugging Face architecture string (`llama`, `qwen3_moe`, …).
+    public var architecture: String? { storage.fields.architecture }
+    public var license: String? { storage.fields.license }
+    /// Capabilities as the catalog gives them; `capabilities` adds the inferred ones.
+    public var declaredCapabilities: [Capability] { storage.fields.declaredCapabilities }
+    /// Repositories with GGUF builds of it.
+    public var ggufSources: [String] { storage.fields.ggufSources }
 
     public init(
         name: String, provider: String = "", parameterCount: String = "", paramsB: Double,
@@ -52,39 +97,24 @@ public struct CatalogModel: Sendable, Equatable {
         headDim: Int? = nil, hiddenSize: Int? = nil, moeIntermediateSize: Int? = nil, vocabSize: Int? = nil,
         sharedExpertIntermediateSize: Int? = nil, format: String = "gguf", quantization: String = "Q4_K_M",
         minRAMGB: Double? = nil, recommendedRAMGB: Double = 0, minVRAMGB: Double? = nil, architecture: String? = nil,
-        license: String? = nil, capabilities: [Capability] = []
+        license: String? = nil, capabilities: [Capability] = [], ggufSources: [String] = []
     ) {
-        self.name = name
-        self.provider = provider
-        self.parameterCount = parameterCount
-        self.parametersRaw = parametersRaw
-        self.paramsB = parametersRaw.map { Double($0) / 1_000_000_000 } ?? paramsB
-        self.contextLength = contextLength
-        self.useCase = useCase
-        self.releaseDate = releaseDate
-        self.isMoE = isMoE
-        self.activeParamsB = activeParamsB
-        self.numExperts = numExperts
-        self.activeExperts = activeExperts
-        self.layers = layers
-        self.kvHeads = kvHeads
-        self.attentionHeads = attentionHeads
-        self.headDim = headDim
-        self.hiddenSize = hiddenSize
-        self.moeIntermediateSize = moeIntermediateSize
-        self.vocabSize = vocabSize
-        self.sharedExpertIntermediateSize = sharedExpertIntermediateSize
-        self.format = format.lowercased()
-        self.quantization = quantization
-        self.minRAMGB = minRAMGB ?? 0
-        self.recommendedRAMGB = recommendedRAMGB
-        self.minVRAMGB = minVRAMGB
-        self.architecture = architecture
-        self.license = license
-        self.declaredCapabilities = capabilities
-        self.traits = Traits()
-        self.traits = Traits(self)
+        let fields = Fields(
+            name: name, provider: provider, parameterCount: parameterCount,
+            paramsB: parametersRaw.map { Double($0) / 1_000_000_000 } ?? paramsB, parametersRaw: parametersRaw,
+            contextLength: contextLength, useCase: useCase, releaseDate: releaseDate, isMoE: isMoE,
+            activeParamsB: activeParamsB, numExperts: numExperts, activeExperts: activeExperts, layers: layers,
+            kvHeads: kvHeads, attentionHeads: attentionHeads, headDim: headDim, hiddenSize: hiddenSize,
+            moeIntermediateSize: moeIntermediateSize, vocabSize: vocabSize,
+            sharedExpertIntermediateSize: sharedExpertIntermediateSize, format: format.lowercased(),
+            quantization: quantization, minRAMGB: minRAMGB ?? 0, recommendedRAMGB: recommendedRAMGB,
+            minVRAMGB: minVRAMGB, architecture: architecture, license: license, declaredCapabilities: capabilities,
+            ggufSources: ggufSources)
+        let bare = CatalogModel(storage: Storage(fields: fields, traits: Traits()))
+        storage = Storage(fields: fields, traits: Traits(bare))
     }
+
+    init(storage: Storage) { self.storage = storage }
 
     /// Declared and inferred capabilities, in llmfit's order.
     public var capabilities: [Capability] { traits.capabilities }
@@ -120,6 +150,10 @@ public struct CatalogModel: Sendable, Equatable {
         if name.contains("phi") { return p > 10 ? (40, 10) : (32, 8) }
         if name.contains("minimax") { return (48, 8) }
         return p > 100 ? (128, 16) : p > 50 ? (64, 8) : p > 5 ? (32, 8) : (16, 4)
+    }
+
+    public static func == (a: CatalogModel, b: CatalogModel) -> Bool {
+        a.storage === b.storage || a.storage.fields == b.storage.fields
     }
 
     struct Traits: Sendable, Equatable {

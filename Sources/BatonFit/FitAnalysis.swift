@@ -26,6 +26,8 @@ public enum FitAnalysis {
         var backend: Backend
         var bandwidth: Double?
         var ramBandwidth: Double
+        /// The primary GPU's NVIDIA compute capability, when known.
+        var computeCapability: (Int, Int)?
         /// This month as year · 12 + month (for the recency bonus).
         var month: Int
 
@@ -39,6 +41,7 @@ public enum FitAnalysis {
             backend = system.backend
             bandwidth = system.gpuName.flatMap(GPUFacts.bandwidthGBps(gpuName:))
             ramBandwidth = system.ramBandwidthGBps.flatMap { $0 > 0 ? $0 : nil } ?? FitAnalysis.defaultRAMBandwidth
+            computeCapability = system.gpuName.flatMap(GPUFacts.computeCapability(gpuName:))
             self.month = month
         }
     }
@@ -159,12 +162,16 @@ public enum FitAnalysis {
     /// conversions only on Apple (Metal with unified memory); pre-quantised models only on CUDA
     /// or ROCm, and on a known NVIDIA card only from the compute capability their kernels need.
     public static func backendCompatible(_ model: CatalogModel, on system: SystemSpecs) -> Bool {
+        backendCompatible(model, on: Machine(system, month: 0))
+    }
+
+    static func backendCompatible(_ model: CatalogModel, on machine: Machine) -> Bool {
         if model.traits.requiresSpecializedRuntime { return false }
-        if model.traits.isMLXModel { return system.backend == .metal && system.isUnifiedMemory }
+        if model.traits.isMLXModel { return machine.backend == .metal && machine.unified }
         guard model.isPrequantized else { return true }
-        guard system.backend == .cuda || system.backend == .rocm else { return false }
-        if system.backend == .cuda, let needed = GPUFacts.minimumComputeCapability(quantization: model.quantization),
-            let name = system.gpuName, let has = GPUFacts.computeCapability(gpuName: name)
+        guard machine.backend == .cuda || machine.backend == .rocm else { return false }
+        if machine.backend == .cuda, let needed = GPUFacts.minimumComputeCapability(quantization: model.quantization),
+            let has = machine.computeCapability
         {
             return has >= needed
         }
@@ -180,10 +187,9 @@ public enum FitAnalysis {
     static func analyse(_ model: CatalogModel, on machine: Machine, maxContext: Int?) -> ModelFit {
         let system = machine.system
         let context = min(model.contextLength, maxContext ?? defaultEstimationContext)
-        var notes: [String] = []
+        var notes: [FitNote] = []
         if context < model.contextLength {
-            notes.append(
-                "memory estimated at a context of \(context) tokens (the model takes up to \(model.contextLength))")
+            notes.append(.contextCapped(context, of: model.contextLength))
         }
         let minVRAM = model.minVRAMGB ?? model.minRAMGB
         let category = model.traits.category
@@ -198,19 +204,19 @@ public enum FitAnalysis {
         var required: Double
         var pool: Double
         if model.traits.requiresSpecializedRuntime {
-            notes.append("needs a text-to-speech runtime, which the fit does not model")
+            notes.append(.textToSpeech)
             return ModelFit(
                 model: model, bestQuant: model.quantization, runMode: .cpuOnly, fitLevel: .tooTight,
                 requiredGB: defaultRequired(), availableGB: 0, utilizationPct: 0, contextUsed: context,
                 usableContext: 0, estimatedTPS: 0, quality: 0, speed: 0, fit: 0, context: 0, score: 0,
                 category: category, runtime: .unsupported, moeOffloadedGB: nil,
-                basis: EstimateBasis(method: "unsupported", assumedContext: context), notes: notes)
+                basis: EstimateBasis(method: "unsupported", assumedContext: context), noteList: notes)
         }
 
         func cpuPath() -> (RunMode, Double, Double) {
             let ram = system.availableRAMGB
             if model.isMoE {
-                notes.append("MoE: expert offloading needs a GPU; the whole model in RAM")
+                notes.append(.moeWithoutGPU)
                 return (.cpuOnly, model.minRAMGB, ram)
             }
             return (.cpuOnly, choose(ram)?.1 ?? defaultRequired(), ram)
@@ -218,7 +224,7 @@ public enum FitAnalysis {
 
         if machine.hasGPU && machine.unified {
             if let shared = machine.gpuVRAM {
-                notes.append("unified memory: CPU and GPU share one pool")
+                notes.append(.unifiedMemory)
                 if model.isMoE {
                     (mode, required, pool) = (.gpu, minVRAM, shared)
                 } else {
@@ -230,11 +236,11 @@ public enum FitAnalysis {
         } else if machine.hasGPU, let vram = machine.totalVRAM {
             let ram = system.availableRAMGB
             if model.isMoE && minVRAM <= vram {
-                notes.append("MoE: every expert in VRAM")
+                notes.append(.moeAllInVRAM(nil))
                 (mode, required, pool) = (.gpu, minVRAM, vram)
             } else if model.isMoE {
                 if let (quant, memory) = bestQuant(model, runtime: runtime, budget: vram, context: context) {
-                    notes.append("MoE: every expert in VRAM at \(quant)")
+                    notes.append(.moeAllInVRAM(quant))
                     (mode, required, pool) = (.gpu, memory, vram)
                 } else {
                     (mode, required, pool) = moeOffloadPath(
@@ -243,14 +249,14 @@ public enum FitAnalysis {
             } else if let (_, memory) = choose(vram) {
                 (mode, required, pool) = (.gpu, memory, vram)
             } else if let (_, memory) = choose(ram) {
-                notes.append("does not fit VRAM: layers offloaded to system RAM, much slower")
+                notes.append(.spillsToRAM)
                 (mode, required, pool) = (.cpuOffload, memory, ram)
             } else {
-                notes.append("fits neither VRAM nor system RAM")
+                notes.append(.fitsNowhere)
                 (mode, required, pool) = (.gpu, defaultRequired(), vram)
             }
         } else {
-            if machine.hasGPU { notes.append("GPU memory unknown: judged on system RAM alone") }
+            if machine.hasGPU { notes.append(.gpuMemoryUnknown) }
             (mode, required, pool) = cpuPath()
         }
 
@@ -269,7 +275,7 @@ public enum FitAnalysis {
             }
         }
         if quant != model.quantization {
-            notes.append("best quantisation here: \(quant) (catalog: \(model.quantization))")
+            notes.append(.bestQuant(quant, catalog: model.quantization))
         }
 
         let tps = estimateTPS(model, quant: quant, machine: machine, mode: mode, runtime: runtime)
@@ -302,29 +308,28 @@ public enum FitAnalysis {
             utilizationPct: pool > 0 ? required / pool * 100 : .infinity, contextUsed: context, usableContext: usable,
             estimatedTPS: tps, quality: quality, speed: speed, fit: fit, context: contextScore,
             score: (weighted * 10).rounded() / 10, category: category, runtime: runtime, moeOffloadedGB: moeOffloaded,
-            basis: basis, notes: notes)
+            basis: basis, noteList: notes)
     }
 
     /// Active experts in VRAM and the rest in RAM, at the first quantisation where both fit;
     /// else the whole model in RAM when its minimum fits; else too tight against VRAM.
     static func moeOffloadPath(
-        _ model: CatalogModel, runtime: Runtime, vram: Double, ram: Double, fullVRAM: Double, notes: inout [String]
+        _ model: CatalogModel, runtime: Runtime, vram: Double, ram: Double, fullVRAM: Double, notes: inout [FitNote]
     ) -> (RunMode, Double, Double) {
         let ladders = runtime == .mlx ? [Quantization.mlxLadder, Quantization.ladder] : [Quantization.ladder]
         for ladder in ladders {
             for quant in ladder {
                 if let split = moeSplitMemory(model, quant: quant), split.vram <= vram, split.ram <= ram {
-                    notes.append(
-                        "MoE: active experts in VRAM at \(quant), \(format1(split.ram)) GB of inactive experts in RAM")
+                    notes.append(.moeOffload(quant, ramGB: split.ram))
                     return (.moeOffload, split.vram, vram)
                 }
             }
         }
         if model.minRAMGB <= ram {
-            notes.append("MoE: too little VRAM to offload experts; the whole model in system RAM, much slower")
+            notes.append(.moeSpillsToRAM)
             return (.cpuOffload, model.minRAMGB, ram)
         }
-        notes.append("fits neither VRAM nor system RAM")
+        notes.append(.fitsNowhere)
         return (.gpu, fullVRAM, vram)
     }
 

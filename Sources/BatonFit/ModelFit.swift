@@ -62,5 +62,43 @@ public struct ModelFit: Sendable, Equatable {
     /// Inactive experts held in system RAM (MoE offload only), GiB.
     public var moeOffloadedGB: Double?
     public var basis: EstimateBasis
-    public var notes: [String]
+    /// What the analysis noticed, kept as values: the text is made only for the rows answered.
+    public var noteList: [FitNote]
+
+    public var notes: [String] { noteList.map(\.text) }
+}
+
+/// One note of an analysis.
+public enum FitNote: Sendable, Equatable {
+    case contextCapped(Int, of: Int)
+    case textToSpeech
+    case moeWithoutGPU
+    case unifiedMemory
+    /// Every expert in VRAM (at a ladder quantisation when given).
+    case moeAllInVRAM(String?)
+    case moeOffload(String, ramGB: Double)
+    case moeSpillsToRAM
+    case spillsToRAM
+    case fitsNowhere
+    case gpuMemoryUnknown
+    case bestQuant(String, catalog: String)
+
+    public var text: String {
+        switch self {
+        case .contextCapped(let context, let full):
+            "memory estimated at a context of \(context) tokens (the model takes up to \(full); max_context changes it)"
+        case .textToSpeech: "needs a text-to-speech runtime, which the fit does not model"
+        case .moeWithoutGPU: "MoE: expert offloading needs a GPU; the whole model in system RAM"
+        case .unifiedMemory: "unified memory: CPU and GPU share one pool"
+        case .moeAllInVRAM(nil): "MoE: every expert in VRAM"
+        case .moeAllInVRAM(let quant?): "MoE: every expert in VRAM at \(quant)"
+        case .moeOffload(let quant, let ram):
+            "MoE: active experts in VRAM at \(quant), \(FitAnalysis.format1(ram)) GB of inactive experts in system RAM"
+        case .moeSpillsToRAM: "MoE: too little VRAM to offload experts; the whole model in system RAM, much slower"
+        case .spillsToRAM: "does not fit VRAM: layers offloaded to system RAM, much slower"
+        case .fitsNowhere: "fits neither VRAM nor system RAM"
+        case .gpuMemoryUnknown: "GPU memory unknown: judged on system RAM alone"
+        case .bestQuant(let quant, let catalog): "best quantisation here: \(quant) (catalog: \(catalog))"
+        }
+    }
 }

@@ -106,9 +106,9 @@ public struct ModelQuery: Sendable, Equatable {
         on system: SystemSpecs, catalog: [CatalogModel] = Catalog.models, month: Int = FitAnalysis.currentMonth()
     ) -> [ModelFit] {
         let machine = FitAnalysis.Machine(system, month: month)
-        let apple = system.backend == .metal && system.isUnifiedMemory
+        let apple = machine.backend == .metal && machine.unified
         return catalog.compactMap { model in
-            guard FitAnalysis.backendCompatible(model, on: system), apple || !model.traits.isMLXOnly else { return nil }
+            guard FitAnalysis.backendCompatible(model, on: machine), apple || !model.traits.isMLXOnly else { return nil }
             return FitAnalysis.analyse(model, on: machine, maxContext: maxContext)
         }
     }
