@@ -41,24 +41,196 @@ public enum HardwareParsers {
         return (max(1, cores), name ?? fallback ?? "unknown CPU")
     }
 
-    /// `nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader,nounits`: one
-    /// line per card, MiB. Identical cards (same name and size) become one entry with a count.
-    /// Lines that are not three columns of that shape (driver errors, headers) are skipped.
+    /// `nvidia-smi --query-gpu=name,memory.total,memory.free[,addressing_mode]
+    /// --format=csv,noheader,nounits`: one line per card, MiB. Cards are grouped by name (the
+    /// largest size and the least free memory kept), in name order, as llmfit does. A card whose
+    /// memory reads `[N/A]` or 0 (GB10, Jetson) is kept with its size unknown; an addressing mode
+    /// of `ATS` marks shared memory. Lines without a name (driver errors, headers) are skipped.
     public static func nvidiaSMI(_ text: String) -> [GPU] {
-        var gpus: [GPU] = []
+        var byName: [String: GPU] = [:]
         for line in text.split(separator: "\n") {
             let columns = line.split(separator: ",", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: " \t\r")
             }
-            guard columns.count >= 2, !columns[0].isEmpty, let totalMiB = Double(columns[1]), totalMiB > 0 else {
-                continue
+            guard columns.count >= 2, !columns[0].isEmpty else { continue }
+            let totalMiB = Double(columns[1]).flatMap { $0 > 0 ? $0 : nil }
+            if totalMiB == nil, !columns[1].isEmpty, !columns[1].contains("N/A"), Double(columns[1]) == nil {
+                continue  // not a memory column: an error line, not a card
             }
             let freeMiB = columns.count >= 3 ? Double(columns[2]) : nil
-            let gpu = GPU(
-                name: columns[0], vramGB: totalMiB / 1024, freeVRAMGB: freeMiB.map { $0 / 1024 }, backend: .cuda)
-            group(gpu, into: &gpus)
+            let unified = columns.count >= 4 && columns[3].uppercased() == "ATS"
+            var gpu = GPU(
+                name: columns[0], vramGB: totalMiB.map { $0 / 1024 }, freeVRAMGB: freeMiB.map { $0 / 1024 },
+                backend: .cuda, unifiedMemory: unified)
+            if let seen = byName[gpu.name] {
+                gpu.count = seen.count + 1
+                gpu.vramGB = [seen.vramGB, gpu.vramGB].compactMap { $0 }.max()
+                gpu.freeVRAMGB = [seen.freeVRAMGB, gpu.freeVRAMGB].compactMap { $0 }.min()
+                gpu.unifiedMemory = seen.unifiedMemory || unified
+            }
+            byName[gpu.name] = gpu
         }
-        return gpus
+        return byName.keys.sorted().compactMap { byName[$0] }
+    }
+
+    /// `rocm-smi --showmeminfo vram` and `rocm-smi --showproductname` as text, in either layout
+    /// rocm-smi prints: one `GPU[n] : field: value` line per field, or a table with a header row
+    /// and a row per device (starting with its index). When a card has more than 2 GiB, cards of
+    /// 2 GiB or less (an APU's carve-out) are dropped; the rest are grouped by name (the largest
+    /// size kept), in name order. A name rocm-smi cannot read (`N/A`) is "AMD GPU"; a generic
+    /// integrated-looking name gets its gfx target ("AMD Radeon Graphics (gfx906)").
+    public static func rocmSMIText(vram: String, product: String?) -> [GPU] {
+        let totals = rocmVRAMTotals(vram)
+        let names = product.map(rocmProductNames) ?? []
+        let gib = kibPerGiB * 1024
+        let hasDiscrete = totals.contains { Double($0) > 2 * gib }
+        var byName: [String: GPU] = [:]
+        for i in 0..<max(totals.count, names.count) {
+            let bytes = i < totals.count ? totals[i] : 0
+            if hasDiscrete && Double(bytes) <= 2 * gib { continue }
+            let name = i < names.count ? names[i] : "AMD GPU"
+            var gpu = GPU(name: name, vramGB: bytes > 0 ? Double(bytes) / gib : nil, backend: .rocm)
+            if let seen = byName[name] {
+                gpu.count = seen.count + 1
+                gpu.vramGB = [seen.vramGB, gpu.vramGB].compactMap { $0 }.max()
+            }
+            byName[name] = gpu
+        }
+        return byName.keys.sorted().compactMap { byName[$0] }
+    }
+
+    /// Per-card VRAM totals in bytes, in device order.
+    static func rocmVRAMTotals(_ text: String) -> [UInt64] {
+        var totals: [UInt64] = []
+        for line in text.split(separator: "\n") {
+            let lower = line.lowercased()
+            guard lower.contains("total") && !lower.contains("used") else { continue }
+            if let value = line.split(whereSeparator: \.isWhitespace).compactMap({ UInt64($0) }).last, value > 0 {
+                totals.append(value)
+            }
+        }
+        if !totals.isEmpty { return totals }
+        // The table: a device row starts with its index; its first number of 64 MiB or more is
+        // the total (the used column comes after it).
+        for line in text.split(separator: "\n") {
+            let tokens = line.split(whereSeparator: \.isWhitespace)
+            guard let first = tokens.first, UInt32(first) != nil else { continue }
+            if let total = tokens.compactMap({ UInt64($0) }).first(where: { $0 >= 64 * 1024 * 1024 }) {
+                totals.append(total)
+            }
+        }
+        return totals
+    }
+
+    /// Per-card product names, in device order.
+    static func rocmProductNames(_ text: String) -> [String] {
+        var names: [String] = []
+        var gfx: [String] = []
+        for line in text.split(separator: "\n") {
+            let lower = line.lowercased()
+            guard line.contains(":"), let last = line.split(separator: ":", omittingEmptySubsequences: false).last
+            else { continue }
+            let value = last.trimmingCharacters(in: " \t\r")
+            guard !value.isEmpty else { continue }
+            if lower.contains("card series") {
+                names.append(isPlaceholderName(value) ? "AMD GPU" : value)
+            } else if lower.contains("gfx version") {
+                gfx.append(value)
+            }
+        }
+        if !names.isEmpty {
+            if gfx.count == names.count {
+                for i in names.indices where isIntegratedGPUName(names[i]) { names[i] += " (\(gfx[i]))" }
+            }
+            return names
+        }
+        // The table: the Card Series column runs from its header to the next known header.
+        let lines = text.split(separator: "\n").map { Array($0.utf8) }
+        guard
+            let header = lines.first(where: { String(decoding: $0, as: UTF8.self).lowercased().contains("card series") }
+            )
+        else { return [] }
+        let lowerHeader = Array(String(decoding: header, as: UTF8.self).lowercased().utf8)
+        func offset(of word: String) -> Int? {
+            let needle = Array(word.utf8)
+            guard needle.count <= lowerHeader.count else { return nil }
+            return (0...(lowerHeader.count - needle.count)).first {
+                Array(lowerHeader[$0..<($0 + needle.count)]) == needle
+            }
+        }
+        guard let start = offset(of: "card series") else { return [] }
+        let end =
+            ["card model", "card vendor", "card sku", "card partition"].compactMap(offset(of:)).filter { $0 > start }
+            .min()
+            ?? header.count
+        for line in lines {
+            let tokens = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+            guard let first = tokens.first, UInt32(first) != nil else { continue }
+            guard line.count > start else {
+                names.append("AMD GPU")
+                continue
+            }
+            let name = String(decoding: line[start..<min(end, line.count)], as: UTF8.self)
+                .trimmingCharacters(in: " \t\r")
+            names.append(name.isEmpty || isPlaceholderName(name) ? "AMD GPU" : name)
+        }
+        return names
+    }
+
+    /// What tools print when they cannot read a name.
+    static func isPlaceholderName(_ name: String) -> Bool {
+        ["", "n/a", "na", "n-a", "n\\a", "unknown", "none", "null", "-"].contains(
+            name.trimmingCharacters(in: " \t\r\n").lowercased())
+    }
+
+    /// Names that say integrated: tagged so, an AMD mobile iGPU (Radeon 610M…890M), Intel
+    /// UHD/HD Graphics/Iris (not Arc), or "Radeon … Graphics" without a discrete series mark.
+    static func isIntegratedGPUName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        if lower.contains("(integrated)") || isAMDMobileIGPUName(name) { return true }
+        if lower.contains("intel") {
+            return lower.contains("uhd") || lower.contains("hd graphics")
+                || (lower.contains("iris") && !lower.contains("arc"))
+        }
+        if lower.contains("radeon") && lower.contains("graphics") {
+            return !["rx ", "pro ", "vega", " vii", " w"].contains(where: lower.contains)
+        }
+        return false
+    }
+
+    /// "Radeon" with a three-digit model ending in M and no RX ("Radeon 780M Graphics").
+    static func isAMDMobileIGPUName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        guard lower.contains("radeon"), !lower.contains("rx") else { return false }
+        return lower.split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) }).contains { token in
+            token.count == 4 && token.hasSuffix("m") && token.dropLast().allSatisfy(\.isNumber)
+        }
+    }
+
+    /// Integrated by name, except a generic AMD "Radeon Graphics" name with 8 GiB or more of its
+    /// own (an Instinct card reporting a generic name), unless it is a mobile iGPU.
+    static func isIntegratedGPU(name: String, vramGB: Double?) -> Bool {
+        guard isIntegratedGPUName(name) else { return false }
+        if isAMDMobileIGPUName(name) { return true }
+        let lower = name.lowercased()
+        let amdGeneric = lower.contains("radeon") && !lower.contains("(integrated)")
+        return !(amdGeneric && (vramGB ?? 0) >= 8)
+    }
+
+    /// The detected cards as the analysis takes them: NVIDIA parts that share the system's memory
+    /// (GB10/GB20, their PCI id, `nvgpu` Jetsons, or an `ATS` addressing mode) get all of RAM as
+    /// their memory; integrated GPUs are marked so (the pool drops them beside a discrete card).
+    public static func settle(_ gpus: [GPU], totalRAMGB: Double) -> [GPU] {
+        gpus.map { gpu in
+            var gpu = gpu
+            if gpu.backend == .cuda && (gpu.unifiedMemory || GPUFacts.isNVIDIAUnifiedMemory(gpu.name)) {
+                gpu.unifiedMemory = true
+                gpu.vramGB = totalRAMGB > 0 ? totalRAMGB : gpu.vramGB
+                gpu.freeVRAMGB = nil
+            }
+            if isIntegratedGPU(name: gpu.name, vramGB: gpu.vramGB) { gpu.integrated = true }
+            return gpu
+        }
     }
 
     /// `rocm-smi --showproductname --showmeminfo vram --json`: an object per card ("card0", …)

@@ -26,7 +26,7 @@ public enum SystemDetection {
         let cpu = HardwareParsers.cpuinfo(readFile("/proc/cpuinfo") ?? "")
         var system = SystemSpecs(
             totalRAMGB: memory.totalGB, availableRAMGB: memory.availableGB, cpuCores: cpu.cores, cpuName: cpu.name,
-            gpus: gpus(),
+            gpus: HardwareParsers.settle(gpus(), totalRAMGB: memory.totalGB),
             cpuBackend: machine().hasPrefix("aarch64") || machine().hasPrefix("arm") ? .cpuARM : .cpuX86)
         return apply(overrides, to: &system)
     }
@@ -51,9 +51,18 @@ public enum SystemDetection {
     /// The vendors' tools first (they know names and free memory); the kernel's DRM devices when
     /// neither answers.
     static func gpus() -> [GPU] {
-        var found = HardwareParsers.nvidiaSMI(
-            run(["nvidia-smi", "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"]))
-        found += HardwareParsers.rocmSMI(run(["rocm-smi", "--showproductname", "--showmeminfo", "vram", "--json"]))
+        let query = "--format=csv,noheader,nounits"
+        var nvidia = run(["nvidia-smi", "--query-gpu=name,memory.total,memory.free,addressing_mode", query])
+        if nvidia.isEmpty { nvidia = run(["nvidia-smi", "--query-gpu=name,memory.total,memory.free", query]) }
+        var found = HardwareParsers.nvidiaSMI(nvidia)
+        let vram = run(["rocm-smi", "--showmeminfo", "vram"])
+        var amd =
+            vram.isEmpty
+            ? [] : HardwareParsers.rocmSMIText(vram: vram, product: run(["rocm-smi", "--showproductname"]).nonEmpty)
+        if amd.isEmpty {
+            amd = HardwareParsers.rocmSMI(run(["rocm-smi", "--showproductname", "--showmeminfo", "vram", "--json"]))
+        }
+        found += amd
         return found.isEmpty ? HardwareParsers.drm(drmCards()) : found
     }
 

@@ -53,7 +53,7 @@ import Testing
 
     @Test(arguments: [
         "", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
-        "No devices were found", "name, memory.total [MiB], memory.free [MiB]", "NVIDIA X, [N/A], [N/A]",
+        "No devices were found", "name, memory.total [MiB], memory.free [MiB]",
     ])
     func nvidiaSMIWithoutUsableCards(output: String) {
         #expect(HardwareParsers.nvidiaSMI(output).isEmpty)
@@ -189,5 +189,156 @@ import Testing
         let gpus = HardwareParsers.drm(cards)
         #expect(gpus.count == 2 && gpus[1].freeVRAMGB == 0)
         #expect(SystemDetection.drmCards(root: root.path + "/missing").isEmpty)
+    }
+
+    /// A card whose memory nvidia-smi cannot read is kept, size unknown; GB10 (DGX Spark) and
+    /// Jetson `nvgpu` parts, or an ATS addressing mode, share the system's memory.
+    @Test func nvidiaUnifiedMemoryParts() throws {
+        let gb10 = HardwareParsers.nvidiaSMI("NVIDIA GB10, [N/A], [N/A], ATS\n")
+        #expect(gb10.count == 1 && gb10[0].vramGB == nil && gb10[0].unifiedMemory)
+        let zero = HardwareParsers.nvidiaSMI("NVIDIA GB10, 0, 0\n")
+        #expect(zero.count == 1 && zero[0].vramGB == nil && !zero[0].unifiedMemory)
+        for parts in [gb10, zero, HardwareParsers.nvidiaSMI("Orin (nvgpu), [N/A], [N/A], N/A\n")] {
+            let settled = HardwareParsers.settle(parts, totalRAMGB: 119.7)
+            #expect(settled[0].unifiedMemory && settled[0].vramGB == 119.7 && !settled[0].integrated)
+            let system = SystemSpecs(totalRAMGB: 119.7, availableRAMGB: 100, cpuCores: 20, cpuName: "x", gpus: settled)
+            #expect(system.isUnifiedMemory && system.gpuVRAMGB == 119.7 && system.hasGPU)
+        }
+        // A discrete card keeps its own memory.
+        let rtx = HardwareParsers.settle(
+            HardwareParsers.nvidiaSMI("NVIDIA GeForce RTX 4090, 24564, 23000, None\n"), totalRAMGB: 64)
+        #expect(!rtx[0].unifiedMemory && abs((rtx[0].vramGB ?? 0) - 23.98828125) < 1e-9)
+        // Grouped by name, in name order, the largest size kept.
+        let mixed = HardwareParsers.nvidiaSMI("NVIDIA GeForce RTX 4090, 24564, 1\nNVIDIA GeForce RTX 4080, 16376, 1\n")
+        #expect(mixed.map(\.name) == ["NVIDIA GeForce RTX 4080", "NVIDIA GeForce RTX 4090"])
+    }
+
+    /// rocm-smi's block layout (a line per field): two different cards.
+    @Test func rocmSMIBlockLayout() throws {
+        let vram = """
+            GPU[0]          : VRAM Total Memory (B): 8573157376
+            GPU[0]          : VRAM Total Used Memory (B): 60448768
+            GPU[1]          : VRAM Total Memory (B): 34208743424
+            GPU[1]          : VRAM Total Used Memory (B): 33732509696
+            """
+        let product = """
+            GPU[0]          : Card Series:          AMD Radeon RX 7600
+            GPU[0]          : Card Model:           0x7480
+            GPU[0]          : Card Vendor:          Advanced Micro Devices, Inc. [AMD/ATI]
+            GPU[1]          : Card Series:          AMD Radeon AI PRO R9700
+            GPU[1]          : Card Model:           0x7551
+            """
+        let gpus = HardwareParsers.rocmSMIText(vram: vram, product: product)
+        #expect(gpus.map(\.name) == ["AMD Radeon AI PRO R9700", "AMD Radeon RX 7600"])
+        #expect(gpus.allSatisfy { $0.count == 1 && $0.backend == .rocm })
+        #expect(abs((gpus[1].vramGB ?? 0) - 8_573_157_376 / 1_073_741_824) < 1e-9)
+        // Without product names: "AMD GPU".
+        let unnamed = HardwareParsers.rocmSMIText(vram: "GPU[0] : VRAM Total Memory (B): 34208743424\n", product: nil)
+        #expect(unnamed.map(\.name) == ["AMD GPU"])
+    }
+
+    /// A 0.5 GiB APU carve-out beside a discrete card is dropped, not pooled.
+    @Test func rocmSMIDropsTheIGPUBesideADiscreteCard() {
+        let vram = """
+            GPU[0]          : VRAM Total Memory (B): 536870912
+            GPU[0]          : VRAM Total Used Memory (B): 100000
+            GPU[1]          : VRAM Total Memory (B): 34208743424
+            GPU[1]          : VRAM Total Used Memory (B): 200000
+            """
+        let product = """
+            GPU[0]          : Card Series:          AMD Radeon Graphics
+            GPU[1]          : Card Series:          AMD Radeon AI PRO R9700
+            """
+        let gpus = HardwareParsers.rocmSMIText(vram: vram, product: product)
+        #expect(gpus.map(\.name) == ["AMD Radeon AI PRO R9700"])
+        let system = SystemSpecs(totalRAMGB: 64, availableRAMGB: 48, cpuCores: 16, cpuName: "x", gpus: gpus)
+        #expect(system.gpuCount == 1 && system.totalGPUVRAMGB == 34_208_743_424 / 1_073_741_824)
+    }
+
+    /// `Card Series: N/A` (Strix Halo without libdrm_amdgpu) is not a name.
+    @Test func rocmSMIPlaceholderNameIsAMDGPU() {
+        let gpus = HardwareParsers.rocmSMIText(
+            vram: "GPU[0]          : VRAM Total Memory (B): 68719476736\n",
+            product: """
+                GPU[0]          : Card Series:            N/A
+                GPU[0]          : Card Model:             0x1586
+                GPU[0]          : GFX Version:            gfx1151
+                """)
+        #expect(gpus.map(\.name) == ["AMD GPU"] && gpus[0].vramGB == 64)
+    }
+
+    /// The table layout of newer rocm-smi: two identical MI50s are two cards.
+    @Test func rocmSMITableLayout() {
+        let vram = """
+            ====================== ROCm System Management Interface ======================
+            ================================ Memory Usage ================================
+            Device  Node  VRAM Total Memory (B)   VRAM Total Used Memory (B)
+            0       2     34342961152             16893952
+            1       1     34342961152             33678336
+            =============================================================================
+            """
+        let product = """
+            ====================== ROCm System Management Interface ======================
+            ================================ Product Info ================================
+            Device  Card Series            Card Model  Card Vendor
+            0       Instinct MI60 / MI50   0x66a1      Advanced Micro Devices, Inc. [AMD/ATI]
+            1       Instinct MI60 / MI50   0x66a1      Advanced Micro Devices, Inc. [AMD/ATI]
+            =============================================================================
+            """
+        let gpus = HardwareParsers.rocmSMIText(vram: vram, product: product)
+        #expect(gpus.count == 1 && gpus[0].name == "Instinct MI60 / MI50" && gpus[0].count == 2)
+        #expect(abs((gpus[0].vramGB ?? 0) - 34_342_961_152 / 1_073_741_824) < 1e-9)
+        let two = HardwareParsers.rocmSMIText(
+            vram: """
+                Device  Node  VRAM Total Memory (B)   VRAM Total Used Memory (B)
+                0       2     8573157376              60448768
+                1       1     34208743424             33732509696
+                """,
+            product: """
+                Device  Card Series              Card Model
+                0       AMD Radeon RX 7600       0x7480
+                1       AMD Radeon AI PRO R9700  0x7551
+                """)
+        #expect(two.map(\.name) == ["AMD Radeon AI PRO R9700", "AMD Radeon RX 7600"])
+        #expect(HardwareParsers.rocmSMIText(vram: vram, product: nil).map(\.count) == [2])
+    }
+
+    /// A 32 GiB MI50 reporting the generic "AMD Radeon Graphics" is named by its gfx target, kept
+    /// as discrete, and not grouped with the 0.5 GiB Cezanne iGPU of the same generic name.
+    @Test func rocmSMIGenericNamesGetTheirGFXTarget() {
+        let vram = """
+            GPU[0]\t\t: VRAM Total Memory (B): 34342961152
+            GPU[0]\t\t: VRAM Total Used Memory (B): 25227759616
+            GPU[1]\t\t: VRAM Total Memory (B): 17163091968
+            GPU[1]\t\t: VRAM Total Used Memory (B): 7695077376
+            GPU[2]\t\t: VRAM Total Memory (B): 536870912
+            GPU[2]\t\t: VRAM Total Used Memory (B): 18165760
+            """
+        let product = """
+            GPU[0]\t\t: Card Series: \t\tAMD Radeon Graphics
+            GPU[0]\t\t: Card Model: \t\t0x66a0
+            GPU[0]\t\t: GFX Version: \t\tgfx906
+            GPU[1]\t\t: Card Series: \t\tAMD Instinct MI60 / MI50
+            GPU[1]\t\t: GFX Version: \t\tgfx906
+            GPU[2]\t\t: Card Series: \t\tAMD Radeon Graphics
+            GPU[2]\t\t: GFX Version: \t\tgfx90c
+            """
+        let gpus = HardwareParsers.settle(HardwareParsers.rocmSMIText(vram: vram, product: product), totalRAMGB: 64)
+        #expect(gpus.map(\.name) == ["AMD Instinct MI60 / MI50", "AMD Radeon Graphics (gfx906)"])
+        #expect(gpus.allSatisfy { !$0.integrated })
+        let system = SystemSpecs(totalRAMGB: 64, availableRAMGB: 48, cpuCores: 16, cpuName: "x", gpus: gpus)
+        #expect(system.gpuCount == 2 && system.gpuName == "AMD Radeon Graphics (gfx906)")
+    }
+
+    /// Integrated by name, and the generic-name escape for large cards.
+    @Test func integratedGPUNames() {
+        #expect(HardwareParsers.isIntegratedGPU(name: "Intel(R) UHD Graphics 770", vramGB: nil))
+        #expect(!HardwareParsers.isIntegratedGPU(name: "Intel(R) Arc(TM) A770 Graphics", vramGB: 16))
+        #expect(HardwareParsers.isIntegratedGPU(name: "AMD Radeon Graphics", vramGB: 0.5))
+        #expect(!HardwareParsers.isIntegratedGPU(name: "AMD Radeon Graphics", vramGB: 32))
+        #expect(HardwareParsers.isIntegratedGPU(name: "AMD Radeon 780M Graphics", vramGB: 16))
+        #expect(!HardwareParsers.isIntegratedGPU(name: "AMD Radeon RX 7900 XTX", vramGB: 24))
+        #expect(!HardwareParsers.isIntegratedGPU(name: "AMD Radeon Pro W7900 Graphics", vramGB: 48))
+        #expect(HardwareParsers.isPlaceholderName(" n/a ") && !HardwareParsers.isPlaceholderName("Radeon 8060S"))
     }
 }
