@@ -43,28 +43,31 @@ public struct ModelQuery: Sendable, Equatable {
     /// Applies query parameters onto `self` (the endpoint's defaults). The four enumerated ones
     /// are checked first, in the reference's order, so the first bad one is the one reported.
     public mutating func apply(_ parameters: [String: String]) throws(Invalid) {
+        func word(_ text: String) -> String { text.trimmingCharacters(in: " \t").lowercased() }
         if let text = parameters["sort"] {
-            guard let sort = Sort(rawValue: text.lowercased()) else {
+            guard let sort = Self.sorts[word(text)] else {
                 throw Invalid("invalid sort value: use score|tps|params|mem|ctx|date|use_case")
             }
             self.sort = sort
         }
         if let text = parameters["min_fit"] {
-            guard let fit = FitLevel(rawValue: text.lowercased()) else {
+            let value = word(text)
+            guard let fit = FitLevel(rawValue: value) ?? (["tootight", "tight"].contains(value) ? .tooTight : nil)
+            else {
                 throw Invalid("invalid min_fit value: use perfect|good|marginal|too_tight")
             }
             minFit = fit
             minFitGiven = true
         }
         if let text = parameters["runtime"] {
-            let value = text.lowercased()
-            guard ["any", "mlx", "llamacpp", "vllm"].contains(value) else {
+            let value = word(text)
+            guard let runtime = Self.runtimes[value] else {
                 throw Invalid("invalid runtime value: use any|mlx|llamacpp|vllm")
             }
-            runtime = value
+            self.runtime = runtime
         }
         if let text = parameters["use_case"] {
-            guard let useCase = UseCase(rawValue: text.lowercased()) else {
+            guard let useCase = Self.useCases[word(text)] else {
                 throw Invalid("invalid use_case value: use general|coding|reasoning|chat|multimodal|embedding")
             }
             self.useCase = useCase
@@ -84,6 +87,23 @@ public struct ModelQuery: Sendable, Equatable {
         if let text = parameters["provider"], !text.isEmpty { provider = text }
         if let text = parameters["search"], !text.isEmpty { search = text }
     }
+
+    /// The names (and the reference's other spellings) of each enumerated value.
+    static let sorts: [String: Sort] = [
+        "score": .score, "tps": .tps, "tokens": .tps, "throughput": .tps, "params": .params, "parameters": .params,
+        "mem": .mem, "memory": .mem, "mem_pct": .mem, "utilization": .mem, "ctx": .ctx, "context": .ctx,
+        "date": .date, "release": .date, "released": .date, "use": .useCase, "use_case": .useCase,
+        "usecase": .useCase,
+    ]
+    static let runtimes: [String: String] = [
+        "any": "any", "mlx": "mlx", "llamacpp": "llamacpp", "llama.cpp": "llamacpp", "llama_cpp": "llamacpp",
+        "vllm": "vllm",
+    ]
+    static let useCases: [String: UseCase] = [
+        "coding": .coding, "code": .coding, "reasoning": .reasoning, "reason": .reasoning, "chat": .chat,
+        "multimodal": .multimodal, "vision": .multimodal, "embedding": .embedding, "embed": .embedding,
+        "general": .general,
+    ]
 
     static func bool(_ text: String, _ name: String) throws(Invalid) -> Bool {
         switch text.lowercased() {
@@ -108,7 +128,9 @@ public struct ModelQuery: Sendable, Equatable {
         let machine = FitAnalysis.Machine(system, month: month)
         let apple = machine.backend == .metal && machine.unified
         return catalog.compactMap { model in
-            guard FitAnalysis.backendCompatible(model, on: machine), apple || !model.traits.isMLXOnly else { return nil }
+            guard FitAnalysis.backendCompatible(model, on: machine), apple || !model.traits.isMLXOnly else {
+                return nil
+            }
             return FitAnalysis.analyse(model, on: machine, maxContext: maxContext)
         }
     }

@@ -131,21 +131,6 @@ import Testing
         #expect(Self.close(fit.requiredGB, 7 * 0.5 + 0.000008 * 7 * 8192 + 0.5))
     }
 
-    /// llmfit's table: case-insensitive substrings, the first listed that matches wins.
-    @Test func bandwidthIsLookedUpByNameInTableOrder() {
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA GeForce RTX 4090") == 1008)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA L4") == 300)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA L40S") == 864)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA A40") == nil)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "Apple M1 Max") == 400)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "Apple M1") == 68)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA H100 PCIe") == 2039)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA H100 80GB HBM3 SXM") == 2039)  // "h100 sxm" not adjacent
-        #expect(GPUFacts.bandwidthGBps(gpuName: "NVIDIA A100-SXM4-80GB") == 1555)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "AMD Radeon RX 7900 XTX") == 960)
-        #expect(GPUFacts.bandwidthGBps(gpuName: "AMD Instinct MI300X") == 5300)
-    }
-
     @Test func useCasesAreInferredInOrder() {
         #expect(UseCase.infer(useCase: "Text embeddings for RAG", name: "x") == .embedding)
         #expect(UseCase.infer(useCase: "General purpose", name: "BAAI/bge-small") == .embedding)

@@ -51,6 +51,16 @@ import Testing
         #expect(throws: ModelQuery.Invalid(message)) { try query.apply(parameters) }
     }
 
+    /// The reference's other spellings of the enumerated values, case and spaces aside.
+    @Test func enumeratedValuesTakeTheReferencesAliases() throws {
+        var query = ModelQuery()
+        try query.apply(["sort": " Throughput", "min_fit": "tight", "runtime": "llama.cpp", "use_case": "vision"])
+        #expect(query.sort == .tps && query.minFit == .tooTight && query.runtime == "llamacpp")
+        #expect(query.useCase == .multimodal)
+        try query.apply(["sort": "usecase", "runtime": "VLLM", "use_case": "embed"])
+        #expect(query.sort == .useCase && query.runtime == "vllm" && query.useCase == .embedding)
+    }
+
     @Test func topNeverReturnsTooTightEvenWhenAsked() throws {
         let top = try Self.run(["min_fit": "too_tight", "include_too_tight": "true"], base: .top)
         #expect(!top.models.contains { $0.fitLevel == .tooTight })

@@ -64,6 +64,7 @@ public enum NodeRoutes {
         builder.get("/api/v1/models/:name") { request, context in
             var base = ModelQuery()
             base.search = context.parameter("name")
+            base.limit = 20  // the reference's default for a name
             return try answer(
                 request, base: base, node: nodeJSON, system: system.value, catalog: catalog, cache: cache)
         }

@@ -44,6 +44,9 @@ import Testing
         let system = body["system"] ?? .null
         #expect(system["total_ram_gb"] == 64.0 && system["cpu_cores"] == 16 && system["gpu_count"] == 1)
         #expect(system["gpus"]?.arrayValue?.first?["free_vram_gb"] == 20.0 && system["backend"] == "CUDA")
+        // llmfit's fields: the GPU-available cap (macOS only, so null here) and each card's bandwidth.
+        #expect(system["gpu_available_gb"] == .null && system["gpu_vram_gb"] == 24.0)
+        #expect(system["gpus"]?.arrayValue?.first?["memory_bandwidth_gbps"] == 1008.0)
     }
 
     @Test(arguments: [
@@ -70,6 +73,7 @@ import Testing
     @Test func theNameInThePathIsASearch() async {
         let (_, body) = await Self.get("/api/v1/models/coder")
         #expect(body["returned_models"] == 1 && body["filters"]?["search"] == "coder")
+        #expect(body["filters"]?["limit"] == 20)  // the reference's default for a name
         #expect(body["models"]?.arrayValue?.first?["name"] == "Qwen/Qwen2.5-Coder-7B-Instruct")
     }
 
