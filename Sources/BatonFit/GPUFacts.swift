@@ -32,10 +32,30 @@ public enum GPUFacts {
         ("m1", 68),
     ]
 
+    /// The bandwidth table's names as bytes, for a plain byte search (the system object names
+    /// each card's bandwidth on every request; `String.contains` costs a microsecond a call).
+    static let bandwidthBytes: [([UInt8], Double)] = bandwidth.map { (Array($0.0.utf8), $0.1) }
+
     /// The memory bandwidth of a GPU by name, GB/s; nil when it is not in the table.
     public static func bandwidthGBps(gpuName: String) -> Double? {
-        let lower = gpuName.lowercased()
-        return bandwidth.first { lower.contains($0.0) }?.1
+        let lower = Array(gpuName.lowercased().utf8)
+        return bandwidthBytes.first { contains(lower, $0.0) }?.1
+    }
+
+    /// Whether `needle` occurs in `haystack`, byte for byte.
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard needle.count <= haystack.count else { return false }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                for start in 0...(h.count - n.count) where h[start] == n[0] {
+                    var i = 1
+                    while i < n.count && h[start + i] == n[i] { i += 1 }
+                    if i == n.count { return true }
+                }
+                return false
+            }
+        }
     }
 
     /// (major, minor) by family, newest first.

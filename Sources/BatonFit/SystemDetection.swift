@@ -41,7 +41,7 @@ public enum SystemDetection {
         if overrides.vramGB != nil || overrides.gpuName != nil {
             let current = system.poolGPUs.first
             let gpu = GPU(
-                name: overrides.gpuName ?? current?.name ?? "GPU", vramGB: overrides.vramGB ?? system.gpuVRAMGB,
+                name: overrides.gpuName ?? current?.name ?? "GPU", vramGB: overrides.vramGB ?? system.totalGPUVRAMGB,
                 backend: current?.backend ?? .cuda)
             system.gpus = [gpu]
         }

@@ -25,20 +25,55 @@ public enum NodeRoutes {
             var sort: ModelQuery.Sort
             var month: Int
         }
-        private let entries = Mutex<(system: SystemSpecs?, sorted: [Key: [ModelFit]])>((nil, [:]))
+        /// A row's text depends on the context cap and the month, not on the sort.
+        struct RowKey: Hashable {
+            var maxContext: Int?
+            var month: Int
+            var name: String
+        }
+        struct Entries {
+            var system: SystemSpecs?
+            var sorted: [Key: [ModelFit]] = [:]
+            /// Rows serialised once: writing a row's JSON was most of a cached request.
+            var rows: [RowKey: JSONValue] = [:]
+            var systemJSON: JSONValue?
+        }
+        private let entries = Mutex<Entries>(Entries())
 
-        func sorted(_ query: ModelQuery, system: SystemSpecs, catalog: [CatalogModel]) -> [ModelFit] {
-            let month = FitAnalysis.currentMonth()
+        func sorted(_ query: ModelQuery, system: SystemSpecs, catalog: [CatalogModel], month: Int) -> [ModelFit] {
             let key = Key(maxContext: query.maxContext, sort: query.sort, month: month)
             if let hit = entries.withLock({ $0.system == system ? $0.sorted[key] : nil }) { return hit }
             let fits = query.sorted(query.analyse(on: system, catalog: catalog, month: month))
             entries.withLock { entries in
-                if entries.system != system { entries = (system, [:]) }
+                if entries.system != system { entries = Entries(system: system) }
                 // A handful of keys at most are asked for; keep the memory bounded anyway.
                 if entries.sorted.count >= 32 { entries.sorted = [:] }
                 entries.sorted[key] = fits
             }
             return fits
+        }
+
+        /// The row of `fit` as JSON text, made once per system snapshot.
+        func row(_ fit: ModelFit, system: SystemSpecs, maxContext: Int?, month: Int) -> JSONValue {
+            let key = RowKey(maxContext: maxContext, month: month, name: fit.model.name)
+            if let hit = entries.withLock({ $0.system == system ? $0.rows[key] : nil }) { return hit }
+            let row = JSONValue.verbatim(fit.json.text)
+            entries.withLock { entries in
+                guard entries.system == system else { return }
+                if entries.rows.count >= 50_000 { entries.rows = [:] }
+                entries.rows[key] = row
+            }
+            return row
+        }
+
+        /// The system object as JSON text, made once per snapshot.
+        func systemJSON(_ system: SystemSpecs) -> JSONValue {
+            if let hit = entries.withLock({ $0.system == system ? $0.systemJSON : nil }) { return hit }
+            let json = JSONValue.verbatim(system.json.text)
+            entries.withLock { entries in
+                if entries.system == system { entries.systemJSON = json }
+            }
+            return json
         }
     }
 
@@ -52,7 +87,7 @@ public enum NodeRoutes {
         let nodeJSON: JSONValue = ["name": .string(node.name), "os": .string(node.os)]
         let cache = AnalysisCache()
         builder.get("/api/v1/system") { _, _ in
-            .json(.ok, (["node": nodeJSON, "system": system.value.json] as JSONValue).text)
+            .json(.ok, (["node": nodeJSON, "system": cache.systemJSON(system.value)] as JSONValue).text)
         }
         builder.get("/api/v1/models") { request, _ in
             try answer(
@@ -89,11 +124,12 @@ public enum NodeRoutes {
         } catch {
             throw HTTPError.badRequest(error.description)
         }
-        let (models, total) = query.select(from: cache.sorted(query, system: system, catalog: catalog))
+        let month = FitAnalysis.currentMonth()
+        let (models, total) = query.select(from: cache.sorted(query, system: system, catalog: catalog, month: month))
         let body: JSONValue = [
-            "node": node, "system": system.json, "total_models": .int(Int64(total)),
+            "node": node, "system": cache.systemJSON(system), "total_models": .int(Int64(total)),
             "returned_models": .int(Int64(models.count)), "filters": query.filtersJSON,
-            "models": .array(models.map(\.json)),
+            "models": .array(models.map { cache.row($0, system: system, maxContext: query.maxContext, month: month) }),
         ]
         return .json(.ok, body.text)
     }
