@@ -217,11 +217,31 @@ public enum HardwareParsers {
         return !(amdGeneric && (vramGB ?? 0) >= 8)
     }
 
-    /// The detected cards as the analysis takes them: NVIDIA parts that share the system's memory
-    /// (GB10/GB20, their PCI id, `nvgpu` Jetsons, or an `ATS` addressing mode) get all of RAM as
-    /// their memory; integrated GPUs are marked so (the pool drops them beside a discrete card).
-    public static func settle(_ gpus: [GPU], totalRAMGB: Double) -> [GPU] {
-        gpus.map { gpu in
+    /// The detected cards as the analysis takes them. On an AMD Ryzen AI MAX APU (Strix Halo) the
+    /// first AMD card (or, without one, a card named after the CPU) shares all of RAM, and a
+    /// generic name ("AMD GPU", "AMD Radeon Graphics", …) becomes "<CPU> (integrated)". NVIDIA
+    /// parts that share the system's memory (GB10/GB20, their PCI id, `nvgpu` Jetsons, or an `ATS`
+    /// addressing mode) get all of RAM as their memory. Integrated GPUs are marked so (the pool
+    /// drops them beside a discrete card).
+    public static func settle(_ gpus: [GPU], totalRAMGB: Double, cpuName: String = "") -> [GPU] {
+        var gpus = gpus
+        if cpuName.lowercased().contains("ryzen ai max") {
+            if let index = gpus.firstIndex(where: {
+                $0.name.lowercased().contains("amd") || $0.name.lowercased().contains("radeon")
+            }) {
+                gpus[index].unifiedMemory = true
+                gpus[index].vramGB = totalRAMGB
+                gpus[index].freeVRAMGB = nil
+                let generic = ["amd gpu", "amd/ati", "radeon graphics", "amd radeon graphics"]
+                if generic.contains(gpus[index].name.trimmingCharacters(in: " \t").lowercased()) {
+                    gpus[index].name = "\(cpuName) (integrated)"
+                }
+            } else {
+                gpus.append(
+                    GPU(name: "\(cpuName) (integrated)", vramGB: totalRAMGB, backend: .vulkan, unifiedMemory: true))
+            }
+        }
+        return gpus.map { gpu in
             var gpu = gpu
             if gpu.backend == .cuda && (gpu.unifiedMemory || GPUFacts.isNVIDIAUnifiedMemory(gpu.name)) {
                 gpu.unifiedMemory = true

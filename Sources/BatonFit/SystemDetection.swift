@@ -26,7 +26,7 @@ public enum SystemDetection {
         let cpu = HardwareParsers.cpuinfo(readFile("/proc/cpuinfo") ?? "")
         var system = SystemSpecs(
             totalRAMGB: memory.totalGB, availableRAMGB: memory.availableGB, cpuCores: cpu.cores, cpuName: cpu.name,
-            gpus: HardwareParsers.settle(gpus(), totalRAMGB: memory.totalGB),
+            gpus: HardwareParsers.settle(gpus(), totalRAMGB: memory.totalGB, cpuName: cpu.name),
             cpuBackend: machine().hasPrefix("aarch64") || machine().hasPrefix("arm") ? .cpuARM : .cpuX86)
         return apply(overrides, to: &system)
     }

@@ -341,4 +341,23 @@ import Testing
         #expect(!HardwareParsers.isIntegratedGPU(name: "AMD Radeon Pro W7900 Graphics", vramGB: 48))
         #expect(HardwareParsers.isPlaceholderName(" n/a ") && !HardwareParsers.isPlaceholderName("Radeon 8060S"))
     }
+
+    /// A Ryzen AI MAX APU shares all of RAM with its GPU; rocm-smi's unreadable name becomes the
+    /// CPU's, and without any AMD card one is made from the CPU's name.
+    @Test func strixHaloSharesItsMemory() {
+        let cpu = "AMD Ryzen AI MAX+ 395 w/ Radeon 8060S"
+        let rocm = HardwareParsers.rocmSMIText(
+            vram: "GPU[0]          : VRAM Total Memory (B): 68719476736\n",
+            product: "GPU[0]          : Card Series:            N/A\n")
+        let gpus = HardwareParsers.settle(rocm, totalRAMGB: 124, cpuName: cpu)
+        #expect(gpus.count == 1 && gpus[0].name == cpu + " (integrated)" && gpus[0].vramGB == 124)
+        #expect(gpus[0].unifiedMemory && gpus[0].integrated)
+        let system = SystemSpecs(totalRAMGB: 124, availableRAMGB: 100, cpuCores: 32, cpuName: cpu, gpus: gpus)
+        #expect(
+            system.isUnifiedMemory && system.gpuVRAMGB == 124 && GPUFacts.bandwidthGBps(gpuName: gpus[0].name) == 256)
+        let made = HardwareParsers.settle([], totalRAMGB: 124, cpuName: cpu)
+        #expect(made.count == 1 && made[0].backend == .vulkan && made[0].unifiedMemory)
+        // Other Ryzen AI chips keep a small iGPU.
+        #expect(HardwareParsers.settle(rocm, totalRAMGB: 32, cpuName: "AMD Ryzen AI 9 HX 370")[0].vramGB == 64)
+    }
 }
