@@ -9,6 +9,11 @@ loads the list: the larger parameter count, memory figures and context length, M
 first entry that has them, the later release date, the union of capabilities and GGUF sources,
 and the first known head, layer and licence facts.
 
+llmfit's ONNX list (onnx_models.json beside the source, when there) is added as llmfit loads it:
+each entry named by its id, sized by its smallest preferred ONNX file (q4, q4f16, bnb4, q8, int8,
+uint8, fp16, fp32 in that order), with the memory figures, context and use case llmfit derives
+from that; an ONNX entry replaces a listed model of the same name.
+
 Usage: scripts/make-catalog.py [Catalog/source/hf_models.json] [Catalog/models.json]
 The source is llmfit's hf_models.json as published, kept in the repository so the catalog can be
 made again (and checked) from a plain clone.
@@ -108,6 +113,49 @@ for key in order:
     if m["gguf_sources"]:
         entry["gguf_sources"] = [s["repo"] for s in m["gguf_sources"] if s.get("repo")]
     models.append({k: v for k, v in entry.items() if v is not None})
+
+def onnx_entry(e):
+    files = e.get("onnx_files") or {}
+    chosen = next((q for q in ["q4", "q4f16", "bnb4", "q8", "int8", "uint8", "fp16", "fp32"] if q in files), None)
+    if chosen is None:
+        chosen = min(files, key=lambda q: files[q])
+    weights = files[chosen] / 1073741824.0
+    min_ram = e.get("min_ram_gb") or max(weights * 1.2, 0.5)
+    quant = (e.get("quantization") or chosen).strip().lower()
+    quant = {"fp32": "F32", "f32": "F32", "fp16": "F16", "f16": "F16", "bf16": "F16", "q8": "Q8_0", "int8": "Q8_0",
+             "uint8": "Q8_0", "q8_0": "Q8_0", "q4": "Q4_0", "q4f16": "Q4_0", "bnb4": "Q4_0", "int4": "Q4_0",
+             "q4_0": "Q4_0"}.get(quant, quant)
+    count = e.get("parameter_count") or e.get("parameters") or "Unknown"
+    raw = e.get("parameters_raw")
+    if raw is None and count.strip().upper()[-1:] in ("B", "M"):
+        try:
+            raw = round(float(count.strip().upper()[:-1]) * (1e9 if count.strip().upper().endswith("B") else 1e6))
+        except ValueError:
+            raw = None
+    text = (e["id"] + (" " + e["name"] if e.get("name") else "")).lower()
+    context = e.get("context_length") or (32768 if "32k" in text or "qwen2.5" in text
+                                          else 8192 if "8k" in text or "smollm" in text else 4096)
+    use_case = e.get("use_case") or ("Instruction-following chat"
+                                     if "instruct" in text or "chat" in text or "-it" in text
+                                     else "General purpose text generation")
+    entry = {
+        "name": e["id"], "provider": e.get("provider") or e["id"].split("/")[0], "parameter_count": count,
+        "params_b": billions(raw), "parameters_raw": raw, "context_length": context, "use_case": use_case,
+        "format": "onnx", "quantization": quant, "min_ram_gb": min_ram,
+        "recommended_ram_gb": e.get("recommended_ram_gb") or max(weights * 2.0, min_ram),
+        "min_vram_gb": e.get("min_vram_gb") or max(weights * 1.1, 0.5), "license": e.get("license"),
+    }
+    if e.get("capabilities"):
+        entry["capabilities"] = e["capabilities"]
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+onnx_source = os.path.join(os.path.dirname(source), "onnx_models.json")
+if os.path.exists(onnx_source):
+    onnx = [onnx_entry(e) for e in json.load(open(onnx_source)) if e.get("format") == "onnx"]
+    onnx = [e for e in onnx if e.get("params_b")]
+    names = {e["name"] for e in onnx}
+    models = [m for m in models if m["name"] not in names] + onnx
 
 models.sort(key=lambda e: e["name"])
 if len(models) < 1500:

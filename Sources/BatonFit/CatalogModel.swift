@@ -161,6 +161,7 @@ public struct CatalogModel: Sendable, Equatable {
         /// The quality score before the quantisation's penalty, the recency bonus and the clamp.
         var baseQuality: Double = 0
         var prequantized = false
+        var isONNX = false
         /// Named like an MLX conversion (`-mlx-` or a `-mlx` ending): Apple only.
         var isMLXModel = false
         /// `-MLX` anywhere in the name: the node API lists it on Apple machines only.
@@ -181,6 +182,7 @@ public struct CatalogModel: Sendable, Equatable {
             let lowerName = model.name.lowercased()
             category = UseCase.infer(useCase: model.useCase, name: model.name)
             prequantized = ["awq", "gptq", "autoround"].contains(model.format)
+            isONNX = model.format == "onnx"
             isMLXModel = lowerName.contains("-mlx-") || lowerName.hasSuffix("-mlx")
             isMLXOnly = model.name.uppercased().contains("-MLX")
             capabilities = Capability.infer(model)

@@ -108,17 +108,19 @@ public enum FitAnalysis {
     }
 
     /// The quantisation a runtime would pick within `budget`: a pre-quantised model's own
-    /// when it fits; on MLX the MLX ladder, then the GGUF one; else the GGUF ladder.
+    /// when it fits; else its ladder (`ladder(for:runtime:)`), on MLX then the GGUF one.
     static func bestQuant(_ model: CatalogModel, runtime: Runtime, budget: Double, context: Int) -> (String, Double)? {
         if runtime == .vllm {
             let required = requiredGB(model, quant: model.quantization, context: context)
             return required <= budget ? (model.quantization, required) : nil
         }
-        if runtime == .mlx {
-            return bestQuant(model, ladder: Quantization.mlxLadder, budget: budget, context: context)
-                ?? bestQuant(model, ladder: Quantization.ladder, budget: budget, context: context)
-        }
-        return bestQuant(model, ladder: Quantization.ladder, budget: budget, context: context)
+        return bestQuant(model, ladder: ladder(for: model, runtime: runtime), budget: budget, context: context)
+            ?? (runtime == .mlx ? bestQuant(model, ladder: Quantization.ladder, budget: budget, context: context) : nil)
+    }
+
+    /// ONNX models' own ladder, else MLX's on MLX, else the GGUF ladder.
+    static func ladder(for model: CatalogModel, runtime: Runtime) -> [String] {
+        model.traits.isONNX ? Quantization.onnxLadder : runtime == .mlx ? Quantization.mlxLadder : Quantization.ladder
     }
 
     /// A MoE model's active experts in VRAM (× 1.1, at least 0.5 GiB) and the rest in RAM, GiB,
@@ -266,8 +268,8 @@ public enum FitAnalysis {
         // The quantisation the pool allows (a pre-quantised model keeps its own).
         var quant = model.quantization
         if !model.isPrequantized {
-            let ladder = runtime == .mlx ? Quantization.mlxLadder : Quantization.ladder
-            if let (best, _) = bestQuant(model, ladder: ladder, budget: pool, context: context)
+            if let (best, _) = bestQuant(
+                model, ladder: ladder(for: model, runtime: runtime), budget: pool, context: context)
                 ?? (runtime == .mlx
                     ? bestQuant(model, ladder: Quantization.ladder, budget: pool, context: context) : nil)
             {
@@ -316,7 +318,8 @@ public enum FitAnalysis {
     static func moeOffloadPath(
         _ model: CatalogModel, runtime: Runtime, vram: Double, ram: Double, fullVRAM: Double, notes: inout [FitNote]
     ) -> (RunMode, Double, Double) {
-        let ladders = runtime == .mlx ? [Quantization.mlxLadder, Quantization.ladder] : [Quantization.ladder]
+        let first = ladder(for: model, runtime: runtime)
+        let ladders = runtime == .mlx ? [first, Quantization.ladder] : [first]
         for ladder in ladders {
             for quant in ladder {
                 if let split = moeSplitMemory(model, quant: quant), split.vram <= vram, split.ram <= ram {

@@ -5,6 +5,8 @@ public enum Quantization {
     public static let ladder = ["Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K"]
     /// Tried best first on MLX (then the ladder above).
     public static let mlxLadder = ["mlx-8bit", "mlx-4bit"]
+    /// Tried best first for ONNX models, whatever the runtime.
+    public static let onnxLadder = ["Q8_0", "Q4_0"]
 
     /// The unsloth dynamic ("UD-") variants of a K-quant level: `UD-Q4_K_XL` is level 4.
     static func dynamicLevel(_ quant: String) -> Int? {

@@ -91,6 +91,12 @@ import Testing
         Row(
             name: "Qwen/Qwen3-235B-A22B", fit: "too_tight", mode: "gpu", runtime: "llamacpp", quant: "Q4_K_M",
             memory: 120.4, tps: 29.8, score: 73.8),
+        // ONNX (llmfit's ONNX list): its own ladder Q8_0, Q4_0. 3.8 B, no layers: KV 0.000008 · 3.8 ·
+        // 4096 = 0.1245; Q8_0 3.99 + 0.1245 + 0.5 = 4.61, perfect (recommended 4.45). 1008 / 3.8 ·
+        // 0.55 = 145.9. Quality 60 + 0 (phi) + 6 (phi-3) = 66; chat .40·66 + 35 + 15 + 10 = 86.4.
+        Row(
+            name: "onnx-community/Phi-3-mini-4k-instruct", fit: "perfect", mode: "gpu", runtime: "llamacpp",
+            quant: "Q8_0", memory: 4.61, tps: 145.9, score: 86.4),
     ])
     func anRTX4090With32GBOfRAM(expected: Row) {
         Self.check(expected, in: Self.rows(Self.rtx4090))
