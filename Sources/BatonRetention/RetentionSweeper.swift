@@ -63,47 +63,56 @@ public final class RetentionSweeper: Sendable {
         let limit = settings.batchRows
         var pass = Pass()
         if let seconds = settings.events {
-            pass.removed["events"] = try await drain(table: "events", created: "at") { conn, walk in
+            pass.removed["events"] = try await drain(table: "events", created: "at", before: cutoff(seconds)) {
+                conn, walk in
                 try EventBus.prune(conn, &walk, before: cutoff(seconds), limit: limit)
             }
         }
         if let seconds = settings.jobs {
             let before = cutoff(seconds)
-            var walk = AgedRows(table: "jobs", createdColumn: "created_at")
             var removed = 0
-            while !walk.isDone {
-                let batch = try await dispatcher.pruneFinishedJobs(
-                    walk, before: before, limit: limit, release: Orchestrator.releaseAttempts)
-                walk = batch.walk
-                removed += batch.removed
-                await Task.yield()
+            if try await hasRows(in: "jobs", created: "created_at", before: before) {
+                var walk = AgedRows(table: "jobs", createdColumn: "created_at")
+                while !walk.isDone {
+                    let batch = try await dispatcher.pruneFinishedJobs(
+                        walk, before: before, limit: limit, release: Orchestrator.releaseAttempts)
+                    walk = batch.walk
+                    removed += batch.removed
+                    await Task.yield()
+                }
             }
             pass.removed["jobs"] = removed
-            walk = AgedRows(table: "worker_commands", createdColumn: "created_at")
             removed = 0
-            while !walk.isDone {
-                let batch = try await dispatcher.pruneDeliveredCommands(walk, before: before, limit: limit)
-                walk = batch.walk
-                removed += batch.removed
-                await Task.yield()
+            if try await hasRows(in: "worker_commands", created: "created_at", before: before) {
+                var walk = AgedRows(table: "worker_commands", createdColumn: "created_at")
+                while !walk.isDone {
+                    let batch = try await dispatcher.pruneDeliveredCommands(walk, before: before, limit: limit)
+                    walk = batch.walk
+                    removed += batch.removed
+                    await Task.yield()
+                }
             }
             pass.removed["worker_commands"] = removed
         }
         if let seconds = settings.webhookDeliveries {
             pass.removed["webhook_deliveries"] = try await drain(
-                table: "webhook_deliveries", created: "received_at"
+                table: "webhook_deliveries", created: "received_at", before: cutoff(seconds)
             ) { conn, walk in
                 try WebhookInbox.prune(conn, &walk, before: cutoff(seconds), limit: limit)
             }
         }
         if let seconds = settings.attemptPrompts {
-            pass.removed["attempt_prompts"] = try await drain(table: "attempts", created: "started_at") {
+            pass.removed["attempt_prompts"] = try await drain(
+                table: "attempts", created: "started_at", before: cutoff(seconds)
+            ) {
                 conn, walk in
                 try Orchestrator.pruneAttemptPrompts(conn, &walk, before: cutoff(seconds), limit: limit)
             }
         }
         if let seconds = settings.costLedger {
-            pass.removed["cost_ledger"] = try await drain(table: "cost_ledger", created: "at") { conn, walk in
+            pass.removed["cost_ledger"] = try await drain(table: "cost_ledger", created: "at", before: cutoff(seconds))
+            {
+                conn, walk in
                 try CostLedger.prune(conn, &walk, before: cutoff(seconds), limit: limit)
             }
         }
@@ -118,11 +127,21 @@ public final class RetentionSweeper: Sendable {
         return pass
     }
 
+    /// Whether the table's first row was made before `cutoff`: a read, so a pass with nothing to
+    /// prune writes nothing (an idle coordinator stays idle, SPEC §6.7).
+    private func hasRows(in table: String, created: String, before cutoff: String) async throws -> Bool {
+        let oldest = try await database.read { conn in
+            try conn.scalar("SELECT \(created) FROM \(table) ORDER BY rowid LIMIT 1")?.stringValue
+        }
+        return oldest.map { $0 < cutoff } ?? false
+    }
+
     /// Runs `prune` one transaction at a time until the walk reaches rows that are kept.
     private func drain(
-        table: String, created: String,
+        table: String, created: String, before cutoff: String,
         _ prune: @escaping @Sendable (Connection, inout AgedRows) throws -> Int
     ) async throws -> Int {
+        guard try await hasRows(in: table, created: created, before: cutoff) else { return 0 }
         var walk = AgedRows(table: table, createdColumn: created)
         var removed = 0
         while !walk.isDone {

@@ -77,6 +77,18 @@ import Testing
         }
     }
 
+    /// An idle coordinator stays idle: a pass with nothing old to remove only reads.
+    @Test func aPassWithNothingToPruneWritesNothing() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            _ = try await Self.finishedJob(core, prompt: "recent")
+            let commits = core.database.statistics.commits
+            let pass = try await RetentionSweeper(dispatcher: core.dispatcher, settings: Self.settings()).runOnce()
+            #expect(pass.total == 0)
+            #expect(core.database.statistics.commits == commits)
+        }
+    }
+
     @Test func theNewestJobIsKeptSoItsIdIsNeverGivenAgain() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()
