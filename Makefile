@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout check-module-imports browser-test screenshots bench bench-deps api-fuzz fuzz fuzz-smoke sanitize format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports browser-test screenshots bench bench-deps soak api-fuzz fuzz fuzz-smoke sanitize format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -86,6 +86,13 @@ bench: bench-deps
 
 bench-deps:
 	@scripts/install-deps.sh --bench
+
+# Soak: job creates, signed webhooks, readers and an SSE client at fixed rates against a release
+# `baton serve` for SOAK_SECONDS (30 minutes); prints RSS, fds, DB and WAL size, workspaces,
+# /health p99 and SSE gaps every 30 s, then growth per hour and errors (bench/soak.sh).
+SOAK_SECONDS ?= 1800
+soak: bench-deps
+	bench/soak.sh $(SOAK_SECONDS)
 
 format:
 	$(SWIFT) format -i -r Sources Tests Plugins fuzz Package.swift

@@ -27,6 +27,14 @@ let usage = """
           Sends N deliveries one at a time (default 200); prints send -> job assigned_at latency.
       baton-bench verify --url URL --key KEY --ack-file F
           Reads every id in F back through GET /api/jobs/:id; prints acknowledged, found, missing.
+      baton-bench soak --url URL --key KEY --secret S --pid PID --data-dir DIR --workspaces DIR
+                       [--seconds N] [--jobs-per-s R] [--webhooks-per-s R] [--reads-per-s R]
+                       [--interval N] [--warmup N] [--cooldown N]
+          Mixed load for N seconds (default 1800): dry-run job creates (100/s), signed Linear
+          webhooks (50/s), reads of one job and of the job list (50/s), an SSE client checking
+          event ids for gaps and a /health probe. Every --interval seconds (30) prints the server's
+          RSS, fds, DB and WAL size, workspaces, /health p99 and SSE gaps; then watches --cooldown
+          seconds (60) of idle and prints growth per hour (RSS from --warmup, 300 s) and errors.
     """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -80,6 +88,27 @@ case "webhook-latency":
     try WebhookBench.latency(
         url: required("url"), key: required("key"), secret: required("secret"), count: int("count", 200),
         prefix: options["prefix"] ?? "LAT")
+case "soak":
+    let pid = int("pid", 0)
+    guard let serverPID = Int32(exactly: pid), serverPID > 0 else {
+        print("baton-bench: --pid must be the server's process id\n\(usage)")
+        exit(2)
+    }
+    func rate(_ name: String, _ fallback: Double) -> Double {
+        guard let text = options[name] else { return fallback }
+        guard let value = Double(text), value >= 0, value.isFinite else {
+            print("baton-bench: --\(name) must be a non-negative number, not \(text)")
+            exit(2)
+        }
+        return value
+    }
+    try SoakBench.run(
+        SoakBench.Options(
+            url: required("url"), key: required("key"), secret: required("secret"), pid: serverPID,
+            dataDir: required("data-dir"), workspaces: required("workspaces"), seconds: int("seconds", 1800),
+            jobsPerSecond: rate("jobs-per-s", 100), webhooksPerSecond: rate("webhooks-per-s", 50),
+            readsPerSecond: rate("reads-per-s", 50), interval: max(1, int("interval", 30)),
+            warmup: int("warmup", 300), cooldown: int("cooldown", 60), prefix: options["prefix"] ?? "SOAK"))
 case "verify":
     try await CreateBench.verify(url: required("url"), key: required("key"), ackFile: required("ack-file"))
 default:
