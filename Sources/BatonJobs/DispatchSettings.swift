@@ -6,6 +6,8 @@ public struct DispatchSettings: Sendable, Equatable {
     public var staleAfterMs: Int64
     public var leaseMs: Int64
     public var maxJobAttempts: Int
+    /// Issues per tenant whose last worker is remembered for the stickiness score.
+    public var stickyIssues: Int
     public var weights: RouterWeights
     public var maxPromptBytes: Int
     public var defaultProvider: String
@@ -23,6 +25,7 @@ public struct DispatchSettings: Sendable, Equatable {
         staleAfterMs = config.int("router.stale_after_s") * 1000
         leaseMs = config.int("router.lease_s") * 1000
         maxJobAttempts = Int(config.int("router.max_job_attempts"))
+        stickyIssues = Int(config.int("router.sticky_issues"))
         weights = RouterWeights(config: effective)
         maxPromptBytes = Int(config.int("jobs.max_prompt_bytes"))
         defaultProvider = config.string("agent.provider")

@@ -15,7 +15,8 @@ struct DispatchState: Sendable {
     /// Set when a write failed after memory changed: the next write reloads from the database.
     var needsReload = false
 
-    static func load(from conn: Connection, now: Int64, staleAfterMs: Int64) throws -> DispatchState {
+    static func load(from conn: Connection, now: Int64, settings: DispatchSettings) throws -> DispatchState {
+        let staleAfterMs = settings.staleAfterMs
         var state = DispatchState()
         for row in try conn.query("SELECT status, count(*) AS n FROM jobs GROUP BY status") {
             if let status = JobStatus(rawValue: try row.decode("status")) {
@@ -70,14 +71,16 @@ struct DispatchState: Sendable {
         for (tenant, killswitch) in try KillswitchState.loadAll(from: conn) {
             state.tenants[tenant, default: TenantBoard()].killswitch = killswitch
         }
+        // Oldest first, so the bound keeps each tenant's most recent issues.
         for row in try conn.query(
             """
             SELECT tenant, issue, worker FROM jobs WHERE id IN (SELECT max(id) FROM jobs
-                WHERE issue IS NOT NULL AND worker IS NOT NULL GROUP BY tenant, issue)
+                WHERE issue IS NOT NULL AND worker IS NOT NULL GROUP BY tenant, issue) ORDER BY id
             """)
         {
             if let issue = row.string("issue"), let worker = row.string("worker") {
-                state.tenants[try row.decode("tenant"), default: TenantBoard()].lastWorkerByIssue[issue] = worker
+                state.tenants[try row.decode("tenant"), default: TenantBoard()].lastWorkerByIssue.set(
+                    issue, worker, limit: settings.stickyIssues)
             }
         }
         for row in try conn.query("SELECT DISTINCT job_id FROM job_steers WHERE delivered_at IS NULL") {

@@ -372,7 +372,7 @@ public struct DispatchTxn {
             break
         }
         if let issue = job.issue, let worker = job.worker {
-            state.tenants[job.tenant]?.lastWorkerByIssue[issue] = worker
+            state.tenants[job.tenant]?.lastWorkerByIssue.set(issue, worker, limit: settings.stickyIssues)
         }
     }
 

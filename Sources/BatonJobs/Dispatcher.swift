@@ -27,7 +27,7 @@ public final class Dispatcher: Sendable {
         settingsBox = Mutex(settings)
         let now = clock.now()
         let loaded = try database.readBlocking { conn in
-            try DispatchState.load(from: conn, now: now, staleAfterMs: settings.staleAfterMs)
+            try DispatchState.load(from: conn, now: now, settings: settings)
         }
         state = Mutex(loaded)
         self.metrics = metrics.map(DispatchMetrics.init(registry:))
@@ -60,8 +60,7 @@ public final class Dispatcher: Sendable {
             outcome = try await database.write { [self] conn in
                 try self.state.withLock { memory in
                     if memory.needsReload {
-                        memory = try DispatchState.load(
-                            from: conn, now: clock.now(), staleAfterMs: settings.staleAfterMs)
+                        memory = try DispatchState.load(from: conn, now: clock.now(), settings: settings)
                     }
                     var txn = DispatchTxn(conn: conn, now: clock.now(), settings: settings)
                     swap(&txn.state, &memory)

@@ -16,7 +16,8 @@ struct TenantBoard: Sendable {
     /// Jobs assigned to a worker that it has not leased yet, oldest first.
     var assigned: [String: [Int64]] = [:]
     var killswitch = KillswitchState.off
-    var lastWorkerByIssue: [String: String] = [:]
+    /// The worker each recent issue's last job ran on (stickiness), bounded by `router.sticky_issues`.
+    var lastWorkerByIssue = RecentIssueWorkers()
     /// Workers with undelivered commands, so a heartbeat only queries when there is something.
     var workersWithCommands: Set<String> = []
 }

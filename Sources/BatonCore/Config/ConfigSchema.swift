@@ -334,6 +334,10 @@ public enum ConfigSchema {
                             15, 1, 3600, "A worker is offline after this long without a heartbeat."),
                         "lease_s": integer(30, 1, 3600, "How long a lease lasts without an event."),
                         "max_job_attempts": integer(3, 1, 100, "Expired leases requeue a job up to this many times."),
+                        "sticky_issues": integer(
+                            10_000, 0, 10_000_000,
+                            "Issues per tenant whose last worker the dispatcher remembers for the stickiness score; beyond it the least recently finished are forgotten."
+                        ),
                         "weights": object(
                             "Score weights.",
                             [
