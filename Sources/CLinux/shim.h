@@ -15,6 +15,11 @@
 #include <signal.h>
 #include <pthread.h>
 
+// glibc's allocator: how many arenas threads may spread over, and handing freed pages back.
+#include <malloc.h>
+static inline int baton_malloc_arena_max(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+static inline int baton_malloc_trim(void) { return malloc_trim(0); }
+
 // Glibc's epoll_event is packed on x86_64, which Swift imports poorly; these keep field access in C.
 static inline struct epoll_event baton_epoll_event(uint32_t events, uint64_t data) {
     struct epoll_event ev; ev.events = events; ev.data.u64 = data; return ev;

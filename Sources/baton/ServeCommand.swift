@@ -4,6 +4,7 @@ import BatonHTTP
 import BatonJSON
 import BatonJobs
 import BatonLinear
+import BatonPlatform
 import BatonRetention
 import BatonStore
 
@@ -59,10 +60,10 @@ enum ServeCommand: BatonCommand {
         let port = try options.integer("port", in: 0...65535)
         let localWorkerCount = try options.integer("local-workers", in: 0...64)
         let (file, environment) = try ConfigLoading.layers(path: options.value("config"))
-        let dataDir =
-            options.value("data-dir")
-            ?? ConfigReader(ConfigSchema.defaults.merged(with: file).merged(with: environment)).string(
-                "storage.data_dir")
+        let startLayers = ConfigReader(ConfigSchema.defaults.merged(with: file).merged(with: environment))
+        // Before the database and the server start their threads, each of which may take an arena.
+        Allocator.limitArenas(Int(startLayers.int("server.malloc_arenas")))
+        let dataDir = options.value("data-dir") ?? startLayers.string("storage.data_dir")
 
         // Before anything is written: agents must not be able to reach the data directory (the
         // overlay's own sandbox settings are checked again below, once it is read).
@@ -215,6 +216,9 @@ enum ServeCommand: BatonCommand {
             }
         }
 
+        // Freed heap pages go back to the system, so memory falls after a load peak.
+        let trimmer = AllocatorTrimmer(intervalMs: Int(config.reader.int("server.memory_trim_s")) * 1000)
+
         // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
         let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }
 
@@ -278,6 +282,7 @@ enum ServeCommand: BatonCommand {
         await local.stop()
         await server.shutdown()
         flusher.cancel()
+        trimmer.stop()
         sweeper.cancel()
         pruning.cancel()
         writeBack?.cancel()

@@ -86,6 +86,14 @@ public enum ConfigSchema {
                         "max_connections_per_source": integer(
                             256, 1, 100_000, "Open connections one remote address may hold; beyond it 503."),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
+                        "malloc_arenas": integer(
+                            2, 0, 64,
+                            "glibc malloc arenas the process may use (read at start from the file and environment, before any thread runs); fewer arenas keep less freed memory resident after load. 0 leaves glibc's default (8 per core)."
+                        ),
+                        "memory_trim_s": integer(
+                            30, 0, 3600,
+                            "Seconds between returns of freed heap pages to the system (malloc_trim), so memory falls back after a load peak. 0 never."
+                        ),
                         "system_tenant": string(
                             "default",
                             "The tenant that runs the instance (read at start): only its admin keys change configuration, secrets named in configuration resolve in it, and only its keys see instance events, metrics and configuration in full."
