@@ -416,6 +416,10 @@ enum SoakBench {
         let base = samples.first { $0.t >= from } ?? first
         func perHour(_ a: Double, _ b: Double, _ span: Double) -> Double { span > 0 ? (b - a) / span * 3600 : 0 }
         let rssRate = perHour(Double(base.rssKiB) / 1024, Double(end.rssKiB) / 1024, end.t - base.t)
+        // With the heap trimmed, RSS swings with each load peak: the least-squares slope over every
+        // sample from the warm-up to the end of the load says more than its two ends.
+        let window = samples.filter { $0.t >= base.t && $0.t <= end.t + 0.5 }
+        let slope = leastSquaresSlope(window.map { ($0.t, Double($0.rssKiB) / 1024) }) * 3600
         let dbRate = perHour(
             Double(first.dbBytes + first.walBytes) / 1_048_576, Double(end.dbBytes + end.walBytes) / 1_048_576,
             end.t - first.t)
@@ -429,7 +433,9 @@ enum SoakBench {
         print(
             "RSS:         \(mib(Int64(first.rssKiB) * 1024)) MiB at \(Int(first.t)) s, \(mib(Int64(base.rssKiB) * 1024)) MiB at \(Int(base.t)) s, \(mib(Int64(end.rssKiB) * 1024)) MiB at the end of the load (\(Int(end.t)) s), \(mib(Int64(last.rssKiB) * 1024)) MiB after \(Int(last.t - end.t)) s idle"
         )
-        print("RSS growth:  \(fixed(rssRate, 1)) MiB/h (from \(Int(base.t)) s to the end of the load)")
+        print(
+            "RSS growth:  \(fixed(slope, 1)) MiB/h (least squares over the \(window.count) samples from \(Int(base.t)) s to the end of the load; its two ends alone: \(fixed(rssRate, 1)) MiB/h)"
+        )
         print(
             "DB + WAL:    \(mib(first.dbBytes + first.walBytes)) -> \(mib(end.dbBytes + end.walBytes)) MiB, \(fixed(dbRate, 1)) MiB/h"
         )
@@ -444,6 +450,17 @@ enum SoakBench {
     }
 
     // MARK: Helpers
+
+    /// Slope of the least-squares line through `points` (0 for fewer than two).
+    static func leastSquaresSlope(_ points: [(x: Double, y: Double)]) -> Double {
+        guard points.count >= 2 else { return 0 }
+        let n = Double(points.count)
+        let meanX = points.reduce(0) { $0 + $1.x } / n
+        let meanY = points.reduce(0) { $0 + $1.y } / n
+        let covariance = points.reduce(0) { $0 + ($1.x - meanX) * ($1.y - meanY) }
+        let variance = points.reduce(0) { $0 + ($1.x - meanX) * ($1.x - meanX) }
+        return variance > 0 ? covariance / variance : 0
+    }
 
     static func now() -> Double {
         var ts = timespec()
