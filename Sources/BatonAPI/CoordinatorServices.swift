@@ -33,6 +33,8 @@ public struct CoordinatorServices: Sendable {
     public var accessLog: Bool
     /// How often an idle event stream gets a comment line, so proxies and clients see it is alive.
     public var sseHeartbeat: Duration
+    /// Events an SSE client may fall behind before its stream ends (`server.sse_buffer`).
+    public var sseBufferLimit: Int
     public var log: @Sendable (String) -> Void
 
     /// Whether `principal` belongs to the tenant that runs the instance.
@@ -71,6 +73,7 @@ public struct CoordinatorServices: Sendable {
         self.dispatcher = dispatcher
         self.accessLog = accessLog
         self.sseHeartbeat = sseHeartbeat
+        self.sseBufferLimit = Int(config.reader.int("server.sse_buffer"))
         self.log = log
     }
 }

@@ -10,6 +10,7 @@ enum EventRoutes {
     static func register(on router: RouterBuilder, services: CoordinatorServices) {
         let bus = services.events
         let heartbeat = services.sseHeartbeat
+        let bufferLimit = services.sseBufferLimit
         router.get("/api/v1/events") { request, context in
             let principal = try KeyRoutes.principal(context)
             let filter = EventFilter(
@@ -19,7 +20,7 @@ enum EventRoutes {
                 issue: request.queryValue("issue").flatMap { $0.isEmpty ? nil : $0 },
                 tenant: principal.tenant, instance: services.isSystem(principal))
             let lastID = try resumePoint(request)
-            let stream = try await bus.subscribe(after: lastID, filter: filter)
+            let stream = try await bus.subscribe(after: lastID, filter: filter, bufferLimit: bufferLimit)
             let sessionToken = context.storage[KeyCheckKey.self]?.sessionToken
             return HTTPResponse.eventStream { writer in
                 // An opening comment sends the headers at once, so clients know they are subscribed.

@@ -114,7 +114,7 @@ enum ServeCommand: BatonCommand {
         configuration.idleTimeout = .seconds(settings.int("server.idle_timeout_s"))
         configuration.bodyTimeout = .seconds(settings.int("server.body_timeout_s"))
         configuration.maxConnectionsPerSource = Int(settings.int("server.max_connections_per_source"))
-        let events = try EventBus(database: database)
+        let events = try EventBus(database: database, replayCapacity: Int(settings.int("server.event_window")))
         let keys: KeyStore
         do {
             keys = try DataDirectory.openKeyStore(dataDir, database: database)

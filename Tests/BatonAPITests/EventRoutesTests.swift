@@ -110,6 +110,34 @@ import Testing
         _ = connection
     }
 
+    /// A burst delivered at once (the bus yields to every stream before any can drain): a client
+    /// more than `server.sse_buffer` events behind has its stream ended, and is let go.
+    @Test func aClientFurtherBehindThanTheSSEBufferIsEnded() async throws {
+        for (buffer, ended) in [(16, true), (1024, false)] {
+            let c = try await TestCoordinator.make(configFile: ["server": ["sse_buffer": .int(Int64(buffer))]])
+            defer { c.close() }
+            let (server, port) = try c.startServer()
+            let connection = try await Self.subscribe(c, port)
+            #expect(c.events.subscriberCount == 1)
+            let first = c.events.lastEventID + 1
+            c.events.didCommit(
+                (first..<(first + 100)).map {
+                    Event(
+                        id: $0, type: "test.burst", tenant: nil, issue: nil, at: "2026-12-06T00:00:00.000Z", data: "{}")
+                })
+            if ended {
+                #expect(await eventually(timeout: .seconds(5)) { c.events.subscriberCount == 0 })
+                #expect(await connection.awaitText { $0.hasSuffix("0\r\n\r\n") })
+                // The stream's task may drain a few while the burst is yielded, on another thread.
+                #expect(Self.ids(connection.text).count < 100)
+            } else {
+                #expect(await connection.awaitText { Self.ids($0).count == 100 })
+                #expect(c.events.subscriberCount == 1)
+            }
+            await server.shutdown()
+        }
+    }
+
     @Test func shutdownEndsOpenStreams() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }

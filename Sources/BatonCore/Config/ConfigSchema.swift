@@ -90,6 +90,14 @@ public enum ConfigSchema {
                             2, 0, 64,
                             "glibc malloc arenas the process may use (read at start from the file and environment, before any thread runs); fewer arenas keep less freed memory resident after load. 0 leaves glibc's default (8 per core)."
                         ),
+                        "event_window": integer(
+                            1024, 1, 1_000_000,
+                            "Newest events kept in memory (read at start) so SSE clients resume without a database read; between this many and twice as many are held."
+                        ),
+                        "sse_buffer": integer(
+                            1024, 16, 1_000_000,
+                            "Events an SSE client may fall behind (read at start); beyond it its stream ends and it resumes with Last-Event-ID."
+                        ),
                         "memory_trim_s": integer(
                             30, 0, 3600,
                             "Seconds between returns of freed heap pages to the system (malloc_trim), so memory falls back after a load peak. 0 never."
