@@ -11,12 +11,16 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// WAL size in pages (4 KiB each) at which the background checkpointer copies it back into
     /// the database file (SQLite's own default threshold is 1000).
     public var checkpointPages: Int
+    /// The WAL file's size is cut back to at most this many bytes whenever the writer starts it
+    /// over after a checkpoint (`journal_size_limit`): a burst that grew it does not keep the disk.
+    public var walSizeLimitBytes: Int
 
     public init(
         readerCount: Int = 2, busyTimeoutMs: Int = 5000, statementCacheSize: Int = 64,
-        maxBatch: Int = 64, checkpointPages: Int = 1000
+        maxBatch: Int = 64, checkpointPages: Int = 1000, walSizeLimitBytes: Int = 16 * 1_048_576
     ) {
         self.checkpointPages = checkpointPages
+        self.walSizeLimitBytes = walSizeLimitBytes
         self.readerCount = readerCount
         self.busyTimeoutMs = busyTimeoutMs
         self.statementCacheSize = statementCacheSize

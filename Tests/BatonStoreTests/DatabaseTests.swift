@@ -43,6 +43,34 @@ import Testing
         }
     }
 
+    /// A burst grows the WAL; once a checkpoint has copied it back, the writer's next commit
+    /// starts it over and cuts the file to `walSizeLimitBytes`.
+    @Test func theWALFileShrinksBackAfterABurst() async throws {
+        let configuration = DatabaseConfiguration(checkpointPages: 8, walSizeLimitBytes: 65536)
+        try await withDatabase(configuration: configuration) { db, path in
+            func walSize() -> Int {
+                ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+            }
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER, pad TEXT)") }
+            // One large transaction: the WAL must hold all of it at once.
+            try await db.write { conn in
+                for i in 0..<2000 {
+                    try conn.execute(
+                        "INSERT INTO t VALUES (?1, ?2)",
+                        [.integer(Int64(i)), .text(String(repeating: "x", count: 1000))])
+                }
+            }
+            #expect(walSize() > 1_000_000)
+            try #require(await eventually { db.statistics.checkpoints > 0 })
+            // Small commits after the checkpoint restart the log from its start.
+            #expect(
+                await eventually {
+                    _ = try? await db.write { try $0.execute("INSERT INTO t VALUES (0, 'small')") }
+                    return walSize() <= 65536
+                }, "the WAL is still \(walSize()) bytes")
+        }
+    }
+
     @Test func openingAnImpossiblePathThrows() async throws {
         #expect {
             _ = try Database(path: "/nonexistent-baton-dir/x.sqlite")
