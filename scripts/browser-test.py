@@ -419,6 +419,11 @@ class Run:
         self.wait(lambda: self.q("#overlay-form .error .details"), 10, "the validator's errors")
         if "/agent/max_turns" not in self.text_of("#overlay-form .error"):
             raise Failed("no JSON pointer in %r" % self.text_of("#overlay-form .error"))
+        # The audit page says what `baton audit verify` would (the admin is of the system tenant).
+        self.driver.get(self.base + "/#/settings/audit")
+        self.wait(lambda: self.q("#audit-verify"), 10, "the audit chain's verification")
+        if not self.text_of("#audit-verify").startswith("Chain intact:"):
+            raise Failed("audit verification: %r" % self.text_of("#audit-verify"))
 
     def test_sign_out_ends_the_stream(self):
         cookie = self.driver.get_cookie("baton_session")

@@ -1215,10 +1215,28 @@ async function settingsKeys(body) {
   body.append(form);
 }
 
+/* The chain's state as `baton audit verify` gives it (GET /api/v1/audit/verify): only an admin of
+   the system tenant may walk it; anyone else is told where to run the command. */
+async function auditVerification() {
+  const command = h('p', { class: 'hint' }, 'The log is hash-chained; check the whole chain on the server with ', h('code', { text: 'baton audit verify' }), ' (exit 0: intact; 1 names the first broken entry).');
+  if (!can('admin')) return command;
+  try {
+    const v = await api('GET', '/api/v1/audit/verify');
+    const from = v.anchor ? ` from the prune anchor (entries up to ${v.anchor.last_id}, written before ${v.anchor.pruned_before}, were pruned)` : '';
+    return v.intact
+      ? h('p', { class: 'ok', role: 'status', id: 'audit-verify', text: `Chain intact: ${v.entries} entries verified${from}.` })
+      : h('p', { class: 'error', role: 'alert', id: 'audit-verify', text: `Chain broken at entry ${v.entry_id}: ${v.reason}.` });
+  } catch (err) {
+    if (err && err.status === 403) return command;
+    throw err;
+  }
+}
+
 async function settingsAudit(body) {
   const list = await api('GET', '/api/v1/audit?limit=100');
+  const verification = await auditVerification();
   body.append(h('section', { class: 'panel', 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h', text: `Audit log (${list.total} entries, newest first)` }),
-    h('p', { class: 'hint' }, 'The log is hash-chained; check the whole chain on the server with ', h('code', { text: 'baton audit verify' }), ' (exit 0: intact; 1 names the first broken entry).'),
+    verification,
     h('div', { class: 'table-wrap' }, h('table', null, h('thead', null, h('tr', null, ['When', 'Actor', 'Action', 'Status', 'Count'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, list.entries.map((a) => h('tr', null, h('td', null, timeEl(a.at)), h('td', { text: a.actor_name ? `${a.actor} (${a.actor_name})` : a.actor }),
         h('td', null, h('code', { text: a.action }), a.target !== a.action.split(' ')[1] ? h('small', { text: ` ${a.target}` }) : null),

@@ -1,6 +1,7 @@
 import BatonCore
 import BatonHTTP
 import BatonJSON
+import BatonPlatform
 
 /// `GET /api/v1/audit`: the calling key's tenant's entries, newest first. Nothing deletes or edits them.
 enum AuditRoutes {
@@ -18,6 +19,39 @@ enum AuditRoutes {
                 "offset": .int(Int64(page.offset)),
             ]
             return .json(.ok, body.text)
+        }
+        // `baton audit verify` over HTTP, for the dashboard: the chain holds every tenant's
+        // entries, so only an admin of the system tenant may walk it (an instance operation).
+        router.get("/api/v1/audit/verify") { _, _ in
+            let (result, anchor) = try await verifyOffPool(audit)
+            var body: [String: JSONValue] = [
+                "anchor": anchor.map {
+                    [
+                        "last_id": .int($0.lastID), "last_hash": .string($0.lastHash),
+                        "pruned_before": .string($0.prunedBefore), "pruned_at": .string($0.prunedAt),
+                    ]
+                } ?? .null
+            ]
+            switch result {
+            case .intact(let entries):
+                body["intact"] = true
+                body["entries"] = .int(Int64(entries))
+            case .broken(let id, let reason):
+                body["intact"] = false
+                body["entry_id"] = .int(id)
+                body["reason"] = .string(reason)
+            }
+            return .json(.ok, JSONValue.object(body).text)
+        }
+    }
+
+    /// The walk reads the whole chain with blocking reads: on a thread of its own, never on the
+    /// cooperative pool.
+    static func verifyOffPool(_ audit: AuditLog) async throws -> (AuditLog.Verification, AuditAnchor?) {
+        try await withCheckedThrowingContinuation { continuation in
+            OSThread.detach(name: "baton-audit-verify") {
+                continuation.resume(with: Result { (try audit.verify(), try audit.anchor()) })
+            }
         }
     }
 

@@ -82,3 +82,30 @@ import Testing
         #expect(await c.request(.put, "/api/v1/audit").status == .methodNotAllowed)
     }
 }
+
+extension AuditRoutesTests {
+    /// `GET /api/v1/audit/verify`: what `baton audit verify` says, for a system tenant's admin only.
+    @Test func theChainIsVerifiedOverHTTPForTheSystemTenantsAdmin() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        for _ in 0..<3 {
+            _ = await c.request(
+                .post, "/api/v1/keys", headers: ["Content-Type": "application/json"],
+                body: #"{"name":"x","role":"viewer"}"#)
+        }
+        let intact = await c.request(.get, "/api/v1/audit/verify")
+        #expect(intact.status == .ok)
+        #expect(intact.json["intact"] == true && intact.json["entries"] == 3 && intact.json["anchor"] == .null)
+        // Someone went around the triggers.
+        try c.database.writeBlocking { conn in
+            try conn.execute("DROP TRIGGER audit_no_update")
+            try conn.execute("UPDATE audit SET target = 'edited' WHERE id = 2")
+        }
+        let broken = await c.request(.get, "/api/v1/audit/verify")
+        #expect(broken.json["intact"] == false && broken.json["entry_id"] == 2)
+        // An operator, and an admin of another tenant, may not walk every tenant's chain.
+        #expect(await c.request(.get, "/api/v1/audit/verify", key: try c.makeKey(.operator)).status == .forbidden)
+        let other = try c.makeKey(.admin, tenant: "acme")
+        #expect(await c.request(.get, "/api/v1/audit/verify", key: other).status == .forbidden)
+    }
+}

@@ -58,6 +58,7 @@ public struct AccessPolicy: Sendable {
         "DELETE /api/v1/config/overlay/:path",
         "GET /metrics",
         "POST /api/v1/refresh",
+        "GET /api/v1/audit/verify",
     ]
 
     /// Whether the operation needs a key of the system tenant (checked after the role).
@@ -69,6 +70,7 @@ public struct AccessPolicy: Sendable {
     /// instance); a worker key may also read its own jobs, and nothing else.
     public static let defaultOverrides: [String: Requirement] = [
         "GET /api/v1/keys": .role(.admin),
+        "GET /api/v1/audit/verify": .role(.admin),
         "POST /api/v1/keys": .role(.admin),
         "DELETE /api/v1/keys/:id": .role(.admin),
         "PUT /api/v1/config/overlay": .role(.admin),
