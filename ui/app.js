@@ -1019,24 +1019,6 @@ function flatten(value, prefix, out) {
   return out;
 }
 
-function schemaDefault(schema, path) {
-  let node = schema;
-  for (const part of path.split('.')) {
-    if (!node || !node.properties || !node.properties[part]) return undefined;
-    node = node.properties[part];
-  }
-  return node.default;
-}
-
-function lookup(obj, path) {
-  let node = obj;
-  for (const part of path.split('.')) {
-    if (!node || typeof node !== 'object' || !(part in node)) return undefined;
-    node = node[part];
-  }
-  return node;
-}
-
 function pageSettings(main, tab) {
   document.title = 'Settings — Baton';
   const tabs = [['config', 'Configuration'], ['secrets', 'Secrets'], ['templates', 'Templates'], ['keys', 'API keys'], ['audit', 'Audit log']]
@@ -1055,18 +1037,23 @@ function pageSettings(main, tab) {
 }
 
 async function settingsConfig(body) {
-  const [effective, schema, overlay] = await Promise.all([
-    api('GET', '/api/v1/config'), api('GET', '/api/v1/config/schema'), api('GET', '/api/v1/config/overlay').catch(() => ({})),
+  const [effective, sources, overlay] = await Promise.all([
+    api('GET', '/api/v1/config'), api('GET', '/api/v1/config/sources'), api('GET', '/api/v1/config/overlay').catch(() => ({})),
   ]);
   const rows = flatten(effective, '', []).map(([path, value]) => {
-    const inOverlay = lookup(overlay, path) !== undefined;
-    const def = schemaDefault(schema.schema, path);
-    const source = inOverlay ? 'overlay' : def !== undefined && JSON.stringify(def) === JSON.stringify(value) ? 'default' : 'file or environment';
+    // The server says which layer each value comes from; a value inside one it names (an entry
+    // of a map) takes its nearest named parent's.
+    let source = sources.sources[path];
+    for (let p = path; source === undefined && p.includes('.'); ) {
+      p = p.slice(0, p.lastIndexOf('.'));
+      source = sources.sources[p];
+    }
+    source = source || 'default';
     return h('tr', null, h('th', { scope: 'row' }, h('code', { text: path })), h('td', null, h('code', { text: JSON.stringify(value) })),
       h('td', null, h('span', { class: `badge source-${source.split(' ')[0]}`, text: source })));
   });
   body.append(h('section', { class: 'panel', 'aria-labelledby': 'eff-h' }, h('h2', { id: 'eff-h', text: 'Effective configuration' }),
-    h('p', { class: 'hint', text: 'Built-in defaults < file < environment < overlay. A value equal to its default is shown as the default.' }),
+    h('p', { class: 'hint', text: 'Built-in defaults < file < environment < overlay; each value shows the layer it comes from.' }),
     h('div', { class: 'table-wrap' }, h('table', { class: 'config' }, h('thead', null, h('tr', null, ['Key', 'Value', 'From'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, rows)))));
   if (!can('admin')) return;

@@ -16,6 +16,17 @@ enum ConfigRoutes {
         router.get("/api/v1/config") { _, context in
             try view(config.effective, context: context, services: services)
         }
+        // Where each value of GET /api/v1/config comes from; a tenant's view names only the
+        // values it shows.
+        router.get("/api/v1/config/sources") { _, context in
+            var sources = config.sources()
+            if !services.isSystem(try KeyRoutes.principal(context)) {
+                let shown = ConfigRedaction.tenantView(config.effective)
+                sources = sources.filter { shown.value(at: $0.key.split(separator: ".").map(String.init)) != nil }
+            }
+            let body: JSONValue = ["sources": .object(sources.mapValues { .string($0.rawValue) })]
+            return .json(.ok, body.text)
+        }
         router.get("/api/v1/config/schema") { _, _ in
             let body: JSONValue = [
                 "schema": ConfigSchema.schema,

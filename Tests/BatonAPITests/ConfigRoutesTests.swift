@@ -25,6 +25,26 @@ import Testing
         #expect(schema["examples"]?.arrayValue?.isEmpty == false)
     }
 
+    @Test func sourcesNameEachValuesLayerAndATenantSeesOnlyItsView() async throws {
+        let c = try await TestCoordinator.make(configFile: ["server": ["host": "127.0.0.2"]])
+        defer { c.close() }
+        let put = await c.request(
+            .put, "/api/v1/config/overlay", headers: ["Content-Type": "application/json"],
+            body: #"{"agent":{"max_turns":7}}"#)
+        #expect(put.status == .ok, "\(put.bodyText)")
+        let sources = await c.request(.get, "/api/v1/config/sources").json["sources"]
+        #expect(sources?["server.host"] == "file" && sources?["agent.max_turns"] == "overlay")
+        #expect(sources?["server.port"] == "default")
+        // Another tenant's key is told about the values its view shows, and no others.
+        let other = await c.request(.get, "/api/v1/config/sources", key: try c.makeKey(.viewer, tenant: "acme"))
+        let view = await c.request(.get, "/api/v1/config", key: try c.makeKey(.viewer, tenant: "acme")).json
+        let named = other.json["sources"]?.objectValue ?? [:]
+        #expect(!named.isEmpty)
+        for path in named.keys {
+            #expect(view.value(at: path.split(separator: ".").map(String.init)) != nil, "\(path) is not in the view")
+        }
+    }
+
     @Test func anOverlayChangeAppliesWithoutARestart() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }

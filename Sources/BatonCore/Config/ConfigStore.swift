@@ -22,6 +22,8 @@ public final class ConfigStore: Sendable {
     }
 
     private let base: JSONValue
+    private let file: JSONValue
+    private let environment: JSONValue
     private let overlayPath: String
     private let state: Mutex<State>
 
@@ -35,6 +37,8 @@ public final class ConfigStore: Sendable {
             }
         }
         base = ConfigSchema.defaults.merged(with: file).merged(with: environment)
+        self.file = file
+        self.environment = environment
         self.overlayPath = overlayPath
         var overlay: JSONValue = [:]
         if let bytes = try KeyFile.read(overlayPath) {
@@ -46,6 +50,38 @@ public final class ConfigStore: Sendable {
     }
 
     public var effective: JSONValue { state.withLock { $0.effective } }
+
+    /// Which layer a value comes from (SPEC §4.1).
+    public enum Source: String, Sendable {
+        case `default`, file, environment, overlay
+    }
+
+    /// The layer every value of the effective configuration comes from, by dotted path; objects
+    /// are walked into, anything else (arrays too) is one value.
+    public func sources() -> [String: Source] {
+        let (effective, overlay) = state.withLock { ($0.effective, $0.overlay) }
+        var out: [String: Source] = [:]
+        func walk(_ value: JSONValue, _ path: [String]) {
+            if case .object(let fields) = value, !fields.isEmpty {
+                for (name, child) in fields { walk(child, path + [name]) }
+                return
+            }
+            guard !path.isEmpty else { return }
+            let source: Source =
+                if overlay.value(at: path) != nil {
+                    .overlay
+                } else if environment.value(at: path) != nil {
+                    .environment
+                } else if file.value(at: path) != nil {
+                    .file
+                } else {
+                    .default
+                }
+            out[path.joined(separator: ".")] = source
+        }
+        walk(effective, [])
+        return out
+    }
     public var overlay: JSONValue { state.withLock { $0.overlay } }
 
     /// The effective configuration now, read with the schema's defaults behind it.

@@ -10,6 +10,28 @@ import Testing
 #endif
 
 @Suite struct ConfigStoreTests {
+    @Test func everyValueNamesTheLayerItComesFrom() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try ConfigStore(
+            file: ["server": ["port": 5000, "host": "0.0.0.0"], "providers": ["local": ["kind": "ollama"]]],
+            environment: ["server": ["port": 6000]], overlayPath: dir.path + "/overlay.json")
+        try store.replaceOverlay(["agent": ["max_turns": 7]])
+        let sources = store.sources()
+        #expect(sources["server.port"] == .environment)
+        #expect(sources["server.host"] == .file)
+        #expect(sources["providers.local.kind"] == .file)
+        #expect(sources["agent.max_turns"] == .overlay)
+        #expect(sources["server.max_body_bytes"] == .default)
+        #expect(sources["tracker.active_states"] == .default)
+        // One source for every value the effective configuration shows.
+        func leaves(_ value: JSONValue) -> Int {
+            guard case .object(let fields) = value, !fields.isEmpty else { return 1 }
+            return fields.values.map(leaves).reduce(0, +)
+        }
+        #expect(sources.count == leaves(store.effective))
+    }
+
     @Test func layersApplyInOrder() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
