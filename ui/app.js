@@ -961,9 +961,9 @@ function pageCost(main) {
   const load = async () => {
     try {
       const p = period.value;
-      const [summary, breakdown, config, jobs] = await Promise.all([
+      const [summary, breakdown, config, daily] = await Promise.all([
         api('GET', `/api/cost/summary?period=${p}`), api('GET', `/api/cost/breakdown?period=${p}`),
-        api('GET', '/api/v1/config').catch(() => ({})), api('GET', '/api/jobs?limit=500'),
+        api('GET', '/api/v1/config').catch(() => ({})), api('GET', '/api/cost/daily?days=14'),
       ]);
       clear(slot);
       const budget = config.budget || {};
@@ -976,19 +976,8 @@ function pageCost(main) {
         byModel.set(m, (byModel.get(m) || 0) + item.total_usd);
       }
       const sorted = (m) => [...m.entries()].map(([label, value]) => ({ label, value })).sort((a, b) => b.value - a.value);
-      // Spend by day over the last 14 days, from the jobs this key can see.
-      const days = [];
-      const today = new Date();
-      for (let i = 13; i >= 0; i -= 1) {
-        const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
-        days.push({ label: d.toISOString().slice(0, 10), value: 0 });
-      }
-      const index = new Map(days.map((d, i) => [d.label, i]));
-      for (const job of jobs.jobs) {
-        if (job.cost_usd == null || !job.finished_at) continue;
-        const i = index.get(job.finished_at.slice(0, 10));
-        if (i != null) days[i].value += job.cost_usd;
-      }
+      // Spend by day over the last 14 days, from the cost ledger.
+      const days = daily.days.map((d) => ({ label: d.date, value: d.total_usd }));
       fill(body, 
         h('dl', { class: 'facts wide totals-box' },
           h('div', null, h('dt', { text: 'Spent' }), h('dd', { id: 'cost-total', text: fmtUSD(summary.total_usd) })),
@@ -996,7 +985,7 @@ function pageCost(main) {
           h('div', null, h('dt', { text: 'Tokens' }), h('dd', { text: `${fmtTokens(summary.tokens.input)} in / ${fmtTokens(summary.tokens.output)} out` })),
           h('div', null, h('dt', { text: 'Budget' }), h('dd', { text: limit != null ? `${fmtUSD(limit)} (${Math.round((100 * summary.total_usd) / (limit || 1))}% used)` : 'none set for this period' }))),
         h('p', { class: 'hint' }, 'From ', timeEl(summary.since), ' to ', timeEl(summary.until), '.'),
-        columnChart('Spend by day (UTC, last 14 days, from the newest 500 jobs)', days, budget.daily_limit_usd),
+        columnChart('Spend by day (UTC, last 14 days)', days, budget.daily_limit_usd),
         barChart('Spend by provider', sorted(byProvider), { limit }),
         barChart('Spend by model', sorted(byModel), { limit }),
         barChart(`Spend by tenant (a key sees its own tenant: ${app.session.tenant})`, [{ label: app.session.tenant, value: summary.total_usd }], { limit }));

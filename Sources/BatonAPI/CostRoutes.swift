@@ -16,6 +16,22 @@ enum CostRoutes {
             body["until"] = .string(Timestamp.now())
             return .json(.ok, JSONValue.object(body).text)
         }
+        // Spend per UTC day, for the dashboard's chart: every day of the window, zeros included.
+        router.get("/api/cost/daily") { request, context in
+            let principal = try KeyRoutes.principal(context)
+            let count = try days(request)
+            let (since, rows) = try await dispatcher.costDaily(tenant: principal.tenant, days: count)
+            let byDate = Dictionary(rows.map { ($0.date, $0.totals) }, uniquingKeysWith: { a, _ in a })
+            let start = Timestamp.parse(since) ?? 0
+            let items: [JSONValue] = (0..<count).map { i in
+                let date = String(Timestamp.format(milliseconds: start + Int64(i) * 86_400_000).prefix(10))
+                var item = totalsJSON(byDate[date] ?? CostLedger.Totals())
+                item["date"] = .string(date)
+                return .object(item)
+            }
+            let body: JSONValue = ["since": .string(since), "until": .string(Timestamp.now()), "days": .array(items)]
+            return .json(.ok, body.text)
+        }
         router.get("/api/cost/breakdown") { request, context in
             let principal = try KeyRoutes.principal(context)
             let period = try self.period(request)
@@ -33,6 +49,15 @@ enum CostRoutes {
             ]
             return .json(.ok, body.text)
         }
+    }
+
+    /// `days` (1–366, default 14).
+    static func days(_ request: HTTPRequest) throws -> Int {
+        guard let text = request.queryValue("days") else { return 14 }
+        guard let days = Int(text), (1...366).contains(days) else {
+            throw HTTPError.badRequest("days must be a whole number from 1 to 366")
+        }
+        return days
     }
 
     static func period(_ request: HTTPRequest) throws -> CostPeriod {

@@ -34,6 +34,13 @@ public enum CostLedger {
         public var tokensInput: Int64
         public var tokensOutput: Int64
         public var usd: Double
+
+        public init(jobs: Int = 0, tokensInput: Int64 = 0, tokensOutput: Int64 = 0, usd: Double = 0) {
+            self.jobs = jobs
+            self.tokensInput = tokensInput
+            self.tokensOutput = tokensOutput
+            self.usd = usd
+        }
     }
 
     /// SQL for the sum of a token column that cannot fail: SQLite's `sum` of integers stops the
@@ -53,6 +60,29 @@ public enum CostLedger {
         return Totals(
             jobs: row?.int("jobs") ?? 0, tokensInput: row?.int64("tokens_input") ?? 0,
             tokensOutput: row?.int64("tokens_output") ?? 0, usd: row?.double("usd") ?? 0)
+    }
+
+    /// One UTC day's totals (`date` is `YYYY-MM-DD`).
+    public struct Day: Sendable, Equatable {
+        public var date: String
+        public var totals: Totals
+    }
+
+    /// Totals per UTC day since `since`, oldest first; days without spend are absent.
+    public static func daily(tenant: String, since: String, in conn: Connection) throws -> [Day] {
+        try conn.query(
+            """
+            SELECT substr(at, 1, 10) AS day, count(*) AS jobs, \(saturatingSum("tokens_input")) AS tokens_input,
+                \(saturatingSum("tokens_output")) AS tokens_output, coalesce(sum(cost_usd), 0.0) AS usd
+            FROM cost_ledger WHERE tenant = ?1 AND at >= ?2 GROUP BY day ORDER BY day
+            """, [.text(tenant), .text(since)]
+        ).map { row in
+            Day(
+                date: row.string("day") ?? "",
+                totals: Totals(
+                    jobs: row.int("jobs") ?? 0, tokensInput: row.int64("tokens_input") ?? 0,
+                    tokensOutput: row.int64("tokens_output") ?? 0, usd: row.double("usd") ?? 0))
+        }
     }
 
     public struct Line: Sendable, Equatable {

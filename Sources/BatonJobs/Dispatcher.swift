@@ -259,6 +259,15 @@ public final class Dispatcher: Sendable {
         return (since, totals)
     }
 
+    /// Spend per UTC day over the last `days` days, today included (SPEC §6.15).
+    public func costDaily(tenant: String, days: Int) async throws -> (since: String, days: [CostLedger.Day]) {
+        let dayMs: Int64 = 86_400_000
+        let today = clock.now() / dayMs * dayMs
+        let since = Timestamp.format(milliseconds: today - Int64(max(0, days - 1)) * dayMs)
+        let rows = try await database.read { conn in try CostLedger.daily(tenant: tenant, since: since, in: conn) }
+        return (since, rows)
+    }
+
     public func costBreakdown(tenant: String, period: CostPeriod) async throws -> (
         since: String, lines: [CostLedger.Line]
     ) {
