@@ -419,6 +419,15 @@ class Run:
         self.wait(lambda: self.q("#overlay-form .error .details"), 10, "the validator's errors")
         if "/agent/max_turns" not in self.text_of("#overlay-form .error"):
             raise Failed("no JSON pointer in %r" % self.text_of("#overlay-form .error"))
+        # The template editor's preview is the server's render of the text as typed.
+        self.driver.get(self.base + "/#/settings/templates")
+        self.wait(lambda: self.q("#template-body"), 10, "the template editor")
+        editor = self.q("#template-body")
+        editor.clear()
+        editor.send_keys("Hello {{ issue.identifier | downcase }}")
+        self.wait(lambda: self.text_of("#template-preview") == "Hello eng-123", 10, "the server's preview")
+        editor.send_keys(" {% if %}")
+        self.wait(lambda: self.q("#template-preview .error"), 10, "the template error")
         # The audit page says what `baton audit verify` would (the admin is of the system tenant).
         self.driver.get(self.base + "/#/settings/audit")
         self.wait(lambda: self.q("#audit-verify"), 10, "the audit chain's verification")

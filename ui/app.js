@@ -1103,23 +1103,21 @@ async function settingsTemplates(body) {
     text.value = t ? t.body : 'Fix {{ issue.identifier }}: {{ issue.title }}\n\n{{ issue.description }}';
     renderPreview();
   };
-  // Live preview: a stored template, as stored, is rendered by the server with its sample
-  // variables (POST …/preview renders only stored bodies); an edited body is shown with the sample
-  // values filled in locally until it is saved, when the server checks and renders it.
+  // Live preview: the server renders the body as typed (POST /api/v1/templates/preview: the same
+  // engine, limits and sample variables as an attempt's render; nothing is stored).
   let previewTimer = null;
+  let previewSeq = 0;
   const renderPreview = () => {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(async () => {
-      const t = templates.find((x) => x.id === pick.value);
-      if (t && t.body === text.value) {
-        try {
-          const r = await api('POST', `/api/v1/templates/${encodeURIComponent(t.id)}/preview`);
-          previewTitle.textContent = 'Preview — rendered by the server with sample variables';
-          preview.textContent = r.rendered;
-        } catch (err) { fill(preview, errorBox(err)); }
-      } else {
-        previewTitle.textContent = 'Preview — variables filled in as typed; the server renders it on save';
-        preview.textContent = localPreview(text.value);
+      const seq = ++previewSeq;
+      try {
+        const r = await api('POST', '/api/v1/templates/preview', { body: text.value });
+        if (seq !== previewSeq) return;
+        previewTitle.textContent = 'Preview — rendered by the server with sample variables';
+        preview.textContent = r.rendered;
+      } catch (err) {
+        if (seq === previewSeq) fill(preview, errorBox(err));
       }
     }, 300);
   };
@@ -1151,17 +1149,6 @@ async function settingsTemplates(body) {
   });
   body.append(form);
   showTemplate();
-}
-
-// A local rendering of the sample variables for a template being edited: variables and filters
-// are shown as the sample values, tags as written. The server's preview is authoritative.
-function localPreview(text) {
-  const sample = {
-    'issue.identifier': 'ENG-123', 'issue.title': 'Fix the login redirect loop',
-    'issue.description': 'Users bounce between /login and /home after a session expires.',
-    'attempt.number': '1', 'attempt.previous_error': '',
-  };
-  return text.replace(/\{\{\s*([a-z_.]+)[^}]*\}\}/g, (_, name) => (name in sample ? sample[name] : `[${name}]`));
 }
 
 async function settingsKeys(body) {

@@ -36,6 +36,8 @@ struct AuditMiddleware: HTTPMiddleware {
     /// refused ones are, and a job's completion always is.
     static let workerTelemetry: Set<String> = [
         "PUT /presence", "POST /api/workers/:id/lease", "POST /api/jobs/:id/events",
+        // Template previews render and store nothing; the dashboard asks for one as you type.
+        "POST /api/v1/templates/preview", "POST /api/v1/templates/:id/preview",
     ]
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {

@@ -54,33 +54,49 @@ enum TemplateRoutes {
             let principal = try KeyRoutes.principal(context)
             let stored = try await TemplateStore.get(
                 context.parameter("id") ?? "", tenant: principal.tenant, database: database)
-            var variables = TemplateStore.sampleVariables
-            var sample = true
+            var (variables, sample) = (TemplateStore.sampleVariables, true)
             if !request.body.isEmpty {
-                let body = try JSONBody(request, allowed: ["variables"])
-                if let given = body.fields["variables"] {
-                    guard let object = given.objectValue else {
-                        throw HTTPError.badRequest("variables must be an object of issue, attempt, steer, job and git")
-                    }
-                    variables = try previewVariables(object)
-                    sample = false
-                }
+                (variables, sample) = try given(JSONBody(request, allowed: ["variables"]))
             }
-            let limits = limits(services)
-            let body = stored.body
-            let given = variables
-            let outcome = await offLoop {
-                Result { () throws(TemplateError) in try Template(body, limits: limits).render(given, limits: limits) }
+            var answer = try await render(stored.body, variables, limits: limits(services))
+            answer["id"] = .string(stored.id)
+            answer["sample_variables"] = .bool(sample)
+            return .json(.ok, JSONValue.object(answer).text)
+        }
+        // A body not saved yet, rendered by the same engine, limits and variables as a stored one
+        // (the dashboard's live preview while editing); nothing is stored.
+        router.post("/api/v1/templates/preview") { request, _ in
+            let body = try JSONBody(request, allowed: ["body", "variables"])
+            let text = try body.string("body")!
+            guard !text.isEmpty, text.codePointCount <= TemplateStore.maxBodyLength else {
+                throw HTTPError.badRequest("body must be 1 to \(TemplateStore.maxBodyLength) characters")
             }
-            switch outcome {
-            case .success(let rendered):
-                let answer: JSONValue = [
-                    "id": .string(stored.id), "rendered": .string(rendered), "sample_variables": .bool(sample),
-                ]
-                return .json(.ok, answer.text)
-            case .failure(let error):
-                throw templateError(error)
-            }
+            let (variables, sample) = try given(body)
+            var answer = try await render(text, variables, limits: limits(services))
+            answer["sample_variables"] = .bool(sample)
+            return .json(.ok, JSONValue.object(answer).text)
+        }
+    }
+
+    /// The variables a preview renders with: the sample, or the caller's laid over it.
+    static func given(_ body: JSONBody) throws -> ([String: JSONValue], Bool) {
+        guard let given = body.fields["variables"] else { return (TemplateStore.sampleVariables, true) }
+        guard let object = given.objectValue else {
+            throw HTTPError.badRequest("variables must be an object of issue, attempt, steer, job and git")
+        }
+        return (try previewVariables(object), false)
+    }
+
+    /// Parses and renders off the event loop; a template error is a 400 naming the limit or place.
+    static func render(_ body: String, _ variables: [String: JSONValue], limits: TemplateLimits) async throws
+        -> [String: JSONValue]
+    {
+        let outcome = await offLoop {
+            Result { () throws(TemplateError) in try Template(body, limits: limits).render(variables, limits: limits) }
+        }
+        switch outcome {
+        case .success(let rendered): return ["rendered": .string(rendered)]
+        case .failure(let error): throw templateError(error)
         }
     }
 

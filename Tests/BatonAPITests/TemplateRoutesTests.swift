@@ -75,3 +75,37 @@ import Testing
             "\(preview.bodyText)")
     }
 }
+
+extension TemplateRoutesTests {
+    /// A draft is rendered like a stored template and nothing is stored or audited; any role may
+    /// preview; a template error is a 400 naming where.
+    @Test func aDraftIsRenderedByTheServerAndNothingIsStored() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let json: HTTPHeaders = ["Content-Type": "application/json"]
+        let before = try c.database.readBlocking { conn in
+            try conn.query("SELECT id, body FROM templates ORDER BY id").map { "\($0["id"]) \($0["body"])" }
+        }
+        let viewer = try c.makeKey(.viewer)
+        let ok = await c.request(
+            .post, "/api/v1/templates/preview", headers: json,
+            body: #"{"body":"Hello {{ issue.identifier | downcase }}"}"#, key: viewer)
+        #expect(ok.status == .ok, "\(ok.bodyText)")
+        #expect(ok.json["rendered"] == "Hello eng-123" && ok.json["sample_variables"] == true)
+        let given = await c.request(
+            .post, "/api/v1/templates/preview", headers: json,
+            body: #"{"body":"{{ issue.identifier }}","variables":{"issue":{"identifier":"OPS-9"}}}"#)
+        #expect(given.json["rendered"] == "OPS-9" && given.json["sample_variables"] == false)
+        for bad in [#"{"body":"{% if %}"}"#, #"{"body":""}"#, #"{}"#, #"{"body":"x","id":"y"}"#, "{"] {
+            let refused = await c.request(.post, "/api/v1/templates/preview", headers: json, body: bad)
+            #expect(refused.status == .badRequest, "\(bad): \(refused.bodyText)")
+        }
+        let after = try c.database.readBlocking { conn in
+            try conn.query("SELECT id, body FROM templates ORDER BY id").map { "\($0["id"]) \($0["body"])" }
+        }
+        #expect(after == before)
+        // Only the refused ones are audit entries.
+        #expect(try c.auditActions().allSatisfy { $0 == "POST /api/v1/templates/preview" })
+        #expect(try c.auditActions().count == 5)
+    }
+}
