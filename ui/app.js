@@ -961,9 +961,14 @@ function pageCost(main) {
   const load = async () => {
     try {
       const p = period.value;
-      const [summary, breakdown, config, daily] = await Promise.all([
+      const [summary, breakdown, config, daily, tenants] = await Promise.all([
         api('GET', `/api/cost/summary?period=${p}`), api('GET', `/api/cost/breakdown?period=${p}`),
         api('GET', '/api/v1/config').catch(() => ({})), api('GET', '/api/cost/daily?days=14'),
+        // Every tenant's spend is for keys of the system tenant; others see their own.
+        api('GET', `/api/cost/tenants?period=${p}`).catch((err) => {
+          if (err && err.status === 403) return null;
+          throw err;
+        }),
       ]);
       clear(slot);
       const budget = config.budget || {};
@@ -988,7 +993,9 @@ function pageCost(main) {
         columnChart('Spend by day (UTC, last 14 days)', days, budget.daily_limit_usd),
         barChart('Spend by provider', sorted(byProvider), { limit }),
         barChart('Spend by model', sorted(byModel), { limit }),
-        barChart(`Spend by tenant (a key sees its own tenant: ${app.session.tenant})`, [{ label: app.session.tenant, value: summary.total_usd }], { limit }));
+        tenants
+          ? barChart('Spend by tenant', tenants.items.map((t) => ({ label: t.tenant, value: t.total_usd })), { limit })
+          : barChart(`Spend by tenant (a key of ${app.session.tenant} sees its own tenant)`, [{ label: app.session.tenant, value: summary.total_usd }], { limit }));
     } catch (err) {
       fill(slot, errorBox(err));
     }

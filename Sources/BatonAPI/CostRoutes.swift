@@ -32,6 +32,21 @@ enum CostRoutes {
             let body: JSONValue = ["since": .string(since), "until": .string(Timestamp.now()), "days": .array(items)]
             return .json(.ok, body.text)
         }
+        // Every tenant's spend: an instance operation (system tenant keys only, AccessPolicy).
+        router.get("/api/cost/tenants") { request, _ in
+            let period = try self.period(request)
+            let (since, rows) = try await dispatcher.costByTenant(period: period)
+            let body: JSONValue = [
+                "period": .string(period.rawValue), "since": .string(since), "until": .string(Timestamp.now()),
+                "items": .array(
+                    rows.map { row in
+                        var item = totalsJSON(row.totals)
+                        item["tenant"] = .string(row.tenant)
+                        return .object(item)
+                    }),
+            ]
+            return .json(.ok, body.text)
+        }
         router.get("/api/cost/breakdown") { request, context in
             let principal = try KeyRoutes.principal(context)
             let period = try self.period(request)

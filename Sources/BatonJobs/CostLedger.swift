@@ -62,6 +62,24 @@ public enum CostLedger {
             tokensOutput: row?.int64("tokens_output") ?? 0, usd: row?.double("usd") ?? 0)
     }
 
+    /// Totals per tenant since `since` (every tenant: for the system tenant's view), by spend.
+    public static func byTenant(since: String, in conn: Connection) throws -> [(tenant: String, totals: Totals)] {
+        try conn.query(
+            """
+            SELECT tenant, count(*) AS jobs, \(saturatingSum("tokens_input")) AS tokens_input,
+                \(saturatingSum("tokens_output")) AS tokens_output, coalesce(sum(cost_usd), 0.0) AS usd
+            FROM cost_ledger WHERE at >= ?1 GROUP BY tenant ORDER BY usd DESC, tenant
+            """, [.text(since)]
+        ).map { row in
+            (
+                row.string("tenant") ?? "",
+                Totals(
+                    jobs: row.int("jobs") ?? 0, tokensInput: row.int64("tokens_input") ?? 0,
+                    tokensOutput: row.int64("tokens_output") ?? 0, usd: row.double("usd") ?? 0)
+            )
+        }
+    }
+
     /// One UTC day's totals (`date` is `YYYY-MM-DD`).
     public struct Day: Sendable, Equatable {
         public var date: String

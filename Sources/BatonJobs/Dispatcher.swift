@@ -259,6 +259,15 @@ public final class Dispatcher: Sendable {
         return (since, totals)
     }
 
+    /// Every tenant's spend in the current `period` (the system tenant's view, SPEC §6.15).
+    public func costByTenant(period: CostPeriod) async throws -> (
+        since: String, tenants: [(tenant: String, totals: CostLedger.Totals)]
+    ) {
+        let since = Timestamp.format(milliseconds: period.start(containing: clock.now()))
+        let rows = try await database.read { conn in try CostLedger.byTenant(since: since, in: conn) }
+        return (since, rows)
+    }
+
     /// Spend per UTC day over the last `days` days, today included (SPEC §6.15).
     public func costDaily(tenant: String, days: Int) async throws -> (since: String, days: [CostLedger.Day]) {
         let dayMs: Int64 = 86_400_000

@@ -37,4 +37,20 @@ import Testing
         #expect(response.status == .badRequest)
         #expect(response.bodyText.contains("days must be"))
     }
+
+    /// Every tenant's spend, for keys of the system tenant only.
+    @Test func everyTenantsSpendIsForTheSystemTenant() async throws {
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        await c.heartbeat("w1", provider: "dry-run")
+        _ = await c.createJob(#"{"prompt":"p","provider":"dry-run"}"#)
+        let (id, token) = try #require(await c.lease("w1"))
+        _ = await c.complete(id, token: token, extra: #","cost_usd":2"#)
+        let all = await c.request(.get, "/api/cost/tenants?period=month", key: try c.makeKey(.viewer))
+        #expect(all.status == .ok)
+        #expect(all.json["items"]?[0]?["tenant"] == "default" && all.json["items"]?[0]?["total_usd"] == 2.0)
+        let other = await c.request(.get, "/api/cost/tenants", key: try c.makeKey(.admin, tenant: "acme"))
+        #expect(other.status == .forbidden)
+        #expect(await c.request(.get, "/api/cost/tenants?period=year").status == .badRequest)
+    }
 }

@@ -59,6 +59,7 @@ public struct AccessPolicy: Sendable {
         "GET /metrics",
         "POST /api/v1/refresh",
         "GET /api/v1/audit/verify",
+        "GET /api/cost/tenants",
     ]
 
     /// Whether the operation needs a key of the system tenant (checked after the role).
