@@ -13,12 +13,10 @@ extension Orchestrator {
     public static func pruneAttemptPrompts(
         _ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int
     ) throws -> Int {
-        guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return 0 }
-        try conn.execute(
+        try walk.apply(
             """
             UPDATE attempts SET prompt = '' WHERE id > ?1 AND id <= ?2 AND finished_at IS NOT NULL
                 AND finished_at < ?3 AND prompt != ''
-            """, [.integer(window.from), .integer(window.through), .text(cutoff)])
-        return conn.changes
+            """, conn, before: cutoff, limit: limit)
     }
 }

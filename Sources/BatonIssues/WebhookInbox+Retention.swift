@@ -6,12 +6,10 @@ extension WebhookInbox {
     public static func prune(_ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int) throws
         -> Int
     {
-        guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return 0 }
-        try conn.execute(
+        try walk.apply(
             """
             DELETE FROM webhook_deliveries WHERE rowid > ?1 AND rowid <= ?2 AND received_at < ?3
                 AND processed_at IS NOT NULL
-            """, [.integer(window.from), .integer(window.through), .text(cutoff)])
-        return conn.changes
+            """, conn, before: cutoff, limit: limit)
     }
 }

@@ -55,11 +55,10 @@ extension Dispatcher {
     {
         try await database.write { conn in
             var walk = walk
-            guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return (walk, 0) }
-            try conn.execute(
+            let removed = try walk.apply(
                 "DELETE FROM worker_commands WHERE id > ?1 AND id <= ?2 AND delivered_at IS NOT NULL AND delivered_at < ?3",
-                [.integer(window.from), .integer(window.through), .text(cutoff)])
-            return (walk, conn.changes)
+                conn, before: cutoff, limit: limit)
+            return (walk, removed)
         }
     }
 }

@@ -44,4 +44,15 @@ public struct AgedRows: Sendable {
         defer { cursor = last }
         return (cursor, last)
     }
+
+    /// Runs `statement` — a DELETE or UPDATE whose ?1 and ?2 bound the window's rowids
+    /// (`rowid > ?1 AND rowid <= ?2`) and ?3 is the cutoff — over the next window; the rows it
+    /// changed, 0 once the walk is done.
+    public mutating func apply(_ statement: String, _ conn: Connection, before cutoff: String, limit: Int) throws
+        -> Int
+    {
+        guard let window = try next(conn, before: cutoff, limit: limit) else { return 0 }
+        try conn.execute(statement, [.integer(window.from), .integer(window.through), .text(cutoff)])
+        return conn.changes
+    }
 }

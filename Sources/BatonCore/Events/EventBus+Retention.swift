@@ -7,10 +7,6 @@ extension EventBus {
     public static func prune(_ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int) throws
         -> Int
     {
-        guard let window = try walk.next(conn, before: cutoff, limit: limit) else { return 0 }
-        try conn.execute(
-            "DELETE FROM events WHERE id > ?1 AND id <= ?2 AND at < ?3",
-            [.integer(window.from), .integer(window.through), .text(cutoff)])
-        return conn.changes
+        try walk.apply("DELETE FROM events WHERE id > ?1 AND id <= ?2 AND at < ?3", conn, before: cutoff, limit: limit)
     }
 }
