@@ -147,6 +147,21 @@ import Testing
         #expect(try Self.sessionRows(c) == 0)
     }
 
+    /// Sign-in presents a key in its body: wrong keys take from the source's anonymous bucket like
+    /// wrong keys in headers, so keys cannot be tried faster there.
+    @Test func signInAttemptsAreLimitedPerSource() async throws {
+        let c = try await TestCoordinator.make(rateLimiter: RateLimiter(limits: .init(perMinute: ["anonymous": 3])))
+        defer { c.close() }
+        var statuses: [Int] = []
+        for _ in 0..<5 {
+            let response = await c.request(
+                .post, "/api/v1/session", headers: Self.json, body: #"{"key":"bt_aaaaaaaa_wrong"}"#, anonymous: true)
+            statuses.append(Int(response.status.code))
+        }
+        #expect(statuses == [401, 401, 401, 429, 429])
+        #expect(try Self.sessionRows(c) == 0)
+    }
+
     @Test func aWorkerKeyCannotSignIn() async throws {
         let c = try await TestCoordinator.make()
         defer { c.close() }
