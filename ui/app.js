@@ -598,7 +598,7 @@ function pageIssue(main, id) {
     fill(summary, 
       h('p', { class: 'state-line' }, h('span', { class: `badge state-${d.state}`, id: 'issue-state', text: d.state }),
         ' ', d.tracker_state ? `in the tracker: ${d.tracker_state}` : '',
-        d.url ? [' · ', h('a', { href: d.url, target: '_blank', rel: 'noopener noreferrer', id: 'linear-link', text: 'Open in Linear ↗' })] : ''),
+        d.url && /^https?:\/\//i.test(d.url) ? [' · ', h('a', { href: d.url, target: '_blank', rel: 'noopener noreferrer', id: 'linear-link', text: 'Open in Linear ↗' })] : ''),
       d.description ? h('p', { class: 'description', text: d.description }) : null,
       h('dl', { class: 'facts wide' },
         h('div', null, h('dt', { text: 'Attempts' }), h('dd', { text: String(d.attempt_count) })),
@@ -1116,6 +1116,8 @@ async function settingsTemplates(body) {
   let previewSeq = 0;
   const renderPreview = () => {
     clearTimeout(previewTimer);
+    // Previews are the operator's (each may take a core for up to templates.max_render_ms).
+    if (!can('operator')) { previewTitle.textContent = 'Template'; preview.textContent = text.value; return; }
     previewTimer = setTimeout(async () => {
       const seq = ++previewSeq;
       try {

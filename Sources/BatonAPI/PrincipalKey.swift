@@ -60,7 +60,8 @@ struct KeyCheck: Sendable {
                 let trimmed = pair.drop { $0 == " " }
                 guard trimmed.hasPrefix(cookieName + "=") else { continue }
                 let value = trimmed.dropFirst(cookieName.count + 1)
-                guard value.utf8.count <= 128 else { return nil }
+                // One planted elsewhere (a sibling domain, an oversized one) must not hide ours.
+                guard value.utf8.count == 64 else { continue }
                 return String(value)
             }
         }

@@ -3,6 +3,7 @@ import BatonHTTP
 import BatonJSON
 import BatonPlatform
 import BatonTemplates
+import Synchronization
 
 /// `/api/v1/templates`: prompt templates. A body is checked (parsed and rendered against the
 /// sample variables) before it is stored, so a template error is a 400 naming line and column.
@@ -87,10 +88,20 @@ enum TemplateRoutes {
         return (try previewVariables(object), false)
     }
 
+    /// Previews rendering at once: each may take up to `templates.max_render_ms` of a core, so
+    /// more are refused (429) rather than queued behind one another.
+    static let maxPreviews = 4
+    static let previewsRunning = Atomic<Int>(0)
+
     /// Parses and renders off the event loop; a template error is a 400 naming the limit or place.
     static func render(_ body: String, _ variables: [String: JSONValue], limits: TemplateLimits) async throws
         -> [String: JSONValue]
     {
+        guard previewsRunning.add(1, ordering: .acquiringAndReleasing).newValue <= maxPreviews else {
+            previewsRunning.subtract(1, ordering: .acquiringAndReleasing)
+            throw HTTPError.tooManyRequests(retryAfter: 1)
+        }
+        defer { previewsRunning.subtract(1, ordering: .acquiringAndReleasing) }
         let outcome = await offLoop {
             Result { () throws(TemplateError) in try Template(body, limits: limits).render(variables, limits: limits) }
         }

@@ -87,9 +87,12 @@ extension TemplateRoutesTests {
             try conn.query("SELECT id, body FROM templates ORDER BY id").map { "\($0["id"]) \($0["body"])" }
         }
         let viewer = try c.makeKey(.viewer)
+        let refused = await c.request(
+            .post, "/api/v1/templates/preview", headers: json, body: #"{"body":"x"}"#, key: viewer)
+        #expect(refused.status == .forbidden)
         let ok = await c.request(
             .post, "/api/v1/templates/preview", headers: json,
-            body: #"{"body":"Hello {{ issue.identifier | downcase }}"}"#, key: viewer)
+            body: #"{"body":"Hello {{ issue.identifier | downcase }}"}"#)
         #expect(ok.status == .ok, "\(ok.bodyText)")
         #expect(ok.json["rendered"] == "Hello eng-123" && ok.json["sample_variables"] == true)
         let given = await c.request(
@@ -104,8 +107,8 @@ extension TemplateRoutesTests {
             try conn.query("SELECT id, body FROM templates ORDER BY id").map { "\($0["id"]) \($0["body"])" }
         }
         #expect(after == before)
-        // Only the refused ones are audit entries.
+        // Only the refused ones (the viewer's and the five bad ones) are audit entries.
         #expect(try c.auditActions().allSatisfy { $0 == "POST /api/v1/templates/preview" })
-        #expect(try c.auditActions().count == 5)
+        #expect(try c.auditActions().count == 6)
     }
 }

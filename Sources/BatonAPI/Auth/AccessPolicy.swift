@@ -81,8 +81,6 @@ public struct AccessPolicy: Sendable {
         "POST /api/jobs/:id/events": .role(.worker),
         "POST /api/jobs/:id/complete": .role(.worker),
         "GET /api/jobs/:id": .anyOf([.viewer, .worker]),
-        // Rendering a draft changes nothing: every role that can read templates may preview.
-        "POST /api/v1/templates/preview": .role(.viewer),
         // Signing out is open to every role that can sign in.
         "DELETE /api/v1/session": .role(.viewer),
     ]

@@ -23,7 +23,9 @@ struct SourceLimitMiddleware: HTTPMiddleware {
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
         let signIn = AccessPolicy.publicOperations.contains("\(request.method.rawValue) \(context.route)")
-        if check.principal == nil, signIn || policy.requirement(method: request.method, route: context.route) != .none {
+        if signIn
+            || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
+        {
             let source = SourceAddress.key(context.remoteAddress)
             if let wait = limiter.take(who: source, routeClass: "anonymous") {
                 limited?.inc()

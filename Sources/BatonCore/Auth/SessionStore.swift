@@ -27,6 +27,8 @@ public final class SessionStore: Sendable {
 
     /// Longest a session lasts, whatever is asked.
     public static let maxLifetimeMs: Int64 = 7 * 86_400_000
+    /// Live sessions one key may have; signing in again ends the oldest beyond it.
+    public static let maxPerKey = 16
 
     /// Loads the live sessions; blocks, so call it at start-up. A database that cannot be read
     /// leaves none: people sign in again, nobody is let in.
@@ -63,18 +65,27 @@ public final class SessionStore: Sendable {
             createdAt: Timestamp.format(milliseconds: current),
             expiresMs: current + min(max(1000, lifetimeMs), Self.maxLifetimeMs))
         let hash = Self.hash(token)
-        try await database.write { conn in
+        let keep = Self.maxPerKey - 1
+        let ended = try await database.write { conn -> [String] in
             // Expired sessions go whenever a new one is made: the table holds live ones only.
             try conn.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [.integer(current)])
+            // And a key's oldest beyond the cap, so signing in over and over cannot grow the table.
+            let oldest = try conn.query(
+                "SELECT token_hash FROM sessions WHERE key_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?2",
+                [.text(session.keyID), .integer(Int64(keep))]
+            ).compactMap { $0.string("token_hash") }
+            for old in oldest { try conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [.text(old)]) }
             try conn.execute(
                 "INSERT INTO sessions (token_hash, key_id, csrf, created_at, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 [
                     .text(hash), .text(session.keyID), .text(session.csrfToken), .text(session.createdAt),
                     .integer(session.expiresMs),
                 ])
+            return oldest
         }
         sessions.withLock { all in
             all = all.filter { $0.value.expiresMs > current }
+            for old in ended { all[old] = nil }
             all[hash] = session
         }
         return (token, session)

@@ -44,6 +44,30 @@ import Testing
         await database.close()
     }
 
+    @Test func aKeyKeepsAtMostItsCapOfSessionsTheOldestEnding() async throws {
+        let directory = TemporaryDirectory(prefix: "baton-session-test")
+        defer { directory.remove() }
+        let database = try Database(path: directory.path + "/baton.db")
+        _ = try await database.migrate(BatonMigrations.all())
+        let keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
+        let (_, token) = try keys.createBlocking(name: "ops", role: .viewer, tenant: "acme")
+        let principal = try #require(await keys.authenticate(token.text))
+        let clock = Clock()
+        let store = SessionStore(database: database, keys: keys, now: { clock.now })
+        var made: [String] = []
+        for _ in 0..<(SessionStore.maxPerKey + 3) {
+            made.append(try await store.create(for: principal, lifetimeMs: 60_000).token)
+            clock.ms.add(1, ordering: .relaxed)
+        }
+        #expect(store.count == SessionStore.maxPerKey)
+        #expect(
+            try database.readBlocking { try $0.scalar("SELECT count(*) FROM sessions")?.intValue }
+                == SessionStore.maxPerKey)
+        for old in made.prefix(3) { #expect(await store.authenticate(old) == nil) }
+        for kept in made.suffix(SessionStore.maxPerKey) { #expect(await store.authenticate(kept) != nil) }
+        await database.close()
+    }
+
     @Test func workersGetNoSessionAndLifetimesAreCapped() async throws {
         let directory = TemporaryDirectory(prefix: "baton-session-test")
         defer { directory.remove() }
