@@ -56,6 +56,9 @@ import Testing
         // Backlog is not active: ENG-2 was never a candidate, so Baton does not know it.
         await #expect(throws: IssueError.self) { try await h.orchestrator.issue("ENG-2", tenant: "default") }
         let stream = try await h.events.subscribe(after: 0, filter: EventFilter(types: LinearWriteBack.eventTypes))
+        // The dispatcher runs on the real clock: a heartbeat now keeps w1 eligible however long
+        // the polling above took on a loaded machine (stale after router.stale_after_s).
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
         try await h.orchestrator.tick(tenant: "default")
         #expect(try await h.state("ENG-1") == .running)
         let lease = try #require(try await h.dispatcher.lease(worker: "w1", tenant: "default", wait: .zero))
