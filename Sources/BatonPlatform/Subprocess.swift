@@ -143,14 +143,7 @@ public final class Subprocess: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // Default dispositions and an empty mask in the child, whatever this process ignores.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        Subprocess.resetSignals(&attributes)
         posix_spawnattr_setpgroup(&attributes, 0)
         // A sandboxed child gets a session of its own (which leads a process group as well).
         posix_spawnattr_setflags(
@@ -536,5 +529,19 @@ private struct SpawnCall: @unchecked Sendable {
             withCStrings(envp) { cEnvp in posix_spawn(&child, executable, actions, attributes, cArgv, cEnvp) }
         }
         return (rc, child)
+    }
+}
+
+extension Subprocess {
+    /// Default dispositions for the signals Baton handles or ignores, and an empty mask, in a
+    /// spawned child whatever this process ignores or blocks (the supervisor's child too).
+    static func resetSignals(_ attributes: inout posix_spawnattr_t) {
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
     }
 }

@@ -142,13 +142,7 @@ public struct Supervisor: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        Subprocess.resetSignals(&attributes)
         posix_spawnattr_setflags(&attributes, baton_spawn_flags(0, 0))
         return withCStrings(argv) { cArgv in
             posix_spawn(&child, executable, &actions, &attributes, cArgv, environ)
