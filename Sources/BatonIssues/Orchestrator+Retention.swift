@@ -19,4 +19,35 @@ extension Orchestrator {
                 AND finished_at < ?3 AND prompt != ''
             """, conn, before: cutoff, limit: limit)
     }
+
+    /// When the issue released longest ago was last changed, if any is released: a read, so a
+    /// retention pass with nothing to forget writes nothing.
+    public static func oldestReleasedIssue(_ conn: Connection) throws -> String? {
+        try conn.scalar(
+            "SELECT min(updated_at) FROM issues INDEXED BY issues_released_by_age WHERE state = 'released'")?
+            .stringValue
+    }
+
+    /// One batch of retention: forgets issues released before `cutoff` (SPEC §1.4) with their
+    /// attempts and transitions, oldest first. An issue whose workspace is still to be removed,
+    /// or that still has a running attempt or a live job, stays. Returns how many went.
+    public static func pruneReleasedIssues(_ conn: Connection, before cutoff: String, limit: Int) throws -> Int {
+        let issues = try conn.query(
+            """
+            SELECT tenant, identifier FROM issues INDEXED BY issues_released_by_age
+            WHERE state = 'released' AND updated_at < ?1 AND workspace_cleanup IS NULL
+                AND NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.tenant = issues.tenant
+                    AND attempts.issue = issues.identifier AND attempts.status = 'running')
+                AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.finished_at IS NULL
+                    AND jobs.tenant = issues.tenant AND jobs.issue = issues.identifier)
+            ORDER BY updated_at LIMIT ?2
+            """, [.text(cutoff), .integer(Int64(limit))])
+        for row in issues {
+            let key: [SQLValue] = [.text(try row.decode("tenant")), .text(try row.decode("identifier"))]
+            try conn.execute("DELETE FROM issue_transitions WHERE tenant = ?1 AND issue = ?2", key)
+            try conn.execute("DELETE FROM attempts WHERE tenant = ?1 AND issue = ?2", key)
+            try conn.execute("DELETE FROM issues WHERE tenant = ?1 AND identifier = ?2", key)
+        }
+        return issues.count
+    }
 }

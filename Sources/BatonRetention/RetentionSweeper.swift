@@ -41,7 +41,9 @@ public final class RetentionSweeper: Sendable {
         for table in Self.tables { _ = removedCounter?.labels(table) }
     }
 
-    static let tables = ["events", "jobs", "worker_commands", "webhook_deliveries", "attempt_prompts", "cost_ledger"]
+    static let tables = [
+        "events", "jobs", "worker_commands", "webhook_deliveries", "attempt_prompts", "issues", "cost_ledger",
+    ]
 
     public var settings: RetentionSettings { settingsBox.withLock { $0 } }
 
@@ -108,6 +110,22 @@ public final class RetentionSweeper: Sendable {
                 conn, walk in
                 try Orchestrator.pruneAttemptPrompts(conn, &walk, before: cutoff(seconds), limit: limit)
             }
+        }
+        if let seconds = settings.releasedIssues {
+            // Issues change after they are made, so no rowid walk: the index of released issues
+            // by their last change finds them (none found is a read, and nothing is written).
+            let before = cutoff(seconds)
+            var removed = 0
+            let oldest = try await database.read { try Orchestrator.oldestReleasedIssue($0) }
+            while let oldest, oldest < before {
+                let count = try await database.write { conn in
+                    try Orchestrator.pruneReleasedIssues(conn, before: before, limit: limit)
+                }
+                removed += count
+                if count < limit { break }
+                await Task.yield()
+            }
+            pass.removed["issues"] = removed
         }
         if let seconds = settings.costLedger {
             pass.removed["cost_ledger"] = try await drain(table: "cost_ledger", created: "at", before: cutoff(seconds))

@@ -114,6 +114,7 @@ import Testing
             fixture.clock.advance(ms: 4000 * Self.day)
             let off: JSONValue = [
                 "events_s": 0, "jobs_s": 0, "webhook_deliveries_s": 0, "attempt_prompts_s": 0, "cost_ledger_s": 0,
+                "issues_s": 0,
             ]
             let pass = try await RetentionSweeper(dispatcher: core.dispatcher, settings: Self.settings(off)).runOnce()
             #expect(pass.total == 0)
@@ -141,8 +142,9 @@ import Testing
     @Test func processedDeliveriesGoAndUnprocessedOnesStay() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()
-            let old = Timestamp.format(milliseconds: fixture.clock.now - 2 * Self.day)
-            let recent = Timestamp.format(milliseconds: fixture.clock.now - 3_600_000)
+            // With the default 60 s webhook window a delivery is kept at least 180 s.
+            let old = Timestamp.format(milliseconds: fixture.clock.now - 300_000)
+            let recent = Timestamp.format(milliseconds: fixture.clock.now - 100_000)
             try await core.database.write { conn in
                 for (id, at, processed) in [
                     ("old-done", old, true), ("old-pending", old, false), ("recent-done", recent, true),
@@ -155,7 +157,7 @@ import Testing
                         [.text(id), .text(at), processed ? .text(at) : .null, processed ? .text("ok") : .null])
                 }
             }
-            // One second of retention is raised to the one-day floor: the recent delivery stays.
+            // One second of retention is raised to the floor: the recent delivery stays.
             let pass = try await RetentionSweeper(
                 dispatcher: core.dispatcher, settings: Self.settings(["webhook_deliveries_s": 1])
             ).runOnce()
@@ -166,6 +168,51 @@ import Testing
                 }
             }
             #expect(left == ["old-pending", "recent-done"])
+        }
+    }
+
+    /// Issues let go of long ago are forgotten with their attempts and transitions; live ones, and
+    /// released ones whose workspace is still to be removed, stay.
+    @Test func issuesReleasedLongAgoAreForgotten() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let orchestrator = core.orchestrator
+            // Backlog is not an active state: first seen, released.
+            try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-1", title: "old", state: "Backlog"), tenant: "default", actor: "test")
+            try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-2", title: "old, workspace pending", state: "Backlog"),
+                tenant: "default", actor: "test")
+            try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-3", title: "live", state: "Todo"), tenant: "default", actor: "test")
+            try await core.database.write { conn in
+                try conn.execute("UPDATE issues SET workspace_cleanup = 'w1' WHERE identifier = 'ENG-2'")
+            }
+            fixture.clock.advance(ms: 100 * Self.day)
+            try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-4", title: "recent", state: "Backlog"), tenant: "default",
+                actor: "test")
+            #expect(try Self.count(core, "SELECT count(*) FROM issue_transitions WHERE issue = 'ENG-1'") == 1)
+            let sweeper = RetentionSweeper(
+                dispatcher: core.dispatcher, settings: Self.settings(["issues_s": .int(90 * 86_400)]))
+            let pass = try await sweeper.runOnce()
+            #expect(pass.removed["issues"] == 1)
+            let left = try core.database.readBlocking { conn in
+                try conn.query("SELECT identifier FROM issues ORDER BY identifier").compactMap {
+                    $0.string("identifier")
+                }
+            }
+            #expect(left == ["ENG-2", "ENG-3", "ENG-4"])
+            #expect(try Self.count(core, "SELECT count(*) FROM issue_transitions WHERE issue = 'ENG-1'") == 0)
+            #expect(try Self.count(core, "SELECT count(*) FROM attempts WHERE issue = 'ENG-1'") == 0)
+            // Nothing more to forget: the next pass changes nothing.
+            let rows = try core.database.rows(["issues", "attempts", "issue_transitions"])
+            #expect(try await sweeper.runOnce().removed["issues"] == 0)
+            #expect(try core.database.rows(["issues", "attempts", "issue_transitions"]) == rows)
+            // Sent again by the tracker, a forgotten issue arrives as new.
+            let again = try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-1", title: "back", state: "Backlog"), tenant: "default", actor: "test")
+            #expect(again.attempts == 0)
         }
     }
 

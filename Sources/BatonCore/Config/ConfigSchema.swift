@@ -142,11 +142,15 @@ public enum ConfigSchema {
                         ),
                         "webhook_deliveries_s": integer(
                             2_592_000, 0, 3_153_600_000,
-                            "Processed Linear webhook deliveries older than this are removed; at least one day is kept whatever is set, so a replay inside webhooks.linear.max_age_ms is still recognised."
+                            "Processed Linear webhook deliveries older than this are removed; whatever is set, each is kept at least twice webhooks.linear.max_age_ms and a minute, so any replay that could still pass the timestamp check meets the delivery it repeats."
                         ),
                         "attempt_prompts_s": integer(
                             2_592_000, 0, 3_153_600_000,
                             "Rendered prompts of attempts finished longer ago than this are cleared (the attempt itself is kept)."
+                        ),
+                        "issues_s": integer(
+                            7_776_000, 0, 3_153_600_000,
+                            "Issues released (terminal or removed in the tracker, or let go by an operator) and unchanged for longer than this (default 90 days) are forgotten with their attempts and transitions, once their workspace is removed; if the tracker sends one again it arrives as a new issue."
                         ),
                         "cost_ledger_s": integer(
                             34_560_000, 0, 3_153_600_000,
