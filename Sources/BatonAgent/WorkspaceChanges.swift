@@ -126,9 +126,7 @@ struct WorkspaceChanges {
             guard let dir = opendir(dirPath) else { continue }
             defer { closedir(dir) }
             while out.count < limit, let entry = readdir(dir) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
+                let name = DirectoryEntry.name(entry)
                 if name == "." || name == ".." || (relative.isEmpty && name == ".git") { continue }
                 let path = relative.isEmpty ? name : relative + "/" + name
                 var info = stat()

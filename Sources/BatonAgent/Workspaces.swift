@@ -1,3 +1,5 @@
+import BatonPlatform
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -95,9 +97,7 @@ public struct Workspaces: Sendable {
         defer { closedir(dir) }
         var names: [String] = []
         while names.count < limit, let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             guard !name.hasPrefix("."), !name.isEmpty else { continue }
             var info = stat()
             if lstat(root + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { names.append(name) }
@@ -122,9 +122,7 @@ public struct Workspaces: Sendable {
             newest = max(newest, Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000)
             guard (info.st_mode & S_IFMT) == S_IFDIR, let dir = opendir(path) else { continue }
             while let entry = readdir(dir) {
-                let child = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+                let child = DirectoryEntry.name(entry)
                 if child != "." && child != ".." { pending.append(path + "/" + child) }
             }
             closedir(dir)
@@ -183,9 +181,7 @@ public struct Workspaces: Sendable {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         for name in names {

@@ -28,6 +28,9 @@ enum SoakBench {
         var warmup: Int
         var cooldown: Int
         var prefix: String
+        /// Seconds after which an issue the load made is moved to Done (0: never), so it is worked,
+        /// released and its workspace removed as a real backlog's issues are.
+        var closeAfter: Int
     }
 
     /// What the load threads count; read and reset by the monitor.
@@ -119,16 +122,35 @@ enum SoakBench {
                 }
             }
         }
-        // Signed Linear Issue deliveries, each a new issue, so each starts an attempt.
+        // Signed Linear Issue deliveries: a new issue in Todo (an attempt starts), and, once an
+        // issue is closeAfter seconds old, its move to Done (released, its workspace removed),
+        // whichever is due; so with closing on, half the deliveries are new issues.
         let senders = max(1, Int((o.webhooksPerSecond / 25).rounded(.up)))
+        let closeAfter = Double(o.closeAfter)
         for s in 0..<senders where o.webhooksPerSecond > 0 {
             spawn("soak-webhook") {
                 paced(o.webhooksPerSecond / Double(senders), until: loadEnd, tally: tally) { _ in
                     let client = try BlockingClient(url: url, key: key)
                     var n = 0
+                    var open: [(identifier: String, at: Double)] = []
+                    var next = 0
                     return {
-                        n += 1
-                        let (body, headers) = WebhookBench.delivery("\(prefix)-\(s * 100_000_000 + n)", secret: secret)
+                        let delivery: (body: String, headers: [(String, String)])
+                        if closeAfter > 0, next < open.count, now() - open[next].at >= closeAfter {
+                            delivery = WebhookBench.delivery(
+                                open[next].identifier, secret: secret, state: "Done", action: "update")
+                            next += 1
+                            if next > 4096 {
+                                open.removeFirst(next)
+                                next = 0
+                            }
+                        } else {
+                            n += 1
+                            let identifier = "\(prefix)-\(s * 100_000_000 + n)"
+                            delivery = WebhookBench.delivery(identifier, secret: secret)
+                            if closeAfter > 0 { open.append((identifier, now())) }
+                        }
+                        let (body, headers) = delivery
                         let (status, _) = try client.call("POST", "/webhooks/linear", body, headers: headers)
                         guard status == 200 else { return tally.failed("POST /webhooks/linear", status: status) }
                         tally.webhooks.add(1, ordering: .relaxed)
@@ -382,9 +404,7 @@ enum SoakBench {
         defer { closedir(dir) }
         var n = 0
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             if name != "." && name != ".." { n += 1 }
         }
         return n

@@ -12,9 +12,11 @@ import Synchronization
 /// Signed Linear deliveries against a running `baton serve`: ingestion throughput on many
 /// connections, and the latency from sending a delivery to its attempt's job being assigned.
 enum WebhookBench {
-    static func delivery(_ identifier: String, secret: String) -> (body: String, headers: [(String, String)]) {
-        let issue = TrackedIssue(identifier: identifier, title: "Benchmark \(identifier)", state: "Todo", priority: 3)
-        let body = LinearWebhook.issuePayload(issue, timestampMs: Timestamp.nowMilliseconds()).text
+    static func delivery(_ identifier: String, secret: String, state: String = "Todo", action: String = "create")
+        -> (body: String, headers: [(String, String)])
+    {
+        let issue = TrackedIssue(identifier: identifier, title: "Benchmark \(identifier)", state: state, priority: 3)
+        let body = LinearWebhook.issuePayload(issue, action: action, timestampMs: Timestamp.nowMilliseconds()).text
         return (
             body,
             [

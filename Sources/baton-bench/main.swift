@@ -29,9 +29,10 @@ let usage = """
           Reads every id in F back through GET /api/jobs/:id; prints acknowledged, found, missing.
       baton-bench soak --url URL --key KEY --secret S --pid PID --data-dir DIR --workspaces DIR
                        [--seconds N] [--jobs-per-s R] [--webhooks-per-s R] [--reads-per-s R]
-                       [--interval N] [--warmup N] [--cooldown N]
+                       [--interval N] [--warmup N] [--cooldown N] [--close-after N]
           Mixed load for N seconds (default 1800): dry-run job creates (100/s), signed Linear
-          webhooks (50/s), reads of one job and of the job list (50/s), an SSE client checking
+          webhooks (50/s: new issues in Todo, each moved to Done --close-after seconds later,
+          default 30, 0 never), reads of one job and of the job list (50/s), an SSE client checking
           event ids for gaps and a /health probe. Every --interval seconds (30) prints the server's
           RSS, fds, DB and WAL size, workspaces, /health p99 and SSE gaps; then watches --cooldown
           seconds (60) of idle and prints growth per hour (RSS from --warmup, 300 s) and errors.
@@ -108,7 +109,8 @@ case "soak":
             dataDir: required("data-dir"), workspaces: required("workspaces"), seconds: int("seconds", 1800),
             jobsPerSecond: rate("jobs-per-s", 100), webhooksPerSecond: rate("webhooks-per-s", 50),
             readsPerSecond: rate("reads-per-s", 50), interval: max(1, int("interval", 30)),
-            warmup: int("warmup", 300), cooldown: int("cooldown", 60), prefix: options["prefix"] ?? "SOAK"))
+            warmup: int("warmup", 300), cooldown: int("cooldown", 60), prefix: options["prefix"] ?? "SOAK",
+            closeAfter: max(0, int("close-after", 30))))
 case "verify":
     try await CreateBench.verify(url: required("url"), key: required("key"), ackFile: required("ack-file"))
 default:

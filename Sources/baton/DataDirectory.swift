@@ -1,4 +1,5 @@
 import BatonCore
+import BatonPlatform
 import BatonStore
 
 #if canImport(Glibc)
@@ -68,9 +69,7 @@ enum DataDirectory {
         guard let handle = opendir(dir) else { return }
         defer { closedir(handle) }
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             guard name != ".", name != ".." else { continue }
             let path = dir + "/" + name
             var file = stat()
