@@ -8,7 +8,8 @@
 # settings set. Every 30 s it prints RSS, open fds, database and WAL size,
 # workspace count, /health p99 and SSE gaps; after the load it watches the idle server for
 # SOAK_COOLDOWN seconds, then prints growth per hour (RSS from 5 minutes in), errors and 5xx.
-# Exits 1 when an SSE id was skipped or any request got a 5xx.
+# Exits 1 when an SSE id was skipped, any request got a 5xx or no answer, the server died, or the
+# audit chain does not verify.
 # Usage: bench/soak.sh [seconds] [job-creates-per-s] [webhooks-per-s] [reads-per-s]
 # Environment: SOAK_WORKERS (embedded workers, 2), SOAK_CAPACITY (slots each, 16), SOAK_INTERVAL
 # (30), SOAK_WARMUP (300), SOAK_COOLDOWN (60), SOAK_RETENTION (seconds every kind of finished work
@@ -93,6 +94,7 @@ else
     echo "audit verify: $(cat "$data/audit-verify.out")"
 fi
 grep -qE '^SSE: .* 0 gaps' "$data/soak.out" || status=1
-grep -qE '^errors: .* 0 of them 5xx' "$data/soak.out" || status=1
+grep -qE '^errors: .* 0 of them 5xx; 0 requests without an answer' "$data/soak.out" || status=1
+kill -0 "$server" 2>/dev/null || { echo "soak: the server is no longer running" >&2; status=1; }
 if grep -qiE 'fatal|panic' "$data/serve.log"; then echo "soak: the server log reports:" >&2; grep -iE 'fatal|panic' "$data/serve.log" | head -5 >&2; status=1; fi
 exit "$status"

@@ -121,6 +121,22 @@ public final class Connection {
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     public var changes: Int { handle.map { Int(sqlite3_changes($0)) } ?? 0 }
 
+    /// Bytes of heap this connection's page cache holds now.
+    public var cacheBytes: Int {
+        guard let handle else { return 0 }
+        var current: Int32 = 0
+        var highwater: Int32 = 0
+        guard sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highwater, 0) == SQLITE_OK else {
+            return 0
+        }
+        return Int(current)
+    }
+
+    /// Gives the pages this connection caches back to the heap (they are read again when needed).
+    public func releaseMemory() {
+        if let handle { _ = sqlite3_db_release_memory(handle) }
+    }
+
     /// True while a transaction is open on this connection.
     public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 

@@ -14,11 +14,16 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// The WAL file's size is cut back to at most this many bytes whenever the writer starts it
     /// over after a checkpoint (`journal_size_limit`): a burst that grew it does not keep the disk.
     public var walSizeLimitBytes: Int
+    /// A connection that has had no work for this long gives its page cache back to the heap
+    /// (`sqlite3_db_release_memory`), once per quiet spell, so memory falls after a load (0: never).
+    public var idleReleaseMs: Int
 
     public init(
         readerCount: Int = 2, busyTimeoutMs: Int = 5000, statementCacheSize: Int = 64,
-        maxBatch: Int = 64, checkpointPages: Int = 1000, walSizeLimitBytes: Int = 16 * 1_048_576
+        maxBatch: Int = 64, checkpointPages: Int = 1000, walSizeLimitBytes: Int = 16 * 1_048_576,
+        idleReleaseMs: Int = 30_000
     ) {
+        self.idleReleaseMs = idleReleaseMs
         self.checkpointPages = checkpointPages
         self.walSizeLimitBytes = walSizeLimitBytes
         self.readerCount = readerCount

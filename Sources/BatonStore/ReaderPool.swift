@@ -17,7 +17,9 @@ final class ReaderPool: Sendable {
                     try ConnectionThread(
                         name: "baton.store.reader.\(index)",
                         open: { try Connection(path: path, options: options) },
-                        serve: { [queue] connection in ReaderPool.serve(connection, queue: queue) }))
+                        serve: { [queue] connection in
+                            ReaderPool.serve(connection, queue: queue, idleMs: configuration.idleReleaseMs)
+                        }))
             }
         } catch {
             queue.close()
@@ -37,8 +39,10 @@ final class ReaderPool: Sendable {
         for thread in threads where wait && !thread.isCurrent { thread.join() }
     }
 
-    private static func serve(_ connection: Connection, queue: WorkQueue<any ConnectionWork>) {
-        while let batch = queue.take(max: 1, joins: { _ in false }) {
+    private static func serve(_ connection: Connection, queue: WorkQueue<any ConnectionWork>, idleMs: Int) {
+        while let batch = queue.take(
+            max: 1, idleMs: idleMs, idle: { connection.releaseMemory() }, joins: { _ in false })
+        {
             for work in batch { read(work, on: connection) }
         }
     }

@@ -19,10 +19,22 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
 
     /// Waits for work and takes the first item plus, while `joins` allows, up to `max - 1` more.
     /// Returns nil once the queue is closed and empty, so the caller can finish.
-    func take(max: Int, joins: (Item) -> Bool) -> [Item]? {
+    /// When no work has come for `idleMs` (0: never), `idle` runs once, outside the lock, and the
+    /// wait goes on: one wake-up per quiet spell, not a periodic one.
+    func take(max: Int, idleMs: Int = 0, idle: () -> Void = {}, joins: (Item) -> Bool) -> [Item]? {
         condition.lock()
         defer { condition.unlock() }
-        while items.isEmpty && !isClosed { condition.wait() }
+        var idleDone = idleMs <= 0
+        while items.isEmpty && !isClosed {
+            if idleDone {
+                condition.wait()
+            } else if !condition.wait(milliseconds: idleMs), items.isEmpty, !isClosed {
+                idleDone = true
+                condition.unlock()
+                idle()
+                condition.lock()
+            }
+        }
         guard let first = items.first else { return nil }
         var count = 1
         if joins(first) {

@@ -25,7 +25,9 @@ final class Writer: Sendable {
                 return connection
             },
             serve: { [queue, counters] connection in
-                Writer.serve(connection, queue: queue, maxBatch: maxBatch, counters: counters)
+                Writer.serve(
+                    connection, queue: queue, maxBatch: maxBatch, idleMs: configuration.idleReleaseMs,
+                    counters: counters)
             })
     }
 
@@ -55,9 +57,12 @@ final class Writer: Sendable {
     }
 
     private static func serve(
-        _ connection: Connection, queue: WorkQueue<any ConnectionWork>, maxBatch: Int, counters: WriterCounters
+        _ connection: Connection, queue: WorkQueue<any ConnectionWork>, maxBatch: Int, idleMs: Int,
+        counters: WriterCounters
     ) {
-        while let batch = queue.take(max: maxBatch, joins: { $0.isTransactional }) {
+        while let batch = queue.take(
+            max: maxBatch, idleMs: idleMs, idle: { connection.releaseMemory() }, joins: { $0.isTransactional })
+        {
             if let only = batch.first, !only.isTransactional {
                 _ = only.run(connection)
                 if connection.isInTransaction { try? connection.execute("ROLLBACK") }

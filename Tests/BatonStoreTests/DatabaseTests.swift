@@ -43,6 +43,36 @@ import Testing
         }
     }
 
+    /// After a load, quiet connections give their page cache back to the heap, once per quiet
+    /// spell (SPEC §1.3): memory falls back without anything polling.
+    @Test func quietConnectionsGiveTheirPageCacheBack() async throws {
+        let configuration = DatabaseConfiguration(readerCount: 1, idleReleaseMs: 300)
+        try await withDatabase(configuration: configuration) { db, _ in
+            let written = try await db.write { conn in
+                try conn.execute("CREATE TABLE t (i INTEGER, pad TEXT)")
+                for i in 0..<1500 {
+                    try conn.execute(
+                        "INSERT INTO t VALUES (?1, ?2)",
+                        [.integer(Int64(i)), .text(String(repeating: "x", count: 1000))])
+                }
+                return conn.cacheBytes
+            }
+            let read = try await db.read { conn in
+                _ = try conn.scalar("SELECT sum(length(pad)) FROM t")
+                return conn.cacheBytes
+            }
+            #expect(written > 1_000_000)
+            #expect(read > 1_000_000)
+            // Polled less often than the quiet spell, so the polling itself does not keep them busy.
+            let released = await eventually(interval: .milliseconds(600)) {
+                let reader = (try? await db.read { $0.cacheBytes }) ?? .max
+                let writer = (try? await db.write { $0.cacheBytes }) ?? .max
+                return reader < 200_000 && writer < 200_000
+            }
+            #expect(released)
+        }
+    }
+
     /// A burst grows the WAL; once a checkpoint has copied it back, the writer's next commit
     /// starts it over and cuts the file to `walSizeLimitBytes`.
     @Test func theWALFileShrinksBackAfterABurst() async throws {
