@@ -102,7 +102,8 @@ let package = Package(
             name: "BatonHTTPTests", dependencies: ["BatonTestSupport", "BatonHTTP", "CLinux"],
             exclude: ["Fixtures"]),
         .testTarget(name: "BatonStoreTests", dependencies: ["BatonPlatform", "BatonStore", "BatonTestSupport"]),
-        .testTarget(name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"]),
+        .testTarget(
+            name: "BatonFitTests", dependencies: ["BatonTestSupport", "BatonFit", "BatonJSON"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BatonLinearTests",
             dependencies: [
