@@ -33,10 +33,13 @@ final class Writer: Sendable {
 
     /// Database-wide settings, made once on the connection that writes.
     private static func configure(_ connection: Connection) throws {
-        // Before the first table exists this makes a new file incremental-vacuum, so pruned pages
-        // can be given back to the file system (SPEC §1.4); on an older file it takes effect at
-        // its one conversion (`Database.enableIncrementalVacuum`).
-        try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        // A new, empty file is made incremental-vacuum, so pruned pages can be given back to the
+        // file system (SPEC §1.4); an older file is converted once (`enableIncrementalVacuum`).
+        // Only when empty: on a file another process is writing (`baton audit prune` beside a
+        // running server) the pragma would need the write lock just to open.
+        if try connection.scalar("PRAGMA page_count")?.intValue == 0 {
+            try connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        }
         let mode = try connection.scalar("PRAGMA journal_mode = WAL")?.stringValue ?? "unknown"
         guard mode.lowercased() == "wal" else { throw DatabaseError.walUnavailable(journalMode: mode) }
         // NORMAL in WAL mode saves an fsync per commit: a crash of Baton loses nothing, a power

@@ -1,5 +1,7 @@
+import BatonPlatform
 import BatonTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BatonStore
@@ -40,6 +42,38 @@ import Testing
             }
             try #require(await eventually { db.statistics.checkpoints > 0 && fileSize(path) > before + 200_000 })
             #expect(try await db.read { try $0.scalar("SELECT count(*) FROM t")?.intValue } == 400)
+        }
+    }
+
+    /// A second process (`baton audit prune` beside a running server) opens the file while the
+    /// first holds its write lock longer than the opener's busy timeout: opening needs no write.
+    @Test func opensWhileAnotherConnectionHoldsTheWriteLock() async throws {
+        try await withDatabase { db, path in
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            #expect(try await db.read { try $0.scalar("PRAGMA auto_vacuum")?.intValue } == 2)
+            let holding = ConditionLock()
+            let locked = Atomic<Bool>(false)
+            let release = Atomic<Bool>(false)
+            let writing = Task {
+                try await db.write { conn in
+                    try conn.execute("INSERT INTO t VALUES (1)")
+                    holding.withLock {
+                        locked.store(true, ordering: .relaxed)
+                        holding.broadcast()
+                        while !release.load(ordering: .relaxed) { holding.wait(milliseconds: 20) }
+                    }
+                }
+            }
+            #expect(await eventually { locked.load(ordering: .relaxed) })
+            let second = Result { try Database(path: path, configuration: DatabaseConfiguration(busyTimeoutMs: 100)) }
+            holding.withLock {
+                release.store(true, ordering: .relaxed)
+                holding.broadcast()
+            }
+            try await writing.value
+            let opened = try second.get()
+            #expect(try await opened.read { try $0.scalar("SELECT count(*) FROM t")?.intValue } == 1)
+            await opened.close()
         }
     }
 
