@@ -65,8 +65,22 @@ install_selenium() {
   echo "$want" >"$venv/.pins"
 }
 
+# graphql-core for the test that validates every GraphQL document Baton sends against Linear's
+# schema (Vendor/linear/schema.graphql, scripts/validate-graphql.py), pinned, in a venv of its own.
+install_graphql() {
+  local root venv want="graphql-core==3.3.2"
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  venv="$root/.build/graphql-venv"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "$want" ]; then return 0; fi
+  echo "install-deps: installing $want into .build/graphql-venv"
+  mkdir -p "$root/.build"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$want"
+  echo "$want" >"$venv/.pins"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; fi
+  if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; install_graphql; fi
   exit 0
 fi
 
@@ -79,4 +93,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; fi
+if [ "${1:-}" = "--test" ]; then install_agents; install_selenium; install_graphql; fi

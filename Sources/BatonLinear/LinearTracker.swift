@@ -48,20 +48,6 @@ public final class LinearTracker: IssueTracker {
         self.log = log
     }
 
-    static let issueFields = """
-        id identifier title description priority url createdAt updatedAt
-        state { id name type } labels { nodes { name } } team { id key } project { slugId }
-        """
-
-    static let issuesQuery = """
-        query BatonIssues($filter: IssueFilter, $first: Int!, $after: String) {
-          issues(filter: $filter, first: $first, after: $after) {
-            nodes { \(issueFields) }
-            pageInfo { hasNextPage endCursor }
-          }
-        }
-        """
-
     public func candidates() async throws -> [TrackedIssue] {
         var issueFilter: [String: JSONValue] = [
             "state": ["name": ["in": .array(filter.activeStates.map(JSONValue.string))]]
@@ -86,7 +72,7 @@ public final class LinearTracker: IssueTracker {
         var after: JSONValue = .null
         for _ in 0..<200 {  // at most 10,000 issues at 50 a page: a bound, not a limit anyone meets
             let data = try await client.execute(
-                Self.issuesQuery,
+                LinearDocuments.issues,
                 variables: ["filter": issueFilter, "first": .int(Int64(filter.pageSize)), "after": after])
             guard let connection = data["issues"], let nodes = connection["nodes"]?.arrayValue else {
                 throw LinearError.malformed("issues.nodes is missing")
@@ -120,18 +106,14 @@ public final class LinearTracker: IssueTracker {
 
     /// Who the API key acts for (a check that the key works).
     public func viewer() async throws -> (id: String, name: String) {
-        let data = try await client.execute("query BatonViewer { viewer { id name email } }")
+        let data = try await client.execute(LinearDocuments.viewer)
         guard let id = data["viewer"]?["id"]?.stringValue else { throw LinearError.malformed("viewer.id is missing") }
         return (id, data["viewer"]?["name"]?.stringValue ?? "")
     }
 
     public func comment(issueID: String, body: String) async throws {
         let data = try await client.execute(
-            """
-            mutation BatonCommentCreate($input: CommentCreateInput!) {
-              commentCreate(input: $input) { success comment { id } }
-            }
-            """, variables: ["input": ["issueId": .string(issueID), "body": .string(body)]])
+            LinearDocuments.commentCreate, variables: ["input": ["issueId": .string(issueID), "body": .string(body)]])
         guard data["commentCreate"]?["success"]?.boolValue == true else {
             throw LinearError.graphQL(["commentCreate did not succeed"])
         }
@@ -141,11 +123,7 @@ public final class LinearTracker: IssueTracker {
         let team = try await teamOf(issueID)
         let stateID = try await stateID(named: name, team: team)
         let data = try await client.execute(
-            """
-            mutation BatonIssueUpdate($id: String!, $input: IssueUpdateInput!) {
-              issueUpdate(id: $id, input: $input) { success issue { id state { name } } }
-            }
-            """, variables: ["id": .string(issueID), "input": ["stateId": .string(stateID)]])
+            LinearDocuments.issueUpdate, variables: ["id": .string(issueID), "input": ["stateId": .string(stateID)]])
         guard data["issueUpdate"]?["success"]?.boolValue == true else {
             throw LinearError.graphQL(["issueUpdate did not succeed"])
         }
@@ -153,7 +131,7 @@ public final class LinearTracker: IssueTracker {
 
     func teamOf(_ issueID: String) async throws -> String {
         let data = try await client.execute(
-            "query BatonIssueTeam($id: String!) { issue(id: $id) { id team { id key } } }",
+            LinearDocuments.issueTeam,
             variables: ["id": .string(issueID)])
         guard let team = data["issue"]?["team"]?["id"]?.stringValue else {
             throw LinearError.malformed("issue.team.id is missing")
@@ -164,7 +142,7 @@ public final class LinearTracker: IssueTracker {
     func stateID(named name: String, team: String) async throws -> String {
         if let known = states.withLock({ $0[team]?[name.lowercased()] }) { return known }
         let data = try await client.execute(
-            "query BatonTeamStates($id: String!) { team(id: $id) { id states { nodes { id name type } } } }",
+            LinearDocuments.teamStates,
             variables: ["id": .string(team)])
         guard let nodes = data["team"]?["states"]?["nodes"]?.arrayValue else {
             throw LinearError.malformed("team.states.nodes is missing")

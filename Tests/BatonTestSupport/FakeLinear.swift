@@ -36,8 +36,29 @@ public final class FakeLinear: HTTPResponder, Sendable {
 
     public struct Recorded: Sendable {
         public var operation: String
+        /// The document as sent, for validation against Linear's schema.
+        public var query: String
         public var variables: JSONValue
         public var authorization: String?
+    }
+
+    /// An agent activity Linear holds: the input Baton sent, when it arrived (ms since 1970).
+    public struct Activity: Sendable, Equatable {
+        public var id: String
+        public var sessionID: String
+        public var content: JSONValue
+        public var ephemeral: Bool
+        public var receivedAtMs: Int64
+    }
+
+    /// How the next `agentActivityCreate` is answered.
+    public enum Failure: Sendable, Equatable {
+        /// HTTP 429 with `RATELIMITED`, nothing created.
+        case rateLimited
+        /// HTTP 500, nothing created.
+        case serverError
+        /// The activity is created, then HTTP 500 (the answer was lost on the way back).
+        case createdThenServerError
     }
 
     struct State {
@@ -46,6 +67,9 @@ public final class FakeLinear: HTTPResponder, Sendable {
         var recorded: [Recorded] = []
         var rateLimitNext = 0
         var remaining = 1500
+        var activities: [Activity] = []
+        var activityFailures: [Failure] = []
+        var externalURLs: [String: JSONValue] = [:]
     }
 
     public static let apiKey = "lin_api_fake_0123456789"
@@ -67,6 +91,12 @@ public final class FakeLinear: HTTPResponder, Sendable {
     }
     public var comments: [(issueID: String, body: String)] { state.withLock { $0.comments } }
     public var recorded: [Recorded] { state.withLock { $0.recorded } }
+    /// Agent activities in the order Linear created them.
+    public var activities: [Activity] { state.withLock { $0.activities } }
+    /// `externalUrls` set per agent session.
+    public var externalURLs: [String: JSONValue] { state.withLock { $0.externalURLs } }
+    /// The next `agentActivityCreate` calls are answered with these failures, one each.
+    public func failActivityCreates(_ failures: [Failure]) { state.withLock { $0.activityFailures = failures } }
     /// The next `count` requests are answered `RATELIMITED`.
     public func rateLimit(next count: Int) { state.withLock { $0.rateLimitNext = count } }
 
@@ -79,7 +109,9 @@ public final class FakeLinear: HTTPResponder, Sendable {
         let now = Int64(time(nil)) * 1000
         return state.withLock { s -> HTTPResponse in
             s.recorded.append(
-                Recorded(operation: operation, variables: variables, authorization: request.headers["Authorization"]))
+                Recorded(
+                    operation: operation, query: query, variables: variables,
+                    authorization: request.headers["Authorization"]))
             var headers = HTTPHeaders()
             headers.add("X-RateLimit-Requests-Limit", "1500")
             headers.add("X-RateLimit-Requests-Reset", String(now + 3_600_000))
@@ -140,11 +172,59 @@ public final class FakeLinear: HTTPResponder, Sendable {
                         "success": true, "issue": ["id": .string(id), "state": ["name": .string(s.issues[i].state)]],
                     ]
                 ]
+            case "BatonAgentActivityCreate":
+                let input = variables["input"]
+                let id = input?["id"]?.stringValue ?? "activity-\(s.activities.count + 1)"
+                let failure = s.activityFailures.isEmpty ? nil : s.activityFailures.removeFirst()
+                switch failure {
+                case .rateLimited:
+                    return .json(
+                        .tooManyRequests,
+                        #"{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATELIMITED"}}]}"#,
+                        headers: headers)
+                case .serverError:
+                    return .json(.internalServerError, #"{"errors":[{"message":"Internal server error"}]}"#)
+                default:
+                    break
+                }
+                // Linear keeps ids unique: a second create with a known id is refused.
+                guard !s.activities.contains(where: { $0.id == id }) else {
+                    return .json(
+                        .ok, #"{"errors":[{"message":"Entity already exists","extensions":{"code":"INVALID_INPUT"}}]}"#,
+                        headers: headers)
+                }
+                s.activities.append(
+                    Activity(
+                        id: id, sessionID: input?["agentSessionId"]?.stringValue ?? "",
+                        content: input?["content"] ?? .null, ephemeral: input?["ephemeral"]?.boolValue ?? false,
+                        receivedAtMs: Self.nowMilliseconds()))
+                if failure == .createdThenServerError {
+                    return .json(.internalServerError, #"{"errors":[{"message":"Internal server error"}]}"#)
+                }
+                data = ["agentActivityCreate": ["success": true, "agentActivity": ["id": .string(id)]]]
+            case "BatonAgentActivity":
+                let id = variables["id"]?.stringValue ?? ""
+                guard s.activities.contains(where: { $0.id == id }) else {
+                    return .json(
+                        .ok, #"{"errors":[{"message":"Entity not found: AgentActivity"}],"data":null}"#,
+                        headers: headers)
+                }
+                data = ["agentActivity": ["id": .string(id)]]
+            case "BatonAgentSessionUpdate":
+                let id = variables["id"]?.stringValue ?? ""
+                s.externalURLs[id] = variables["input"]?["externalUrls"] ?? .null
+                data = ["agentSessionUpdate": ["success": true, "agentSession": ["id": .string(id)]]]
             default:
                 return .json(.ok, #"{"errors":[{"message":"Cannot query this operation"}]}"#, headers: headers)
             }
             return .json(.ok, (["data": data] as JSONValue).text, headers: headers)
         }
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// `query BatonIssues(...)` → `BatonIssues`.

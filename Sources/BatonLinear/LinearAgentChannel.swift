@@ -1,0 +1,48 @@
+import BatonIssues
+import BatonJSON
+
+/// A session's activities and links sent to Linear's agent API (SPEC §9.15) with the app's
+/// token (`actor=app`, so they come from Baton's app user).
+public struct LinearAgentChannel: AgentSessionChannel {
+    public let client: LinearClient
+
+    public init(client: LinearClient) { self.client = client }
+
+    public func createActivity(id: String, sessionID: String, content: AgentActivityContent, ephemeral: Bool)
+        async throws
+    {
+        var input: [String: JSONValue] = [
+            "id": .string(id), "agentSessionId": .string(sessionID), "content": content.json,
+        ]
+        if ephemeral { input["ephemeral"] = true }
+        let data = try await client.execute(LinearDocuments.agentActivityCreate, variables: ["input": .object(input)])
+        guard data["agentActivityCreate"]?["success"]?.boolValue == true else {
+            throw LinearError.graphQL(["agentActivityCreate did not succeed"])
+        }
+    }
+
+    public func activityExists(id: String) async throws -> Bool {
+        do {
+            let data = try await client.execute(LinearDocuments.agentActivity, variables: ["id": .string(id)])
+            return data["agentActivity"]?["id"]?.stringValue == id
+        } catch {
+            // Linear answers an unknown id with the error "Entity not found: AgentActivity".
+            if case .graphQL(let messages) = error, messages.contains(where: { $0.lowercased().contains("not found") })
+            {
+                return false
+            }
+            throw error
+        }
+    }
+
+    public func setExternalURL(sessionID: String, label: String, url: String) async throws {
+        let data = try await client.execute(
+            LinearDocuments.agentSessionUpdate,
+            variables: [
+                "id": .string(sessionID), "input": ["externalUrls": [["label": .string(label), "url": .string(url)]]],
+            ])
+        guard data["agentSessionUpdate"]?["success"]?.boolValue == true else {
+            throw LinearError.graphQL(["agentSessionUpdate did not succeed"])
+        }
+    }
+}
