@@ -108,7 +108,7 @@ let package = Package(
             name: "BatonLinearTests",
             dependencies: [
                 "BatonTestSupport", "BatonLinear", "BatonCore", "BatonHTTP", "BatonIssues", "BatonJobs", "BatonJSON",
-                "BatonStore",
+                "BatonStore", "BatonTemplates",
                 "BatonWorkerProtocol",
             ]),
         .testTarget(

@@ -176,6 +176,12 @@ enum TemplateRoutes {
         "job": .object(["provider": .string, "model": .nullable(.string)]),
         "git": .nullable(
             .object(["repo": .string, "url": .nullable(.string), "base_branch": .string, "branch": .string])),
+        "agent_session": .nullable(
+            .object([
+                "id": .string, "creator": .nullable(.string), "prompt_context": .nullable(.string),
+                "comment": .nullable(.string), "guidance": .strings, "previous_comments": .strings,
+                "prompt": .nullable(.string),
+            ])),
     ]
 
     static func checked(_ body: JSONBody, limits: TemplateLimits) async throws -> String {

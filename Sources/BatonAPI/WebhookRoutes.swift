@@ -100,7 +100,10 @@ enum WebhookRoutes {
         }
         let delivery: LinearWebhook.Delivery
         do throws(LinearWebhook.Invalid) {
-            delivery = try LinearWebhook.parse(request.body)
+            // Agent mode reads AgentSessionEvent in its own shape (SPEC §9.15); otherwise it is
+            // one more type Baton does not act on.
+            delivery = try LinearWebhook.parse(
+                request.body, agentSessions: ConfigReader(config).bool("tracker.agent.enabled"))
         } catch {
             throw HTTPError.badRequest(error.description)
         }

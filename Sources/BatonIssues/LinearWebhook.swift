@@ -53,12 +53,67 @@ public enum LinearWebhook {
         ]
     }
 
+    /// An `AgentSessionEvent` in Linear's shape (`AgentSessionEventWebhookPayload`, SPEC §9.15):
+    /// `created` for a delegation or a mention of `issue`, `prompted` with the user's `prompt`
+    /// (and `signal`, such as `stop`).
+    public static func agentSessionPayload(
+        action: String = "created", sessionID: String, issue: TrackedIssue?, comment: String? = nil,
+        promptContext: String? = nil, prompt: String? = nil, signal: String? = nil,
+        appUserID: String = "baton-app-user", organizationID: String = "baton-organization", timestampMs: Int64
+    ) -> JSONValue {
+        let at = JSONValue.string(Timestamp.format(milliseconds: timestampMs))
+        var session: [String: JSONValue] = [
+            "id": .string(sessionID), "appUserId": .string(appUserID), "organizationId": .string(organizationID),
+            "status": action == "created" ? "pending" : "active", "type": "commentThread", "createdAt": at,
+            "updatedAt": at,
+        ]
+        if let issue {
+            let team = String(issue.identifier.prefix { $0 != "-" })
+            let id = issue.trackerID ?? "baton-\(issue.identifier.lowercased())"
+            session["issueId"] = .string(id)
+            session["issue"] = [
+                "id": .string(id), "identifier": .string(issue.identifier), "title": .string(issue.title),
+                "description": .string(issue.description),
+                "url": .string(issue.url ?? "https://linear.app/issue/\(issue.identifier)"),
+                "teamId": .string("team-\(team.lowercased())"),
+                "team": ["id": .string("team-\(team.lowercased())"), "key": .string(team), "name": .string(team)],
+            ]
+        }
+        if let comment {
+            session["commentId"] = .string("comment-\(sessionID)")
+            session["comment"] = ["id": .string("comment-\(sessionID)"), "body": .string(comment)]
+        }
+        var payload: [String: JSONValue] = [
+            "type": "AgentSessionEvent", "action": .string(action), "createdAt": at,
+            "organizationId": .string(organizationID), "oauthClientId": "baton-oauth-client",
+            "appUserId": .string(appUserID), "webhookId": "baton-webhook", "webhookTimestamp": .int(timestampMs),
+            "agentSession": .object(session),
+        ]
+        if let promptContext { payload["promptContext"] = .string(promptContext) }
+        if action == "prompted" {
+            var activity: [String: JSONValue] = [
+                "id": .string("prompt-\(timestampMs)"), "agentSessionId": .string(sessionID),
+                "content": ["type": "prompt", "body": .string(prompt ?? "")], "createdAt": at, "updatedAt": at,
+                "userId": "user-1",
+                "user": [
+                    "id": "user-1", "name": "Ada Lovelace", "email": "ada@example.com",
+                    "url": "https://linear.app/u/ada",
+                ],
+            ]
+            if let signal { activity["signal"] = .string(signal) }
+            payload["agentActivity"] = .object(activity)
+        }
+        return .object(payload)
+    }
+
     /// What a delivery asks of Baton.
     public enum Effect: Sendable, Equatable {
         case upsert(TrackedIssue)
         case remove(identifier: String)
         /// `issue` is the identifier when the payload names it, else Linear's issue id.
         case comment(issue: String?, issueID: String?, body: String)
+        /// `AgentSessionEvent` `created` or `prompted`, in agent mode (SPEC §9.15).
+        case agentSession(AgentSessionEvent)
         /// A type (or, of `Issue` and `Comment`, an action) Baton does not act on: answered 200,
         /// stored as processed with the outcome `ignored: <what>` (the type, or type and action).
         case ignored(String)
@@ -78,9 +133,11 @@ public enum LinearWebhook {
 
     /// Reads a delivery: `{action, type, data, webhookTimestamp, …}` in Linear's shapes. Only
     /// the deliveries Baton acts on (`Issue` create/update/remove, `Comment` create) need `action`
-    /// and `data`; any other type (IssueSLA carries `issueData`, AgentSessionEvent `agentSession`,
-    /// some none at all) needs only its `type` and is `.ignored`, so Linear never counts it failed.
-    public static func parse(_ body: [UInt8]) throws(Invalid) -> Delivery {
+    /// and `data`, and with `agentSessions` (agent mode, `tracker.agent.enabled`)
+    /// `AgentSessionEvent` `created`/`prompted` its `agentSession` (`AgentSessionEvent.parse`);
+    /// any other type (IssueSLA carries `issueData`, some none at all) needs only its `type` and
+    /// is `.ignored`, so Linear never counts it failed.
+    public static func parse(_ body: [UInt8], agentSessions: Bool = false) throws(Invalid) -> Delivery {
         let value: JSONValue
         do {
             value = try JSONParser.parse(body)
@@ -114,6 +171,10 @@ public enum LinearWebhook {
                     issueID: data["issueId"]?.stringValue ?? issue?["id"]?.stringValue,
                     body: text)
             }
+        case ("AgentSessionEvent", "created") where agentSessions,
+            ("AgentSessionEvent", "prompted") where agentSessions:
+            effect = .agentSession(
+                try AgentSessionEvent.parse(action: action == "created" ? .created : .prompted, fields))
         case ("Issue", _), ("Comment", _):
             effect = .ignored(action.isEmpty ? type : "\(type) \(action)")
         default:

@@ -245,7 +245,11 @@ extension IssueTxn {
         let number = record.attempts + 1
         let route = settings.git.resolve(
             identifier: record.tracked.identifier, labels: record.tracked.labels, project: record.tracked.project)
+        // The issue's agent session (SPEC §9.15): its prompt context for the template, and the
+        // attempt linked to it.
+        let session = try AgentSessionRows.active(issue: record.tracked.identifier, tenant: tenant, in: conn)
         let variables: [String: JSONValue] = [
+            "agent_session": try AgentSessionRows.templateVariable(session: session, tenant: tenant, in: conn),
             "git": route?.variables ?? .null,
             "issue": record.variables,
             "attempt": [
@@ -296,14 +300,14 @@ extension IssueTxn {
         try conn.execute(
             """
             INSERT INTO attempts (tenant, issue, number, job_id, status, provider, model, template, prompt, started_at,
-                finished_at, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                finished_at, error, agent_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             """,
             [
                 .text(tenant), .text(record.tracked.identifier), .integer(Int64(number)),
                 jobID.map(SQLValue.integer) ?? .null, .text(failure == nil ? "running" : "blocked"),
                 .text(settings.provider), model.map(SQLValue.text) ?? .null, .text(templateID),
                 .text(prompt ?? ""), .text(nowText), failure == nil ? .null : .text(nowText),
-                failure.map(SQLValue.text) ?? .null,
+                failure.map(SQLValue.text) ?? .null, session.map(SQLValue.text) ?? .null,
             ])
         try move(
             &record, to: .running, by: .execution, actor: "orchestrator",

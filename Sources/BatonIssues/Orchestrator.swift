@@ -15,6 +15,8 @@ public final class Orchestrator: Sendable {
     let database: Database
     let settingsBox: Mutex<OrchestratorSettings>
     let wakeSignal = WakeSignal()
+    /// Signalled when agent activities were stored, so `AgentActivitySender` sends them at once.
+    let agentActivities = WakeSignal()
     /// When a refresh was asked for and not yet begun (later asks coalesce into it).
     let pendingRefresh = Mutex<String?>(nil)
     /// Tenants that have issues (nil until first read from the table).
@@ -55,6 +57,9 @@ public final class Orchestrator: Sendable {
     public func follow(_ config: ConfigStore) {
         config.onChange { [weak self] effective in self?.apply(OrchestratorSettings(config: effective)) }
     }
+
+    /// Tells the activity sender something is waiting (SPEC §9.15).
+    public func agentActivitiesQueued() { agentActivities.signal() }
 
     /// Asks the loop for a tick now (a webhook, a finished job, an operator's change).
     public func wake() { wakeSignal.signal() }

@@ -95,9 +95,10 @@ public final class WebhookInbox: Sendable {
         var comments: [(id: String, tenant: String, issue: String?, issueID: String?, body: String)] = []
         for (id, tenant, body) in pending {
             do {
-                let delivery = try LinearWebhook.parse(Array(body.utf8))
+                // Stored unprocessed, an AgentSessionEvent was accepted in agent mode (SPEC §9.15).
+                let delivery = try LinearWebhook.parse(Array(body.utf8), agentSessions: true)
                 switch delivery.effect {
-                case .upsert, .remove: changes.append((id, tenant, delivery.effect))
+                case .upsert, .remove, .agentSession: changes.append((id, tenant, delivery.effect))
                 case .comment(let issue, let issueID, let text): comments.append((id, tenant, issue, issueID, text))
                 case .ignored(let why): outcomes.append((id, "ignored: \(why)"))
                 }
@@ -109,8 +110,10 @@ public final class WebhookInbox: Sendable {
         let now = Timestamp.now()
         let marks = outcomes
         let batch = changes
+        let steers: [(identifier: String, message: String, tenant: String)]
         do {
-            try await orchestrator.transaction { txn in
+            steers = try await orchestrator.transaction { txn in
+                var steers: [(identifier: String, message: String, tenant: String)] = []
                 var all = marks
                 for change in batch {
                     // One bad delivery must not undo the batch: each is a savepoint of its own.
@@ -124,6 +127,10 @@ public final class WebhookInbox: Sendable {
                         case .remove(let identifier):
                             try txn.removeIssue(identifier, tenant: change.tenant, actor: "webhook")
                             outcome = "\(identifier) removed"
+                        case .agentSession(let event):
+                            let applied = try txn.applyAgentSession(event, tenant: change.tenant)
+                            outcome = applied.outcome
+                            if let steer = applied.steer { steers.append((steer.0, steer.1, change.tenant)) }
                         default:
                             break
                         }
@@ -131,6 +138,7 @@ public final class WebhookInbox: Sendable {
                     all.append((change.id, failure.map { "error: \($0)" } ?? outcome))
                 }
                 for (id, outcome) in all { try Self.mark(id, outcome, at: now, in: txn.conn) }
+                return steers
             }
         } catch {
             log("webhooks: cannot apply \(changes.count) deliveries: \(error)")
@@ -138,6 +146,16 @@ public final class WebhookInbox: Sendable {
         }
         for tenant in Set(changes.map(\.tenant)) { orchestrator.noteTenant(tenant) }
         if !changes.isEmpty { orchestrator.wake() }
+        if changes.contains(where: { if case .agentSession = $0.effect { true } else { false } }) {
+            orchestrator.agentActivitiesQueued()
+        }
+        for steer in steers {
+            do {
+                try await orchestrator.steer(steer.identifier, message: steer.message, tenant: steer.tenant)
+            } catch {
+                log("agent session: cannot steer \(steer.identifier): \(error)")
+            }
+        }
         for comment in comments {
             var outcome: String
             do {

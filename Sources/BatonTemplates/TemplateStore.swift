@@ -49,6 +49,13 @@ public enum TemplateStore {
         "git": [
             "repo": "app", "url": "git@example.com:acme/app.git", "base_branch": "main", "branch": "baton/ENG-123",
         ],
+        // Null unless the issue was delegated to Baton's Linear agent (SPEC §9.15).
+        "agent_session": [
+            "id": "6f3c2b1e-0d4a-4c8e-9b7a-2e5f1a9c8d70", "creator": "Ada Lovelace",
+            "prompt_context": "<issue identifier=\"ENG-123\">Fix the login redirect loop</issue>",
+            "comment": "@baton please take this", "guidance": ["Run the tests before you finish."],
+            "previous_comments": [], "prompt": .null,
+        ],
     ]
 
     /// The template `default` as migration 0011 seeded it for tenant `default`: what every other

@@ -1,6 +1,7 @@
 import BatonAPI
 import BatonCore
 import BatonHTTP
+import BatonIssues
 import BatonJSON
 import BatonJobs
 import BatonLinear
@@ -250,6 +251,31 @@ enum ServeCommand: BatonCommand {
             }
             Log.write("tracker: polling Linear every \(orchestrator.settings.pollIntervalMs / 1000) s")
         }
+        // Linear agent mode (SPEC §9.15): sessions' activities go out with the app's token.
+        var activitySender: Task<Void, Never>?
+        if ConfigReader(effective).bool("tracker.agent.enabled") {
+            let reference = ConfigReader(effective).string("tracker.agent.app_token")
+            let client = LinearClient(
+                endpoint: ConfigReader(effective).string("tracker.endpoint"), metrics: metrics,
+                apiKey: {
+                    // An OAuth token is sent as a bearer token; a personal key (lin_api_…) as it is.
+                    let token = try await vault.resolve(reference, tenant: systemTenant)
+                    return token.hasPrefix("lin_api_") || token.hasPrefix("Bearer ") ? token : "Bearer " + token
+                })
+            var pageURL: (@Sendable (String) -> String)?
+            if var base = ConfigReader(effective).optionalString("tracker.agent.public_url") {
+                if base.hasSuffix("/") { base.removeLast() }
+                let root = base
+                pageURL = { identifier in root + "/#/issues/" + identifier }
+            }
+            let sender = AgentActivitySender(
+                orchestrator: orchestrator, channel: LinearAgentChannel(client: client),
+                perSecond: Int(ConfigReader(effective).int("tracker.agent.activities_per_second")), pageURL: pageURL,
+                log: Log.write)
+            activitySender = Task { await sender.run() }
+            Log.write(
+                "tracker: Linear agent mode; activities go to \(ConfigReader(effective).string("tracker.endpoint"))")
+        }
         let orchestration = Task { [tracker] in
             await orchestrator.run(tracker: tracker, trackerTenant: systemTenant, log: Log.write)
         }
@@ -286,6 +312,7 @@ enum ServeCommand: BatonCommand {
         sweeper.cancel()
         pruning.cancel()
         writeBack?.cancel()
+        activitySender?.cancel()
         deliveries.cancel()
         orchestration.cancel()
         _ = await (orchestration.value, deliveries.value, pruning.value)

@@ -53,7 +53,10 @@ extension TestCoordinator {
     func orchestratorRows() throws -> [String] {
         try database.readBlocking { conn in
             var out: [String] = []
-            for table in ["issues", "attempts", "issue_transitions", "webhook_deliveries", "templates", "jobs"] {
+            for table in [
+                "issues", "attempts", "issue_transitions", "webhook_deliveries", "templates", "jobs", "agent_sessions",
+                "agent_activities",
+            ] {
                 for row in try conn.query("SELECT * FROM \(table) ORDER BY rowid") {
                     out.append(table + ":" + row.columns.map { "\($0)=\(row[$0])" }.joined(separator: ","))
                 }

@@ -178,10 +178,15 @@ public final class FakeLinear: HTTPResponder, Sendable {
                 let failure = s.activityFailures.isEmpty ? nil : s.activityFailures.removeFirst()
                 switch failure {
                 case .rateLimited:
+                    // Spent for the next second, as Linear's headers would say.
+                    var limited = HTTPHeaders()
+                    limited.add("X-RateLimit-Requests-Limit", "1500")
+                    limited.add("X-RateLimit-Requests-Remaining", "0")
+                    limited.add("X-RateLimit-Requests-Reset", String(Self.nowMilliseconds() + 1000))
                     return .json(
                         .tooManyRequests,
                         #"{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATELIMITED"}}]}"#,
-                        headers: headers)
+                        headers: limited)
                 case .serverError:
                     return .json(.internalServerError, #"{"errors":[{"message":"Internal server error"}]}"#)
                 default:

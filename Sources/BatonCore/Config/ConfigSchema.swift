@@ -184,6 +184,23 @@ public enum ConfigSchema {
                             true, "With kind linear: move issues and comment outcomes in Linear."),
                         "started_state": string("In Progress", "Where an issue goes when its first attempt starts."),
                         "review_state": string("In Review", "Where an issue goes when an attempt completes."),
+                        "agent": object(
+                            "Baton as a Linear agent (an OAuth app installed with actor=app).",
+                            [
+                                "enabled": boolean(
+                                    false,
+                                    "Act on AgentSessionEvent deliveries: sessions start and steer attempts, and activities go back to Linear."
+                                ),
+                                "app_token": secretReference(
+                                    "$secret:linear_agent_token", "The app's OAuth access token (actor=app)."),
+                                "public_url": string(
+                                    nil,
+                                    "Baton's address as Linear's users reach it; each session links to the issue's page there."
+                                ),
+                                "activities_per_second": integer(
+                                    2, 1, 50,
+                                    "Agent activities sent to Linear per second at most, all sessions together."),
+                            ]),
                     ]),
                 "webhooks": object(
                     "Inbound webhooks.",

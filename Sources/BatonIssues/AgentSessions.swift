@@ -1,0 +1,212 @@
+import BatonCore
+import BatonJSON
+import BatonStore
+
+/// The rows of Linear agent sessions and the activities Baton owes them (SPEC §9.15): a session
+/// is linked to its issue and, through `attempts.agent_session`, to the attempts that work for
+/// it; each activity is stored (with Baton's id) before `AgentActivitySender` sends it.
+enum AgentSessionRows {
+    /// The newest active session of an issue, if any.
+    static func active(issue: String, tenant: String, in conn: Connection) throws -> String? {
+        try conn.scalar(
+            """
+            SELECT session_id FROM agent_sessions WHERE tenant = ?1 AND issue = ?2 AND status = 'active'
+            ORDER BY updated_at DESC, rowid DESC LIMIT 1
+            """, [.text(tenant), .text(issue)])?.stringValue
+    }
+
+    /// What an attempt's template sees of the session (`agent_session`), or null.
+    static func templateVariable(session: String?, tenant: String, in conn: Connection) throws -> JSONValue {
+        guard let session,
+            let row = try conn.query(
+                """
+                SELECT session_id, creator, prompt_context, comment, guidance, previous_comments, last_prompt
+                FROM agent_sessions WHERE tenant = ?1 AND session_id = ?2
+                """, [.text(tenant), .text(session)]
+            ).first
+        else { return .null }
+        func list(_ column: String) -> JSONValue {
+            (row.string(column).flatMap { try? JSONParser.parse(Array($0.utf8)) }) ?? []
+        }
+        func text(_ column: String) -> JSONValue { row.string(column).map(JSONValue.string) ?? .null }
+        return [
+            "id": text("session_id"), "creator": text("creator"), "prompt_context": text("prompt_context"),
+            "comment": text("comment"), "guidance": list("guidance"), "previous_comments": list("previous_comments"),
+            "prompt": text("last_prompt"),
+        ]
+    }
+
+    /// Stores an activity for the session, after the ones before it. A pending ephemeral thought
+    /// that a newer activity replaces in Linear anyway is marked `coalesced` and never sent, so
+    /// a chatty agent costs Linear one request per activity that stays visible.
+    @discardableResult
+    static func enqueue(
+        _ content: AgentActivityContent, ephemeral: Bool = false, session: String, tenant: String, now: String,
+        in conn: Connection
+    ) throws -> String {
+        let id = AgentActivityID.make()
+        try conn.execute(
+            """
+            UPDATE agent_activities SET state = 'coalesced'
+            WHERE tenant = ?1 AND session_id = ?2 AND state = 'pending' AND ephemeral = 1 AND attempts = 0
+            """, [.text(tenant), .text(session)])
+        try conn.execute(
+            """
+            INSERT INTO agent_activities (id, tenant, session_id, seq, type, content, ephemeral, created_at)
+            VALUES (?1, ?2, ?3,
+                (SELECT coalesce(max(seq), 0) + 1 FROM agent_activities WHERE tenant = ?2 AND session_id = ?3),
+                ?4, ?5, ?6, ?7)
+            """,
+            [
+                .text(id), .text(tenant), .text(session), .text(content.type), .text(content.json.text),
+                .integer(ephemeral ? 1 : 0), .text(now),
+            ])
+        return id
+    }
+}
+
+/// What applying a session event asks of the orchestrator once its transaction has committed.
+struct AgentSessionOutcome: Sendable {
+    var outcome: String
+    /// A prompt for a running attempt: steered after the commit (the dispatcher's own change).
+    var steer: (identifier: String, message: String)?
+}
+
+extension IssueTxn {
+    /// `created`: the session is stored, a `thought` acknowledging it is queued at once (Linear
+    /// shows an agent that says nothing within 10 s as unresponsive), and the issue's attempt is
+    /// started or resumed: a running attempt goes on, with the session linked to it; any other
+    /// issue is queued, with its cycle count reset as an operator's requeue would. `prompted`:
+    /// the `stop` signal aborts the running attempt and answers with a `response`; another prompt
+    /// steers the running attempt, or queues a follow-up attempt that sees it as
+    /// `agent_session.prompt`.
+    mutating func applyAgentSession(_ event: AgentSessionEvent, tenant: String) throws -> AgentSessionOutcome {
+        let session = event.sessionID
+        let known = try conn.scalar(
+            "SELECT issue FROM agent_sessions WHERE tenant = ?1 AND session_id = ?2", [.text(tenant), .text(session)])
+        let guidance = JSONValue.array(event.guidance.map(JSONValue.string)).text
+        let previous = JSONValue.array(event.previousComments.map { .string($0.body) }).text
+        try conn.execute(
+            """
+            INSERT INTO agent_sessions (tenant, session_id, issue, issue_tracker_id, status, creator, prompt_context,
+                comment, guidance, previous_comments, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+            ON CONFLICT (tenant, session_id) DO UPDATE SET
+                prompt_context = coalesce(excluded.prompt_context, prompt_context),
+                comment = coalesce(excluded.comment, comment), updated_at = excluded.updated_at
+            """,
+            [
+                .text(tenant), .text(session), event.issue.map { .text($0.identifier) } ?? .null,
+                event.issue.map { .text($0.id) } ?? .null, event.creator.map(SQLValue.text) ?? .null,
+                event.promptContext.map(SQLValue.text) ?? .null, event.comment.map { .text($0.body) } ?? .null,
+                .text(guidance), .text(previous), .text(nowText),
+            ])
+        let identifier = event.issue?.identifier ?? known?.stringValue
+        guard let identifier else {
+            try conn.execute(
+                "UPDATE agent_sessions SET status = 'ended' WHERE tenant = ?1 AND session_id = ?2",
+                [.text(tenant), .text(session)])
+            try AgentSessionRows.enqueue(
+                .error("Baton works on issues, and this session is not about one."), session: session, tenant: tenant,
+                now: nowText, in: conn)
+            return AgentSessionOutcome(outcome: "agent session \(session) has no issue")
+        }
+        switch event.action {
+        case .created:
+            return try startSession(event, identifier: identifier, tenant: tenant)
+        case .prompted:
+            return try prompt(event, identifier: identifier, tenant: tenant)
+        }
+    }
+
+    mutating func startSession(_ event: AgentSessionEvent, identifier: String, tenant: String) throws
+        -> AgentSessionOutcome
+    {
+        let session = event.sessionID
+        var record: IssueRecord
+        if let existing = try IssueRecord.load(identifier, tenant: tenant, from: conn) {
+            record = existing
+        } else {
+            // Delegated before Baton saw it: stored from the session's issue; its tracker state
+            // comes with the next poll or Issue delivery.
+            let issue = event.issue
+            record = try upsertIssue(
+                TrackedIssue(
+                    identifier: identifier, trackerID: issue?.id, title: issue?.title ?? "",
+                    description: issue?.description ?? "", state: "", priority: 0, labels: [], url: issue?.url,
+                    createdAt: nil, project: nil),
+                tenant: tenant)
+        }
+        let reason = "delegated in Linear (agent session \(session))"
+        let said: String
+        switch record.state {
+        case .running:
+            if let attempt = try AttemptRecord.running(issue: identifier, tenant: tenant, from: conn) {
+                try conn.execute(
+                    "UPDATE attempts SET agent_session = ?2 WHERE id = ?1", [.integer(attempt.id), .text(session)])
+            }
+            said = "Baton is already working on \(identifier); this session follows that attempt."
+        case .queued:
+            said = "Baton has \(identifier) queued; its attempt starts when a slot is free."
+        default:
+            record.cycleAttempts = 0
+            try move(&record, to: .queued, by: .operator, actor: "agent", reason: reason)
+            said = "Baton is starting work on \(identifier)."
+        }
+        try AgentSessionRows.enqueue(.thought(said), session: session, tenant: tenant, now: nowText, in: conn)
+        return AgentSessionOutcome(outcome: "agent session \(session): \(identifier) is \(record.state.rawValue)")
+    }
+
+    mutating func prompt(_ event: AgentSessionEvent, identifier: String, tenant: String) throws
+        -> AgentSessionOutcome
+    {
+        let session = event.sessionID
+        let body = event.prompt?.body ?? ""
+        guard var record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
+            try AgentSessionRows.enqueue(
+                .error("Baton does not track \(identifier)."), session: session, tenant: tenant, now: nowText, in: conn)
+            return AgentSessionOutcome(outcome: "agent session \(session): \(identifier) is not tracked")
+        }
+        if event.prompt?.signal == "stop" {
+            // Stop at once (Linear's `stop` signal), then say so with a final response.
+            try conn.execute(
+                "UPDATE agent_sessions SET status = 'stopped', updated_at = ?3 WHERE tenant = ?1 AND session_id = ?2",
+                [.text(tenant), .text(session), .text(nowText)])
+            let said: String
+            if record.state == .running || record.state == .queued || record.state == .retrying
+                || record.state == .blocked
+            {
+                let reason = "stopped in Linear (agent session \(session))"
+                try stopAttempt(of: record, as: .aborted, reason: reason)
+                try move(&record, to: .aborted, by: .operator, actor: "agent", reason: reason)
+                said = "Stopped: Baton aborted its work on \(identifier)."
+            } else {
+                said = "Stopped: Baton was not working on \(identifier) (it is \(record.state.rawValue))."
+            }
+            try AgentSessionRows.enqueue(.response(said), session: session, tenant: tenant, now: nowText, in: conn)
+            return AgentSessionOutcome(outcome: "agent session \(session): stopped \(identifier)")
+        }
+        try conn.execute(
+            """
+            UPDATE agent_sessions SET status = 'active', last_prompt = ?3, updated_at = ?4
+            WHERE tenant = ?1 AND session_id = ?2
+            """, [.text(tenant), .text(session), .text(body), .text(nowText)])
+        if record.state == .running {
+            try AgentSessionRows.enqueue(
+                .thought("Passing this on to the running agent."), ephemeral: true, session: session, tenant: tenant,
+                now: nowText, in: conn)
+            return AgentSessionOutcome(
+                outcome: "agent session \(session): steered \(identifier)", steer: (identifier, body))
+        }
+        if record.state != .queued {
+            record.cycleAttempts = 0
+            try move(
+                &record, to: .queued, by: .operator, actor: "agent",
+                reason: "prompted in Linear (agent session \(session))")
+        }
+        try AgentSessionRows.enqueue(
+            .thought("Baton is starting a follow-up attempt on \(identifier)."), session: session, tenant: tenant,
+            now: nowText, in: conn)
+        return AgentSessionOutcome(outcome: "agent session \(session): \(identifier) is queued for a follow-up")
+    }
+}

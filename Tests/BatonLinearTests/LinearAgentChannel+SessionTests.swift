@@ -1,0 +1,228 @@
+import BatonCore
+import BatonJSON
+import BatonJobs
+import BatonStore
+import BatonTemplates
+import BatonTestSupport
+import BatonWorkerProtocol
+import Synchronization
+import Testing
+
+@testable import BatonIssues
+@testable import BatonLinear
+
+/// Agent sessions end to end below HTTP (SPEC §9.15): a signed delivery's body stored by the
+/// inbox, the session and its activities as rows of a real SQLite file, and the sender posting
+/// them to the loopback Linear over LinearAgentChannel, in Linear's wire format.
+@Suite struct LinearAgentSessionTests {
+    final class Harness: Sendable {
+        let directory = TemporaryDirectory(prefix: "baton-agent-session")
+        let database: Database
+        let events: EventBus
+        let dispatcher: Dispatcher
+        let orchestrator: Orchestrator
+        let inbox: WebhookInbox
+        let linear: FakeLinear
+        let channel: LinearAgentChannel
+        /// Added to the real clock for the sender, so a test can move past a backoff at once.
+        let skewMs = Mutex<Int64>(0)
+
+        init(template: String = "default") throws {
+            database = try Database(path: directory.path + "/baton.db")
+            _ = try database.migrate(BatonMigrations.all())
+            events = try EventBus(database: database)
+            dispatcher = try Dispatcher(database: database, events: events)
+            orchestrator = Orchestrator(
+                dispatcher: dispatcher,
+                settings: OrchestratorSettings(config: ["agent": ["template": .string(template)]]))
+            inbox = WebhookInbox(orchestrator: orchestrator)
+            linear = FakeLinear([])
+            let url = try linear.start()
+            channel = LinearAgentChannel(client: LinearClient(endpoint: url, apiKey: { FakeLinear.apiKey }))
+        }
+
+        func sender(perSecond: Int = 50) -> AgentActivitySender {
+            AgentActivitySender(
+                orchestrator: orchestrator, channel: channel, perSecond: perSecond,
+                pageURL: { "http://127.0.0.1:4000/#/issues/" + $0 },
+                now: { Timestamp.nowMilliseconds() + self.skewMs.withLock { $0 } })
+        }
+
+        /// Stores and processes one delivery as the webhook route and the inbox loop would.
+        func deliver(_ payload: JSONValue, id: String) async throws {
+            let body = payload.text
+            let delivery = try LinearWebhook.parse(Array(body.utf8), agentSessions: true)
+            #expect(try await inbox.store(id: id, tenant: "default", delivery: delivery, body: body))
+            await inbox.processPending()
+        }
+
+        func rows(_ sql: String) async throws -> [[String: String]] {
+            try await database.read { conn in
+                try conn.query(sql).map { row in
+                    var out: [String: String] = [:]
+                    for name in [
+                        "id", "state", "type", "attempts", "session_id", "issue", "status", "agent_session",
+                        "seq", "external_url_state", "prompt", "outcome",
+                    ] {
+                        if let value = row.string(name) ?? row.int(name).map(String.init) { out[name] = value }
+                    }
+                    return out
+                }
+            }
+        }
+
+        func close() async {
+            await linear.stop()
+            await database.close()
+            directory.remove()
+        }
+    }
+
+    static let issue = TrackedIssue(
+        identifier: "ENG-7", trackerID: "issue-7", title: "Fix the redirect", description: "It loops.", state: "Todo",
+        url: "https://linear.app/acme/issue/ENG-7")
+
+    static func created(_ session: String = "session-1", at ms: Int64 = Timestamp.nowMilliseconds()) -> JSONValue {
+        LinearWebhook.agentSessionPayload(
+            sessionID: session, issue: issue, comment: "@baton please fix this",
+            promptContext: "<issue identifier=\"ENG-7\">Fix the redirect</issue>", timestampMs: ms)
+    }
+
+    /// Delegation: a thought in Linear within 10 s of the delivery, whatever else happens; the
+    /// issue queued, and its attempt rendered with the session's prompt context and linked to it.
+    @Test func delegationIsAcknowledgedWithinTenSecondsAndStartsTheAttempt() async throws {
+        let h = try Harness(template: "agent")
+        defer { Task { await h.close() } }
+        _ = try await TemplateStore.save(
+            "agent", body: "Work on {{ issue.identifier }}. Context: {{ agent_session.prompt_context }}",
+            description: nil, create: true, tenant: "default", database: h.database)
+        let sender = h.sender()
+        let sending = Task { await sender.run() }
+        defer { sending.cancel() }
+        let deliveredAt = Timestamp.nowMilliseconds()
+        try await h.deliver(Self.created(), id: "delivery-1")
+        #expect(await eventually(timeout: .seconds(10)) { !h.linear.activities.isEmpty })
+        let first = try #require(h.linear.activities.first)
+        #expect(first.receivedAtMs - deliveredAt <= 10_000)
+        #expect(first.sessionID == "session-1" && first.content["type"] == "thought")
+        #expect(first.content["body"] == "Baton is starting work on ENG-7.")
+        // The session links to Baton's page for the issue.
+        #expect(await eventually(timeout: .seconds(10)) { h.linear.externalURLs["session-1"] != nil })
+        #expect(
+            h.linear.externalURLs["session-1"] == [["label": "Baton", "url": "http://127.0.0.1:4000/#/issues/ENG-7"]])
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
+        // A worker, a tick: the attempt renders the session's context and is linked to it.
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        let attempts = try await h.rows("SELECT agent_session, prompt FROM attempts WHERE issue = 'ENG-7'")
+        #expect(attempts.count == 1 && attempts.first?["agent_session"] == "session-1")
+        #expect(
+            attempts.first?["prompt"] == "Work on ENG-7. Context: <issue identifier=\"ENG-7\">Fix the redirect</issue>")
+        let stored = try await h.rows("SELECT id, state, type FROM agent_activities ORDER BY seq")
+        #expect(stored.map { $0["state"] } == ["delivered"] && stored.first?["id"] == first.id)
+    }
+
+    /// Linear answering 429 and 500 (one of them after it created the activity): each is
+    /// retried, the order kept, and nothing created twice.
+    @Test func failuresAreRetriedInOrderWithoutDuplicates() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        try await h.database.write { conn in
+            for text in ["Reading the code", "Changing the redirect"] {
+                try conn.execute(
+                    """
+                    INSERT INTO agent_activities (id, tenant, session_id, seq, type, content, created_at)
+                    VALUES (?1, 'default', 'session-1',
+                        (SELECT max(seq) + 1 FROM agent_activities WHERE session_id = 'session-1'), 'action', ?2, ?3)
+                    """,
+                    [
+                        .text(AgentActivityID.make()),
+                        .text(AgentActivityContent.action(action: text, parameter: "src/", result: nil).json.text),
+                        .text(Timestamp.now()),
+                    ])
+            }
+        }
+        h.linear.failActivityCreates([.serverError, .createdThenServerError, .rateLimited])
+        let sender = h.sender()
+        // Each pass moves the sender's clock 5 s on, past the first backoffs; the loopback's 429
+        // holds the client itself for a second of real time.
+        let done = await eventually(timeout: .seconds(30), interval: .milliseconds(100)) {
+            h.skewMs.withLock { $0 += 5_000 }
+            await sender.sendDue()
+            return (try? await h.rows("SELECT state FROM agent_activities WHERE state != 'delivered'"))?.isEmpty
+                ?? false
+        }
+        #expect(done)
+        let stored = try await h.rows("SELECT id, attempts FROM agent_activities ORDER BY seq")
+        #expect(h.linear.activities.map(\.id) == stored.compactMap { $0["id"] })
+        #expect(Set(h.linear.activities.map(\.id)).count == 3)
+        #expect(h.linear.activities.map { $0.content["type"] } == ["thought", "action", "action"])
+        // The first failed with a 500 before and after Linear created it; the check found it.
+        let creates = h.linear.recorded.filter { $0.operation == "BatonAgentActivityCreate" }
+        let lookups = h.linear.recorded.filter { $0.operation == "BatonAgentActivity" }
+        #expect(lookups.count >= 2)
+        #expect(creates.filter { $0.variables["input"]?["id"]?.stringValue == stored[0]["id"] }.count == 2)
+    }
+
+    /// A restart between Linear creating an activity and Baton hearing so: the new sender finds
+    /// it in Linear and does not create it again.
+    @Test func aRestartMidSendSendsNothingTwice() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        h.linear.failActivityCreates([.createdThenServerError])
+        #expect(await h.sender().sendDue() == 0)
+        #expect(h.linear.activities.count == 1)
+        let pending = try await h.rows("SELECT state, attempts FROM agent_activities")
+        #expect(pending.first?["state"] == "pending" && pending.first?["attempts"] == "1")
+        // "Restart": a new sender over the same rows.
+        h.skewMs.withLock { $0 = 61_000 }
+        #expect(await h.sender().sendDue() == 1)
+        #expect(h.linear.activities.count == 1)
+        #expect(h.linear.recorded.filter { $0.operation == "BatonAgentActivityCreate" }.count == 1)
+        #expect(try await h.rows("SELECT state FROM agent_activities").first?["state"] == "delivered")
+    }
+
+    /// A chatty agent: ephemeral thoughts that a later activity replaces in Linear anyway are
+    /// never sent; the acknowledgment and the final response are.
+    @Test func ephemeralThoughtsAreCoalesced() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        try await h.database.write { conn in
+            for n in 1...3 {
+                try AgentSessionRows.enqueue(
+                    .thought("step \(n)"), ephemeral: true, session: "session-1", tenant: "default",
+                    now: Timestamp.now(), in: conn)
+            }
+            try AgentSessionRows.enqueue(
+                .response("Done"), session: "session-1", tenant: "default", now: Timestamp.now(), in: conn)
+        }
+        #expect(await h.sender().sendDue() == 2)
+        let stored = try await h.rows("SELECT type, state FROM agent_activities ORDER BY seq")
+        #expect(stored.map { $0["state"] } == ["delivered", "coalesced", "coalesced", "coalesced", "delivered"])
+        #expect(h.linear.activities.map { $0.content["type"] } == ["thought", "response"])
+    }
+
+    /// `stop`: the running attempt is aborted at once and answered with a final response.
+    @Test func stopAbortsTheRunningAttemptAndIsAnswered() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .running)
+        try await h.deliver(
+            LinearWebhook.agentSessionPayload(
+                action: "prompted", sessionID: "session-1", issue: Self.issue, prompt: "", signal: "stop",
+                timestampMs: Timestamp.nowMilliseconds()), id: "delivery-2")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .aborted)
+        let jobs = try await h.rows("SELECT status FROM jobs")
+        #expect(jobs.map { $0["status"] } == ["cancelled"])
+        #expect(await h.sender().sendDue() == 2)
+        #expect(h.linear.activities.last?.content["type"] == "response")
+        #expect(h.linear.activities.last?.content["body"] == "Stopped: Baton aborted its work on ENG-7.")
+        #expect(try await h.rows("SELECT status FROM agent_sessions").first?["status"] == "stopped")
+    }
+}
