@@ -18,6 +18,9 @@ public final class AgentActivitySender: Sendable {
     let pageURL: (@Sendable (String) -> String)?
     let now: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
+    /// `baton_agent_activities_total{type, outcome}`: delivered, retried (a failed try that will
+    /// be tried again) or failed (given up).
+    let outcomes: CounterFamily?
     /// When the current one-second window began and how many requests it holds.
     let window = Mutex<(startMs: Int64, sent: Int)>((0, 0))
 
@@ -33,8 +36,12 @@ public final class AgentActivitySender: Sendable {
     public init(
         orchestrator: Orchestrator, channel: any AgentSessionChannel, perSecond: Int,
         pageURL: (@Sendable (String) -> String)? = nil, now: (@Sendable () -> Int64)? = nil,
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        metrics: MetricsRegistry? = nil, log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        outcomes = try? metrics?.counter(
+            name: "baton_agent_activities_total",
+            help: "Linear agent activities by type and outcome (delivered, retried, failed).",
+            labelNames: ["type", "outcome"])
         self.database = orchestrator.database
         self.wake = orchestrator.agentActivities
         self.channel = channel
@@ -60,6 +67,7 @@ public final class AgentActivitySender: Sendable {
         var ephemeral: Bool
         var attempts: Int
         var createdAtMs: Int64
+        var type: String { content?.type ?? "unknown" }
     }
 
     /// One pass: the first pending activity of each session whose time has come, oldest first;
@@ -128,6 +136,7 @@ public final class AgentActivitySender: Sendable {
         } catch {
             let attempts = activity.attempts + 1
             let giveUp = attempts >= Self.maxAttempts && now() - activity.createdAtMs >= Self.giveUpAfterMs
+            outcomes?.labels(activity.type, giveUp ? "failed" : "retried").inc()
             let backoff = min(Int64(1000) << Int64(min(attempts - 1, 16)), Self.maxBackoffMs)
             let next = now().addingSaturating(backoff)
             let message = String("\(error)".prefix(500))
@@ -154,6 +163,7 @@ public final class AgentActivitySender: Sendable {
     }
 
     func finish(_ activity: Due, state: String, error: String?) async {
+        outcomes?.labels(activity.type, state).inc()
         do {
             try await database.write { conn in
                 try conn.execute(

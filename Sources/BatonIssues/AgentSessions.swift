@@ -36,6 +36,42 @@ enum AgentSessionRows {
         ]
     }
 
+    /// `GET /api/v1/:id`'s `agent_sessions`: the issue's sessions, newest first (at most 20),
+    /// each with its activities (the last 200) and their delivery state.
+    static func json(issue: String, tenant: String, in conn: Connection) throws -> JSONValue {
+        let sessions = try conn.query(
+            """
+            SELECT session_id, status, creator, last_prompt, external_url_state, created_at, updated_at
+            FROM agent_sessions WHERE tenant = ?1 AND issue = ?2 ORDER BY created_at DESC, rowid DESC LIMIT 20
+            """, [.text(tenant), .text(issue)])
+        return .array(
+            try sessions.map { row in
+                let id = row.string("session_id") ?? ""
+                let activities = try conn.query(
+                    """
+                    SELECT id, seq, type, content, ephemeral, state, attempts, last_error, created_at, delivered_at
+                    FROM agent_activities WHERE tenant = ?1 AND session_id = ?2 ORDER BY seq DESC LIMIT 200
+                    """, [.text(tenant), .text(id)]
+                ).reversed().map { a -> JSONValue in
+                    func text(_ column: String) -> JSONValue { a.string(column).map(JSONValue.string) ?? .null }
+                    return [
+                        "id": text("id"), "seq": .int(a.int64("seq") ?? 0), "type": text("type"),
+                        "content": a.string("content").flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
+                        "ephemeral": .bool((a.int("ephemeral") ?? 0) != 0), "state": text("state"),
+                        "attempts": .int(a.int64("attempts") ?? 0), "last_error": text("last_error"),
+                        "created_at": text("created_at"), "delivered_at": text("delivered_at"),
+                    ]
+                }
+                func text(_ column: String) -> JSONValue { row.string(column).map(JSONValue.string) ?? .null }
+                return [
+                    "id": .string(id), "status": text("status"), "creator": text("creator"),
+                    "prompt": text("last_prompt"), "external_link": text("external_url_state"),
+                    "created_at": text("created_at"), "updated_at": text("updated_at"),
+                    "activities": .array(Array(activities)),
+                ]
+            })
+    }
+
     /// Stores an activity for the session, after the ones before it. A pending ephemeral thought
     /// that a newer activity replaces in Linear anyway is marked `coalesced` and never sent, so
     /// a chatty agent costs Linear one request per activity that stays visible.
@@ -73,6 +109,42 @@ struct AgentSessionOutcome: Sendable {
 }
 
 extension IssueTxn {
+    /// An issue with an active session tells it how its attempt ended (SPEC §9.15), in the
+    /// transaction that moved it: `completed` → `response` with the job's result, `failed` →
+    /// `error`, `blocked` → `elicitation` (the agent needs input), `retrying` → an ephemeral
+    /// `thought`. A completed or failed issue ends the session (a prompt revives it).
+    mutating func tellAgentSession(_ record: IssueRecord, moved target: IssueState, reason: String) throws {
+        guard [.completed, .failed, .blocked, .retrying].contains(target),
+            let session = try AgentSessionRows.active(issue: record.tracked.identifier, tenant: record.tenant, in: conn)
+        else { return }
+        let identifier = record.tracked.identifier
+        let content: AgentActivityContent
+        switch target {
+        case .completed:
+            let result = try conn.scalar(
+                """
+                SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
+                """, [.text(record.tenant), .text(identifier)])?.stringValue
+            let summary = result.map { "\n\n" + String($0.prefix(4000)) } ?? ""
+            content = .response("Baton completed \(identifier) (attempt \(record.attempts)).\(summary)")
+        case .failed:
+            content = .error("Baton gave up on \(identifier): \(reason)")
+        case .blocked:
+            content = .elicitation("Baton needs your input on \(identifier): \(reason)")
+        default:
+            content = .thought("Attempt \(record.attempts) of \(identifier) failed: \(reason). Baton will retry.")
+        }
+        try AgentSessionRows.enqueue(
+            content, ephemeral: target == .retrying, session: session, tenant: record.tenant, now: nowText, in: conn)
+        observations.agentActivities += 1
+        if target == .completed || target == .failed {
+            try conn.execute(
+                "UPDATE agent_sessions SET status = 'ended', updated_at = ?3 WHERE tenant = ?1 AND session_id = ?2",
+                [.text(record.tenant), .text(session), .text(nowText)])
+        }
+    }
+
     /// `created`: the session is stored, a `thought` acknowledging it is queued at once (Linear
     /// shows an agent that says nothing within 10 s as unresponsive), and the issue's attempt is
     /// started or resumed: a running attempt goes on, with the session linked to it; any other
@@ -109,6 +181,7 @@ extension IssueTxn {
             try AgentSessionRows.enqueue(
                 .error("Baton works on issues, and this session is not about one."), session: session, tenant: tenant,
                 now: nowText, in: conn)
+            observations.agentActivities += 1
             return AgentSessionOutcome(outcome: "agent session \(session) has no issue")
         }
         switch event.action {

@@ -17,6 +17,8 @@ struct IssueTxn {
     struct Observations: Sendable {
         var attemptOutcomes: [AttemptRecord.Status] = []
         var issueMoves: [IssueState] = []
+        /// Agent activities stored (the sender is woken after the commit).
+        var agentActivities = 0
     }
 
     init(jobs: DispatchTxn) { self.jobs = jobs }
@@ -160,6 +162,7 @@ struct IssueTxn {
                 "to": .string(target.rawValue), "actor": .string(actor), "reason": .string(reason),
                 "retry_at": record.retryAtMs.map { .string(Timestamp.format(milliseconds: $0)) } ?? .null,
             ])
+        try tellAgentSession(record, moved: target, reason: reason)
     }
 
     /// Released: its attempt (if any) stopped, and with `removeWorkspace` its workspace removed

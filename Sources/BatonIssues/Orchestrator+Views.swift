@@ -77,6 +77,7 @@ extension Orchestrator {
                 try Self.events(
                     conn, "tenant = ?1 AND issue = ?2 ORDER BY id DESC LIMIT 50", [.text(tenant), .text(identifier)]
                 ).reversed())
+            body["agent_sessions"] = try AgentSessionRows.json(issue: identifier, tenant: tenant, in: conn)
             return .object(body)
         }
     }
@@ -134,6 +135,8 @@ extension Orchestrator {
         public var trackerID: String
         public var attempts: Int
         public var latestResult: String?
+        /// The issue has a Linear agent session, which says the outcome in Linear itself (SPEC §9.15).
+        public var hasAgentSession = false
     }
 
     public func writeBackFacts(_ identifier: String, tenant: String) async throws -> WriteBackFacts? {
@@ -149,7 +152,14 @@ extension Orchestrator {
                 SELECT j.result FROM attempts a JOIN jobs j ON j.id = a.job_id
                 WHERE a.tenant = ?1 AND a.issue = ?2 ORDER BY a.number DESC LIMIT 1
                 """, [.text(tenant), .text(identifier)])?.stringValue
-            return WriteBackFacts(trackerID: trackerID, attempts: try row.decode("attempts"), latestResult: result)
+            let sessions =
+                try conn.scalar(
+                    "SELECT count(*) FROM agent_sessions WHERE tenant = ?1 AND issue = ?2",
+                    [.text(tenant), .text(identifier)]
+                )?.intValue ?? 0
+            return WriteBackFacts(
+                trackerID: trackerID, attempts: try row.decode("attempts"), latestResult: result,
+                hasAgentSession: sessions > 0)
         }
     }
 }

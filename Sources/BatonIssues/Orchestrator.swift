@@ -43,6 +43,7 @@ public final class Orchestrator: Sendable {
             return (value, txn.observations)
         }
         metrics?.record(observed)
+        if observed.agentActivities > 0 { agentActivitiesQueued() }
         return value
     }
 

@@ -64,21 +64,24 @@ public final class LinearWriteBack: Sendable {
             guard let facts = try await orchestrator.writeBackFacts(identifier, tenant: tenant) else { return }
             let (issueID, result, attempts) = (facts.trackerID, facts.latestResult, facts.attempts)
             let reason = data["reason"]?.stringValue ?? ""
+            // An issue delegated to Baton's agent hears its outcome as the session's activities
+            // (Linear comments them in the session's thread); a comment would say it twice.
+            let comments = settings.comments && !facts.hasAgentSession
             switch event.type {
             case "issue.running":
                 if attempts == 1, let state = settings.startedState {
                     try await tracker.move(issueID: issueID, toState: state)
                 }
             case "issue.completed":
-                if settings.comments {
+                if comments {
                     let summary = result.map { "\n\n" + String($0.prefix(4000)) } ?? ""
                     try await tracker.comment(issueID: issueID, body: "Baton: attempt \(attempts) completed.\(summary)")
                 }
                 if let state = settings.reviewState { try await tracker.move(issueID: issueID, toState: state) }
             case "issue.failed":
-                if settings.comments { try await tracker.comment(issueID: issueID, body: "Baton: gave up. \(reason)") }
+                if comments { try await tracker.comment(issueID: issueID, body: "Baton: gave up. \(reason)") }
             case "issue.blocked":
-                if settings.comments {
+                if comments {
                     try await tracker.comment(issueID: issueID, body: "Baton: the agent is blocked: \(reason)")
                 }
             default:

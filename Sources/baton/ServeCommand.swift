@@ -271,8 +271,14 @@ enum ServeCommand: BatonCommand {
             let sender = AgentActivitySender(
                 orchestrator: orchestrator, channel: LinearAgentChannel(client: client),
                 perSecond: Int(ConfigReader(effective).int("tracker.agent.activities_per_second")), pageURL: pageURL,
-                log: Log.write)
-            activitySender = Task { await sender.run() }
+                metrics: metrics, log: Log.write)
+            let follower = AgentProgressFollower(orchestrator: orchestrator, log: Log.write)
+            activitySender = Task {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await sender.run() }
+                    group.addTask { await follower.run(events: events) }
+                }
+            }
             Log.write(
                 "tracker: Linear agent mode; activities go to \(ConfigReader(effective).string("tracker.endpoint"))")
         }

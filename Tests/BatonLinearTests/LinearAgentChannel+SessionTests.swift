@@ -122,6 +122,74 @@ import Testing
         #expect(stored.map { $0["state"] } == ["delivered"] && stored.first?["id"] == first.id)
     }
 
+    /// Delegation to the end: the acknowledgment, the agent's commands as actions and its words
+    /// as thoughts (from its progress reports), then the result as the response; the issue is
+    /// completed, the session ended, and the issue's view shows it all with delivery states.
+    @Test func delegationThoughtActionsResponseAndTheIssueCompleted() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        let metrics = MetricsRegistry()
+        let sender = AgentActivitySender(
+            orchestrator: h.orchestrator, channel: h.channel, perSecond: 50, metrics: metrics)
+        let follower = AgentProgressFollower(orchestrator: h.orchestrator)
+        let progress = try await h.events.subscribe(
+            after: nil, filter: EventFilter(types: ["job.progress"]), isClient: false)
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        let lease = try #require(try await h.dispatcher.lease(worker: "w1", tenant: "default", wait: .zero))
+        for (commands, command, message) in [
+            (1, "rg redirect src/", "Looking for the redirect"), (3, "swift test", "The tests pass"),
+        ] {
+            _ = try await h.dispatcher.report(
+                lease.job.id, tenant: "default", worker: "w1",
+                ProgressReport(
+                    token: lease.token,
+                    progress: [
+                        "turn": 1, "commands": .int(Int64(commands)), "last_command": .string(command),
+                        "recent_messages": [.string(message)],
+                    ]))
+        }
+        // The follower's loop, one event at a time, as `run` does.
+        var handled = 0
+        for await event in progress {
+            await follower.handle(event)
+            handled += 1
+            if handled == 2 { break }
+        }
+        _ = try await h.dispatcher.complete(
+            lease.job.id, tenant: "default", worker: "w1", .init(token: lease.token, result: "Fixed the redirect."))
+        try await h.orchestrator.tick(tenant: "default")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .completed)
+        #expect(await sender.sendDue() == 4)
+        let sent = h.linear.activities.map { activity -> String in
+            let content = activity.content
+            let text = content["body"]?.stringValue ?? content["parameter"]?.stringValue ?? ""
+            return "\(content["type"]?.stringValue ?? "") \(text)"
+        }
+        // The first message's thought was replaced by the second action before it went out.
+        #expect(
+            sent == [
+                "thought Baton is starting work on ENG-7.", "action rg redirect src/",
+                "action swift test (and 1 more)",
+                "response Baton completed ENG-7 (attempt 1).\n\nFixed the redirect.",
+            ])
+        let view = try await h.orchestrator.detailJSON("ENG-7", tenant: "default")
+        let session = try #require(view["agent_sessions"]?.arrayValue?.first)
+        #expect(session["id"] == "session-1" && session["status"] == "ended")
+        let states = session["activities"]?.arrayValue?.map {
+            "\($0["type"]?.stringValue ?? "") \($0["state"]?.stringValue ?? "")"
+        }
+        #expect(
+            states == [
+                "thought delivered", "action delivered", "thought coalesced", "action delivered", "thought coalesced",
+                "response delivered",
+            ])
+        let text = metrics.exposition()
+        #expect(text.contains("baton_agent_activities_total{type=\"action\",outcome=\"delivered\"} 2"))
+        #expect(text.contains("baton_agent_activities_total{type=\"response\",outcome=\"delivered\"} 1"))
+    }
+
     /// Linear answering 429 and 500 (one of them after it created the activity): each is
     /// retried, the order kept, and nothing created twice.
     @Test func failuresAreRetriedInOrderWithoutDuplicates() async throws {
@@ -203,6 +271,58 @@ import Testing
         let stored = try await h.rows("SELECT type, state FROM agent_activities ORDER BY seq")
         #expect(stored.map { $0["state"] } == ["delivered", "coalesced", "coalesced", "coalesced", "delivered"])
         #expect(h.linear.activities.map { $0.content["type"] } == ["thought", "response"])
+    }
+
+    static func prompted(_ text: String, signal: String? = nil) -> JSONValue {
+        LinearWebhook.agentSessionPayload(
+            action: "prompted", sessionID: "session-1", issue: issue, prompt: text, signal: signal,
+            timestampMs: Timestamp.nowMilliseconds())
+    }
+
+    /// A prompt while the agent runs steers it: the message waits for the worker's next report.
+    @Test func aPromptSteersTheRunningAgent() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        let lease = try #require(try await h.dispatcher.lease(worker: "w1", tenant: "default", wait: .zero))
+        try await h.deliver(Self.prompted("Also handle the logout page"), id: "delivery-2")
+        let answer = try await h.dispatcher.report(
+            lease.job.id, tenant: "default", worker: "w1", ProgressReport(token: lease.token))
+        #expect(answer.steer.map(\.message) == ["Also handle the logout page"])
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .running)
+        let outcome = try await h.rows("SELECT outcome FROM webhook_deliveries WHERE delivery_id = 'delivery-2'")
+        #expect(outcome.first?["outcome"] == "agent session session-1: steered ENG-7")
+    }
+
+    /// A prompt after the work is done starts a follow-up attempt of the same issue (so in its
+    /// workspace), whose template sees the prompt.
+    @Test func aPromptAfterCompletionStartsAFollowUp() async throws {
+        let h = try Harness(template: "agent")
+        defer { Task { await h.close() } }
+        _ = try await TemplateStore.save(
+            "agent", body: "{{ issue.identifier }}{% if agent_session.prompt %}: {{ agent_session.prompt }}{% endif %}",
+            description: nil, create: true, tenant: "default", database: h.database)
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        let lease = try #require(try await h.dispatcher.lease(worker: "w1", tenant: "default", wait: .zero))
+        _ = try await h.dispatcher.complete(
+            lease.job.id, tenant: "default", worker: "w1", .init(token: lease.token, result: "Done."))
+        try await h.orchestrator.tick(tenant: "default")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .completed)
+        try await h.deliver(Self.prompted("Now the logout page too"), id: "delivery-2")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
+        _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
+        try await h.orchestrator.tick(tenant: "default")
+        let attempts = try await h.rows(
+            "SELECT a.prompt, a.agent_session, j.issue FROM attempts a JOIN jobs j ON j.id = a.job_id ORDER BY a.number"
+        )
+        #expect(attempts.map { $0["prompt"] } == ["ENG-7", "ENG-7: Now the logout page too"])
+        #expect(attempts.map { $0["agent_session"] } == ["session-1", "session-1"])
+        #expect(attempts.map { $0["issue"] } == ["ENG-7", "ENG-7"])
+        #expect(try await h.rows("SELECT status FROM agent_sessions").first?["status"] == "active")
     }
 
     /// `stop`: the running attempt is aborted at once and answered with a final response.

@@ -73,6 +73,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
     }
 
     public static let apiKey = "lin_api_fake_0123456789"
+    /// An OAuth app's access token (`actor=app`), which Baton sends as `Bearer <token>`.
+    public static let appToken = "lin_oauth_fake_app_0123456789"
     public static let teamID = "team-eng"
     public static let workflow = ["Backlog", "Todo", "In Progress", "In Review", "Done", "Canceled"]
     private let state = Mutex(State())
@@ -115,7 +117,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
             var headers = HTTPHeaders()
             headers.add("X-RateLimit-Requests-Limit", "1500")
             headers.add("X-RateLimit-Requests-Reset", String(now + 3_600_000))
-            guard request.headers["Authorization"] == Self.apiKey else {
+            let authorization = request.headers["Authorization"]
+            guard authorization == Self.apiKey || authorization == "Bearer " + Self.appToken else {
                 return .json(
                     .ok,
                     #"{"errors":[{"message":"Authentication required, not authenticated","extensions":{"code":"AUTHENTICATION_ERROR"}}]}"#,

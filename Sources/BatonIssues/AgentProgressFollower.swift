@@ -1,0 +1,88 @@
+import BatonCore
+import BatonJSON
+import BatonPlatform
+import BatonStore
+import Synchronization
+
+/// Turns the agent's own stream into session activities (SPEC §9.15): a running attempt's
+/// progress reports (`job.progress`, the worker's batch of what the agent did: the last command,
+/// the count of commands, recent messages) become an `action` for each batch that ran a new
+/// command and an ephemeral `thought` for a new message, on the issue's active session. Batches
+/// already coalesce a chatty agent; what is stored is then sent by `AgentActivitySender`.
+public final class AgentProgressFollower: Sendable {
+    let orchestrator: Orchestrator
+    let log: @Sendable (String) -> Void
+    /// What each job's reports said last (commands run, the last message), so only news is told.
+    let seen = Mutex<[Int64: (commands: Int64, message: String?)]>([:])
+
+    /// The longest command (an action's `parameter`) and message (a thought's body) told, in characters.
+    public static let maxParameter = 300
+    public static let maxThought = 1000
+
+    public init(orchestrator: Orchestrator, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.orchestrator = orchestrator
+        self.log = log
+    }
+
+    /// Follows live progress until cancelled.
+    public func run(events: EventBus) async {
+        guard
+            let stream = try? await events.subscribe(
+                after: nil,
+                filter: EventFilter(types: ["job.progress", "job.completed", "job.failed", "job.cancelled"]),
+                isClient: false)
+        else { return }
+        for await event in stream { await handle(event) }
+    }
+
+    /// The activities one report gives, given what the job's reports said before.
+    static func activities(
+        progress: JSONValue, before: (commands: Int64, message: String?)
+    ) -> (activities: [(AgentActivityContent, Bool)], now: (commands: Int64, message: String?)) {
+        var out: [(AgentActivityContent, Bool)] = []
+        let commands = progress["commands"]?.intValue ?? before.commands
+        if commands > before.commands, let command = progress["last_command"]?.stringValue {
+            let more = commands - before.commands > 1 ? " (and \(commands - before.commands - 1) more)" : ""
+            out.append((.action(action: "Ran", parameter: truncated(command, maxParameter) + more, result: nil), false))
+        }
+        let message = progress["recent_messages"]?.arrayValue?.last?.stringValue
+        if let message, message != before.message, !message.trimmingWhitespace.isEmpty {
+            out.append((.thought(truncated(message, maxThought)), true))
+        }
+        return (out, (max(commands, before.commands), message ?? before.message))
+    }
+
+    static func truncated(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+
+    func handle(_ event: Event) async {
+        guard let data = try? JSONParser.parse(Array(event.data.utf8)), let job = data["id"]?.intValue else { return }
+        if event.type != "job.progress" {
+            _ = seen.withLock { $0.removeValue(forKey: job) }
+            return
+        }
+        guard let issue = event.issue, let tenant = event.tenant, let progress = data["progress"] else { return }
+        let known: (commands: Int64, message: String?)? = seen.withLock { $0[job] }
+        let before = known ?? (0, nil)
+        let (activities, now) = Self.activities(progress: progress, before: before)
+        seen.withLock { $0[job] = now }
+        guard !activities.isEmpty else { return }
+        do {
+            let stored = try await orchestrator.database.write { conn -> Int in
+                guard let session = try AgentSessionRows.active(issue: issue, tenant: tenant, in: conn) else {
+                    return 0
+                }
+                let at = Timestamp.now()
+                for (content, ephemeral) in activities {
+                    try AgentSessionRows.enqueue(
+                        content, ephemeral: ephemeral, session: session, tenant: tenant, now: at, in: conn)
+                }
+                return activities.count
+            }
+            if stored > 0 { orchestrator.agentActivitiesQueued() }
+        } catch {
+            log("agent sessions: cannot store the progress of job \(job): \(error)")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import BatonHTTP
+import BatonJSON
+import BatonTestSupport
+import Foundation
+import Testing
+
+/// The README's agent walkthrough (SPEC §9.15): `baton serve` in agent mode with its embedded
+/// worker and a loopback Linear, `baton webhook send agent-session` delegating an issue in
+/// Linear's signed shape; the thought, the response and the session's link arrive in Linear
+/// with the app's token, and the issue's view shows the session and its activities.
+@Suite struct WebhookCommandAgentSessionTests {
+    @Test func aDelegationSentAsAWebhookIsWorkedAndReportedToLinear() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { removeDataDirectory(dir) }
+        let linear = FakeLinear([])
+        let endpoint = try linear.start()
+        defer { Task { await linear.stop() } }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stored = try await BatonBinary.run(
+            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
+        #expect(stored.status == 0, "\(stored.stderr)")
+        let config = """
+            {"tracker":{"endpoint":"\(endpoint)","agent":{"enabled":true,"public_url":"http://baton.example"}}}
+            """
+        try config.write(toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
+        let sentAt = Date()
+        let sent = try await WebhookCommandTests.send(
+            ["agent-session", "ENG-9", "--title", "Fix the login page", "--context", "Fix the login page, please"],
+            port: port, dir: dir)
+        #expect(sent.status == 0, "webhook send: \(sent.stdout) \(sent.stderr)")
+        let session = try #require(
+            sent.stdout.split(separator: "\n").first { $0.hasPrefix("agent session ") }.map { $0.dropFirst(14) })
+        #expect(sent.stdout.contains("200 ") && sent.stdout.contains(#""duplicate":false"#))
+        // The acknowledgment within 10 s of the delivery.
+        #expect(await eventually(timeout: .seconds(10)) { !linear.activities.isEmpty }, "\(baton.errors)")
+        let first = try #require(linear.activities.first)
+        #expect(Double(first.receivedAtMs) / 1000 - sentAt.timeIntervalSince1970 <= 10)
+        #expect(first.sessionID == String(session) && first.content["type"] == "thought")
+        // The embedded dry-run worker completes it; the response follows.
+        #expect(
+            await eventually { linear.activities.last?.content["type"] == "response" },
+            "\(linear.activities) \(baton.errors)")
+        #expect(
+            linear.externalURLs[String(session)] == [["label": "Baton", "url": "http://baton.example/#/issues/ENG-9"]])
+        let agentCalls = linear.recorded.filter { $0.operation.hasPrefix("BatonAgent") }
+        #expect(!agentCalls.isEmpty && agentCalls.allSatisfy { $0.authorization == "Bearer " + FakeLinear.appToken })
+        let (_, issue) = try await api.call(.get, "/api/v1/ENG-9")
+        #expect(issue["state"] == "completed", "\(issue.text)")
+        let activities = issue["agent_sessions"]?.arrayValue?.first?["activities"]?.arrayValue ?? []
+        #expect(activities.first?["type"] == "thought" && activities.last?["type"] == "response")
+        #expect(activities.allSatisfy { $0["state"] == "delivered" || $0["state"] == "coalesced" }, "\(issue.text)")
+        // A prompt after completion: a follow-up attempt in the same workspace.
+        let prompted = try await WebhookCommandTests.send(
+            ["agent-session", "ENG-9", "--action", "prompted", "--session", String(session), "--prompt", "Once more"],
+            port: port, dir: dir)
+        #expect(prompted.status == 0, "\(prompted.stderr)")
+        #expect(
+            await eventually {
+                await api.json("/api/v1/ENG-9")["attempts"]?.arrayValue?.count == 2
+                    && linear.activities.filter { $0.content["type"] == "response" }.count == 2
+            }, "\(baton.errors)")
+        let refused = try await WebhookCommandTests.send(
+            ["agent-session", "ENG-9", "--action", "prompted"], port: port, dir: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("--session"))
+        #expect(await baton.stop() == 0)
+    }
+}
