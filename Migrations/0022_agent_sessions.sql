@@ -16,6 +16,11 @@ CREATE TABLE agent_sessions (
     last_prompt TEXT,
     external_url_state TEXT NOT NULL DEFAULT 'pending'
         CHECK (external_url_state = 'pending' OR external_url_state = 'set' OR external_url_state = 'none'),
+    -- Linear's app user the session belongs to, and whether Baton has moved the issue to its
+    -- team's first started state and made itself the delegate (once per session).
+    app_user_id TEXT,
+    start_state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (start_state = 'pending' OR start_state = 'done' OR start_state = 'failed' OR start_state = 'none'),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (tenant, session_id)

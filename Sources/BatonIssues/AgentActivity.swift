@@ -70,6 +70,10 @@ public protocol AgentSessionChannel: Sendable {
     func activityExists(id: String) async throws -> Bool
     /// Links the session to Baton's page for its issue.
     func setExternalURL(sessionID: String, label: String, url: String) async throws
+    /// Baton begins work on a delegated issue (Linear's guidance for agents): an issue not in a
+    /// `started`, `completed` or `canceled` state moves to its team's first `started` state, and
+    /// the app user becomes its delegate when it has none. Returns what it changed, in words.
+    func startWork(issueID: String, appUserID: String) async throws -> String
 }
 
 /// Baton's ids for the activities it creates: UUID v4, the format Linear's create inputs take.

@@ -110,6 +110,7 @@ public final class AgentActivitySender: Sendable {
             }
         }
         await setLinks()
+        await startWork()
         return delivered
     }
 
@@ -175,6 +176,49 @@ public final class AgentActivitySender: Sendable {
             }
         } catch {
             log("agent activities: cannot record \(activity.id) as \(state): \(error)")
+        }
+    }
+
+    /// Each session a delegation opened gets one try at starting work on its issue in Linear
+    /// (the first started state, Baton as delegate).
+    func startWork() async {
+        let pending: [(tenant: String, session: String, issueID: String?, appUser: String?)]
+        do {
+            pending = try await database.read { conn in
+                try conn.query(
+                    """
+                    SELECT tenant, session_id, issue_tracker_id, app_user_id FROM agent_sessions
+                    WHERE start_state = 'pending' ORDER BY created_at LIMIT 20
+                    """
+                ).map {
+                    (
+                        $0.string("tenant") ?? "", $0.string("session_id") ?? "", $0.string("issue_tracker_id"),
+                        $0.string("app_user_id")
+                    )
+                }
+            }
+        } catch {
+            return
+        }
+        for session in pending {
+            var state = "none"
+            if let issueID = session.issueID, let appUser = session.appUser {
+                do {
+                    await throttle()
+                    let done = try await channel.startWork(issueID: issueID, appUserID: appUser)
+                    log("agent sessions: session \(session.session): \(done)")
+                    state = "done"
+                } catch {
+                    log("agent sessions: cannot start work on the issue of session \(session.session): \(error)")
+                    state = "failed"
+                }
+            }
+            let recorded = state
+            try? await database.write { conn in
+                try conn.execute(
+                    "UPDATE agent_sessions SET start_state = ?3 WHERE tenant = ?1 AND session_id = ?2",
+                    [.text(session.tenant), .text(session.session), .text(recorded)])
+            }
         }
     }
 

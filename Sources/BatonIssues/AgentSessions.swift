@@ -161,8 +161,8 @@ extension IssueTxn {
         try conn.execute(
             """
             INSERT INTO agent_sessions (tenant, session_id, issue, issue_tracker_id, status, creator, prompt_context,
-                comment, guidance, previous_comments, created_at, updated_at)
-            VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                comment, guidance, previous_comments, created_at, updated_at, app_user_id, start_state)
+            VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)
             ON CONFLICT (tenant, session_id) DO UPDATE SET
                 prompt_context = coalesce(excluded.prompt_context, prompt_context),
                 comment = coalesce(excluded.comment, comment), updated_at = excluded.updated_at
@@ -171,7 +171,8 @@ extension IssueTxn {
                 .text(tenant), .text(session), event.issue.map { .text($0.identifier) } ?? .null,
                 event.issue.map { .text($0.id) } ?? .null, event.creator.map(SQLValue.text) ?? .null,
                 event.promptContext.map(SQLValue.text) ?? .null, event.comment.map { .text($0.body) } ?? .null,
-                .text(guidance), .text(previous), .text(nowText),
+                .text(guidance), .text(previous), .text(nowText), .text(event.appUserID),
+                .text(event.action == .created && event.issue != nil ? "pending" : "none"),
             ])
         let identifier = event.issue?.identifier ?? known?.stringValue
         guard let identifier else {

@@ -35,6 +35,38 @@ public struct LinearAgentChannel: AgentSessionChannel {
         }
     }
 
+    public func startWork(issueID: String, appUserID: String) async throws -> String {
+        let data = try await client.execute(LinearDocuments.agentIssue, variables: ["id": .string(issueID)])
+        guard let issue = data["issue"], let type = issue["state"]?["type"]?.stringValue else {
+            throw LinearError.malformed("issue.state.type is missing")
+        }
+        var input: [String: JSONValue] = [:]
+        var said: [String] = []
+        if !["started", "completed", "canceled"].contains(type) {
+            // The first started state is the one with the lowest position.
+            let states = (issue["team"]?["states"]?["nodes"]?.arrayValue ?? []).compactMap {
+                node -> (id: String, name: String, position: Double)? in
+                guard let id = node["id"]?.stringValue else { return nil }
+                return (id, node["name"]?.stringValue ?? id, node["position"]?.doubleValue ?? 0)
+            }
+            if let first = states.min(by: { $0.position < $1.position }) {
+                input["stateId"] = .string(first.id)
+                said.append("moved to \(first.name)")
+            }
+        }
+        if issue["delegate"] == nil || issue["delegate"] == .null {
+            input["delegateId"] = .string(appUserID)
+            said.append("delegated to Baton")
+        }
+        guard !input.isEmpty else { return "nothing to change" }
+        let updated = try await client.execute(
+            LinearDocuments.issueUpdate, variables: ["id": .string(issueID), "input": .object(input)])
+        guard updated["issueUpdate"]?["success"]?.boolValue == true else {
+            throw LinearError.graphQL(["issueUpdate did not succeed"])
+        }
+        return said.joined(separator: ", ")
+    }
+
     public func setExternalURL(sessionID: String, label: String, url: String) async throws {
         let data = try await client.execute(
             LinearDocuments.agentSessionUpdate,

@@ -58,9 +58,20 @@ public enum LinearDocuments {
         }
         """
 
+    /// A delegated issue's state type, delegate and its team's `started` states, for
+    /// `LinearAgentChannel.startWork` (which then sends `issueUpdate`).
+    public static let agentIssue = """
+        query BatonAgentIssue($id: String!) {
+          issue(id: $id) {
+            id state { id type } delegate { id }
+            team { id states(filter: { type: { eq: "started" } }) { nodes { id name position } } }
+          }
+        }
+        """
+
     /// All of the above.
     public static let all = [
         issues, viewer, commentCreate, issueUpdate, issueTeam, teamStates, agentActivityCreate, agentActivity,
-        agentSessionUpdate,
+        agentSessionUpdate, agentIssue,
     ]
 }

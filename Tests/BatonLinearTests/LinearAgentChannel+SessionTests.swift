@@ -27,7 +27,7 @@ import Testing
         /// Added to the real clock for the sender, so a test can move past a backoff at once.
         let skewMs = Mutex<Int64>(0)
 
-        init(template: String = "default") throws {
+        init(template: String = "default", linearIssues: [FakeLinear.Issue] = []) throws {
             database = try Database(path: directory.path + "/baton.db")
             _ = try database.migrate(BatonMigrations.all())
             events = try EventBus(database: database)
@@ -36,7 +36,7 @@ import Testing
                 dispatcher: dispatcher,
                 settings: OrchestratorSettings(config: ["agent": ["template": .string(template)]]))
             inbox = WebhookInbox(orchestrator: orchestrator)
-            linear = FakeLinear([])
+            linear = FakeLinear(linearIssues)
             let url = try linear.start()
             channel = LinearAgentChannel(client: LinearClient(endpoint: url, apiKey: { FakeLinear.apiKey }))
         }
@@ -91,7 +91,11 @@ import Testing
     /// Delegation: a thought in Linear within 10 s of the delivery, whatever else happens; the
     /// issue queued, and its attempt rendered with the session's prompt context and linked to it.
     @Test func delegationIsAcknowledgedWithinTenSecondsAndStartsTheAttempt() async throws {
-        let h = try Harness(template: "agent")
+        let h = try Harness(
+            template: "agent",
+            linearIssues: [
+                FakeLinear.Issue(id: "issue-7", identifier: "ENG-7", title: "Fix the redirect", state: "Todo")
+            ])
         defer { Task { await h.close() } }
         _ = try await TemplateStore.save(
             "agent", body: "Work on {{ issue.identifier }}. Context: {{ agent_session.prompt_context }}",
@@ -110,6 +114,10 @@ import Testing
         #expect(await eventually(timeout: .seconds(10)) { h.linear.externalURLs["session-1"] != nil })
         #expect(
             h.linear.externalURLs["session-1"] == [["label": "Baton", "url": "http://127.0.0.1:4000/#/issues/ENG-7"]])
+        // Linear's guidance: the issue moves to its team's first started state, Baton its delegate.
+        #expect(await eventually(timeout: .seconds(10)) { h.linear.issues.first?.delegate == "baton-app-user" })
+        #expect(h.linear.issues.first?.state == "In Progress")
+        #expect(try await h.rows("SELECT start_state AS state FROM agent_sessions").first?["state"] == "done")
         #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
         // A worker, a tick: the attempt renders the session's context and is linked to it.
         _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")

@@ -33,6 +33,7 @@ import Testing
                 id: AgentActivityID.make(), sessionID: "session-1", content: content, ephemeral: n == 0)
         }
         _ = try await channel.activityExists(id: AgentActivityID.make())
+        #expect(try await channel.startWork(issueID: "uuid-1", appUserID: "app-user-1") != "")
         try await channel.setExternalURL(
             sessionID: "session-1", label: "Baton", url: "http://127.0.0.1:4000/issues/ENG-1")
         return linear.recorded

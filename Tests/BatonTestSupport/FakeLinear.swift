@@ -19,6 +19,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
         public var priority: Int
         public var labels: [String]
         public var createdAt: String
+        /// The issue's delegate (an agent's app user id), if any.
+        public var delegate: String?
 
         public init(
             id: String, identifier: String, title: String, state: String, priority: Int = 0, labels: [String] = [],
@@ -77,6 +79,16 @@ public final class FakeLinear: HTTPResponder, Sendable {
     public static let appToken = "lin_oauth_fake_app_0123456789"
     public static let teamID = "team-eng"
     public static let workflow = ["Backlog", "Todo", "In Progress", "In Review", "Done", "Canceled"]
+    /// Linear's state type of each workflow state.
+    public static func stateType(_ name: String) -> String {
+        switch name {
+        case "Backlog": "backlog"
+        case "In Progress", "In Review": "started"
+        case "Done": "completed"
+        case "Canceled": "canceled"
+        default: "unstarted"
+        }
+    }
     private let state = Mutex(State())
     private let loopback = LoopbackServer()
 
@@ -165,11 +177,15 @@ public final class FakeLinear: HTTPResponder, Sendable {
                 data = ["commentCreate": ["success": true, "comment": ["id": .string("comment-\(s.comments.count)")]]]
             case "BatonIssueUpdate":
                 let id = variables["id"]?.stringValue ?? ""
-                let stateID = variables["input"]?["stateId"]?.stringValue ?? ""
-                guard let i = s.issues.firstIndex(where: { $0.id == id }), stateID.hasPrefix("state-") else {
+                let stateID = variables["input"]?["stateId"]?.stringValue
+                let delegate = variables["input"]?["delegateId"]?.stringValue
+                guard let i = s.issues.firstIndex(where: { $0.id == id }), stateID?.hasPrefix("state-") ?? true,
+                    stateID != nil || delegate != nil
+                else {
                     return .json(.ok, #"{"errors":[{"message":"Entity not found"}],"data":null}"#, headers: headers)
                 }
-                s.issues[i].state = String(stateID.dropFirst("state-".count))
+                if let stateID { s.issues[i].state = String(stateID.dropFirst("state-".count)) }
+                if let delegate { s.issues[i].delegate = delegate }
                 data = [
                     "issueUpdate": [
                         "success": true, "issue": ["id": .string(id), "state": ["name": .string(s.issues[i].state)]],
@@ -210,6 +226,33 @@ public final class FakeLinear: HTTPResponder, Sendable {
                     return .json(.internalServerError, #"{"errors":[{"message":"Internal server error"}]}"#)
                 }
                 data = ["agentActivityCreate": ["success": true, "agentActivity": ["id": .string(id)]]]
+            case "BatonAgentIssue":
+                let id = variables["id"]?.stringValue ?? ""
+                guard let issue = s.issues.first(where: { $0.id == id }) else {
+                    return .json(
+                        .ok, #"{"errors":[{"message":"Entity not found: Issue"}],"data":null}"#, headers: headers)
+                }
+                // The started states, listed last position first: the caller picks by position.
+                let started = Self.workflow.enumerated().filter { Self.stateType($0.element) == "started" }.reversed()
+                data = [
+                    "issue": [
+                        "id": .string(id),
+                        "state": ["id": .string("state-\(issue.state)"), "type": .string(Self.stateType(issue.state))],
+                        "delegate": issue.delegate.map { ["id": .string($0)] } ?? .null,
+                        "team": [
+                            "id": .string(Self.teamID),
+                            "states": [
+                                "nodes": .array(
+                                    started.map {
+                                        [
+                                            "id": .string("state-\($0.element)"), "name": .string($0.element),
+                                            "position": .double(Double($0.offset)),
+                                        ]
+                                    })
+                            ],
+                        ],
+                    ]
+                ]
             case "BatonAgentActivity":
                 let id = variables["id"]?.stringValue ?? ""
                 guard s.activities.contains(where: { $0.id == id }) else {
