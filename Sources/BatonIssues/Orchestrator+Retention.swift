@@ -30,7 +30,7 @@ extension Orchestrator {
 
     /// One batch of retention: forgets issues released before `cutoff` (SPEC §1.4) with their
     /// attempts and transitions, oldest first. An issue whose workspace is still to be removed,
-    /// or that still has a running attempt or a live job, stays. Returns how many went.
+    /// or that still has a running attempt, a live job or an active agent session, stays. Returns how many went.
     public static func pruneReleasedIssues(_ conn: Connection, before cutoff: String, limit: Int) throws -> Int {
         let issues = try conn.query(
             """
@@ -40,6 +40,8 @@ extension Orchestrator {
                     AND attempts.issue = issues.identifier AND attempts.status = 'running')
                 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.finished_at IS NULL
                     AND jobs.tenant = issues.tenant AND jobs.issue = issues.identifier)
+                AND NOT EXISTS (SELECT 1 FROM agent_sessions WHERE agent_sessions.tenant = issues.tenant
+                    AND agent_sessions.issue = issues.identifier AND agent_sessions.status = 'active')
             ORDER BY updated_at LIMIT ?2
             """, [.text(cutoff), .integer(Int64(limit))])
         for row in issues {
@@ -49,5 +51,31 @@ extension Orchestrator {
             try conn.execute("DELETE FROM issues WHERE tenant = ?1 AND identifier = ?2", key)
         }
         return issues.count
+    }
+}
+
+extension Orchestrator {
+    /// One batch of retention (SPEC §1.4, §9.15): removes agent activities made before `cutoff`
+    /// that are settled (delivered, coalesced or given up); pending ones stay whatever their age.
+    public static func pruneAgentActivities(
+        _ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int
+    ) throws -> Int {
+        try walk.apply(
+            """
+            DELETE FROM agent_activities WHERE rowid > ?1 AND rowid <= ?2 AND created_at < ?3 AND state != 'pending'
+            """, conn, before: cutoff, limit: limit)
+    }
+
+    /// One batch: removes sessions that are no longer active, untouched since `cutoff`, and have
+    /// no activity left. Attempts keep the session's id.
+    public static func pruneAgentSessions(
+        _ conn: Connection, _ walk: inout AgedRows, before cutoff: String, limit: Int
+    ) throws -> Int {
+        try walk.apply(
+            """
+            DELETE FROM agent_sessions WHERE rowid > ?1 AND rowid <= ?2 AND created_at < ?3 AND status != 'active'
+                AND updated_at < ?3 AND NOT EXISTS (SELECT 1 FROM agent_activities a
+                    WHERE a.tenant = agent_sessions.tenant AND a.session_id = agent_sessions.session_id)
+            """, conn, before: cutoff, limit: limit)
     }
 }

@@ -43,6 +43,7 @@ public final class RetentionSweeper: Sendable {
 
     static let tables = [
         "events", "jobs", "worker_commands", "webhook_deliveries", "attempt_prompts", "issues", "cost_ledger",
+        "agent_activities", "agent_sessions",
     ]
 
     public var settings: RetentionSettings { settingsBox.withLock { $0 } }
@@ -95,6 +96,17 @@ public final class RetentionSweeper: Sendable {
                 }
             }
             pass.removed["worker_commands"] = removed
+            // Agent sessions' settled activities, then the sessions they leave empty (SPEC §9.15).
+            pass.removed["agent_activities"] = try await drain(
+                table: "agent_activities", created: "created_at", before: before
+            ) { conn, walk in
+                try Orchestrator.pruneAgentActivities(conn, &walk, before: before, limit: limit)
+            }
+            pass.removed["agent_sessions"] = try await drain(
+                table: "agent_sessions", created: "created_at", before: before
+            ) { conn, walk in
+                try Orchestrator.pruneAgentSessions(conn, &walk, before: before, limit: limit)
+            }
         }
         if let seconds = settings.webhookDeliveries {
             pass.removed["webhook_deliveries"] = try await drain(

@@ -172,7 +172,7 @@ import Testing
     }
 
     /// Issues let go of long ago are forgotten with their attempts and transitions; live ones, and
-    /// released ones whose workspace is still to be removed, stay.
+    /// released ones whose workspace is still to be removed or whose agent session is open, stay.
     @Test func issuesReleasedLongAgoAreForgotten() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()
@@ -185,8 +185,16 @@ import Testing
                 tenant: "default", actor: "test")
             try await orchestrator.ingest(
                 TrackedIssue(identifier: "ENG-3", title: "live", state: "Todo"), tenant: "default", actor: "test")
+            try await orchestrator.ingest(
+                TrackedIssue(identifier: "ENG-5", title: "old, its agent session still open", state: "Backlog"),
+                tenant: "default", actor: "test")
             try await core.database.write { conn in
                 try conn.execute("UPDATE issues SET workspace_cleanup = 'w1' WHERE identifier = 'ENG-2'")
+                try conn.execute(
+                    """
+                    INSERT INTO agent_sessions (tenant, session_id, issue, status, created_at, updated_at)
+                    VALUES ('default', 's-1', 'ENG-5', 'active', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+                    """)
             }
             fixture.clock.advance(ms: 100 * Self.day)
             try await orchestrator.ingest(
@@ -202,7 +210,7 @@ import Testing
                     $0.string("identifier")
                 }
             }
-            #expect(left == ["ENG-2", "ENG-3", "ENG-4"])
+            #expect(left == ["ENG-2", "ENG-3", "ENG-4", "ENG-5"])
             #expect(try Self.count(core, "SELECT count(*) FROM issue_transitions WHERE issue = 'ENG-1'") == 0)
             #expect(try Self.count(core, "SELECT count(*) FROM attempts WHERE issue = 'ENG-1'") == 0)
             // Nothing more to forget: the next pass changes nothing.
@@ -213,6 +221,51 @@ import Testing
             let again = try await orchestrator.ingest(
                 TrackedIssue(identifier: "ENG-1", title: "back", state: "Backlog"), tenant: "default", actor: "test")
             #expect(again.attempts == 0)
+        }
+    }
+
+    /// Settled agent activities go with finished jobs' retention; pending ones stay, and a session
+    /// goes only once it is over and empty.
+    @Test func settledAgentActivitiesAndEmptyEndedSessionsGo() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let old = Timestamp.format(milliseconds: fixture.clock.now - 40 * Self.day)
+            let recent = Timestamp.format(milliseconds: fixture.clock.now - 3_600_000)
+            try await core.database.write { conn in
+                for (session, status) in [("s-ended", "ended"), ("s-active", "active"), ("s-waiting", "stopped")] {
+                    try conn.execute(
+                        """
+                        INSERT INTO agent_sessions (tenant, session_id, issue, status, created_at, updated_at)
+                        VALUES ('default', ?1, 'ENG-1', ?2, ?3, ?3)
+                        """, [.text(session), .text(status), .text(old)])
+                }
+                for (id, session, state, at) in [
+                    ("a1", "s-ended", "delivered", old), ("a2", "s-ended", "coalesced", old),
+                    ("a3", "s-active", "delivered", old), ("a4", "s-waiting", "pending", old),
+                    ("a5", "s-waiting", "delivered", recent),
+                ] {
+                    try conn.execute(
+                        """
+                        INSERT INTO agent_activities (id, tenant, session_id, seq, type, content, state, created_at)
+                        VALUES (?1, 'default', ?2, (SELECT coalesce(max(seq), 0) + 1 FROM agent_activities), 'thought',
+                            '{}', ?3, ?4)
+                        """, [.text(id), .text(session), .text(state), .text(at)])
+                }
+            }
+            let pass = try await RetentionSweeper(
+                dispatcher: core.dispatcher, settings: Self.settings(["jobs_s": 86_400])
+            )
+            .runOnce()
+            #expect(pass.removed["agent_activities"] == 3 && pass.removed["agent_sessions"] == 1)
+            let left = try core.database.readBlocking { conn in
+                (
+                    try conn.query("SELECT id FROM agent_activities ORDER BY id").compactMap { $0.string("id") },
+                    try conn.query("SELECT session_id FROM agent_sessions ORDER BY session_id").compactMap {
+                        $0.string("session_id")
+                    }
+                )
+            }
+            #expect(left.0 == ["a4", "a5"] && left.1 == ["s-active", "s-waiting"])
         }
     }
 
