@@ -49,11 +49,15 @@ public final class LinearClient: Sendable {
     let rateLimitState = Mutex(RateLimit())
     let requests: CounterFamily?
     let durations: HistogramFamily?
+    /// Told when Linear refuses the credentials (an OAuth token it revoked or replaced).
+    let onUnauthorized: (@Sendable () -> Void)?
 
     public init(
         endpoint: String, http: HTTPClient = .shared, now: @escaping @Sendable () -> Int64 = Timestamp.nowMilliseconds,
-        metrics: MetricsRegistry? = nil, apiKey: @escaping @Sendable () async throws -> String
+        metrics: MetricsRegistry? = nil, onUnauthorized: (@Sendable () -> Void)? = nil,
+        apiKey: @escaping @Sendable () async throws -> String
     ) {
+        self.onUnauthorized = onUnauthorized
         self.endpoint = endpoint
         self.http = http
         self.now = now
@@ -148,6 +152,7 @@ public final class LinearClient: Sendable {
         if response.status == 401 || response.status == 403 || codes.contains("AUTHENTICATION_ERROR")
             || codes.contains("FORBIDDEN")
         {
+            onUnauthorized?()
             throw .unauthorized(messages.first ?? "HTTP \(response.status)")
         }
         guard (200..<300).contains(response.status) || !errors.isEmpty else {

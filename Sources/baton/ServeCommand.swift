@@ -254,14 +254,29 @@ enum ServeCommand: BatonCommand {
         // Linear agent mode (SPEC §9.15): sessions' activities go out with the app's token.
         var activitySender: Task<Void, Never>?
         if ConfigReader(effective).bool("tracker.agent.enabled") {
-            let reference = ConfigReader(effective).string("tracker.agent.app_token")
-            let client = LinearClient(
-                endpoint: ConfigReader(effective).string("tracker.endpoint"), metrics: metrics,
-                apiKey: {
-                    // An OAuth token is sent as a bearer token; a personal key (lin_api_…) as it is.
-                    let token = try await vault.resolve(reference, tenant: systemTenant)
-                    return token.hasPrefix("lin_api_") || token.hasPrefix("Bearer ") ? token : "Bearer " + token
-                })
+            let agentConfig = ConfigReader(effective)
+            let client: LinearClient
+            if let clientID = agentConfig.optionalString("tracker.agent.client_id") {
+                // The client credentials grant: Baton gets (and renews) the app's token itself.
+                let secretReference = agentConfig.string("tracker.agent.client_secret")
+                let appToken = LinearAppToken(
+                    settings: .init(
+                        tokenURL: agentConfig.string("tracker.agent.token_url"), clientID: clientID,
+                        scopes: agentConfig.strings("tracker.agent.scopes")),
+                    clientSecret: { try await vault.resolve(secretReference, tenant: systemTenant) })
+                client = LinearClient(
+                    endpoint: agentConfig.string("tracker.endpoint"), metrics: metrics,
+                    onUnauthorized: { appToken.invalidate() }, apiKey: { "Bearer " + (try await appToken.token()) })
+            } else {
+                let reference = agentConfig.string("tracker.agent.app_token")
+                client = LinearClient(
+                    endpoint: agentConfig.string("tracker.endpoint"), metrics: metrics,
+                    apiKey: {
+                        // An OAuth token is sent as a bearer token; a personal key (lin_api_…) as it is.
+                        let token = try await vault.resolve(reference, tenant: systemTenant)
+                        return token.hasPrefix("lin_api_") || token.hasPrefix("Bearer ") ? token : "Bearer " + token
+                    })
+            }
             var pageURL: (@Sendable (String) -> String)?
             if var base = ConfigReader(effective).optionalString("tracker.agent.public_url") {
                 if base.hasSuffix("/") { base.removeLast() }

@@ -193,6 +193,17 @@ public enum ConfigSchema {
                                 ),
                                 "app_token": secretReference(
                                     "$secret:linear_agent_token", "The app's OAuth access token (actor=app)."),
+                                "client_id": string(
+                                    nil,
+                                    "The OAuth app's client id: when set, Baton gets its token by the client credentials grant instead of app_token."
+                                ),
+                                "client_secret": secretReference(
+                                    "$secret:linear_client_secret", "The OAuth app's client secret."),
+                                "token_url": string(
+                                    "https://api.linear.app/oauth/token", "Linear's OAuth token endpoint."),
+                                "scopes": strings(
+                                    ["read", "write", "app:assignable", "app:mentionable"],
+                                    "Scopes asked for with the client credentials grant."),
                                 "public_url": string(
                                     nil,
                                     "Baton's address as Linear's users reach it; each session links to the issue's page there."
