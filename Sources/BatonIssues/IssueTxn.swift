@@ -62,11 +62,16 @@ struct IssueTxn {
         -> IssueRecord
     {
         var record = try upsertIssue(issue, tenant: tenant)
+        // An issue delegated to Baton's agent (an active session, SPEC §9.15) is worked on
+        // whatever its state, short of a terminal one: the delegation is the request.
+        let hasSession = try AgentSessionRows.active(issue: issue.identifier, tenant: tenant, in: conn) != nil
+        let delegated = hasSession && !settings.isTerminal(issue.state)
         let eligible =
-            settings.isActive(issue.state)
-            && settings.requiredLabels.allSatisfy { label in
-                issue.labels.contains { $0.lowercased() == label.lowercased() }
-            }
+            delegated
+            || settings.isActive(issue.state)
+                && settings.requiredLabels.allSatisfy { label in
+                    issue.labels.contains { $0.lowercased() == label.lowercased() }
+                }
         if settings.isTerminal(issue.state) || !eligible {
             let terminal = settings.isTerminal(issue.state)
             if record.state != .released {
@@ -82,7 +87,9 @@ struct IssueTxn {
             }
         } else if record.state == .released {
             try move(
-                &record, to: .queued, by: .execution, actor: actor, reason: "active in the tracker (\(issue.state))")
+                &record, to: .queued, by: .execution, actor: actor,
+                reason: delegated
+                    ? "delegated to Baton's agent (\(issue.state))" : "active in the tracker (\(issue.state))")
         }
         return record
     }

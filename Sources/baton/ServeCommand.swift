@@ -288,8 +288,19 @@ enum ServeCommand: BatonCommand {
                 perSecond: Int(ConfigReader(effective).int("tracker.agent.activities_per_second")), pageURL: pageURL,
                 metrics: metrics, log: Log.write)
             let follower = AgentProgressFollower(orchestrator: orchestrator, log: Log.write)
+            // Who the app acts as (`viewer`): a check that the token works, said once at start.
+            let identity = LinearTracker(client: client, filter: .init())
             activitySender = Task {
                 await withDiscardingTaskGroup { group in
+                    group.addTask {
+                        do {
+                            let viewer = try await identity.viewer()
+                            Log.write("tracker: Linear agent mode as \(viewer.name) (app user \(viewer.id))")
+                        } catch {
+                            Log.write(
+                                "tracker: Linear agent mode, but Linear does not accept the app's token: \(error)")
+                        }
+                    }
                     group.addTask { await sender.run() }
                     group.addTask { await follower.run(events: events) }
                 }

@@ -65,6 +65,12 @@ import Testing
         let refused = try await WebhookCommandTests.send(
             ["agent-session", "ENG-9", "--action", "prompted"], port: port, dir: dir)
         #expect(refused.status != 0 && refused.stderr.contains("--session"))
+        // At start it asked Linear who the app is.
+        #expect(
+            linear.recorded.contains {
+                $0.operation == "BatonViewer" && $0.authorization == "Bearer " + FakeLinear.appToken
+            })
+        #expect(baton.errors.contains("Linear agent mode as Baton Bot (app user user-1)"), "\(baton.errors)")
         #expect(await baton.stop() == 0)
     }
 }

@@ -333,6 +333,25 @@ import Testing
         #expect(try await h.rows("SELECT status FROM agent_sessions").first?["status"] == "active")
     }
 
+    /// A delegated issue is worked on whatever its Linear state (Linear may still say Backlog);
+    /// a terminal state still releases it.
+    @Test func aDelegatedIssueIsNotReleasedForAnInactiveStateButIsForATerminalOne() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        var issue = Self.issue
+        issue.state = "Backlog"
+        try await h.deliver(
+            LinearWebhook.issuePayload(issue, action: "update", timestampMs: Timestamp.nowMilliseconds()),
+            id: "delivery-2")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
+        issue.state = "Done"
+        try await h.deliver(
+            LinearWebhook.issuePayload(issue, action: "update", timestampMs: Timestamp.nowMilliseconds() + 1),
+            id: "delivery-3")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .released)
+    }
+
     /// `stop`: the running attempt is aborted at once and answered with a final response.
     @Test func stopAbortsTheRunningAttemptAndIsAnswered() async throws {
         let h = try Harness()
