@@ -9,6 +9,57 @@ import Testing
 /// Linear's signed shape; the thought, the response and the session's link arrive in Linear
 /// with the app's token, and the issue's view shows the session and its activities.
 @Suite struct WebhookCommandAgentSessionTests {
+    /// A restart while an activity's fate is unknown (Linear created it, its answer was a 500,
+    /// and the check could not be made): the new process asks Linear, finds it, and posts
+    /// nothing twice; the session's later activities follow in order.
+    @Test func aRestartMidSessionResumesAndPostsNothingTwice() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { removeDataDirectory(dir) }
+        let linear = FakeLinear([])
+        let endpoint = try linear.start()
+        defer { Task { await linear.stop() } }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stored = try await BatonBinary.run(
+            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
+        #expect(stored.status == 0, "\(stored.stderr)")
+        try #"{"tracker":{"endpoint":"\#(endpoint)","agent":{"enabled":true}}}"#.write(
+            toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
+        let arguments = ["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"]
+        linear.failActivityCreates([.createdThenServerError])
+        linear.failLookups(true)
+        let first = try RunningBaton(arguments)
+        let port = try #require(await first.waitForPort(), "serve did not start: \(first.errors)")
+        let sent = try await WebhookCommandTests.send(
+            ["agent-session", "ENG-5", "--title", "Tidy"], port: port, dir: dir)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        // Created in Linear, answered 500, and the check before the resend failed too.
+        #expect(
+            await eventually(timeout: .seconds(20)) {
+                linear.activities.count == 1 && linear.recorded.contains { $0.operation == "BatonAgentActivity" }
+            }, "\(first.errors)")
+        #expect(await first.stop() == 0)
+        linear.failLookups(false)
+        let second = try RunningBaton(arguments)
+        let port2 = try #require(await second.waitForPort(), "serve did not start again: \(second.errors)")
+        let api = NodeCommandTests.API(port: port2, key: try NodeCommandTests.adminKey(dir))
+        var view = JSONValue.null
+        #expect(
+            await eventually(timeout: .seconds(30)) {
+                view = await api.json("/api/v1/ENG-5")
+                let activities = view["agent_sessions"]?.arrayValue?.first?["activities"]?.arrayValue ?? []
+                return activities.last?["type"] == "response"
+                    && activities.allSatisfy { $0["state"] == "delivered" || $0["state"] == "coalesced" }
+            }, "\(view.text) \(second.errors)")
+        let delivered = (view["agent_sessions"]?.arrayValue?.first?["activities"]?.arrayValue ?? []).filter {
+            $0["state"] == "delivered"
+        }.compactMap { $0["id"]?.stringValue }
+        // Every activity once, in the session's order, the first created once only.
+        #expect(linear.activities.map(\.id) == delivered)
+        let creates = linear.recorded.filter { $0.operation == "BatonAgentActivityCreate" }
+        #expect(creates.filter { $0.variables["input"]?["id"]?.stringValue == delivered.first }.count == 1)
+        #expect(await second.stop() == 0)
+    }
+
     @Test func aDelegationSentAsAWebhookIsWorkedAndReportedToLinear() async throws {
         let dir = ServeCommandTests.temporaryDataDir()
         defer { removeDataDirectory(dir) }

@@ -72,6 +72,7 @@ public final class FakeLinear: HTTPResponder, Sendable {
         var activities: [Activity] = []
         var activityFailures: [Failure] = []
         var externalURLs: [String: JSONValue] = [:]
+        var lookupsFail = false
     }
 
     public static let apiKey = "lin_api_fake_0123456789"
@@ -109,6 +110,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
     public var activities: [Activity] { state.withLock { $0.activities } }
     /// `externalUrls` set per agent session.
     public var externalURLs: [String: JSONValue] { state.withLock { $0.externalURLs } }
+    /// While set, `agentActivity(id:)` lookups are answered HTTP 500.
+    public func failLookups(_ on: Bool) { state.withLock { $0.lookupsFail = on } }
     /// The next `agentActivityCreate` calls are answered with these failures, one each.
     public func failActivityCreates(_ failures: [Failure]) { state.withLock { $0.activityFailures = failures } }
     /// The next `count` requests are answered `RATELIMITED`.
@@ -254,6 +257,9 @@ public final class FakeLinear: HTTPResponder, Sendable {
                     ]
                 ]
             case "BatonAgentActivity":
+                if s.lookupsFail {
+                    return .json(.internalServerError, #"{"errors":[{"message":"Internal server error"}]}"#)
+                }
                 let id = variables["id"]?.stringValue ?? ""
                 guard s.activities.contains(where: { $0.id == id }) else {
                     return .json(
