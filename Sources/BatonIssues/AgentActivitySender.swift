@@ -75,7 +75,8 @@ public final class AgentActivitySender: Sendable {
     @discardableResult
     public func sendDue() async -> Int {
         var delivered = 0
-        while !Task.isCancelled {
+        // Bounded: a pass that cannot record what it sent must not spin on the same rows.
+        for _ in 0..<100 where !Task.isCancelled {
             let nowMs = now()
             let due: [Due]
             do {
