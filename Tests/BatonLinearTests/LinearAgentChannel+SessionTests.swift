@@ -41,11 +41,13 @@ import Testing
             channel = LinearAgentChannel(client: LinearClient(endpoint: url, apiKey: { FakeLinear.apiKey }))
         }
 
-        func sender(perSecond: Int = 50) -> AgentActivitySender {
+        /// A sender on the real clock moved by `skewMs`, or stopped at `frozenAt` (so a backoff
+        /// never ends within a pass, however slow a loaded machine makes it).
+        func sender(perSecond: Int = 50, frozenAt: Int64? = nil) -> AgentActivitySender {
             AgentActivitySender(
                 orchestrator: orchestrator, channel: channel, perSecond: perSecond,
                 pageURL: { "http://127.0.0.1:4000/#/issues/" + $0 },
-                now: { Timestamp.nowMilliseconds() + self.skewMs.withLock { $0 } })
+                now: { frozenAt ?? (Timestamp.nowMilliseconds() + self.skewMs.withLock { $0 }) })
         }
 
         /// Stores and processes one delivery as the webhook route and the inbox loop would.
@@ -100,11 +102,20 @@ import Testing
         _ = try await TemplateStore.save(
             "agent", body: "Work on {{ issue.identifier }}. Context: {{ agent_session.prompt_context }}",
             description: nil, create: true, tenant: "default", database: h.database)
+        // As `baton serve` runs them: the inbox loop and the sender, each a task of its own.
         let sender = h.sender()
         let sending = Task { await sender.run() }
-        defer { sending.cancel() }
+        let processing = Task { await h.inbox.run() }
+        defer {
+            sending.cancel()
+            processing.cancel()
+        }
+        let body = Self.created().text
+        let delivery = try LinearWebhook.parse(Array(body.utf8), agentSessions: true)
+        #expect(try await h.inbox.store(id: "delivery-1", tenant: "default", delivery: delivery, body: body))
+        // Stored: the moment the webhook route answers 200, and Linear's 10 s begin.
         let deliveredAt = Timestamp.nowMilliseconds()
-        try await h.deliver(Self.created(), id: "delivery-1")
+        h.inbox.notify()
         #expect(await eventually(timeout: .seconds(10)) { !h.linear.activities.isEmpty })
         let first = try #require(h.linear.activities.first)
         #expect(first.receivedAtMs - deliveredAt <= 10_000)
@@ -248,13 +259,13 @@ import Testing
         defer { Task { await h.close() } }
         try await h.deliver(Self.created(), id: "delivery-1")
         h.linear.failActivityCreates([.createdThenServerError])
-        #expect(await h.sender().sendDue() == 0)
+        let startedAt = Timestamp.nowMilliseconds()
+        #expect(await h.sender(frozenAt: startedAt).sendDue() == 0)
         #expect(h.linear.activities.count == 1)
         let pending = try await h.rows("SELECT state, attempts FROM agent_activities")
         #expect(pending.first?["state"] == "pending" && pending.first?["attempts"] == "1")
-        // "Restart": a new sender over the same rows.
-        h.skewMs.withLock { $0 = 61_000 }
-        #expect(await h.sender().sendDue() == 1)
+        // "Restart": a new sender over the same rows, once the backoff is over.
+        #expect(await h.sender(frozenAt: startedAt + 61_000).sendDue() == 1)
         #expect(h.linear.activities.count == 1)
         #expect(h.linear.recorded.filter { $0.operation == "BatonAgentActivityCreate" }.count == 1)
         #expect(try await h.rows("SELECT state FROM agent_activities").first?["state"] == "delivered")
