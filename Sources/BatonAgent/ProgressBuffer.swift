@@ -9,6 +9,9 @@ final class ProgressBuffer: Sendable {
         var toolCalls = 0
         var commands = 0
         var lastCommand: String?
+        /// The last tool the agent called that was not a command (what a Linear agent session
+        /// shows as an action, SPEC §9.15).
+        var lastTool: String?
         var apiRetries = 0
         var lastAPIError: String?
         /// Signs of work with nothing to show (streamed output): reported as a count, so the
@@ -27,7 +30,9 @@ final class ProgressBuffer: Sendable {
             case .message(let text):
                 s.messages.append(String(text.prefix(500)))
                 if s.messages.count > 5 { s.messages.removeFirst(s.messages.count - 5) }
-            case .toolCall: s.toolCalls += 1
+            case .toolCall(let name):
+                s.toolCalls += 1
+                s.lastTool = String(name.prefix(500))
             case .command(let command):
                 s.toolCalls += 1
                 s.commands += 1
@@ -59,6 +64,7 @@ final class ProgressBuffer: Sendable {
                 "tool_calls": .int(Int64(s.toolCalls)), "commands": .int(Int64(s.commands)),
             ]
             if let command = s.lastCommand { progress["last_command"] = .string(command) }
+            if let tool = s.lastTool { progress["last_tool"] = .string(tool) }
             if s.activity > 0 { progress["activity"] = .int(Int64(s.activity)) }
             if s.apiRetries > 0 {
                 progress["api_retries"] = .int(Int64(s.apiRetries))

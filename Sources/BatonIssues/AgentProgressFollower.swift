@@ -13,7 +13,20 @@ public final class AgentProgressFollower: Sendable {
     let orchestrator: Orchestrator
     let log: @Sendable (String) -> Void
     /// What each job's reports said last (commands run, the last message), so only news is told.
-    let seen = Mutex<[Int64: (commands: Int64, message: String?)]>([:])
+    let seen = Mutex<[Int64: Seen]>([:])
+
+    /// What a job's reports said so far: commands run, other tool calls, the last message.
+    public struct Seen: Sendable, Equatable {
+        public var commands: Int64 = 0
+        public var tools: Int64 = 0
+        public var message: String?
+
+        public init(commands: Int64 = 0, tools: Int64 = 0, message: String? = nil) {
+            self.commands = commands
+            self.tools = tools
+            self.message = message
+        }
+    }
 
     /// The longest command (an action's `parameter`) and message (a thought's body) told, in characters.
     public static let maxParameter = 300
@@ -36,20 +49,32 @@ public final class AgentProgressFollower: Sendable {
     }
 
     /// The activities one report gives, given what the job's reports said before.
-    static func activities(
-        progress: JSONValue, before: (commands: Int64, message: String?)
-    ) -> (activities: [(AgentActivityContent, Bool)], now: (commands: Int64, message: String?)) {
+    static func activities(progress: JSONValue, before: Seen) -> (activities: [(AgentActivityContent, Bool)], now: Seen)
+    {
         var out: [(AgentActivityContent, Bool)] = []
+        func action(_ verb: String, _ what: String, count: Int64) {
+            let more = count > 1 ? " (and \(count - 1) more)" : ""
+            out.append((.action(action: verb, parameter: truncated(what, maxParameter) + more, result: nil), false))
+        }
         let commands = progress["commands"]?.intValue ?? before.commands
         if commands > before.commands, let command = progress["last_command"]?.stringValue {
-            let more = commands - before.commands > 1 ? " (and \(commands - before.commands - 1) more)" : ""
-            out.append((.action(action: "Ran", parameter: truncated(command, maxParameter) + more, result: nil), false))
+            action("Ran", command, count: commands - before.commands)
+        }
+        // Tool calls count commands too; the rest are the agent's other tools.
+        let tools = (progress["tool_calls"]?.intValue).map { max(0, $0 - commands) } ?? before.tools
+        if tools > before.tools, let tool = progress["last_tool"]?.stringValue {
+            action("Used", tool, count: tools - before.tools)
         }
         let message = progress["recent_messages"]?.arrayValue?.last?.stringValue
         if let message, message != before.message, !message.trimmingWhitespace.isEmpty {
             out.append((.thought(truncated(message, maxThought)), true))
         }
-        return (out, (max(commands, before.commands), message ?? before.message))
+        return (
+            out,
+            Seen(
+                commands: max(commands, before.commands), tools: max(tools, before.tools),
+                message: message ?? before.message)
+        )
     }
 
     static func truncated(_ text: String, _ limit: Int) -> String {
@@ -63,8 +88,7 @@ public final class AgentProgressFollower: Sendable {
             return
         }
         guard let issue = event.issue, let tenant = event.tenant, let progress = data["progress"] else { return }
-        let known: (commands: Int64, message: String?)? = seen.withLock { $0[job] }
-        let before = known ?? (0, nil)
+        let before = seen.withLock { $0[job] } ?? Seen()
         let (activities, now) = Self.activities(progress: progress, before: before)
         seen.withLock { $0[job] = now }
         guard !activities.isEmpty else { return }

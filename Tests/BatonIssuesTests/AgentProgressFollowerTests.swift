@@ -5,7 +5,7 @@ import Testing
 
 /// What a progress report tells a session: only what is new since the job's last report.
 @Suite struct AgentProgressFollowerTests {
-    typealias Seen = (commands: Int64, message: String?)
+    typealias Seen = AgentProgressFollower.Seen
 
     static func activities(_ progress: JSONValue, _ before: Seen) -> ([String], Seen) {
         let (out, now) = AgentProgressFollower.activities(progress: progress, before: before)
@@ -19,7 +19,7 @@ import Testing
 
     @Test func newCommandsAreActionsAndNewMessagesEphemeralThoughts() {
         let (first, seen) = Self.activities(
-            ["commands": 1, "last_command": "ls", "recent_messages": ["Looking around"]], (0, nil))
+            ["commands": 1, "last_command": "ls", "recent_messages": ["Looking around"]], Seen())
         #expect(first == ["action: ls", "thought (ephemeral): Looking around"])
         #expect(seen.commands == 1 && seen.message == "Looking around")
         // Nothing new: nothing told.
@@ -32,17 +32,27 @@ import Testing
         #expect(batch == ["action: swift test (and 2 more)"])
     }
 
+    /// Tool calls that are not commands (a file edit, an MCP tool) are actions too.
+    @Test func otherToolCallsAreActions() {
+        let (out, seen) = Self.activities(
+            ["commands": 1, "tool_calls": 4, "last_command": "ls", "last_tool": "edit Sources/App.swift"],
+            Seen(commands: 1, tools: 1))
+        #expect(out == ["action: edit Sources/App.swift (and 1 more)"])
+        #expect(seen.tools == 3 && seen.commands == 1)
+    }
+
     @Test func longCommandsAndMessagesAreTruncated() {
         let command = String(repeating: "c", count: 1000)
         let message = String(repeating: "m", count: 5000)
         let (out, _) = Self.activities(
-            ["commands": 1, "last_command": .string(command), "recent_messages": [.string(message)]], (0, nil))
+            ["commands": 1, "last_command": .string(command), "recent_messages": [.string(message)]], Seen())
         #expect(out.map(\.count) == [8 + AgentProgressFollower.maxParameter, 21 + AgentProgressFollower.maxThought])
         #expect(out.allSatisfy { $0.hasSuffix("…") })
     }
 
     @Test func blankMessagesAndReportsWithoutCountsTellNothing() {
-        let (out, seen) = Self.activities(["recent_messages": ["   "], "turn": 2], (3, "earlier"))
+        let (out, seen) = Self.activities(
+            ["recent_messages": ["   "], "turn": 2], Seen(commands: 3, message: "earlier"))
         #expect(out.isEmpty && seen.commands == 3 && seen.message == "   ")
     }
 }
