@@ -10,8 +10,9 @@ echoes the steering it is given.
 Checks: sign in; a signed webhook makes a card appear on the board without a reload; the issue
 page streams the agent's output; steering reaches the agent (it echoes it); abort moves the card
 on a board open in another tab; a forged change without the CSRF token is refused; sign-out ends
-the event stream; a viewer key sees no change controls; the page fits a phone's width; the
-browser's console has no JavaScript or Content-Security-Policy errors.
+the event stream; a viewer key sees no change controls; a Linear agent session (a signed
+AgentSessionEvent) is listed on its issue's page with the thought Baton owes it; the page fits a
+phone's width; the browser's console has no JavaScript or Content-Security-Policy errors.
 """
 import argparse
 import hashlib
@@ -109,6 +110,9 @@ class Run:
             "sandbox": {"mode": "off"},
             "workspaces": {"root": os.path.join(self.tmp, "workspaces")},
             "budget": {"daily_limit_usd": 0.05},
+            # Linear agent mode: sessions are stored and shown; with no app token in the vault,
+            # their activities stay pending (nothing leaves the machine).
+            "tracker": {"agent": {"enabled": True}},
         }
         cfg = os.path.join(self.tmp, "baton.json")
         with open(cfg, "w") as f:
@@ -175,10 +179,13 @@ class Run:
                 "url": "https://linear.app/acme/issue/" + ident, "createdAt": at, "project": None,
             },
         }
+        self.deliver(payload)
+
+    def deliver(self, payload):
         body = json.dumps(payload).encode()
         signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         req = urllib.request.Request(self.base + "/webhooks/linear", data=body, method="POST", headers={
-            "Content-Type": "application/json", "Linear-Signature": signature, "Linear-Event": "Issue",
+            "Content-Type": "application/json", "Linear-Signature": signature, "Linear-Event": payload["type"],
             "Linear-Delivery": os.urandom(16).hex()})
         with urllib.request.urlopen(req, timeout=10) as r:
             answer = json.loads(r.read())
@@ -497,6 +504,30 @@ class Run:
         if status != 403:
             raise Failed("a viewer's change answered %r" % status)
 
+    def test_agent_session_panel(self):
+        # A delegation in Linear's AgentSessionEvent shape: the issue page lists the session and
+        # the thought Baton owes it, pending (no app token here), with the reason.
+        now = int(time.time() * 1000)
+        at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000)) + ".%03dZ" % (now % 1000)
+        issue = {"id": "browser-eng-7", "identifier": "ENG-7", "title": "Delegated in Linear", "description": "",
+                 "url": "https://linear.app/acme/issue/ENG-7", "teamId": "t1",
+                 "team": {"id": "t1", "key": "ENG", "name": "Engineering"}}
+        self.deliver({
+            "type": "AgentSessionEvent", "action": "created", "createdAt": at, "webhookTimestamp": now,
+            "organizationId": "org-1", "oauthClientId": "client-1", "appUserId": "app-1", "webhookId": "wh-1",
+            "promptContext": "<issue identifier=\"ENG-7\">Delegated in Linear</issue>",
+            "agentSession": {"id": "browser-session-1", "appUserId": "app-1", "organizationId": "org-1",
+                             "status": "pending", "type": "commentThread", "createdAt": at, "updatedAt": at,
+                             "issueId": "browser-eng-7", "issue": issue,
+                             "creator": {"id": "u-1", "name": "Ada", "email": "ada@example.com", "url": "https://linear.app/u/ada"}},
+        })
+        self.driver.get(self.base + "/#/issues/ENG-7")
+        self.wait(lambda: self.q("#agent-sessions li.activity"), 15, "the agent session panel")
+        text = self.text_of("#agent-sessions")
+        for want in ["browser-session-1", "thought", "Baton is starting work on ENG-7.", "pending"]:
+            if want not in text:
+                raise Failed("the agent session panel lacks %r: %r" % (want, text[:400]))
+
     def test_pages_render(self):
         for page, css in [("#/fleet", "#workers table"), ("#/cost", "svg.chart"), ("#/settings/templates", "#template-form"),
                           ("#/settings/secrets", "#sec-h"), ("#/settings/audit", "#audit-h")]:
@@ -566,7 +597,7 @@ class Run:
             for name in ["sign_in", "card_appears_live", "filter_and_search", "issue_page_streams",
                          "steer_reaches_the_agent", "abort_moves_the_card", "errors_in_words",
                          "forged_change_is_refused", "killswitch_and_overlay_controls", "sign_out_ends_the_stream", "viewer_sees_no_change_controls",
-                         "pages_render", "phone_width", "console_is_clean"]:
+                         "agent_session_panel", "pages_render", "phone_width", "console_is_clean"]:
                 self.check(name.replace("_", " "), getattr(self, "test_" + name))
             failed = sum(1 for r in self.results if not r[1])
             print("%d passed, %d failed" % (len(self.results) - failed, failed))

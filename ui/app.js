@@ -528,11 +528,13 @@ function pageIssue(main, id) {
   const output = h('pre', { class: 'output', id: 'output', tabindex: '0', 'aria-live': 'polite', 'aria-label': 'Agent output' });
   const attempts = h('section', { class: 'panel', 'aria-labelledby': 'attempts-h' });
   const transitions = h('section', { class: 'panel', 'aria-labelledby': 'transitions-h' });
+  // The issue's Linear agent sessions (SPEC §9.15), shown when it has any.
+  const sessions = h('section', { class: 'panel', id: 'agent-sessions', 'aria-labelledby': 'sessions-h', hidden: true });
   main.append(head, slot, h('div', { class: 'issue-grid' },
     h('div', { class: 'issue-main' }, summary,
       h('section', { class: 'panel', 'aria-labelledby': 'output-h' }, h('h2', { id: 'output-h', text: 'Agent output' }), outputMeta, output),
       attempts),
-    h('div', { class: 'issue-side' }, controls, transitions)));
+    h('div', { class: 'issue-side' }, controls, sessions, transitions)));
 
   const out = { job: null, lines: [], replayed: false };
   let detail = null;
@@ -614,6 +616,7 @@ function pageIssue(main, id) {
         d.retry_at ? h('div', null, h('dt', { text: 'Retry at' }), h('dd', null, timeEl(d.retry_at))) : null),
       d.last_error ? h('p', { class: 'last-error', text: `Last error: ${d.last_error}` }) : null);
     drawAttempts();
+    drawSessions();
     drawTransitions();
     // Rebuilt only when what they offer changes, so a message being typed survives live updates.
     const signature = JSON.stringify([d.state, d.model_override, d.template_override, !!table, (templates || []).length]);
@@ -652,6 +655,24 @@ function pageIssue(main, id) {
             h('li', null, timeEl(e.at), ' ', h('code', { text: e.type }), e.data && e.data.reason ? ` — ${e.data.reason}` : '')))) : null));
     }
     attempts.append(list);
+  };
+
+  // What Baton posted (or will post) to each Linear agent session, with each activity's delivery
+  // state: pending, delivered, coalesced (an ephemeral thought a later activity replaced), failed.
+  const drawSessions = () => {
+    const list = detail.agent_sessions || [];
+    sessions.hidden = !list.length;
+    if (!list.length) return;
+    fill(sessions, h('h2', { id: 'sessions-h', text: 'Linear agent session' }),
+      ...list.map((s) => h('div', { class: 'agent-session' },
+        h('p', null, h('span', { class: 'badge', text: s.status }), ' ', h('code', { text: s.id }),
+          s.creator ? ` · for ${s.creator}` : '', ' · ', timeEl(s.created_at)),
+        h('ol', { class: 'timeline compact' }, s.activities.map((a) =>
+          h('li', { class: `activity activity-${a.state}` },
+            h('span', { class: 'move', text: a.type }), ' ',
+            h('span', { class: `badge activity-${a.state}`, text: a.attempts > 1 ? `${a.state} after ${a.attempts} tries` : a.state }),
+            h('br'), h('small', { text: a.content.body || [a.content.action, a.content.parameter].filter(Boolean).join(' ') }),
+            a.state === 'pending' && a.last_error ? h('small', { class: 'last-error', text: ` — ${a.last_error}` }) : null))))));
   };
 
   const drawTransitions = () => {
