@@ -53,6 +53,7 @@ extension AgentEvent {
         switch self {
         case .message(let text): return .message(clean(text))
         case .command(let text): return .command(clean(text))
+        case .commandResult(let code, let output): return .commandResult(exitCode: code, output: clean(output))
         case .toolCall(let text): return .toolCall(clean(text))
         case .apiRetry(let text): return .apiRetry(clean(text))
         case .permissionDenied(let text): return .permissionDenied(clean(text))

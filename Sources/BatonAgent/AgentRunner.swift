@@ -40,6 +40,9 @@ public enum AgentEvent: Sendable, Equatable {
     case toolCall(String)
     /// A shell command the agent ran (also a tool call).
     case command(String)
+    /// How the command just reported ended, where the agent says: its exit code and output (a
+    /// Linear agent session shows it as the action's result, SPEC §9.15).
+    case commandResult(exitCode: Int?, output: String)
     /// The agent's model API failed and the agent is retrying: progress, so the attempt is not
     /// taken for stalled while a CLI waits out a rate limit.
     case apiRetry(String)

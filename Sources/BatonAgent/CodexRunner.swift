@@ -315,6 +315,11 @@ public struct CodexRunner: AgentRunner {
                 let status = item["status"]?.stringValue ?? ""
                 report.ranCommand(status == "declined" ? "(declined) " + command : command)
                 events(.command(command))
+                // A finished command carries its exit code and output (codex's `exitCode`,
+                // `aggregatedOutput`); a declined one has neither.
+                let code = item["exitCode"]?.intValue.flatMap { Int(exactly: $0) }
+                let output = item["aggregatedOutput"]?.stringValue
+                if code != nil || output != nil { events(.commandResult(exitCode: code, output: output ?? "")) }
             case "fileChange":
                 report.usedTool("fileChange")
                 for change in item["changes"]?.arrayValue ?? [] {

@@ -9,6 +9,8 @@ final class ProgressBuffer: Sendable {
         var toolCalls = 0
         var commands = 0
         var lastCommand: String?
+        /// How `lastCommand` ended, when the agent said so before the next command.
+        var lastCommandResult: String?
         /// The last tool the agent called that was not a command (what a Linear agent session
         /// shows as an action, SPEC §9.15).
         var lastTool: String?
@@ -37,6 +39,12 @@ final class ProgressBuffer: Sendable {
                 s.toolCalls += 1
                 s.commands += 1
                 s.lastCommand = String(command.prefix(500))
+                s.lastCommandResult = nil
+            case .commandResult(let code, let output):
+                // The exit code and the end of the output, where the outcome usually is.
+                let tail = output.count > 500 ? "…" + String(output.suffix(499)) : output
+                let status = code.map { "exit \($0)" } ?? "done"
+                s.lastCommandResult = tail.trimmingWhitespace.isEmpty ? status : "\(status): \(tail)"
             case .apiRetry(let why):
                 s.apiRetries += 1
                 s.lastAPIError = String(why.prefix(500))
@@ -64,6 +72,7 @@ final class ProgressBuffer: Sendable {
                 "tool_calls": .int(Int64(s.toolCalls)), "commands": .int(Int64(s.commands)),
             ]
             if let command = s.lastCommand { progress["last_command"] = .string(command) }
+            if let result = s.lastCommandResult { progress["last_command_result"] = .string(result) }
             if let tool = s.lastTool { progress["last_tool"] = .string(tool) }
             if s.activity > 0 { progress["activity"] = .int(Int64(s.activity)) }
             if s.apiRetries > 0 {

@@ -31,6 +31,8 @@ public final class AgentProgressFollower: Sendable {
     /// The longest command (an action's `parameter`) and message (a thought's body) told, in characters.
     public static let maxParameter = 300
     public static let maxThought = 1000
+    /// The longest result an action carries, in characters.
+    public static let maxResult = 1000
 
     public init(orchestrator: Orchestrator, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.orchestrator = orchestrator
@@ -59,6 +61,13 @@ public final class AgentProgressFollower: Sendable {
         let commands = progress["commands"]?.intValue ?? before.commands
         if commands > before.commands, let command = progress["last_command"]?.stringValue {
             action("Ran", command, count: commands - before.commands)
+            // The command's outcome, when the batch that reports it knows it.
+            if let result = progress["last_command_result"]?.stringValue,
+                case .action(let verb, let parameter, nil)? = out.last?.0
+            {
+                out[out.count - 1].0 = .action(
+                    action: verb, parameter: parameter, result: truncated(result, maxResult))
+            }
         }
         // Tool calls count commands too; the rest are the agent's other tools.
         let tools = (progress["tool_calls"]?.intValue).map { max(0, $0 - commands) } ?? before.tools

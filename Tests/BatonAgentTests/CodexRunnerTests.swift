@@ -68,10 +68,15 @@ import Testing
         let fake = FakeModelAPI(.openAIResponses) { request in
             request.continuesToolCall ? .text("Wrote hello.txt.") : .shell("echo hi > hello.txt")
         }
-        let (outcome, dir) = try await Self.run(fake, prompt: "Create hello.txt")
+        let log = EventLog()
+        let (outcome, dir) = try await Self.run(fake, prompt: "Create hello.txt", log: log)
         defer { Workspaces.removeTree(dir) }
         #expect(outcome.status == .succeeded, "\(outcome)")
         #expect(RealAgents.read(dir + "/hello.txt") == "hi\n")
+        // The command's outcome follows it (what a Linear agent session shows as its result).
+        // (Its output is whatever the machine's login shell adds: only the exit code is certain.)
+        #expect(
+            log.all.contains { if case .commandResult(exitCode: 0, _) = $0 { true } else { false } }, "\(log.all)")
         #expect(outcome.report?.commands == ["echo hi > hello.txt"])
         #expect(fake.requests.count == 2 && fake.requests[1].toolOutput?.contains("exited with code 0") == true)
     }

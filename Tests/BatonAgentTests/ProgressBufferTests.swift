@@ -20,4 +20,18 @@ import Testing
         #expect(progress["recent_messages"] == ["Building"])
         #expect(buffer.takeIfChanged() == nil)
     }
+
+    /// A command's result belongs to it: the next command clears it until its own result comes.
+    @Test func aCommandsResultIsKeptUntilTheNextCommand() throws {
+        let buffer = ProgressBuffer()
+        buffer.record(.command("swift test"))
+        buffer.record(.commandResult(exitCode: 1, output: "error: 2 tests failed\n"))
+        #expect(try #require(buffer.takeIfChanged()).0["last_command_result"] == "exit 1: error: 2 tests failed\n")
+        buffer.record(.command("ls"))
+        #expect(try #require(buffer.takeIfChanged()).0["last_command_result"] == nil)
+        buffer.record(.commandResult(exitCode: 0, output: String(repeating: "x", count: 800) + "END"))
+        let result = try #require(buffer.takeIfChanged()).0["last_command_result"]?.stringValue
+        #expect(result?.hasPrefix("exit 0: …") == true && result?.hasSuffix("END") == true)
+        #expect(result.map { $0.count <= 520 } == true)
+    }
 }

@@ -32,6 +32,14 @@ import Testing
         #expect(batch == ["action: swift test (and 2 more)"])
     }
 
+    /// A command whose outcome the batch knows carries it as the action's result.
+    @Test func aCommandsResultIsTheActionsResult() {
+        let (out, _) = AgentProgressFollower.activities(
+            progress: ["commands": 1, "last_command": "swift test", "last_command_result": "exit 0: ok"], before: Seen()
+        )
+        #expect(out.map(\.0) == [.action(action: "Ran", parameter: "swift test", result: "exit 0: ok")])
+    }
+
     /// Tool calls that are not commands (a file edit, an MCP tool) are actions too.
     @Test func otherToolCallsAreActions() {
         let (out, seen) = Self.activities(
