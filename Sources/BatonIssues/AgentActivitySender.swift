@@ -21,8 +21,9 @@ public final class AgentActivitySender: Sendable {
     /// `baton_agent_activities_total{type, outcome}`: delivered, retried (a failed try that will
     /// be tried again) or failed (given up).
     let outcomes: CounterFamily?
-    /// When the current one-second window began and how many requests it holds.
-    let window = Mutex<(startMs: Int64, sent: Int)>((0, 0))
+    /// When the current one-second window began and how many requests it holds: real time
+    /// (the monotonic clock), whatever `now` says, since Linear's limits are.
+    let window = Mutex<(start: ContinuousClock.Instant?, sent: Int)>((nil, 0))
 
     /// An activity is given up (`failed`) after this many tries once it is older than
     /// `giveUpAfterMs` (when Linear shows the session stale anyway), so one that Linear always
@@ -261,17 +262,17 @@ public final class AgentActivitySender: Sendable {
     /// Waits, when this second's requests are spent, until the next second begins.
     func throttle() async {
         while true {
-            let nowMs = now()
-            let wait: Int64 = window.withLock { w in
-                if nowMs - w.startMs >= 1000 { w = (nowMs, 0) }
+            let nowInstant = ContinuousClock.now
+            let wait: Duration = window.withLock { w in
+                if w.start.map({ nowInstant - $0 >= .seconds(1) }) ?? true { w = (nowInstant, 0) }
                 if w.sent < perSecond {
                     w.sent += 1
-                    return 0
+                    return .zero
                 }
-                return max(1, 1000 - (nowMs - w.startMs))
+                return max(.milliseconds(1), .seconds(1) - (nowInstant - (w.start ?? nowInstant)))
             }
-            if wait == 0 { return }
-            try? await Task.sleep(for: .milliseconds(wait))
+            if wait == .zero { return }
+            try? await Task.sleep(for: wait)
         }
     }
 }

@@ -252,6 +252,32 @@ import Testing
         #expect(creates.filter { $0.variables["input"]?["id"]?.stringValue == stored[0]["id"] }.count == 2)
     }
 
+    /// `tracker.agent.activities_per_second`: at most that many requests in any second, in order.
+    @Test func activitiesGoNoFasterThanTheRate() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        try await h.database.write { conn in
+            for n in 1...4 {
+                try AgentSessionRows.enqueue(
+                    .action(action: "Ran", parameter: "step \(n)", result: nil), session: "session-1",
+                    tenant: "default",
+                    now: Timestamp.now(), in: conn)
+            }
+        }
+        #expect(await h.sender(perSecond: 2).sendDue() == 5)
+        let received = h.linear.activities.map(\.receivedAtMs)
+        #expect(received.count == 5)
+        // Any three consecutive requests span about a second: the sender counts a request when
+        // it starts, the fake when it arrives, so a slower first arrival shortens the span a little
+        // (unthrottled, the three arrive within milliseconds).
+        for i in 0..<(received.count - 2) { #expect(received[i + 2] - received[i] >= 800, "\(received)") }
+        #expect(
+            h.linear.activities.map { $0.content["parameter"]?.stringValue ?? "thought" } == [
+                "thought", "step 1", "step 2", "step 3", "step 4",
+            ])
+    }
+
     /// A restart between Linear creating an activity and Baton hearing so: the new sender finds
     /// it in Linear and does not create it again.
     @Test func aRestartMidSendSendsNothingTwice() async throws {
