@@ -217,6 +217,8 @@ struct ClaudeStream: Sendable {
     private var deniedIDs: Set<String> = []
     /// Where each Bash tool use's command is in the report, to mark it if it is denied.
     private var commandIndex: [String: Int] = [:]
+    /// Bash tool uses whose result has not come yet: it becomes the command's result.
+    private var pendingCommands: Set<String> = []
 
     /// A denied command did not run: the report says so.
     private mutating func markDenied(_ id: String) {
@@ -265,7 +267,10 @@ struct ClaudeStream: Sendable {
                 case "tool_use":
                     let name = block["name"]?.stringValue ?? "tool"
                     if name == "Bash", let command = block["input"]?["command"]?.stringValue {
-                        if let id = block["id"]?.stringValue { commandIndex[id] = report.commands.count }
+                        if let id = block["id"]?.stringValue {
+                            commandIndex[id] = report.commands.count
+                            pendingCommands.insert(id)
+                        }
                         report.ranCommand(command)
                         events.append(.command(command))
                     } else {
@@ -274,6 +279,21 @@ struct ClaudeStream: Sendable {
                     }
                 default: continue
                 }
+            }
+        case ("user", _):
+            // A Bash tool use's result (`tool_result`): its output, and whether it failed. The
+            // stream gives no exit code; a denied command has no result of its own.
+            for block in json["message"]?["content"]?.arrayValue ?? [] where block["type"]?.stringValue == "tool_result"
+            {
+                guard let id = block["tool_use_id"]?.stringValue, pendingCommands.remove(id) != nil,
+                    !deniedIDs.contains(id)
+                else { continue }
+                let content = block["content"]
+                let text =
+                    content?.stringValue
+                    ?? (content?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
+                let failed = block["is_error"]?.boolValue == true
+                events.append(.commandResult(exitCode: nil, output: failed ? "(failed) " + text : text))
             }
         case ("result", _):
             absorbResult(json)

@@ -55,6 +55,12 @@ import Testing
         #expect(outcome.result == "Wrote hello.txt.")
         let report = try #require(outcome.report)
         #expect(report.commands == ["echo hi > hello.txt"] && log.all.contains(.command("echo hi > hello.txt")))
+        // Its tool result follows it as the command's result (no exit code in Claude Code's stream).
+        #expect(
+            log.all.contains {
+                if case .commandResult(exitCode: nil, let output) = $0 { !output.hasPrefix("(failed)") } else { false }
+            },
+            "\(log.all)")
         // Two model calls of 100 input (40 of them cached) and 20 output tokens each.
         #expect(report.usage.input == 200 && report.usage.cachedInput == 80 && report.usage.output == 40)
         #expect(outcome.tokensInput == 200 && outcome.tokensOutput == 40)
@@ -83,6 +89,8 @@ import Testing
         // The command is in the report as one that did not run.
         #expect(outcome.report?.commands == ["(denied) echo hi > hello.txt"])
         #expect(log.all.contains { if case .permissionDenied = $0 { true } else { false } })
+        // A command that did not run has no result.
+        #expect(!log.all.contains { if case .commandResult = $0 { true } else { false } }, "\(log.all)")
     }
 
     /// `allowed_tools` lets a tool run without a mode that would allow it.
