@@ -151,7 +151,8 @@ public final class AgentActivitySender: Sendable {
                     try conn.execute(
                         """
                         UPDATE agent_activities SET attempts = ?2, next_at_ms = ?3, last_error = ?4, state = ?5
-                        WHERE id = ?1
+                        WHERE id = ?1 AND state = 'pending'
+
                         """,
                         [
                             .text(activity.id), .integer(Int64(attempts)), .integer(next), .text(message),

@@ -51,18 +51,27 @@ public final class AgentProgressFollower: Sendable {
     }
 
     /// The activities one report gives, given what the job's reports said before.
-    static func activities(progress: JSONValue, before: Seen) -> (activities: [(AgentActivityContent, Bool)], now: Seen)
+    /// `shareOutput` false keeps a command's result to its status (`exit 1`), the part before the
+    /// output: what Linear's workspace reads must not carry what a command printed (SPEC §9.15).
+    static func activities(progress: JSONValue, before: Seen, shareOutput: Bool = false)
+        -> (activities: [(AgentActivityContent, Bool)], now: Seen)
     {
         var out: [(AgentActivityContent, Bool)] = []
         func action(_ verb: String, _ what: String, count: Int64) {
             let more = count > 1 ? " (and \(count - 1) more)" : ""
             out.append((.action(action: verb, parameter: truncated(what, maxParameter) + more, result: nil), false))
         }
-        let commands = progress["commands"]?.intValue ?? before.commands
+        // Counts come from a worker's report: anything outside 0…10⁹ is not a count, so the
+        // arithmetic below can never overflow.
+        func count(_ key: String) -> Int64? {
+            progress[key]?.intValue.flatMap { (0...1_000_000_000).contains($0) ? $0 : nil }
+        }
+        let commands = count("commands") ?? before.commands
         if commands > before.commands, let command = progress["last_command"]?.stringValue {
             action("Ran", command, count: commands - before.commands)
             // The command's outcome, when the batch that reports it knows it.
-            if let result = progress["last_command_result"]?.stringValue,
+            if let full = progress["last_command_result"]?.stringValue,
+                case let result = shareOutput ? full : String(full.prefix { $0 != ":" }),
                 case .action(let verb, let parameter, nil)? = out.last?.0
             {
                 out[out.count - 1].0 = .action(
@@ -70,7 +79,7 @@ public final class AgentProgressFollower: Sendable {
             }
         }
         // Tool calls count commands too; the rest are the agent's other tools.
-        let tools = (progress["tool_calls"]?.intValue).map { max(0, $0 - commands) } ?? before.tools
+        let tools = count("tool_calls").map { max(0, $0 - commands) } ?? before.tools
         if tools > before.tools, let tool = progress["last_tool"]?.stringValue {
             action("Used", tool, count: tools - before.tools)
         }
@@ -98,7 +107,8 @@ public final class AgentProgressFollower: Sendable {
         }
         guard let issue = event.issue, let tenant = event.tenant, let progress = data["progress"] else { return }
         let before = seen.withLock { $0[job] } ?? Seen()
-        let (activities, now) = Self.activities(progress: progress, before: before)
+        let (activities, now) = Self.activities(
+            progress: progress, before: before, shareOutput: orchestrator.settings.shareCommandOutput)
         seen.withLock { $0[job] = now }
         guard !activities.isEmpty else { return }
         do {

@@ -187,6 +187,9 @@ extension IssueTxn {
         }
         switch event.action {
         case .created:
+            // Linear sends `created` once; a second one for a known session (a retried
+            // delivery under a new id) must not requeue work the session already has.
+            if known != nil { return AgentSessionOutcome(outcome: "agent session \(session) was already started") }
             return try startSession(event, identifier: identifier, tenant: tenant)
         case .prompted:
             return try prompt(event, identifier: identifier, tenant: tenant)
@@ -243,9 +246,20 @@ extension IssueTxn {
         }
         if event.prompt?.signal == "stop" {
             // Stop at once (Linear's `stop` signal), then say so with a final response.
+            // Nothing more happens in Linear after a stop but the answer: activities still owed
+            // are dropped, and the issue is not moved or delegated any more.
             try conn.execute(
-                "UPDATE agent_sessions SET status = 'stopped', updated_at = ?3 WHERE tenant = ?1 AND session_id = ?2",
+                """
+                UPDATE agent_sessions SET status = 'stopped', updated_at = ?3,
+                    start_state = CASE start_state WHEN 'pending' THEN 'none' ELSE start_state END
+                WHERE tenant = ?1 AND session_id = ?2
+                """,
                 [.text(tenant), .text(session), .text(nowText)])
+            try conn.execute(
+                """
+                UPDATE agent_activities SET state = 'coalesced'
+                WHERE tenant = ?1 AND session_id = ?2 AND state = 'pending'
+                """, [.text(tenant), .text(session)])
             let said: String
             if record.state == .running || record.state == .queued || record.state == .retrying
                 || record.state == .blocked

@@ -23,6 +23,8 @@ public struct OrchestratorSettings: Sendable, Equatable {
     public var templateLimits: TemplateLimits
     /// `jobs.max_prompt_bytes`: an attempt's rendered prompt is held to it as an API job is.
     public var maxPromptBytes: Int
+    /// `tracker.agent.share_command_output`: whether a session's actions carry command output.
+    public var shareCommandOutput: Bool
 
     /// The schema's defaults.
     public init() { self.init(config: [:]) }
@@ -47,6 +49,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
         git = GitRouting(config: effective)
         templateLimits = TemplateLimits(config: effective)
         maxPromptBytes = Int(config.int("jobs.max_prompt_bytes"))
+        shareCommandOutput = config.bool("tracker.agent.share_command_output")
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }

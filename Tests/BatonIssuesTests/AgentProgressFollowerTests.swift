@@ -32,12 +32,28 @@ import Testing
         #expect(batch == ["action: swift test (and 2 more)"])
     }
 
-    /// A command whose outcome the batch knows carries it as the action's result.
+    /// A command whose outcome the batch knows carries it as the action's result: its status, and
+    /// its output only where the operator chose to share it with the Linear workspace.
     @Test func aCommandsResultIsTheActionsResult() {
-        let (out, _) = AgentProgressFollower.activities(
-            progress: ["commands": 1, "last_command": "swift test", "last_command_result": "exit 0: ok"], before: Seen()
-        )
-        #expect(out.map(\.0) == [.action(action: "Ran", parameter: "swift test", result: "exit 0: ok")])
+        let progress: JSONValue = [
+            "commands": 1, "last_command": "cat .env", "last_command_result": "exit 0: TOKEN=lin_api_secret",
+        ]
+        let (kept, _) = AgentProgressFollower.activities(progress: progress, before: Seen())
+        #expect(kept.map(\.0) == [.action(action: "Ran", parameter: "cat .env", result: "exit 0")])
+        let (shared, _) = AgentProgressFollower.activities(progress: progress, before: Seen(), shareOutput: true)
+        #expect(
+            shared.map(\.0) == [.action(action: "Ran", parameter: "cat .env", result: "exit 0: TOKEN=lin_api_secret")])
+    }
+
+    /// Counts are a worker's word: numbers that would overflow the arithmetic are not counts.
+    @Test func countsOutsideTheirRangeAreIgnored() {
+        for (tools, commands) in [(Int64.min, Int64(1)), (Int64.max, Int64(-1)), (Int64.max, Int64.min)] {
+            let (out, seen) = Self.activities(
+                ["commands": .int(commands), "tool_calls": .int(tools), "last_command": "ls", "last_tool": "edit"],
+                Seen(commands: 2, tools: 3))
+            #expect(out.isEmpty)
+            #expect(seen.commands == 2 && seen.tools == 3)
+        }
     }
 
     /// Tool calls that are not commands (a file edit, an MCP tool) are actions too.

@@ -128,7 +128,11 @@ import Testing
         // Linear's guidance: the issue moves to its team's first started state, Baton its delegate.
         #expect(await eventually(timeout: .seconds(10)) { h.linear.issues.first?.delegate == "baton-app-user" })
         #expect(h.linear.issues.first?.state == "In Progress")
-        #expect(try await h.rows("SELECT start_state AS state FROM agent_sessions").first?["state"] == "done")
+        // Recorded once Linear has answered, so a moment after Linear saw the update.
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                (try? await h.rows("SELECT start_state AS state FROM agent_sessions").first?["state"]) == "done"
+            })
         #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
         // A worker, a tick: the attempt renders the session's context and is linked to it.
         _ = try await h.dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: "default")
@@ -404,9 +408,21 @@ import Testing
         #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .aborted)
         let jobs = try await h.rows("SELECT status FROM jobs")
         #expect(jobs.map { $0["status"] } == ["cancelled"])
-        #expect(await h.sender().sendDue() == 2)
-        #expect(h.linear.activities.last?.content["type"] == "response")
+        // After a stop only the answer goes to Linear: the thought still owed is dropped, and the
+        // issue is neither moved nor delegated any more.
+        #expect(await h.sender().sendDue() == 1)
+        #expect(h.linear.activities.map { $0.content["type"] } == ["response"])
         #expect(h.linear.activities.last?.content["body"] == "Stopped: Baton aborted its work on ENG-7.")
         #expect(try await h.rows("SELECT status FROM agent_sessions").first?["status"] == "stopped")
+        #expect(
+            try await h.rows("SELECT state FROM agent_activities ORDER BY seq").map { $0["state"] } == [
+                "coalesced", "delivered",
+            ])
+        #expect(try await h.rows("SELECT start_state AS state FROM agent_sessions").first?["state"] == "none")
+        // A second `created` for the same session (a retried delivery under a new id) does not
+        // start the stopped work again.
+        try await h.deliver(Self.created(), id: "delivery-3")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .aborted)
+        #expect(try await h.rows("SELECT state FROM agent_activities").count == 2)
     }
 }

@@ -211,6 +211,10 @@ public enum ConfigSchema {
                                 "activities_per_second": integer(
                                     2, 1, 50,
                                     "Agent activities sent to Linear per second at most, all sessions together."),
+                                "share_command_output": boolean(
+                                    false,
+                                    "Post the end of each command's output in the session's action (everyone in the Linear workspace reads it, and output can hold credentials); off, an action carries the command's exit status only."
+                                ),
                             ]),
                     ]),
                 "webhooks": object(
