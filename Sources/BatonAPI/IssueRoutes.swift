@@ -94,7 +94,7 @@ enum IssueRoutes {
             let (principal, id) = try issue(context)
             let body = try JSONBody(request, allowed: ["message"])
             let message = try body.string("message")!
-            guard !message.isBlank, message.codePointCount <= 16_384 else {
+            guard !message.isBlank, message.codePointCount <= Orchestrator.maxSteerCodePoints else {
                 throw HTTPError.badRequest("message must be 1 to 16384 characters of guidance, not blank")
             }
             try await orchestrator.steer(id, message: message, tenant: principal.tenant)

@@ -39,15 +39,24 @@ public final class AgentProgressFollower: Sendable {
         self.log = log
     }
 
-    /// Follows live progress until cancelled.
+    /// Follows live progress until cancelled. A follower that falls too far behind has its stream
+    /// ended by the bus; it resumes after the last event it handled, so none is missed.
     public func run(events: EventBus) async {
-        guard
-            let stream = try? await events.subscribe(
-                after: nil,
-                filter: EventFilter(types: ["job.progress", "job.completed", "job.failed", "job.cancelled"]),
-                isClient: false)
-        else { return }
-        for await event in stream { await handle(event) }
+        var last: Int64?
+        let filter = EventFilter(types: ["job.progress", "job.completed", "job.failed", "job.cancelled"])
+        while !Task.isCancelled {
+            guard let stream = try? await events.subscribe(after: last, filter: filter, isClient: false) else {
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            for await event in stream {
+                last = event.id
+                await handle(event)
+            }
+            if !Task.isCancelled {
+                log("agent sessions: the progress stream ended; resuming after event \(last ?? 0)")
+            }
+        }
     }
 
     /// The activities one report gives, given what the job's reports said before.
@@ -112,6 +121,11 @@ public final class AgentProgressFollower: Sendable {
         seen.withLock { $0[job] = now }
         guard !activities.isEmpty else { return }
         do {
+            // Most progress is of issues without a session: a read, so they cost no write.
+            let hasSession = try await orchestrator.database.read { conn in
+                try AgentSessionRows.active(issue: issue, tenant: tenant, in: conn) != nil
+            }
+            guard hasSession else { return }
             let stored = try await orchestrator.database.write { conn -> Int in
                 guard let session = try AgentSessionRows.active(issue: issue, tenant: tenant, in: conn) else {
                     return 0

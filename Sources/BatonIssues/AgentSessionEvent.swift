@@ -112,7 +112,9 @@ public struct AgentSessionEvent: Sendable, Equatable {
             guidance.append(body)
         }
         var previous: [CommentRef] = []
-        for (n, item) in try list(fields["previousComments"], "previousComments").enumerated() {
+        // Linear sends the thread's earlier comments; a long thread keeps its newest 100 rather than
+        // refusing the delivery (which Linear would retry, leaving the session unanswered).
+        for (n, item) in try list(fields["previousComments"], "previousComments", keepLast: true).enumerated() {
             guard let object = item.objectValue else { throw Invalid("previousComments[\(n)] must be an object") }
             previous.append(try Self.comment(object, "previousComments[\(n)]"))
         }
@@ -186,9 +188,10 @@ public struct AgentSessionEvent: Sendable, Equatable {
         return object
     }
 
-    static func list(_ value: JSONValue?, _ name: String) throws(Invalid) -> [JSONValue] {
+    static func list(_ value: JSONValue?, _ name: String, keepLast: Bool = false) throws(Invalid) -> [JSONValue] {
         guard let value, value != .null else { return [] }
         guard let items = value.arrayValue else { throw Invalid("\(name) must be an array") }
+        if keepLast { return Array(items.suffix(maxListCount)) }
         guard items.count <= maxListCount else { throw Invalid("\(name) has more than \(maxListCount) entries") }
         return items
     }

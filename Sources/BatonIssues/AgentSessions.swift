@@ -238,7 +238,9 @@ extension IssueTxn {
         -> AgentSessionOutcome
     {
         let session = event.sessionID
-        let body = event.prompt?.body ?? ""
+        // A prompt steers as an operator's message does, so it is held to the same length.
+        let full = event.prompt?.body ?? ""
+        let body = String(String.UnicodeScalarView(full.unicodeScalars.prefix(Orchestrator.maxSteerCodePoints)))
         guard var record = try IssueRecord.load(identifier, tenant: tenant, from: conn) else {
             try AgentSessionRows.enqueue(
                 .error("Baton does not track \(identifier)."), session: session, tenant: tenant, now: nowText, in: conn)

@@ -49,6 +49,9 @@ public final class Orchestrator: Sendable {
 
     public var settings: OrchestratorSettings { settingsBox.withLock { $0 } }
 
+    /// The longest steering message, in code points (SPEC §9.8), whoever sends it.
+    public static let maxSteerCodePoints = 16_384
+
     public func apply(_ settings: OrchestratorSettings) {
         settingsBox.withLock { $0 = settings }
         wake()

@@ -137,6 +137,17 @@ import Testing
         #expect(throws: LinearWebhook.Invalid("guidance has more than 100 entries")) {
             try Self.parse(Self.with(Self.created(), ["guidance"], many))
         }
+        // A long comment thread is not refused (Linear would retry it for ever): its newest 100 are kept.
+        let thread = JSONValue.array(
+            (0...AgentSessionEvent.maxListCount).map { ["id": .string("c-\($0)"), "body": .string("comment \($0)")] })
+        var kept: [String] = []
+        if case .agentSession(let event)? = (try? Self.parse(Self.with(Self.created(), ["previousComments"], thread)))?
+            .effect
+        {
+            kept = event.previousComments.map(\.body)
+        }
+        #expect(kept.count == AgentSessionEvent.maxListCount)
+        #expect(kept.first == "comment 1" && kept.last == "comment 100")
         let longID = String(repeating: "a", count: AgentSessionEvent.maxIDBytes + 1)
         #expect(throws: LinearWebhook.Invalid("agentSession.id must be a string of 1 to 256 bytes")) {
             try Self.parse(Self.with(Self.created(), ["agentSession", "id"], .string(longID)))
