@@ -112,9 +112,10 @@ extension IssueTxn {
     /// An issue with an active session tells it how its attempt ended (SPEC §9.15), in the
     /// transaction that moved it: `completed` → `response` with the job's result, `failed` →
     /// `error`, `blocked` → `elicitation` (the agent needs input), `retrying` → an ephemeral
-    /// `thought`. A completed or failed issue ends the session (a prompt revives it).
+    /// `thought`, `aborted` or `released` → a `response` saying so. All but `blocked` and
+    /// `retrying` end the session (a prompt revives it).
     mutating func tellAgentSession(_ record: IssueRecord, moved target: IssueState, reason: String) throws {
-        guard [.completed, .failed, .blocked, .retrying].contains(target),
+        guard [.completed, .failed, .blocked, .retrying, .aborted, .released].contains(target),
             let session = try AgentSessionRows.active(issue: record.tracked.identifier, tenant: record.tenant, in: conn)
         else { return }
         let identifier = record.tracked.identifier
@@ -132,13 +133,17 @@ extension IssueTxn {
             content = .error("Baton gave up on \(identifier): \(reason)")
         case .blocked:
             content = .elicitation("Baton needs your input on \(identifier): \(reason)")
+        case .aborted, .released:
+            // Stopped by an operator or let go (terminal or removed in the tracker): the session
+            // gets its last word and ends, instead of staying open for ever.
+            content = .response("Baton stopped working on \(identifier): \(reason)")
         default:
             content = .thought("Attempt \(record.attempts) of \(identifier) failed: \(reason). Baton will retry.")
         }
         try AgentSessionRows.enqueue(
             content, ephemeral: target == .retrying, session: session, tenant: record.tenant, now: nowText, in: conn)
         observations.agentActivities += 1
-        if target == .completed || target == .failed {
+        if target != .blocked && target != .retrying {
             try conn.execute(
                 "UPDATE agent_sessions SET status = 'ended', updated_at = ?3 WHERE tenant = ?1 AND session_id = ?2",
                 [.text(record.tenant), .text(session), .text(nowText)])

@@ -154,7 +154,13 @@ extension Orchestrator {
                 """, [.text(tenant), .text(identifier)])?.stringValue
             let sessions =
                 try conn.scalar(
-                    "SELECT count(*) FROM agent_sessions WHERE tenant = ?1 AND issue = ?2",
+                    // A session that is open, or still owes Linear what happened (its last
+                    // activities pending), tells the outcome itself; one long over does not.
+                    """
+                    SELECT count(*) FROM agent_sessions s WHERE s.tenant = ?1 AND s.issue = ?2 AND (s.status = 'active'
+                        OR EXISTS (SELECT 1 FROM agent_activities a WHERE a.tenant = s.tenant
+                            AND a.session_id = s.session_id AND a.state = 'pending'))
+                    """,
                     [.text(tenant), .text(identifier)]
                 )?.intValue ?? 0
             return WriteBackFacts(

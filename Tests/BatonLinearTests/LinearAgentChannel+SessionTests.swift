@@ -394,6 +394,25 @@ import Testing
     }
 
     /// `stop`: the running attempt is aborted at once and answered with a final response.
+    /// Work stopped outside the session (an operator's abort, the issue closed in Linear) ends it
+    /// with a last word, so no session stays open for ever.
+    @Test func anOperatorsAbortOrAReleaseEndsTheSession() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.orchestrator.abort("ENG-7", reason: "not now", tenant: "default", actor: "ops")
+        #expect(try await h.rows("SELECT status FROM agent_sessions").first?["status"] == "ended")
+        let types = try await h.rows("SELECT type FROM agent_activities ORDER BY seq").map { $0["type"] }
+        #expect(types == ["thought", "response"])
+        // A new session on the same issue, then the issue is closed in Linear: ended too.
+        try await h.deliver(Self.created("session-2"), id: "delivery-2")
+        var done = Self.issue
+        done.state = "Done"
+        try await h.orchestrator.ingest(done, tenant: "default", actor: "webhook")
+        let sessions = try await h.rows("SELECT session_id, status FROM agent_sessions ORDER BY session_id")
+        #expect(sessions.map { $0["status"] } == ["ended", "ended"])
+    }
+
     @Test func stopAbortsTheRunningAttemptAndIsAnswered() async throws {
         let h = try Harness()
         defer { Task { await h.close() } }
