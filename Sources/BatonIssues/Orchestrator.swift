@@ -49,6 +49,12 @@ public final class Orchestrator: Sendable {
 
     public var settings: OrchestratorSettings { settingsBox.withLock { $0 } }
 
+    /// The Linear app user Baton's token acts as (`viewer`), once known: agent session events for
+    /// another app user (another installation of the app, another workspace) are not acted on.
+    let agentAppUser = Mutex<String?>(nil)
+    public func setAgentAppUser(_ id: String?) { agentAppUser.withLock { $0 = id } }
+    public var agentAppUserID: String? { agentAppUser.withLock { $0 } }
+
     /// The longest steering message, in code points (SPEC §9.8), whoever sends it.
     public static let maxSteerCodePoints = 16_384
 

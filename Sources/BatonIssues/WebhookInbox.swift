@@ -107,6 +107,7 @@ public final class WebhookInbox: Sendable {
             }
         }
         let settings = orchestrator.settings
+        let appUser = orchestrator.agentAppUserID
         let now = Timestamp.now()
         let marks = outcomes
         let batch = changes
@@ -128,6 +129,10 @@ public final class WebhookInbox: Sendable {
                             try txn.removeIssue(identifier, tenant: change.tenant, actor: "webhook")
                             outcome = "\(identifier) removed"
                         case .agentSession(let event):
+                            if let own = appUser, event.appUserID != own {
+                                outcome = "ignored: a session of app user \(event.appUserID), not Baton's (\(own))"
+                                break
+                            }
                             let applied = try txn.applyAgentSession(event, tenant: change.tenant)
                             outcome = applied.outcome
                             if let steer = applied.steer { steers.append((steer.0, steer.1, change.tenant)) }

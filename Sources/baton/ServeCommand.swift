@@ -295,6 +295,7 @@ enum ServeCommand: BatonCommand {
                     group.addTask {
                         do {
                             let viewer = try await identity.viewer()
+                            orchestrator.setAgentAppUser(viewer.id)
                             Log.write("tracker: Linear agent mode as \(viewer.name) (app user \(viewer.id))")
                         } catch {
                             Log.write(

@@ -394,6 +394,24 @@ import Testing
     }
 
     /// `stop`: the running attempt is aborted at once and answered with a final response.
+    /// A session for another app user (another installation of the app) is not acted on once
+    /// Baton knows its own: nothing stored, no work started.
+    @Test func aSessionOfAnotherAppUserIsIgnored() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        h.orchestrator.setAgentAppUser("someone-else")
+        let before = try await h.rows("SELECT count(*) AS id FROM issues")
+        try await h.deliver(Self.created(), id: "delivery-1")
+        #expect(try await h.rows("SELECT session_id FROM agent_sessions").isEmpty)
+        #expect(try await h.rows("SELECT count(*) AS id FROM issues") == before)
+        #expect(
+            try await h.rows("SELECT outcome FROM webhook_deliveries").first?["outcome"]?.hasPrefix("ignored") == true)
+        // Its own app user's session is.
+        h.orchestrator.setAgentAppUser(Self.created()["appUserId"]?.stringValue)
+        try await h.deliver(Self.created("session-2"), id: "delivery-2")
+        #expect(try await h.rows("SELECT session_id FROM agent_sessions").map { $0["session_id"] } == ["session-2"])
+    }
+
     /// Work stopped outside the session (an operator's abort, the issue closed in Linear) ends it
     /// with a last word, so no session stays open for ever.
     @Test func anOperatorsAbortOrAReleaseEndsTheSession() async throws {
