@@ -349,6 +349,16 @@ enum ServeCommand: BatonCommand {
         deliveries.cancel()
         orchestration.cancel()
         _ = await (orchestration.value, deliveries.value, pruning.value)
+        // The activity sender records what it sent before the database closes (SPEC §9.15); a
+        // send Linear does not answer holds the shutdown up 5 s at most.
+        if let sending = activitySender {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await sending.value }
+                group.addTask { try? await Task.sleep(for: .seconds(5)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
         // Requests counted into coalesced audit entries are written before the database closes.
         await services.refusedAudit.stop()
         try? await keys.flushLastUsed()
