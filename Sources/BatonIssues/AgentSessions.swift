@@ -72,6 +72,9 @@ enum AgentSessionRows {
             })
     }
 
+    /// Actions of one session waiting to be sent, at most (older ones are coalesced).
+    static let maxPendingActions = 20
+
     /// Stores an activity for the session, after the ones before it. A pending ephemeral thought
     /// that a newer activity replaces in Linear anyway is marked `coalesced` and never sent, so
     /// a chatty agent costs Linear one request per activity that stays visible.
@@ -97,6 +100,19 @@ enum AgentSessionRows {
                 .text(id), .text(tenant), .text(session), .text(content.type), .text(content.json.text),
                 .integer(ephemeral ? 1 : 0), .text(now),
             ])
+        if content.type == "action" {
+            // A busy agent makes actions faster than Linear takes them (activities_per_second for
+            // all sessions): past the newest `maxPendingActions` not yet tried, the older ones are
+            // coalesced, so the backlog stays bounded and the session shows what is current.
+            try conn.execute(
+                """
+                UPDATE agent_activities SET state = 'coalesced'
+                WHERE tenant = ?1 AND session_id = ?2 AND state = 'pending' AND type = 'action' AND attempts = 0
+                    AND seq <= (SELECT seq FROM agent_activities WHERE tenant = ?1 AND session_id = ?2
+                        AND state = 'pending' AND type = 'action' AND attempts = 0
+                        ORDER BY seq DESC LIMIT 1 OFFSET ?3)
+                """, [.text(tenant), .text(session), .integer(Int64(maxPendingActions))])
+        }
         return id
     }
 }
