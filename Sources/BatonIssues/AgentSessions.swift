@@ -173,7 +173,9 @@ extension IssueTxn {
     /// the `stop` signal aborts the running attempt and answers with a `response`; another prompt
     /// steers the running attempt, or queues a follow-up attempt that sees it as
     /// `agent_session.prompt`.
-    mutating func applyAgentSession(_ event: AgentSessionEvent, tenant: String) throws -> AgentSessionOutcome {
+    mutating func applyAgentSession(
+        _ event: AgentSessionEvent, tenant: String, settings: OrchestratorSettings = OrchestratorSettings()
+    ) throws -> AgentSessionOutcome {
         let session = event.sessionID
         let known = try conn.scalar(
             "SELECT issue FROM agent_sessions WHERE tenant = ?1 AND session_id = ?2", [.text(tenant), .text(session)])
@@ -211,6 +213,19 @@ extension IssueTxn {
             // Linear sends `created` once; a second one for a known session (a retried
             // delivery under a new id) must not requeue work the session already has.
             if known != nil { return AgentSessionOutcome(outcome: "agent session \(session) was already started") }
+            // A Baton set up for one team works on that team's issues only, however it is asked.
+            if let team = settings.teamKey,
+                identifier.prefix(while: { $0 != "-" }).lowercased() != team.lowercased()
+            {
+                try conn.execute(
+                    "UPDATE agent_sessions SET status = 'ended', start_state = 'none' WHERE tenant = ?1 AND session_id = ?2",
+                    [.text(tenant), .text(session)])
+                try AgentSessionRows.enqueue(
+                    .error("Baton works on \(team) issues only, and \(identifier) is not one."), session: session,
+                    tenant: tenant, now: nowText, in: conn)
+                observations.agentActivities += 1
+                return AgentSessionOutcome(outcome: "agent session \(session): \(identifier) is outside team \(team)")
+            }
             return try startSession(event, identifier: identifier, tenant: tenant)
         case .prompted:
             return try prompt(event, identifier: identifier, tenant: tenant)

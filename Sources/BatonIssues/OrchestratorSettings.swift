@@ -25,6 +25,8 @@ public struct OrchestratorSettings: Sendable, Equatable {
     public var maxPromptBytes: Int
     /// `tracker.agent.share_command_output`: whether a session's actions carry command output.
     public var shareCommandOutput: Bool
+    /// `tracker.team_key`: when set, the only team whose issues a Linear agent session may start.
+    public var teamKey: String?
 
     /// The schema's defaults.
     public init() { self.init(config: [:]) }
@@ -50,6 +52,7 @@ public struct OrchestratorSettings: Sendable, Equatable {
         templateLimits = TemplateLimits(config: effective)
         maxPromptBytes = Int(config.int("jobs.max_prompt_bytes"))
         shareCommandOutput = config.bool("tracker.agent.share_command_output")
+        teamKey = config.optionalString("tracker.team_key")
     }
 
     func isActive(_ state: String) -> Bool { activeStates.contains { $0.lowercased() == state.lowercased() } }

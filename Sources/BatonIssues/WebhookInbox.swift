@@ -133,7 +133,7 @@ public final class WebhookInbox: Sendable {
                                 outcome = "ignored: a session of app user \(event.appUserID), not Baton's (\(own))"
                                 break
                             }
-                            let applied = try txn.applyAgentSession(event, tenant: change.tenant)
+                            let applied = try txn.applyAgentSession(event, tenant: change.tenant, settings: settings)
                             outcome = applied.outcome
                             if let steer = applied.steer { steers.append((steer.0, steer.1, change.tenant)) }
                         default:

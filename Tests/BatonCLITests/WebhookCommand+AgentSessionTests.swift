@@ -102,7 +102,14 @@ import Testing
         #expect(issue["state"] == "completed", "\(issue.text)")
         let activities = issue["agent_sessions"]?.arrayValue?.first?["activities"]?.arrayValue ?? []
         #expect(activities.first?["type"] == "thought" && activities.last?["type"] == "response")
-        #expect(activities.allSatisfy { $0["state"] == "delivered" || $0["state"] == "coalesced" }, "\(issue.text)")
+        // Marked delivered once Linear has answered: a moment after Linear saw the last one.
+        #expect(
+            await eventually {
+                let now =
+                    await api.json("/api/v1/ENG-9")["agent_sessions"]?.arrayValue?.first?["activities"]?
+                    .arrayValue ?? []
+                return !now.isEmpty && now.allSatisfy { $0["state"] == "delivered" || $0["state"] == "coalesced" }
+            }, "\(issue.text)")
         // A prompt after completion: a follow-up attempt in the same workspace.
         let prompted = try await WebhookCommandTests.send(
             ["agent-session", "ENG-9", "--action", "prompted", "--session", String(session), "--prompt", "Once more"],
@@ -121,7 +128,7 @@ import Testing
             linear.recorded.contains {
                 $0.operation == "BatonViewer" && $0.authorization == "Bearer " + FakeLinear.appToken
             })
-        #expect(baton.errors.contains("Linear agent mode as Baton Bot (app user user-1)"), "\(baton.errors)")
+        #expect(baton.errors.contains("Linear agent mode as Baton Bot (app user baton-app-user)"), "\(baton.errors)")
         #expect(await baton.stop() == 0)
     }
 }

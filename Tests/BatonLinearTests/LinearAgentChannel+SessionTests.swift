@@ -412,6 +412,24 @@ import Testing
         #expect(try await h.rows("SELECT session_id FROM agent_sessions").map { $0["session_id"] } == ["session-2"])
     }
 
+    /// A Baton set up for one team (`tracker.team_key`) starts nothing on another team's issue,
+    /// however it is delegated: the session is answered with an error and ended.
+    @Test func aDelegationOutsideTheTeamIsRefusedWithAnError() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        h.orchestrator.apply(OrchestratorSettings(config: ["tracker": ["team_key": "OPS"]]))
+        try await h.deliver(Self.created(), id: "delivery-1")
+        #expect(try await h.rows("SELECT identifier AS id FROM issues").isEmpty)
+        let session = try await h.rows("SELECT status, external_url_state FROM agent_sessions")
+        #expect(session.first?["status"] == "ended")
+        #expect(try await h.rows("SELECT start_state AS state FROM agent_sessions").first?["state"] == "none")
+        #expect(try await h.rows("SELECT type FROM agent_activities").map { $0["type"] } == ["error"])
+        // The same team's delegation is taken.
+        h.orchestrator.apply(OrchestratorSettings(config: ["tracker": ["team_key": "eng"]]))
+        try await h.deliver(Self.created("session-2"), id: "delivery-2")
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
+    }
+
     /// Work stopped outside the session (an operator's abort, the issue closed in Linear) ends it
     /// with a last word, so no session stays open for ever.
     @Test func anOperatorsAbortOrAReleaseEndsTheSession() async throws {

@@ -92,7 +92,7 @@ import Testing
         )
         let tracker = LinearTracker(client: client, filter: .init())
         await #expect(throws: LinearError.self) { try await tracker.viewer() }
-        #expect(try await tracker.viewer().id == "user-1")
+        #expect(try await tracker.viewer().id == "baton-app-user")
         #expect(endpoint.count == 2)
         #expect(linear.recorded.map(\.authorization) == ["Bearer revoked-token", "Bearer " + FakeLinear.appToken])
     }

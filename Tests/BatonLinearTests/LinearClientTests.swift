@@ -18,7 +18,7 @@ import Testing
         defer { Task { await linear.stop() } }
         let client = Self.client(url)
         let data = try await client.execute("query BatonViewer { viewer { id name email } }")
-        #expect(data["viewer"]?["id"] == "user-1")
+        #expect(data["viewer"]?["id"] == "baton-app-user")
         #expect(linear.recorded.first?.authorization == FakeLinear.apiKey)  // no "Bearer" for a personal key
         #expect(client.rateLimit.limit == 1500 && client.rateLimit.remaining == 1499)
     }

@@ -40,7 +40,7 @@ import Testing
         let url = try linear.start()
         defer { Task { await linear.stop() } }
         let viewer = try await LinearTracker(client: LinearClientTests.client(url), filter: .init()).viewer()
-        #expect(viewer.id == "user-1" && viewer.name == "Baton Bot")
+        #expect(viewer.id == "baton-app-user" && viewer.name == "Baton Bot")
     }
 
     @Test func writeBackCommentsAndMovesByStateName() async throws {

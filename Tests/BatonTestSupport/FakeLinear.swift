@@ -154,7 +154,8 @@ public final class FakeLinear: HTTPResponder, Sendable {
             let data: JSONValue
             switch operation {
             case "BatonIssues": data = ["issues": Self.page(s.issues, variables)]
-            case "BatonViewer": data = ["viewer": ["id": "user-1", "name": "Baton Bot", "email": "bot@example.com"]]
+            case "BatonViewer":
+                data = ["viewer": ["id": "baton-app-user", "name": "Baton Bot", "email": "bot@example.com"]]
             case "BatonIssueTeam":
                 let id = variables["id"]?.stringValue ?? ""
                 guard s.issues.contains(where: { $0.id == id }) else {
