@@ -135,6 +135,8 @@ extension IssueTxn {
             let session = try AgentSessionRows.active(issue: record.tracked.identifier, tenant: record.tenant, in: conn)
         else { return }
         let identifier = record.tracked.identifier
+        // A reason can be an agent's or a worker's text: held to what Linear's session shows.
+        let reason = reason.count > 4000 ? String(reason.prefix(3999)) + "…" : reason
         let content: AgentActivityContent
         switch target {
         case .completed:

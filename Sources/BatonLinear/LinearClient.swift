@@ -149,10 +149,11 @@ public final class LinearClient: Sendable {
             rateLimitState.withLock { $0.remaining = 0 }
             throw .rateLimited(resetAtMs: rateLimit.resetAtMs)
         }
-        if response.status == 401 || response.status == 403 || codes.contains("AUTHENTICATION_ERROR")
-            || codes.contains("FORBIDDEN")
-        {
-            onUnauthorized?()
+        // Only a refused token (401, AUTHENTICATION_ERROR) is a reason to get a new one; a 403 or
+        // FORBIDDEN is this token lacking a permission, which a new token would lack too.
+        let tokenRefused = response.status == 401 || codes.contains("AUTHENTICATION_ERROR")
+        if tokenRefused || response.status == 403 || codes.contains("FORBIDDEN") {
+            if tokenRefused { onUnauthorized?() }
             throw .unauthorized(messages.first ?? "HTTP \(response.status)")
         }
         guard (200..<300).contains(response.status) || !errors.isEmpty else {

@@ -97,6 +97,27 @@ import Testing
         #expect(linear.recorded.map(\.authorization) == ["Bearer revoked-token", "Bearer " + FakeLinear.appToken])
     }
 
+    /// A 403 or FORBIDDEN is a permission the token lacks: it is kept (a new one would lack it
+    /// too); only a refused token (401, AUTHENTICATION_ERROR) is let go.
+    @Test func aForbiddenAnswerKeepsTheToken() async throws {
+        let graphql = TokenEndpoint([
+            (403, #"{"errors":[{"message":"Forbidden","extensions":{"code":"FORBIDDEN"}}]}"#),
+            (200, #"{"errors":[{"message":"not allowed","extensions":{"code":"FORBIDDEN"}}]}"#),
+            (401, #"{"errors":[{"message":"bad token","extensions":{"code":"AUTHENTICATION_ERROR"}}]}"#),
+        ])
+        let url = try graphql.start()
+        defer { Task { await graphql.stop() } }
+        let dropped = Mutex(0)
+        let client = LinearClient(
+            endpoint: url, onUnauthorized: { dropped.withLock { $0 += 1 } }, apiKey: { "Bearer t" })
+        for _ in 0..<2 {
+            await #expect(throws: LinearError.self) { try await client.execute("query BatonViewer { viewer { id } }") }
+        }
+        #expect(dropped.withLock { $0 } == 0)
+        await #expect(throws: LinearError.self) { try await client.execute("query BatonViewer { viewer { id } }") }
+        #expect(dropped.withLock { $0 } == 1)
+    }
+
     @Test(arguments: [
         (400, #"{"error":"invalid_client","error_description":"Client authentication failed"}"#, "unauthorized"),
         (200, #"{"token_type":"Bearer","expires_in":10}"#, "malformed"),
