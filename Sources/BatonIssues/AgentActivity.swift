@@ -76,6 +76,14 @@ public protocol AgentSessionChannel: Sendable {
     func startWork(issueID: String, appUserID: String) async throws -> String
 }
 
+/// What a channel's failure says about trying again (a channel's errors may conform).
+public protocol AgentChannelFailure: Error {
+    /// Refused for the rate: nothing was created; try again at this time (epoch ms) when known.
+    var rateLimitedUntilMs: Int64?? { get }
+    /// Trying the same request again cannot succeed (a malformed request, an unknown session).
+    var isPermanent: Bool { get }
+}
+
 /// Baton's ids for the activities it creates: UUID v4, the format Linear's create inputs take.
 public enum AgentActivityID {
     public static func make() -> String {

@@ -137,11 +137,22 @@ public final class AgentActivitySender: Sendable {
             await finish(activity, state: "delivered", error: nil)
             return true
         } catch {
-            let attempts = activity.attempts + 1
-            let giveUp = attempts >= Self.maxAttempts && now() - activity.createdAtMs >= Self.giveUpAfterMs
+            let failure = error as? AgentChannelFailure
+            // Refused for the rate: nothing was created, so it is not a try (and needs no lookup
+            // before the next); it waits for Linear's reset, or a second.
+            let limited = failure?.rateLimitedUntilMs
+            let attempts = limited == nil ? activity.attempts + 1 : activity.attempts
+            let giveUp =
+                (failure?.isPermanent ?? false)
+                || (attempts >= Self.maxAttempts && now() - activity.createdAtMs >= Self.giveUpAfterMs)
             outcomes?.labels(activity.type, giveUp ? "failed" : "retried").inc()
-            let backoff = min(Int64(1000) << Int64(min(attempts - 1, 16)), Self.maxBackoffMs)
-            let next = now().addingSaturating(backoff)
+            let backoff = min(Int64(1000) << Int64(min(max(attempts, 1) - 1, 16)), Self.maxBackoffMs)
+            let next: Int64
+            if let limited {
+                next = max(now().addingSaturating(1000), min(limited ?? 0, now().addingSaturating(3_600_000)))
+            } else {
+                next = now().addingSaturating(backoff)
+            }
             let message = String("\(error)".prefix(500))
             log(
                 "agent activities: \(activity.id) for session \(activity.session) failed (try \(attempts)): \(message)"

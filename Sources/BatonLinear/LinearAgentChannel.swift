@@ -78,3 +78,22 @@ public struct LinearAgentChannel: AgentSessionChannel {
         }
     }
 }
+
+/// How the agent activity sender treats Linear's answers (SPEC §9.15): a rate limit waits for its
+/// reset and is not a try; an answer that is not Linear's, or a 4xx without GraphQL errors (but
+/// 408 and 429), cannot succeed on a retry; the rest can (GraphQL errors come with 5xx answers
+/// too, so they are retried until the give-up rule; no answer; a refused token, renewed).
+extension LinearError: AgentChannelFailure {
+    public var rateLimitedUntilMs: Int64?? {
+        if case .rateLimited(let reset) = self { return .some(reset) }
+        return nil
+    }
+
+    public var isPermanent: Bool {
+        switch self {
+        case .malformed: true
+        case .http(let status, _): (400..<500).contains(status) && status != 408 && status != 429
+        case .graphQL, .rateLimited, .unauthorized, .transport: false
+        }
+    }
+}
