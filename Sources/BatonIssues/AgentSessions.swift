@@ -338,3 +338,25 @@ extension IssueTxn {
         return AgentSessionOutcome(outcome: "agent session \(session): \(identifier) is queued for a follow-up")
     }
 }
+
+extension Orchestrator {
+    /// A session's prompt for a running attempt, steered once its delivery has committed (SPEC
+    /// §9.15). When that attempt ended in between, or the steer is refused, the prompt (already the
+    /// session's latest) starts the follow-up attempt a prompt to an idle issue would: it is not
+    /// lost. Returns what happened when it was not a plain steer, for the log.
+    func steerPrompt(_ identifier: String, message: String, tenant: String) async -> String? {
+        do {
+            try await steer(identifier, message: message, tenant: tenant)
+            return nil
+        } catch {
+            do {
+                _ = try await transition(
+                    identifier, to: .queued, reason: "prompted in Linear after its attempt ended", tenant: tenant,
+                    actor: "agent")
+                return "\(identifier) could not be steered (\(error)); queued for a follow-up instead"
+            } catch {
+                return "\(identifier) could not be steered nor queued: \(error)"
+            }
+        }
+    }
+}

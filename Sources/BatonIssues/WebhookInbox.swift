@@ -155,11 +155,8 @@ public final class WebhookInbox: Sendable {
             orchestrator.agentActivitiesQueued()
         }
         for steer in steers {
-            do {
-                try await orchestrator.steer(steer.identifier, message: steer.message, tenant: steer.tenant)
-            } catch {
-                log("agent session: cannot steer \(steer.identifier): \(error)")
-            }
+            let outcome = await orchestrator.steerPrompt(steer.identifier, message: steer.message, tenant: steer.tenant)
+            if let outcome { log("agent session: \(outcome)") }
         }
         for comment in comments {
             var outcome: String

@@ -430,6 +430,18 @@ import Testing
         #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
     }
 
+    /// A prompt meant for a running attempt that ended before the steer (between the delivery's
+    /// commit and the steer) is not lost: it starts the follow-up.
+    @Test func aPromptWhoseAttemptEndedFirstStartsTheFollowUp() async throws {
+        let h = try Harness()
+        defer { Task { await h.close() } }
+        try await h.deliver(Self.created(), id: "delivery-1")
+        _ = try await h.orchestrator.abort("ENG-7", reason: "ended meanwhile", tenant: "default", actor: "ops")
+        let outcome = await h.orchestrator.steerPrompt("ENG-7", message: "Also fix the tests", tenant: "default")
+        #expect(outcome?.contains("queued for a follow-up") == true)
+        #expect(try await h.orchestrator.issue("ENG-7", tenant: "default").state == .queued)
+    }
+
     /// Work stopped outside the session (an operator's abort, the issue closed in Linear) ends it
     /// with a last word, so no session stays open for ever.
     @Test func anOperatorsAbortOrAReleaseEndsTheSession() async throws {
