@@ -251,64 +251,12 @@ enum ServeCommand: BatonCommand {
             }
             Log.write("tracker: polling Linear every \(orchestrator.settings.pollIntervalMs / 1000) s")
         }
-        // Linear agent mode (SPEC §9.15): sessions' activities go out with the app's token.
-        var activitySender: Task<Void, Never>?
-        if ConfigReader(effective).bool("tracker.agent.enabled") {
-            let agentConfig = ConfigReader(effective)
-            let client: LinearClient
-            if let clientID = agentConfig.optionalString("tracker.agent.client_id") {
-                // The client credentials grant: Baton gets (and renews) the app's token itself.
-                let secretReference = agentConfig.string("tracker.agent.client_secret")
-                let appToken = LinearAppToken(
-                    settings: .init(
-                        tokenURL: agentConfig.string("tracker.agent.token_url"), clientID: clientID,
-                        scopes: agentConfig.strings("tracker.agent.scopes")),
-                    clientSecret: { try await vault.resolve(secretReference, tenant: systemTenant) })
-                client = LinearClient(
-                    endpoint: agentConfig.string("tracker.endpoint"), metrics: metrics,
-                    onUnauthorized: { appToken.invalidate() }, apiKey: { "Bearer " + (try await appToken.token()) })
-            } else {
-                let reference = agentConfig.string("tracker.agent.app_token")
-                client = LinearClient(
-                    endpoint: agentConfig.string("tracker.endpoint"), metrics: metrics,
-                    apiKey: {
-                        // An OAuth token is sent as a bearer token; a personal key (lin_api_…) as it is.
-                        let token = try await vault.resolve(reference, tenant: systemTenant)
-                        return token.hasPrefix("lin_api_") || token.hasPrefix("Bearer ") ? token : "Bearer " + token
-                    })
-            }
-            var pageURL: (@Sendable (String) -> String)?
-            if var base = ConfigReader(effective).optionalString("tracker.agent.public_url") {
-                if base.hasSuffix("/") { base.removeLast() }
-                let root = base
-                pageURL = { identifier in root + "/#/issues/" + identifier }
-            }
-            let sender = AgentActivitySender(
-                orchestrator: orchestrator, channel: LinearAgentChannel(client: client),
-                perSecond: Int(ConfigReader(effective).int("tracker.agent.activities_per_second")), pageURL: pageURL,
-                metrics: metrics, log: Log.write)
-            let follower = AgentProgressFollower(orchestrator: orchestrator, log: Log.write)
-            // Who the app acts as (`viewer`): a check that the token works, said once at start.
-            let identity = LinearTracker(client: client, filter: .init())
-            activitySender = Task {
-                await withDiscardingTaskGroup { group in
-                    group.addTask {
-                        do {
-                            let viewer = try await identity.viewer()
-                            orchestrator.setAgentAppUser(viewer.id)
-                            Log.write("tracker: Linear agent mode as \(viewer.name) (app user \(viewer.id))")
-                        } catch {
-                            Log.write(
-                                "tracker: Linear agent mode, but Linear does not accept the app's token: \(error)")
-                        }
-                    }
-                    group.addTask { await sender.run() }
-                    group.addTask { await follower.run(events: events) }
-                }
-            }
-            Log.write(
-                "tracker: Linear agent mode; activities go to \(ConfigReader(effective).string("tracker.endpoint"))")
-        }
+        // Linear agent mode (SPEC §9.15): sessions' activities go out with the app's token. It
+        // starts with serve when configured, or the moment an overlay turns it on.
+        let agentMode = AgentMode(
+            orchestrator: orchestrator, events: events, vault: vault, systemTenant: systemTenant, metrics: metrics)
+        agentMode.startIfEnabled(effective)
+        config.onChange { agentMode.startIfEnabled($0) }
         let orchestration = Task { [tracker] in
             await orchestrator.run(tracker: tracker, trackerTenant: systemTenant, log: Log.write)
         }
@@ -345,13 +293,12 @@ enum ServeCommand: BatonCommand {
         sweeper.cancel()
         pruning.cancel()
         writeBack?.cancel()
-        activitySender?.cancel()
         deliveries.cancel()
         orchestration.cancel()
         _ = await (orchestration.value, deliveries.value, pruning.value)
         // The activity sender records what it sent before the database closes (SPEC §9.15); a
         // send Linear does not answer holds the shutdown up 5 s at most.
-        if let sending = activitySender {
+        if let sending = agentMode.stop() {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await sending.value }
                 group.addTask { try? await Task.sleep(for: .seconds(5)) }

@@ -9,6 +9,35 @@ import Testing
 /// Linear's signed shape; the thought, the response and the session's link arrive in Linear
 /// with the app's token, and the issue's view shows the session and its activities.
 @Suite struct WebhookCommandAgentSessionTests {
+    /// Agent mode turned on by an overlay while serve runs: sessions stored from then on are
+    /// answered in Linear without a restart.
+    @Test func agentModeTurnedOnByAnOverlayStartsAtOnce() async throws {
+        let dir = ServeCommandTests.temporaryDataDir()
+        defer { removeDataDirectory(dir) }
+        let linear = FakeLinear([])
+        let endpoint = try linear.start()
+        defer { Task { await linear.stop() } }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stored = try await BatonBinary.run(
+            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
+        #expect(stored.status == 0, "\(stored.stderr)")
+        try #"{"tracker":{"endpoint":"\#(endpoint)"}}"#.write(
+            toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
+        let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
+        let port = try #require(await baton.waitForPort(), "serve did not start: \(baton.errors)")
+        let api = NodeCommandTests.API(port: port, key: try NodeCommandTests.adminKey(dir))
+        let (status, answer) = try await api.call(
+            .put, "/api/v1/config/overlay", #"{"tracker":{"agent":{"enabled":true}}}"#)
+        #expect(status == 200, "\(answer.text)")
+        let sent = try await WebhookCommandTests.send(
+            ["agent-session", "ENG-3", "--title", "Tidy"], port: port, dir: dir)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(
+            await eventually(timeout: .seconds(10)) { linear.activities.first?.content["type"] == "thought" },
+            "\(baton.errors)")
+        #expect(await baton.stop() == 0)
+    }
+
     /// A restart while an activity's fate is unknown (Linear created it, its answer was a 500,
     /// and the check could not be made): the new process asks Linear, finds it, and posts
     /// nothing twice; the session's later activities follow in order.
