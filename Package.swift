@@ -113,7 +113,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "BatonCoreTests",
-            dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonStore"]),
+            dependencies: ["BatonTestSupport", "BatonCore", "BatonCrypto", "BatonJSON", "BatonPlatform", "BatonStore"]),
         // A migrated SQLite file with a dispatcher, an orchestrator and an inbox on a manual clock:
         // what the domain tests of jobs and issues run against, without HTTP.
         .target(

@@ -84,6 +84,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private let threadID = Atomic<UInt>(0)
     let context: ServerContext
     let index: Int
+    /// Counted connections this loop holds; written on the loop thread, read by anyone (metrics).
+    let openConnections = Atomic<Int>(0)
     private let epollFD: Int32
     private let wakeFD: Int32
 
@@ -217,6 +219,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         slots[slot] = connection
         connection.slot = slot
         liveConnections += 1
+        if connection.counted { openConnections.add(1, ordering: .relaxed) }
         let token = UInt64(generations[slot]) << 32 | UInt64(slot)
         var event = baton_epoll_event(
             BATON_EPOLLIN | BATON_EPOLLOUT | BATON_EPOLLRDHUP | BATON_EPOLLET, token)
@@ -235,6 +238,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         connection.slot = -1
         liveConnections -= 1
         if connection.counted {
+            openConnections.subtract(1, ordering: .relaxed)
             context.activeConnections.subtract(1, ordering: .relaxed)
             context.release(source: connection.source)
         } else {

@@ -39,6 +39,12 @@ public final class HTTPServer: Sendable {
     /// Connections currently open (refused ones excluded).
     public var activeConnections: Int { context.activeConnections.load(ordering: .relaxed) }
 
+    /// Open connections on each event loop, by loop index (empty before `start()` and after
+    /// shutdown): how the acceptor spread them, for metrics.
+    public var connectionsPerLoop: [Int] {
+        state.withLock { $0.loops }.map { $0.openConnections.load(ordering: .relaxed) }
+    }
+
     /// What the server's own limits refused since it was made, for metrics.
     public var statistics: HTTPServerStatistics {
         HTTPServerStatistics(

@@ -20,8 +20,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Open connections one remote address (the peer's IP, any port) may hold; more get a 503
     /// and are closed.
     public var maxConnectionsPerSource: Int = 256
-    /// Threads running event loops. One is plenty for a small machine; connections are spread
-    /// round-robin across loops.
+    /// Threads running event loops, each with its own epoll and its own connections; one accepts
+    /// and deals connections round-robin to all (SPEC §2.1). `baton serve` sets it from
+    /// `server.event_loops` (default: the usable CPUs); 1 serves everything on one thread.
     public var eventLoopCount: Int = 1
     /// How long `shutdown()` waits for in-flight requests before closing everything.
     public var shutdownGracePeriod: Duration = .seconds(10)

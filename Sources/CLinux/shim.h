@@ -20,6 +20,18 @@
 static inline int baton_malloc_arena_max(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
 static inline int baton_malloc_trim(void) { return malloc_trim(0); }
 
+// CPUs this process may run on (its affinity mask, as taskset or a container's cpuset leaves it),
+// through the raw system call: cpu_set_t and CPU_COUNT need _GNU_SOURCE (see above). 0 on failure.
+#include <sys/syscall.h>
+static inline int baton_usable_cpus(void) {
+    unsigned long long mask[64] = {0}; // 4096 CPUs
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);
+    if (bytes <= 0) return 0;
+    int count = 0;
+    for (long i = 0; i < bytes / (long)sizeof(mask[0]); i++) count += __builtin_popcountll(mask[i]);
+    return count;
+}
+
 // Glibc's epoll_event is packed on x86_64, which Swift imports poorly; these keep field access in C.
 static inline struct epoll_event baton_epoll_event(uint32_t events, uint64_t data) {
     struct epoll_event ev; ev.events = events; ev.data.u64 = data; return ev;
@@ -144,7 +156,6 @@ static inline int baton_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC)
 struct baton_landlock_ruleset_attr { uint64_t handled_access_fs; uint64_t handled_access_net; uint64_t scoped; };
 struct baton_landlock_path_beneath_attr { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
 struct baton_landlock_net_port_attr { uint64_t allowed_access; uint64_t port; };
-long syscall(long number, ...);
 // The kernel's Landlock ABI version, or -1 (errno ENOSYS/EOPNOTSUPP) when it has none.
 static inline int baton_landlock_abi(void) { return (int)syscall(444, (void *)0, (size_t)0, (uint32_t)1); }
 // A ruleset handling `fs` and `net` access and `scoped` IPC; the attribute's size follows the ABI.

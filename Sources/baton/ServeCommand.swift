@@ -115,6 +115,7 @@ enum ServeCommand: BatonCommand {
         configuration.idleTimeout = .seconds(settings.int("server.idle_timeout_s"))
         configuration.bodyTimeout = .seconds(settings.int("server.body_timeout_s"))
         configuration.maxConnectionsPerSource = Int(settings.int("server.max_connections_per_source"))
+        configuration.eventLoopCount = Int(settings.int("server.event_loops"))
         let events = try EventBus(database: database, replayCapacity: Int(settings.int("server.event_window")))
         let keys: KeyStore
         do {
@@ -158,6 +159,9 @@ enum ServeCommand: BatonCommand {
         try? metrics.callbackGauge(name: "baton_http_connections", help: "Open HTTP connections.") {
             Double(server.activeConnections)
         }
+        try? metrics.callbackGauge(
+            name: "baton_http_loop_connections", help: "Open HTTP connections on each event loop.", labelName: "loop"
+        ) { server.connectionsPerLoop.enumerated().map { (label: String($0.offset), value: Double($0.element)) } }
         try? metrics.callbackCounter(
             name: "baton_http_body_timeouts_total", help: "Requests answered 408 because their body came too slowly."
         ) { Double(server.statistics.bodyTimeouts) }

@@ -110,6 +110,7 @@ import Testing
         let port = try #require(await baton.waitForPort())
         let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
+        var text = ""
         do {
             // A body that never ends, and a second connection: all this address may hold.
             let slow = try RawConnection(port: port)
@@ -121,19 +122,15 @@ import Testing
             #expect(third.text.contains("too_many_connections"))
             #expect(await slow.awaitText { $0.contains("}") })
             #expect(slow.text.hasPrefix("HTTP/1.1 408 "))
-            withExtendedLifetime(idle) {}
+            // The counts, read over the connection this address still holds: a new one could
+            // reach the server before it has seen the others close (on another event loop) and
+            // be refused too.
+            try idle.send(
+                "GET /metrics HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nConnection: close\r\n\r\n")
+            #expect(await idle.awaitEOF())
+            text = idle.text
         }
-        let client = HTTPClient()
-        var text = ""
-        for _ in 0..<50 {
-            let metrics = try? await client.execute(
-                HTTPClientRequest(
-                    url: "http://127.0.0.1:\(port)/metrics", headers: ["Authorization": "Bearer \(key)"]))
-            text = metrics?.text ?? ""
-            if metrics?.status == 200 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        client.shutdown()
+        #expect(text.hasPrefix("HTTP/1.1 200 "))
         #expect(text.contains("baton_http_body_timeouts_total 1\n"))
         #expect(text.contains("baton_http_source_refusals_total 1\n"))
         #expect(text.contains("baton_http_capacity_refusals_total 0\n"))

@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 import BatonWorkerProtocol
 
 /// The JSON Schema of Baton's configuration: every key, its type, limits, default and meaning.
@@ -85,6 +86,10 @@ public enum ConfigSchema {
                             "Seconds a client may take to send a request body, from the end of its headers; then 408."),
                         "max_connections_per_source": integer(
                             256, 1, 100_000, "Open connections one remote address may hold; beyond it 503."),
+                        "event_loops": integer(
+                            Int64(min(Processors.usable, 256)), 1, 256,
+                            "HTTP event loops (threads with an epoll each; read at start). Default: the CPUs this process may use."
+                        ),
                         "public_metrics": boolean(false, "Serve /metrics without an API key."),
                         "malloc_arenas": integer(
                             2, 0, 64,

@@ -13,3 +13,24 @@ final class CallbackGaugeFamily: Sendable, RenderableFamily {
         out += definition.name + " " + PrometheusText.format(read()) + "\n"
     }
 }
+
+/// A gauge with one label whose samples are computed when scraped: `read` gives each label value
+/// with its value (one sample per event loop, say). Values that change between scrapes appear
+/// and vanish with them.
+final class LabeledCallbackGaugeFamily: Sendable, RenderableFamily {
+    let definition: FamilyDefinition
+    private let read: @Sendable () -> [(label: String, value: Double)]
+
+    init(_ definition: FamilyDefinition, read: @escaping @Sendable () -> [(label: String, value: Double)]) {
+        self.definition = definition
+        self.read = read
+    }
+
+    func renderSamples(into out: inout String) {
+        for sample in read() {
+            out +=
+                definition.name + PrometheusText.labelSet(definition.labelNames, [sample.label]) + " "
+                + PrometheusText.format(sample.value) + "\n"
+        }
+    }
+}

@@ -58,6 +58,18 @@ public final class MetricsRegistry: Sendable {
         _ = try register(definition) { CallbackGaugeFamily(definition, read: read) }
     }
 
+    /// A gauge with one label, `labelName`, whose samples `read` computes at each scrape (label
+    /// value and value, one sample each). Same rules for `read` as `callbackGauge`.
+    public func callbackGauge(
+        name: String, help: String, labelName: String,
+        _ read: @escaping @Sendable () -> [(label: String, value: Double)]
+    ) throws(MetricsError) {
+        if labelName == "le" { throw .invalidLabelName(labelName) }
+        let definition = FamilyDefinition(
+            name: name, help: help, kind: .gauge, labelNames: [labelName], buckets: [], isCallback: true)
+        _ = try register(definition) { LabeledCallbackGaugeFamily(definition, read: read) }
+    }
+
     /// A counter kept elsewhere (a monotonic count another module owns), read when scraped.
     public func callbackCounter(name: String, help: String, _ read: @escaping @Sendable () -> Double)
         throws(MetricsError)

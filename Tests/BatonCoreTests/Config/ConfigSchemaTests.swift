@@ -1,4 +1,5 @@
 import BatonJSON
+import BatonPlatform
 import Testing
 
 @testable import BatonCore
@@ -11,6 +12,8 @@ import Testing
         #expect(d.value(at: ["server", "max_body_bytes"]) == 1_048_576)
         #expect(d.value(at: ["server", "max_header_bytes"]) == 16384)
         #expect(d.value(at: ["server", "public_metrics"]) == false)
+        // One event loop per CPU this process may use (SPEC §2.1), within the key's 1–256.
+        #expect(d.value(at: ["server", "event_loops"]) == .int(Int64(min(Processors.usable, 256))))
         #expect(d.value(at: ["storage", "data_dir"]) == ".baton")
         #expect(
             d.value(at: ["server", "rate_limits"]) == ["read": 1200, "write": 300, "webhook": 600, "anonymous": 60])

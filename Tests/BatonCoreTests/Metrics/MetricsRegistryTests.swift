@@ -152,4 +152,25 @@ import Testing
         count.store(7, ordering: .relaxed)
         #expect(registry.exposition().contains("\nthings_total 7\n"))
     }
+
+    @Test func labeledCallbackGaugeRendersOneSamplePerLabel() throws {
+        let registry = MetricsRegistry()
+        let counts = Mutex<[Int]>([2, 5])
+        try registry.callbackGauge(name: "loop_connections", help: "L.", labelName: "loop") {
+            counts.withLock { $0.enumerated().map { (label: String($0.offset), value: Double($0.element)) } }
+        }
+        let text = registry.exposition()
+        #expect(text.contains("# TYPE loop_connections gauge\n"))
+        #expect(text.contains("\nloop_connections{loop=\"0\"} 2\nloop_connections{loop=\"1\"} 5\n"))
+        counts.withLock { $0 = [1] }
+        let later = registry.exposition()
+        #expect(later.contains("\nloop_connections{loop=\"0\"} 1\n"))
+        #expect(!later.contains("loop=\"1\""))
+        #expect(throws: MetricsError.invalidLabelName("a-b")) {
+            try registry.callbackGauge(name: "other", help: "O.", labelName: "a-b") { [] }
+        }
+        #expect(throws: MetricsError.conflictingRegistration("loop_connections")) {
+            try registry.callbackGauge(name: "loop_connections", help: "L.", labelName: "loop") { [] }
+        }
+    }
 }
