@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 ARGS ?=
 
-.PHONY: run test build deps test-deps check-test-layout check-module-imports browser-test screenshots bench bench-deps soak api-fuzz fuzz fuzz-smoke sanitize format clean
+.PHONY: run test build deps test-deps check-test-layout check-module-imports browser-test screenshots bench bench-deps bench-peers soak api-fuzz fuzz fuzz-smoke sanitize format clean
 
 deps:
 	@scripts/install-deps.sh
@@ -91,6 +91,11 @@ bench: bench-deps
 
 bench-deps:
 	@scripts/install-deps.sh --bench
+
+# Baton's hot path beside a Hummingbird 2 hello world and nginx, and 1 vs 2 event loops
+# (bench/peers.sh; builds the Hummingbird peer into .build-peers/ the first time).
+bench-peers: bench-deps
+	bench/peers.sh
 
 # Soak: job creates, signed webhooks, readers and an SSE client at fixed rates against a release
 # `baton serve` for SOAK_SECONDS (30 minutes); prints RSS, fds, DB and WAL size, workspaces,

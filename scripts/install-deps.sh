@@ -5,8 +5,9 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libsodium-dev libcurl4-openssl-dev pkg-config)
 if [ "${1:-}" = "--bench" ]; then
-  # wrk drives the HTTP benchmarks; hyperfine times commands.
-  packages+=(wrk hyperfine procps)
+  # wrk drives the HTTP benchmarks; hyperfine times commands; nginx-light is bench/peers.sh's
+  # nginx (the Hummingbird peer is built from source by that script).
+  packages+=(wrk hyperfine procps nginx-light)
 fi
 if [ "${1:-}" = "--test" ]; then
   # promtool checks /metrics; python3 runs the loopback fixture servers; curl for smoke checks;
