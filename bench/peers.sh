@@ -11,6 +11,7 @@
 # release build as `baton serve --local-workers 0` with the access log off and rate limits far
 # above the load. Prints each round, then the ratios of the means with the issue's targets.
 # Usage: bench/peers.sh [seconds] [rounds]   (defaults 4 and 3)
+# PEERS_CHECK=1 starts everything and checks each answer without load.
 # Pinning for part 4: PEERS_WRK_CPUS, PEERS_ONE_LOOP_CPUS, PEERS_TWO_LOOP_CPUS (taskset lists);
 # defaults: wrk on the last CPU, the servers on the first one or two.
 set -euo pipefail
@@ -27,14 +28,6 @@ for tool in wrk nginx taskset curl python3; do
     }
 done
 
-echo "== building (release): baton, and the Hummingbird peer into .build-peers/"
-swift build -c release --product baton >/dev/null
-bin="$(swift build -c release --show-bin-path)/baton"
-swift build -c release --package-path bench/peers/hummingbird/hello-world --scratch-path "$root/.build-peers/hummingbird" \
-    --product hello >/dev/null
-hello="$(swift build -c release --package-path bench/peers/hummingbird/hello-world --scratch-path "$root/.build-peers/hummingbird" \
-    --show-bin-path)/hello"
-
 tmp="$(mktemp -d /tmp/baton-peers-XXXXXX)"
 pids=()
 cleanup() {
@@ -43,6 +36,17 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+echo "== building (release): baton, and the Hummingbird peer into .build-peers/"
+swift build -c release --product baton >/dev/null
+bin="$(swift build -c release --show-bin-path)/baton"
+peer=(--package-path bench/peers/hummingbird/hello-world --scratch-path "$root/.build-peers/hummingbird")
+# Its dependencies warn about files they do not declare; shown only if the build fails.
+swift build -c release "${peer[@]}" --product hello >"$tmp/peer-build.log" 2>&1 || {
+    cat "$tmp/peer-build.log" >&2
+    exit 1
+}
+hello="$(swift build -c release "${peer[@]}" --show-bin-path 2>/dev/null)/hello"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { # url
@@ -112,6 +116,16 @@ CONF
 nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" >"$tmp/nginx.log" 2>&1 &
 pids+=($!)
 wait_up "http://127.0.0.1:$ng_port/health"
+
+if [ "${PEERS_CHECK:-}" = 1 ]; then
+    # Set-up only, no load: every server answers what wrk would ask.
+    curl -sf "$baton/health" && echo
+    curl -sf -H "Authorization: Bearer $key" "$baton/api/jobs/$job" | head -c 120 && echo
+    curl -sf "http://127.0.0.1:$hb_port/hello" && echo
+    curl -sf "http://127.0.0.1:$ng_port/health" && echo
+    echo "check: baton ($default_loops event loops), hummingbird and nginx answer"
+    exit 0
+fi
 
 # One wrk run; prints requests/s. Refuses a run with errors or non-2xx answers: its rate would
 # not be the server's.
