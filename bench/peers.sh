@@ -11,7 +11,8 @@
 # release build as `baton serve --local-workers 0` with the access log off and rate limits far
 # above the load. Prints each round, then the ratios of the means with the issue's targets.
 # Usage: bench/peers.sh [seconds] [rounds]   (defaults 4 and 3)
-# PEERS_CHECK=1 starts everything and checks each answer without load.
+# PEERS_CHECK=1 starts everything and checks each answer without load. PEERS_BATON_LOOPS sets
+# server.event_loops for parts 1-3 (default: Baton's own default, the usable CPUs).
 # Pinning for part 4: PEERS_WRK_CPUS, PEERS_ONE_LOOP_CPUS, PEERS_TWO_LOOP_CPUS (taskset lists);
 # defaults: wrk on the last CPU, the servers on the first one or two.
 set -euo pipefail
@@ -74,7 +75,7 @@ start_baton() { # name loops cpus(or "") -> sets baton_port
     baton_port=$port
 }
 
-start_baton main "" ""
+start_baton main "${PEERS_BATON_LOOPS:-}" ""
 baton="http://127.0.0.1:$baton_port"
 key="$(tr -d '\n' <"$tmp/main/admin.key")"
 # The loops it started with: one baton_http_loop_connections sample each.
