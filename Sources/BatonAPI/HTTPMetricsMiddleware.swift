@@ -5,8 +5,31 @@ import Synchronization
 /// Counts every request and times it, labelled by method, matched route pattern (never the raw
 /// path, which would make label cardinality unbounded) and status.
 struct HTTPMetricsMiddleware: HTTPMiddleware {
+    /// One label combination: its counter and histogram children, looked up together.
+    private struct SeriesKey: Hashable {
+        let method: HTTPMethod
+        let route: String
+        let status: Int
+    }
+
+    private final class Series: Sendable {
+        let requests: Counter
+        let duration: Histogram
+        init(requests: Counter, duration: Histogram) {
+            self.requests = requests
+            self.duration = duration
+        }
+    }
+
+    /// The children by label combination, so a request takes one lock and hashes no label
+    /// strings it would first have to build (bench/RESULTS.md, issue 22).
+    private final class SeriesCache: Sendable {
+        let table = Mutex<[SeriesKey: Series]>([:])
+    }
+
     private let requests: CounterFamily
     private let duration: HistogramFamily
+    private let cache = SeriesCache()
 
     init(registry: MetricsRegistry) {
         // Fixed, valid names: registration cannot fail unless a programmer registers them twice
@@ -20,19 +43,25 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
     }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-        let start = ContinuousClock.now
         // `next` renders errors into responses, so the status here is the one the client gets.
         let response = try await next(request, context)
-        record(request, context, status: response.status.code, since: start)
+        // The router stamped the context when it took the request: that is the start.
+        let elapsed = ContinuousClock.now - context.startedAt
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let series = series(SeriesKey(method: request.method, route: context.route, status: response.status.code))
+        series.requests.inc()
+        series.duration.observe(seconds)
         return response
     }
 
-    private func record(
-        _ request: HTTPRequest, _ context: RequestContext, status: Int, since start: ContinuousClock.Instant
-    ) {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        requests.labels(request.method.rawValue, context.route, String(status)).inc()
-        duration.labels(request.method.rawValue, context.route, String(status)).observe(seconds)
+    private func series(_ key: SeriesKey) -> Series {
+        if let known = cache.table.withLock({ $0[key] }) { return known }
+        let labels = [key.method.rawValue, key.route, String(key.status)]
+        let made = Series(requests: requests.labels(labels), duration: duration.labels(labels))
+        return cache.table.withLock { table in
+            if let known = table[key] { return known }
+            table[key] = made
+            return made
+        }
     }
 }

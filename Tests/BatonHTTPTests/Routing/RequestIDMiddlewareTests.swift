@@ -56,4 +56,19 @@ import Testing
             to: HTTPRequest(method: .options, target: "/id", headers: ["X-Request-Id": "opt-1"]))
         #expect(r.status == .noContent && r.headers["X-Request-Id"] == "opt-1")
     }
+
+    @Test func newIDsAreTheProcessPrefixAndAHexCounter() {
+        let first = RequestIDMiddleware.generate()
+        let prefix = String(first.prefix(17))
+        #expect(prefix.utf8.count == 17 && prefix.hasSuffix("-"))
+        #expect(prefix.dropLast().allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        let second = RequestIDMiddleware.generate()
+        #expect(second.hasPrefix(prefix))
+        let a = UInt64(first.dropFirst(17), radix: 16)
+        let b = UInt64(second.dropFirst(17), radix: 16)
+        #expect(a != nil && b != nil && b! > a!)
+        for n: UInt64 in [0, 1, 9, 10, 15, 16, 255, 0xABCDEF, 1 << 60, UInt64.max] {
+            #expect(RequestIDMiddleware.format(n) == prefix + String(n, radix: 16))
+        }
+    }
 }
