@@ -104,13 +104,18 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var listener: Listener?
     private(set) var shuttingDown = false
     private var graceDeadline: UInt64 = 0
-    private var nextSweep: UInt64 = 0
+    /// When the next timeout sweep is due: the earliest deadline of any connection (or of the
+    /// listener's pause, or of the shutdown grace period), never sooner than `sweepInterval`
+    /// after the last sweep; `UInt64.max` when nothing has one, and then the loop sleeps until
+    /// something happens, so an idle loop does not wake at all.
+    private var nextSweep = UInt64.max
     private var exited = false
     private var onExit: (@Sendable () -> Void)?
 
     static let wakeToken = UInt64.max
     static let listenerToken = UInt64.max - 1
-    /// Timeouts are checked by a sweep over all connections this often (cheaper than timers).
+    /// Timeouts are checked by a sweep over all connections (cheaper than timers), due at the
+    /// earliest deadline but at most this often.
     static let sweepInterval: UInt64 = 250_000_000
 
     init(index: Int, context: ServerContext) throws {
@@ -246,6 +251,15 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
+    /// When the loop's next sweep is due (`UInt64.max`: none, it sleeps until an event); read on
+    /// the loop thread, for tests.
+    var sweepDue: UInt64 { nextSweep }
+
+    /// Something on this loop must happen by `deadline`: the next sweep comes no later.
+    func noteDeadline(_ deadline: UInt64) {
+        if deadline < nextSweep { nextSweep = deadline }
+    }
+
     func scheduleFlush(_ connection: HTTPConnection) {
         flushList.append(connection)
     }
@@ -257,17 +271,18 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         defer { events.deallocate() }
         now = Socket.monotonicNow()
         date.update()
-        nextSweep = now + EventLoop.sweepInterval
 
         while true {
             let hasWork = inbox.withLock { !$0.items.isEmpty }
             var timeout: Int32 = 0
-            if !hasWork {
-                timeout = nextSweep > now ? Int32(min((nextSweep - now) / 1_000_000 + 1, 1000)) : 0
+            if !hasWork && nextSweep > now {
+                timeout = nextSweep == .max ? -1 : Int32(clamping: (nextSweep - now) / 1_000_000 + 1)
             }
             let count = epoll_wait(epollFD, events, maxEvents, timeout)
             now = Socket.monotonicNow()
             if count > 0 {
+                // Whatever these events answer carries this second's Date (one time() per batch).
+                date.update()
                 for i in 0..<Int(count) { handle(events + i) }
             }
             runWork()
@@ -331,12 +346,17 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     private func sweep() {
-        nextSweep = now + EventLoop.sweepInterval
+        nextSweep = .max
         date.update()
+        // Connections handling a passed deadline may set new ones (a linger after a 408): they
+        // note them, and the rest are gathered here.
         forEachConnection { connection in
             if connection.deadline != 0 && now >= connection.deadline { connection.deadlinePassed() }
+            if connection.deadline != 0 { noteDeadline(connection.deadline) }
         }
         listener?.sweep(now: now)
+        if shuttingDown { noteDeadline(graceDeadline) }
+        if nextSweep != .max { nextSweep = max(nextSweep, now + EventLoop.sweepInterval) }
     }
 
     private func forEachConnection(_ body: (HTTPConnection) -> Void) {
@@ -350,6 +370,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         guard !shuttingDown else { return }
         shuttingDown = true
         graceDeadline = deadline
+        noteDeadline(deadline)
         listener?.close()
         listener = nil
         forEachConnection { $0.serverShuttingDown() }

@@ -84,6 +84,7 @@ final class HTTPConnection: @unchecked Sendable {
     private func setDeadline(_ kind: DeadlineKind, after interval: UInt64) {
         deadlineKind = kind
         deadline = kind == .none ? 0 : loop.now &+ interval
+        if deadline != 0 { loop.noteDeadline(deadline) }
     }
 
     /// A body is arriving: the next read must come within the idle timeout, and the whole body
@@ -91,6 +92,7 @@ final class HTTPConnection: @unchecked Sendable {
     private func setBodyDeadline() {
         deadlineKind = .body
         deadline = min(loop.now &+ loop.context.idleTimeout, bodyDeadline)
+        loop.noteDeadline(deadline)
     }
 
     /// Just registered: the client must send its first header block within the header timeout.

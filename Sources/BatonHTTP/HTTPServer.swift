@@ -45,6 +45,23 @@ public final class HTTPServer: Sendable {
         state.withLock { $0.loops }.map { $0.openConnections.load(ordering: .relaxed) }
     }
 
+    /// When each loop will next wake by itself to check timeouts, in `Socket.monotonicNow()`
+    /// nanoseconds; nil for a loop that sleeps until something happens (no deadline pending).
+    func sweepsDue() async -> [UInt64?] {
+        var due: [UInt64?] = []
+        for loop in state.withLock({ $0.loops }) {
+            let next = await withCheckedContinuation { (continuation: CheckedContinuation<UInt64?, Never>) in
+                let queued = loop.execute {
+                    let value = loop.sweepDue
+                    continuation.resume(returning: value == .max ? nil : value)
+                }
+                if !queued { continuation.resume(returning: nil) }
+            }
+            due.append(next)
+        }
+        return due
+    }
+
     /// What the server's own limits refused since it was made, for metrics.
     public var statistics: HTTPServerStatistics {
         HTTPServerStatistics(

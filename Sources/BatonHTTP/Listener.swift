@@ -36,6 +36,7 @@ final class Listener {
                     // The listener is level-triggered: without a pause it would spin on the error.
                     context.log("http: accept: \(SocketError("accept", code: code)); pausing accepts for 100 ms")
                     pausedUntil = loop.now + 100_000_000
+                    loop.noteDeadline(pausedUntil)
                     loop.setListenerEnabled(false)
                     return
                 default:
@@ -104,6 +105,7 @@ final class Listener {
             pausedUntil = 0
             loop.setListenerEnabled(true)
         }
+        if pausedUntil != 0 { loop.noteDeadline(pausedUntil) }
     }
 
     func close() {

@@ -185,4 +185,29 @@ import Testing
         #expect(server.activeConnections == 0)
         #expect(throws: RawClient.Failure.self) { try RawClient(port: port) }
     }
+
+    /// A loop with nothing to time out sleeps until an event: no periodic wake-ups while idle
+    /// (issue 22). A connection brings its deadline, and the loop wakes for it.
+    @Test func anIdleLoopHasNoWakeUpDue() async throws {
+        try await withServer({
+            $0.eventLoopCount = 2
+            $0.headerTimeout = .seconds(10)
+            $0.idleTimeout = .seconds(30)
+        }) { server, port in
+            #expect(await server.sweepsDue() == [nil, nil])
+            let client = try await onThread { try RawClient(port: port) }
+            // Connected, no request yet: loop 0 must wake for the header timeout.
+            #expect(await eventually { server.connectionsPerLoop == [1, 0] })
+            let before = Socket.monotonicNow()
+            let due = await server.sweepsDue()
+            #expect(due[1] == nil)
+            let header = try #require(due[0])
+            #expect(header > before && header <= before + 10_000_000_000)
+            try await onThread {
+                try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                _ = try client.readResponse()
+            }
+            withExtendedLifetime(client) {}
+        }
+    }
 }
