@@ -13,6 +13,7 @@
 # Usage: bench/peers.sh [seconds] [rounds]   (defaults 4 and 3)
 # PEERS_CHECK=1 starts everything and checks each answer without load. PEERS_BATON_LOOPS sets
 # server.event_loops for parts 1-3 (default: Baton's own default, the usable CPUs).
+# PEERS_BATON_BIN measures that baton binary instead of building this tree (before/after).
 # Pinning for part 4: PEERS_WRK_CPUS, PEERS_ONE_LOOP_CPUS, PEERS_TWO_LOOP_CPUS (taskset lists);
 # defaults: wrk on the last CPU, the servers on the first one or two.
 set -euo pipefail
@@ -39,8 +40,12 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (release): baton, and the Hummingbird peer into .build-peers/"
-swift build -c release --product baton >/dev/null
-bin="$(swift build -c release --show-bin-path)/baton"
+if [ -n "${PEERS_BATON_BIN:-}" ]; then
+    bin="$PEERS_BATON_BIN"
+else
+    swift build -c release --product baton >/dev/null
+    bin="$(swift build -c release --show-bin-path)/baton"
+fi
 peer=(--package-path bench/peers/hummingbird/hello-world --scratch-path "$root/.build-peers/hummingbird")
 # Its dependencies warn about files they do not declare; shown only if the build fails.
 swift build -c release "${peer[@]}" --product hello >"$tmp/peer-build.log" 2>&1 || {
