@@ -84,7 +84,7 @@ start_baton main "${PEERS_BATON_LOOPS:-}" ""
 baton="http://127.0.0.1:$baton_port"
 key="$(tr -d '\n' <"$tmp/main/admin.key")"
 # The loops it started with: one baton_http_loop_connections sample each.
-default_loops=$(curl -sf -H "Authorization: Bearer $key" "$baton/metrics" | grep -c '^baton_http_loop_connections{')
+default_loops=$(curl -sf -H "Authorization: Bearer $key" "$baton/metrics" | grep -c '^baton_http_loop_connections{' || true)
 job=$(curl -sf -X POST -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
     -d '{"prompt":"Summarize this document","input":"...","provider":"claude","model":"haiku","priority":"normal","tier":"medium","tags":["summarize"]}' \
     "$baton/api/jobs" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
