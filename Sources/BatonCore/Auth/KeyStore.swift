@@ -46,7 +46,9 @@ public final class KeyStore: Sendable {
 
     struct State {
         var entries: [String: Entry] = [:]
-        var used: [String: String] = [:]
+        /// Last use by key id, in Unix milliseconds: formatted only when shown or written, not
+        /// on every request.
+        var used: [String: Int64] = [:]
         /// `api_key_changes.counter` as of the snapshot `entries` came from.
         var counter: Int64 = -1
         /// When a request next reads the counter.
@@ -99,7 +101,7 @@ public final class KeyStore: Sendable {
         await refreshIfDue()
         guard let entry = state.withLock({ $0.entries[token.id] }), entry.record.revokedAt == nil else { return nil }
         guard ConstantTime.equals(hash(token.secret), entry.hash) else { return nil }
-        let now = Timestamp.now()
+        let now = Timestamp.nowMilliseconds()
         state.withLock { $0.used[token.id] = now }
         return Principal(
             keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
@@ -110,7 +112,8 @@ public final class KeyStore: Sendable {
     public func principal(keyID id: String) async -> Principal? {
         await refreshIfDue()
         guard let entry = state.withLock({ $0.entries[id] }), entry.record.revokedAt == nil else { return nil }
-        state.withLock { $0.used[id] = Timestamp.now() }
+        let now = Timestamp.nowMilliseconds()
+        state.withLock { $0.used[id] = now }
         return Principal(
             keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
     }
@@ -193,7 +196,8 @@ public final class KeyStore: Sendable {
         let all = state.withLock { state in
             state.entries.values.map { entry in
                 var record = entry.record
-                record.lastUsedAt = state.used[record.id] ?? record.lastUsedAt
+                record.lastUsedAt =
+                    state.used[record.id].map { Timestamp.format(milliseconds: $0) } ?? record.lastUsedAt
                 return record
             }
         }
@@ -238,14 +242,14 @@ public final class KeyStore: Sendable {
     public func flushLastUsed(unlessWithinMs: Int64 = 0) async throws {
         let used = state.withLock { state -> [String: String] in
             var due: [String: String] = [:]
-            for (id, at) in state.used {
-                if unlessWithinMs > 0, let usedMs = Timestamp.parse(at),
+            for (id, usedMs) in state.used {
+                if unlessWithinMs > 0,
                     let storedMs = state.entries[id]?.record.lastUsedAt.flatMap(Timestamp.parse),
                     usedMs - storedMs < unlessWithinMs
                 {
                     continue
                 }
-                due[id] = at
+                due[id] = Timestamp.format(milliseconds: usedMs)
             }
             for (id, at) in due {
                 state.used[id] = nil
