@@ -28,13 +28,39 @@ public struct AccessPolicy: Sendable {
     /// Routes open to anyone by method: signing in takes the key in its body.
     public static let publicOperations: Set<String> = ["POST /api/v1/session"]
 
+    /// A method on a route pattern: what the "METHOD /pattern" strings below name, as a key that
+    /// a request can look up without building a string (this runs on every request).
+    struct Operation: Hashable, Sendable {
+        let method: HTTPMethod
+        let route: String
+
+        /// "METHOD /pattern" split at its first space.
+        init(_ text: String) {
+            let space = text.firstIndex(of: " ") ?? text.endIndex
+            method = HTTPMethod(String(text[..<space]))
+            route = space == text.endIndex ? "" : String(text[text.index(after: space)...])
+        }
+
+        init(method: HTTPMethod, route: String) {
+            self.method = method
+            self.route = route
+        }
+    }
+
+    static let publicOperationKeys = Set(publicOperations.map(Operation.init))
+
+    /// Whether `method` on `route` is open to anyone (`publicOperations`).
+    static func isPublicOperation(method: HTTPMethod, route: String) -> Bool {
+        publicOperationKeys.contains(Operation(method: method, route: route))
+    }
+
     /// Stricter (or looser) requirements by "METHOD /pattern".
-    private let overrides: [String: Requirement]
+    private let overrides: [Operation: Requirement]
     /// Read per request, so `server.public_metrics` changes through the overlay apply at once.
     private let publicMetrics: @Sendable () -> Bool
     /// The tenant whose keys may use `instanceOperations`.
     public let systemTenant: String
-    private let instanceOperations: Set<String>
+    private let instanceOperations: Set<Operation>
 
     public init(
         overrides: [String: Requirement] = AccessPolicy.defaultOverrides,
@@ -42,9 +68,9 @@ public struct AccessPolicy: Sendable {
         instanceOperations: Set<String> = AccessPolicy.defaultInstanceOperations,
         publicMetrics: @escaping @Sendable () -> Bool = { false }
     ) {
-        self.overrides = overrides
+        self.overrides = Dictionary(overrides.map { (Operation($0.key), $0.value) }) { first, _ in first }
         self.systemTenant = systemTenant
-        self.instanceOperations = instanceOperations
+        self.instanceOperations = Set(instanceOperations.map(Operation.init))
         self.publicMetrics = publicMetrics
     }
 
@@ -64,7 +90,7 @@ public struct AccessPolicy: Sendable {
 
     /// Whether the operation needs a key of the system tenant (checked after the role).
     public func isInstanceOperation(method: HTTPMethod, route: String) -> Bool {
-        instanceOperations.contains("\(method.rawValue) \(route)")
+        instanceOperations.contains(Operation(method: method, route: route))
     }
 
     /// Worker routes take a worker key (acting for its own instance) or an admin key (any
@@ -90,9 +116,9 @@ public struct AccessPolicy: Sendable {
     public func requirement(method: HTTPMethod, route: String) -> Requirement {
         let method: HTTPMethod = method == .head ? .get : method
         if AccessPolicy.publicRoutes.contains(route) { return .none }
-        if AccessPolicy.publicOperations.contains("\(method.rawValue) \(route)") { return .none }
+        if AccessPolicy.isPublicOperation(method: method, route: route) { return .none }
         if route == "/metrics" && publicMetrics() { return .none }
-        if let requirement = overrides["\(method.rawValue) \(route)"] { return requirement }
+        if let requirement = overrides[Operation(method: method, route: route)] { return requirement }
         switch method {
         case .get, .options: return .role(.viewer)
         default: return .role(.operator)

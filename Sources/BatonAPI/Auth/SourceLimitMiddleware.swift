@@ -22,7 +22,7 @@ struct SourceLimitMiddleware: HTTPMiddleware {
         context.storage[KeyCheckKey.self] = check
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
-        let signIn = AccessPolicy.publicOperations.contains("\(request.method.rawValue) \(context.route)")
+        let signIn = AccessPolicy.isPublicOperation(method: request.method, route: context.route)
         if signIn
             || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
         {
