@@ -12,8 +12,15 @@ public final class RateLimiter: Sendable {
         public static let defaults = Limits(perMinute: ["read": 1200, "write": 300, "webhook": 600])
     }
 
+    /// A bucket's name: who, in which route class (a key, not a joined string: this runs on
+    /// every limited request).
+    private struct BucketKey: Hashable {
+        let routeClass: String
+        let who: String
+    }
+
     private struct State {
-        var buckets: [String: TokenBucket] = [:]
+        var buckets: [BucketKey: TokenBucket] = [:]
         var takesSincePrune = 0
     }
 
@@ -32,7 +39,7 @@ public final class RateLimiter: Sendable {
     public func take(who: String, routeClass: String) -> Int? {
         guard let perMinute = limits.perMinute[routeClass] else { return nil }
         let now = clock()
-        let key = routeClass + "\u{0}" + who
+        let key = BucketKey(routeClass: routeClass, who: who)
         return state.withLock { state in
             state.takesSincePrune += 1
             if state.takesSincePrune >= 4096 {
