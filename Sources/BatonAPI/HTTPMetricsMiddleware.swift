@@ -48,10 +48,18 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
         // The router stamped the context when it took the request: that is the start.
         let elapsed = ContinuousClock.now - context.startedAt
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let series = series(SeriesKey(method: request.method, route: context.route, status: response.status.code))
+        let series = series(
+            SeriesKey(method: Self.label(request.method), route: context.route, status: response.status.code))
         series.requests.inc()
         series.duration.observe(seconds)
         return response
+    }
+
+    /// The methods Baton serves keep their name; any other token a client sends is `OTHER`, so
+    /// made-up methods cannot add series without end (SPEC §12.4).
+    static let knownMethods: Set<HTTPMethod> = [.get, .head, .post, .put, .patch, .delete, .options]
+    static func label(_ method: HTTPMethod) -> HTTPMethod {
+        knownMethods.contains(method) ? method : HTTPMethod("OTHER")
     }
 
     private func series(_ key: SeriesKey) -> Series {
