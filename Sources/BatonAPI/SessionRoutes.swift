@@ -33,6 +33,11 @@ enum SessionRoutes {
             return .json(.ok, json(principal, session).text, headers: ["Cache-Control": "no-store"])
         }
         router.delete("/api/v1/session") { request, context in
+            // Signing out is a change: it carries the session's CSRF token, as the document says,
+            // whatever else the request carries (SPEC §2.12).
+            guard request.headers["X-CSRF-Token"] != nil else {
+                throw HTTPError.forbidden("signing out needs the session's X-CSRF-Token header")
+            }
             guard let token = context.storage[KeyCheckKey.self]?.sessionToken,
                 context.storage[KeyCheckKey.self]?.session != nil
             else {
