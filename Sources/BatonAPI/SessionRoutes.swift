@@ -36,7 +36,7 @@ enum SessionRoutes {
             // Signing out is a change: it carries the session's CSRF token, as the document says,
             // whatever else the request carries (SPEC §2.12).
             guard request.headers["X-CSRF-Token"] != nil else {
-                throw HTTPError.forbidden("signing out needs the session's X-CSRF-Token header")
+                throw HTTPError.badRequest("signing out needs the session's X-CSRF-Token header")
             }
             guard let token = context.storage[KeyCheckKey.self]?.sessionToken,
                 context.storage[KeyCheckKey.self]?.session != nil
