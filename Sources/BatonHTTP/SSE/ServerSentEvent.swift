@@ -72,7 +72,9 @@ extension HTTPRequest {
     /// The id a reconnecting EventSource last saw (`Last-Event-ID`), nil when absent or empty:
     /// browsers send an empty value after an event that reset the id, which means "none".
     public var lastEventID: String? {
-        guard let value = headers["Last-Event-ID"]?.trimming { $0 == " " }, !value.isEmpty else { return nil }
+        guard let value = headers["Last-Event-ID"]?.trimming(while: { $0 == " " }), !value.isEmpty else {
+            return nil
+        }
         return value
     }
 }
