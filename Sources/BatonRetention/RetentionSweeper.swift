@@ -129,13 +129,15 @@ public final class RetentionSweeper: Sendable {
             let before = cutoff(seconds)
             var removed = 0
             let oldest = try await database.read { try Orchestrator.oldestReleasedIssue($0) }
-            while let oldest, oldest < before {
-                let count = try await database.write { conn in
-                    try Orchestrator.pruneReleasedIssues(conn, before: before, limit: limit)
+            if let oldest, oldest < before {
+                var count = limit
+                while count == limit {
+                    count = try await database.write { conn in
+                        try Orchestrator.pruneReleasedIssues(conn, before: before, limit: limit)
+                    }
+                    removed += count
+                    await Task.yield()
                 }
-                removed += count
-                if count < limit { break }
-                await Task.yield()
             }
             pass.removed["issues"] = removed
         }

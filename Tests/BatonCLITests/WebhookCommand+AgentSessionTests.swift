@@ -9,6 +9,14 @@ import Testing
 /// Linear's signed shape; the thought, the response and the session's link arrive in Linear
 /// with the app's token, and the issue's view shows the session and its activities.
 @Suite struct WebhookCommandAgentSessionTests {
+    /// A data directory holding the app's token, as the README's walkthrough stores it.
+    static func storeAppToken(in dir: String) async throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let stored = try await BatonBinary.run(
+            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
+        #expect(stored.status == 0, "\(stored.stderr)")
+    }
+
     /// Agent mode turned on by an overlay while serve runs: sessions stored from then on are
     /// answered in Linear without a restart.
     @Test func agentModeTurnedOnByAnOverlayStartsAtOnce() async throws {
@@ -17,10 +25,7 @@ import Testing
         let linear = FakeLinear([])
         let endpoint = try linear.start()
         defer { Task { await linear.stop() } }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let stored = try await BatonBinary.run(
-            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
-        #expect(stored.status == 0, "\(stored.stderr)")
+        try await Self.storeAppToken(in: dir)
         try #"{"tracker":{"endpoint":"\#(endpoint)"}}"#.write(
             toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
         let baton = try RunningBaton(["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"])
@@ -47,10 +52,7 @@ import Testing
         let linear = FakeLinear([])
         let endpoint = try linear.start()
         defer { Task { await linear.stop() } }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let stored = try await BatonBinary.run(
-            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
-        #expect(stored.status == 0, "\(stored.stderr)")
+        try await Self.storeAppToken(in: dir)
         try #"{"tracker":{"endpoint":"\#(endpoint)","agent":{"enabled":true}}}"#.write(
             toFile: dir + "/baton.json", atomically: true, encoding: .utf8)
         let arguments = ["serve", "--port", "0", "--data-dir", dir, "--config", dir + "/baton.json"]
@@ -95,10 +97,7 @@ import Testing
         let linear = FakeLinear([])
         let endpoint = try linear.start()
         defer { Task { await linear.stop() } }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let stored = try await BatonBinary.run(
-            ["secrets", "set", "linear_agent_token", "--data-dir", dir], input: FakeLinear.appToken)
-        #expect(stored.status == 0, "\(stored.stderr)")
+        try await Self.storeAppToken(in: dir)
         let config = """
             {"tracker":{"endpoint":"\(endpoint)","agent":{"enabled":true,"public_url":"http://baton.example"}}}
             """
