@@ -145,7 +145,8 @@ public final class Dispatcher: Sendable {
     }
 
     public func job(_ id: Int64, tenant: String, worker: String? = nil) async throws -> Job {
-        let job = try await database.read { conn in try Job.load(id: id, tenant: tenant, from: conn) }
+        // A lookup by key: on the calling event loop when an inline connection is free (SPEC §1.3).
+        let job = try await database.keyedRead { conn in try Job.load(id: id, tenant: tenant, from: conn) }
         guard let job, worker == nil || job.worker == worker else { throw DispatchError.notFound("no job \(id)") }
         return job
     }

@@ -44,6 +44,8 @@ final class Checkpointer: Sendable {
 /// the file the writer created and switched to WAL).
 final class CheckpointSignal: Sendable {
     private let target = Mutex<Checkpointer?>(nil)
+    /// True while the WAL holds commits no checkpoint was asked for since.
+    private let uncopied = Atomic<Bool>(false)
     let pages: Int
 
     init(pages: Int) { self.pages = max(1, pages) }
@@ -52,7 +54,18 @@ final class CheckpointSignal: Sendable {
 
     /// Called by the writer after each commit with the WAL's size in pages.
     func walCommitted(pages count: Int) {
-        guard count >= pages else { return }
+        guard count >= pages else {
+            uncopied.store(true, ordering: .relaxed)
+            return
+        }
+        uncopied.store(false, ordering: .relaxed)
+        target.withLock { $0 }?.request()
+    }
+
+    /// Called by the writer once per quiet spell: a checkpoint for what was committed since the
+    /// last one, if anything was.
+    func writerWentQuiet() {
+        guard uncopied.exchange(false, ordering: .relaxed) else { return }
         target.withLock { $0 }?.request()
     }
 }

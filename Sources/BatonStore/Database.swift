@@ -15,6 +15,7 @@ public final class Database: Sendable {
     public let configuration: DatabaseConfiguration
     private let writer: Writer
     private let readers: ReaderPool
+    private let inline: InlineReaders
     private let checkpointer: Checkpointer
     /// Set when `close()` starts; new work is refused from then on.
     private let closed = Atomic<Bool>(false)
@@ -38,8 +39,18 @@ public final class Database: Sendable {
             throw error
         }
         do {
+            inline = try InlineReaders(
+                path: path, count: configuration.inlineReaderCount,
+                statementCacheSize: configuration.statementCacheSize)
+        } catch {
+            readers.shutdown()
+            writer.shutdown()
+            throw error
+        }
+        do {
             checkpointer = try Checkpointer(path: path, configuration: configuration)
         } catch {
+            inline.close()
             readers.shutdown()
             writer.shutdown()
             throw error
@@ -62,6 +73,7 @@ public final class Database: Sendable {
     deinit {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         checkpointer.shutdown(wait: false)
+        inline.close()
         readers.shutdown(wait: false)
         writer.shutdown(wait: false)
     }
@@ -93,6 +105,16 @@ public final class Database: Sendable {
         -> T
     {
         try await submit(to: readers.submit, transactional: true, body)
+    }
+
+    /// `read` for a lookup by key (a row by its id): runs `body` on the calling thread when one
+    /// of the inline read connections is free, so an event loop answers without two thread
+    /// hops; otherwise (all lent, or SQLite busy) on a reader thread like `read` (SPEC §1.3).
+    /// The caller's thread is held while `body` runs: nothing longer than a lookup by key.
+    public func keyedRead<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        guard !isClosed else { throw DatabaseError.closed }
+        if let outcome = inline.read(body) { return try outcome.get() }
+        return try await read(body)
     }
 
     /// `read` for code that is not async. Blocks the calling thread; see `writeBlocking`.
@@ -133,6 +155,7 @@ public final class Database: Sendable {
             guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
             // The checkpointer and readers first, so nothing holds the final checkpoint back.
             checkpointer.shutdown()
+            inline.close()
             readers.shutdown()
             writer.shutdown()
         }

@@ -1,7 +1,12 @@
+import BatonPlatform
+
 /// Tuning for a `Database`. The defaults suit Baton's coordinator on a small machine.
 public struct DatabaseConfiguration: Sendable, Hashable {
     /// Read connections, each on its own thread (at least 1).
     public var readerCount: Int
+    /// Read connections lent to the calling thread by `keyedRead` (0: every read goes to the
+    /// reader threads). One per usable CPU, like the event loops, so loops rarely find none free.
+    public var inlineReaderCount: Int
     /// How long a connection waits for a lock before failing with `SQLiteError.busy`.
     public var busyTimeoutMs: Int
     /// Prepared statements kept per connection (0 disables the cache).
@@ -19,7 +24,8 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     public var idleReleaseMs: Int
 
     public init(
-        readerCount: Int = 2, busyTimeoutMs: Int = 5000, statementCacheSize: Int = 64,
+        readerCount: Int = 2, inlineReaderCount: Int = Processors.usable, busyTimeoutMs: Int = 5000,
+        statementCacheSize: Int = 64,
         maxBatch: Int = 64, checkpointPages: Int = 1000, walSizeLimitBytes: Int = 16 * 1_048_576,
         idleReleaseMs: Int = 30_000
     ) {
@@ -27,6 +33,7 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         self.checkpointPages = checkpointPages
         self.walSizeLimitBytes = walSizeLimitBytes
         self.readerCount = readerCount
+        self.inlineReaderCount = inlineReaderCount
         self.busyTimeoutMs = busyTimeoutMs
         self.statementCacheSize = statementCacheSize
         self.maxBatch = maxBatch

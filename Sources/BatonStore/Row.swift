@@ -1,7 +1,7 @@
 /// Column names of a result, shared by all of its rows.
-final class RowLayout: Sendable {
-    let columns: [String]
-    let indexByName: [String: Int]
+@usableFromInline final class RowLayout: Sendable {
+    @usableFromInline let columns: [String]
+    @usableFromInline let indexByName: [String: Int]
 
     init(columns: [String]) {
         self.columns = columns
@@ -15,16 +15,16 @@ final class RowLayout: Sendable {
 /// One result row, fully copied out of SQLite (no pointers into a statement). Values are read by
 /// column name: a SELECT names (or aliases) what it reads, so its column order does not matter.
 public struct Row: Sendable, Hashable {
-    let layout: RowLayout
+    @usableFromInline let layout: RowLayout
     /// The values in column order. Internal: outside BatonStore a row is read by name only.
-    let values: [SQLValue]
+    @usableFromInline let values: [SQLValue]
 
     init(layout: RowLayout, values: [SQLValue]) {
         self.layout = layout
         self.values = values
     }
 
-    public var columns: [String] { layout.columns }
+    @inlinable public var columns: [String] { layout.columns }
     public var count: Int { values.count }
 
     public func contains(_ column: String) -> Bool { layout.indexByName[column] != nil }
@@ -45,7 +45,11 @@ public struct Row: Sendable, Hashable {
 
     /// The named column's value as a `T`. Throws `RowDecodingError` when the result has no such
     /// column, the value is NULL, or it is not a `T` (e.g. text where an integer was expected).
-    public func decode<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(RowDecodingError) -> T {
+    /// Inlinable, so each caller gets it specialised for its `T` (no generic metadata look-ups
+    /// per column on the hot read paths).
+    @inlinable public func decode<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(RowDecodingError)
+        -> T
+    {
         guard let value = try decodeIfPresent(column, as: type) else {
             throw RowDecodingError(column: column, expected: T.sqlTypeName, problem: .null, columns: columns)
         }
@@ -54,7 +58,8 @@ public struct Row: Sendable, Hashable {
 
     /// The named column's value as a `T`, nil when it is NULL. Throws `RowDecodingError` when the
     /// result has no such column or the value is not a `T`.
-    public func decodeIfPresent<T: SQLDecodable>(_ column: String, as type: T.Type = T.self) throws(RowDecodingError)
+    @inlinable public func decodeIfPresent<T: SQLDecodable>(_ column: String, as type: T.Type = T.self)
+        throws(RowDecodingError)
         -> T?
     {
         guard let i = layout.indexByName[column] else {

@@ -59,7 +59,7 @@ extension Array: SQLDecodable where Element == UInt8 {
 
 extension SQLValue {
     /// The storage class's name, as SQLite's `typeof()` gives it.
-    var storageClass: String {
+    @usableFromInline var storageClass: String {
         switch self {
         case .null: "null"
         case .integer: "integer"

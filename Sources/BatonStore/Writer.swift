@@ -27,7 +27,7 @@ final class Writer: Sendable {
             serve: { [queue, counters] connection in
                 Writer.serve(
                     connection, queue: queue, maxBatch: maxBatch, idleMs: configuration.idleReleaseMs,
-                    counters: counters)
+                    counters: counters, checkpoints: checkpoints)
             })
     }
 
@@ -61,11 +61,16 @@ final class Writer: Sendable {
 
     private static func serve(
         _ connection: Connection, queue: WorkQueue<any ConnectionWork>, maxBatch: Int, idleMs: Int,
-        counters: WriterCounters
+        counters: WriterCounters, checkpoints: CheckpointSignal
     ) {
-        while let batch = queue.take(
-            max: maxBatch, idleMs: idleMs, idle: { connection.releaseMemory() }, joins: { $0.isTransactional })
-        {
+        // A quiet spell also copies what the WAL holds back into the file, so the next commit
+        // starts the log over instead of growing it: an idle server's few writes (a worker's
+        // stored heartbeat once a minute) reuse the same WAL pages (SPEC §1.3).
+        let quiet = {
+            connection.releaseMemory()
+            checkpoints.writerWentQuiet()
+        }
+        while let batch = queue.take(max: maxBatch, idleMs: idleMs, idle: quiet, joins: { $0.isTransactional }) {
             if let only = batch.first, !only.isTransactional {
                 _ = only.run(connection)
                 if connection.isInTransaction { try? connection.execute("ROLLBACK") }
