@@ -115,7 +115,9 @@ public final class WorkerLoop: Sendable {
         let names = settings.workspaces.inventory()
         let now = Int64(time(nil)) * 1000
         let (known, busy) = state.withLock { s in (s.usage, Set(s.active.values.compactMap(\.workspace))) }
-        var fresh = known.filter { names.contains($0.key) }
+        // A set: with a thousand workspaces a list made this filter a million comparisons.
+        let present = Set(names)
+        var fresh = known.filter { present.contains($0.key) }
         for name in names where !busy.contains(name) && (fresh[name].map { now - $0.measuredMs >= 60_000 } ?? true) {
             if let usage = settings.workspaces.usage(name) {
                 fresh[name] = (usage.bytes, usage.modifiedMs, now)

@@ -10,6 +10,12 @@ final class RunningBaton: Sendable {
         child.closeInput()
     }
 
+    /// A test that fails before `stop()` (a failed `#require` leaves the scope) must not leave its
+    /// `baton serve` running for the rest of the suite.
+    deinit {
+        if child.isRunning { _ = child.kill() }
+    }
+
     var output: String { child.output }
     var errors: String { child.errors }
 
