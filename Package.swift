@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "BatonJobsTests",
             dependencies: [
-                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonWorkerProtocol",
+                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport", "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonTemplatesTests",

@@ -6,7 +6,8 @@ import BatonTemplates
 
 extension Orchestrator {
     /// Ticks until cancelled: at once when woken (webhook, finished job, operator), else every
-    /// second, which is as late as a stored retry timer fires.
+    /// second while there are issues, which is as late as a stored retry timer fires
+    /// (`nextTickInMs`).
     /// With a `tracker`, it is also polled every `tracker.poll_interval_ms` and on each refresh,
     /// for `trackerTenant` (the system tenant: the tracker is configured for the instance).
     public func run(
@@ -42,8 +43,23 @@ extension Orchestrator {
                 failures += 1
                 if failures == 1 || failures % 60 == 0 { log("orchestrator: tick failed: \(error)") }
             }
-            await wakeSignal.wait(timeout: .seconds(1))
+            await wakeSignal.wait(timeout: .milliseconds(nextTickInMs(lastPoll: lastPoll, polling: tracker != nil)))
         }
+    }
+
+    /// The longest the loop sleeps while no tenant has issues (SPEC §9.4).
+    static let idleTickMs: Int64 = 60_000
+
+    /// How long the loop may sleep: a second while some tenant has issues (stored retry times and
+    /// stalls are checked at that grain); with none, until the next poll is due or a minute has
+    /// passed. Every way an issue arrives (webhook, poll, API) wakes the loop, so an idle
+    /// coordinator sleeps without missing one.
+    func nextTickInMs(lastPoll: Int64?, polling: Bool) -> Int64 {
+        let hasIssues = knownTenants.withLock { $0.map { !$0.isEmpty } ?? true }
+        if hasIssues { return 1000 }
+        guard polling else { return Self.idleTickMs }
+        let untilPoll = lastPoll.map { $0 + settings.pollIntervalMs - now } ?? 0
+        return min(Self.idleTickMs, max(0, untilPoll))
     }
 
     /// Wakes the loop when a job of an issue finishes or is requeued (until cancelled).

@@ -1,12 +1,11 @@
 import BatonCore
 
-/// The dispatcher's Prometheus families: jobs by status, dispatches and their latency, workers by
-/// state, killswitch levels, cost and tokens.
+/// The dispatcher's Prometheus families: jobs by status, dispatches and their latency, killswitch
+/// levels, cost and tokens (workers by state are counted at each scrape: `Dispatcher.init`).
 final class DispatchMetrics: Sendable {
     let jobsByStatus: GaugeFamily?
     let dispatches: CounterFamily?
     let latency: HistogramFamily?
-    let workers: GaugeFamily?
     let killswitch: GaugeFamily?
     let cost: CounterFamily?
     let tokens: CounterFamily?
@@ -20,9 +19,6 @@ final class DispatchMetrics: Sendable {
             labelNames: ["outcome"])
         latency = try? registry.histogram(
             name: "baton_dispatch_latency_seconds", help: "Time from a job entering the queue to its assignment.")
-        workers = try? registry.gauge(
-            name: "baton_workers", help: "Workers by state (online, offline, paused, busy, idle).",
-            labelNames: ["state"])
         killswitch = try? registry.gauge(
             name: "baton_killswitch_level", help: "Killswitch level per tenant.", labelNames: ["tenant"])
         cost = try? registry.counter(
@@ -51,11 +47,4 @@ final class DispatchMetrics: Sendable {
         for (tenant, level) in o.killswitchLevels { killswitch?.labels(tenant).set(Double(level)) }
     }
 
-    func workers(online: Int, offline: Int, paused: Int, busy: Int, idle: Int) {
-        workers?.labels("online").set(Double(online))
-        workers?.labels("offline").set(Double(offline))
-        workers?.labels("paused").set(Double(paused))
-        workers?.labels("busy").set(Double(busy))
-        workers?.labels("idle").set(Double(idle))
-    }
 }

@@ -44,7 +44,10 @@ extension Dispatcher {
         let deadline = ContinuousClock.now + wait
         while true {
             let seen = waiters.generation(key)
-            if let lease = try await tryLease(worker: worker, tenant: tenant) { return lease }
+            if let lease = try await tryLease(worker: worker, tenant: tenant) {
+                sweep(by: clock.now() + lease.expiresInMs)
+                return lease
+            }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero, !Task.isCancelled else { return nil }
             await waiters.wait(key, seen: seen, timeout: remaining)

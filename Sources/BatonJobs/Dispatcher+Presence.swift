@@ -65,6 +65,9 @@ extension Dispatcher {
     /// over pending commands, and dispatches whatever it can now take.
     public func presence(_ report: PresenceReport, tenant: String) async throws -> PresenceAnswer {
         if let answer = quietPresence(report, tenant: tenant) { return answer }
+        // A worker that came online goes stale at its heartbeat + stale_after: the sweeper may
+        // be sleeping past that (SPEC §6.7).
+        defer { sweep(by: clock.now() + settings.staleAfterMs) }
         return try await mutate { txn in
             let previous = txn.board(tenant).workers[report.instance]
             let heartbeat = txn.now

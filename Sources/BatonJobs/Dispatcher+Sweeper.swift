@@ -64,11 +64,12 @@ extension Dispatcher {
                 for tenant in tenants.sorted() { try txn.schedule(tenant) }
             }
         }
-        publishWorkerGauges(now: now, staleAfterMs: stale)
     }
 
-    func publishWorkerGauges(now: Int64, staleAfterMs: Int64) {
-        guard let metrics else { return }
+    /// `baton_workers{state}`: online, offline, paused, busy and idle workers now.
+    func workerCounts() -> [(label: String, value: Double)] {
+        let now = clock.now()
+        let staleAfterMs = settings.staleAfterMs
         let counts = state.withLock { state -> [Int] in
             var c = [0, 0, 0, 0, 0]
             for board in state.tenants.values {
@@ -81,13 +82,49 @@ extension Dispatcher {
             }
             return c
         }
-        metrics.workers(online: counts[0], offline: counts[1], paused: counts[2], busy: counts[3], idle: counts[4])
+        return zip(["online", "offline", "paused", "busy", "idle"], counts).map { ($0, Double($1)) }
     }
 
-    /// Sweeps every `interval` until the task is cancelled.
-    public func runSweeper(every interval: Duration = .seconds(1), log: @escaping @Sendable (String) -> Void) async {
+    /// The longest the sweeper sleeps when nothing is due sooner (no running lease, no online
+    /// worker): a bound, so a missed wake-up could delay a sweep by this much at most.
+    public static let maxSweepGapMs: Int64 = 60_000
+
+    /// When the next sweep has something to do: the earliest expiry of a running job's lease or
+    /// moment an online worker's heartbeat goes stale, within `maxSweepGapMs` of `now`.
+    func nextSweepDueMs(now: Int64) -> Int64 {
+        let staleAfterMs = settings.staleAfterMs
+        return state.withLock { state in
+            var due = now + Self.maxSweepGapMs
+            for job in state.live.values where job.status == .running {
+                if let expires = job.leaseExpiresMs { due = min(due, expires) }
+            }
+            for board in state.tenants.values {
+                for w in board.workers.values where w.online && w.report.status != .offline {
+                    due = min(due, w.lastHeartbeatMs + staleAfterMs)
+                }
+            }
+            return due
+        }
+    }
+
+    /// Something falls due at `ms`: wakes the sweeper if it sleeps past that.
+    func sweep(by ms: Int64) {
+        if ms < sweepAtMs.load(ordering: .acquiring) { sweepWake.signal() }
+    }
+
+    /// Sweeps whenever something falls due (a lease expiring, a heartbeat going stale) until the
+    /// task is cancelled; an idle coordinator wakes for its workers' stale moments only, not
+    /// every second (SPEC §6.7).
+    public func runSweeper(log: @escaping @Sendable (String) -> Void) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            let now = clock.now()
+            // One millisecond past the moment, as `isOnline` and the expiry test are strict.
+            let due = nextSweepDueMs(now: now) + 1
+            sweepAtMs.store(due, ordering: .releasing)
+            // A wake-up that raced the store above is kept by the signal until this wait.
+            await sweepWake.wait(timeout: .milliseconds(max(0, due - now)))
+            sweepAtMs.store(.max, ordering: .releasing)
+            if Task.isCancelled { return }
             do {
                 try await sweep()
             } catch {

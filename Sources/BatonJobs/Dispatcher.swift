@@ -15,6 +15,10 @@ public final class Dispatcher: Sendable {
     private let settingsBox: Mutex<DispatchSettings>
     let waiters = LeaseWaiters()
     let metrics: DispatchMetrics?
+    /// Wakes the sweeper before the moment it sleeps until (`sweepAtMs`) when something falls
+    /// due earlier: a new lease, a worker that came online (SPEC §6.7).
+    let sweepWake = WakeSignal()
+    let sweepAtMs = Atomic<Int64>(.max)
 
     /// Loads the live state from the database; blocks, so call it at start-up.
     public init(
@@ -32,6 +36,10 @@ public final class Dispatcher: Sendable {
         state = Mutex(loaded)
         self.metrics = metrics.map(DispatchMetrics.init(registry:))
         self.metrics?.jobs(loaded.statusCounts)
+        // Counted when scraped, so they are right between sweeps (which run only when due).
+        try? metrics?.callbackGauge(
+            name: "baton_workers", help: "Workers by state (online, offline, paused, busy, idle).", labelName: "state"
+        ) { [weak self] in self?.workerCounts() ?? [] }
     }
 
     /// The dispatcher's clock reading (ms since the epoch): the time every transaction sees.

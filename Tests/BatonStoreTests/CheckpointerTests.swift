@@ -16,22 +16,23 @@ import Testing
                 ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
             }
             try await db.write { try $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)") }
-            try await db.write { try $0.execute("INSERT INTO t VALUES (1, 'first')") }
+            /// Writes, then (with quiet checkpoints) waits for the checkpoint its quiet spell owes.
+            func writeThenQuiet(_ sql: String) async throws {
+                let before = db.statistics.checkpoints
+                try await db.write { try $0.execute(sql) }
+                if quietCheckpoints {
+                    try #require(await eventually { db.statistics.checkpoints > before })
+                } else {
+                    try await Task.sleep(for: .milliseconds(100))
+                    #expect(db.statistics.checkpoints == before)
+                }
+            }
+            try await writeThenQuiet("INSERT INTO t VALUES (1, 'first')")
             let afterFirst = walSize()
             #expect(afterFirst > 0)
             var sizes: [Int] = []
             for round in 0..<5 {
-                let checkpoints = db.statistics.checkpoints
-                if quietCheckpoints {
-                    // The quiet spell passes and its one checkpoint runs.
-                    try #require(await eventually { db.statistics.checkpoints > checkpoints })
-                } else {
-                    try await Task.sleep(for: .milliseconds(100))
-                    #expect(db.statistics.checkpoints == checkpoints)
-                }
-                try await db.write {
-                    try $0.execute("UPDATE t SET v = ?1 WHERE id = 1", [.text("round \(round)")])
-                }
+                try await writeThenQuiet("UPDATE t SET v = 'round \(round)' WHERE id = 1")
                 sizes.append(walSize())
             }
             if quietCheckpoints {

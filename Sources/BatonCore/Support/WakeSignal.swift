@@ -1,11 +1,8 @@
-import BatonCore
-import BatonJobs
-import BatonTemplates
 import Synchronization
 
 /// A wake-up for a loop: signals coalesce until it next waits; a wait also ends at its timeout
 /// or when its task is cancelled.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
@@ -15,7 +12,9 @@ final class WakeSignal: Sendable {
     }
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if let w = s.waiter {
                 s.waiter = nil
@@ -42,7 +41,7 @@ final class WakeSignal: Sendable {
 
     /// Returns at the next signal (at once if one came since the last wait), after `timeout`, or
     /// when the calling task is cancelled.
-    func wait(timeout: Duration) async {
+    public func wait(timeout: Duration) async {
         let id = state.withLock { s -> Int in
             s.nextID += 1
             return s.nextID

@@ -1,0 +1,39 @@
+import Testing
+
+@testable import BatonCore
+
+@Suite struct WakeSignalTests {
+    /// A signal sent while nobody waits is kept for the next wait, which returns at once.
+    @Test func aSignalBeforeTheWaitIsKept() async {
+        let signal = WakeSignal()
+        signal.signal()
+        let start = ContinuousClock.now
+        await signal.wait(timeout: .seconds(30))
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    /// With no signal the wait ends at its timeout, not before.
+    @Test func aWaitEndsAtItsTimeout() async {
+        let signal = WakeSignal()
+        let start = ContinuousClock.now
+        await signal.wait(timeout: .milliseconds(200))
+        #expect(ContinuousClock.now - start >= .milliseconds(200))
+    }
+
+    /// A signal wakes a waiter long before its timeout; signals coalesce into one wake-up.
+    @Test func aSignalWakesTheWaiterAndSignalsCoalesce() async {
+        let signal = WakeSignal()
+        let start = ContinuousClock.now
+        let waiter = Task { await signal.wait(timeout: .seconds(30)) }
+        try? await Task.sleep(for: .milliseconds(50))
+        signal.signal()
+        signal.signal()
+        await waiter.value
+        #expect(ContinuousClock.now - start < .seconds(10))
+        // The second signal came while nobody waited: kept for one wait, then gone.
+        await signal.wait(timeout: .seconds(30))
+        let second = ContinuousClock.now
+        await signal.wait(timeout: .milliseconds(200))
+        #expect(ContinuousClock.now - second >= .milliseconds(200))
+    }
+}

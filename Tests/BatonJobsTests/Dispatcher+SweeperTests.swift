@@ -1,0 +1,93 @@
+import BatonCoreFixtures
+import BatonJSON
+import BatonStore
+import BatonTestSupport
+import BatonWorkerProtocol
+import Testing
+
+@testable import BatonCore
+@testable import BatonJobs
+
+/// The sweeper wakes when something falls due, not every second (SPEC §6.7): the nearest lease
+/// expiry or stale heartbeat decides, and a new lease wakes a sweeper sleeping past its end.
+@Suite struct DispatcherSweeperTests {
+    static let tenant = "default"
+
+    static func settings(leaseS: Int64 = 5, staleAfterS: Int64 = 15) -> DispatchSettings {
+        DispatchSettings(config: ["router": ["lease_s": .int(leaseS), "stale_after_s": .int(staleAfterS)]])
+    }
+
+    @Test func theNextSweepIsTheNearestLeaseExpiryOrStaleHeartbeat() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open(dispatch: Self.settings())
+            let start = fixture.clock.now
+            // Nothing to watch: the longest gap.
+            #expect(core.dispatcher.nextSweepDueMs(now: start) == start + Dispatcher.maxSweepGapMs)
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            #expect(core.dispatcher.nextSweepDueMs(now: start) == start + 15_000)
+            _ = try await core.dispatcher.create(JobSpec(prompt: "p", provider: "dry-run"), tenant: Self.tenant)
+            fixture.clock.advance(ms: 2_000)
+            let lease = try #require(try await core.dispatcher.lease(worker: "w1", tenant: Self.tenant, wait: .zero))
+            #expect(lease.expiresInMs == 5_000)
+            #expect(core.dispatcher.nextSweepDueMs(now: fixture.clock.now) == start + 2_000 + 5_000)
+            // A worker that said it goes offline is not watched.
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w2", status: .offline, provider: "dry-run"), tenant: Self.tenant)
+            #expect(core.dispatcher.nextSweepDueMs(now: fixture.clock.now) == start + 7_000)
+        }
+    }
+
+    /// The worker's heartbeat is 15 s old at the earliest: the sweeper sleeps toward it. A lease
+    /// of one second then wakes it, and the job is requeued once that lease ends. Without the
+    /// wake-up the sweep would come 15 s later and this test would time out.
+    @Test func aNewLeaseWakesASweeperSleepingPastItsEnd() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open(dispatch: Self.settings(leaseS: 1))
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            let sweeper = Task { await core.dispatcher.runSweeper(log: { _ in }) }
+            defer { sweeper.cancel() }
+            #expect(
+                await eventually { core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 15_001 })
+            let job = try await core.dispatcher.create(JobSpec(prompt: "p", provider: "dry-run"), tenant: Self.tenant)
+            _ = try #require(try await core.dispatcher.lease(worker: "w1", tenant: Self.tenant, wait: .zero))
+            #expect(
+                await eventually(timeout: .seconds(3)) { core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 1_001 })
+            fixture.clock.advance(ms: 1_001)
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            #expect(
+                await eventually(timeout: .seconds(4)) {
+                    (try? await core.dispatcher.job(job.id, tenant: Self.tenant).attempt) == 2
+                })
+        }
+    }
+
+    /// Workers by state are counted when scraped: a worker going silent shows as offline without
+    /// a sweep having run.
+    @Test func workerGaugesAreCountedWhenScraped() async throws {
+        try await CoreFixture.with { fixture in
+            let registry = MetricsRegistry()
+            let path = fixture.directory.path + "/gauges.db"
+            let clock = fixture.clock.dispatchClock
+            // Opening, migrating and loading block on the file: off the cooperative threads.
+            let (database, dispatcher) = try await offPool { () -> (Database, Dispatcher) in
+                let database = try Database(path: path)
+                _ = try database.migrate(BatonMigrations.all())
+                let dispatcher = try Dispatcher(
+                    database: database, events: try EventBus(database: database), settings: Self.settings(),
+                    metrics: registry, clock: clock)
+                return (database, dispatcher)
+            }
+            defer { database.close() }
+            _ = try await dispatcher.presence(PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            #expect(registry.exposition().contains("baton_workers{state=\"online\"} 1\n"))
+            fixture.clock.advance(ms: 15_000)
+            let text = registry.exposition()
+            #expect(
+                text.contains("baton_workers{state=\"online\"} 0\n")
+                    && text.contains("baton_workers{state=\"offline\"} 1\n"), "\(text)")
+        }
+    }
+}
