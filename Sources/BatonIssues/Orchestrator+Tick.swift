@@ -89,8 +89,9 @@ extension Orchestrator {
                 try await database.read { conn in
                     try conn.query("SELECT tenant FROM issues GROUP BY tenant").compactMap { $0.string("tenant") }
                 })
+            // `noted` read under this lock: a tenant noted after it finds the set made below.
             tenants = knownTenants.withLock { known in
-                known = (known ?? []).union(read)
+                known = (known ?? []).union(read).union(notedTenants.withLock { $0 })
                 return known
             }
         }

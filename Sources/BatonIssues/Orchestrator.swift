@@ -21,6 +21,9 @@ public final class Orchestrator: Sendable {
     let pendingRefresh = Mutex<String?>(nil)
     /// Tenants that have issues (nil until first read from the table).
     let knownTenants = Mutex<Set<String>?>(nil)
+    /// Tenants noted before that first read ended: merged into it, so an issue stored while the
+    /// table was being read is not missed (its tenant would otherwise wait for a restart).
+    let notedTenants = Mutex<Set<String>>([])
     /// Whether a job changed since the last reconciliation, and when that was (ms).
     let reconcileState = Mutex<(jobsChanged: Bool, lastReconcile: Int64)>((true, 0))
 
@@ -76,6 +79,7 @@ public final class Orchestrator: Sendable {
 
     /// A tenant has issues now (ticks visit it from here on).
     func noteTenant(_ tenant: String) {
+        notedTenants.withLock { _ = $0.insert(tenant) }
         knownTenants.withLock { known in
             if known != nil { known!.insert(tenant) }
         }

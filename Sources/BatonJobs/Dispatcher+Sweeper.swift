@@ -67,10 +67,12 @@ extension Dispatcher {
     }
 
     /// `baton_workers{state}`: online, offline, paused, busy and idle workers now.
+    /// Read at a scrape, on an event loop: when the writer holds the state (a transaction, a
+    /// reload) the last counts are given instead of waiting for it.
     func workerCounts() -> [(label: String, value: Double)] {
         let now = clock.now()
         let staleAfterMs = settings.staleAfterMs
-        let counts = state.withLock { state -> [Int] in
+        let fresh = state.withLockIfAvailable { state -> [Int] in
             var c = [0, 0, 0, 0, 0]
             for board in state.tenants.values {
                 for w in board.workers.values {
@@ -81,6 +83,10 @@ extension Dispatcher {
                 }
             }
             return c
+        }
+        let counts = lastWorkerCounts.withLock { last in
+            if let fresh { last = fresh }
+            return last
         }
         return zip(["online", "offline", "paused", "busy", "idle"], counts).map { ($0, Double($1)) }
     }
@@ -116,10 +122,12 @@ extension Dispatcher {
     /// task is cancelled; an idle coordinator wakes for its workers' stale moments only, not
     /// every second (SPEC §6.7).
     public func runSweeper(log: @escaping @Sendable (String) -> Void) async {
+        // After a failed sweep the same work is still due: retry a second later, not at once.
+        var notBefore = Int64.min
         while !Task.isCancelled {
             let now = clock.now()
             // One millisecond past the moment, as `isOnline` and the expiry test are strict.
-            let due = nextSweepDueMs(now: now) + 1
+            let due = max(nextSweepDueMs(now: now) + 1, notBefore)
             sweepAtMs.store(due, ordering: .releasing)
             // A wake-up that raced the store above is kept by the signal until this wait.
             await sweepWake.wait(timeout: .milliseconds(max(0, due - now)))
@@ -127,8 +135,10 @@ extension Dispatcher {
             if Task.isCancelled { return }
             do {
                 try await sweep()
+                notBefore = .min
             } catch {
                 log("error: dispatcher sweep failed: \(error)")
+                notBefore = clock.now() + 1000
             }
         }
     }

@@ -19,6 +19,8 @@ public final class Dispatcher: Sendable {
     /// due earlier: a new lease, a worker that came online (SPEC §6.7).
     let sweepWake = WakeSignal()
     let sweepAtMs = Atomic<Int64>(.max)
+    /// `baton_workers` as last counted (online, offline, paused, busy, idle).
+    let lastWorkerCounts = Mutex<[Int]>([0, 0, 0, 0, 0])
 
     /// Loads the live state from the database; blocks, so call it at start-up.
     public init(
@@ -48,7 +50,11 @@ public final class Dispatcher: Sendable {
     public var settings: DispatchSettings { settingsBox.withLock { $0 } }
 
     /// Applies new settings (the config changed); weights and limits take effect at the next decision.
-    public func apply(_ settings: DispatchSettings) { settingsBox.withLock { $0 = settings } }
+    /// The sweeper recomputes its deadline: a shorter `stale_after_s` may make it due sooner.
+    public func apply(_ settings: DispatchSettings) {
+        settingsBox.withLock { $0 = settings }
+        sweepWake.signal()
+    }
 
     /// Takes settings from `config` now and again whenever it changes (overlay edits apply at once).
     public func follow(_ config: ConfigStore) {

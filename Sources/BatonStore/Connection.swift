@@ -1,7 +1,8 @@
 import CSQLite
 
-/// One SQLite connection. Only ever used on the thread that owns it: the database hands it to
-/// `read`/`write` closures, and it is deliberately not Sendable so it cannot leave them.
+/// One SQLite connection, used by one thread at a time: the database hands it to `read`/`write`
+/// closures on its own threads, or lends an inline one to the calling thread for `keyedRead`
+/// (`InlineReaders`), and it is deliberately not Sendable so it cannot leave them.
 public final class Connection {
     private var handle: OpaquePointer?
     private let cache: StatementCache

@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Read connections lent to the calling thread for a read by key (one row by its id), so a
 /// handler on an event loop answers without a hop to a reader thread and back (SPEC §1.3).
 ///
@@ -17,7 +21,13 @@ final class InlineReaders: Sendable {
     private struct State: ~Copyable {
         var free: [Handle]
         var closed = false
+        /// Connections lent out now; `close` waits for them to come back.
+        var lent = 0
     }
+
+    /// Page cache per inline connection, in KiB: a lookup by key touches a few pages, and these
+    /// connections never have a quiet spell to give a larger cache back in (SPEC §1.3).
+    static let cacheKiB = 256
 
     private let state: Mutex<State>
 
@@ -26,7 +36,12 @@ final class InlineReaders: Sendable {
         let options = Connection.Options(
             readOnly: true, create: false, busyTimeoutMs: 0, statementCacheSize: statementCacheSize)
         var opened: [Connection] = []
-        for _ in 0..<max(0, count) { opened.append(try Connection(path: path, options: options)) }
+        for _ in 0..<max(0, count) {
+            let connection = try Connection(path: path, options: options)
+            // Best effort: SQLite reads the schema for it, which a lock held elsewhere can refuse.
+            try? connection.execute("PRAGMA cache_size = -\(Self.cacheKiB)")
+            opened.append(connection)
+        }
         state = Mutex(State(free: opened.map(Handle.init)))
     }
 
@@ -57,27 +72,43 @@ final class InlineReaders: Sendable {
         return outcome
     }
 
-    /// Closes the free connections now and each lent one when it comes back.
-    func close() {
-        let free = state.withLock { state -> [Handle] in
+    /// Closes every connection: the free ones now, and waits (a lookup takes microseconds; at most
+    /// `waitMs`) for lent ones to come back, so the writer's last checkpoint finds no reader.
+    func close(waitMs: Int = 5000) {
+        var free = state.withLock { state -> [Handle] in
             state.closed = true
             defer { state.free = [] }
             return state.free
         }
         for handle in free { handle.connection.close() }
+        var waited = 0
+        while waited < waitMs {
+            free = state.withLock { state -> [Handle] in
+                defer { state.free = [] }
+                return state.free
+            }
+            for handle in free { handle.connection.close() }
+            if state.withLock({ $0.lent }) == 0 { return }
+            usleep(1000)
+            waited += 1
+        }
     }
 
     private func borrow() -> Connection? {
-        state.withLock { state in state.closed ? nil : state.free.popLast() }?.connection
+        state.withLock { state -> Handle? in
+            guard !state.closed, let handle = state.free.popLast() else { return nil }
+            state.lent += 1
+            return handle
+        }?.connection
     }
 
+    /// Returns a connection; after `close` began it goes to the free list only for `close` to
+    /// close it on its own thread (a connection is closed where it is not in use).
     private func giveBack(_ connection: Connection) {
         let handle = Handle(connection: connection)
-        let keep = state.withLock { state in
-            if state.closed { return false }
+        state.withLock { state in
+            state.lent -= 1
             state.free.append(handle)
-            return true
         }
-        if !keep { connection.close() }
     }
 }

@@ -3,6 +3,7 @@ import BatonJSON
 import BatonStore
 import BatonTestSupport
 import BatonWorkerProtocol
+import Synchronization
 import Testing
 
 @testable import BatonCore
@@ -53,7 +54,9 @@ import Testing
             let job = try await core.dispatcher.create(JobSpec(prompt: "p", provider: "dry-run"), tenant: Self.tenant)
             _ = try #require(try await core.dispatcher.lease(worker: "w1", tenant: Self.tenant, wait: .zero))
             #expect(
-                await eventually(timeout: .seconds(3)) { core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 1_001 })
+                await eventually(timeout: .seconds(3)) {
+                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 1_001
+                })
             fixture.clock.advance(ms: 1_001)
             _ = try await core.dispatcher.presence(
                 PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
@@ -61,6 +64,66 @@ import Testing
                 await eventually(timeout: .seconds(4)) {
                     (try? await core.dispatcher.job(job.id, tenant: Self.tenant).attempt) == 2
                 })
+        }
+    }
+
+    /// A worker coming online goes stale at its heartbeat + stale_after: a sweeper sleeping the
+    /// longest gap (nothing watched) is woken to sleep toward that instead.
+    @Test func aWorkerComingOnlineWakesTheSweeper() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open(dispatch: Self.settings(staleAfterS: 2))
+            let sweeper = Task { await core.dispatcher.runSweeper(log: { _ in }) }
+            defer { sweeper.cancel() }
+            let start = fixture.clock.now
+            #expect(
+                await eventually(timeout: .seconds(3)) {
+                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + Dispatcher.maxSweepGapMs + 1
+                })
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            #expect(
+                await eventually(timeout: .seconds(3)) {
+                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 2_001
+                })
+        }
+    }
+
+    /// A shorter stale_after_s from a config change applies to the sleeping sweeper at once.
+    @Test func newSettingsWakeTheSweeper() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open(dispatch: Self.settings(staleAfterS: 60))
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            let sweeper = Task { await core.dispatcher.runSweeper(log: { _ in }) }
+            defer { sweeper.cancel() }
+            let start = fixture.clock.now
+            #expect(
+                await eventually(timeout: .seconds(3)) {
+                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 60_001
+                })
+            core.dispatcher.apply(Self.settings(staleAfterS: 15))
+            #expect(
+                await eventually(timeout: .seconds(3)) {
+                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 15_001
+                })
+        }
+    }
+
+    /// A sweep that fails leaves its work due: the next try comes a second later, not at once
+    /// (a closed database here; a full disk in production).
+    @Test func aFailingSweepIsRetriedASecondLater() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open(dispatch: Self.settings(staleAfterS: 1))
+            _ = try await core.dispatcher.presence(
+                PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
+            fixture.clock.advance(ms: 5_000)
+            await core.database.close()
+            let failures = Mutex(0)
+            let sweeper = Task { await core.dispatcher.runSweeper(log: { _ in failures.withLock { $0 += 1 } }) }
+            try await Task.sleep(for: .milliseconds(1_500))
+            sweeper.cancel()
+            let count = failures.withLock { $0 }
+            #expect(count >= 1 && count <= 3, "\(count) failed sweeps in 1.5 s")
         }
     }
 

@@ -103,6 +103,30 @@ import Testing
         }
     }
 
+    /// Closing waits for a lent connection to come back (so the writer's last checkpoint finds
+    /// no reader), then closes it.
+    @Test func closeWaitsForALentConnection() async throws {
+        try await withDatabase { db, path in
+            try await db.write { try $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)") }
+            let inline = try InlineReaders(path: path, count: 1, statementCacheSize: 4)
+            let reading = DispatchSemaphore(value: 0)
+            let reader = Task.detached {
+                inline.read { conn -> Int? in
+                    reading.signal()
+                    usleep(300_000)
+                    return try conn.scalar("SELECT count(*) FROM t")?.intValue
+                }
+            }
+            reading.wait()
+            let start = DispatchTime.now()
+            try await onDedicatedThread { inline.close() }
+            let waitedMs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            #expect(waitedMs >= 200, "close returned after \(waitedMs) ms, before the read ended")
+            #expect(try #require(await reader.value).get() == 0)
+            #expect(inline.read { _ in 1 } == nil)
+        }
+    }
+
     /// After close nothing is lent, and the database refuses the read.
     @Test func closedReadersLendNothing() async throws {
         try await withDatabase { db, path in
