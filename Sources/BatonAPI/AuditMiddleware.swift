@@ -14,7 +14,7 @@ import BatonJSON
 ///   reason only;
 /// - a request without a valid key (anonymous), or any 429: the body's size and the reason, and
 ///   coalesced by `AuditCoalescer`, so one source adds at most one entry per interval.
-struct AuditMiddleware: HTTPMiddleware {
+struct AuditMiddleware: HTTPStepMiddleware {
     let audit: AuditLog
     let refused: AuditCoalescer
     let credentials: Credentials
@@ -39,6 +39,11 @@ struct AuditMiddleware: HTTPMiddleware {
         // Template previews render and store nothing; the dashboard asks for one as you type.
         "POST /api/v1/templates/preview", "POST /api/v1/templates/:id/preview",
     ]
+
+    /// Reads pass through without a step; a change attempt takes `handle`, whose append suspends.
+    func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? {
+        Self.audits(request.method) ? nil : ()
+    }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         guard Self.audits(request.method) else { return try await next(request, context) }

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Counts every request and times it, labelled by method, matched route pattern (never the raw
 /// path, which would make label cardinality unbounded) and status.
-struct HTTPMetricsMiddleware: HTTPMiddleware {
+struct HTTPMetricsMiddleware: HTTPStepMiddleware {
     /// One label combination: its counter and histogram children, looked up together.
     private struct SeriesKey: Hashable {
         let method: HTTPMethod
@@ -42,9 +42,10 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
             labelNames: ["method", "route", "status"])
     }
 
-    func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-        // `next` renders errors into responses, so the status here is the one the client gets.
-        let response = try await next(request, context)
+    func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? { () }
+
+    func after(_ request: HTTPRequest, context: RequestContext, carry: Void, response: inout HTTPResponse) {
+        // The inner layers render errors into responses, so the status here is the one the client gets.
         // The router stamped the context when it took the request: that is the start.
         let elapsed = ContinuousClock.now - context.startedAt
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -52,7 +53,6 @@ struct HTTPMetricsMiddleware: HTTPMiddleware {
             SeriesKey(method: Self.label(request.method), route: context.route, status: response.status.code))
         series.requests.inc()
         series.duration.observe(seconds)
-        return response
     }
 
     /// The methods Baton serves keep their name; any other token a client sends is `OTHER`, so

@@ -7,7 +7,8 @@ enum HealthRoutes {
     static func register(on router: RouterBuilder, node: NodeIdentity) {
         let body = Array(healthJSON(node: node).utf8)
         let headers: HTTPHeaders = ["Content-Type": "application/json"]
-        router.get("/health") { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) }
+        // Answered from memory, so on the loop without a task (SPEC §2.1).
+        router.get("/health", synchronous: { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) })
     }
 
     static func healthJSON(node: NodeIdentity) -> String {

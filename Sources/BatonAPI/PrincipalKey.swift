@@ -46,10 +46,25 @@ struct KeyCheck: Sendable {
         return KeyCheck(principal: principal, session: session, sessionToken: token)
     }
 
+    /// `check` without suspending, or nil when it would have to (a session cookie, or keys due
+    /// for their change look): the request then takes the middleware's async path.
+    static func checkFromMemory(_ request: HTTPRequest, credentials: Credentials) -> KeyCheck? {
+        if let header = request.headers["Authorization"] {
+            guard let token = AuthMiddleware.bearerToken(header) else { return KeyCheck(principal: nil) }
+            return credentials.keys.authenticateFromMemory(token).map { KeyCheck(principal: $0) }
+        }
+        return sessionCookie(request.headers) == nil ? KeyCheck(principal: nil) : nil
+    }
+
     /// The check already made for this request, or one made now.
     static func of(_ request: HTTPRequest, _ context: RequestContext, credentials: Credentials) async -> KeyCheck {
         if let made = context.storage[KeyCheckKey.self] { return made }
         return await check(request, credentials: credentials)
+    }
+
+    /// `of` without suspending, or nil when it would have to.
+    static func fromMemory(_ request: HTTPRequest, _ context: RequestContext, credentials: Credentials) -> KeyCheck? {
+        context.storage[KeyCheckKey.self] ?? checkFromMemory(request, credentials: credentials)
     }
 
     /// `baton_session`'s value in the `Cookie` headers (RFC 6265 §5.4: `name=value` pairs

@@ -210,7 +210,9 @@ final class HTTPConnection: @unchecked Sendable {
                 }
             case .messageComplete:
                 dispatch()
-                return offset
+                // Answered at once: parse on (a pipelined request may follow) unless the
+                // output is backing up, which `pump` checks before it feeds the rest.
+                if state != .reading || unsent > HTTPConnection.maxUnsent { return offset }
             case .failed(let error):
                 refuse(error)
                 return offset
@@ -231,35 +233,57 @@ final class HTTPConnection: @unchecked Sendable {
         let request = HTTPRequest(
             method: head.method, target: head.target, path: head.path, query: head.query,
             version: head.version, headers: head.headers, body: body, remoteAddress: remoteAddress)
-        let responder = loop.context.responder
-        let loop = self.loop
-        let isHead = requestIsHead
-        task = Task(executorPreference: loop) { [self] in
-            let response = await responder.respond(to: request)
-            guard case .stream(let produce) = response.body, !isHead,
-                !ResponseEncoder.statusHasNoBody(response.status.code)
-            else {
-                loop.execute { self.finishResponse(response) }
-                return
+        switch loop.context.responder.respondImmediately(to: request) {
+        case .ready(let response):
+            // Answered on the loop without a task (SPEC §2.1). The caller (`feed`) goes on with any
+            // bytes already read, so reading does not resume from here.
+            if let produce = streamProducer(response) {
+                task = Task(executorPreference: loop) { [self] in await stream(produce) }
+                beginStream(response)
+            } else {
+                finishResponse(response, resumeReading: false)
             }
-            // Both calls go through the loop in order, so the head precedes the first chunk.
-            guard loop.execute({ self.beginStream(response) }) else { return }
-            let writer = StreamWriter(connection: self)
-            var failed = false
-            do {
-                try await produce(writer)
-            } catch is CancellationError {
-            } catch is ResponseBodyWriterError {
-            } catch {
-                // A stream that fails midway must not look complete: close without the last chunk.
-                failed = !Task.isCancelled
+        case .pending(let work):
+            let loop = self.loop
+            task = Task(executorPreference: loop) { [self] in
+                let response = await work()
+                guard let produce = streamProducer(response) else {
+                    loop.execute { self.finishResponse(response) }
+                    return
+                }
+                // Both calls go through the loop in order, so the head precedes the first chunk.
+                guard loop.execute({ self.beginStream(response) }) else { return }
+                await stream(produce)
             }
-            let outcome = failed
-            loop.execute { self.endStream(failed: outcome) }
         }
     }
 
-    private func finishResponse(_ response: HTTPResponse) {
+    /// The body producer of a response sent as a stream: not for HEAD, nor for a status without a body.
+    private func streamProducer(_ response: HTTPResponse) -> (@Sendable (any ResponseBodyWriter) async throws -> Void)? {
+        guard case .stream(let produce) = response.body, !requestIsHead,
+            !ResponseEncoder.statusHasNoBody(response.status.code)
+        else { return nil }
+        return produce
+    }
+
+    /// Runs a stream's producer (in the connection's task), then ends the stream on the loop.
+    private func stream(_ produce: @Sendable (any ResponseBodyWriter) async throws -> Void) async {
+        let writer = StreamWriter(connection: self)
+        var failed = false
+        do {
+            try await produce(writer)
+        } catch is CancellationError {
+        } catch is ResponseBodyWriterError {
+        } catch {
+            // A stream that fails midway must not look complete: close without the last chunk.
+            failed = !Task.isCancelled
+        }
+        let outcome = failed
+        loop.execute { self.endStream(failed: outcome) }
+    }
+
+    /// Queues `response`; `resumeReading` false when the caller is the parser, which reads on itself.
+    private func finishResponse(_ response: HTTPResponse, resumeReading: Bool = true) {
         guard state == .responding else { return }
         task = nil
         let code = response.status.code
@@ -287,7 +311,7 @@ final class HTTPConnection: @unchecked Sendable {
             queuedForFlush = true
             loop.scheduleFlush(self)
         }
-        responseDone()
+        responseDone(resumeReading: resumeReading)
     }
 
     private var connectionField: ResponseEncoder.ConnectionField {
@@ -352,14 +376,14 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     /// The response is queued: close, or wait for the next request (maybe already buffered).
-    private func responseDone() {
+    private func responseDone(resumeReading: Bool = true) {
         if !keepAlive {
             beginClose()
             return
         }
         state = .reading
         setDeadline(.idle, after: loop.context.idleTimeout)
-        pump()
+        if resumeReading { pump() }
     }
 
     /// Answers a request the server itself refuses (parse error, limit, too many connections)

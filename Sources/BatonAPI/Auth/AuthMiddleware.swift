@@ -6,7 +6,7 @@ import BatonJSON
 /// Bearer authentication and role checks, before any handler runs: 401 for a missing, malformed,
 /// unknown or revoked key, 403 for a role below what the route needs. The principal is left in
 /// `context.storage[PrincipalKey.self]`.
-struct AuthMiddleware: HTTPMiddleware {
+struct AuthMiddleware: HTTPStepMiddleware {
     let credentials: Credentials
     let policy: AccessPolicy
 
@@ -15,6 +15,26 @@ struct AuthMiddleware: HTTPMiddleware {
         guard case .anyOf(let needed) = requirement else { return try await next(request, context) }
         // The key was checked in front of audit (`KeyCheck`); checked here only without that layer.
         let check = await KeyCheck.of(request, context, credentials: credentials)
+        var context = context
+        try admit(request, &context, requirement, needed, check)
+        return try await next(request, context)
+    }
+
+    /// The same decision without suspending, when the key check needs no wait (SPEC §2.1).
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
+        let requirement = policy.requirement(method: request.method, route: context.route)
+        guard case .anyOf(let needed) = requirement else { return () }
+        guard let check = KeyCheck.fromMemory(request, context, credentials: credentials) else { return nil }
+        try admit(request, &context, requirement, needed, check)
+        return ()
+    }
+
+    /// Throws the 401 or 403 for a request to a route that needs a key, or leaves its principal in
+    /// the context.
+    private func admit(
+        _ request: HTTPRequest, _ context: inout RequestContext, _ requirement: AccessPolicy.Requirement,
+        _ needed: [Role], _ check: KeyCheck
+    ) throws {
         if let header = request.headers["Authorization"] {
             guard Self.bearerToken(header) != nil else {
                 throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
@@ -52,9 +72,7 @@ struct AuthMiddleware: HTTPMiddleware {
                 "this concerns the whole instance: it needs a key of the system tenant, not of \(JSONText.quote(principal.tenant))"
             )
         }
-        var context = context
         context.storage[PrincipalKey.self] = principal
-        return try await next(request, context)
     }
 
     static let csrfHeader = "X-CSRF-Token"

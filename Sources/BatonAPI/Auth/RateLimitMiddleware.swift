@@ -5,12 +5,12 @@ import BatonHTTP
 /// class's rate. Runs after authentication, so an unauthenticated flood is refused by auth first
 /// (and by `SourceLimitMiddleware` before that) and never fills the limiter with forged
 /// identities. Liveness and the spec are never limited.
-struct RateLimitMiddleware: HTTPMiddleware {
+struct RateLimitMiddleware: HTTPStepMiddleware {
     let limiter: RateLimiter
     /// `baton_rate_limited_total`, by class.
     let limited: CounterFamily?
 
-    func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
         let who: String
         let routeClass: String
         if context.route == "/webhooks/linear" {
@@ -23,12 +23,12 @@ struct RateLimitMiddleware: HTTPMiddleware {
             default: routeClass = "write"
             }
         } else {
-            return try await next(request, context)
+            return ()
         }
         if let wait = limiter.take(who: who, routeClass: routeClass) {
             limited?.labels(routeClass).inc()
             throw HTTPError.tooManyRequests(retryAfter: wait)
         }
-        return try await next(request, context)
+        return ()
     }
 }

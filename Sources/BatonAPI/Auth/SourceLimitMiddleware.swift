@@ -8,7 +8,7 @@ import BatonHTTP
 /// refused change attempt is only counted into its source's coalesced audit entry. Requests with
 /// a valid key and public routes (liveness, the spec, webhooks, which have their own limit) never
 /// take from it, so a flood from one address does not lock out the workers or operators there.
-struct SourceLimitMiddleware: HTTPMiddleware {
+struct SourceLimitMiddleware: HTTPStepMiddleware {
     let credentials: Credentials
     let policy: AccessPolicy
     let limiter: RateLimiter
@@ -19,26 +19,42 @@ struct SourceLimitMiddleware: HTTPMiddleware {
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         var context = context
         let check = await KeyCheck.check(request, credentials: credentials)
+        if let refusal = admit(request, &context, check) {
+            if AuditMiddleware.audits(request.method) {
+                await refusedAudit.record(
+                    AuditMiddleware.sizeOnlyDraft(
+                        request, context, principal: nil, status: refusal.status.code, reason: refusal.code),
+                    source: SourceAddress.key(context.remoteAddress), bodyBytes: request.body.count)
+            }
+            throw refusal
+        }
+        return try await next(request, context)
+    }
+
+    /// The same without suspending (SPEC §2.1): for reads, whose refusal is not audited, when the
+    /// key check needs no wait.
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
+        guard !AuditMiddleware.audits(request.method),
+            let check = KeyCheck.checkFromMemory(request, credentials: credentials)
+        else { return nil }
+        if let refusal = admit(request, &context, check) { throw refusal }
+        return ()
+    }
+
+    /// Leaves the key check in the context; the 429 when the request must take from its source's
+    /// bucket and it is empty.
+    private func admit(_ request: HTTPRequest, _ context: inout RequestContext, _ check: KeyCheck) -> HTTPError? {
         context.storage[KeyCheckKey.self] = check
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
         let signIn = AccessPolicy.isPublicOperation(method: request.method, route: context.route)
-        if signIn
+        guard signIn
             || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
-        {
-            let source = SourceAddress.key(context.remoteAddress)
-            if let wait = limiter.take(who: source, routeClass: "anonymous") {
-                limited?.inc()
-                let refusal = HTTPError.tooManyRequests(retryAfter: wait)
-                if AuditMiddleware.audits(request.method) {
-                    await refusedAudit.record(
-                        AuditMiddleware.sizeOnlyDraft(
-                            request, context, principal: nil, status: refusal.status.code, reason: refusal.code),
-                        source: source, bodyBytes: request.body.count)
-                }
-                throw refusal
-            }
+        else { return nil }
+        guard let wait = limiter.take(who: SourceAddress.key(context.remoteAddress), routeClass: "anonymous") else {
+            return nil
         }
-        return try await next(request, context)
+        limited?.inc()
+        return HTTPError.tooManyRequests(retryAfter: wait)
     }
 }

@@ -99,6 +99,19 @@ public final class KeyStore: Sendable {
     public func authenticate(_ presented: String) async -> Principal? {
         guard let token = APIKeyToken(parsing: presented) else { return nil }
         await refreshIfDue()
+        return principal(presenting: token)
+    }
+
+    /// `authenticate` without suspending: `.some` of its answer when the keys in memory are
+    /// current (the change counter was looked at within `changeCheckInterval`), nil when a look
+    /// is due and the caller must `authenticate` (SPEC §2.1: requests answered on the loop).
+    public func authenticateFromMemory(_ presented: String) -> Principal?? {
+        guard let token = APIKeyToken(parsing: presented) else { return .some(nil) }
+        guard state.withLock({ ContinuousClock.now < $0.nextCheck }) else { return nil }
+        return .some(principal(presenting: token))
+    }
+
+    private func principal(presenting token: APIKeyToken) -> Principal? {
         guard let entry = state.withLock({ $0.entries[token.id] }), entry.record.revokedAt == nil else { return nil }
         guard ConstantTime.equals(hash(token.secret), entry.hash) else { return nil }
         let now = Timestamp.nowMilliseconds()

@@ -1,22 +1,25 @@
 /// One line per request: method, path (without the query, which may carry secrets), status,
 /// duration, request id and peer.
-public struct AccessLogMiddleware: HTTPMiddleware {
+public struct AccessLogMiddleware: HTTPStepMiddleware {
     let sink: @Sendable (String) -> Void
 
     public init(sink: @escaping @Sendable (String) -> Void) {
         self.sink = sink
     }
 
-    public func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse
-    {
-        let start = ContinuousClock.now
-        let response = try await next(request, context)
+    public func before(_ request: HTTPRequest, context: inout RequestContext) -> ContinuousClock.Instant? {
+        ContinuousClock.now
+    }
+
+    public func after(
+        _ request: HTTPRequest, context: RequestContext, carry start: ContinuousClock.Instant,
+        response: inout HTTPResponse
+    ) {
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let rounded = (ms * 100).rounded() / 100
         sink(
             "\(request.method.rawValue) \(request.path) \(response.status.code) \(rounded)ms id=\(context.requestID)"
                 + (context.remoteAddress.isEmpty ? "" : " from=\(context.remoteAddress)"))
-        return response
     }
 }

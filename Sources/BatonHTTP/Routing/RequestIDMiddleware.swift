@@ -3,7 +3,7 @@ import Synchronization
 /// Gives every request an id, echoed in `X-Request-Id`: the client's own when it is 1–128 visible
 /// ASCII characters, else a new one. New ids are a random per-process prefix plus a counter: unique,
 /// and cheap enough for every request.
-public struct RequestIDMiddleware: HTTPMiddleware {
+public struct RequestIDMiddleware: HTTPStepMiddleware {
     /// The random prefix and its dash, as the bytes every id starts with.
     private static let prefix: [UInt8] = {
         var rng = SystemRandomNumberGenerator()
@@ -15,19 +15,17 @@ public struct RequestIDMiddleware: HTTPMiddleware {
 
     public init() {}
 
-    public func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse
-    {
-        var context = context
-        let id: String
+    public func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? {
         if let given = request.headers["X-Request-Id"], Self.isAcceptable(given) {
-            id = given
+            context.requestID = given
         } else {
-            id = Self.generate()
+            context.requestID = Self.generate()
         }
-        context.requestID = id
-        var response = try await next(request, context)
-        response.headers.replace("X-Request-Id", id)
-        return response
+        return ()
+    }
+
+    public func after(_ request: HTTPRequest, context: RequestContext, carry: Void, response: inout HTTPResponse) {
+        response.headers.replace("X-Request-Id", context.requestID)
     }
 
     static func isAcceptable(_ id: String) -> Bool {

@@ -1,16 +1,15 @@
 /// The built router: an immutable trie of composed handler chains. It is the server's responder.
 public struct Router: HTTPResponder {
     struct Route: Sendable {
-        var chain: HTTPHandler
+        var chain: MiddlewareChain
     }
 
     private let trie: RouteTrie<Route>
     /// Global middleware around a terminal that answers the routing outcome kept in the context
     /// (404, 405 or an OPTIONS 204), so those answers get request ids, access logs and metrics too.
-    private let fallback: HTTPHandler
+    private let fallback: MiddlewareChain
     /// `Allow` for `OPTIONS *`: every method some route accepts.
     private let allowAny: String
-    private let log: @Sendable (String) -> Void
 
     /// Every registered operation in OpenAPI path form (`/api/v1/{id}`), in registration order.
     public let operations: [(method: HTTPMethod, path: String)]
@@ -22,8 +21,8 @@ public struct Router: HTTPResponder {
         var trie = RouteTrie<Route>()
         var operations: [(HTTPMethod, String)] = []
         for registration in builder.registrations {
-            let chain = Router.compose(
-                global + registration.middleware, around: registration.handler, log: log, observer: composed)
+            composed?()
+            let chain = MiddlewareChain(global + registration.middleware, around: registration.handler, log: log)
             let inserted = trie.insert(
                 pattern: registration.pattern, key: registration.method.rawValue,
                 value: Route(chain: chain))
@@ -32,31 +31,35 @@ public struct Router: HTTPResponder {
         }
         self.trie = trie
         self.operations = operations
-        self.log = log
         self.allowAny = Router.allowed(builder.registrations.map(\.method.rawValue)).joined(separator: ", ")
-        self.fallback = Router.compose(
+        composed?()
+        self.fallback = MiddlewareChain(
             global,
-            around: { _, context in
+            around: .sync({ _, context in
                 switch context.storage[RoutingOutcomeKey.self] {
                 case .options(let allow): HTTPResponse(status: .noContent, headers: ["Allow": allow])
                 case .error(let error): throw error
                 case nil: throw HTTPError.internalError
                 }
-            },
-            log: log, observer: composed)
+            }),
+            log: log)
     }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        await respondImmediately(to: request).response()
+    }
+
+    public func respondImmediately(to request: HTTPRequest) -> HTTPAnswer {
         var context = RequestContext(remoteAddress: request.remoteAddress)
         if request.method == .options && request.path == "*" {
             // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
             context.storage[RoutingOutcomeKey.self] = .options(allow: allowAny)
-            return await run(fallback, request, context)
+            return fallback.answer(request, context)
         }
         guard let match = trie.match(path: request.path) else {
             context.storage[RoutingOutcomeKey.self] = .error(
                 .notFound("no route for \(request.method.rawValue) \(request.path)"))
-            return await run(fallback, request, context)
+            return fallback.answer(request, context)
         }
         let route = match.values[request.method.rawValue] ?? (request.method == .head ? match.values["GET"] : nil)
         guard let route else {
@@ -67,20 +70,12 @@ public struct Router: HTTPResponder {
                 context.storage[RoutingOutcomeKey.self] = .error(
                     .methodNotAllowed(request.method, path: request.path, allow: allow))
             }
-            return await run(fallback, request, context)
+            return fallback.answer(request, context)
         }
         // The trie's canonical spelling, so "/api//x" and "/api/x" are one metrics label.
         context.route = match.pattern
         context.parameters = match.parameters
-        return await run(route.chain, request, context)
-    }
-
-    private func run(_ handler: HTTPHandler, _ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
-        do {
-            return try await handler(request, context)
-        } catch {
-            return Router.render(error, request: request, context: context, log: log)
-        }
+        return route.chain.answer(request, context)
     }
 
     /// Sorted, with HEAD wherever GET is and OPTIONS always (the router answers it itself).
@@ -89,47 +84,6 @@ public struct Router: HTTPResponder {
         if allow.contains("GET") { allow.insert("HEAD") }
         allow.insert("OPTIONS")
         return allow.sorted()
-    }
-
-    /// Wraps `handler` in `middleware` (first = outermost). Every layer is an error boundary, so
-    /// a middleware's `next` returns the rendered answer instead of throwing.
-    static func compose(
-        _ middleware: [any HTTPMiddleware], around handler: @escaping HTTPHandler,
-        log: @escaping @Sendable (String) -> Void, observer: (@Sendable () -> Void)? = nil
-    ) -> HTTPHandler {
-        observer?()
-        var chain = boundary(handler, log: log)
-        for m in middleware.reversed() {
-            let next = chain
-            chain = boundary(
-                { request, context in try await m.handle(request, context: context, next: next) }, log: log)
-        }
-        return chain
-    }
-
-    private static func boundary(_ handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void)
-        -> HTTPHandler
-    {
-        { request, context in
-            do {
-                return try await handler(request, context)
-            } catch {
-                return render(error, request: request, context: context, log: log)
-            }
-        }
-    }
-
-    static func render(
-        _ error: any Error, request: HTTPRequest, context: RequestContext, log: @Sendable (String) -> Void
-    )
-        -> HTTPResponse
-    {
-        if let error = error as? any HTTPResponseError { return error.response }
-        // The client learns only that something failed; the details go to the operator's log.
-        log(
-            "error: \(request.method.rawValue) \(request.path) request_id=\(context.requestID) failed: "
-                + String(describing: error))
-        return HTTPError.internalError.response
     }
 
     static func openAPIPath(_ pattern: String) -> String {

@@ -6,7 +6,7 @@ public final class RouterBuilder: RouteRegistrar {
         var pattern: String
         /// Group and route middleware, outermost first (global middleware is added at build).
         var middleware: [any HTTPMiddleware]
-        var handler: HTTPHandler
+        var handler: MiddlewareChain.Handler
     }
 
     private(set) var registrations: [Registration] = []
@@ -28,6 +28,19 @@ public final class RouterBuilder: RouteRegistrar {
 
     public func on(
         _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler
+    ) {
+        register(method, pattern, middleware: middleware, handler: .async(handler))
+    }
+
+    public func on(
+        _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware] = [],
+        synchronous handler: @escaping HTTPSyncHandler
+    ) {
+        register(method, pattern, middleware: middleware, handler: .sync(handler))
+    }
+
+    private func register(
+        _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware], handler: MiddlewareChain.Handler
     ) {
         precondition(pattern.hasPrefix("/"), "route pattern must start with /: \(pattern)")
         registrations.append(Registration(method: method, pattern: pattern, middleware: middleware, handler: handler))
@@ -53,9 +66,15 @@ public struct RouteGroup: RouteRegistrar {
         _ method: HTTPMethod, _ pattern: String, middleware extra: [any HTTPMiddleware] = [],
         handler: @escaping HTTPHandler
     ) {
-        let path = pattern == "/" ? prefix : prefix + pattern
-        builder.on(method, path, middleware: middleware + extra, handler: handler)
+        builder.on(method, path(pattern), middleware: middleware + extra, handler: handler)
     }
+    public func on(
+        _ method: HTTPMethod, _ pattern: String, middleware extra: [any HTTPMiddleware] = [],
+        synchronous handler: @escaping HTTPSyncHandler
+    ) {
+        builder.on(method, path(pattern), middleware: middleware + extra, synchronous: handler)
+    }
+    private func path(_ pattern: String) -> String { pattern == "/" ? prefix : prefix + pattern }
     public func group(_ sub: String, middleware extra: [any HTTPMiddleware] = []) -> RouteGroup {
         RouteGroup(builder: builder, prefix: prefix + sub, middleware: middleware + extra)
     }
@@ -64,11 +83,20 @@ public struct RouteGroup: RouteRegistrar {
 /// Anything routes can be registered on; the verb shorthands come with it.
 public protocol RouteRegistrar {
     func on(_ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware], handler: @escaping HTTPHandler)
+    /// A route whose handler never suspends (SPEC §2.1).
+    func on(
+        _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware],
+        synchronous handler: @escaping HTTPSyncHandler)
 }
 
 extension RouteRegistrar {
     public func get(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
         on(.get, pattern, middleware: middleware, handler: handler)
+    }
+    public func get(
+        _ pattern: String, middleware: [any HTTPMiddleware] = [], synchronous handler: @escaping HTTPSyncHandler
+    ) {
+        on(.get, pattern, middleware: middleware, synchronous: handler)
     }
     public func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
         on(.post, pattern, middleware: middleware, handler: handler)

@@ -1,0 +1,130 @@
+/// One route's middleware around its handler, composed once when the router is built, and run
+/// one of two ways (SPEC §2.1):
+/// - synchronously, while the layers are `HTTPStepMiddleware` whose `before` accepts the request
+///   and the handler is an `HTTPSyncHandler`: the answer is `.ready`, with no task and no `async`
+///   call per layer;
+/// - from the first layer that cannot, through the async chain from that layer inward, which was
+///   composed at build time too; the `after` steps of the layers already run follow in the same
+///   work, so no step runs twice and none is skipped.
+/// Both ways every layer is an error boundary: an error a layer (or the handler) throws is
+/// rendered into the response the layers outside it see.
+struct MiddlewareChain: Sendable {
+    enum Handler: Sendable {
+        case sync(HTTPSyncHandler)
+        case async(HTTPHandler)
+    }
+
+    /// The leading layers that have steps, outermost first.
+    private let steps: [any HTTPStepMiddleware]
+    /// The handler, when it is synchronous and every layer has steps.
+    private let syncHandler: HTTPSyncHandler?
+    /// `asyncFrom[i]`: the async chain from layer `i` inward; `asyncFrom[0]` is the whole chain.
+    private let asyncFrom: [Bounded]
+    private let log: @Sendable (String) -> Void
+
+    init(
+        _ middleware: [any HTTPMiddleware], around handler: Handler, log: @escaping @Sendable (String) -> Void
+    ) {
+        var steps: [any HTTPStepMiddleware] = []
+        for layer in middleware {
+            guard let step = layer as? any HTTPStepMiddleware else { break }
+            steps.append(step)
+        }
+        self.steps = steps
+        if case .sync(let handler) = handler, steps.count == middleware.count {
+            syncHandler = handler
+        } else {
+            syncHandler = nil
+        }
+        let terminal: HTTPHandler
+        switch handler {
+        case .sync(let handler): terminal = { request, context in try handler(request, context) }
+        case .async(let handler): terminal = handler
+        }
+        // Only the layers with steps can hand over to the async chain, so only their suffixes
+        // (and the one after the last of them) are needed.
+        var chains: [Bounded] = [MiddlewareChain.boundary(terminal, log: log)]
+        for layer in middleware.reversed() {
+            let next = chains[chains.count - 1]
+            chains.append(
+                MiddlewareChain.boundary(
+                    { request, context in try await layer.handle(request, context: context, next: next) }, log: log))
+        }
+        chains.reverse()
+        asyncFrom = Array(chains[0...steps.count])
+        self.log = log
+    }
+
+    /// The chain's answer: `.ready` when it ran to the end without suspending.
+    func answer(_ request: HTTPRequest, _ context: RequestContext) -> HTTPAnswer {
+        walk(from: 0, request, context)
+    }
+
+    private func walk(from index: Int, _ request: HTTPRequest, _ context: RequestContext) -> HTTPAnswer {
+        if index < steps.count { return step(steps[index], at: index, request, context) }
+        if let syncHandler {
+            do {
+                return .ready(try syncHandler(request, context))
+            } catch {
+                return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
+            }
+        }
+        let rest = asyncFrom[index]
+        return .pending { await rest(request, context) }
+    }
+
+    private func step<Layer: HTTPStepMiddleware>(
+        _ layer: Layer, at index: Int, _ request: HTTPRequest, _ context: RequestContext
+    ) -> HTTPAnswer {
+        var inner = context
+        let carry: Layer.Carry
+        do {
+            guard let accepted = try layer.before(request, context: &inner) else {
+                let rest = asyncFrom[index]
+                return .pending { await rest(request, context) }
+            }
+            carry = accepted
+        } catch {
+            return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
+        }
+        switch walk(from: index + 1, request, inner) {
+        case .ready(var response):
+            layer.after(request, context: inner, carry: carry, response: &response)
+            return .ready(response)
+        case .pending(let work):
+            let handedOn = inner
+            return .pending {
+                var response = await work()
+                layer.after(request, context: handedOn, carry: carry, response: &response)
+                return response
+            }
+        }
+    }
+
+    /// A handler that never throws: its errors are already rendered into the response.
+    typealias Bounded = @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse
+
+    /// `handler` with its errors rendered into responses.
+    static func boundary(_ handler: @escaping HTTPHandler, log: @escaping @Sendable (String) -> Void) -> Bounded {
+        { request, context in
+            do {
+                return try await handler(request, context)
+            } catch {
+                return render(error, request: request, context: context, log: log)
+            }
+        }
+    }
+
+    static func render(
+        _ error: any Error, request: HTTPRequest, context: RequestContext, log: @Sendable (String) -> Void
+    )
+        -> HTTPResponse
+    {
+        if let error = error as? any HTTPResponseError { return error.response }
+        // The client learns only that something failed; the details go to the operator's log.
+        log(
+            "error: \(request.method.rawValue) \(request.path) request_id=\(context.requestID) failed: "
+                + String(describing: error))
+        return HTTPError.internalError.response
+    }
+}
