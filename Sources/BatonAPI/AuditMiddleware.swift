@@ -41,8 +41,8 @@ struct AuditMiddleware: HTTPStepMiddleware {
     ]
 
     /// Reads pass through without a step; a change attempt takes `handle`, whose append suspends.
-    func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? {
-        Self.audits(request.method) ? nil : ()
+    func before(_ request: HTTPRequest, context: inout RequestContext) -> Bool {
+        !Self.audits(request.method)
     }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {

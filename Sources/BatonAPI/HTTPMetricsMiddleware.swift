@@ -42,9 +42,9 @@ struct HTTPMetricsMiddleware: HTTPStepMiddleware {
             labelNames: ["method", "route", "status"])
     }
 
-    func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? { () }
+    func before(_ request: HTTPRequest, context: inout RequestContext) -> Bool { true }
 
-    func after(_ request: HTTPRequest, context: RequestContext, carry: Void, response: inout HTTPResponse) {
+    func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse) {
         // The inner layers render errors into responses, so the status here is the one the client gets.
         // The router stamped the context when it took the request: that is the start.
         let elapsed = ContinuousClock.now - context.startedAt

@@ -333,16 +333,19 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// Writes every response produced this turn, so pipelined responses leave in one send.
+    /// A connection that resumes reading may answer more at once and queue itself again; the
+    /// pass repeats until none does.
     private func flushAll() {
-        guard !flushList.isEmpty else { return }
-        var list: [HTTPConnection] = []
-        swap(&list, &flushList)
-        for connection in list {
-            connection.queuedForFlush = false
-            connection.flush()
+        while !flushList.isEmpty {
+            var list: [HTTPConnection] = []
+            swap(&list, &flushList)
+            for connection in list {
+                connection.queuedForFlush = false
+                connection.flushQueued()
+            }
+            list.removeAll(keepingCapacity: true)
+            if flushList.isEmpty { flushList = list }
         }
-        list.removeAll(keepingCapacity: true)
-        if flushList.isEmpty { flushList = list }
     }
 
     private func sweep() {

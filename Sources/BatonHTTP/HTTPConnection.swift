@@ -60,6 +60,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var chunkedStream = false
     private var shutdownSent = false
     private var discarded = 0
+    /// `pump` stopped taking requests because output backed up; the loop's flush resumes it.
+    private var heldBack = false
 
     /// Beyond this much unsent output the connection stops taking new requests and stream
     /// writers suspend (backpressure).
@@ -136,9 +138,13 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Feeds buffered and then freshly read bytes to the parser while a request can be taken.
     private func pump() {
+        heldBack = false
         while state == .reading {
             // Do not take more requests while responses are not getting out.
-            if unsent > HTTPConnection.maxUnsent { return }
+            if unsent > HTTPConnection.maxUnsent {
+                heldBack = true
+                return
+            }
             if pendingStart < pending.count {
                 let start = pendingStart
                 let consumed = pending.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
@@ -259,7 +265,8 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     /// The body producer of a response sent as a stream: not for HEAD, nor for a status without a body.
-    private func streamProducer(_ response: HTTPResponse) -> (@Sendable (any ResponseBodyWriter) async throws -> Void)? {
+    private func streamProducer(_ response: HTTPResponse) -> (@Sendable (any ResponseBodyWriter) async throws -> Void)?
+    {
         guard case .stream(let produce) = response.body, !requestIsHead,
             !ResponseEncoder.statusHasNoBody(response.status.code)
         else { return nil }
@@ -402,6 +409,14 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     // MARK: Writing and closing
+
+    /// The loop's flush at the end of its turn. Answers given at once can back output up within
+    /// one read (pipelining); once it has gone out, reading resumes here, as no EPOLLOUT edge
+    /// need come.
+    func flushQueued() {
+        flush()
+        if heldBack && state == .reading && unsent <= HTTPConnection.maxUnsent { pump() }
+    }
 
     /// Sends as much output as the socket takes now; the rest waits for EPOLLOUT.
     func flush() {

@@ -21,12 +21,12 @@ struct AuthMiddleware: HTTPStepMiddleware {
     }
 
     /// The same decision without suspending, when the key check needs no wait (SPEC §2.1).
-    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool {
         let requirement = policy.requirement(method: request.method, route: context.route)
-        guard case .anyOf(let needed) = requirement else { return () }
-        guard let check = KeyCheck.fromMemory(request, context, credentials: credentials) else { return nil }
+        guard case .anyOf(let needed) = requirement else { return true }
+        guard let check = KeyCheck.fromMemory(request, context, credentials: credentials) else { return false }
         try admit(request, &context, requirement, needed, check)
-        return ()
+        return true
     }
 
     /// Throws the 401 or 403 for a request to a route that needs a key, or leaves its principal in

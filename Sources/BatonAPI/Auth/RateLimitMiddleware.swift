@@ -10,7 +10,7 @@ struct RateLimitMiddleware: HTTPStepMiddleware {
     /// `baton_rate_limited_total`, by class.
     let limited: CounterFamily?
 
-    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool {
         let who: String
         let routeClass: String
         if context.route == "/webhooks/linear" {
@@ -23,12 +23,12 @@ struct RateLimitMiddleware: HTTPStepMiddleware {
             default: routeClass = "write"
             }
         } else {
-            return ()
+            return true
         }
         if let wait = limiter.take(who: who, routeClass: routeClass) {
             limited?.labels(routeClass).inc()
             throw HTTPError.tooManyRequests(retryAfter: wait)
         }
-        return ()
+        return true
     }
 }

@@ -33,12 +33,12 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
 
     /// The same without suspending (SPEC §2.1): for reads, whose refusal is not audited, when the
     /// key check needs no wait.
-    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Void? {
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool {
         guard !AuditMiddleware.audits(request.method),
             let check = KeyCheck.checkFromMemory(request, credentials: credentials)
-        else { return nil }
+        else { return false }
         if let refusal = admit(request, &context, check) { throw refusal }
-        return ()
+        return true
     }
 
     /// Leaves the key check in the context; the 429 when the request must take from its source's
@@ -48,8 +48,9 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
         let signIn = AccessPolicy.isPublicOperation(method: request.method, route: context.route)
-        guard signIn
-            || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
+        guard
+            signIn
+                || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
         else { return nil }
         guard let wait = limiter.take(who: SourceAddress.key(context.remoteAddress), routeClass: "anonymous") else {
             return nil

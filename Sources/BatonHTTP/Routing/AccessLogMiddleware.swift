@@ -7,15 +7,11 @@ public struct AccessLogMiddleware: HTTPStepMiddleware {
         self.sink = sink
     }
 
-    public func before(_ request: HTTPRequest, context: inout RequestContext) -> ContinuousClock.Instant? {
-        ContinuousClock.now
-    }
+    public func before(_ request: HTTPRequest, context: inout RequestContext) -> Bool { true }
 
-    public func after(
-        _ request: HTTPRequest, context: RequestContext, carry start: ContinuousClock.Instant,
-        response: inout HTTPResponse
-    ) {
-        let elapsed = ContinuousClock.now - start
+    /// The duration runs from when the router took the request (`context.startedAt`).
+    public func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse) {
+        let elapsed = ContinuousClock.now - context.startedAt
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let rounded = (ms * 100).rounded() / 100
         sink(

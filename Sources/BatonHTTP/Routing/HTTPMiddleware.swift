@@ -16,35 +16,32 @@ public protocol HTTPMiddleware: Sendable {
 
 /// Middleware that is a step before the layers inside it and a step after them, neither of which
 /// suspends — for every request, or for the requests `before` accepts. The router runs these
-/// steps directly, without an `async` call per layer; `handle` (derived below for middleware that
-/// always accept) is the same logic for chains that run in a task.
+/// steps directly, without an `async` call per layer (SPEC §2.1); `handle` (derived below for
+/// middleware that always accept) is the same logic for chains that run in a task.
 public protocol HTTPStepMiddleware: HTTPMiddleware {
-    /// What `before` hands to `after` for one request (a start time, say).
-    associatedtype Carry: Sendable
-
     /// Runs before the inner layers: changes `context` for them, or throws to answer instead.
-    /// Returns nil, having changed nothing, when this request needs the layer's `handle` (it has
+    /// Returns false, having changed nothing, when this request needs the layer's `handle` (it has
     /// to suspend: a database read, an audit append).
-    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Carry?
+    func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool
 
     /// Runs on the answer of the inner layers (errors already rendered into it). `context` is the
     /// one `before` handed on.
-    func after(_ request: HTTPRequest, context: RequestContext, carry: Carry, response: inout HTTPResponse)
+    func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse)
 }
 
 extension HTTPStepMiddleware {
-    public func after(_ request: HTTPRequest, context: RequestContext, carry: Carry, response: inout HTTPResponse) {}
+    public func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse) {}
 
     /// `before`, the inner layers, `after`: for middleware whose `before` accepts every request.
     /// Middleware whose `before` may decline implement `handle` themselves.
     public func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse
     {
         var inner = context
-        guard let carry = try before(request, context: &inner) else {
+        guard try before(request, context: &inner) else {
             preconditionFailure("\(Self.self).before declined a request but the type has no handle of its own")
         }
         var response = try await next(request, inner)
-        after(request, context: inner, carry: carry, response: &response)
+        after(request, context: inner, response: &response)
         return response
     }
 }

@@ -60,6 +60,11 @@ struct MiddlewareChain: Sendable {
         walk(from: 0, request, context)
     }
 
+    /// The whole chain's async form (what `answer` hands over to from its first layer).
+    func answerAsynchronously(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+        await asyncFrom[0](request, context)
+    }
+
     private func walk(from index: Int, _ request: HTTPRequest, _ context: RequestContext) -> HTTPAnswer {
         if index < steps.count { return step(steps[index], at: index, request, context) }
         if let syncHandler {
@@ -73,29 +78,27 @@ struct MiddlewareChain: Sendable {
         return .pending { await rest(request, context) }
     }
 
-    private func step<Layer: HTTPStepMiddleware>(
-        _ layer: Layer, at index: Int, _ request: HTTPRequest, _ context: RequestContext
+    private func step(
+        _ layer: any HTTPStepMiddleware, at index: Int, _ request: HTTPRequest, _ context: RequestContext
     ) -> HTTPAnswer {
         var inner = context
-        let carry: Layer.Carry
         do {
-            guard let accepted = try layer.before(request, context: &inner) else {
+            guard try layer.before(request, context: &inner) else {
                 let rest = asyncFrom[index]
                 return .pending { await rest(request, context) }
             }
-            carry = accepted
         } catch {
             return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
         }
         switch walk(from: index + 1, request, inner) {
         case .ready(var response):
-            layer.after(request, context: inner, carry: carry, response: &response)
+            layer.after(request, context: inner, response: &response)
             return .ready(response)
         case .pending(let work):
             let handedOn = inner
             return .pending {
                 var response = await work()
-                layer.after(request, context: handedOn, carry: carry, response: &response)
+                layer.after(request, context: handedOn, response: &response)
                 return response
             }
         }

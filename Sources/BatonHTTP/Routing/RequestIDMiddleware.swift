@@ -15,16 +15,16 @@ public struct RequestIDMiddleware: HTTPStepMiddleware {
 
     public init() {}
 
-    public func before(_ request: HTTPRequest, context: inout RequestContext) -> Void? {
+    public func before(_ request: HTTPRequest, context: inout RequestContext) -> Bool {
         if let given = request.headers["X-Request-Id"], Self.isAcceptable(given) {
             context.requestID = given
         } else {
             context.requestID = Self.generate()
         }
-        return ()
+        return true
     }
 
-    public func after(_ request: HTTPRequest, context: RequestContext, carry: Void, response: inout HTTPResponse) {
+    public func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse) {
         response.headers.replace("X-Request-Id", context.requestID)
     }
 

@@ -50,16 +50,30 @@ public struct Router: HTTPResponder {
     }
 
     public func respondImmediately(to request: HTTPRequest) -> HTTPAnswer {
+        let (chain, context) = route(request)
+        return chain.answer(request, context)
+    }
+
+    /// The answer through the chains' async form only, layer by layer in a task as before there
+    /// were steps: tests show both ways answer alike.
+    func respondAsynchronously(to request: HTTPRequest) async -> HTTPResponse {
+        let (chain, context) = route(request)
+        return await chain.answerAsynchronously(request, context)
+    }
+
+    /// The chain for `request` and the context it starts with (the routing outcome for the
+    /// fallback chain, else the matched pattern and parameters).
+    private func route(_ request: HTTPRequest) -> (MiddlewareChain, RequestContext) {
         var context = RequestContext(remoteAddress: request.remoteAddress)
         if request.method == .options && request.path == "*" {
             // RFC 9110 §9.3.7: OPTIONS * asks about the server as a whole.
             context.storage[RoutingOutcomeKey.self] = .options(allow: allowAny)
-            return fallback.answer(request, context)
+            return (fallback, context)
         }
         guard let match = trie.match(path: request.path) else {
             context.storage[RoutingOutcomeKey.self] = .error(
                 .notFound("no route for \(request.method.rawValue) \(request.path)"))
-            return fallback.answer(request, context)
+            return (fallback, context)
         }
         let route = match.values[request.method.rawValue] ?? (request.method == .head ? match.values["GET"] : nil)
         guard let route else {
@@ -70,12 +84,12 @@ public struct Router: HTTPResponder {
                 context.storage[RoutingOutcomeKey.self] = .error(
                     .methodNotAllowed(request.method, path: request.path, allow: allow))
             }
-            return fallback.answer(request, context)
+            return (fallback, context)
         }
         // The trie's canonical spelling, so "/api//x" and "/api/x" are one metrics label.
         context.route = match.pattern
         context.parameters = match.parameters
-        return route.chain.answer(request, context)
+        return (route.chain, context)
     }
 
     /// Sorted, with HEAD wherever GET is and OPTIONS always (the router answers it itself).
