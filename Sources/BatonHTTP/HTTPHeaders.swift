@@ -35,6 +35,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     public mutating func remove(_ name: String) {
+        // Looked for first: removing in place would copy a shared field list (a handler's
+        // prepared headers, say) even when nothing goes.
+        guard contains(name) else { return }
         fields.removeAll { $0.name.caseInsensitiveEquals(name) }
     }
 }

@@ -17,9 +17,10 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
     let limited: Counter?
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
+        guard let signIn = limited(request, context) else { return try await next(request, context) }
         var context = context
         let check = await KeyCheck.check(request, credentials: credentials)
-        if let refusal = admit(request, &context, check) {
+        if let refusal = admit(request, &context, check, signIn: signIn) {
             if AuditMiddleware.audits(request.method) {
                 await refusedAudit.record(
                     AuditMiddleware.sizeOnlyDraft(
@@ -34,24 +35,29 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
     /// The same without suspending (SPEC §2.1): for reads, whose refusal is not audited, when the
     /// key check needs no wait.
     func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool {
-        guard !AuditMiddleware.audits(request.method),
-            let check = KeyCheck.checkFromMemory(request, credentials: credentials)
-        else { return false }
-        if let refusal = admit(request, &context, check) { throw refusal }
+        guard !AuditMiddleware.audits(request.method) else { return false }
+        guard let signIn = limited(request, context) else { return true }
+        guard let check = KeyCheck.checkFromMemory(request, credentials: credentials) else { return false }
+        if let refusal = admit(request, &context, check, signIn: signIn) { throw refusal }
         return true
     }
 
-    /// Leaves the key check in the context; the 429 when the request must take from its source's
-    /// bucket and it is empty.
-    private func admit(_ request: HTTPRequest, _ context: inout RequestContext, _ check: KeyCheck) -> HTTPError? {
-        context.storage[KeyCheckKey.self] = check
+    /// Whether the request may take from its source's bucket: nil for a public route (no key is
+    /// looked at: audit checks one itself if it needs it), else whether it signs in.
+    private func limited(_ request: HTTPRequest, _ context: RequestContext) -> Bool? {
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
-        let signIn = AccessPolicy.isPublicOperation(method: request.method, route: context.route)
-        guard
-            signIn
-                || (check.principal == nil && policy.requirement(method: request.method, route: context.route) != .none)
-        else { return nil }
+        if AccessPolicy.isPublicOperation(method: request.method, route: context.route) { return true }
+        return policy.requirement(method: request.method, route: context.route) == .none ? nil : false
+    }
+
+    /// Leaves the key check in the context; the 429 when the request must take from its source's
+    /// bucket (it signs in, or has no valid key) and it is empty.
+    private func admit(_ request: HTTPRequest, _ context: inout RequestContext, _ check: KeyCheck, signIn: Bool)
+        -> HTTPError?
+    {
+        context.storage[KeyCheckKey.self] = check
+        guard signIn || check.principal == nil else { return nil }
         guard let wait = limiter.take(who: SourceAddress.key(context.remoteAddress), routeClass: "anonymous") else {
             return nil
         }
