@@ -3,7 +3,8 @@ import Glibc
 import Synchronization
 
 /// Baton's HTTP/1.1 server: epoll event loops on dedicated threads, requests handed to an
-/// `HTTPResponder` in tasks that prefer the loop as their executor.
+/// `HTTPResponder` on the loop thread; an answer it cannot give at once is worked out in a task
+/// that prefers the loop as its executor.
 ///
 /// ```swift
 /// let server = HTTPServer(configuration: config, responder: router, log: { print($0) })
