@@ -26,7 +26,10 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     let fd: Int32
-    unowned let loop: EventLoop
+    /// Strong: an unowned reference pays an atomic check on every use, and this one is used on
+    /// every request. The cycle (the loop's slots hold the connection) ends when `close` removes
+    /// it, and every connection is closed before its loop exits.
+    let loop: EventLoop
     let remoteAddress: String
     /// The peer's IP: what `maxConnectionsPerSource` counts ("" for a refused connection).
     let source: String
