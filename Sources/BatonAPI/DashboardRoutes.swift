@@ -32,7 +32,7 @@ public enum DashboardRoutes {
             // The binary carries the files, so a new binary may carry new ones: revalidate each load.
             headers.add("Cache-Control", "no-cache")
             let fixed = headers
-            router.get(file.path) { _, _ in HTTPResponse(status: .ok, headers: fixed, bytes: body) }
+            router.get(file.path, synchronous: { _, _ in HTTPResponse(status: .ok, headers: fixed, bytes: body) })
         }
     }
 }

@@ -14,8 +14,10 @@ enum MetricsRoutes {
             name: "baton_events_last_id", help: "Id of the newest event delivered to subscribers."
         ) { Double(events.lastEventID) }
         let headers: HTTPHeaders = ["Content-Type": MetricsRegistry.contentType]
-        router.get("/metrics") { _, _ in
-            HTTPResponse(status: .ok, headers: headers, bytes: Array(registry.exposition().utf8))
-        }
+        router.get(
+            "/metrics",
+            synchronous: { _, _ in
+                HTTPResponse(status: .ok, headers: headers, bytes: Array(registry.exposition().utf8))
+            })
     }
 }

@@ -9,7 +9,8 @@ public enum OpenAPIRoutes {
     static func register(on router: RouterBuilder) {
         let body = Array(document.utf8)
         let headers: HTTPHeaders = ["Content-Type": "application/json"]
-        router.get("/api/v1/openapi.json") { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) }
+        router.get(
+            "/api/v1/openapi.json", synchronous: { _, _ in HTTPResponse(status: .ok, headers: headers, bytes: body) })
         // The docs page renders the spec above in the browser; it loads nothing from elsewhere,
         // and its Content-Security-Policy says so.
         let page = Array(EmbeddedResources.docsHTML.utf8)
@@ -19,6 +20,6 @@ public enum OpenAPIRoutes {
             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:"
         )
         let docsHeaders = pageHeaders
-        router.get("/api/docs") { _, _ in HTTPResponse(status: .ok, headers: docsHeaders, bytes: page) }
+        router.get("/api/docs", synchronous: { _, _ in HTTPResponse(status: .ok, headers: docsHeaders, bytes: page) })
     }
 }
