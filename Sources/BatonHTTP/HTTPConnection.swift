@@ -166,7 +166,8 @@ final class HTTPConnection: @unchecked Sendable {
                 if n < buffer.count && !inputEnded { readable = false }
                 let bytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: n)
                 let consumed = feed(bytes)
-                if consumed < n && (state == .responding || state == .reading) {
+                // The rest waits for the answer (a stream answered at once is already streaming).
+                if consumed < n && (state == .responding || state == .streaming || state == .reading) {
                     pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 }
             } else if n == 0 {

@@ -83,6 +83,21 @@ import Testing
         }
     }
 
+    @Test func aRequestPipelinedBehindAnImmediateStreamIsAnswered() async throws {
+        try await withServer(responder: Self.makeRouter()) { _, port in
+            let (chunks, next) = try await onThread {
+                let client = try RawClient(port: port)
+                try client.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\nGET /now?behind HTTP/1.1\r\nHost: t\r\n\r\n")
+                _ = try client.readHead()
+                var chunks = 0
+                while try client.readChunk() != nil { chunks += 1 }
+                return (chunks, try client.readResponse())
+            }
+            #expect(chunks == 3)
+            #expect(next.text == "now behind")
+        }
+    }
+
     @Test func closeAfterAnImmediateAnswerIsHonoured() async throws {
         try await withServer(responder: Self.makeRouter()) { _, port in
             let (response, closed) = try await onThread {
