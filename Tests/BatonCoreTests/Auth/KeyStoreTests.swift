@@ -68,6 +68,30 @@ import Testing
         }
     }
 
+    /// Between change looks a key is checked from memory without suspending; once a look is due
+    /// the memory path declines (claiming nothing), and `authenticate` makes the look.
+    @Test func authenticatesFromMemoryOnlyWhileTheLastLookIsRecent() async throws {
+        try await Self.withStore { db, keys, dir in
+            let (record, token) = try await keys.create(name: "ci", role: .operator, tenant: "acme")
+            let hashingKey = try KeyStore.loadHashingKey(dataDir: dir.path, database: db)
+            let fresh = try KeyStore(database: db, hashingKey: hashingKey, changeCheckInterval: .seconds(60))
+            let principal = Principal(keyID: record.id, name: "ci", role: .operator, tenant: "acme")
+            #expect(fresh.authenticateFromMemory(token.text) == .some(principal))
+            #expect(fresh.authenticateFromMemory("garbage") == .some(nil))
+            #expect(fresh.authenticateFromMemory(APIKeyToken.generate().text) == .some(nil))
+            #expect(fresh.refreshStatistics == (checks: 0, reloads: 1))
+
+            let due = try KeyStore(database: db, hashingKey: hashingKey, changeCheckInterval: .milliseconds(1))
+            // Due once a millisecond has passed since the store loaded its keys.
+            #expect(await eventually(timeout: .seconds(2)) { due.authenticateFromMemory(token.text) == nil })
+            // A malformed key needs no look to refuse.
+            #expect(due.authenticateFromMemory("garbage") == .some(nil))
+            #expect(due.refreshStatistics.checks == 0)
+            #expect(await due.authenticate(token.text) == principal)
+            #expect(due.refreshStatistics.checks == 1)
+        }
+    }
+
     /// Made-up key ids cannot make the store read the database: a burst of them inside one
     /// interval costs no counter read and no reload (before, each unknown id forced a reload).
     @Test func unknownKeyIdsForceNoReloads() async throws {
