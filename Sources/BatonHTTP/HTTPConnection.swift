@@ -247,7 +247,7 @@ final class HTTPConnection: @unchecked Sendable {
         case .ready(let response):
             // Answered on the loop without a task (SPEC §2.1). The caller (`feed`) goes on with any
             // bytes already read, so reading does not resume from here.
-            if let produce = streamProducer(response) {
+            if let produce = Self.streamProducer(response, isHead: requestIsHead) {
                 task = Task(executorPreference: loop) { [self] in await stream(produce) }
                 beginStream(response)
             } else {
@@ -255,9 +255,10 @@ final class HTTPConnection: @unchecked Sendable {
             }
         case .pending(let work):
             let loop = self.loop
+            let isHead = requestIsHead
             task = Task(executorPreference: loop) { [self] in
                 let response = await work()
-                guard let produce = streamProducer(response) else {
+                guard let produce = Self.streamProducer(response, isHead: isHead) else {
                     loop.execute { self.finishResponse(response) }
                     return
                 }
@@ -269,9 +270,10 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     /// The body producer of a response sent as a stream: not for HEAD, nor for a status without a body.
-    private func streamProducer(_ response: HTTPResponse) -> (@Sendable (any ResponseBodyWriter) async throws -> Void)?
-    {
-        guard case .stream(let produce) = response.body, !requestIsHead,
+    private static func streamProducer(
+        _ response: HTTPResponse, isHead: Bool
+    ) -> (@Sendable (any ResponseBodyWriter) async throws -> Void)? {
+        guard case .stream(let produce) = response.body, !isHead,
             !ResponseEncoder.statusHasNoBody(response.status.code)
         else { return nil }
         return produce
