@@ -35,9 +35,11 @@ final class TestCoordinator: Sendable {
     let router: Router
     let logLines = LogLines()
 
+    /// `keyChangeCheckInterval`: how often the key store looks for keys changed elsewhere (§5.6).
     init(
         sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
-        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:]
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:],
+        keyChangeCheckInterval: Duration = .seconds(1)
     ) throws {
         var template = Array("/tmp/baton-api-test-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -46,7 +48,8 @@ final class TestCoordinator: Sendable {
         database = try Database(path: directory + "/baton.db")
         _ = try database.migrate(BatonMigrations.all())
         events = try EventBus(database: database)
-        keys = try KeyStore(database: database, hashingKey: SecureRandom.bytes(32))
+        keys = try KeyStore(
+            database: database, hashingKey: SecureRandom.bytes(32), changeCheckInterval: keyChangeCheckInterval)
         adminKey = try keys.bootstrapAdminIfEmpty()!.text
         vault = try SecretVault.open(dataDir: directory, database: database, events: events)
         var file = configFile.objectValue ?? [:]
@@ -80,12 +83,13 @@ final class TestCoordinator: Sendable {
     /// dozens of tests doing that on the two cooperative threads would starve timing-sensitive ones.
     static func make(
         sseHeartbeat: Duration = .seconds(15), publicMetrics: Bool = false,
-        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:]
+        rateLimiter: RateLimiter = RateLimiter(limits: RateLimiter.Limits(perMinute: [:])), configFile: JSONValue = [:],
+        keyChangeCheckInterval: Duration = .seconds(1)
     ) async throws -> TestCoordinator {
         try await offPool {
             try TestCoordinator(
                 sseHeartbeat: sseHeartbeat, publicMetrics: publicMetrics, rateLimiter: rateLimiter,
-                configFile: configFile)
+                configFile: configFile, keyChangeCheckInterval: keyChangeCheckInterval)
         }
     }
 
