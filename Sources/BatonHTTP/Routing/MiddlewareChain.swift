@@ -57,7 +57,19 @@ struct MiddlewareChain: Sendable {
 
     /// The chain's answer: `.ready` when it ran to the end without suspending.
     func answer(_ request: HTTPRequest, _ context: RequestContext) -> HTTPAnswer {
-        walk(from: 0, request, context)
+        switch walk(from: 0, request, context) {
+        case .ready(let response):
+            return .ready(response)
+        case .pending(let index, let handedOn, let entered):
+            // One piece of work, not one `async` closure per layer entered: the rest of the chain,
+            // then the entered layers' `after` steps, innermost first.
+            let rest = asyncFrom[index]
+            return .pending {
+                var response = await rest(request, handedOn)
+                for layer in entered { layer.step.after(request, context: layer.context, response: &response) }
+                return response
+            }
+        }
     }
 
     /// The whole chain's async form (what `answer` hands over to from its first layer).
@@ -65,28 +77,42 @@ struct MiddlewareChain: Sendable {
         await asyncFrom[0](request, context)
     }
 
-    private func walk(from index: Int, _ request: HTTPRequest, _ context: RequestContext) -> HTTPAnswer {
-        if index < steps.count { return step(steps[index], at: index, request, context) }
-        if let syncHandler {
-            do {
-                return .ready(try syncHandler(request, context))
-            } catch {
-                return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
-            }
+    /// How far the synchronous walk got.
+    private enum Walk {
+        case ready(HTTPResponse)
+        /// The async chain from `index` inward is to run with `context`; `entered` are the layers
+        /// whose `before` ran, innermost first, each with the context it handed on.
+        case pending(index: Int, context: RequestContext, entered: [Entered])
+
+        /// Pending from layer `index`, whose outer layers (`index` of them) are yet to note themselves.
+        static func handOver(at index: Int, _ context: RequestContext) -> Walk {
+            var entered: [Entered] = []
+            entered.reserveCapacity(index)
+            return .pending(index: index, context: context, entered: entered)
         }
-        let rest = asyncFrom[index]
-        return .pending { await rest(request, context) }
+    }
+
+    private struct Entered: Sendable {
+        let step: any HTTPStepMiddleware
+        let context: RequestContext
+    }
+
+    private func walk(from index: Int, _ request: HTTPRequest, _ context: RequestContext) -> Walk {
+        if index < steps.count { return step(steps[index], at: index, request, context) }
+        guard let syncHandler else { return .handOver(at: index, context) }
+        do {
+            return .ready(try syncHandler(request, context))
+        } catch {
+            return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
+        }
     }
 
     private func step(
         _ layer: any HTTPStepMiddleware, at index: Int, _ request: HTTPRequest, _ context: RequestContext
-    ) -> HTTPAnswer {
+    ) -> Walk {
         var inner = context
         do {
-            guard try layer.before(request, context: &inner) else {
-                let rest = asyncFrom[index]
-                return .pending { await rest(request, context) }
-            }
+            guard try layer.before(request, context: &inner) else { return .handOver(at: index, context) }
         } catch {
             return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
         }
@@ -94,13 +120,9 @@ struct MiddlewareChain: Sendable {
         case .ready(var response):
             layer.after(request, context: inner, response: &response)
             return .ready(response)
-        case .pending(let work):
-            let handedOn = inner
-            return .pending {
-                var response = await work()
-                layer.after(request, context: handedOn, response: &response)
-                return response
-            }
+        case .pending(let rest, let handedOn, var entered):
+            entered.append(Entered(step: layer, context: inner))
+            return .pending(index: rest, context: handedOn, entered: entered)
         }
     }
 
