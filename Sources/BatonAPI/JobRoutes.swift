@@ -42,12 +42,22 @@ enum JobRoutes {
             ]
             return .json(.ok, body.text)
         }
-        router.get("/api/jobs/:id") { _, context in
-            let principal = try KeyRoutes.principal(context)
-            let job = try await dispatcher.job(
-                try jobID(context), tenant: principal.tenant, worker: WorkerRoutes.actingWorker(principal))
-            return .json(.ok, job.json.text)
-        }
+        // A lookup by key: answered on the loop when an inline read connection is free, else
+        // through the reader threads (SPEC §1.3, §2.1).
+        router.get(
+            "/api/jobs/:id",
+            trying: { _, context in
+                let principal = try KeyRoutes.principal(context)
+                let job = try dispatcher.jobNow(
+                    try jobID(context), tenant: principal.tenant, worker: WorkerRoutes.actingWorker(principal))
+                return job.map { .json(.ok, $0.json.text) }
+            },
+            otherwise: { _, context in
+                let principal = try KeyRoutes.principal(context)
+                let job = try await dispatcher.job(
+                    try jobID(context), tenant: principal.tenant, worker: WorkerRoutes.actingWorker(principal))
+                return .json(.ok, job.json.text)
+            })
         router.put("/api/jobs/:id") { request, context in
             let principal = try KeyRoutes.principal(context)
             let id = try jobID(context)

@@ -165,6 +165,18 @@ public final class Dispatcher: Sendable {
         return job
     }
 
+    /// `job` without suspending, when an inline read connection is free; nil when none is (the
+    /// caller then uses `job`). A lookup by key, so an event loop may run it (SPEC §1.3).
+    public func jobNow(_ id: Int64, tenant: String, worker: String? = nil) throws -> Job? {
+        guard let outcome = database.keyedReadNow({ conn in try Job.load(id: id, tenant: tenant, from: conn) }) else {
+            return nil
+        }
+        guard let job = try outcome.get(), worker == nil || job.worker == worker else {
+            throw DispatchError.notFound("no job \(id)")
+        }
+        return job
+    }
+
     public func jobs(tenant: String, status: JobStatus?, provider: String?, limit: Int, offset: Int) async throws
         -> (jobs: [Job], total: Int)
     {

@@ -117,6 +117,13 @@ public final class Database: Sendable {
         return try await read(body)
     }
 
+    /// `keyedRead` without suspending: the outcome when an inline connection was free, nil when
+    /// the caller must use `keyedRead` (or `read`) instead (SPEC §1.3).
+    public func keyedReadNow<T>(_ body: (Connection) throws -> T) -> Result<T, any Error>? {
+        guard !isClosed else { return .failure(DatabaseError.closed) }
+        return inline.read(body)
+    }
+
     /// `read` for code that is not async. Blocks the calling thread; see `writeBlocking`.
     public func readBlocking<T>(_ body: (Connection) throws -> T) throws -> T {
         try submitBlocking(to: readers.submit, transactional: true, body)

@@ -7,6 +7,10 @@ public typealias HTTPHandler = @Sendable (HTTPRequest, RequestContext) async thr
 /// (SPEC §2.1).
 public typealias HTTPSyncHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
 
+/// A handler that answers without suspending when it can, and returns nil when it cannot (a
+/// resource it needs is busy); the route's async handler then answers (SPEC §2.1).
+public typealias HTTPAttemptHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse?
+
 /// Code that runs around handlers. Chains are composed once, when the router is built. `next`
 /// never throws: an error thrown below has already been rendered into the response it returns,
 /// so every middleware sees the status the client will get.

@@ -12,12 +12,16 @@ struct MiddlewareChain: Sendable {
     enum Handler: Sendable {
         case sync(HTTPSyncHandler)
         case async(HTTPHandler)
+        /// Synchronous when the attempt answers, else the async handler.
+        case attempt(HTTPAttemptHandler, otherwise: HTTPHandler)
     }
 
     /// The leading layers that have steps, outermost first.
     private let steps: [any HTTPStepMiddleware]
-    /// The handler, when it is synchronous and every layer has steps.
-    private let syncHandler: HTTPSyncHandler?
+    /// The handler, when it is synchronous (or may be) and every layer has steps.
+    private let syncHandler: HTTPAttemptHandler?
+    /// An attempt's async handler, run inside the layers when the attempt returned nil.
+    private let declined: Bounded?
     /// `asyncFrom[i]`: the async chain from layer `i` inward; `asyncFrom[0]` is the whole chain.
     private let asyncFrom: [Bounded]
     private let log: @Sendable (String) -> Void
@@ -31,15 +35,25 @@ struct MiddlewareChain: Sendable {
             steps.append(step)
         }
         self.steps = steps
-        if case .sync(let handler) = handler, steps.count == middleware.count {
-            syncHandler = handler
-        } else {
-            syncHandler = nil
-        }
+        let allSteps = steps.count == middleware.count
         let terminal: HTTPHandler
         switch handler {
-        case .sync(let handler): terminal = { request, context in try handler(request, context) }
-        case .async(let handler): terminal = handler
+        case .sync(let handler):
+            terminal = { request, context in try handler(request, context) }
+            let asAttempt: HTTPAttemptHandler = { request, context in try handler(request, context) }
+            syncHandler = allSteps ? asAttempt : nil
+            declined = nil
+        case .async(let handler):
+            terminal = handler
+            syncHandler = nil
+            declined = nil
+        case .attempt(let attempt, let otherwise):
+            terminal = { request, context in
+                if let response = try attempt(request, context) { return response }
+                return try await otherwise(request, context)
+            }
+            syncHandler = allSteps ? attempt : nil
+            declined = MiddlewareChain.boundary(otherwise, log: log)
         }
         // Only the layers with steps can hand over to the async chain, so only their suffixes
         // (and the one after the last of them) are needed.
@@ -63,7 +77,8 @@ struct MiddlewareChain: Sendable {
         case .pending(let index, let handedOn, let entered):
             // One piece of work, not one `async` closure per layer entered: the rest of the chain,
             // then the entered layers' `after` steps, innermost first.
-            let rest = asyncFrom[index]
+            // Past the last chain: every layer accepted and the handler's attempt declined.
+            let rest = index < asyncFrom.count ? asyncFrom[index] : declined!
             return .pending {
                 var response = await rest(request, handedOn)
                 for layer in entered { layer.step.after(request, context: layer.context, response: &response) }
@@ -101,7 +116,8 @@ struct MiddlewareChain: Sendable {
         if index < steps.count { return step(steps[index], at: index, request, context) }
         guard let syncHandler else { return .handOver(at: index, context) }
         do {
-            return .ready(try syncHandler(request, context))
+            guard let response = try syncHandler(request, context) else { return .handOver(at: index + 1, context) }
+            return .ready(response)
         } catch {
             return .ready(MiddlewareChain.render(error, request: request, context: context, log: log))
         }

@@ -39,6 +39,13 @@ public final class RouterBuilder: RouteRegistrar {
         register(method, pattern, middleware: middleware, handler: .sync(handler))
     }
 
+    public func on(
+        _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware] = [],
+        trying attempt: @escaping HTTPAttemptHandler, otherwise handler: @escaping HTTPHandler
+    ) {
+        register(method, pattern, middleware: middleware, handler: .attempt(attempt, otherwise: handler))
+    }
+
     private func register(
         _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware], handler: MiddlewareChain.Handler
     ) {
@@ -74,6 +81,12 @@ public struct RouteGroup: RouteRegistrar {
     ) {
         builder.on(method, path(pattern), middleware: middleware + extra, synchronous: handler)
     }
+    public func on(
+        _ method: HTTPMethod, _ pattern: String, middleware extra: [any HTTPMiddleware] = [],
+        trying attempt: @escaping HTTPAttemptHandler, otherwise handler: @escaping HTTPHandler
+    ) {
+        builder.on(method, path(pattern), middleware: middleware + extra, trying: attempt, otherwise: handler)
+    }
     private func path(_ pattern: String) -> String { pattern == "/" ? prefix : prefix + pattern }
     public func group(_ sub: String, middleware extra: [any HTTPMiddleware] = []) -> RouteGroup {
         RouteGroup(builder: builder, prefix: prefix + sub, middleware: middleware + extra)
@@ -87,6 +100,10 @@ public protocol RouteRegistrar {
     func on(
         _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware],
         synchronous handler: @escaping HTTPSyncHandler)
+    /// A route that answers synchronously when `attempt` can, else with `otherwise` (SPEC §2.1).
+    func on(
+        _ method: HTTPMethod, _ pattern: String, middleware: [any HTTPMiddleware],
+        trying attempt: @escaping HTTPAttemptHandler, otherwise handler: @escaping HTTPHandler)
 }
 
 extension RouteRegistrar {
@@ -97,6 +114,12 @@ extension RouteRegistrar {
         _ pattern: String, middleware: [any HTTPMiddleware] = [], synchronous handler: @escaping HTTPSyncHandler
     ) {
         on(.get, pattern, middleware: middleware, synchronous: handler)
+    }
+    public func get(
+        _ pattern: String, middleware: [any HTTPMiddleware] = [], trying attempt: @escaping HTTPAttemptHandler,
+        otherwise handler: @escaping HTTPHandler
+    ) {
+        on(.get, pattern, middleware: middleware, trying: attempt, otherwise: handler)
     }
     public func post(_ pattern: String, middleware: [any HTTPMiddleware] = [], handler: @escaping HTTPHandler) {
         on(.post, pattern, middleware: middleware, handler: handler)

@@ -65,6 +65,20 @@ import Testing
             return .text(.accepted, "async \(context.requestID) \(request.path)")
         }
         b.get("/fail", synchronous: { _, _ in throw Failure() })
+        // Answers at once unless the request says `X-Busy` (a resource it needs is taken), when
+        // its async handler answers instead.
+        b.get(
+            "/attempt",
+            trying: { request, context in
+                guard request.headers["X-Busy"] == nil else { return nil }
+                order.append("attempt")
+                return .text(.ok, "attempt \(context.requestID)")
+            },
+            otherwise: { _, context in
+                await Task.yield()
+                order.append("otherwise")
+                return .text(.ok, "otherwise \(context.requestID)")
+            })
         b.get(
             "/plain", middleware: [RouterTests.Tag(name: "plain", order: order)],
             synchronous: { _, _ in
@@ -117,6 +131,27 @@ import Testing
         #expect(immediate == async)
         #expect(immediate.status == 202)
         #expect(immediate.order == ["a>", "b>", "handler", "<b 202 ab", "<a 202 a"])
+    }
+
+    /// An attempt that answers is as synchronous as a synchronous handler.
+    @Test func anAttemptThatAnswersIsReady() async {
+        let (ready, immediate, async) = await Self.bothWays(HTTPRequest(method: .get, target: "/attempt"))
+        #expect(ready)
+        #expect(immediate == async)
+        #expect(immediate.body == "attempt ab")
+        #expect(immediate.order == ["a>", "b>", "attempt", "<b 200 ab", "<a 200 a"])
+    }
+
+    /// An attempt that declines hands over to the async handler inside the layers already
+    /// entered: every step runs once, and the answer is the async chain's.
+    @Test func anAttemptThatDeclinesHandsOverToItsAsyncHandler() async {
+        let request = HTTPRequest(method: .get, target: "/attempt", headers: ["X-Busy": "1"])
+        let (ready, immediate, async) = await Self.bothWays(request)
+        #expect(!ready)
+        #expect(immediate == async)
+        #expect(immediate.body == "otherwise ab")
+        #expect(immediate.order == ["a>", "b>", "otherwise", "<b 200 ab", "<a 200 a"])
+        #expect(immediate.headers == ["Content-Type: text/plain; charset=utf-8", "X-Tag: b", "X-Tag: a"])
     }
 
     @Test func aDecliningStepHandsOverWithEveryStepRunOnce() async {
