@@ -22,10 +22,16 @@ struct LocalWorkers {
         guard count > 0 else { return LocalWorkers(loops: [], tasks: []) }
         // Plain HTTP over loopback: the workers talk to this very server, and libcurl (with its TLS
         // stack, several MiB) is opened only if a job calls out to an HTTP provider.
-        let http = PlainHTTPClient()
         let reader = ConfigReader(config)
         let tags = WorkerSetup.tags(reader.string("local_workers.tags"))
         let capacity = Int(reader.int("local_workers.capacity"))
+        // One client, one I/O thread, for every worker and slot. Its pool holds as many connections
+        // as can be in flight at once (each slot's long poll or a running job's report and
+        // completion, and each worker's heartbeat), so under load every request reuses one and
+        // none is closed and reopened (a closed one waits in TIME-WAIT for a minute); at most half
+        // of what one address may hold open, so idle ones never crowd out the requests (SPEC §7.1).
+        let perSource = Int(reader.int("server.max_connections_per_source"))
+        let http = PlainHTTPClient(maxIdleConnections: min(count * (2 * capacity + 1), max(1, perSource / 2)))
         var loops: [WorkerLoop] = []
         for index in 1...count {
             let name = "local-\(index)"

@@ -12,11 +12,15 @@ import Testing
     final class Served: Sendable {
         let server: HTTPServer
         let slowRequests = Atomic<Int>(0)
+        /// Requests `/hold` is holding, and whether it lets them go.
+        let held = Atomic<Int>(0)
+        let released = Atomic<Bool>(false)
         init(_ server: HTTPServer) { self.server = server }
     }
 
     static func withServer(
-        idleTimeoutS: Int = 60, _ body: (PlainHTTPClient, String, Served) async throws -> Void
+        idleTimeoutS: Int = 60, maxIdleConnections: Int = 8,
+        _ body: (PlainHTTPClient, String, Served) async throws -> Void
     ) async throws {
         let b = RouterBuilder()
         ClientTestRoutes.register(on: b)
@@ -26,6 +30,13 @@ import Testing
             try await Task.sleep(for: .seconds(20))  // answers too late: it is cancelled or times out first
             return .text(.ok, "late")
         }
+        b.get("/hold") { _, _ in
+            guard let served = slowRequests.withLock({ $0 }) else { return .text(.ok, "none") }
+            served.held.add(1, ordering: .relaxed)
+            while !served.released.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            served.held.subtract(1, ordering: .relaxed)
+            return .text(.ok, "released")
+        }
         b.get("/big") { _, _ in .text(.ok, String(repeating: "x", count: 10_000)) }
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
@@ -34,7 +45,7 @@ import Testing
         let served = Served(server)
         slowRequests.withLock { $0 = served }
         let bound = try server.start()
-        let client = PlainHTTPClient()
+        let client = PlainHTTPClient(maxIdleConnections: maxIdleConnections)
         do {
             try await body(client, "http://127.0.0.1:\(bound.port)", served)
         } catch {
@@ -93,6 +104,86 @@ import Testing
             // The closed ones were dropped before the request; only its own fresh one is kept.
             #expect(client.idleCount == 1)
         }
+    }
+
+    /// Threads of this process named like the client's I/O thread (Linux keeps 15 bytes of a name).
+    static func clientThreads() -> Int {
+        var count = 0
+        guard let dir = opendir("/proc/self/task") else { return -1 }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.first?.isNumber == true, let file = fopen("/proc/self/task/\(name)/comm", "r") else { continue }
+            var line = [CChar](repeating: 0, count: 64)
+            if fgets(&line, Int32(line.count), file) != nil,
+                String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    .hasPrefix("baton-plain-htt")
+            {
+                count += 1
+            }
+            fclose(file)
+        }
+        return count
+    }
+
+    /// 32 requests held by the server at once (the embedded worker's slots long-polling) run on
+    /// the client's one thread, not a thread each; their connections are kept and the next 32
+    /// requests reuse them all, opening none.
+    @Test func requestsInFlightShareOneThreadAndReuseTheirConnections() async throws {
+        try await Self.withServer(maxIdleConnections: 32) { (client, base, served) async throws in
+            let before = Self.clientThreads()
+            for round in 0..<2 {
+                served.released.store(false, ordering: .relaxed)
+                try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<32 {
+                        group.addTask { try await client.execute(HTTPClientRequest(url: base + "/hold")).text }
+                    }
+                    #expect(await eventually { served.held.load(ordering: .relaxed) == 32 })
+                    // Other tests of this suite run clients too (one thread each); a thread per
+                    // request would add 32.
+                    #expect(Self.clientThreads() - before < 8, "round \(round)")
+                    #expect(served.server.activeConnections == 32)
+                    #expect(client.openCount == 32)
+                    served.released.store(true, ordering: .relaxed)
+                    for try await text in group { #expect(text == "released") }
+                }
+                #expect(client.idleCount == 32)
+                #expect(client.openCount == 32)
+            }
+        }
+    }
+
+    /// Consecutive requests go over one connection: the server never holds a second.
+    @Test func consecutiveRequestsUseOneConnection() async throws {
+        try await Self.withServer { (client, base, served) async throws in
+            for n in 0..<50 {
+                #expect(try await client.execute(HTTPClientRequest(url: base + "/query/\(n)")).text == "\(n)|")
+                #expect(served.server.activeConnections == 1)
+                #expect(client.openCount == 1)
+            }
+        }
+    }
+
+    /// A client that is released ends its thread and closes its connections.
+    @Test func aReleasedClientEndsItsThreadAndConnections() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let b = RouterBuilder()
+        ClientTestRoutes.register(on: b)
+        let server = HTTPServer(configuration: configuration, responder: b.build())
+        let bound = try server.start()
+        var client: PlainHTTPClient? = PlainHTTPClient()
+        for n in 0..<3 {
+            #expect(
+                try await client?.execute(HTTPClientRequest(url: "http://127.0.0.1:\(bound.port)/query/\(n)")).status
+                    == 200)
+        }
+        #expect(server.activeConnections == 1)
+        client = nil
+        #expect(await eventually { server.activeConnections == 0 })
+        await server.shutdown()
     }
 
     @Test func cancellingTheTaskShutsItsConnection() async throws {
