@@ -29,6 +29,9 @@ public final class WorkerLoop: Sendable {
         var usage: [String: (bytes: Int64, modifiedMs: Int64, measuredMs: Int64)] = [:]
         /// The interval the coordinator asked for, when shorter than the setting.
         var heartbeatSeconds: Double?
+        /// A removal's heartbeat is on its way, and another removal came after it started.
+        var announcing = false
+        var announceAgain = false
     }
 
     private struct Active {
@@ -209,11 +212,37 @@ public final class WorkerLoop: Sendable {
             log("worker \(settings.name): removed workspace \(name)")
             // Said at once rather than at the next heartbeat: the coordinator announces the removal
             // when an inventory no longer lists it.
-            if let answer = try? await client.presence(await presenceOffPool()) {
-                follow(answer)
-            }
+            await announceRemoval()
         } catch {
             log("worker \(settings.name): cannot remove workspace \(name): \(error)")
+        }
+    }
+
+    /// The least time between two removals' heartbeats.
+    static let announceSpacing = Duration.seconds(1)
+
+    /// Sends a heartbeat now for a removal, coalesced: removals that come while one is on its way
+    /// share one more, sent at least `announceSpacing` after it. Each heartbeat carries the whole
+    /// inventory (up to 1,000 workspaces), so one per removal, with issues closing by the dozen
+    /// each second, made the heaviest requests of all, piled up whenever the server slowed
+    /// (bench/RESULTS.md, "Soak": over 100 MiB of them at once).
+    func announceRemoval() async {
+        let leads = state.withLock { state -> Bool in
+            if state.announcing { state.announceAgain = true }
+            defer { state.announcing = true }
+            return !state.announcing
+        }
+        guard leads else { return }
+        while true {
+            let started = ContinuousClock.now
+            if let answer = try? await client.presence(await presenceOffPool()) { follow(answer) }
+            let again = state.withLock { state -> Bool in
+                defer { state.announceAgain = false }
+                state.announcing = state.announceAgain
+                return state.announceAgain
+            }
+            guard again else { return }
+            try? await Task.sleep(until: started + Self.announceSpacing, clock: .continuous)
         }
     }
 

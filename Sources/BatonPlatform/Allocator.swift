@@ -25,14 +25,16 @@ public final class AllocatorTrimmer: Sendable {
     private let lock = ConditionLock()
     private let stopped = Atomic<Bool>(false)
 
-    /// Starts trimming every `intervalMs` milliseconds; nothing runs when it is 0.
-    public init(intervalMs: Int) {
+    /// Starts trimming every `intervalMs` milliseconds; nothing runs when it is 0. `beforeTrim`
+    /// runs first each time, to let go of what is worth keeping only while busy.
+    public init(intervalMs: Int, beforeTrim: @escaping @Sendable () -> Void = {}) {
         guard intervalMs > 0 else { return }
         OSThread.detach(name: "baton-trim") { [self] in
             lock.lock()
             while !stopped.load(ordering: .relaxed) {
                 if !lock.wait(milliseconds: intervalMs) && !stopped.load(ordering: .relaxed) {
                     lock.unlock()
+                    beforeTrim()
                     Allocator.trim()
                     lock.lock()
                 }

@@ -221,8 +221,11 @@ enum ServeCommand: BatonCommand {
             }
         }
 
-        // Freed heap pages go back to the system, so memory falls after a load peak.
-        let trimmer = AllocatorTrimmer(intervalMs: Int(config.reader.int("server.memory_trim_s")) * 1000)
+        // Freed heap pages go back to the system, so memory falls after a load peak; a quiet event
+        // window is let go first (SPEC §12.2).
+        let trimmer = AllocatorTrimmer(intervalMs: Int(config.reader.int("server.memory_trim_s")) * 1000) {
+            events.releaseWindowIfQuiet()
+        }
 
         // Expired leases and silent workers are noticed here; dispatch itself is driven by events.
         let sweeper = Task { await dispatcher.runSweeper(log: Log.write) }

@@ -1,4 +1,7 @@
+import BatonHTTP
+import BatonJSON
 import BatonTestSupport
+import BatonWorkerProtocol
 import Synchronization
 import Testing
 
@@ -61,6 +64,40 @@ import Testing
         #expect(await eventually { refusals.withLock { $0.count } == 2 }, "\(refusals.withLock { $0 })")
         #expect(access(marker, F_OK) != 0)
         #expect(access(top + "/x", F_OK) == 0)
+    }
+
+    /// Removals that come while a removal's heartbeat is on its way share the next one (each
+    /// carries the whole inventory), and the last one the coordinator gets lists none of them.
+    @Test func removalsShareTheirHeartbeats() async throws {
+        let root = temporaryDirectory()
+        defer { Workspaces.removeTree(root) }
+        let names = (0..<40).map { "w\($0)" }
+        for name in names { #expect(mkdir(root + "/" + name, 0o755) == 0) }
+        // A coordinator that takes 100 ms to answer a heartbeat, as a busy one does.
+        let heartbeats = Mutex<[Int]>([])
+        let b = RouterBuilder()
+        b.put("/presence") { request, _ in
+            let listed = (try? JSONParser.parse(request.body))?["workspaces"]?.arrayValue?.count ?? -1
+            try await Task.sleep(for: .milliseconds(100))
+            heartbeats.withLock { $0.append(listed) }
+            let answer = PresenceAnswer(worker: [:], heartbeatIntervalS: 3600, staleAfterS: 7200, commands: [])
+            return .json(.ok, answer.json.text)
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, responder: b.build())
+        let bound = try server.start()
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(bound.port)", token: "t", http: PlainHTTPClient()),
+            settings: WorkerSettings(name: "w", capacity: 1, workspaces: Workspaces(root: root)))
+        await withTaskGroup(of: Void.self) { group in
+            for name in names { group.addTask { await worker.removeWorkspace(name) } }
+        }
+        for name in names { #expect(access(root + "/" + name, F_OK) != 0) }
+        #expect(await eventually { heartbeats.withLock { $0.last } == 0 }, "\(heartbeats.withLock { $0 })")
+        // One per removal would be 40.
+        #expect(heartbeats.withLock { $0.count } <= 5, "\(heartbeats.withLock { $0 })")
+        await server.shutdown()
     }
 
     static func settings(root: String, marker: String, writable: String) -> WorkerSettings {

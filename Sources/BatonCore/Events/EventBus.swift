@@ -24,6 +24,8 @@ public final class EventBus: Sendable {
         var gapCheck = false
         var subscribers: [Int: Subscriber] = [:]
         var nextSubscriberID = 0
+        /// Events delivered since the last `releaseWindowIfQuiet()`.
+        var deliveredSinceRelease = 0
     }
 
     struct Subscriber {
@@ -133,6 +135,7 @@ public final class EventBus: Sendable {
 
     private func deliver(_ event: Event, in state: inout State, ended: inout [AsyncStream<Event>.Continuation]) {
         state.lastDelivered = event.id
+        state.deliveredSinceRelease += 1
         state.recent.append(event)
         if state.recent.count > replayCapacity * 2 {
             state.recent.removeFirst(state.recent.count - replayCapacity)
@@ -191,9 +194,35 @@ public final class EventBus: Sendable {
         }
     }
 
+    /// Empties the in-memory window when no event was delivered since the last call; true when
+    /// it did. `baton serve` calls it before each heap trim (`server.memory_trim_s`, SPEC §12.2):
+    /// the window's events, made during the last burst of load, are scattered over pages that
+    /// a trim cannot give back while they live. Replays then read the table, as they do for ids
+    /// older than the window; the window fills again with the next events.
+    @discardableResult
+    public func releaseWindowIfQuiet() -> Bool {
+        let released = state.withLock { state -> [Event] in
+            defer { state.deliveredSinceRelease = 0 }
+            guard state.deliveredSinceRelease == 0, !state.recent.isEmpty else { return [] }
+            return state.recent.dropAll()
+        }
+        return !released.isEmpty  // freed here, outside the lock
+    }
+
+    /// Events the in-memory window holds (for tests).
+    var windowCount: Int { state.withLock { $0.recent.count } }
+
     static func event(from row: Row) -> Event {
         Event(
             id: Int64(row.int("id") ?? 0), type: row.string("type") ?? "", tenant: row.string("tenant"),
             issue: row.string("issue"), at: row.string("at") ?? "", data: row.string("data") ?? "{}")
+    }
+}
+
+extension Array {
+    /// The elements, leaving the array empty with no storage.
+    fileprivate mutating func dropAll() -> [Element] {
+        defer { self = [] }
+        return self
     }
 }

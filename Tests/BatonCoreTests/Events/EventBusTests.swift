@@ -83,6 +83,26 @@ import Testing
         }
     }
 
+    /// The window is let go only after an interval with no event, and replays still see every
+    /// event (from the table) after it is; the next event starts it again.
+    @Test func aQuietWindowIsReleasedAndReplaysStillComplete() async throws {
+        try await Self.withBus { db, bus in
+            var published: [Event] = []
+            for i in 1...5 { published.append(try await bus.publish(EventDraft(type: "n.\(i)"))) }
+            #expect(bus.releaseWindowIfQuiet() == false)  // events came since the last look
+            #expect(bus.windowCount == 5)
+            #expect(bus.releaseWindowIfQuiet() == true)  // a whole interval without one
+            #expect(bus.windowCount == 0)
+            #expect(bus.lastEventID == published.last?.id)
+            let stream = try await bus.subscribe(after: 0, filter: EventFilter())
+            let live = try await bus.publish(EventDraft(type: "n.6"))
+            #expect(await Self.take(6, from: stream) == published + [live])
+            #expect(bus.windowCount == 1)
+            #expect(bus.releaseWindowIfQuiet() == false)
+            #expect(bus.windowCount == 1)
+        }
+    }
+
     @Test func filtersApplyToReplayAndLiveEvents() async throws {
         try await Self.withBus { db, bus in
             try await bus.publish(EventDraft(type: "job.created", issue: "ENG-1"))

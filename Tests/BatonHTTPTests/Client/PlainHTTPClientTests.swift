@@ -141,9 +141,9 @@ import Testing
                         group.addTask { try await client.execute(HTTPClientRequest(url: base + "/hold")).text }
                     }
                     #expect(await eventually { served.held.load(ordering: .relaxed) == 32 })
-                    // Other tests of this suite run clients too (one thread each); a thread per
-                    // request would add 32.
-                    #expect(Self.clientThreads() - before < 8, "round \(round)")
+                    // Other tests running beside this one have clients of their own (a thread
+                    // each, a dozen at most); a thread per request would add 32 here.
+                    #expect(Self.clientThreads() - before < 16, "round \(round)")
                     #expect(served.server.activeConnections == 32)
                     #expect(client.openCount == 32)
                     served.released.store(true, ordering: .relaxed)
