@@ -224,8 +224,8 @@ public final class WorkerLoop: Sendable {
     /// Sends a heartbeat now for a removal, coalesced: removals that come while one is on its way
     /// share one more, sent at least `announceSpacing` after it. Each heartbeat carries the whole
     /// inventory (up to 1,000 workspaces), so one per removal, with issues closing by the dozen
-    /// each second, made the heaviest requests of all, piled up whenever the server slowed
-    /// (bench/RESULTS.md, "Soak": over 100 MiB of them at once).
+    /// each second, made the heaviest requests of all, and they piled up whenever the server
+    /// slowed (a soak under heaptrack found over 100 MiB of them alive at once).
     func announceRemoval() async {
         let leads = state.withLock { state -> Bool in
             if state.announcing { state.announceAgain = true }

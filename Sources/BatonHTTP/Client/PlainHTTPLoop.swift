@@ -163,7 +163,8 @@ private struct PlainHTTPLoopState {
         else { return -1 }
         let (seconds, attoseconds) = (nearest - .now).components
         guard seconds >= 0, seconds < 86_400 else { return seconds < 0 ? 0 : 86_400_000 }
-        return Int32(seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        // Never negative: epoll_wait would wait without end.
+        return Int32(max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
     }
 
     mutating func expire() {
