@@ -86,6 +86,8 @@ echo "soak: retention ${keep} s (0: the defaults), audit prune every ${prune_eve
     --jobs-per-s "$jobs" --webhooks-per-s "$webhooks" --reads-per-s "$reads" \
     --interval "${SOAK_INTERVAL:-30}" --close-after "${SOAK_CLOSE_AFTER:-30}" --warmup "${SOAK_WARMUP:-300}" --cooldown "${SOAK_COOLDOWN:-60}" | tee "$data/soak.out"
 [ -z "$pruner" ] || { kill "$pruner" 2>/dev/null || true; pruner=""; }
+# A prune the loop had started goes on without it: let it finish before the verify below.
+while pgrep -f "baton audit prune .*--data-dir $data/db" >/dev/null; do sleep 0.2; done
 status=0
 if [ -s "$data/audit-prune.log" ]; then echo "audit prunes: $(grep -c '^pruned' "$data/audit-prune.log") ($(tail -1 "$data/audit-prune.log"))"; fi
 if ! "$bindir/baton" audit verify --data-dir "$data/db" >"$data/audit-verify.out" 2>&1; then

@@ -19,6 +19,11 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// The WAL file's size is cut back to at most this many bytes whenever the writer starts it
     /// over after a checkpoint (`journal_size_limit`): a burst that grew it does not keep the disk.
     public var walSizeLimitBytes: Int
+    /// The writer's page cache in KiB (SQLite's default is 2,000). Every write touches the
+    /// recent end of each table and index and a prune the old end; with too small a cache the
+    /// writer re-reads those pages from the file at every batch (a soak at 150 jobs a second spent
+    /// most of the writer's time copying pages in `pread`). Given back after each quiet spell.
+    public var writerCacheKiB: Int
     /// A connection that has had no work for this long gives its page cache back to the heap
     /// (`sqlite3_db_release_memory`), once per quiet spell, so memory falls after a load (0: never).
     public var idleReleaseMs: Int
@@ -27,8 +32,9 @@ public struct DatabaseConfiguration: Sendable, Hashable {
         readerCount: Int = 2, inlineReaderCount: Int = Processors.usable, busyTimeoutMs: Int = 5000,
         statementCacheSize: Int = 64,
         maxBatch: Int = 64, checkpointPages: Int = 1000, walSizeLimitBytes: Int = 16 * 1_048_576,
-        idleReleaseMs: Int = 30_000
+        idleReleaseMs: Int = 30_000, writerCacheKiB: Int = 32_768
     ) {
+        self.writerCacheKiB = writerCacheKiB
         self.idleReleaseMs = idleReleaseMs
         self.checkpointPages = checkpointPages
         self.walSizeLimitBytes = walSizeLimitBytes

@@ -20,6 +20,7 @@ final class Writer: Sendable {
                 let connection = try Connection(path: path, options: options)
                 try Writer.configure(connection)
                 try connection.execute("PRAGMA journal_size_limit = \(max(0, configuration.walSizeLimitBytes))")
+                try connection.execute("PRAGMA cache_size = -\(max(0, configuration.writerCacheKiB))")
                 // Checkpoints run on their own thread (see Checkpointer), not in our commits.
                 try connection.setWALHook(checkpoints)
                 return connection

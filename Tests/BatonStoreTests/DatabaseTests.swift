@@ -13,6 +13,8 @@ import Testing
                 "SELECT * FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys, pragma_busy_timeout, pragma_query_only"
             let writer = try #require(try await db.write { try $0.queryOne(pragmas) })
             #expect(writer.values == ["wal", 1, 1, 5000, 0])
+            // The writer's page cache (KiB, as a negative count), larger than SQLite's 2,000.
+            #expect(try await db.write { try $0.scalar("PRAGMA cache_size")?.intValue } == -32_768)
             let reader = try #require(try await db.read { try $0.queryOne(pragmas) })
             // synchronous is per connection and irrelevant to readers, so only the writer sets it.
             #expect(

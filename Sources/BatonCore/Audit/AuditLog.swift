@@ -210,7 +210,11 @@ public final class AuditLog: Sendable {
 
     /// Walks the whole chain in id order, recomputing every hash. After a prune it starts from
     /// the anchor: the first entry kept must link to the hash recorded for the last one removed.
-    public func verify() throws -> Verification {
+    public func verify() throws -> Verification { try verify(batch: 1000, afterRead: nil) }
+
+    /// `verify` in batches of `batch` rows; `afterRead` runs after each batch is read (tests run a
+    /// prune there, as another process would).
+    func verify(batch: Int, afterRead: (() throws -> Void)?) throws -> Verification {
         let anchor = try database.readBlocking { try AuditAnchor.load($0) }
         var previous = anchor?.lastHash ?? AuditLog.genesisHash
         var expectedID: Int64 = (anchor?.lastID ?? 0) + 1
@@ -218,18 +222,35 @@ public final class AuditLog: Sendable {
         // Entries up to the anchor that an interrupted prune left are on their way out: they were
         // verified before the anchor was recorded, and are not part of the chain kept.
         var after: Int64 = anchor?.lastID ?? 0
+        var anchorID = after
         while true {
             let from = after
             let rows = try database.readBlocking { conn in
-                try conn.query("SELECT * FROM audit WHERE id > ?1 ORDER BY id LIMIT 1000", [.integer(from)])
+                try conn.query(
+                    "SELECT * FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2", [.integer(from), .integer(Int64(batch))])
             }
             if rows.isEmpty { return .intact(entries: count) }
+            try afterRead?()
             for row in rows {
                 guard let entry = AuditLog.entry(from: row) else {
                     return .broken(entryID: row.int64("id") ?? -1, reason: "the row cannot be read")
                 }
+                after = entry.id
+                // Read before a prune running beside us deleted it: outside the chain kept.
+                if entry.id <= anchorID { continue }
                 if entry.id != expectedID {
-                    return .broken(entryID: entry.id, reason: "entries \(expectedID)…\(entry.id - 1) are missing")
+                    // A prune that ran since the anchor was read removed these entries: its new
+                    // anchor, which covers the gap, carries the chain on from its last removed
+                    // entry (SPEC §1.4).
+                    guard let moved = try database.readBlocking({ try AuditAnchor.load($0) }),
+                        moved.lastID > anchorID, moved.lastID >= entry.id - 1
+                    else {
+                        return .broken(entryID: entry.id, reason: "entries \(expectedID)…\(entry.id - 1) are missing")
+                    }
+                    anchorID = moved.lastID
+                    previous = moved.lastHash
+                    expectedID = moved.lastID + 1
+                    if entry.id <= anchorID { continue }
                 }
                 if entry.prevHash != previous {
                     return .broken(entryID: entry.id, reason: "its link to the previous entry does not match")
@@ -240,7 +261,6 @@ public final class AuditLog: Sendable {
                 previous = entry.hash
                 expectedID += 1
                 count += 1
-                after = entry.id
             }
         }
     }

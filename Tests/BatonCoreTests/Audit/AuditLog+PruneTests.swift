@@ -55,6 +55,36 @@ import Testing
         }
     }
 
+    /// A verify and a prune at once (the soak found it: an operator's cron prune while someone
+    /// verifies): the prune removes entries the verify has not reached and moves the anchor over
+    /// them. The verify reads the anchor again at the gap and goes on; without that it reported
+    /// the removed entries as missing.
+    @Test(arguments: [1, 3])
+    func aVerifyDuringAPruneGoesOnFromTheMovedAnchor(pruneAfterBatch: Int) async throws {
+        try await AuditLogTests.withAudit { db, audit, _ in
+            try Self.write(db, count: 10, daysAgo: 40, action: "old")
+            try Self.write(db, count: 4, daysAgo: 1, action: "recent")
+            let (verdict, removed) = try await offPool { () -> (AuditLog.Verification, Int?) in
+                var batches = 0
+                var removed: Int?
+                let verdict = try audit.verify(batch: 2) {
+                    batches += 1
+                    if batches == pruneAfterBatch {
+                        removed = try audit.prune(before: Self.tenDaysAgo, batch: 3).removed
+                    }
+                }
+                return (verdict, removed)
+            }
+            #expect(removed == 10)
+            #expect(try Self.ids(db) == [11, 12, 13, 14])
+            guard case .intact = verdict else {
+                Issue.record("a verify beside a prune reported \(verdict)")
+                return
+            }
+            #expect(try audit.verify() == .intact(entries: 4))
+        }
+    }
+
     @Test func entriesAfterTheAnchorStillCannotBeDeleted() async throws {
         try await AuditLogTests.withAudit { db, audit, _ in
             try Self.write(db, count: 2, daysAgo: 40, action: "old")
