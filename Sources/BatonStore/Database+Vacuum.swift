@@ -29,6 +29,16 @@ extension Database {
         }
     }
 
+    /// Pages on the free list and in the whole file.
+    public func pageCounts() async throws -> (free: Int, total: Int) {
+        try await read { conn in
+            (
+                try conn.scalar("PRAGMA freelist_count")?.intValue ?? 0,
+                try conn.scalar("PRAGMA page_count")?.intValue ?? 0
+            )
+        }
+    }
+
     /// Pages on the free list: space the file holds but no table uses.
     public func freePages() async throws -> Int {
         try await read { conn in try conn.scalar("PRAGMA freelist_count")?.intValue ?? 0 }

@@ -282,6 +282,37 @@ import Testing
         }
     }
 
+    /// A prune that frees less than a quarter of the file leaves the pages for the inserts that
+    /// follow (giving them back only to grow again was most of a soak's writer work); the next
+    /// inserts reuse them and the file does not grow.
+    @Test func aSmallPruneKeepsItsFreePagesForTheNextInserts() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let big = String(repeating: "x", count: 8000)
+            let old = Timestamp.format(milliseconds: fixture.clock.now - 60 * Self.day)
+            let recent = Timestamp.format(milliseconds: fixture.clock.now)
+            try await core.database.write { conn in
+                for n in 0..<2000 {
+                    _ = try EventBus.insert(
+                        EventDraft(type: "test.big", data: "\"\(big)\""), into: conn, at: n < 200 ? old : recent)
+                }
+            }
+            let pagesBefore = try Self.count(core, "PRAGMA page_count")
+            let pass = try await RetentionSweeper(dispatcher: core.dispatcher, settings: Self.settings()).runOnce()
+            #expect(pass.removed["events"] == 200)
+            #expect(pass.pagesFreed == 0)
+            let free = try Self.count(core, "PRAGMA freelist_count")
+            #expect(free > 150)
+            try await core.database.write { conn in
+                for _ in 0..<150 {
+                    _ = try EventBus.insert(EventDraft(type: "test.big", data: "\"\(big)\""), into: conn, at: recent)
+                }
+            }
+            #expect(try Self.count(core, "PRAGMA page_count") == pagesBefore)
+            #expect(try Self.count(core, "PRAGMA freelist_count") < free)
+        }
+    }
+
     @Test func theFileShrinksAfterAPrune() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()
