@@ -160,9 +160,9 @@ public final class Dispatcher: Sendable {
 
     public func job(_ id: Int64, tenant: String, worker: String? = nil) async throws -> Job {
         // A lookup by key: on the calling event loop when an inline connection is free (SPEC §1.3).
-        let job = try await database.keyedRead { conn in try Job.load(id: id, tenant: tenant, from: conn) }
-        guard let job, worker == nil || job.worker == worker else { throw DispatchError.notFound("no job \(id)") }
-        return job
+        try Self.visible(
+            try await database.keyedRead { conn in try Job.load(id: id, tenant: tenant, from: conn) }, id,
+            to: worker)
     }
 
     /// `job` without suspending, when an inline read connection is free; nil when none is (the
@@ -171,9 +171,12 @@ public final class Dispatcher: Sendable {
         guard let outcome = database.keyedReadNow({ conn in try Job.load(id: id, tenant: tenant, from: conn) }) else {
             return nil
         }
-        guard let job = try outcome.get(), worker == nil || job.worker == worker else {
-            throw DispatchError.notFound("no job \(id)")
-        }
+        return try Self.visible(try outcome.get(), id, to: worker)
+    }
+
+    /// The job as `worker` (a worker key acting for itself) may see it: only its own.
+    private static func visible(_ job: Job?, _ id: Int64, to worker: String?) throws -> Job {
+        guard let job, worker == nil || job.worker == worker else { throw DispatchError.notFound("no job \(id)") }
         return job
     }
 
