@@ -14,6 +14,12 @@ import Testing
 @Suite struct DispatcherSweeperTests {
     static let tenant = "default"
 
+    /// Whether the running sweeper settles on sleeping until `ms` (40 s allow for a full run
+    /// keeping the cooperative threads busy; the sleeps these tests tell apart are 60 s).
+    static func sweeperSleeps(_ core: Core, until ms: Int64) async -> Bool {
+        await eventually(timeout: .seconds(40)) { core.dispatcher.sweepAtMs.load(ordering: .relaxed) == ms }
+    }
+
     static func settings(leaseS: Int64 = 5, staleAfterS: Int64 = 15) -> DispatchSettings {
         DispatchSettings(config: ["router": ["lease_s": .int(leaseS), "stale_after_s": .int(staleAfterS)]])
     }
@@ -51,15 +57,11 @@ import Testing
             let sweeper = Task { await core.dispatcher.runSweeper(log: { _ in }) }
             defer { sweeper.cancel() }
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 60_001
-                })
+                await Self.sweeperSleeps(core, until: fixture.clock.now + 60_001))
             let job = try await core.dispatcher.create(JobSpec(prompt: "p", provider: "dry-run"), tenant: Self.tenant)
             _ = try #require(try await core.dispatcher.lease(worker: "w1", tenant: Self.tenant, wait: .zero))
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == fixture.clock.now + 1_001
-                })
+                await Self.sweeperSleeps(core, until: fixture.clock.now + 1_001))
             fixture.clock.advance(ms: 1_001)
             _ = try await core.dispatcher.presence(
                 PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
@@ -79,15 +81,11 @@ import Testing
             defer { sweeper.cancel() }
             let start = fixture.clock.now
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + Dispatcher.maxSweepGapMs + 1
-                })
+                await Self.sweeperSleeps(core, until: start + Dispatcher.maxSweepGapMs + 1))
             _ = try await core.dispatcher.presence(
                 PresenceReport(instance: "w1", provider: "dry-run"), tenant: Self.tenant)
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 2_001
-                })
+                await Self.sweeperSleeps(core, until: start + 2_001))
         }
     }
 
@@ -101,14 +99,10 @@ import Testing
             defer { sweeper.cancel() }
             let start = fixture.clock.now
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 60_001
-                })
+                await Self.sweeperSleeps(core, until: start + 60_001))
             core.dispatcher.apply(Self.settings(staleAfterS: 15))
             #expect(
-                await eventually(timeout: .seconds(40)) {
-                    core.dispatcher.sweepAtMs.load(ordering: .relaxed) == start + 15_001
-                })
+                await Self.sweeperSleeps(core, until: start + 15_001))
         }
     }
 
