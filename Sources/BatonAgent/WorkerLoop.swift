@@ -308,6 +308,10 @@ public final class WorkerLoop: Sendable {
         }
         let watchdog = Task { await self.watch(lease, job: job.id, attempt: runTask) }
         let outcome = await runTask.value
+        // The attempt is over, so nothing uses the workspace now: a removal command that comes
+        // while the result is on its way (the coordinator already counts the job finished once
+        // it has the result) is followed, not dropped as if the job still ran.
+        state.withLock { $0.active[job.id]?.workspace = nil }
         watchdog.cancel()
         reporter.cancel()
         _ = await reporter.value

@@ -100,6 +100,50 @@ import Testing
         await server.shutdown()
     }
 
+    /// Once the attempt has ended, its workspace is free: a removal that comes while the result
+    /// is on its way is followed. The coordinator counts the job finished as soon as it has the
+    /// result, and may ask for the removal before the worker has heard back; before, the worker
+    /// still counted the workspace busy until then and dropped the command for good.
+    @Test func aRemovalWhileTheResultIsOnItsWayIsFollowed() async throws {
+        let root = temporaryDirectory()
+        defer { Workspaces.removeTree(root) }
+        // A coordinator that holds the result's request until the test lets it go.
+        let completing = Mutex(false)
+        let release = Mutex(false)
+        let b = RouterBuilder()
+        b.post("/api/jobs/:id/events") { _, _ in .json(.ok, #"{"ok":true}"#) }
+        b.post("/api/jobs/:id/complete") { _, _ in
+            completing.withLock { $0 = true }
+            while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            return .json(.ok, #"{"ok":true}"#)
+        }
+        b.put("/presence") { _, _ in
+            let answer = PresenceAnswer(worker: [:], heartbeatIntervalS: 3600, staleAfterS: 7200, commands: [])
+            return .json(.ok, answer.json.text)
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, responder: b.build())
+        let bound = try server.start()
+        let refusals = Mutex<[String]>([])
+        let worker = WorkerLoop(
+            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(bound.port)", token: "t", http: PlainHTTPClient()),
+            settings: WorkerSettings(name: "w", capacity: 1, workspaces: Workspaces(root: root)),
+            log: { line in if line.contains("not removing") { refusals.withLock { $0.append(line) } } })
+        let leased = LeaseAnswer(
+            job: LeasedJob(id: 7, prompt: "p", provider: "dry-run", issue: "ENG-1"),
+            lease: LeaseGrant(token: "7.x", expiresAt: "2999-01-01T00:00:00.000Z"))
+        let running = Task { await worker.run(leased) }
+        #expect(await eventually { completing.withLock { $0 } })
+        #expect(access(root + "/ENG-1", F_OK) == 0)
+        await worker.removeWorkspace("ENG-1")
+        #expect(access(root + "/ENG-1", F_OK) != 0, "\(refusals.withLock { $0 })")
+        #expect(refusals.withLock { $0 }.isEmpty)
+        release.withLock { $0 = true }
+        await running.value
+        await server.shutdown()
+    }
+
     static func settings(root: String, marker: String, writable: String) -> WorkerSettings {
         var settings = WorkerSettings(
             name: "w", capacity: 1, workspaces: Workspaces(root: root),
