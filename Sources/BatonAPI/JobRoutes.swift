@@ -48,15 +48,15 @@ enum JobRoutes {
             "/api/jobs/:id",
             trying: { _, context in
                 let principal = try KeyRoutes.principal(context)
-                let job = try dispatcher.jobNow(
+                let json = try dispatcher.jobJSONNow(
                     try jobID(context), tenant: principal.tenant, worker: WorkerRoutes.actingWorker(principal))
-                return job.map { .json(.ok, $0.json.text) }
+                return json.map { .json(.ok, bytes: $0) }
             },
             otherwise: { _, context in
                 let principal = try KeyRoutes.principal(context)
-                let job = try await dispatcher.job(
+                let json = try await dispatcher.jobJSON(
                     try jobID(context), tenant: principal.tenant, worker: WorkerRoutes.actingWorker(principal))
-                return .json(.ok, job.json.text)
+                return .json(.ok, bytes: json)
             })
         router.put("/api/jobs/:id") { request, context in
             let principal = try KeyRoutes.principal(context)

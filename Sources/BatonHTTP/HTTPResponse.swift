@@ -24,6 +24,15 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: h, body: .bytes(Array(json.utf8)))
     }
 
+    /// A JSON response from already-encoded JSON bytes.
+    public static func json(_ status: HTTPStatus = .ok, bytes: [UInt8], headers: HTTPHeaders = HTTPHeaders())
+        -> HTTPResponse
+    {
+        var h = headers
+        h.replace("Content-Type", "application/json")
+        return HTTPResponse(status: status, headers: h, body: .bytes(bytes))
+    }
+
     public static func text(
         _ status: HTTPStatus = .ok, _ text: String, contentType: String = "text/plain; charset=utf-8"
     ) -> HTTPResponse {

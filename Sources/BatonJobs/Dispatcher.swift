@@ -165,13 +165,29 @@ public final class Dispatcher: Sendable {
             to: worker)
     }
 
-    /// `job` without suspending, when an inline read connection is free; nil when none is (the
-    /// caller then uses `job`). A lookup by key, so an event loop may run it (SPEC §1.3).
-    public func jobNow(_ id: Int64, tenant: String, worker: String? = nil) throws -> Job? {
-        guard let outcome = database.keyedReadNow({ conn in try Job.load(id: id, tenant: tenant, from: conn) }) else {
-            return nil
-        }
-        return try Self.visible(try outcome.get(), id, to: worker)
+    /// The API form of a job (`Job.jsonText`), written from its row in place (`GET
+    /// /api/jobs/:id`); the same visibility as `job`.
+    public func jobJSON(_ id: Int64, tenant: String, worker: String? = nil) async throws -> [UInt8] {
+        try Self.visible(
+            try await database.keyedRead { conn in
+                try Job.jsonBytes(id: id, tenant: tenant, visibleTo: worker, from: conn)
+            }, id)
+    }
+
+    /// `jobJSON` without suspending, when an inline read connection is free; nil when none is (the
+    /// caller then uses `jobJSON`). A lookup by key, so an event loop may run it (SPEC §1.3).
+    public func jobJSONNow(_ id: Int64, tenant: String, worker: String? = nil) throws -> [UInt8]? {
+        guard
+            let outcome = database.keyedReadNow({ conn in
+                try Job.jsonBytes(id: id, tenant: tenant, visibleTo: worker, from: conn)
+            })
+        else { return nil }
+        return try Self.visible(try outcome.get(), id)
+    }
+
+    private static func visible(_ json: [UInt8]?, _ id: Int64) throws -> [UInt8] {
+        guard let json else { throw DispatchError.notFound("no job \(id)") }
+        return json
     }
 
     /// The job as `worker` (a worker key acting for itself) may see it: only its own.

@@ -84,81 +84,12 @@ public struct Job: Sendable, Equatable {
     /// carries it, to the worker that holds it.
     public var json: JSONValue { .verbatim(jsonText) }
 
-    /// The API form written field by field in key order: it is the body of most dispatcher
-    /// answers. A test holds it equal to serialising `jsonObject`.
+    /// The API form written field by field in key order (`writeJSON`): it is the body of most
+    /// dispatcher answers. A test holds it equal to serialising `jsonObject`.
     public var jsonText: String {
         var out: [UInt8] = []
         out.reserveCapacity(512 + prompt.utf8.count + (input?.utf8.count ?? 0) + (routing?.utf8.count ?? 0))
-        func raw(_ text: StaticString) { text.withUTF8Buffer { out.append(contentsOf: $0) } }
-        func text(_ value: String?) {
-            if let value { JSONText.appendQuoted(value, to: &out) } else { raw("null") }
-        }
-        func number(_ value: Int64) { out.append(contentsOf: String(value).utf8) }
-        func verbatim(_ value: String?) {
-            if let value { out.append(contentsOf: value.utf8) } else { raw("null") }
-        }
-        raw(#"{"assigned_at":"#)
-        text(assignedAt)
-        raw(#","attempt":"#)
-        number(Int64(attempt))
-        raw(#","cancel_requested":"#)
-        cancelRequested ? raw("true") : raw("false")
-        raw(#","context":"#)
-        verbatim(context)
-        raw(#","cost_usd":"#)
-        if let costUSD { out.append(contentsOf: JSONValue.double(costUSD).text.utf8) } else { raw("null") }
-        raw(#","created_at":"#)
-        text(createdAt)
-        raw(#","error":"#)
-        text(error)
-        raw(#","finished_at":"#)
-        text(finishedAt)
-        raw(#","id":"#)
-        number(id)
-        raw(#","input":"#)
-        text(input)
-        raw(#","issue":"#)
-        text(issue)
-        raw(#","model":"#)
-        text(model)
-        raw(#","model_used":"#)
-        text(modelUsed)
-        raw(#","needs_input":"#)
-        needsInput ? raw("true") : raw("false")
-        raw(#","priority":"#)
-        text(priority.rawValue)
-        raw(#","progress":"#)
-        verbatim(progress)
-        raw(#","prompt":"#)
-        text(prompt)
-        raw(#","provider":"#)
-        text(provider)
-        raw(#","report":"#)
-        verbatim(report)
-        raw(#","result":"#)
-        text(result)
-        raw(#","routing":"#)
-        verbatim(routing)
-        raw(#","started_at":"#)
-        text(startedAt)
-        raw(#","status":"#)
-        text(status.rawValue)
-        raw(#","tags":["#)
-        for (i, tag) in tags.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendQuoted(tag, to: &out)
-        }
-        raw(#"],"tier":"#)
-        text(tier.rawValue)
-        raw(#","tokens":{"input":"#)
-        number(tokensInput)
-        raw(#","output":"#)
-        number(tokensOutput)
-        raw(#"},"updated_at":"#)
-        text(updatedAt)
-        raw(#","worker":"#)
-        text(worker)
-        out.append(UInt8(ascii: "}"))
+        _ = Job.writeJSON(OwnJobFields(job: self), to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -189,12 +120,12 @@ public struct Job: Sendable, Equatable {
         return .object(out)
     }
 
-    static let columns = """
-        id, tenant, status, prompt, input, provider, model, priority, tier, tags, worker, attempt, issue,
-        created_at, updated_at, assigned_at, started_at, finished_at, result, error, progress, tokens_input,
-        tokens_output, cost_usd, routing, lease_token, lease_expires_ms, cancel_requested, context,
-        model_used, report, needs_input
-        """
+    /// What every read of whole jobs selects, in `JobColumn` order.
+    static let columns = JobColumn.allCases.map(\.name).joined(separator: ", ")
+    /// The look-ups by key as ready texts: interpolating them per read made a new string for
+    /// the statement cache to hash and compare each time.
+    static let selectByTenant = "SELECT \(columns) FROM jobs WHERE id = ?1 AND tenant = ?2"
+    static let selectByID = "SELECT \(columns) FROM jobs WHERE id = ?1"
 
     /// A job just inserted from `spec`, as the row now reads (the column defaults included), so
     /// the insert need not be read back.
@@ -272,12 +203,11 @@ public struct Job: Sendable, Equatable {
 
     /// Reads one job of `tenant` (nil when it does not exist there).
     public static func load(id: Int64, tenant: String, from conn: Connection) throws -> Job? {
-        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1 AND tenant = ?2", [.integer(id), .text(tenant)])
-            .map(Job.init(row:))
+        try conn.queryOne(selectByTenant, [.integer(id), .text(tenant)]).map(Job.init(row:))
     }
 
     static func load(id: Int64, from conn: Connection) throws -> Job? {
-        try conn.queryOne("SELECT \(columns) FROM jobs WHERE id = ?1", [.integer(id)]).map(Job.init(row:))
+        try conn.queryOne(selectByID, [.integer(id)]).map(Job.init(row:))
     }
 
     /// A page of `tenant`'s jobs, newest first, with the total matching count.

@@ -112,6 +112,14 @@ public final class Connection {
         try cachedStatement(sql)?.run(bindings, collect: .first).first
     }
 
+    /// Lends the first row to `body` in place (`RowView`), nil when there is none: for a hot
+    /// read that writes its answer from the columns without building a `Row` first.
+    public func withFirstRow<T>(_ sql: String, _ bindings: [SQLValue] = [], _ body: (RowView) throws -> T) throws
+        -> T?
+    {
+        try cachedStatement(sql)?.withFirstRow(bindings, body) ?? nil
+    }
+
     /// The first column of the first row, or nil when there is no row.
     public func scalar(_ sql: String, _ bindings: [SQLValue] = []) throws -> SQLValue? {
         try queryOne(sql, bindings).map { $0.values.first ?? .null }

@@ -11,6 +11,8 @@ final class Statement {
     private let db: OpaquePointer
     /// The layout of the last run's rows, reused while the column names stay the same.
     private var layoutCache: RowLayout?
+    /// Moves on whenever the statement is reset, so a `RowView` lent for one row cannot read another.
+    private(set) var rowGeneration: UInt64 = 0
 
     /// Prepares exactly one statement. Returns nil when `sql` holds no statement (blank or only
     /// comments); throws when it holds more than one, since the rest would be silently ignored.
@@ -58,10 +60,7 @@ final class Statement {
     /// Runs the statement with `bindings`, and always leaves it reset with bindings cleared so the
     /// cache can hand it out again.
     func run(_ bindings: [SQLValue], collect: Collect) throws -> [Row] {
-        defer {
-            sqlite3_reset(handle)
-            sqlite3_clear_bindings(handle)
-        }
+        defer { reset() }
         try bind(bindings)
         var rows: [Row] = []
         var layout: RowLayout?
@@ -76,6 +75,23 @@ final class Statement {
             if collect == .first { break }
         }
         return rows
+    }
+
+    /// Runs the statement with `bindings` up to its first row and lends that row to `body` in
+    /// place (nil, and `body` not called, when there is none); then resets it like `run`.
+    func withFirstRow<T>(_ bindings: [SQLValue], _ body: (RowView) throws -> T) throws -> T? {
+        defer { reset() }
+        try bind(bindings)
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw SQLiteError(code: rc, handle: db, sql: sql) }
+        return try body(RowView(statement: self, generation: rowGeneration))
+    }
+
+    private func reset() {
+        rowGeneration &+= 1
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
     }
 
     private func bind(_ values: [SQLValue]) throws {
@@ -149,7 +165,7 @@ final class Statement {
         (0..<sqlite3_column_count(handle)).map(value(at:))
     }
 
-    private func value(at i: Int32) -> SQLValue {
+    func value(at i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER:
             return .integer(sqlite3_column_int64(handle, i))

@@ -27,6 +27,21 @@ import Testing
         #expect(JSONValue.double(.nan).text == "null")
     }
 
+    /// Bytes already UTF-8 are quoted exactly as the same text as a `String`.
+    @Test func quotesUTF8BytesAsItQuotesStrings() {
+        let texts = [
+            "", "plain", "a\"b\\c", String((0..<32).map { Character(UnicodeScalar(UInt8($0))) }) + "\u{7F}",
+            "naïve ✓ 日本語 🚀", "\u{2028}x\u{2029}", "\u{2030}\u{2027}", "end\u{2028}", "\u{E2}\u{80}",
+            String(repeating: "long \"run\" ", count: 200),
+        ]
+        for text in texts {
+            var fromBytes: [UInt8] = []
+            var utf8 = text
+            utf8.withUTF8 { JSONText.appendQuoted(utf8: $0, to: &fromBytes) }
+            #expect(String(decoding: fromBytes, as: UTF8.self) == JSONText.quote(text))
+        }
+    }
+
     @Test func quotesStringsForJSONAndJavaScript() {
         #expect(JSONText.quote("a\"b\\c") == #""a\"b\\c""#)
         #expect(JSONText.quote("\u{01}\u{1F}\u{08}\u{0C}") == #""\u0001\u001f\b\f""#)
