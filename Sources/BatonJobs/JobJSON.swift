@@ -279,9 +279,14 @@ struct StoredJobFields: JobFields {
     }
 
     // An unknown stored name reads as `Job(row:)` reads it.
-    func status() -> JobStatus? { named(.status, JobStatus.allCases).map { $0 ?? .failed } }
-    func priority() -> JobPriority? { named(.priority, JobPriority.allCases).map { $0 ?? .normal } }
-    func tier() -> JobTier? { named(.tier, JobTier.allCases).map { $0 ?? .medium } }
+    func status() -> JobStatus? { named(.status, Self.statuses).map { $0 ?? .failed } }
+    func priority() -> JobPriority? { named(.priority, Self.priorities).map { $0 ?? .normal } }
+    func tier() -> JobTier? { named(.tier, Self.tiers).map { $0 ?? .medium } }
+
+    // Made once: `allCases` builds a new array at each call.
+    private static let statuses = JobStatus.allCases
+    private static let priorities = JobPriority.allCases
+    private static let tiers = JobTier.allCases
 
     /// The case whose name the column holds (`.some(nil)` for none of them); nil when not text.
     private func named<Case: RawRepresentable>(_ column: JobColumn, _ cases: [Case]) -> Case??

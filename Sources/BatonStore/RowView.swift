@@ -7,11 +7,13 @@ import CSQLite
 public struct RowView {
     let statement: Statement
     let generation: UInt64
-
     /// The number of result columns.
-    public var count: Int {
-        check()
-        return Int(sqlite3_column_count(statement.handle))
+    public let count: Int
+
+    init(statement: Statement, generation: UInt64) {
+        self.statement = statement
+        self.generation = generation
+        count = Int(sqlite3_column_count(statement.handle))
     }
 
     /// The name of column `index` (its alias when the SELECT gives one).
@@ -46,11 +48,9 @@ public struct RowView {
         return try body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column))))
     }
 
-    private func check(_ index: Int? = nil) {
+    private func check(_ index: Int) {
         precondition(statement.rowGeneration == generation, "a RowView was used after its statement moved on")
-        if let index {
-            precondition(index >= 0 && index < Int(sqlite3_column_count(statement.handle)), "no column \(index)")
-        }
+        precondition(index >= 0 && index < count, "no column \(index)")
     }
 }
 
