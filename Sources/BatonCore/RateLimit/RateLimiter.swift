@@ -49,10 +49,8 @@ public final class RateLimiter: Sendable {
                     return !copy.isFull(now: now)
                 }
             }
-            var bucket = state.buckets[key] ?? TokenBucket(perMinute: perMinute, now: now)
-            let wait = bucket.take(now: now)
-            state.buckets[key] = bucket
-            return wait
+            // Changed in place: one hash of the key, not one to read and one to store.
+            return state.buckets[key, default: TokenBucket(perMinute: perMinute, now: now)].take(now: now)
         }
     }
 
