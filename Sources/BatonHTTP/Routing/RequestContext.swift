@@ -38,13 +38,48 @@ public protocol ContextKey {
     associatedtype Value: Sendable
 }
 
+/// Values by key, as a chain of immutable entries, newest first: setting one adds an entry in
+/// front, so a copy of the context (each middleware layer makes one) shares the chain instead of
+/// copying a table, and reading walks the few entries a request has. The entry of a key holds
+/// that key's `Value` type, so a read needs no dynamic cast (SPEC §2.1: this is per request).
 public struct ContextStorage: Sendable {
-    private var values: [ObjectIdentifier: any Sendable] = [:]
+    private var head: Entry?
 
     public init() {}
 
     public subscript<Key: ContextKey>(_ key: Key.Type) -> Key.Value? {
-        get { values[ObjectIdentifier(key)] as? Key.Value }
-        set { values[ObjectIdentifier(key)] = newValue }
+        get {
+            let id = ObjectIdentifier(key)
+            var entry = head
+            while let current = entry {
+                if current.key == id { return unsafeDowncast(current, to: Slot<Key.Value>.self).value }
+                entry = current.next
+            }
+            return nil
+        }
+        set {
+            // An earlier entry of the key is shadowed; nil is stored too, so it hides one.
+            head = Slot(key: ObjectIdentifier(key), value: newValue, next: head)
+        }
+    }
+}
+
+/// One entry of `ContextStorage`; never changed after it is made.
+private class Entry: @unchecked Sendable {
+    let key: ObjectIdentifier
+    let next: Entry?
+
+    init(key: ObjectIdentifier, next: Entry?) {
+        self.key = key
+        self.next = next
+    }
+}
+
+private final class Slot<Value: Sendable>: Entry, @unchecked Sendable {
+    let value: Value?
+
+    init(key: ObjectIdentifier, value: Value?, next: Entry?) {
+        self.value = value
+        super.init(key: key, next: next)
     }
 }
