@@ -111,6 +111,12 @@ public struct AccessPolicy: Sendable {
         "DELETE /api/v1/session": .role(.viewer),
     ]
 
+    /// `requirement` of every request of `method` on `route`, worked out ahead (when the router
+    /// is built); nil when it depends on a setting read per request (`server.public_metrics`).
+    public func fixedRequirement(method: HTTPMethod, route: String) -> Requirement? {
+        route == "/metrics" ? nil : requirement(method: method, route: route)
+    }
+
     /// HEAD is GET without the body (RFC 9110 §9.3.2), and the router answers it with the GET
     /// route's handler, so it takes GET's rule: looked up as GET, never listed on its own.
     public func requirement(method: HTTPMethod, route: String) -> Requirement {

@@ -9,31 +9,57 @@ import BatonJSON
 struct AuthMiddleware: HTTPStepMiddleware {
     let credentials: Credentials
     let policy: AccessPolicy
+    /// What the route's own method needs, worked out when the router was built.
+    var routeRule: RouteRule? = nil
+
+    struct RouteRule {
+        let method: HTTPMethod
+        let requirement: AccessPolicy.Requirement
+        let isInstanceOperation: Bool
+    }
+
+    func forRoute(method: HTTPMethod, route: String) -> any HTTPMiddleware {
+        guard let requirement = policy.fixedRequirement(method: method, route: route) else { return self }
+        var specialized = self
+        specialized.routeRule = RouteRule(
+            method: method, requirement: requirement,
+            isInstanceOperation: policy.isInstanceOperation(method: method, route: route))
+        return specialized
+    }
+
+    /// The route's requirement, and whether it is an operation on the whole instance.
+    private func rule(_ request: HTTPRequest, _ context: RequestContext) -> RouteRule {
+        if let routeRule, routeRule.method == request.method { return routeRule }
+        return RouteRule(
+            method: request.method, requirement: policy.requirement(method: request.method, route: context.route),
+            isInstanceOperation: policy.isInstanceOperation(method: request.method, route: context.route))
+    }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
-        let requirement = policy.requirement(method: request.method, route: context.route)
+        let rule = rule(request, context)
+        let requirement = rule.requirement
         guard case .anyOf(let needed) = requirement else { return try await next(request, context) }
         // The key was checked in front of audit (`KeyCheck`); checked here only without that layer.
         let check = await KeyCheck.of(request, context, credentials: credentials)
         var context = context
-        try admit(request, &context, requirement, needed, check)
+        try admit(request, &context, rule, needed, check)
         return try await next(request, context)
     }
 
     /// The same decision without suspending, when the key check needs no wait (SPEC §2.1).
     func before(_ request: HTTPRequest, context: inout RequestContext) throws -> Bool {
-        let requirement = policy.requirement(method: request.method, route: context.route)
-        guard case .anyOf(let needed) = requirement else { return true }
+        let rule = rule(request, context)
+        guard case .anyOf(let needed) = rule.requirement else { return true }
         guard let check = KeyCheck.fromMemory(request, context, credentials: credentials) else { return false }
-        try admit(request, &context, requirement, needed, check)
+        try admit(request, &context, rule, needed, check)
         return true
     }
 
     /// Throws the 401 or 403 for a request to a route that needs a key, or leaves its principal in
     /// the context.
     private func admit(
-        _ request: HTTPRequest, _ context: inout RequestContext, _ requirement: AccessPolicy.Requirement,
-        _ needed: [Role], _ check: KeyCheck
+        _ request: HTTPRequest, _ context: inout RequestContext, _ rule: RouteRule, _ needed: [Role],
+        _ check: KeyCheck
     ) throws {
         if let header = request.headers["Authorization"] {
             guard Self.bearerToken(header) != nil else {
@@ -61,13 +87,11 @@ struct AuthMiddleware: HTTPStepMiddleware {
                 )
             }
         }
-        guard requirement.admits(principal.role) else {
+        guard rule.requirement.admits(principal.role) else {
             let names = needed.map(\.rawValue).joined(separator: " or ")
             throw HTTPError.forbidden("this needs a key with the \(names) role; this key is \(principal.role.rawValue)")
         }
-        if principal.tenant != policy.systemTenant,
-            policy.isInstanceOperation(method: request.method, route: context.route)
-        {
+        if principal.tenant != policy.systemTenant, rule.isInstanceOperation {
             throw HTTPError.forbidden(
                 "this concerns the whole instance: it needs a key of the system tenant, not of \(JSONText.quote(principal.tenant))"
             )

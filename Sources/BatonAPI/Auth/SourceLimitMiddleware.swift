@@ -15,6 +15,15 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
     let refusedAudit: AuditCoalescer
     /// `baton_rate_limited_total{class="anonymous"}`.
     let limited: Counter?
+    /// `limited(_:_:)` for the route's own method, worked out when the router was built.
+    var routeRule: (method: HTTPMethod, limited: Bool?)? = nil
+
+    func forRoute(method: HTTPMethod, route: String) -> any HTTPMiddleware {
+        guard policy.fixedRequirement(method: method, route: route) != nil else { return self }
+        var specialized = self
+        specialized.routeRule = (method, Self.limited(method, route, policy))
+        return specialized
+    }
 
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse {
         guard let signIn = limited(request, context) else { return try await next(request, context) }
@@ -45,10 +54,15 @@ struct SourceLimitMiddleware: HTTPStepMiddleware {
     /// Whether the request may take from its source's bucket: nil for a public route (no key is
     /// looked at: audit checks one itself if it needs it), else whether it signs in.
     private func limited(_ request: HTTPRequest, _ context: RequestContext) -> Bool? {
+        if let routeRule, routeRule.method == request.method { return routeRule.limited }
+        return Self.limited(request.method, context.route, policy)
+    }
+
+    private static func limited(_ method: HTTPMethod, _ route: String, _ policy: AccessPolicy) -> Bool? {
         // Signing in is public but presents a key in its body: it takes from the same bucket, so a
         // source cannot try keys faster than it could send them in headers.
-        if AccessPolicy.isPublicOperation(method: request.method, route: context.route) { return true }
-        return policy.requirement(method: request.method, route: context.route) == .none ? nil : false
+        if AccessPolicy.isPublicOperation(method: method, route: route) { return true }
+        return policy.requirement(method: method, route: route) == .none ? nil : false
     }
 
     /// Leaves the key check in the context; the 429 when the request must take from its source's

@@ -16,6 +16,17 @@ public typealias HTTPAttemptHandler = @Sendable (HTTPRequest, RequestContext) th
 /// so every middleware sees the status the client will get.
 public protocol HTTPMiddleware: Sendable {
     func handle(_ request: HTTPRequest, context: RequestContext, next: HTTPHandler) async throws -> HTTPResponse
+
+    /// This middleware as it runs on one route: `method` on `route`, the pattern a matched
+    /// request's `context.route` names. The router asks once per route when it is built, so what
+    /// depends only on the route is worked out then, not per request. A request's method can
+    /// still differ from `method`: HEAD is answered by the GET route. The 404/405 answers run
+    /// the middleware as given.
+    func forRoute(method: HTTPMethod, route: String) -> any HTTPMiddleware
+}
+
+extension HTTPMiddleware {
+    public func forRoute(method: HTTPMethod, route: String) -> any HTTPMiddleware { self }
 }
 
 /// Middleware that is a step before the layers inside it and a step after them, neither of which

@@ -22,7 +22,11 @@ public struct Router: HTTPResponder {
         var operations: [(HTTPMethod, String)] = []
         for registration in builder.registrations {
             composed?()
-            let chain = MiddlewareChain(global + registration.middleware, around: registration.handler, log: log)
+            let route = RouteTrie<Route>.canonical(RouteTrie<Route>.segments(of: registration.pattern))
+            let middleware = (global + registration.middleware).map {
+                $0.forRoute(method: registration.method, route: route)
+            }
+            let chain = MiddlewareChain(middleware, around: registration.handler, log: log)
             let inserted = trie.insert(
                 pattern: registration.pattern, key: registration.method.rawValue,
                 value: Route(chain: chain))

@@ -279,4 +279,52 @@ import Testing
         let response = await b.build().respond(to: HTTPRequest(method: .get, target: "/api/x/1"))
         #expect(Self.text(response) == "/api/x/:id")
     }
+
+    final class Asked: Sendable {
+        let routes = Mutex<[String]>([])
+    }
+
+    /// Stamps `X-Layer` with the route it was made for (`forRoute`), or "unspecialised".
+    struct RouteStamp: HTTPStepMiddleware {
+        var route: String? = nil
+        let asked: Asked?
+
+        func forRoute(method: HTTPMethod, route: String) -> any HTTPMiddleware {
+            asked?.routes.withLock { $0.append("\(method.rawValue) \(route)") }
+            return RouteStamp(route: "\(method.rawValue) \(route)", asked: nil)
+        }
+
+        func before(_ request: HTTPRequest, context: inout RequestContext) -> Bool { true }
+
+        func after(_ request: HTTPRequest, context: RequestContext, response: inout HTTPResponse) {
+            response.headers.replace("X-Layer", route ?? "unspecialised")
+        }
+    }
+
+    /// Each route's middleware is made for it once, when the router is built, from the pattern as
+    /// `context.route` names it; HEAD runs GET's, and the 404/405 answers the middleware as given.
+    @Test func middlewareIsMadeForEachRouteAtBuild() async {
+        let asked = Asked()
+        let b = RouterBuilder()
+        b.use(RouteStamp(asked: asked))
+        b.get("/api//jobs/:id/", handler: Self.ok("job"))
+        b.post("/api/jobs/:id", handler: Self.ok("change"))
+        b.get("/files/*rest", handler: Self.ok("file"))
+        let router = b.build()
+        #expect(asked.routes.withLock { $0 } == ["GET /api/jobs/:id", "POST /api/jobs/:id", "GET /files/*rest"])
+        let stamps = [
+            (HTTPMethod.get, "/api/jobs/7"), (.head, "/api/jobs/7"), (.post, "/api/jobs/7"), (.get, "/files/a/b"),
+            (.get, "/nothing"), (.delete, "/api/jobs/7"),
+        ].map { method, target in
+            router.respondImmediately(to: HTTPRequest(method: method, target: target))
+        }
+        var headers: [String?] = []
+        for answer in stamps { headers.append(await answer.response().headers["X-Layer"]) }
+        #expect(
+            headers == [
+                "GET /api/jobs/:id", "GET /api/jobs/:id", "POST /api/jobs/:id", "GET /files/*rest", "unspecialised",
+                "unspecialised",
+            ])
+        #expect(asked.routes.withLock { $0 }.count == 3)
+    }
 }
