@@ -21,6 +21,8 @@ public final class Dispatcher: Sendable {
     let sweepAtMs = Atomic<Int64>(.max)
     /// `baton_workers` as last counted (online, offline, paused, busy, idle).
     let lastWorkerCounts = Mutex<[Int]>([0, 0, 0, 0, 0])
+    /// Jobs' API forms as last read, while nothing has changed (`jobJSON`).
+    let jobJSONCache = JobJSONCache()
 
     /// Loads the live state from the database; blocks, so call it at start-up.
     public init(
@@ -166,28 +168,45 @@ public final class Dispatcher: Sendable {
     }
 
     /// The API form of a job (`Job.jsonText`), written from its row in place (`GET
-    /// /api/jobs/:id`); the same visibility as `job`.
+    /// /api/jobs/:id`), or kept from an earlier read when nothing changed since; the same
+    /// visibility as `job`.
     public func jobJSON(_ id: Int64, tenant: String, worker: String? = nil) async throws -> [UInt8] {
-        try Self.visible(
-            try await database.keyedRead { conn in
-                try Job.jsonBytes(id: id, tenant: tenant, visibleTo: worker, from: conn)
-            }, id)
+        let version = database.dataVersion
+        if let version, let kept = jobJSONCache.json(id, tenant: tenant, at: version) {
+            return try Self.visible(kept, id, to: worker)
+        }
+        let json = try await database.keyedRead { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) }
+        keep(json, id: id, tenant: tenant, readAt: version)
+        return try Self.visible(json, id, to: worker)
     }
 
-    /// `jobJSON` without suspending, when an inline read connection is free; nil when none is (the
-    /// caller then uses `jobJSON`). A lookup by key, so an event loop may run it (SPEC §1.3).
+    /// `jobJSON` without suspending: kept, or read when an inline read connection is free; nil
+    /// when none is (the caller then uses `jobJSON`). A lookup by key, so an event loop may run
+    /// it (SPEC §1.3).
     public func jobJSONNow(_ id: Int64, tenant: String, worker: String? = nil) throws -> [UInt8]? {
+        let version = database.dataVersion
+        if let version, let kept = jobJSONCache.json(id, tenant: tenant, at: version) {
+            return try Self.visible(kept, id, to: worker)
+        }
         guard
             let outcome = database.keyedReadNow({ conn in
-                try Job.jsonBytes(id: id, tenant: tenant, visibleTo: worker, from: conn)
+                try Job.storedJSON(id: id, tenant: tenant, from: conn)
             })
         else { return nil }
-        return try Self.visible(try outcome.get(), id)
+        let json = try outcome.get()
+        keep(json, id: id, tenant: tenant, readAt: version)
+        return try Self.visible(json, id, to: worker)
     }
 
-    private static func visible(_ json: [UInt8]?, _ id: Int64) throws -> [UInt8] {
-        guard let json else { throw DispatchError.notFound("no job \(id)") }
-        return json
+    /// Keeps what a read saw when the data version was the same before and after it.
+    private func keep(_ json: StoredJobJSON?, id: Int64, tenant: String, readAt version: UInt64?) {
+        guard let json, let version, database.dataVersion == version else { return }
+        jobJSONCache.store(json, id: id, tenant: tenant, at: version)
+    }
+
+    private static func visible(_ json: StoredJobJSON?, _ id: Int64, to worker: String?) throws -> [UInt8] {
+        guard let json, json.isVisible(to: worker) else { throw DispatchError.notFound("no job \(id)") }
+        return json.bytes
     }
 
     /// The job as `worker` (a worker key acting for itself) may see it: only its own.

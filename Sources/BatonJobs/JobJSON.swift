@@ -343,48 +343,47 @@ struct StoredJobFields: JobFields {
     }
 }
 
+/// A job's API form, with the worker it is assigned to: what deciding whether a worker key may
+/// see it needs.
+public struct StoredJobJSON: Sendable, Equatable {
+    public let bytes: [UInt8]
+    public let worker: String?
+
+    /// Whether `worker` (a worker key acting for itself; nil for any other key) may see the job:
+    /// a worker sees only its own jobs.
+    public func isVisible(to worker: String?) -> Bool { worker == nil || self.worker == worker }
+}
+
 extension Job {
     /// What reading a job's row in place came to.
     enum InPlace: Equatable {
-        case written([UInt8])
-        /// A worker key acting for itself asked for another worker's job.
-        case hidden
+        case written(StoredJobJSON)
         /// A stored value `Job(row:)` refuses: read the usual way, which reports it.
         case unusual
     }
 
     /// The API form of job `id` of `tenant`, as `load(id:tenant:from:)` and `jsonText` would
-    /// make it, written from the row in place; nil when there is no such job or `worker` (a
-    /// worker key acting for itself) may not see it: a worker sees only its own jobs.
-    static func jsonBytes(id: Int64, tenant: String, visibleTo worker: String?, from conn: Connection) throws
-        -> [UInt8]?
-    {
-        switch try jsonInPlace(id: id, tenant: tenant, visibleTo: worker, from: conn) {
-        case nil, .hidden: return nil
-        case .written(let bytes): return bytes
+    /// make it, written from the row in place; nil when there is no such job there.
+    static func storedJSON(id: Int64, tenant: String, from conn: Connection) throws -> StoredJobJSON? {
+        switch try jsonInPlace(id: id, tenant: tenant, from: conn) {
+        case nil: return nil
+        case .written(let json): return json
         case .unusual:
-            guard let job = try load(id: id, tenant: tenant, from: conn), worker == nil || job.worker == worker else {
-                return nil
-            }
-            return Array(job.jsonText.utf8)
+            guard let job = try load(id: id, tenant: tenant, from: conn) else { return nil }
+            return StoredJobJSON(bytes: Array(job.jsonText.utf8), worker: job.worker)
         }
     }
 
-    /// `jsonBytes` from the row in place only; nil when there is no such job.
-    static func jsonInPlace(id: Int64, tenant: String, visibleTo worker: String?, from conn: Connection) throws
-        -> InPlace?
-    {
+    /// `storedJSON` from the row in place only; nil when there is no such job.
+    static func jsonInPlace(id: Int64, tenant: String, from conn: Connection) throws -> InPlace? {
         try conn.withFirstRow(selectByTenant, [.integer(id), .text(tenant)]) { row -> InPlace in
             let fields = StoredJobFields(row: row)
             var out: [UInt8] = []
             out.reserveCapacity(1024)
             guard fields.unshownAreValid(), writeJSON(fields, to: &out) else { return .unusual }
-            if let worker {
-                // Only a worker key acting for itself gets here: a `String` for it costs nothing elsewhere.
-                let owner = row.withText(at: JobColumn.worker.rawValue) { String(decoding: $0, as: UTF8.self) }
-                if owner != worker { return .hidden }
-            }
-            return .written(out)
+            // The worker as `Job(row:)` holds it (text checked by the writer above).
+            let worker = row.withText(at: JobColumn.worker.rawValue) { String(decoding: $0, as: UTF8.self) }
+            return .written(StoredJobJSON(bytes: out, worker: worker))
         }
     }
 }

@@ -145,6 +145,17 @@ public final class Database: Sendable {
     // MARK: Life cycle
 
     /// Counters of the writer (commits, writes, failed batches, queue depth).
+    /// Where this database's data stands, for a cache of what was read from it: the same value
+    /// later means the writer has begun no change since, and nil means it is changing something
+    /// now. A value read before a read and again after it, unchanged, tags what that read saw.
+    /// Only this process's writer counts: another process writing the file is not seen here.
+    public var dataVersion: UInt64? {
+        // Ended first: if begun is still equal after, nothing began or ended in between.
+        let ended = writer.counters.changesEnded.load(ordering: .sequentiallyConsistent)
+        let begun = writer.counters.changesBegun.load(ordering: .sequentiallyConsistent)
+        return begun == ended ? ended : nil
+    }
+
     public var statistics: DatabaseStatistics {
         DatabaseStatistics(
             commits: writer.counters.commits.load(ordering: .relaxed),

@@ -19,5 +19,14 @@ final class WriterCounters: Sendable {
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
     let failedBatches = Atomic<Int>(0)
+    /// Changes (batches and work outside a transaction) begun and ended: equal while the
+    /// writer changes nothing (`Database.dataVersion`).
+    let changesBegun = Atomic<UInt64>(0)
+    let changesEnded = Atomic<UInt64>(0)
 
+    /// Before the writer's connection may change anything.
+    func changeBegins() { changesBegun.add(1, ordering: .sequentiallyConsistent) }
+
+    /// After the change is committed or abandoned, before its callers learn which.
+    func changeEnded() { changesEnded.add(1, ordering: .sequentiallyConsistent) }
 }

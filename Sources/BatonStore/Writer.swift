@@ -72,9 +72,11 @@ final class Writer: Sendable {
             checkpoints.writerWentQuiet()
         }
         while let batch = queue.take(max: maxBatch, idleMs: idleMs, idle: quiet, joins: { $0.isTransactional }) {
+            counters.changeBegins()
             if let only = batch.first, !only.isTransactional {
                 _ = only.run(connection)
                 if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+                counters.changeEnded()
                 only.finish(failure: nil)
             } else {
                 commit(batch, on: connection, counters: counters)
@@ -92,6 +94,7 @@ final class Writer: Sendable {
         func fail(_ error: any Error) {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             counters.failedBatches.add(1, ordering: .relaxed)
+            counters.changeEnded()
             for work in batch { work.finish(failure: error) }
         }
         do {
@@ -119,6 +122,7 @@ final class Writer: Sendable {
             return fail(error)
         }
         counters.commits.add(1, ordering: .relaxed)
+        counters.changeEnded()
         for work in batch { work.finish(failure: nil) }
     }
 

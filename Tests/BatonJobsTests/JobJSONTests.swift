@@ -6,7 +6,7 @@ import Testing
 @testable import BatonCore
 @testable import BatonJobs
 
-/// `GET /api/jobs/:id` writes a job's API form from its row in place (`Job.jsonBytes`). It must
+/// `GET /api/jobs/:id` writes a job's API form from its row in place (`Job.storedJSON`). It must
 /// be byte for byte what `Job.load` and `jsonText` make of the same row, for every kind of
 /// stored value, and refuse what they refuse.
 @Suite struct JobJSONTests {
@@ -99,8 +99,9 @@ import Testing
                 for i in 1...count {
                     let id = Int64(i)
                     // Written in place, not through the fallback that reads a `Job`.
-                    let inPlace = try Job.jsonInPlace(id: id, tenant: Self.tenant, visibleTo: nil, from: conn)
-                    let expected = try Self.loaded(id, conn)
+                    let inPlace = try Job.jsonInPlace(id: id, tenant: Self.tenant, from: conn)
+                    let job = try Job.load(id: id, tenant: Self.tenant, from: conn)
+                    let expected = job.map { StoredJobJSON(bytes: Array($0.jsonText.utf8), worker: $0.worker) }
                     if expected == nil || inPlace != .written(expected!) { mismatches.append(i) }
                 }
                 return mismatches
@@ -132,6 +133,38 @@ import Testing
         }
     }
 
+    /// A job read once is answered from memory until anything changes: then the next read sees
+    /// the change, whether the dispatcher made it or any other write did.
+    @Test func aKeptJobIsReadAgainAfterAnyChange() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let dispatcher = core.dispatcher
+            let job = try await dispatcher.create(JobSpec(prompt: "first", provider: "dry-run"), tenant: Self.tenant)
+            func now() throws -> String {
+                String(decoding: try #require(try dispatcher.jobJSONNow(job.id, tenant: Self.tenant)), as: UTF8.self)
+            }
+            #expect(try now() == job.jsonText)
+            #expect(dispatcher.jobJSONCache.count == 1)
+            #expect(try now() == job.jsonText)
+
+            let updated = try await dispatcher.update(
+                job.id, tenant: Self.tenant, tags: ["changed"], priority: nil, tier: nil)
+            #expect(try now() == updated.jsonText)
+            #expect(try now().contains(#""tags":["changed"]"#))
+
+            try await core.database.write { conn in
+                try conn.execute("UPDATE jobs SET prompt = 'edited' WHERE id = ?1", [.integer(job.id)])
+            }
+            #expect(try now().contains(#""prompt":"edited""#))
+            let stored = try await dispatcher.job(job.id, tenant: Self.tenant)
+            #expect(try now() == stored.jsonText)
+            #expect(try await dispatcher.jobJSON(job.id, tenant: Self.tenant) == Array(stored.jsonText.utf8))
+            // Kept per tenant, and still only for the worker it is assigned to.
+            #expect(throws: DispatchError.self) { try dispatcher.jobJSONNow(job.id, tenant: "other") }
+            #expect(throws: DispatchError.self) { try dispatcher.jobJSONNow(job.id, tenant: Self.tenant, worker: "w1") }
+        }
+    }
+
     /// A worker key acting for itself sees only its own jobs; other tenants' and unknown ids are
     /// no job at all.
     @Test func onlyVisibleJobsAreWritten() async throws {
@@ -146,12 +179,12 @@ import Testing
                     try Self.insert(values, into: conn)
                 }
                 return try [
-                    Job.jsonBytes(id: 1, tenant: Self.tenant, visibleTo: "w1", from: conn),
-                    Job.jsonBytes(id: 2, tenant: Self.tenant, visibleTo: "w1", from: conn),
-                    Job.jsonBytes(id: 3, tenant: Self.tenant, visibleTo: "w1", from: conn),
-                    Job.jsonBytes(id: 1, tenant: "other", visibleTo: nil, from: conn),
-                    Job.jsonBytes(id: 4, tenant: Self.tenant, visibleTo: nil, from: conn),
-                    Job.jsonBytes(id: 2, tenant: Self.tenant, visibleTo: nil, from: conn),
+                    Self.inPlace(1, tenant: Self.tenant, worker: "w1", conn),
+                    Self.inPlace(2, tenant: Self.tenant, worker: "w1", conn),
+                    Self.inPlace(3, tenant: Self.tenant, worker: "w1", conn),
+                    Self.inPlace(1, tenant: "other", worker: nil, conn),
+                    Self.inPlace(4, tenant: Self.tenant, worker: nil, conn),
+                    Self.inPlace(2, tenant: Self.tenant, worker: nil, conn),
                     Self.loaded(1, worker: "w1", conn), Self.loaded(2, conn),
                 ]
             }
@@ -199,7 +232,7 @@ import Testing
                     for worker in [nil, "w1", "w2"] {
                         let expected = Self.describe { try Self.loaded(Int64(i + 1), worker: worker, conn) }
                         let inPlace = Self.describe {
-                            try Job.jsonBytes(id: Int64(i + 1), tenant: Self.tenant, visibleTo: worker, from: conn)
+                            try Self.inPlace(Int64(i + 1), tenant: Self.tenant, worker: worker, conn)
                         }
                         outcomes.append(
                             (
@@ -207,7 +240,7 @@ import Testing
                                 "\(column.name) \(worker ?? "-"): \(expected)"
                             ))
                     }
-                    let wrote = try Job.jsonInPlace(id: Int64(i + 1), tenant: Self.tenant, visibleTo: nil, from: conn)
+                    let wrote = try Job.jsonInPlace(id: Int64(i + 1), tenant: Self.tenant, from: conn)
                     fallbacks += wrote == .unusual ? 1 : 0
                 }
                 return (outcomes, fallbacks)
@@ -217,6 +250,11 @@ import Testing
             #expect(fallbacks == 11)
             #expect(outcomes.filter { $0.1.contains("RowDecodingError") }.count == 11 * 3)
         }
+    }
+
+    /// What `GET /api/jobs/:id` answers now, read in place.
+    static func inPlace(_ id: Int64, tenant: String, worker: String?, _ conn: Connection) throws -> [UInt8]? {
+        try Job.storedJSON(id: id, tenant: tenant, from: conn).flatMap { $0.isVisible(to: worker) ? $0.bytes : nil }
     }
 
     static func describe(_ body: () throws -> [UInt8]?) -> String {

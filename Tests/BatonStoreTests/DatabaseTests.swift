@@ -7,6 +7,25 @@ import Testing
 @testable import BatonStore
 
 @Suite struct DatabaseTests {
+    /// The data version moves with every change the writer makes (committed or not), and only then.
+    @Test func theDataVersionMovesWithEveryWrite() async throws {
+        struct Refused: Error {}
+        try await withDatabase { db, _ in
+            let start = try #require(db.dataVersion)
+            try await db.write { try $0.execute("CREATE TABLE t (v INTEGER)") }
+            let created = try #require(db.dataVersion)
+            #expect(created > start)
+            _ = try await db.read { try $0.scalar("SELECT count(*) FROM t") }
+            _ = db.keyedReadNow { try $0.scalar("SELECT count(*) FROM t") }
+            #expect(db.dataVersion == created)
+            await #expect(throws: Refused.self) { try await db.write { _ in throw Refused() } }
+            let refused = try #require(db.dataVersion)
+            #expect(refused > created)
+            try await db.write { try $0.execute("INSERT INTO t VALUES (1)") }
+            #expect(try #require(db.dataVersion) > refused)
+        }
+    }
+
     @Test func pragmasAreSet() async throws {
         try await withDatabase { db, _ in
             let pragmas =
