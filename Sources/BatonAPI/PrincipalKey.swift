@@ -30,14 +30,26 @@ struct KeyCheck: Sendable {
     var session: Session?
     /// The session cookie's token, when one was presented (valid or not).
     var sessionToken: String?
+    /// What the `Authorization` header was, so authentication words its 401 without parsing
+    /// the header again.
+    var header: Header = .absent
+
+    enum Header {
+        case absent
+        /// Not `Bearer <token>`.
+        case malformed
+        case bearer
+    }
 
     /// The name of the dashboard's session cookie.
     static let cookieName = "baton_session"
 
     static func check(_ request: HTTPRequest, credentials: Credentials) async -> KeyCheck {
         if let header = request.headers["Authorization"] {
-            guard let token = AuthMiddleware.bearerToken(header) else { return KeyCheck(principal: nil) }
-            return KeyCheck(principal: await credentials.keys.authenticate(token))
+            guard let token = AuthMiddleware.bearerToken(header) else {
+                return KeyCheck(principal: nil, header: .malformed)
+            }
+            return KeyCheck(principal: await credentials.keys.authenticate(token), header: .bearer)
         }
         guard let token = sessionCookie(request.headers) else { return KeyCheck(principal: nil) }
         guard let (principal, session) = await credentials.sessions.authenticate(token) else {
@@ -50,8 +62,10 @@ struct KeyCheck: Sendable {
     /// for their change look): the request then takes the middleware's async path.
     static func checkFromMemory(_ request: HTTPRequest, credentials: Credentials) -> KeyCheck? {
         if let header = request.headers["Authorization"] {
-            guard let token = AuthMiddleware.bearerToken(header) else { return KeyCheck(principal: nil) }
-            return credentials.keys.authenticateFromMemory(token).map { KeyCheck(principal: $0) }
+            guard let token = AuthMiddleware.bearerToken(header) else {
+                return KeyCheck(principal: nil, header: .malformed)
+            }
+            return credentials.keys.authenticateFromMemory(token).map { KeyCheck(principal: $0, header: .bearer) }
         }
         return sessionCookie(request.headers) == nil ? KeyCheck(principal: nil) : nil
     }

@@ -61,15 +61,14 @@ struct AuthMiddleware: HTTPStepMiddleware {
         _ request: HTTPRequest, _ context: inout RequestContext, _ rule: RouteRule, _ needed: [Role],
         _ check: KeyCheck
     ) throws {
-        if let header = request.headers["Authorization"] {
-            guard Self.bearerToken(header) != nil else {
-                throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
-            }
-        } else if check.sessionToken == nil {
+        switch check.header {
+        case .malformed: throw HTTPError.unauthorized("the Authorization header must be: Bearer <key>")
+        case .absent where check.sessionToken == nil:
             throw HTTPError.unauthorized("an API key is required: send Authorization: Bearer <key>")
+        case .absent, .bearer: break
         }
         guard let principal = check.principal else {
-            if check.sessionToken != nil, request.headers["Authorization"] == nil {
+            if check.sessionToken != nil, check.header == .absent {
                 throw HTTPError.unauthorized(
                     "the session has ended (signed out, expired or its key revoked): sign in again")
             }

@@ -107,17 +107,35 @@ public final class KeyStore: Sendable {
     /// is due and the caller must `authenticate` (SPEC §2.1: requests answered on the loop).
     public func authenticateFromMemory(_ presented: String) -> Principal?? {
         guard let token = APIKeyToken(parsing: presented) else { return .some(nil) }
-        guard state.withLock({ ContinuousClock.now < $0.nextCheck }) else { return nil }
-        return .some(principal(presenting: token))
+        let now = ContinuousClock.now
+        // One lock for both: whether the keys are current, and the key's stored hash.
+        guard
+            let found = state.withLock({ state -> Active?? in
+                guard now < state.nextCheck else { return nil }
+                return .some(Self.active(state.entries[token.id]))
+            })
+        else { return nil }
+        return .some(principal(presenting: token, found))
     }
 
     private func principal(presenting token: APIKeyToken) -> Principal? {
-        guard let entry = state.withLock({ $0.entries[token.id] }), entry.record.revokedAt == nil else { return nil }
-        guard ConstantTime.equals(hash(token.secret), entry.hash) else { return nil }
+        principal(presenting: token, state.withLock { Self.active($0.entries[token.id]) })
+    }
+
+    /// An active key's stored hash and principal (not the whole entry: a copy retains each field).
+    private typealias Active = (hash: [UInt8], principal: Principal)
+
+    private static func active(_ entry: Entry?) -> Active? {
+        guard let entry, entry.record.revokedAt == nil else { return nil }
+        let record = entry.record
+        return (entry.hash, Principal(keyID: record.id, name: record.name, role: record.role, tenant: record.tenant))
+    }
+
+    private func principal(presenting token: APIKeyToken, _ active: Active?) -> Principal? {
+        guard let active, ConstantTime.equals(hash(token.secret), active.hash) else { return nil }
         let now = Timestamp.nowMilliseconds()
         state.withLock { $0.used[token.id] = now }
-        return Principal(
-            keyID: entry.record.id, name: entry.record.name, role: entry.record.role, tenant: entry.record.tenant)
+        return active.principal
     }
 
     /// The principal of key `id` while it is active: what a session (SPEC §2.12) acts as, so
