@@ -297,7 +297,7 @@ struct StoredJobFields: JobFields {
     }
 
     func appendTags(to out: inout [UInt8]) -> Bool {
-        let appended = row.withText(at: JobColumn.tags.rawValue) { bytes -> Void in
+        let appended: Void? = row.withText(at: JobColumn.tags.rawValue) { bytes -> Void in
             // A job without tags, the usual case, needs no parse.
             if bytes.elementsEqual("[]".utf8) {
                 out.append(contentsOf: "[]".utf8)
