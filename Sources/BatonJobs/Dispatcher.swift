@@ -188,10 +188,10 @@ public final class Dispatcher: Sendable {
         if let version, let kept = jobJSONCache.json(id, tenant: tenant, at: version) {
             return try Self.visible(kept, id, to: worker)
         }
+        // One SELECT (a second only for a row `Job(row:)` refuses, to report it).
         guard
-            let outcome = database.keyedReadNow({ conn in
-                try Job.storedJSON(id: id, tenant: tenant, from: conn)
-            })
+            let outcome = database.keyedReadNow(
+                oneStatement: true, { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) })
         else { return nil }
         let json = try outcome.get()
         keep(json, id: id, tenant: tenant, readAt: version)

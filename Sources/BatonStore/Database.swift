@@ -118,10 +118,11 @@ public final class Database: Sendable {
     }
 
     /// `keyedRead` without suspending: the outcome when an inline connection was free, nil when
-    /// the caller must use `keyedRead` (or `read`) instead (SPEC §1.3).
-    public func keyedReadNow<T>(_ body: (Connection) throws -> T) -> Result<T, any Error>? {
+    /// the caller must use `keyedRead` (or `read`) instead (SPEC §1.3). `oneStatement`: `body`
+    /// runs a single statement, its own read transaction (no BEGIN and COMMIT around it).
+    public func keyedReadNow<T>(oneStatement: Bool = false, _ body: (Connection) throws -> T) -> Result<T, any Error>? {
         guard !isClosed else { return .failure(DatabaseError.closed) }
-        return inline.read(body)
+        return inline.read(oneStatement: oneStatement, body)
     }
 
     /// `read` for code that is not async. Blocks the calling thread; see `writeBlocking`.

@@ -48,11 +48,14 @@ final class InlineReaders: Sendable {
     /// Runs `body` in a read transaction on a free connection, on this thread. Nil when no
     /// connection is free, the readers are closed, or SQLite answered busy: the caller then
     /// reads through the reader pool (`body` may have run partly; reads change nothing).
-    func read<T>(_ body: (Connection) throws -> T) -> Result<T, any Error>? {
+    /// `oneStatement`: `body` runs one statement, which is a read transaction of its own, so
+    /// no BEGIN and COMMIT are run around it (two statements fewer per lookup); a second
+    /// statement would see the data as of its own start.
+    func read<T>(oneStatement: Bool = false, _ body: (Connection) throws -> T) -> Result<T, any Error>? {
         guard let connection = borrow() else { return nil }
         defer { giveBack(connection) }
         do {
-            try connection.execute("BEGIN")
+            if !oneStatement { try connection.execute("BEGIN") }
         } catch {
             return nil
         }
@@ -63,7 +66,7 @@ final class InlineReaders: Sendable {
             outcome = .failure(error)
         }
         do {
-            try connection.execute("COMMIT")
+            if !oneStatement || connection.isInTransaction { try connection.execute("COMMIT") }
         } catch {
             try? connection.execute("ROLLBACK")
             if case .success = outcome { return nil }

@@ -27,6 +27,43 @@ import Testing
         }
     }
 
+    /// A lookup of one statement runs without BEGIN and COMMIT around it: its statement is the
+    /// read transaction. It still sees the last commit, and leaves no transaction open.
+    @Test func aOneStatementReadNeedsNoTransactionAroundIt() async throws {
+        try await withDatabase(configuration: DatabaseConfiguration(inlineReaderCount: 1)) { db, path in
+            try await db.write { try $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)") }
+            try await db.write { try $0.execute("INSERT INTO t VALUES (1, 'one')") }
+            let inline = try InlineReaders(path: path, count: 1, statementCacheSize: 4)
+            defer { inline.close() }
+            let outcome = try await onDedicatedThread { () -> [Bool?] in
+                var seen: [Bool?] = []
+                for oneStatement in [true, false] {
+                    let wrapped = inline.read(oneStatement: oneStatement) { conn -> Bool in
+                        let before = conn.isInTransaction
+                        _ = try conn.queryOne("SELECT v FROM t WHERE id = 1")
+                        return before
+                    }
+                    seen.append(try wrapped?.get())
+                }
+                return seen
+            }
+            #expect(outcome == [false, true])
+            try await db.write { try $0.execute("UPDATE t SET v = 'two' WHERE id = 1") }
+            // Twice: the first read left the connection as it found it.
+            let after = try await onDedicatedThread { () -> [String] in
+                var values: [String] = []
+                for _ in 0..<2 {
+                    let read = inline.read(oneStatement: true) { conn in
+                        try conn.queryOne("SELECT v FROM t WHERE id = 1")?.string("v") ?? "none"
+                    }
+                    values.append(try read?.get() ?? "busy")
+                }
+                return values
+            }
+            #expect(after == ["two", "two"])
+        }
+    }
+
     /// A read sees the last commit, like a reader thread's.
     @Test func keyedReadSeesTheLastCommit() async throws {
         try await withDatabase { db, _ in
