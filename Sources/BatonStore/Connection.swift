@@ -8,6 +8,8 @@ public final class Connection {
     private let cache: StatementCache
     /// Kept alive for the WAL hook, which holds it unretained.
     private var walHook: CheckpointSignal?
+    /// Where each statement's time goes when profiling is on (the writer's, see `StatementProfile`).
+    let profile: StatementProfile?
     /// Statements compiled so far (cache misses); lets tests and metrics see the cache working.
     public private(set) var statementsPrepared = 0
 
@@ -16,6 +18,7 @@ public final class Connection {
         var create: Bool
         var busyTimeoutMs: Int
         var statementCacheSize: Int
+        var profile: StatementProfile? = nil
     }
 
     init(path: String, options: Options) throws {
@@ -32,6 +35,7 @@ public final class Connection {
         }
         handle = db
         cache = StatementCache(capacity: options.statementCacheSize)
+        profile = options.profile
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Int32(clamping: options.busyTimeoutMs))
         // Per-connection settings; journal_mode and synchronous are set by the writer.
@@ -63,7 +67,26 @@ public final class Connection {
 
     /// Runs one statement; any rows it returns are ignored.
     public func execute(_ sql: String, _ bindings: [SQLValue] = []) throws {
-        _ = try cachedStatement(sql)?.run(bindings, collect: .none)
+        _ = try run(sql, bindings, collect: .none)
+    }
+
+    private func run(_ sql: String, _ bindings: [SQLValue], collect: Statement.Collect) throws -> [Row] {
+        guard let statement = try cachedStatement(sql) else { return [] }
+        guard let profile, let handle else { return try statement.run(bindings, collect: collect) }
+        let changesBefore = sqlite3_total_changes64(handle)
+        let start = StatementProfile.now()
+        var returned = 0
+        defer {
+            let elapsed = StatementProfile.now() - start
+            profile.record(
+                sql, nanoseconds: elapsed, rowsReturned: returned,
+                rowsChanged: Int(sqlite3_total_changes64(handle) - changesBefore),
+                fullScanSteps: statement.takeStatus(SQLITE_STMTSTATUS_FULLSCAN_STEP),
+                vmSteps: statement.takeStatus(SQLITE_STMTSTATUS_VM_STEP))
+        }
+        let rows = try statement.run(bindings, collect: collect)
+        returned = rows.count
+        return rows
     }
 
     /// Runs every statement in `sql` in order (migrations, schema scripts). Not cached; no bindings.
@@ -104,12 +127,12 @@ public final class Connection {
     }
 
     public func query(_ sql: String, _ bindings: [SQLValue] = []) throws -> [Row] {
-        try cachedStatement(sql)?.run(bindings, collect: .all) ?? []
+        try run(sql, bindings, collect: .all)
     }
 
     /// The first row, or nil; later rows are not computed.
     public func queryOne(_ sql: String, _ bindings: [SQLValue] = []) throws -> Row? {
-        try cachedStatement(sql)?.run(bindings, collect: .first).first
+        try run(sql, bindings, collect: .first).first
     }
 
     /// Lends the first row to `body` in place (`RowView`), nil when there is none: for a hot

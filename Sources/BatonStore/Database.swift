@@ -165,6 +165,9 @@ public final class Database: Sendable {
             queuedWrites: writer.queuedCount, checkpoints: checkpointer.completed)
     }
 
+    /// The writer's per-statement timings, when `configuration.profileWriter` is set.
+    public var writerProfile: StatementProfile? { writer.profile }
+
     public var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     /// Lets queued reads and writes finish, checkpoints the WAL (TRUNCATE) and closes every

@@ -27,6 +27,9 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// A connection that has had no work for this long gives its page cache back to the heap
     /// (`sqlite3_db_release_memory`), once per quiet spell, so memory falls after a load (0: never).
     public var idleReleaseMs: Int
+    /// Times every statement the writer runs and every batch it commits (`Database.writerProfile`);
+    /// a diagnostic for finding what a loaded writer spends its time on (SPEC §1.3).
+    public var profileWriter: Bool = false
 
     public init(
         readerCount: Int = 2, inlineReaderCount: Int = Processors.usable, busyTimeoutMs: Int = 5000,

@@ -94,6 +94,12 @@ final class Statement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// One of SQLite's counters for this statement (`SQLITE_STMTSTATUS_*`) since it was last
+    /// taken, starting it over.
+    func takeStatus(_ counter: Int32) -> Int {
+        Int(sqlite3_stmt_status(handle, counter, 1))
+    }
+
     private func bind(_ values: [SQLValue]) throws {
         let expected = Int(sqlite3_bind_parameter_count(handle))
         guard expected == values.count else {

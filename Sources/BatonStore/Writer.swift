@@ -4,11 +4,14 @@ final class Writer: Sendable {
     private let queue: WorkQueue<any ConnectionWork>
     private let thread: ConnectionThread
     let counters: WriterCounters
+    let profile: StatementProfile?
 
     init(path: String, configuration: DatabaseConfiguration, checkpoints: CheckpointSignal) throws {
+        let profile = configuration.profileWriter ? StatementProfile() : nil
         let options = Connection.Options(
             readOnly: false, create: true, busyTimeoutMs: configuration.busyTimeoutMs,
-            statementCacheSize: configuration.statementCacheSize)
+            statementCacheSize: configuration.statementCacheSize, profile: profile)
+        self.profile = profile
         let maxBatch = max(1, configuration.maxBatch)
         let queue = WorkQueue<any ConnectionWork>()
         let counters = WriterCounters()
@@ -89,6 +92,15 @@ final class Writer: Sendable {
     /// Runs `batch` in one transaction, each closure in its own savepoint, and only after COMMIT
     /// succeeds resumes the callers; if the transaction fails, every caller gets the error.
     private static func commit(
+        _ batch: [any ConnectionWork], on connection: Connection, counters: WriterCounters
+    ) {
+        guard let profile = connection.profile else { return commitBatch(batch, on: connection, counters: counters) }
+        let start = StatementProfile.now()
+        commitBatch(batch, on: connection, counters: counters)
+        profile.recordBatch(writes: batch.count, nanoseconds: StatementProfile.now() - start)
+    }
+
+    private static func commitBatch(
         _ batch: [any ConnectionWork], on connection: Connection, counters: WriterCounters
     ) {
         func fail(_ error: any Error) {

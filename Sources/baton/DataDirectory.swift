@@ -12,10 +12,12 @@ enum DataDirectory {
     static func databasePath(_ dir: String) -> String { dir + "/baton.db" }
 
     /// Creates the directory (owner-only: it will hold keys) and opens the database in it.
-    static func openDatabase(at dir: String) throws -> Database {
+    static func openDatabase(at dir: String, profileWriter: Bool = false) throws -> Database {
         try create(dir)
         do {
-            return try Database(path: databasePath(dir))
+            var configuration = DatabaseConfiguration()
+            configuration.profileWriter = profileWriter
+            return try Database(path: databasePath(dir), configuration: configuration)
         } catch {
             throw RuntimeError("cannot open database \(databasePath(dir)): \(error)")
         }

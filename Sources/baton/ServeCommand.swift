@@ -40,7 +40,11 @@ enum ServeCommand: BatonCommand {
           --help             Show this help.
 
         On first start with no API keys, an admin key is created, printed once and saved to
-        <data-dir>/admin.key (mode 0600). Every endpoint except /health and /api/v1/openapi.json needs
+        <data-dir>/admin.key (mode 0600).
+
+        With BATON_PROFILE_WRITER=1 in the environment, the database writer times every statement
+        it runs, and on SIGTERM or SIGINT the costliest are written to stderr (a diagnostic; it
+        costs two clock reads a statement). Every endpoint except /health and /api/v1/openapi.json needs
         `Authorization: Bearer <key>`.
 
         Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json,
@@ -73,7 +77,8 @@ enum ServeCommand: BatonCommand {
             _ = try WorkerSetup.checkSandbox(
                 WorkerSetup.sandbox(layers), protected: [("the data directory", dataDir)], quiet: true)
         }
-        let database = try DataDirectory.openDatabase(at: dataDir)
+        let profileWriter = getenv("BATON_PROFILE_WRITER").map { String(cString: $0) }.map { !["", "0"].contains($0) }
+        let database = try DataDirectory.openDatabase(at: dataDir, profileWriter: profileWriter ?? false)
         do {
             _ = try await database.migrate(BatonMigrations.all())
         } catch {
@@ -291,6 +296,7 @@ enum ServeCommand: BatonCommand {
 
         let sig = await ShutdownSignal.wait()
         Log.write("received signal \(sig), shutting down")
+        if let profile = database.writerProfile { Log.write(profile.report()) }
         _ = try? await events.publish(EventDraft(type: "service.stopping", data: "{\"signal\":\(sig)}"))
         // Workers first: they stop leasing and report what they were running while the API is up.
         await local.stop()
