@@ -28,22 +28,26 @@ extension Orchestrator {
             .stringValue
     }
 
+    /// The issues one batch forgets (?1 the cutoff, ?2 the batch size). Each question about an
+    /// issue's rows is a seek by (tenant, issue): the unfinished jobs in `jobs_unfinished_by_issue`,
+    /// since a walk of the tenant's jobs per issue held the writer a second a batch.
+    static let releasedIssuesToForget = """
+        SELECT tenant, identifier FROM issues INDEXED BY issues_released_by_age
+        WHERE state = 'released' AND updated_at < ?1 AND workspace_cleanup IS NULL
+            AND NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.tenant = issues.tenant
+                AND attempts.issue = issues.identifier AND attempts.status = 'running')
+            AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.finished_at IS NULL
+                AND jobs.tenant = issues.tenant AND jobs.issue = issues.identifier)
+            AND NOT EXISTS (SELECT 1 FROM agent_sessions WHERE agent_sessions.tenant = issues.tenant
+                AND agent_sessions.issue = issues.identifier AND agent_sessions.status = 'active')
+        ORDER BY updated_at LIMIT ?2
+        """
+
     /// One batch of retention: forgets issues released before `cutoff` (SPEC §1.4) with their
     /// attempts and transitions, oldest first. An issue whose workspace is still to be removed,
     /// or that still has a running attempt, a live job or an active agent session, stays. Returns how many went.
     public static func pruneReleasedIssues(_ conn: Connection, before cutoff: String, limit: Int) throws -> Int {
-        let issues = try conn.query(
-            """
-            SELECT tenant, identifier FROM issues INDEXED BY issues_released_by_age
-            WHERE state = 'released' AND updated_at < ?1 AND workspace_cleanup IS NULL
-                AND NOT EXISTS (SELECT 1 FROM attempts WHERE attempts.tenant = issues.tenant
-                    AND attempts.issue = issues.identifier AND attempts.status = 'running')
-                AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.finished_at IS NULL
-                    AND jobs.tenant = issues.tenant AND jobs.issue = issues.identifier)
-                AND NOT EXISTS (SELECT 1 FROM agent_sessions WHERE agent_sessions.tenant = issues.tenant
-                    AND agent_sessions.issue = issues.identifier AND agent_sessions.status = 'active')
-            ORDER BY updated_at LIMIT ?2
-            """, [.text(cutoff), .integer(Int64(limit))])
+        let issues = try conn.query(releasedIssuesToForget, [.text(cutoff), .integer(Int64(limit))])
         for row in issues {
             let key: [SQLValue] = [.text(try row.decode("tenant")), .text(try row.decode("identifier"))]
             try conn.execute("DELETE FROM issue_transitions WHERE tenant = ?1 AND issue = ?2", key)

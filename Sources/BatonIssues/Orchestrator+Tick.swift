@@ -47,6 +47,12 @@ extension Orchestrator {
         }
     }
 
+    /// How many of an issue's jobs (?1 tenant, ?2 identifier) are not finished: a seek in the
+    /// `jobs_unfinished_by_issue` index, since every tick asks it of each issue whose workspace
+    /// waits for removal, on the writer.
+    static let unfinishedJobsOfIssue =
+        "SELECT count(*) FROM jobs WHERE tenant = ?1 AND issue = ?2 AND finished_at IS NULL"
+
     /// The longest the loop sleeps while no tenant has issues (SPEC §9.4).
     static let idleTickMs: Int64 = 60_000
 
@@ -193,8 +199,8 @@ extension IssueTxn {
         for record in try IssueRecord.all(tenant: tenant, from: conn, where: "workspace_cleanup IS NOT NULL") {
             let unfinished =
                 try conn.scalar(
-                    "SELECT count(*) FROM jobs WHERE tenant = ?1 AND issue = ?2 AND finished_at IS NULL",
-                    [.text(tenant), .text(record.tracked.identifier)])?.intValue ?? 0
+                    Orchestrator.unfinishedJobsOfIssue, [.text(tenant), .text(record.tracked.identifier)])?.intValue
+                ?? 0
             guard unfinished == 0, let worker = record.workspaceCleanup else { continue }
             if jobs.knowsWorker(worker, tenant: tenant) {
                 try jobs.command(tenant: tenant, worker: worker, .removeWorkspace(record.tracked.identifier))

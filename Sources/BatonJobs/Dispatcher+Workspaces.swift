@@ -45,8 +45,10 @@ extension Dispatcher {
             let jobID = key.hasPrefix("job-") ? Int64(key.dropFirst(4)) : nil
             let running =
                 try txn.conn.scalar(
-                    "SELECT count(*) FROM jobs WHERE tenant = ?1 AND finished_at IS NULL AND (issue = ?2 OR id = ?3)",
-                    [.text(tenant), .text(key), jobID.map(SQLValue.integer) ?? .null])?.intValue ?? 0
+                    Dispatcher.unfinishedJobsOfWorkspace,
+                    [
+                        .text(tenant), .text(key), jobID.map(SQLValue.integer) ?? .null,
+                    ])?.intValue ?? 0
             if running > 0 {
                 throw DispatchError.conflict(
                     "an attempt is running in workspace \(JSONText.quote(key)); abort it first")
@@ -60,6 +62,14 @@ extension Dispatcher {
             return holders
         }
     }
+
+    /// Unfinished jobs using workspace ?2 of tenant ?1: its issue's (a seek in
+    /// `jobs_unfinished_by_issue`) and the ad-hoc job ?3's. Two lookups rather than one
+    /// `issue = ?2 OR id = ?3`, which SQLite answers by walking every job of the tenant.
+    static let unfinishedJobsOfWorkspace = """
+        SELECT (SELECT count(*) FROM jobs WHERE tenant = ?1 AND issue = ?2 AND finished_at IS NULL)
+            + (SELECT count(*) FROM jobs WHERE id = ?3 AND tenant = ?1 AND finished_at IS NULL)
+        """
 
     /// Asks `worker` to remove its workspace `name` (after its before_remove hook); the command
     /// travels in the worker's next heartbeat answer.

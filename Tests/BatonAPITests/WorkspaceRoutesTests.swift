@@ -45,13 +45,16 @@ import Testing
         let c = try await TestCoordinator.make()
         defer { c.close() }
         try await c.storeWebhookSecret()
-        await Self.presence(c, "w1", workspaces: #"["ENG-5"]"#)
+        // An ad-hoc job that has not finished holds its job-<id> workspace as an issue's job does.
+        let adHoc = await c.createJob(#"{"prompt":"Summarize this document","provider":"dry-run"}"#)["id"]?.intValue
+        let adHocWorkspace = "job-\(try #require(adHoc))"
+        await Self.presence(c, "w1", workspaces: #"["ENG-5","\#(adHocWorkspace)"]"#)
         // A job of ENG-5 that has not finished: its workspace stays.
         try await c.deliverAndTick(c.issueDelivery("ENG-5"))
         let viewer = try c.makeKey(.viewer, name: "viewer")
         for (path, key, status) in [
             ("/api/v1/workspaces/ENG-5", nil as String?, 409), ("/api/v1/workspaces/ENG-404", nil, 404),
-            ("/api/v1/workspaces/ENG-5", viewer, 403),
+            ("/api/v1/workspaces/ENG-5", viewer, 403), ("/api/v1/workspaces/\(adHocWorkspace)", nil, 409),
         ] {
             let before = try c.dispatchRows() + c.orchestratorRows()
             let response = await c.request(.delete, path, key: key)

@@ -47,6 +47,20 @@ import Testing
         }
     }
 
+    /// Every tick asks, for each issue whose workspace waits for removal, whether a job of it is
+    /// still running: a seek in the index of issues' unfinished jobs, not a walk of the tenant's jobs.
+    @Test func theTicksUnfinishedJobsQuestionIsASeek() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let plan = try core.database.readBlocking { conn in
+                try conn.query(
+                    "EXPLAIN QUERY PLAN " + Orchestrator.unfinishedJobsOfIssue, [.text(Self.tenant), .text("ENG-1")]
+                ).compactMap { $0.string("detail") }.joined(separator: "; ")
+            }
+            #expect(plan.contains("USING INDEX jobs_unfinished_by_issue (tenant=? AND issue=?)"), "\(plan)")
+        }
+    }
+
     @Test func anIngestedIssueIsQueuedThenGetsAnAttemptOnTick() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()

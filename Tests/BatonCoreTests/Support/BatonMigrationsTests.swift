@@ -48,7 +48,8 @@ import Testing
                 let schema = try conn.query(
                     "SELECT sql FROM sqlite_master WHERE tbl_name IN ('jobs', 'cost_ledger') AND sql IS NOT NULL"
                 ).compactMap { $0.string("sql") }
-                #expect(schema.count == 7)  // two tables, five indexes (jobs_live became jobs_unfinished)
+                // Two tables, six indexes (jobs_live became jobs_unfinished; 0024 added jobs_unfinished_by_issue).
+                #expect(schema.count == 8)
                 #expect(schema.allSatisfy { !$0.contains(" IN (") })
                 // The checks still hold, and so do the references.
                 #expect(throws: SQLiteError.self) {
