@@ -25,9 +25,11 @@ struct DispatchState: Sendable {
         }
         for row in try conn.query(
             """
-            SELECT tenant, instance, status, tags, provider, providers, capacity, load, models, node_url, version,
-                paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed, workspaces, top_models,
-                workspace_usage FROM workers
+            SELECT w.tenant AS tenant, w.instance AS instance, status, tags, provider, providers, capacity, load,
+                models, node_url, version, paused, first_seen_at, last_heartbeat_ms, jobs_completed, jobs_failed,
+                coalesce(i.workspaces, '[]') AS workspaces, top_models,
+                coalesce(i.workspace_usage, '{}') AS workspace_usage
+            FROM workers w LEFT JOIN worker_inventories i ON i.tenant = w.tenant AND i.instance = w.instance
             """)
         {
             let models = Job.decodeModels(try row.decode("models"))

@@ -74,14 +74,13 @@ extension Dispatcher {
             try txn.conn.execute(
                 """
                 INSERT INTO workers (tenant, instance, status, tags, provider, providers, capacity, load, models,
-                    node_url, version, first_seen_at, last_heartbeat_ms, workspaces, top_models, workspace_usage)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                    node_url, version, first_seen_at, last_heartbeat_ms, top_models)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 ON CONFLICT (tenant, instance) DO UPDATE SET status = excluded.status, tags = excluded.tags,
                     provider = excluded.provider, providers = excluded.providers, capacity = excluded.capacity,
                     load = excluded.load, models = excluded.models, node_url = excluded.node_url,
                     version = excluded.version, last_heartbeat_ms = excluded.last_heartbeat_ms,
-                    workspaces = excluded.workspaces, top_models = excluded.top_models,
-                    workspace_usage = excluded.workspace_usage
+                    top_models = excluded.top_models
                 """,
                 [
                     .text(tenant), .text(report.instance), .text(report.status.rawValue),
@@ -89,10 +88,25 @@ extension Dispatcher {
                     .text(StringListColumn.encode(report.providers)), .integer(Int64(report.capacity)),
                     .integer(Int64(report.load)), .text(Job.encodeModels(report.models)),
                     report.nodeURL.map(SQLValue.text) ?? .null, report.version.map(SQLValue.text) ?? .null,
-                    .text(txn.nowText), .integer(heartbeat), .text(StringListColumn.encode(report.workspaces)),
-                    .text(Job.encodeModels(report.topModels)),
-                    .text(JSONValue.object(report.workspaceUsage.mapValues(\.json)).text),
+                    .text(txn.nowText), .integer(heartbeat), .text(Job.encodeModels(report.topModels)),
                 ])
+            // The inventory (up to thousands of workspaces) has a row of its own, written only when
+            // it changed: memory holds what is stored (a failed write reloads it).
+            if previous.map({
+                $0.report.workspaces != report.workspaces || $0.report.workspaceUsage != report.workspaceUsage
+            }) ?? true {
+                try txn.conn.execute(
+                    """
+                    INSERT INTO worker_inventories (tenant, instance, workspaces, workspace_usage)
+                    VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT (tenant, instance) DO UPDATE SET workspaces = excluded.workspaces,
+                        workspace_usage = excluded.workspace_usage
+                    """,
+                    [
+                        .text(tenant), .text(report.instance), .text(StringListColumn.encode(report.workspaces)),
+                        .text(JSONValue.object(report.workspaceUsage.mapValues(\.json)).text),
+                    ])
+            }
             var entry =
                 previous
                 ?? WorkerEntry(report: report, lastHeartbeatMs: heartbeat, firstSeenAt: txn.nowText, online: false)

@@ -97,4 +97,60 @@ import Testing
             #expect(try Self.storedHeartbeat(core, "w1") == fixture.clock.now)
         }
     }
+
+    /// A worker's workspace inventory is stored apart from its row and written only when it
+    /// changes: a heartbeat that moves the load, or a finished job's counter, leaves it alone. A
+    /// restart reads it back.
+    @Test func theWorkspaceInventoryIsWrittenOnlyWhenItChangesAndSurvivesARestart() async throws {
+        try await CoreFixture.with { fixture in
+            var core = try await fixture.open()
+            var report = PresenceReport(
+                instance: "w1", provider: "dry-run", workspaces: ["ENG-1", "job-3"],
+                workspaceUsage: ["ENG-1": WorkspaceUsage(path: "/srv/ws/ENG-1", bytes: 8192)])
+            _ = try await core.dispatcher.presence(report, tenant: "default")
+            // Counts the writer's writes to the inventory from here on (a trigger of its connection).
+            try await core.database.write { conn in
+                try conn.execute("CREATE TEMP TABLE inventory_writes (workspaces TEXT)")
+                for event in ["INSERT", "UPDATE"] {
+                    try conn.execute(
+                        """
+                        CREATE TEMP TRIGGER inventory_\(event.lowercased()) AFTER \(event) ON main.worker_inventories
+                        BEGIN INSERT INTO inventory_writes VALUES (NEW.workspaces); END
+                        """)
+                }
+            }
+            func writes() async throws -> [String] {
+                try await core.database.write { conn in
+                    try conn.query("SELECT workspaces FROM inventory_writes ORDER BY rowid").compactMap {
+                        $0.string("workspaces")
+                    }
+                }
+            }
+            fixture.clock.advance(ms: 5000)
+            report.load = 1
+            report.status = .busy
+            _ = try await core.dispatcher.presence(report, tenant: "default")
+            #expect(try core.database.readBlocking { try $0.scalar("SELECT load FROM workers")?.intValue } == 1)
+            #expect(try await writes().isEmpty)
+
+            fixture.clock.advance(ms: 5000)
+            report.workspaces = ["job-3"]
+            report.workspaceUsage = [:]
+            _ = try await core.dispatcher.presence(report, tenant: "default")
+            #expect(try await writes() == [#"["job-3"]"#])
+            let stored = try core.database.readBlocking {
+                try $0.queryOne("SELECT workspaces, workspace_usage FROM worker_inventories WHERE instance = 'w1'")
+            }
+            #expect(stored?.string("workspaces") == #"["job-3"]"# && stored?.string("workspace_usage") == "{}")
+
+            fixture.clock.advance(ms: 5000)
+            report.workspaces = ["ENG-2", "job-3"]
+            report.workspaceUsage = ["ENG-2": WorkspaceUsage(bytes: 4096)]
+            _ = try await core.dispatcher.presence(report, tenant: "default")
+            core = try await fixture.restart(core)
+            let known = try core.dispatcher.worker("w1", tenant: "default").entry.report
+            #expect(known.workspaces == ["ENG-2", "job-3"] && known.workspaceUsage == report.workspaceUsage)
+            #expect(known.load == 1)
+        }
+    }
 }

@@ -78,6 +78,48 @@ import Testing
         }
     }
 
+    /// 0025 moves each worker's workspace inventory out of `workers` into a row of its own.
+    @Test func workersInventoriesMoveToTheirOwnTable() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try await offPool {
+            let all = try BatonMigrations.all()
+            let db = try Database(path: dir.path + "/baton.db")
+            defer { db.close() }
+            _ = try db.migrate(all.filter { $0.version <= 24 })
+            try db.writeBlocking { conn in
+                for (instance, workspaces, usage) in [
+                    ("w1", #"["ENG-1","job-3"]"#, #"{"ENG-1":{"bytes":8192}}"#), ("w2", "[]", "{}"),
+                ] {
+                    try conn.execute(
+                        """
+                        INSERT INTO workers (tenant, instance, status, tags, provider, providers, capacity, load, models,
+                            first_seen_at, last_heartbeat_ms, jobs_completed, workspaces, workspace_usage)
+                        VALUES ('acme', ?1, 'idle', '[]', 'dry-run', '[]', 2, 0, '[]', 't', 5, 9, ?2, ?3)
+                        """, [.text(instance), .text(workspaces), .text(usage)])
+                }
+            }
+            _ = try db.migrate(all)
+            try db.writeBlocking { conn in
+                let inventories = try conn.query(
+                    "SELECT tenant, instance, workspaces, workspace_usage FROM worker_inventories ORDER BY instance")
+                #expect(
+                    inventories.map { row in
+                        ["tenant", "instance", "workspaces", "workspace_usage"].map { row.string($0) ?? "" }
+                    } == [
+                        ["acme", "w1", #"["ENG-1","job-3"]"#, #"{"ENG-1":{"bytes":8192}}"#],
+                        ["acme", "w2", "[]", "{}"],
+                    ])
+                let columns = try conn.query("SELECT name FROM pragma_table_info('workers')").compactMap {
+                    $0.string("name")
+                }
+                #expect(!columns.contains("workspaces") && !columns.contains("workspace_usage"), "\(columns)")
+                #expect(try conn.scalar("SELECT sum(jobs_completed) FROM workers")?.intValue == 18)
+                #expect(try conn.query("PRAGMA foreign_key_check").isEmpty)
+            }
+        }
+    }
+
     /// Entries chained before migration 0018 added `count` still verify after it, and the chain
     /// goes on from them.
     @Test func anAuditChainFromBeforeTheCountColumnStillVerifies() async throws {
