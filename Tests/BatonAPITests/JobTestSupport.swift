@@ -61,7 +61,9 @@ extension TestCoordinator {
     func dispatchRows() throws -> [String] {
         try database.readBlocking { conn in
             var out: [String] = []
-            for table in ["jobs", "workers", "killswitch", "cost_ledger", "worker_commands", "job_steers"] {
+            for table in [
+                "jobs", "workers", "worker_inventories", "killswitch", "cost_ledger", "worker_commands", "job_steers",
+            ] {
                 for row in try conn.query("SELECT * FROM \(table) ORDER BY rowid") {
                     out.append(table + ":" + row.columns.map { "\($0)=\(row[$0])" }.joined(separator: ","))
                 }
