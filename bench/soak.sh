@@ -17,7 +17,8 @@
 # between audit prunes, 300; 0 never), SOAK_CLOSE_AFTER (30; 0 leaves every issue open),
 # SOAK_CONFIG (JSON members added to the server's config, e.g. '"storage": {...}'), SOAK_WRAP (a command to run the server under, e.g.
 # `heaptrack -o /tmp/soak`; the server's own process is watched), SOAK_KEEP=1 keeps the data
-# directory and prints its path.
+# directory and prints its path. The server inherits the environment: with BATON_PROFILE_WRITER=1
+# (and SOAK_KEEP=1) its serve.log ends with the writer's busy share and costliest statements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-1800}"
