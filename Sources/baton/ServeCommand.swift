@@ -40,11 +40,7 @@ enum ServeCommand: BatonCommand {
           --help             Show this help.
 
         On first start with no API keys, an admin key is created, printed once and saved to
-        <data-dir>/admin.key (mode 0600).
-
-        With BATON_PROFILE_WRITER=1 in the environment, the database writer times every statement
-        it runs, and on SIGTERM or SIGINT the costliest are written to stderr (a diagnostic; it
-        costs two clock reads a statement). Every endpoint except /health and /api/v1/openapi.json needs
+        <data-dir>/admin.key (mode 0600). Every endpoint except /health and /api/v1/openapi.json needs
         `Authorization: Bearer <key>`.
 
         Endpoints: GET /health, GET /metrics, GET /api/v1/events (SSE), GET /api/v1/openapi.json,
@@ -52,6 +48,10 @@ enum ServeCommand: BatonCommand {
         /dispatch, /api/workers, /presence, /tenant/killswitch, /api/cost/summary and /breakdown.
         Workers use a key with the worker role named after their instance (baton keys create
         --role worker --name gpu-1). The full list with schemas is in /api/v1/openapi.json.
+
+        With BATON_PROFILE_WRITER=1 in the environment, the database writer times every statement
+        it runs, and on SIGTERM or SIGINT its busy share and costliest statements are written to
+        stderr (a diagnostic: two clock reads a statement).
         """
     static let options = CommandLineOptions.Spec(
         valued: ["host", "port", "data-dir", "config", "local-workers"], flags: ["no-access-log"])
