@@ -88,9 +88,10 @@ public struct AccessPolicy: Sendable {
         "GET /api/cost/tenants",
     ]
 
-    /// Whether the operation needs a key of the system tenant (checked after the role).
+    /// Whether the operation needs a key of the system tenant (checked after the role). HEAD is
+    /// looked up as GET, as in `requirement`: it runs the GET route's handler.
     public func isInstanceOperation(method: HTTPMethod, route: String) -> Bool {
-        instanceOperations.contains(Operation(method: method, route: route))
+        instanceOperations.contains(Operation(method: method == .head ? .get : method, route: route))
     }
 
     /// Worker routes take a worker key (acting for its own instance) or an admin key (any

@@ -145,6 +145,25 @@ extension AuthMiddlewareTests {
         #expect(AccessPolicy().requirement(method: .head, route: "/api/v1/keys") == .role(.admin))
         #expect(try c.keyRows() == before)
     }
+
+    /// Instance-wide operations need a key of the system tenant whichever of GET and HEAD asks.
+    /// Before, HEAD was looked up on its own in the list of those operations, found nothing, and
+    /// another tenant's admin got 200 (the handler ran: the audit chain walked, every tenant's
+    /// costs summed, the body's size in Content-Length).
+    @Test func headOfAnInstanceOperationNeedsASystemTenantKey() async throws {
+        #expect(AccessPolicy().isInstanceOperation(method: .head, route: "/metrics"))
+        let c = try await TestCoordinator.make()
+        defer { c.close() }
+        let admin = try c.makeKey(.admin, tenant: "acme", name: "acme-admin")
+        let before = try c.keyRows()
+        for target in ["/metrics", "/api/cost/tenants", "/api/v1/audit/verify"] {
+            let get = await c.request(.get, target, key: admin).status
+            let head = await c.request(.head, target, key: admin).status
+            #expect(get == .forbidden, "GET \(target)")
+            #expect(head == .forbidden, "HEAD \(target)")
+        }
+        #expect(try c.keyRows() == before)
+    }
 }
 
 extension String {
