@@ -39,23 +39,24 @@ final class JobJSONCache: Sendable {
     /// Keeps `json`, read at `version` (the same before and after the read). Entries read at an
     /// older version are dropped first; a read older than the entries held is not kept.
     func store(_ json: StoredJobJSON, id: Int64, tenant: String, at version: UInt64) {
-        guard json.bytes.count <= maxEntryBytes else { return }
+        // Counted by what each answer holds allocated, so the bound is on memory, not on text.
+        guard json.bytes.capacity <= maxEntryBytes else { return }
         state.withLock { state in
             if version != state.version {
                 guard version > state.version else { return }
                 state = State(version: version)
             }
             let key = Key(id: id, tenant: tenant)
-            if let old = state.entries[key] { state.bytes -= old.bytes.count }
+            if let old = state.entries[key] { state.bytes -= old.bytes.capacity }
             if state.entries[key] == nil
-                && (state.entries.count >= maxEntries || state.bytes + json.bytes.count > maxBytes)
+                && (state.entries.count >= maxEntries || state.bytes + json.bytes.capacity > maxBytes)
             {
                 // Full: start over rather than track use (every change empties it anyway).
                 state.entries.removeAll(keepingCapacity: true)
                 state.bytes = 0
             }
             state.entries[key] = json
-            state.bytes += json.bytes.count
+            state.bytes += json.bytes.capacity
         }
     }
 

@@ -145,7 +145,6 @@ public final class Database: Sendable {
 
     // MARK: Life cycle
 
-    /// Counters of the writer (commits, writes, failed batches, queue depth).
     /// Where this database's data stands, for a cache of what was read from it: the same value
     /// later means the writer has begun no change since, and nil means it is changing something
     /// now. A value read before a read and again after it, unchanged, tags what that read saw.
@@ -157,6 +156,7 @@ public final class Database: Sendable {
         return begun == ended ? ended : nil
     }
 
+    /// Counters of the writer (commits, writes, failed batches, queue depth).
     public var statistics: DatabaseStatistics {
         DatabaseStatistics(
             commits: writer.counters.commits.load(ordering: .relaxed),

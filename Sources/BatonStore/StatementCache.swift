@@ -48,7 +48,11 @@ final class StatementCache {
             return word
         }
 
-        static func == (a: SQLKey, b: SQLKey) -> Bool { a.sql == b.sql }
+        /// Byte for byte, as SQLite reads it (String's `==` takes canonically equivalent text,
+        /// such as combining marks in another order, as equal).
+        static func == (a: SQLKey, b: SQLKey) -> Bool {
+            a.sql.utf8.count == b.sql.utf8.count && a.sql.utf8.elementsEqual(b.sql.utf8)
+        }
     }
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
