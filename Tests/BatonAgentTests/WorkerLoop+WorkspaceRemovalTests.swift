@@ -83,12 +83,9 @@ import Testing
             let answer = PresenceAnswer(worker: [:], heartbeatIntervalS: 3600, staleAfterS: 7200, commands: [])
             return .json(.ok, answer.json.text)
         }
-        var configuration = HTTPServerConfiguration()
-        configuration.port = 0
-        let server = HTTPServer(configuration: configuration, responder: b.build())
-        let bound = try server.start()
+        let (server, client) = try Self.coordinator(b)
         let worker = WorkerLoop(
-            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(bound.port)", token: "t", http: PlainHTTPClient()),
+            client: client,
             settings: WorkerSettings(name: "w", capacity: 1, workspaces: Workspaces(root: root)))
         await withTaskGroup(of: Void.self) { group in
             for name in names { group.addTask { await worker.removeWorkspace(name) } }
@@ -121,13 +118,10 @@ import Testing
             let answer = PresenceAnswer(worker: [:], heartbeatIntervalS: 3600, staleAfterS: 7200, commands: [])
             return .json(.ok, answer.json.text)
         }
-        var configuration = HTTPServerConfiguration()
-        configuration.port = 0
-        let server = HTTPServer(configuration: configuration, responder: b.build())
-        let bound = try server.start()
+        let (server, client) = try Self.coordinator(b)
         let refusals = Mutex<[String]>([])
         let worker = WorkerLoop(
-            client: CoordinatorClient(baseURL: "http://127.0.0.1:\(bound.port)", token: "t", http: PlainHTTPClient()),
+            client: client,
             settings: WorkerSettings(name: "w", capacity: 1, workspaces: Workspaces(root: root)),
             log: { line in if line.contains("not removing") { refusals.withLock { $0.append(line) } } })
         let leased = LeaseAnswer(
@@ -144,6 +138,17 @@ import Testing
         release.withLock { $0 = true }
         await running.value
         await server.shutdown()
+    }
+
+    /// A loopback server answering as `routes` say, and a worker's client of it.
+    static func coordinator(_ routes: RouterBuilder) throws -> (HTTPServer, CoordinatorClient) {
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, responder: routes.build())
+        let bound = try server.start()
+        return (
+            server, CoordinatorClient(baseURL: "http://127.0.0.1:\(bound.port)", token: "t", http: PlainHTTPClient())
+        )
     }
 
     static func settings(root: String, marker: String, writable: String) -> WorkerSettings {

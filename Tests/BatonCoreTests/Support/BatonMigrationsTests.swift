@@ -7,19 +7,29 @@ import Testing
 /// The embedded migrations against real SQLite files, in particular 0006's rebuild of tables that
 /// other tables reference.
 @Suite struct MigrationsTests {
-    @Test func versionsAreConsecutiveFromOne() throws {
-        let versions = try BatonMigrations.all().map(\.version).sorted()
-        #expect(versions == Array(1...versions.count))
-    }
-
-    @Test func rebuildingJobsKeepsEveryRowAndReference() async throws {
+    /// A database in a fresh directory migrated up to `version`, for a test of the migrations
+    /// after it: `body` gets it and every migration, off the cooperative pool.
+    static func withDatabase(
+        migratedTo version: Int, _ body: @escaping @Sendable (Database, [Migration]) throws -> Void
+    ) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try await offPool {
             let all = try BatonMigrations.all()
             let db = try Database(path: dir.path + "/baton.db")
             defer { db.close() }
-            _ = try db.migrate(all.filter { $0.version <= 5 })
+            _ = try db.migrate(all.filter { $0.version <= version })
+            try body(db, all)
+        }
+    }
+
+    @Test func versionsAreConsecutiveFromOne() throws {
+        let versions = try BatonMigrations.all().map(\.version).sorted()
+        #expect(versions == Array(1...versions.count))
+    }
+
+    @Test func rebuildingJobsKeepsEveryRowAndReference() async throws {
+        try await Self.withDatabase(migratedTo: 5) { db, all in
             try db.writeBlocking { conn in
                 try conn.execute(
                     """
@@ -80,13 +90,7 @@ import Testing
 
     /// 0025 moves each worker's workspace inventory out of `workers` into a row of its own.
     @Test func workersInventoriesMoveToTheirOwnTable() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        try await offPool {
-            let all = try BatonMigrations.all()
-            let db = try Database(path: dir.path + "/baton.db")
-            defer { db.close() }
-            _ = try db.migrate(all.filter { $0.version <= 24 })
+        try await Self.withDatabase(migratedTo: 24) { db, all in
             try db.writeBlocking { conn in
                 for (instance, workspaces, usage) in [
                     ("w1", #"["ENG-1","job-3"]"#, #"{"ENG-1":{"bytes":8192}}"#), ("w2", "[]", "{}"),
@@ -123,13 +127,7 @@ import Testing
     /// Entries chained before migration 0018 added `count` still verify after it, and the chain
     /// goes on from them.
     @Test func anAuditChainFromBeforeTheCountColumnStillVerifies() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        try await offPool {
-            let all = try BatonMigrations.all()
-            let db = try Database(path: dir.path + "/baton.db")
-            defer { db.close() }
-            _ = try db.migrate(all.filter { $0.version <= 17 })
+        try await Self.withDatabase(migratedTo: 17) { db, all in
             var previous = AuditLog.genesisHash
             for id in Int64(1)...3 {
                 var entry = AuditEntry(
