@@ -239,6 +239,25 @@ import Testing
         }
     }
 
+    /// The same text in other storage (built at run time) is a hit; text String's `==` takes as
+    /// equal but whose bytes differ (é precomposed and decomposed) is a statement of its own.
+    @Test func statementsMatchByTheirBytes() async throws {
+        try await withDatabase { db, _ in
+            let (prepared, values) = try await db.read { c in
+                let before = c.statementsPrepared
+                let literal = try c.scalar("SELECT 'caf\u{E9}'")?.stringValue
+                let built = try c.scalar(["SELECT", "'caf\u{E9}'"].joined(separator: " "))?.stringValue
+                let decomposed = try c.scalar("SELECT 'cafe\u{301}'")?.stringValue
+                return (c.statementsPrepared - before, [literal, built, decomposed])
+            }
+            #expect(prepared == 2)
+            #expect(
+                values.map { $0.map { Array($0.utf8.suffix(3)) } } == [
+                    [0x66, 0xC3, 0xA9], [0x66, 0xC3, 0xA9], [0x65, 0xCC, 0x81],
+                ])
+        }
+    }
+
     @Test func statementIsReusableAfterAnError() async throws {
         try await withDatabase { db, _ in
             let ok = try await db.write { c in
