@@ -21,8 +21,8 @@ public final class Dispatcher: Sendable {
     let sweepAtMs = Atomic<Int64>(.max)
     /// `baton_workers` as last counted (online, offline, paused, busy, idle).
     let lastWorkerCounts = Mutex<[Int]>([0, 0, 0, 0, 0])
-    /// Jobs' API forms as last read, while nothing has changed (`jobJSON`).
-    let jobJSONCache = JobJSONCache()
+    /// Jobs' API forms as last read, while their rows have not changed (`jobJSON`).
+    let jobJSONCache: JobJSONCache
 
     /// Loads the live state from the database; blocks, so call it at start-up.
     public init(
@@ -32,6 +32,10 @@ public final class Dispatcher: Sendable {
         self.database = database
         self.events = events
         self.clock = clock
+        let cache = JobJSONCache(writesEnded: { [weak database] in database?.writesEnded ?? .max })
+        jobJSONCache = cache
+        // Whatever changes a job row (this process's writer) drops that job's kept form.
+        database.watchRows(of: "jobs") { [weak cache] ids in cache?.drop(ids) }
         settingsBox = Mutex(settings)
         let now = clock.now()
         let loaded = try database.readBlocking { conn in
@@ -171,12 +175,10 @@ public final class Dispatcher: Sendable {
     /// /api/jobs/:id`), or kept from an earlier read when nothing changed since; the same
     /// visibility as `job`.
     public func jobJSON(_ id: Int64, tenant: String, worker: String? = nil) async throws -> [UInt8] {
-        let version = database.dataVersion
-        if let version, let kept = jobJSONCache.json(id, tenant: tenant, at: version) {
-            return try Self.visible(kept, id, to: worker)
-        }
+        if let kept = jobJSONCache.json(id, tenant: tenant) { return try Self.visible(kept, id, to: worker) }
+        let ended = database.writesEnded
         let json = try await database.keyedRead { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) }
-        keep(json, id: id, tenant: tenant, readAt: version)
+        if let json { jobJSONCache.store(json, id: id, tenant: tenant, readAfter: ended) }
         return try Self.visible(json, id, to: worker)
     }
 
@@ -184,24 +186,16 @@ public final class Dispatcher: Sendable {
     /// when none is (the caller then uses `jobJSON`). A lookup by key, so an event loop may run
     /// it (SPEC §1.3).
     public func jobJSONNow(_ id: Int64, tenant: String, worker: String? = nil) throws -> [UInt8]? {
-        let version = database.dataVersion
-        if let version, let kept = jobJSONCache.json(id, tenant: tenant, at: version) {
-            return try Self.visible(kept, id, to: worker)
-        }
+        if let kept = jobJSONCache.json(id, tenant: tenant) { return try Self.visible(kept, id, to: worker) }
+        let ended = database.writesEnded
         // One SELECT (a second only for a row `Job(row:)` refuses, to report it).
         guard
             let outcome = database.keyedReadNow(
                 oneStatement: true, { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) })
         else { return nil }
         let json = try outcome.get()
-        keep(json, id: id, tenant: tenant, readAt: version)
+        if let json { jobJSONCache.store(json, id: id, tenant: tenant, readAfter: ended) }
         return try Self.visible(json, id, to: worker)
-    }
-
-    /// Keeps what a read saw when the data version was the same before and after it.
-    private func keep(_ json: StoredJobJSON?, id: Int64, tenant: String, readAt version: UInt64?) {
-        guard let json, let version, database.dataVersion == version else { return }
-        jobJSONCache.store(json, id: id, tenant: tenant, at: version)
     }
 
     private static func visible(_ json: StoredJobJSON?, _ id: Int64, to worker: String?) throws -> [UInt8] {

@@ -1,19 +1,20 @@
 import Synchronization
 
-/// The API forms of jobs read lately, valid while the database has not changed since they were
-/// read (`Database.dataVersion`): `GET /api/jobs/:id` of a job nothing changed is answered from
-/// here, without a read (SPEC §1.3). Any write the writer begins makes every entry stale, so an
-/// answer is never older than the last change this process made; bounded in entries and bytes.
+/// The API forms of jobs read lately, each kept until its row changes: `GET /api/jobs/:id` of a
+/// job nothing changed is answered from here, without a read (SPEC §1.3). The writer reports
+/// every changed job row (`Database.watchRows`) once its change has ended and before its callers
+/// resume, so an answer is never older than this process's last change to that job. A change
+/// made by another process is not reported; `maxAge` bounds how long such a change goes unseen.
+/// Bounded in entries and bytes.
 final class JobJSONCache: Sendable {
-    private struct Key: Hashable {
-        let id: Int64
+    private struct Entry {
         let tenant: String
+        let json: StoredJobJSON
+        let keptAt: ContinuousClock.Instant
     }
 
     private struct State {
-        /// The data version every entry was read at.
-        var version: UInt64 = 0
-        var entries: [Key: StoredJobJSON] = [:]
+        var entries: [Int64: Entry] = [:]
         var bytes = 0
     }
 
@@ -21,42 +22,58 @@ final class JobJSONCache: Sendable {
     let maxBytes: Int
     /// A larger job (a long prompt or result) is read each time instead.
     let maxEntryBytes: Int
+    let maxAge: Duration
+    /// The writer's count of ended changes (`Database.writesEnded`).
+    private let writesEnded: @Sendable () -> UInt64
     private let state = Mutex(State())
 
-    init(maxEntries: Int = 256, maxBytes: Int = 1 << 20, maxEntryBytes: Int = 16 << 10) {
+    init(
+        maxEntries: Int = 256, maxBytes: Int = 1 << 20, maxEntryBytes: Int = 16 << 10, maxAge: Duration = .seconds(1),
+        writesEnded: @escaping @Sendable () -> UInt64
+    ) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
         self.maxEntryBytes = maxEntryBytes
+        self.maxAge = maxAge
+        self.writesEnded = writesEnded
     }
 
-    /// Job `id` of `tenant` as read at `version`, the data version now; nil when not held.
-    func json(_ id: Int64, tenant: String, at version: UInt64) -> StoredJobJSON? {
+    /// Job `id` of `tenant` as kept; nil when not held (or kept for another tenant, or too long).
+    func json(_ id: Int64, tenant: String, now: ContinuousClock.Instant = .now) -> StoredJobJSON? {
         state.withLock { state in
-            state.version == version ? state.entries[Key(id: id, tenant: tenant)] : nil
+            guard let entry = state.entries[id], entry.tenant == tenant, now - entry.keptAt < maxAge else { return nil }
+            return entry.json
         }
     }
 
-    /// Keeps `json`, read at `version` (the same before and after the read). Entries read at an
-    /// older version are dropped first; a read older than the entries held is not kept.
-    func store(_ json: StoredJobJSON, id: Int64, tenant: String, at version: UInt64) {
+    /// Keeps `json`, read after the writer had ended `ended` changes, if it has ended no other
+    /// since: a change ending later reports its rows after moving the count, so it either finds
+    /// this entry and drops it or comes before it and makes the count differ here.
+    func store(
+        _ json: StoredJobJSON, id: Int64, tenant: String, readAfter ended: UInt64, now: ContinuousClock.Instant = .now
+    ) {
         // Counted by what each answer holds allocated, so the bound is on memory, not on text.
         guard json.bytes.capacity <= maxEntryBytes else { return }
         state.withLock { state in
-            if version != state.version {
-                guard version > state.version else { return }
-                state = State(version: version)
-            }
-            let key = Key(id: id, tenant: tenant)
-            if let old = state.entries[key] { state.bytes -= old.bytes.capacity }
-            if state.entries[key] == nil
-                && (state.entries.count >= maxEntries || state.bytes + json.bytes.capacity > maxBytes)
-            {
-                // Full: start over rather than track use (every change empties it anyway).
+            guard writesEnded() == ended else { return }
+            if let old = state.entries.removeValue(forKey: id) { state.bytes -= old.json.bytes.capacity }
+            if state.entries.count >= maxEntries || state.bytes + json.bytes.capacity > maxBytes {
+                // Full: start over rather than track use (reads refill it at once).
                 state.entries.removeAll(keepingCapacity: true)
                 state.bytes = 0
             }
-            state.entries[key] = json
+            state.entries[id] = Entry(tenant: tenant, json: json, keptAt: now)
             state.bytes += json.bytes.capacity
+        }
+    }
+
+    /// Forgets jobs whose rows changed.
+    func drop(_ ids: [Int64]) {
+        state.withLock { state in
+            guard !state.entries.isEmpty else { return }
+            for id in ids {
+                if let old = state.entries.removeValue(forKey: id) { state.bytes -= old.json.bytes.capacity }
+            }
         }
     }
 

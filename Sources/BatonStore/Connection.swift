@@ -8,6 +8,7 @@ public final class Connection {
     private let cache: StatementCache
     /// Kept alive for the WAL hook, which holds it unretained.
     private var walHook: CheckpointSignal?
+    private var updateHook: RowChanges?
     /// Where each statement's time goes when profiling is on (the writer's, see `StatementProfile`).
     let profile: StatementProfile?
     /// Statements compiled so far (cache misses); lets tests and metrics see the cache working.
@@ -188,6 +189,21 @@ public final class Connection {
                 }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(signal).toOpaque())
+    }
+}
+
+extension Connection {
+    /// Reports every row this connection inserts, updates or deletes to `changes` (SQLite's
+    /// update hook), so watchers of a table learn which rows changed.
+    func setUpdateHook(_ changes: RowChanges) throws {
+        let db = try openHandle()
+        updateHook = changes
+        sqlite3_update_hook(
+            db,
+            { context, _, _, table, rowid in
+                guard let context, let table else { return }
+                Unmanaged<RowChanges>.fromOpaque(context).takeUnretainedValue().record(table: table, rowid: rowid)
+            }, Unmanaged.passUnretained(changes).toOpaque())
     }
 }
 

@@ -145,15 +145,17 @@ public final class Database: Sendable {
 
     // MARK: Life cycle
 
-    /// Where this database's data stands, for a cache of what was read from it: the same value
-    /// later means the writer has begun no change since, and nil means it is changing something
-    /// now. A value read before a read and again after it, unchanged, tags what that read saw.
-    /// Only this process's writer counts: another process writing the file is not seen here.
-    public var dataVersion: UInt64? {
-        // Ended first: if begun is still equal after, nothing began or ended in between.
-        let ended = writer.counters.changesEnded.load(ordering: .sequentiallyConsistent)
-        let begun = writer.counters.changesBegun.load(ordering: .sequentiallyConsistent)
-        return begun == ended ? ended : nil
+    /// Changes the writer has ended (committed or rolled back) so far. A cache of rows reads it
+    /// before a read and keeps what the read saw only if it is unchanged at the time of keeping
+    /// (under the cache's own lock): then no change ended in between whose rows it would not
+    /// hear of through `watchRows`. Only this process's writer counts.
+    public var writesEnded: UInt64 { writer.counters.changesEnded.load(ordering: .sequentiallyConsistent) }
+
+    /// Calls `changed` with the rowids of `table` that each change of the writer inserted,
+    /// updated or deleted, once that change has ended (committed or not) and before its callers
+    /// resume; on the writer thread, so it must be quick and must not wait for the database.
+    public func watchRows(of table: String, _ changed: @escaping @Sendable ([Int64]) -> Void) {
+        writer.counters.rowChanges.watch(table, changed)
     }
 
     /// Counters of the writer (commits, writes, failed batches, queue depth).

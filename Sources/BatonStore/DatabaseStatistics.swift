@@ -19,14 +19,16 @@ final class WriterCounters: Sendable {
     let commits = Atomic<Int>(0)
     let writes = Atomic<Int>(0)
     let failedBatches = Atomic<Int>(0)
-    /// Changes (batches and work outside a transaction) begun and ended: equal while the
-    /// writer changes nothing (`Database.dataVersion`).
-    let changesBegun = Atomic<UInt64>(0)
+    /// Changes (batches and work outside a transaction) ended, committed or not: a read that
+    /// saw the same count before and after it saw no change end meanwhile (`Database.writesEnded`).
     let changesEnded = Atomic<UInt64>(0)
+    /// Rows of watched tables each change touched (`Database.watchRows`).
+    let rowChanges = RowChanges()
 
-    /// Before the writer's connection may change anything.
-    func changeBegins() { changesBegun.add(1, ordering: .sequentiallyConsistent) }
-
-    /// After the change is committed or abandoned, before its callers learn which.
-    func changeEnded() { changesEnded.add(1, ordering: .sequentiallyConsistent) }
+    /// After the change is committed or abandoned, before its callers learn which: the count
+    /// moves first, then the watchers hear of the rows (SPEC §1.3).
+    func changeEnded() {
+        changesEnded.add(1, ordering: .sequentiallyConsistent)
+        rowChanges.changeEnded()
+    }
 }

@@ -26,6 +26,7 @@ final class Writer: Sendable {
                 try connection.execute("PRAGMA cache_size = -\(max(0, configuration.writerCacheKiB))")
                 // Checkpoints run on their own thread (see Checkpointer), not in our commits.
                 try connection.setWALHook(checkpoints)
+                try connection.setUpdateHook(counters.rowChanges)
                 return connection
             },
             serve: { [queue, counters] connection in
@@ -75,7 +76,6 @@ final class Writer: Sendable {
             checkpoints.writerWentQuiet()
         }
         while let batch = queue.take(max: maxBatch, idleMs: idleMs, idle: quiet, joins: { $0.isTransactional }) {
-            counters.changeBegins()
             if let only = batch.first, !only.isTransactional {
                 _ = only.run(connection)
                 if connection.isInTransaction { try? connection.execute("ROLLBACK") }

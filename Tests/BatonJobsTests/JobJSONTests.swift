@@ -1,6 +1,7 @@
 import BatonCoreFixtures
 import BatonJSON
 import BatonStore
+import Synchronization
 import Testing
 
 @testable import BatonCore
@@ -133,13 +134,15 @@ import Testing
         }
     }
 
-    /// A job read once is answered from memory until anything changes: then the next read sees
-    /// the change, whether the dispatcher made it or any other write did.
-    @Test func aKeptJobIsReadAgainAfterAnyChange() async throws {
+    /// A job read once is answered from memory until its row changes: then the next read sees
+    /// the change, whether the dispatcher made it or any other write of this process did.
+    /// Changes to other rows leave it kept.
+    @Test func aKeptJobIsReadAgainAfterItsRowChanges() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open()
             let dispatcher = core.dispatcher
             let job = try await dispatcher.create(JobSpec(prompt: "first", provider: "dry-run"), tenant: Self.tenant)
+            let other = try await dispatcher.create(JobSpec(prompt: "other", provider: "dry-run"), tenant: Self.tenant)
             func now() throws -> String {
                 String(decoding: try #require(try dispatcher.jobJSONNow(job.id, tenant: Self.tenant)), as: UTF8.self)
             }
@@ -147,8 +150,17 @@ import Testing
             #expect(dispatcher.jobJSONCache.count == 1)
             #expect(try now() == job.jsonText)
 
+            // Other rows change: still kept.
+            _ = try await dispatcher.update(other.id, tenant: Self.tenant, tags: ["x"], priority: nil, tier: nil)
+            try await core.database.write { conn in
+                try conn.execute("CREATE TABLE unrelated (v INTEGER)")
+                try conn.execute("INSERT INTO unrelated VALUES (1)")
+            }
+            #expect(dispatcher.jobJSONCache.count == 1)
+
             let updated = try await dispatcher.update(
                 job.id, tenant: Self.tenant, tags: ["changed"], priority: nil, tier: nil)
+            #expect(dispatcher.jobJSONCache.count == 0)
             #expect(try now() == updated.jsonText)
             #expect(try now().contains(#""tags":["changed"]"#))
 
@@ -162,6 +174,65 @@ import Testing
             // Kept per tenant, and still only for the worker it is assigned to.
             #expect(throws: DispatchError.self) { try dispatcher.jobJSONNow(job.id, tenant: "other") }
             #expect(throws: DispatchError.self) { try dispatcher.jobJSONNow(job.id, tenant: Self.tenant, worker: "w1") }
+            // A change rolled back drops it too (the writer cannot tell); the row deleted is gone.
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await core.database.write { conn in
+                    try conn.execute("UPDATE jobs SET prompt = 'never' WHERE id = ?1", [.integer(job.id)])
+                    throw Refused()
+                }
+            }
+            #expect(dispatcher.jobJSONCache.count == 0)
+            #expect(try now() == stored.jsonText)
+            try await core.database.write { conn in
+                try conn.execute("DELETE FROM jobs WHERE id = ?1", [.integer(job.id)])
+            }
+            #expect(throws: DispatchError.self) { try dispatcher.jobJSONNow(job.id, tenant: Self.tenant) }
+        }
+    }
+
+    /// Readers racing a writer that changes one job again and again never get an answer older
+    /// than the last change that had ended before their read began.
+    @Test func readsRacingChangesAreNeverStale() async throws {
+        try await CoreFixture.with { fixture in
+            let core = try await fixture.open()
+            let dispatcher = core.dispatcher
+            let job = try await dispatcher.create(JobSpec(prompt: "0", provider: "dry-run"), tenant: Self.tenant)
+            final class Race: Sendable {
+                let written = Atomic<Int>(0)
+                let stale = Atomic<Int>(0)
+                let reads = Atomic<Int>(0)
+            }
+            let race = Race()
+            let database = core.database
+            let id = job.id
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for n in 1...300 {
+                        try await database.write { conn in
+                            try conn.execute(
+                                "UPDATE jobs SET prompt = ?2 WHERE id = ?1", [.integer(id), .text("\(n)")])
+                        }
+                        race.written.store(n, ordering: .sequentiallyConsistent)
+                    }
+                }
+                for _ in 0..<2 {
+                    group.addTask {
+                        while race.written.load(ordering: .sequentiallyConsistent) < 300 {
+                            let floor = race.written.load(ordering: .sequentiallyConsistent)
+                            let answer = try await dispatcher.jobJSON(id, tenant: Self.tenant)
+                            let prompt = try #require(try JSONParser.parse(answer)["prompt"]?.stringValue)
+                            if try #require(Int(prompt)) < floor { race.stale.add(1, ordering: .relaxed) }
+                            race.reads.add(1, ordering: .relaxed)
+                            // A kept answer never suspends: let the writing task have a thread.
+                            await Task.yield()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(race.stale.load(ordering: .relaxed) == 0)
+            #expect(race.reads.load(ordering: .relaxed) > 0)
         }
     }
 

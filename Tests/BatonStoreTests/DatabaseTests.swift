@@ -7,22 +7,58 @@ import Testing
 @testable import BatonStore
 
 @Suite struct DatabaseTests {
-    /// The data version moves with every change the writer makes (committed or not), and only then.
-    @Test func theDataVersionMovesWithEveryWrite() async throws {
+    /// The count of ended writes moves with every change the writer makes (committed or not),
+    /// and only then.
+    @Test func theEndedWritesCountMovesWithEveryWrite() async throws {
         struct Refused: Error {}
         try await withDatabase { db, _ in
-            let start = try #require(db.dataVersion)
+            let start = db.writesEnded
             try await db.write { try $0.execute("CREATE TABLE t (v INTEGER)") }
-            let created = try #require(db.dataVersion)
+            let created = db.writesEnded
             #expect(created > start)
             _ = try await db.read { try $0.scalar("SELECT count(*) FROM t") }
             _ = db.keyedReadNow { try $0.scalar("SELECT count(*) FROM t") }
-            #expect(db.dataVersion == created)
+            #expect(db.writesEnded == created)
             await #expect(throws: Refused.self) { try await db.write { _ in throw Refused() } }
-            let refused = try #require(db.dataVersion)
+            let refused = db.writesEnded
             #expect(refused > created)
             try await db.write { try $0.execute("INSERT INTO t VALUES (1)") }
-            #expect(try #require(db.dataVersion) > refused)
+            #expect(db.writesEnded > refused)
+        }
+    }
+
+    /// Watchers hear of the rows of their table each change inserted, updated or deleted
+    /// (rolled back ones too), once per change, after the ended count moved and before the
+    /// writing caller resumes; other tables' rows are not reported.
+    @Test func watchersHearOfTheRowsEachChangeTouched() async throws {
+        struct Refused: Error {}
+        try await withDatabase { db, _ in
+            try await db.write { conn in
+                try conn.execute("CREATE TABLE watched (id INTEGER PRIMARY KEY, v INTEGER)")
+                try conn.execute("CREATE TABLE other (id INTEGER PRIMARY KEY)")
+            }
+            let heard = Mutex<[[Int64]]>([])
+            let endedWhenHeard = Mutex<[UInt64]>([])
+            db.watchRows(of: "watched") { [db] ids in
+                heard.withLock { $0.append(ids) }
+                endedWhenHeard.withLock { $0.append(db.writesEnded) }
+            }
+            try await db.write { conn in
+                try conn.execute("INSERT INTO watched (id, v) VALUES (1, 0), (2, 0), (3, 0)")
+                try conn.execute("INSERT INTO other (id) VALUES (1)")
+            }
+            #expect(heard.withLock { $0 } == [[1, 2, 3]])
+            #expect(endedWhenHeard.withLock { $0 } == [db.writesEnded])
+            try await db.write { try $0.execute("UPDATE watched SET v = 1 WHERE id = 2") }
+            try await db.write { try $0.execute("UPDATE other SET id = 5 WHERE id = 1") }
+            await #expect(throws: Refused.self) {
+                try await db.write { conn in
+                    try conn.execute("DELETE FROM watched WHERE id = 3")
+                    throw Refused()
+                }
+            }
+            #expect(heard.withLock { $0 } == [[1, 2, 3], [2], [3]])
+            #expect(try await db.read { try $0.scalar("SELECT count(*) FROM watched") } == .integer(3))
         }
     }
 
