@@ -43,7 +43,9 @@ public final class AgentProgressFollower: Sendable {
     /// ended by the bus; it resumes after the last event it handled, so none is missed.
     public func run(events: EventBus) async {
         var last: Int64?
-        let filter = EventFilter(types: ["job.progress", "job.completed", "job.failed", "job.cancelled"])
+        // Sessions belong to issues: an ad-hoc job's progress has nothing to report to.
+        let filter = EventFilter(
+            types: ["job.progress", "job.completed", "job.failed", "job.cancelled"], issuesOnly: true)
         while !Task.isCancelled {
             guard let stream = try? await events.subscribe(after: last, filter: filter, isClient: false) else {
                 try? await Task.sleep(for: .seconds(1))

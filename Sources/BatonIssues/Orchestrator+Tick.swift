@@ -70,7 +70,8 @@ extension Orchestrator {
 
     /// Wakes the loop when a job of an issue finishes or is requeued (until cancelled).
     func followJobs() async {
-        let filter = EventFilter(types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"])
+        let filter = EventFilter(
+            types: ["job.completed", "job.failed", "job.cancelled", "job.requeued"], issuesOnly: true)
         guard let stream = try? await dispatcher.events.subscribe(after: nil, filter: filter, isClient: false) else {
             return
         }

@@ -56,16 +56,24 @@ public struct EventFilter: Sendable, Equatable {
     public var issue: String?
     public var tenant: String?
     public var instance: Bool
+    /// Only events of some issue: Baton's own followers of issue jobs use it, so an ad-hoc job's
+    /// events wake none of them (each wake-up is a task resumed on the cooperative pool).
+    public var issuesOnly: Bool
 
-    public init(types: [String] = [], issue: String? = nil, tenant: String? = nil, instance: Bool = false) {
+    public init(
+        types: [String] = [], issue: String? = nil, tenant: String? = nil, instance: Bool = false,
+        issuesOnly: Bool = false
+    ) {
         self.types = types
         self.issue = issue
         self.tenant = tenant
         self.instance = instance
+        self.issuesOnly = issuesOnly
     }
 
     public func matches(_ event: Event) -> Bool {
         if let issue, event.issue != issue { return false }
+        if issuesOnly && event.issue == nil { return false }
         if let tenant {
             if let eventTenant = event.tenant {
                 if eventTenant != tenant { return false }

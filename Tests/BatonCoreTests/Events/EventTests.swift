@@ -39,4 +39,13 @@ import Testing
         #expect(EventFilter(tenant: "other", instance: true).matches(global))
         #expect(EventFilter().matches(global))
     }
+
+    /// Baton's followers of issue jobs see only events that carry an issue.
+    @Test func issuesOnlySkipsEventsWithoutAnIssue() {
+        let adHoc = Event(id: 3, type: "job.completed", tenant: "acme", issue: nil, at: "x", data: #"{"id":4}"#)
+        let filter = EventFilter(types: ["job.completed"], issuesOnly: true)
+        #expect(filter.matches(event))
+        #expect(!filter.matches(adHoc))
+        #expect(EventFilter(types: ["job.completed"]).matches(adHoc))
+    }
 }
