@@ -207,7 +207,7 @@ import Testing
                 for i in 0..<200 {
                     group.addTask { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
                 }
-                try #require(await eventually { db.statistics.queuedWrites == 200 })
+                try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 200 })
                 try await gate.release()
                 try await group.waitForAll()
             }
@@ -226,16 +226,16 @@ import Testing
             let gate = try await WriterGate(db)
             let before = db.statistics
             let a = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (1)") } }
-            try #require(await eventually { db.statistics.queuedWrites == 1 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 1 })
             let b = Task {
                 try await db.write { c in
                     try c.execute("INSERT INTO t VALUES (2)")
                     throw Boom()
                 }
             }
-            try #require(await eventually { db.statistics.queuedWrites == 2 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 2 })
             let c = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (3)") } }
-            try #require(await eventually { db.statistics.queuedWrites == 3 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 3 })
             try await gate.release()
             try await a.value
             await #expect(throws: Boom.self) { try await b.value }
@@ -257,10 +257,10 @@ import Testing
             let gate = try await WriterGate(db)
             let before = db.statistics
             let good = Task { try await db.write { try $0.execute("INSERT INTO parent VALUES (1)") } }
-            try #require(await eventually { db.statistics.queuedWrites == 1 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 1 })
             // A deferred foreign key is only checked at COMMIT, so this fails the whole batch.
             let bad = Task { try await db.write { try $0.execute("INSERT INTO child VALUES (99)") } }
-            try #require(await eventually { db.statistics.queuedWrites == 2 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 2 })
             try await gate.release()
             for task in [good, bad] {
                 await #expect {
@@ -283,18 +283,21 @@ import Testing
             }
             let (started, startedContinuation) = AsyncStream<Void>.makeStream()
             let release = DispatchSemaphore(value: 0)
+            // Held until the read below is done, however long a busy pool takes to run it (the
+            // write committing first would show the read its row): `holdLimit` only ends a hang.
+            defer { release.signal() }
             let longWrite = Task {
                 try await db.write { c in
                     try c.execute("INSERT INTO t VALUES (2)")
                     startedContinuation.yield()
-                    _ = release.wait(timeout: .now() + 10)
+                    return release.wait(timeout: .now() + holdLimit) == .success
                 }
             }
             for await _ in started { break }
             // The writer is blocked mid-transaction; the read still completes, without its row.
             #expect(try await db.ints("SELECT i FROM t ORDER BY i") == [1])
             release.signal()
-            try await longWrite.value
+            #expect(try await longWrite.value, "the write let go on its own before the read ended")
             #expect(try await db.ints("SELECT i FROM t ORDER BY i") == [1, 2])
         }
     }
@@ -308,10 +311,12 @@ import Testing
                 try await db.read { c in
                     let first = try c.scalar("SELECT count(*) FROM t")
                     startedContinuation.yield()
-                    let committed = written.wait(timeout: .now() + 5) == .success
+                    // However long a busy pool takes to resume this test and run the write.
+                    let committed = written.wait(timeout: .now() + holdLimit) == .success
                     return (first, committed, try c.scalar("SELECT count(*) FROM t"))
                 }
             }
+            defer { written.signal() }
             for await _ in started { break }
             // The writer is not held back by the open read.
             try await db.write { try $0.execute("INSERT INTO t VALUES (1)") }
@@ -326,14 +331,16 @@ import Testing
         try await withDatabase { db, _ in
             let a = DispatchSemaphore(value: 0)
             let b = DispatchSemaphore(value: 0)
-            // Each read waits for the other to start: they only both succeed if they overlap.
+            // Each read waits for the other to start: they only both succeed if they overlap. The
+            // second may be submitted long after the first starts when the pool is busy, so the
+            // wait is bounded only to end a hang (the reads overlapping is what is checked).
             async let first = db.read { _ in
                 a.signal()
-                return b.wait(timeout: .now() + 5) == .success
+                return b.wait(timeout: .now() + holdLimit) == .success
             }
             async let second = db.read { _ in
                 b.signal()
-                return a.wait(timeout: .now() + 5) == .success
+                return a.wait(timeout: .now() + holdLimit) == .success
             }
             let (x, y) = try await (first, second)
             #expect(x && y)
@@ -415,9 +422,9 @@ import Testing
             let writes = (0..<5).map { i in
                 Task { try await db.write { try $0.execute("INSERT INTO t VALUES (?1)", [i]) } }
             }
-            try #require(await eventually { db.statistics.queuedWrites == 5 })
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 5 })
             let closing = Task { await db.close() }
-            try #require(await eventually { db.isClosed })
+            try #require(await eventually(timeout: queueLimit) { db.isClosed })
             try await gate.release()
             await closing.value
             for write in writes { try await write.value }

@@ -48,17 +48,29 @@ func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) 
     }
 }
 
+/// How long a test holds a database thread (on a semaphore it releases itself) before the thread
+/// lets go on its own: only so a test that fails early cannot hang the suite. It is never what a
+/// test measures, so it is far longer than any step takes on a loaded machine, whose cooperative
+/// pool (2 threads on 2 cores) other suites can keep busy for many seconds at a time.
+let holdLimit: DispatchTimeInterval = .seconds(120)
+
+/// How long a test waits for tasks it started to reach the database's queue (each must first get a
+/// turn on that busy pool): shorter than `holdLimit`, so a gate still holds while it waits.
+let queueLimit: Duration = .seconds(60)
+
 /// Holds the writer thread inside a write closure until `release()`, so later writes queue up.
+/// Dropping the gate (a test that left its scope early) releases it too.
 final class WriterGate: Sendable {
     private let gate = DispatchSemaphore(value: 0)
-    private let task: Task<Void, any Error>
+    /// Whether the writer let go on its own, after `holdLimit`, before `release()`.
+    private let task: Task<Bool, any Error>
 
     init(_ db: Database) async throws {
         let (started, continuation) = AsyncStream<Void>.makeStream()
         task = Task { [gate] in
             try await db.write { _ in
                 continuation.yield()
-                _ = gate.wait(timeout: .now() + 10)  // never hang the suite if a test fails early
+                return gate.wait(timeout: .now() + holdLimit) == .timedOut
             }
         }
         for await _ in started { break }
@@ -66,8 +78,11 @@ final class WriterGate: Sendable {
 
     func release() async throws {
         gate.signal()
-        try await task.value
+        let openedOnItsOwn = try await task.value
+        #expect(!openedOnItsOwn, "the writer gate opened on its own before release()")
     }
+
+    deinit { gate.signal() }
 }
 
 struct Boom: Error, Equatable {}
