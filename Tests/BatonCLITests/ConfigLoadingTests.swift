@@ -104,9 +104,14 @@ import Testing
     @Test func connectionLimitsComeFromConfiguration() async throws {
         let dir = Self.dataDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The idle connection sends nothing until the slow one has been answered: the header
+        // timeout (10 s by default) must not close it first on a loaded machine, so it is long.
         let baton = try RunningBaton(
             ["serve", "--port", "0", "--data-dir", dir, "--no-access-log", "--local-workers", "0"],
-            environment: ["BATON_SERVER__BODY_TIMEOUT_S": "1", "BATON_SERVER__MAX_CONNECTIONS_PER_SOURCE": "2"])
+            environment: [
+                "BATON_SERVER__BODY_TIMEOUT_S": "1", "BATON_SERVER__MAX_CONNECTIONS_PER_SOURCE": "2",
+                "BATON_SERVER__HEADER_TIMEOUT_S": "600",
+            ])
         let port = try #require(await baton.waitForPort())
         let key = try String(contentsOfFile: dir + "/admin.key", encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
@@ -117,17 +122,18 @@ import Testing
             try slow.send("POST /api/v1/jobs HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{")
             let idle = try RawConnection(port: port)
             let third = try RawConnection(port: port)
-            #expect(await third.awaitEOF())
+            // Generous waits: they end as soon as the answer is in, and bound only a hang.
+            #expect(await third.awaitEOF(timeoutMs: 60_000))
             #expect(third.text.hasPrefix("HTTP/1.1 503 "))
             #expect(third.text.contains("too_many_connections"))
-            #expect(await slow.awaitText { $0.contains("}") })
+            #expect(await slow.awaitText(timeoutMs: 60_000) { $0.contains("}") })
             #expect(slow.text.hasPrefix("HTTP/1.1 408 "))
             // The counts, read over the connection this address still holds: a new one could
             // reach the server before it has seen the others close (on another event loop) and
             // be refused too.
             try idle.send(
                 "GET /metrics HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(key)\r\nConnection: close\r\n\r\n")
-            #expect(await idle.awaitEOF())
+            #expect(await idle.awaitEOF(timeoutMs: 60_000))
             text = idle.text
         }
         #expect(text.hasPrefix("HTTP/1.1 200 "))
