@@ -8,7 +8,10 @@ Routes (any method):
   /echo                 200 JSON {method, path, headers: [[name, value]...], body_base64}
   /status/<code>        that status, body "status <code>" (none for 204 and 304)
   /sleep?ms=N[&tag=T]   waits N ms, then 200 "slept"; a tag is counted as it arrives
-  /arrived?tag=T        200 with the number of /sleep requests tagged T that arrived so far
+  /hold?tag=T           counted as it arrives (like /sleep), then held until /release?tag=T (at most
+                        60 s): 200 "released", or "not released" when the 60 s ran out
+  /release?tag=T        lets every /hold request tagged T answer, those to come too
+  /arrived?tag=T        200 with the number of /sleep and /hold requests tagged T that arrived so far
   /large?bytes=N[&chunked=1]  N bytes of "x", with Content-Length or chunked
   /close                promises 1000 bytes, sends 10, closes the connection
   /continue             an interim "100 Continue" (with a header) before the final 200
@@ -27,6 +30,12 @@ from urllib.parse import parse_qs, urlsplit
 
 arrived = {}  # tag -> /sleep requests that carried it, so a test can wait for one to be in flight
 arrived_lock = threading.Lock()
+released = {}  # tag -> threading.Event set by /release, which /hold requests wait on
+
+
+def release_event(tag):
+    with arrived_lock:
+        return released.setdefault(tag, threading.Event())
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,6 +92,15 @@ class Handler(BaseHTTPRequestHandler):
                     arrived[tag] = arrived.get(tag, 0) + 1
             time.sleep(int(query.get("ms", ["1000"])[0]) / 1000)
             self.send(200, b"slept")
+        elif path == "/hold":
+            tag = query.get("tag", [""])[0]
+            with arrived_lock:
+                arrived[tag] = arrived.get(tag, 0) + 1
+            let_go = release_event(tag).wait(60)
+            self.send(200, b"released" if let_go else b"not released")
+        elif path == "/release":
+            release_event(query.get("tag", [""])[0]).set()
+            self.send(200, b"released")
         elif path == "/arrived":
             with arrived_lock:
                 count = arrived.get(query.get("tag", [""])[0], 0)
