@@ -134,14 +134,17 @@ import Testing
                 try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
                 return client
             }
-            // The client reads nothing: the writer must stall once the socket buffers are full
-            // (no chunk written between two looks 100 ms apart).
+            // The client reads nothing: the writer must stall once the socket buffers are full (no
+            // chunk written over four looks 100 ms apart: one quiet look could be a writer that a
+            // loaded machine merely did not run for 100 ms, which would then write on below).
             var stalledAt = -1
+            var quietLooks = 0
             #expect(
                 await eventually(interval: .milliseconds(100)) {
                     let now = written.load(ordering: .relaxed)
-                    defer { stalledAt = now }
-                    return now > 0 && now == stalledAt
+                    quietLooks = now > 0 && now == stalledAt ? quietLooks + 1 : 0
+                    stalledAt = now
+                    return quietLooks >= 3
                 })
             // And it stays stalled: time passes on purpose, to show nothing more is written.
             try await Task.sleep(for: .milliseconds(200))
