@@ -100,7 +100,7 @@ import Testing
         var connection: RawConnection? = try await Self.subscribe(c, port)
         #expect(c.events.subscriberCount == 1)
         connection = nil
-        #expect(await eventually(timeout: .seconds(5)) { c.events.subscriberCount == 0 })
+        #expect(await eventually { c.events.subscriberCount == 0 })
         // The server keeps serving others.
         #expect(await c.request(.get, "/health").status == .ok)
         let other = try RawConnection(port: port)
@@ -126,7 +126,7 @@ import Testing
                         id: $0, type: "test.burst", tenant: nil, issue: nil, at: "2026-12-06T00:00:00.000Z", data: "{}")
                 })
             if ended {
-                #expect(await eventually(timeout: .seconds(5)) { c.events.subscriberCount == 0 })
+                #expect(await eventually { c.events.subscriberCount == 0 })
                 #expect(await connection.awaitText { $0.hasSuffix("0\r\n\r\n") })
                 // The stream's task may drain a few while the burst is yielded, on another thread.
                 #expect(Self.ids(connection.text).count < 100)

@@ -39,9 +39,14 @@ public final class RawConnection: @unchecked Sendable {
 
     public var text: String { String(decoding: received, as: UTF8.self) }
 
+    /// How long a wait for an answer lasts by default: it ends as soon as the answer is in, so the
+    /// bound only ends a hang, and is long enough for a loaded two-core machine running every suite
+    /// (a few seconds' stall there is common). A wait whose length is what a test checks says so.
+    public static let defaultTimeoutMs = 30_000
+
     /// Reads until `done(text)` holds or `timeoutMs` passes; returns whether it held.
     @discardableResult
-    public func read(until done: (String) -> Bool, timeoutMs: Int = 5000) -> Bool {
+    public func read(until done: (String) -> Bool, timeoutMs: Int = defaultTimeoutMs) -> Bool {
         var waited = 0
         while !done(text) {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -60,16 +65,18 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     /// `read(until:)` on its own thread.
-    public func awaitText(timeoutMs: Int = 5000, until done: @escaping @Sendable (String) -> Bool) async -> Bool {
+    public func awaitText(timeoutMs: Int = defaultTimeoutMs, until done: @escaping @Sendable (String) -> Bool) async
+        -> Bool
+    {
         (try? await offPool { self.read(until: done, timeoutMs: timeoutMs) }) ?? false
     }
 
-    public func awaitEOF(timeoutMs: Int = 5000) async -> Bool {
+    public func awaitEOF(timeoutMs: Int = defaultTimeoutMs) async -> Bool {
         (try? await offPool { self.readsEOF(timeoutMs: timeoutMs) }) ?? false
     }
 
     /// Whether the peer has closed the connection (reads EOF within `timeoutMs`).
-    public func readsEOF(timeoutMs: Int = 5000) -> Bool {
+    public func readsEOF(timeoutMs: Int = defaultTimeoutMs) -> Bool {
         var waited = 0
         while waited < timeoutMs {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
