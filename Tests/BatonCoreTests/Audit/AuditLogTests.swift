@@ -58,12 +58,15 @@ import Testing
             // held until every appender has called in and the audit's write is queued behind it.
             let (held, holding) = AsyncStream<Void>.makeStream()
             let gate = DispatchSemaphore(value: 0)
+            // Released by the test once the appends are queued, however long a busy pool takes to
+            // start fifty tasks; the bound only ends a hang, and the defer a test that left early.
             let blocker = Task {
                 try await db.write { _ in
                     holding.yield()
-                    _ = gate.wait(timeout: .now() + 10)  // never hang the suite if a test fails early
+                    return gate.wait(timeout: .now() + 120) == .timedOut
                 }
             }
+            defer { gate.signal() }
             for await _ in held { break }
             let calledIn = CalledIn()
             let appends = Task {
@@ -90,7 +93,7 @@ import Testing
             #expect(
                 Dictionary(uniqueKeysWithValues: stored)
                     == Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0.action) }))
-            try await blocker.value
+            #expect(try await blocker.value == false, "the writer was let go before the appends were queued")
             // The blocker plus a few drains, not one write per entry.
             #expect(db.statistics.writes - before <= 6, "writes: \(db.statistics.writes - before)")
         }
