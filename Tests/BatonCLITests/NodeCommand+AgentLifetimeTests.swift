@@ -103,10 +103,15 @@ import Testing
         #expect(agent.group != agent.shell && agent.group != first.child.pid)
 
         first.child.signal(SIGKILL)
-        #expect(first.child.wait(timeout: 10) == 128 + SIGKILL)
-        let gone = try await offPool {
-            eventually(onThisThread: .seconds(3)) { ProcessTable.members(ofGroup: agent.group).isEmpty }
+        // Both waits on a thread of their own (not a cooperative one, which the other suites
+        // need), and bounded only to end a hang: the sleeper would live 60 s were the group kept.
+        let (killed, gone) = try await offPool {
+            (
+                first.child.wait(timeout: 10),
+                eventually(onThisThread: .seconds(20)) { ProcessTable.members(ofGroup: agent.group).isEmpty }
+            )
         }
+        #expect(killed == 128 + SIGKILL)
         #expect(gone, "the agent's group outlived its node: \(ProcessTable.members(ofGroup: agent.group))")
         #expect(processHasEnded(agent.shell) && processHasEnded(agent.sleeper))
 
