@@ -36,7 +36,9 @@ final class RunningBaton: Sendable {
     /// `baton serve` and `baton node` take over SIGTERM and SIGINT a moment after they print their
     /// address; the signal waits for that, since one sent before would end the process at once.
     func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 15) async -> Int32? {
-        _ = await eventually(timeout: .seconds(10)) { !child.isRunning || handles(signal) }
+        // Ends as soon as the handlers are in; the bound only ends a hang (a signal sent before
+        // them ends the process at once, which a loaded machine must not make a test see).
+        _ = await eventually(timeout: .seconds(30)) { !child.isRunning || handles(signal) }
         return (try? await offPool { self.stopBlocking(signal: signal, timeout: timeout) }) ?? nil
     }
 
