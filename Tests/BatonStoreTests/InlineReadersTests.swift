@@ -1,6 +1,7 @@
 import BatonPlatform
 import BatonTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import BatonStore
@@ -146,18 +147,33 @@ import Testing
         try await withDatabase { db, path in
             try await db.write { try $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)") }
             let inline = try InlineReaders(path: path, count: 1, statementCacheSize: 4)
-            let reading = DispatchSemaphore(value: 0)
-            let reader = Task.detached {
-                inline.read { conn -> Int? in
-                    reading.signal()
-                    usleep(300_000)
-                    return try conn.scalar("SELECT count(*) FROM t")?.intValue
+            let reading = Atomic<Bool>(false)
+            let closing = Atomic<Bool>(false)
+            let readEnded = Atomic<Bool>(false)
+            // The read keeps its connection until close has begun, and 300 ms more: close must wait
+            // for it however late either thread runs (none of this blocks a cooperative thread).
+            let reader = Task {
+                try await onDedicatedThread {
+                    inline.read { conn -> Int? in
+                        reading.store(true, ordering: .sequentiallyConsistent)
+                        _ = eventually(onThisThread: .seconds(120), interval: .milliseconds(1)) {
+                            closing.load(ordering: .sequentiallyConsistent)
+                        }
+                        usleep(300_000)
+                        defer { readEnded.store(true, ordering: .sequentiallyConsistent) }
+                        return try conn.scalar("SELECT count(*) FROM t")?.intValue
+                    }
                 }
             }
-            reading.wait()
+            try #require(await eventually { reading.load(ordering: .sequentiallyConsistent) })
             let start = DispatchTime.now()
-            try await onDedicatedThread { inline.close() }
+            let endedWhenClosed = try await onDedicatedThread { () -> Bool in
+                closing.store(true, ordering: .sequentiallyConsistent)
+                inline.close()
+                return readEnded.load(ordering: .sequentiallyConsistent)
+            }
             let waitedMs = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+            #expect(endedWhenClosed, "close returned while the read still held its connection")
             #expect(waitedMs >= 200, "close returned after \(waitedMs) ms, before the read ended")
             #expect(try #require(await reader.value).get() == 0)
             #expect(inline.read { _ in 1 } == nil)
