@@ -73,12 +73,14 @@ import Testing
         defer { Workspaces.removeTree(root) }
         let names = (0..<40).map { "w\($0)" }
         for name in names { #expect(mkdir(root + "/" + name, 0o755) == 0) }
-        // A coordinator that takes 100 ms to answer a heartbeat, as a busy one does.
+        // A coordinator slow to answer a heartbeat, as a busy one is: it holds the first until every
+        // removal has taken its directory away, so all of them come while a heartbeat is on its way
+        // however a busy pool spreads the forty tasks out (100 ms of delay assumed they overlap).
         let heartbeats = Mutex<[Int]>([])
         let b = RouterBuilder()
         b.put("/presence") { request, _ in
             let listed = (try? JSONParser.parse(request.body))?["workspaces"]?.arrayValue?.count ?? -1
-            try await Task.sleep(for: .milliseconds(100))
+            _ = await eventually(timeout: .seconds(90)) { names.allSatisfy { access(root + "/" + $0, F_OK) != 0 } }
             heartbeats.withLock { $0.append(listed) }
             let answer = PresenceAnswer(worker: [:], heartbeatIntervalS: 3600, staleAfterS: 7200, commands: [])
             return .json(.ok, answer.json.text)
