@@ -81,7 +81,7 @@ import Testing
         #expect(
             // Bounded only to end a hang, well inside the sleeps' 60 s: a loaded machine can take
             // seconds to reap the killed group.
-            await eventually { ProcessTable.members(ofGroup: child.pid).isEmpty },
+            await eventually(timeout: .seconds(20)) { ProcessTable.members(ofGroup: child.pid).isEmpty },
             "\(ProcessTable.members(ofGroup: child.pid))")
         #expect(pids.allSatisfy(processHasEnded))
     }
