@@ -270,14 +270,21 @@ struct SteerEchoRunner: AgentRunner {
         var settings = WorkerSettings(name: "w2", capacity: 2, workspaces: Workspaces(root: root))
         settings.heartbeatSeconds = 0.5
         settings.leaseWaitSeconds = 2
+        // Each job runs until the test has seen both running (at most 60 s): with `sleep 1`, a busy
+        // pool could start the second only after the first had ended, and two were never seen.
+        let gate = root + "-gate"
+        #expect(mkdir(gate, 0o755) == 0)
+        defer { _ = try? ChildProcess.run("/bin/rm", ["-rf", gate]) }
+        let held = "i=0; while [ ! -e '\(gate)/release' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo ok"
         let worker = WorkerLoop(
             client: CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: try c.makeKey(.worker, name: "w2")),
-            settings: settings, runners: RunnerCatalog(["slow": CommandRunner(command: "sleep 1; echo ok")]))
+            settings: settings, runners: RunnerCatalog(["slow": CommandRunner(command: held)]))
         let running = Task { await worker.run() }
         #expect(await eventually { await c.request(.get, "/api/workers/w2").json["capacity"] == 2 })
         let first = try #require(await c.createJob(#"{"prompt":"a","provider":"slow"}"#)["id"]?.intValue)
         let second = try #require(await c.createJob(#"{"prompt":"b","provider":"slow"}"#)["id"]?.intValue)
         #expect(await eventually { worker.activeCount == 2 })
+        #expect(close(open(gate + "/release", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)) == 0)
         let bothDone = await eventually {
             let a = await c.job(first)["status"]
             let b = await c.job(second)["status"]
