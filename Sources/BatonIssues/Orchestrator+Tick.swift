@@ -75,7 +75,7 @@ extension Orchestrator {
         guard let stream = try? await dispatcher.events.subscribe(after: nil, filter: filter, isClient: false) else {
             return
         }
-        for await event in stream where event.issue != nil { jobsChanged() }
+        for await _ in stream { jobsChanged() }
     }
 
     /// A tick for every tenant with issues. Running attempts are reconciled when a job of an issue

@@ -32,7 +32,7 @@ public final class Dispatcher: Sendable {
         self.database = database
         self.events = events
         self.clock = clock
-        let cache = JobJSONCache(writesEnded: { [weak database] in database?.writesEnded ?? .max })
+        let cache = JobJSONCache(writesEnded: { database.writesEnded })
         jobJSONCache = cache
         // Whatever changes a job row (this process's writer) drops that job's kept form.
         database.watchRows(of: "jobs") { [weak cache] ids in cache?.drop(ids) }
@@ -178,8 +178,7 @@ public final class Dispatcher: Sendable {
         if let kept = jobJSONCache.json(id, tenant: tenant) { return try Self.visible(kept, id, to: worker) }
         let ended = database.writesEnded
         let json = try await database.keyedRead { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) }
-        if let json { jobJSONCache.store(json, id: id, tenant: tenant, readAfter: ended) }
-        return try Self.visible(json, id, to: worker)
+        return try keep(json, id, tenant: tenant, readAfter: ended, to: worker)
     }
 
     /// `jobJSON` without suspending: kept, or read when an inline read connection is free; nil
@@ -193,7 +192,13 @@ public final class Dispatcher: Sendable {
             let outcome = database.keyedReadNow(
                 oneStatement: true, { conn in try Job.storedJSON(id: id, tenant: tenant, from: conn) })
         else { return nil }
-        let json = try outcome.get()
+        return try keep(try outcome.get(), id, tenant: tenant, readAfter: ended, to: worker)
+    }
+
+    /// Keeps what a read begun after `ended` changes found, and answers it as `worker` may see it.
+    private func keep(_ json: StoredJobJSON?, _ id: Int64, tenant: String, readAfter ended: UInt64, to worker: String?)
+        throws -> [UInt8]
+    {
         if let json { jobJSONCache.store(json, id: id, tenant: tenant, readAfter: ended) }
         return try Self.visible(json, id, to: worker)
     }
