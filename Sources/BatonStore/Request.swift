@@ -6,6 +6,7 @@ final class Request<T>: ConnectionWork, @unchecked Sendable {
     private var body: ((Connection) throws -> T)?
     private var completion: ((Result<T, any Error>) -> Void)?
     private var outcome: Result<T, any Error>?
+    var queuedAt = 0
 
     init(
         transactional: Bool, body: @escaping (Connection) throws -> T,

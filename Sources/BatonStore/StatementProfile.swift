@@ -29,12 +29,23 @@ public struct StatementTiming: Sendable, Hashable {
 public final class StatementProfile: Sendable {
     private let timings = Mutex<[String: StatementTiming]>([:])
     private let batches = Mutex(BatchTotals())
+    private let waits = Mutex(WaitTotals())
     private let started: Int
 
     struct BatchTotals {
         var count = 0
         var writes = 0
         var nanoseconds = 0
+    }
+
+    /// How long async writes waited in the queue before their batch began: the share of a
+    /// request's time that is the single writer's backlog rather than its work.
+    struct WaitTotals {
+        var count = 0
+        var nanoseconds = 0
+        var longest = 0
+        /// Waits by power of two of their microseconds (bucket k: below 2^k µs), for a p99.
+        var buckets = [Int](repeating: 0, count: 32)
     }
 
     public init() { started = Self.now() }
@@ -63,6 +74,37 @@ public final class StatementProfile: Sendable {
         }
     }
 
+    func recordWaits<S: Sequence<Int>>(_ nanoseconds: S) {
+        waits.withLock { totals in
+            for wait in nanoseconds {
+                let wait = max(0, wait)
+                totals.count += 1
+                totals.nanoseconds += wait
+                totals.longest = max(totals.longest, wait)
+                let micros = wait / 1000
+                let bucket = micros == 0 ? 0 : min(31, Int.bitWidth - micros.leadingZeroBitCount)
+                totals.buckets[bucket] += 1
+            }
+        }
+    }
+
+    /// Queue waits of the async writes so far: how many, their mean, the power-of-two bound
+    /// below which 99 % of them fell, and the longest, in microseconds.
+    public var queueWaits: (count: Int, meanMicros: Int, p99BelowMicros: Int, longestMicros: Int) {
+        let totals = waits.withLock { $0 }
+        guard totals.count > 0 else { return (0, 0, 0, 0) }
+        var seen = 0
+        var bound = 1
+        for (k, n) in totals.buckets.enumerated() {
+            seen += n
+            if seen * 100 >= totals.count * 99 {
+                bound = 1 << k
+                break
+            }
+        }
+        return (totals.count, totals.nanoseconds / totals.count / 1000, bound, totals.longest / 1000)
+    }
+
     /// Every statement seen so far, the costliest (total time) first.
     public var statements: [StatementTiming] {
         timings.withLock { Array($0.values) }.sorted { ($0.nanoseconds, $1.sql) > ($1.nanoseconds, $0.sql) }
@@ -77,11 +119,14 @@ public final class StatementProfile: Sendable {
     /// The costliest `limit` statements as text, one a line, after a line on the writer's busy share.
     public func report(limit: Int = 30) -> String {
         let busy = busy
+        let waits = queueWaits
         let permille = busy.elapsed > 0 ? busy.nanoseconds * 1000 / busy.elapsed : 0
         var lines = [
             "writer profile: busy \(busy.nanoseconds / 1_000_000) ms of \(busy.elapsed / 1_000_000) ms "
                 + "(\(permille / 10).\(permille % 10) %), "
                 + "\(busy.batches) batches, \(busy.writes) writes",
+            "writer queue: \(waits.count) writes waited \(waits.meanMicros) µs on average before their batch "
+                + "began, 99 % under \(waits.p99BelowMicros) µs, the longest \(waits.longestMicros) µs",
             "total_ms\truns\tus_per_run\trows_returned\trows_changed\tfullscan_steps\tvm_steps\tsql",
         ]
         for timing in statements.prefix(max(0, limit)) {

@@ -96,6 +96,7 @@ final class Writer: Sendable {
     ) {
         guard let profile = connection.profile else { return commitBatch(batch, on: connection, counters: counters) }
         let start = StatementProfile.now()
+        profile.recordWaits(batch.lazy.map(\.queuedAt).filter { $0 > 0 }.map { start - $0 })
         commitBatch(batch, on: connection, counters: counters)
         profile.recordBatch(writes: batch.count, nanoseconds: StatementProfile.now() - start)
     }

@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Testing
 
 @testable import BatonStore
@@ -49,7 +50,32 @@ import Testing
             #expect(busy.batches >= 2 && busy.writes >= 2 && busy.nanoseconds > 0)
             #expect(busy.nanoseconds <= busy.elapsed)
             let report = profile.report(limit: 3).split(separator: "\n")
-            #expect(report.count == 5 && report[0].hasPrefix("writer profile: busy "))
+            #expect(report.count == 6 && report[0].hasPrefix("writer profile: busy "))
+        }
+    }
+
+    /// A write queued behind a held writer reports at least the time it was held; without the
+    /// profile nothing is stamped, so nothing is counted.
+    @Test func queueWaitsCountTheTimeAWriteWaitedForItsBatch() async throws {
+        var configuration = DatabaseConfiguration()
+        configuration.profileWriter = true
+        try await withDatabase(configuration: configuration) { db, _ in
+            let profile = try #require(db.writerProfile)
+            try await db.write { try $0.execute("CREATE TABLE t (i INTEGER)") }
+            let before = profile.queueWaits.count
+            let gate = try await WriterGate(db)
+            let queued = Task { try await db.write { try $0.execute("INSERT INTO t VALUES (1)") } }
+            try #require(await eventually(timeout: queueLimit) { db.statistics.queuedWrites == 1 })
+            // Lets time pass while the write waits: the figure must be at least this long.
+            try await Task.sleep(for: .milliseconds(50))
+            try await gate.release()
+            try await queued.value
+            let waits = profile.queueWaits
+            // The gate's own write and the queued one.
+            #expect(waits.count - before == 2)
+            #expect(waits.longestMicros >= 50_000)
+            #expect(waits.p99BelowMicros > waits.longestMicros / 2 && waits.meanMicros > 0)
+            #expect(profile.report(limit: 1).split(separator: "\n")[1].hasPrefix("writer queue: "))
         }
     }
 }
