@@ -68,7 +68,7 @@ extension Dispatcher {
             guard quick.known else { throw unknown }
             guard quick.hasWork else { return nil }
         }
-        let granted = try await mutate { txn -> (id: Int64, token: String, expires: Int64, leaseMs: Int64)? in
+        return try await mutate { txn in
             guard txn.state.tenants[tenant]?.workers[worker] != nil else { throw unknown }
             guard let id = Dispatcher.leasable(worker: worker, tenant: tenant, txn: txn), var live = txn.state.live[id]
             else { return nil }
@@ -91,18 +91,10 @@ extension Dispatcher {
             live.leaseToken = token
             live.leaseExpiresMs = expires
             txn.state.live[id] = live
-            return (id, token, expires, txn.settings.leaseMs)
+            return Lease(
+                job: try txn.job(id), token: token, expiresAt: Timestamp.format(milliseconds: expires),
+                expiresInMs: txn.settings.leaseMs)
         }
-        guard let granted else { return nil }
-        // The job is read after the commit, by key on the calling loop, not inside the write: the
-        // single writer is the coordinator's serial stage (SPEC §1.3), and what a worker runs the
-        // job with never changes once it exists; the lease itself comes from the write.
-        guard let job = try await database.keyedRead({ conn in try Job.load(id: granted.id, from: conn) }) else {
-            throw DispatchError.notFound("no job \(granted.id)")
-        }
-        return Lease(
-            job: job, token: granted.token, expiresAt: Timestamp.format(milliseconds: granted.expires),
-            expiresInMs: granted.leaseMs)
     }
 
     /// The next job `worker` may lease now, read without keeping a copy of the board alive.

@@ -37,14 +37,13 @@ public final class CoreFixture: Sendable {
     /// Opens (and migrates, the first time) the database and builds a dispatcher, an orchestrator
     /// and an inbox over it, all on the manual clock.
     public func open(
-        dispatch: DispatchSettings = DispatchSettings(), orchestrator: OrchestratorSettings = OrchestratorSettings(),
-        database configuration: DatabaseConfiguration = DatabaseConfiguration()
+        dispatch: DispatchSettings = DispatchSettings(), orchestrator: OrchestratorSettings = OrchestratorSettings()
     ) async throws -> Core {
         let path = self.path
         let clock = self.clock
         // Opening, migrating and loading block on the file: keep them off the cooperative threads.
         let (database, events, dispatcher) = try await offPool { () -> (Database, EventBus, Dispatcher) in
-            let database = try Database(path: path, configuration: configuration)
+            let database = try Database(path: path)
             _ = try database.migrate(BatonMigrations.all())
             let events = try EventBus(database: database)
             let dispatcher = try Dispatcher(

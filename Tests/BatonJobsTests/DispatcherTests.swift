@@ -90,24 +90,6 @@ import Testing
 
     /// A token that is not the job's current lease is refused as a conflict, and neither a report
     /// nor a completion with it changes a row.
-    /// The single writer is the coordinator's serial stage: a lease changes the row there but
-    /// reads the job it answers with afterwards, by key, off the writer (SPEC §1.3).
-    @Test func aLeaseReadsItsJobOffTheWriter() async throws {
-        try await CoreFixture.with { fixture in
-            var configuration = DatabaseConfiguration()
-            configuration.profileWriter = true
-            let core = try await fixture.open(dispatch: Self.settings(), database: configuration)
-            let profile = try #require(core.database.writerProfile)
-            try await Self.heartbeat(core)
-            let created = try await Self.createJob(core, prompt: "Read me afterwards")
-            let lease = try #require(try await Self.lease(core))
-            #expect(lease.job.id == created.id && lease.job.prompt == "Read me afterwards")
-            #expect(lease.job.status == .running && lease.job.leaseToken == lease.token)
-            let reads = profile.statements.first { $0.sql == Job.selectByID }?.runs ?? 0
-            #expect(reads == 0, "the writer read the job \(reads) time(s)")
-        }
-    }
-
     @Test func aStaleLeaseTokenIsRefusedAndChangesNothing() async throws {
         try await CoreFixture.with { fixture in
             let core = try await fixture.open(dispatch: Self.settings())
