@@ -7,7 +7,7 @@ protocol ConnectionWork: AnyObject, Sendable {
     /// Delivers the outcome to the caller: the body's error if it threw, else `failure` if the
     /// enclosing transaction did not commit, else the body's result. Called exactly once.
     func finish(failure: (any Error)?)
-    /// When it was queued (`StatementProfile.now()`), stamped only while the writer is profiled;
-    /// 0 otherwise.
-    var queuedAt: Int { get }
+    /// When the writer queued it (`StatementProfile.now()`), stamped only while the writer is
+    /// profiled; 0 otherwise.
+    var queuedAt: Int { get set }
 }

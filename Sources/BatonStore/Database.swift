@@ -208,7 +208,6 @@ public final class Database: Sendable {
             let request = Request(transactional: transactional, body: body) {
                 continuation.resume(with: $0)
             }
-            if writer.profile != nil { request.queuedAt = StatementProfile.now() }
             do {
                 try enqueue(request)
             } catch {

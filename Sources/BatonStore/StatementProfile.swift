@@ -38,7 +38,7 @@ public final class StatementProfile: Sendable {
         var nanoseconds = 0
     }
 
-    /// How long async writes waited in the queue before their batch began: the share of a
+    /// How long writes waited in the queue before their batch began: the share of a
     /// request's time that is the single writer's backlog rather than its work.
     struct WaitTotals {
         var count = 0
@@ -88,7 +88,7 @@ public final class StatementProfile: Sendable {
         }
     }
 
-    /// Queue waits of the async writes so far: how many, their mean, the power-of-two bound
+    /// Queue waits of the writes so far: how many, their mean, the power-of-two bound
     /// below which 99 % of them fell, and the longest, in microseconds.
     public var queueWaits: (count: Int, meanMicros: Int, p99BelowMicros: Int, longestMicros: Int) {
         let totals = waits.withLock { $0 }
