@@ -123,7 +123,8 @@ let package = Package(
         .testTarget(
             name: "BatonJobsTests",
             dependencies: [
-                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport", "BatonWorkerProtocol",
+                "BatonCore", "BatonCoreFixtures", "BatonJobs", "BatonJSON", "BatonStore", "BatonTestSupport",
+                "BatonWorkerProtocol",
             ]),
         .testTarget(
             name: "BatonTemplatesTests",
@@ -159,3 +160,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Baton uses no regular expressions: without the implicit `_StringProcessing` import (and with no
+// module importing Dispatch, whose overlay needs it) `baton` does not load libswift_StringProcessing
+// and libswift_RegexParser, about 1 MB less resident at idle (docs/ARCHITECTURE.md, rules;
+// bench/RESULTS.md, idle RSS). Substring search is BatonPlatform's StringSearch.
+for target in package.targets where target.type == .regular || target.type == .executable {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])
+        ]
+}

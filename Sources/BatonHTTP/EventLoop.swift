@@ -1,6 +1,5 @@
 import BatonPlatform
 import CLinux
-import Dispatch
 import Glibc
 import Synchronization
 
@@ -188,7 +187,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
             // A task still running after its loop stopped (a handler outliving the grace period)
             // must still be able to finish; it no longer touches any connection.
             let executor = asUnownedTaskExecutor()
-            DispatchQueue.global().async { job.runSynchronously(on: executor) }
+            OSThread.detach(name: "baton-late-task") { job.runSynchronously(on: executor) }
         }
         return accepted
     }

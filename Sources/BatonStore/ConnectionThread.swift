@@ -1,5 +1,4 @@
 import BatonPlatform
-import Dispatch
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +7,7 @@ import Dispatch
 /// A dedicated OS thread that opens one connection, serves work with it, and closes it. Blocking
 /// SQLite calls thus never run on Swift's cooperative pool, and a connection never changes thread.
 final class ConnectionThread: Sendable {
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = Latch()
     private let threadID = Locked<pthread_t?>(nil)
 
     /// Starts the thread and waits until `open` has succeeded or failed (rethrowing its error).
@@ -17,20 +16,20 @@ final class ConnectionThread: Sendable {
         name: String, open: @escaping @Sendable () throws -> Connection,
         serve: @escaping @Sendable (Connection) -> Void
     ) throws {
-        let opened = DispatchSemaphore(value: 0)
+        let opened = Latch()
         let openError = Locked<(any Error)?>(nil)
         OSThread.detach(name: name) { [finished, threadID] in
             threadID.withLock { $0 = pthread_self() }
-            defer { finished.signal() }
+            defer { finished.open() }
             let connection: Connection
             do {
                 connection = try open()
             } catch {
                 openError.withLock { $0 = error }
-                opened.signal()
+                opened.open()
                 return
             }
-            opened.signal()
+            opened.open()
             serve(connection)
             connection.close()
         }
@@ -46,6 +45,6 @@ final class ConnectionThread: Sendable {
         threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
-    /// Waits for the thread to finish. Call once, after closing its queue.
+    /// Waits for the thread to finish (after its queue was closed).
     func join() { finished.wait() }
 }

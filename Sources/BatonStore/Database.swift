@@ -1,5 +1,4 @@
 import BatonPlatform
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -226,11 +225,11 @@ public final class Database: Sendable {
         // drops it before signalling, which `withoutActuallyEscaping` verifies.
         return try withoutActuallyEscaping(body) { body in
             let outcome = Handover<Result<T, any Error>>()
-            let done = DispatchSemaphore(value: 0)
+            let done = Latch()
             try enqueue(
                 Request(transactional: transactional, body: body) {
                     outcome.value = $0
-                    done.signal()
+                    done.open()
                 })
             done.wait()
             return try outcome.value!.get()

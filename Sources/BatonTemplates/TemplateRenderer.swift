@@ -270,7 +270,7 @@ enum TemplateRenderer {
             // Sized before it is built: 64 KiB of "a" each replaced by 64 KiB would be 4 GiB.
             let growth = replacement.utf8.count - target.utf8.count
             if growth > 0 {
-                let count = string.ranges(of: target).count
+                let count = string.occurrences(of: target)
                 let limit = budget.limits.maxOutputBytes
                 if count > 0, growth > (limit - min(limit, string.utf8.count)) / count {
                     try budget.checkSize(limit + 1, at: filter.at)

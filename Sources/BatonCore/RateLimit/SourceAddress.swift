@@ -1,3 +1,5 @@
+import BatonPlatform
+
 /// Who a request comes from, for limits and audit entries counted per source (SPEC §2.7, §2.9):
 /// the client's host without its port; an IPv4-mapped IPv6 address as the IPv4 address; any
 /// other IPv6 address as its /64 prefix, because one IPv6 client usually holds a whole /64 and
@@ -47,7 +49,8 @@ public enum SourceAddress {
             }
             return out
         }
-        let halves = text.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
+        var halves = [text[...]]
+        if let gap = text.firstRange(of: "::") { halves = [text[..<gap.lowerBound], text[gap.upperBound...]] }
         if halves.count == 1 {
             guard let all = groups(halves[0]), all.count == 8 else { return nil }
             return all
