@@ -27,7 +27,7 @@ let package = Package(
             name: "EmbedResources", capability: .buildTool(),
             dependencies: ["BatonEmbed"]),
 
-        // Dedicated OS threads and condition variables without Foundation.
+        // Dedicated OS threads, condition variables and substring search, without Foundation.
         .target(name: "BatonPlatform", dependencies: ["CLinux"]),
         // The one wrapper around libsodium: random bytes, BLAKE2b, HMAC, SHA-256, XChaCha20-Poly1305.
         .target(name: "BatonCrypto", dependencies: ["CSodium"]),
