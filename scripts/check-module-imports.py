@@ -33,7 +33,11 @@ for name, (deps, path) in sorted(targets.items()):
     imports = set()
     for file in glob.glob(path + "/**/*.swift", recursive=True):
         for line in open(file):
-            found = re.match(r"\s*(?:@testable\s+|@_exported\s+)?import\s+(\w+)", line)
+            found = re.match(
+                r"\s*(?:@\w+(?:\([^)]*\))?\s+)*import\s+"
+                r"(?:(?:struct|class|enum|protocol|typealias|func|var|let)\s+)?(\w+)",
+                line,
+            )
             if found and found.group(1) in known:
                 imports.add(found.group(1))
             if found and found.group(1) in banned and not path.startswith("Tests/") and name not in not_shipped:
