@@ -1,3 +1,5 @@
+import BatonPlatform
+
 /// What is known of GPUs by name (llmfit's tables): memory bandwidth for the speed estimate and
 /// NVIDIA compute capability for the pre-quantised formats' kernels. Names match as
 /// case-insensitive substrings, the first entry that matches wins, so specific names come first.
@@ -44,18 +46,7 @@ public enum GPUFacts {
 
     /// Whether `needle` occurs in `haystack`, byte for byte.
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        guard needle.count <= haystack.count else { return false }
-        return haystack.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { n in
-                for start in 0...(h.count - n.count) where h[start] == n[0] {
-                    var i = 1
-                    while i < n.count && h[start + i] == n[i] { i += 1 }
-                    if i == n.count { return true }
-                }
-                return false
-            }
-        }
+        StringSearch.firstOffset(of: needle, in: haystack, from: 0) != nil
     }
 
     /// (major, minor) by family, newest first.

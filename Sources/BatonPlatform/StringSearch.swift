@@ -64,9 +64,11 @@ extension StringProtocol {
     }
 }
 
-enum StringSearch {
-    /// The offset where `pattern` first starts in `haystack` at or after `from`.
-    static func firstOffset<Haystack: RandomAccessCollection<UInt8>, Pattern: RandomAccessCollection<UInt8>>(
+public enum StringSearch {
+    /// The offset where `pattern` first starts in `haystack` at or after `from`. Inlinable so a
+    /// caller in another module gets it specialised for its buffers.
+    @inlinable
+    public static func firstOffset<Haystack: RandomAccessCollection<UInt8>, Pattern: RandomAccessCollection<UInt8>>(
         of pattern: Pattern, in haystack: Haystack, from: Int
     ) -> Int? where Haystack.Index == Int, Pattern.Index == Int {
         let base = haystack.startIndex
